@@ -1,0 +1,3 @@
+//! eventlab: a terminal laboratory for event-driven architecture.
+pub mod rng;
+pub mod scenario;

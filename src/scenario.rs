@@ -1,0 +1,4 @@
+//! Scenario files: the typed model, values, templates and validation.
+pub mod model;
+pub mod suggest;
+pub mod value;
