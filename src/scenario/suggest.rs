@@ -15,7 +15,8 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .filter(|candidate| *candidate != word)
         .map(|candidate| {
-            let distance = if candidate.eq_ignore_ascii_case(word) { 0 } else { strsim::damerau_levenshtein(word, candidate) };
+            let distance =
+                if candidate.eq_ignore_ascii_case(word) { 0 } else { strsim::damerau_levenshtein(word, candidate) };
             (distance, candidate)
         })
         .filter(|(distance, _)| *distance <= limit)

@@ -15,13 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Duration(pub u64);
 
-const UNITS: [(&str, u64); 5] = [
-    ("h", 3_600_000_000),
-    ("m", 60_000_000),
-    ("s", 1_000_000),
-    ("ms", 1_000),
-    ("us", 1),
-];
+const UNITS: [(&str, u64); 5] = [("h", 3_600_000_000), ("m", 60_000_000), ("s", 1_000_000), ("ms", 1_000), ("us", 1)];
 
 impl Duration {
     pub const ZERO: Duration = Duration(0);
@@ -45,11 +39,9 @@ impl Duration {
         let unit = unit.trim();
         let scale = match unit {
             "µs" | "us" => 1,
-            other => UNITS
-                .iter()
-                .find(|(name, _)| *name == other)
-                .map(|(_, scale)| *scale)
-                .ok_or_else(|| format!("duration \"{text}\" has an unknown unit \"{other}\" (use us, ms, s, m or h)"))?,
+            other => UNITS.iter().find(|(name, _)| *name == other).map(|(_, scale)| *scale).ok_or_else(|| {
+                format!("duration \"{text}\" has an unknown unit \"{other}\" (use us, ms, s, m or h)")
+            })?,
         };
         if number.is_empty() {
             return Err(format!("duration \"{text}\" has no number"));
@@ -93,7 +85,8 @@ impl Serialize for Duration {
 
 struct DurationVisitor;
 
-const DURATION_EXPECTED: &str = "a duration: an integer of milliseconds or a string such as \"250ms\", \"1.5s\", \"2m\", \"500us\", \"1h\"";
+const DURATION_EXPECTED: &str =
+    "a duration: an integer of milliseconds or a string such as \"250ms\", \"1.5s\", \"2m\", \"500us\", \"1h\"";
 
 impl Visitor<'_> for DurationVisitor {
     type Value = Duration;
@@ -107,9 +100,7 @@ impl Visitor<'_> for DurationVisitor {
     }
 
     fn visit_i64<E: de::Error>(self, ms: i64) -> Result<Duration, E> {
-        u64::try_from(ms)
-            .map_err(|_| E::custom(format!("duration {ms} is negative")))
-            .and_then(|ms| self.visit_u64(ms))
+        u64::try_from(ms).map_err(|_| E::custom(format!("duration {ms} is negative"))).and_then(|ms| self.visit_u64(ms))
     }
 
     fn visit_f64<E: de::Error>(self, ms: f64) -> Result<Duration, E> {
@@ -216,7 +207,9 @@ impl<'de> Visitor<'de> for DistributionVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Distribution, A::Error> {
         let Some(name) = map.next_key::<String>()? else {
-            return Err(de::Error::custom("empty distribution: use {\"uniform\": [MIN, MAX]} or {\"exponential\": MEAN}"));
+            return Err(de::Error::custom(
+                "empty distribution: use {\"uniform\": [MIN, MAX]} or {\"exponential\": MEAN}",
+            ));
         };
         let dist = match name.as_str() {
             "uniform" => {
@@ -229,7 +222,9 @@ impl<'de> Visitor<'de> for DistributionVisitor {
             "exponential" => Distribution::Exponential(map.next_value()?),
             other => {
                 let hint = crate::scenario::suggest::did_you_mean(other, ["uniform", "exponential"]);
-                return Err(de::Error::custom(format!("unknown distribution \"{other}\"{hint} (use \"uniform\" or \"exponential\")")));
+                return Err(de::Error::custom(format!(
+                    "unknown distribution \"{other}\"{hint} (use \"uniform\" or \"exponential\")"
+                )));
             }
         };
         if let Some(extra) = map.next_key::<String>()? {
@@ -286,7 +281,8 @@ mod tests {
 
     #[test]
     fn displays_the_shortest_exact_form() {
-        for (micros, text) in [(0, "0s"), (1_500_000, "1500ms"), (120_000_000, "2m"), (7, "7us"), (3_600_000_000, "1h")] {
+        for (micros, text) in [(0, "0s"), (1_500_000, "1500ms"), (120_000_000, "2m"), (7, "7us"), (3_600_000_000, "1h")]
+        {
             assert_eq!(Duration(micros).to_string(), text);
             assert_eq!(Duration::parse(text), Ok(Duration(micros)));
         }

@@ -1,0 +1,3 @@
+//! eventlab's one integration-test binary; each module is one area.
+mod bad_input;
+mod schema;
