@@ -1,5 +1,8 @@
 //! Scenario files: the typed model, values, templates and validation.
+pub mod load;
 pub mod model;
+pub mod schema;
 pub mod suggest;
 pub mod template;
+pub mod validate;
 pub mod value;

@@ -1,0 +1,425 @@
+//! Analysis derived from the trace: the format's metrics, kept current step by step, and
+//! the checker's findings.
+//!
+//! [`Analysis::observe`] reads the steps appended since its last call; it never looks at
+//! the simulator's state, only at the trace and the compiled model, so the same code
+//! serves a live run, a replayed trace file and a headless check. Each step costs a few
+//! table look-ups: metrics are current at every step, not only at the end.
+
+pub mod expect;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
+
+use crate::scenario::model::{From, Metric, TopicKind};
+use crate::sim::Model;
+use crate::trace::{EventId, EventIdx, NO_EVENT, StepKind, Sym, Trace};
+
+/// A set of event ids: a bitset for generated ids, a tree for custom ones.
+#[derive(Clone, Debug, Default)]
+pub struct IdSet {
+    bits: Vec<u64>,
+    custom: BTreeSet<EventId>,
+}
+
+impl IdSet {
+    /// Inserts; returns whether the id was new.
+    pub fn insert(&mut self, id: EventId) -> bool {
+        match id.kind() {
+            Ok(n) => {
+                let (word, bit) = ((n / 64) as usize, n % 64);
+                if word >= self.bits.len() {
+                    self.bits.resize((word + 1).max(self.bits.len() * 2), 0);
+                }
+                let was = self.bits[word] & (1 << bit) != 0;
+                self.bits[word] |= 1 << bit;
+                !was
+            }
+            Err(_) => self.custom.insert(id),
+        }
+    }
+
+    pub fn contains(&self, id: EventId) -> bool {
+        match id.kind() {
+            Ok(n) => self.bits.get((n / 64) as usize).is_some_and(|w| w & (1 << (n % 64)) != 0),
+            Err(_) => self.custom.contains(&id),
+        }
+    }
+
+    pub fn remove(&mut self, id: EventId) -> bool {
+        match id.kind() {
+            Ok(n) => {
+                let Some(word) = self.bits.get_mut((n / 64) as usize) else { return false };
+                let was = *word & (1 << (n % 64)) != 0;
+                *word &= !(1 << (n % 64));
+                was
+            }
+            Err(_) => self.custom.remove(&id),
+        }
+    }
+}
+
+/// The per-group metrics of the format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GroupMetrics {
+    pub delivered: u64,
+    pub effects: u64,
+    pub duplicate_deliveries: u64,
+    pub duplicate_effects: u64,
+    pub out_of_order: u64,
+    pub lost: u64,
+    pub failed: u64,
+    pub dead_lettered: u64,
+    pub max_lag: u64,
+    /// The current lag (the final lag at the end of the run).
+    pub lag: u64,
+    pub read_model_mismatches: u64,
+}
+
+impl GroupMetrics {
+    pub fn get(&self, metric: Metric) -> u64 {
+        match metric {
+            Metric::Delivered => self.delivered,
+            Metric::Effects => self.effects,
+            Metric::DuplicateDeliveries => self.duplicate_deliveries,
+            Metric::DuplicateEffects => self.duplicate_effects,
+            Metric::OutOfOrder => self.out_of_order,
+            Metric::Lost => self.lost,
+            Metric::Failed => self.failed,
+            Metric::DeadLettered => self.dead_lettered,
+            Metric::MaxLag => self.max_lag,
+            Metric::FinalLag => self.lag,
+            Metric::ReadModelMismatches => self.read_model_mismatches,
+            _ => 0,
+        }
+    }
+}
+
+/// Classes of findings, in the order the summary lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FindingClass {
+    DuplicateDelivery,
+    DuplicateEffect,
+    OutOfOrder,
+    Lost,
+    Failed,
+}
+
+impl FindingClass {
+    pub const ALL: [FindingClass; 5] = [
+        FindingClass::DuplicateDelivery,
+        FindingClass::DuplicateEffect,
+        FindingClass::OutOfOrder,
+        FindingClass::Lost,
+        FindingClass::Failed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingClass::DuplicateDelivery => "duplicate_deliveries",
+            FindingClass::DuplicateEffect => "duplicate_effects",
+            FindingClass::OutOfOrder => "out_of_order",
+            FindingClass::Lost => "lost",
+            FindingClass::Failed => "failed",
+        }
+    }
+}
+
+/// One finding: which event, in which group, at which step (numbered from 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub class: FindingClass,
+    pub event: EventIdx,
+    pub group: u16,
+    pub step: u64,
+}
+
+/// How many findings of each class keep their detail (the rest are counted).
+pub const KEPT_FINDINGS: usize = 10_000;
+
+#[derive(Clone, Debug, Default)]
+struct GroupTrack {
+    metrics: GroupMetrics,
+    joined: bool,
+    /// Committed offset per slot (see [`crate::sim::model::GroupModel::slots`]).
+    committed: Vec<u32>,
+    delivered: IdSet,
+    effected: IdSet,
+    completed: IdSet,
+    /// Committed or acked without a completed processing (so far): id → (event, step).
+    uncompleted: std::collections::BTreeMap<EventId, (EventIdx, u32)>,
+    /// Slot of each (topic) partition 0, by topic index (`u32::MAX`: not read).
+    slot_base: Vec<u32>,
+    /// (topic, key) → the latest publish step among events with a first effect.
+    latest_effect: IndexMap<(u16, Sym), u32, FxBuildHasher>,
+}
+
+/// Metrics and findings of a run, derived from its trace.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    model: Arc<Model>,
+    observed: usize,
+    groups: Vec<GroupTrack>,
+    /// Per topic and partition: the events in offset order (log topics).
+    logs: Vec<Vec<Vec<EventIdx>>>,
+    /// Per event: the step index of its first publication.
+    first_published: Vec<u32>,
+    published: u64,
+    published_by_topic: Vec<u64>,
+    lag: u64,
+    max_lag: u64,
+    findings: Vec<Finding>,
+    finding_counts: [u64; FindingClass::ALL.len()],
+}
+
+impl Analysis {
+    pub fn new(model: Arc<Model>) -> Self {
+        Analysis {
+            groups: model
+                .groups
+                .iter()
+                .map(|g| {
+                    let mut slot_base = vec![u32::MAX; model.topics.len()];
+                    for (slot, &(topic, partition)) in g.slots.iter().enumerate().rev() {
+                        if partition == 0 {
+                            slot_base[usize::from(topic)] = slot as u32;
+                        }
+                    }
+                    GroupTrack { committed: vec![0; g.slots.len()], slot_base, ..GroupTrack::default() }
+                })
+                .collect(),
+            logs: model.topics.iter().map(|t| vec![Vec::new(); t.partitions as usize]).collect(),
+            published_by_topic: vec![0; model.topics.len()],
+            model,
+            observed: 0,
+            first_published: Vec::new(),
+            published: 0,
+            lag: 0,
+            max_lag: 0,
+            findings: Vec::new(),
+            finding_counts: [0; FindingClass::ALL.len()],
+        }
+    }
+
+    /// How many steps have been observed.
+    pub fn observed(&self) -> usize {
+        self.observed
+    }
+
+    pub fn group(&self, group: usize) -> &GroupMetrics {
+        &self.groups[group].metrics
+    }
+
+    pub fn published(&self) -> u64 {
+        self.published
+    }
+
+    pub fn published_to(&self, topic: usize) -> u64 {
+        self.published_by_topic[topic]
+    }
+
+    /// The current summed lag of all groups, and its maximum so far.
+    pub fn total_lag(&self) -> (u64, u64) {
+        (self.lag, self.max_lag)
+    }
+
+    /// The value of a metric: one group's, or the total (sums; `max_lag` is the maximum
+    /// over time of the summed lag).
+    pub fn metric(&self, metric: Metric, group: Option<usize>) -> u64 {
+        match (metric, group) {
+            (Metric::Published, _) => self.published,
+            (Metric::Unrouted | Metric::SagasCompleted | Metric::SagasCompensated | Metric::SagasUncompensated | Metric::SagasOpen, _) => 0,
+            (metric, Some(g)) => self.groups[g].metrics.get(metric),
+            (Metric::MaxLag, None) => self.max_lag,
+            (metric, None) => self.groups.iter().map(|g| g.metrics.get(metric)).sum(),
+        }
+    }
+
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    pub fn finding_count(&self, class: FindingClass) -> u64 {
+        match class {
+            FindingClass::Lost => self.groups.iter().map(|g| g.metrics.lost).sum(),
+            _ => self.finding_counts[class as usize],
+        }
+    }
+
+    fn find(&mut self, class: FindingClass, event: EventIdx, group: u16, step: usize) {
+        self.finding_counts[class as usize] += 1;
+        if self.finding_counts[class as usize] as usize <= KEPT_FINDINGS {
+            self.findings.push(Finding { class, event, group, step: step as u64 + 1 });
+        }
+    }
+
+    fn add_lag(&mut self, group: usize, amount: u64) {
+        let m = &mut self.groups[group].metrics;
+        m.lag += amount;
+        m.max_lag = m.max_lag.max(m.lag);
+        self.lag += amount;
+        self.max_lag = self.max_lag.max(self.lag);
+    }
+
+    fn sub_lag(&mut self, group: usize, amount: u64) {
+        let m = &mut self.groups[group].metrics;
+        m.lag -= amount.min(m.lag);
+        self.lag -= amount.min(self.lag);
+    }
+
+    /// Reads the steps appended to `trace` since the last call.
+    pub fn observe(&mut self, trace: &Trace) {
+        let model = Arc::clone(&self.model);
+        while self.observed < trace.steps.len() {
+            let index = self.observed;
+            let step = trace.steps[index];
+            self.observed += 1;
+            let g = usize::from(step.group);
+            match step.kind {
+                StepKind::Published => {
+                    self.published += 1;
+                    self.published_by_topic[usize::from(step.topic)] += 1;
+                    let e = step.event as usize;
+                    if self.first_published.len() <= e {
+                        self.first_published.resize(e + 1, u32::MAX);
+                    }
+                    if self.first_published[e] == u32::MAX {
+                        self.first_published[e] = index as u32;
+                    }
+                    let tm = &model.topics[usize::from(step.topic)];
+                    match tm.kind {
+                        TopicKind::Log => {
+                            self.logs[usize::from(step.topic)][usize::from(step.partition)].push(step.event);
+                            for sub in &tm.subscribers {
+                                if self.groups[usize::from(sub.group)].joined {
+                                    self.add_lag(usize::from(sub.group), 1);
+                                }
+                            }
+                        }
+                        TopicKind::Queue => {
+                            for sub in &tm.subscribers {
+                                if model.groups[usize::from(sub.group)].start <= step.t_us {
+                                    self.add_lag(usize::from(sub.group), 1);
+                                }
+                            }
+                        }
+                        TopicKind::Bus => {}
+                    }
+                }
+                StepKind::Rebalanced => {
+                    let gm = &model.groups[g];
+                    if !self.groups[g].joined {
+                        // The first join: the start position counts as committed.
+                        self.groups[g].joined = true;
+                        let mut behind = 0;
+                        for (slot, &(topic, partition)) in gm.slots.iter().enumerate() {
+                            let end = self.logs[usize::from(topic)][usize::from(partition)].len() as u32;
+                            let start = if gm.from == From::Latest { end } else { 0 };
+                            self.groups[g].committed[slot] = start;
+                            behind += u64::from(end - start);
+                        }
+                        self.add_lag(g, behind);
+                    }
+                }
+                StepKind::Delivered => {
+                    let id = trace.events[step.event as usize].id;
+                    let track = &mut self.groups[g];
+                    track.metrics.delivered += 1;
+                    if !track.delivered.insert(id) {
+                        track.metrics.duplicate_deliveries += 1;
+                        self.find(FindingClass::DuplicateDelivery, step.event, step.group, index);
+                    }
+                }
+                StepKind::Processed | StepKind::SkippedDuplicate => {
+                    let event = &trace.events[step.event as usize];
+                    let track = &mut self.groups[g];
+                    track.completed.insert(event.id);
+                    if track.uncompleted.remove(&event.id).is_some() {
+                        track.metrics.lost -= 1;
+                    }
+                    if step.kind == StepKind::Processed && step.flag != 0 {
+                        track.metrics.effects += 1;
+                        if track.effected.insert(event.id) {
+                            if let Some(key) = event.key {
+                                let published = self.first_published[step.event as usize];
+                                let latest = track.latest_effect.entry((step.topic, key)).or_insert(published);
+                                if *latest > published {
+                                    track.metrics.out_of_order += 1;
+                                    self.find(FindingClass::OutOfOrder, step.event, step.group, index);
+                                } else {
+                                    *latest = published;
+                                }
+                            }
+                        } else {
+                            track.metrics.duplicate_effects += 1;
+                            self.find(FindingClass::DuplicateEffect, step.event, step.group, index);
+                        }
+                    }
+                }
+                StepKind::Failed => {
+                    self.groups[g].metrics.failed += 1;
+                    self.find(FindingClass::Failed, step.event, step.group, index);
+                }
+                StepKind::Committed => {
+                    let base = self.groups[g].slot_base[usize::from(step.topic)];
+                    let slot = (base + u32::from(step.partition)) as usize;
+                    let old = self.groups[g].committed[slot];
+                    if step.offset > old {
+                        self.groups[g].committed[slot] = step.offset;
+                        self.sub_lag(g, u64::from(step.offset - old));
+                        for offset in old..step.offset {
+                            let event = self.logs[usize::from(step.topic)][usize::from(step.partition)][offset as usize];
+                            self.committed_without_completion(trace, g, event, index);
+                        }
+                    }
+                }
+                StepKind::Acked => {
+                    self.sub_lag(g, 1);
+                    self.committed_without_completion(trace, g, step.event, index);
+                }
+                StepKind::DeadLettered => {
+                    self.groups[g].metrics.dead_lettered += 1;
+                    self.sub_lag(g, 1);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn committed_without_completion(&mut self, trace: &Trace, group: usize, event: EventIdx, index: usize) {
+        // Lost is only known once nothing can complete it any more, so it is listed from
+        // the current set (see `lost`), not recorded as a finding here.
+        if event == NO_EVENT {
+            return;
+        }
+        let id = trace.events[event as usize].id;
+        let track = &mut self.groups[group];
+        if !track.completed.contains(id) && !track.uncompleted.contains_key(&id) {
+            track.uncompleted.insert(id, (event, index as u32 + 1));
+            track.metrics.lost += 1;
+        }
+    }
+
+    /// Events lost so far: committed (log) or acked (queue) without a completed
+    /// processing, each with its group and the step that committed it.
+    pub fn lost(&self) -> Vec<Finding> {
+        let mut lost: Vec<Finding> = self
+            .groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, track)| {
+                track.uncompleted.values().map(move |&(event, step)| Finding {
+                    class: FindingClass::Lost,
+                    event,
+                    group: g as u16,
+                    step: u64::from(step),
+                })
+            })
+            .collect();
+        lost.sort_by_key(|f| f.step);
+        lost
+    }
+}

@@ -1,0 +1,97 @@
+//! `expect` assertions, evaluated against the analysis at the end of a run.
+
+use serde_json::{Value, json};
+
+use super::Analysis;
+use crate::scenario::model::{Expectation, Metric};
+
+/// The outcome of one expectation.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub expect: Expectation,
+    pub passed: bool,
+    pub actual: Value,
+}
+
+impl Checked {
+    pub fn to_json(&self) -> Value {
+        json!({"expect": self.expect, "passed": self.passed, "actual": self.actual})
+    }
+
+    /// "billing duplicate_effects = 0" — what was expected, in words.
+    pub fn describe(&self) -> String {
+        let e = &self.expect;
+        let subject = match (&e.metric, &e.state) {
+            (Some(metric), _) => {
+                let scope = e.group.as_deref().or(e.topic.as_deref()).map(|s| format!("{s} ")).unwrap_or_default();
+                format!("{scope}{}", metric.name())
+            }
+            (None, Some(state)) => format!(
+                "{}[{}].{}",
+                state.aggregate.as_deref().or(state.read_model.as_deref()).unwrap_or("?"),
+                state.key,
+                state.field
+            ),
+            (None, None) => "?".to_owned(),
+        };
+        let bound = if let Some(v) = &e.equals {
+            format!("= {v}")
+        } else if let Some(v) = e.at_most {
+            format!("≤ {}", number(v))
+        } else if let Some(v) = e.at_least {
+            format!("≥ {}", number(v))
+        } else {
+            String::new()
+        };
+        format!("{subject} {bound}")
+    }
+}
+
+fn number(v: f64) -> Value {
+    if v.fract() == 0.0 && v.abs() < 9e15 { Value::from(v as i64) } else { Value::from(v) }
+}
+
+/// Numbers compare by value (`120` equals `120.0`); other JSON by equality.
+pub fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+impl Analysis {
+    /// Evaluates one expectation against the current figures.
+    pub fn check(&self, expect: &Expectation) -> Checked {
+        let actual = match expect.metric {
+            Some(Metric::Published) => {
+                let topic = expect.topic.as_deref().and_then(|t| self.model.topics.iter().position(|m| m.name == t));
+                Value::from(topic.map_or(self.published, |t| self.published_to(t)))
+            }
+            Some(metric) => {
+                let group = expect.group.as_deref().and_then(|g| self.model.groups.iter().position(|m| m.name == g));
+                Value::from(self.metric(metric, group))
+            }
+            // State expectations are refused by validation until aggregates land.
+            None => Value::Null,
+        };
+        let passed = if let Some(want) = &expect.equals {
+            json_equal(&actual, want)
+        } else if let Some(max) = expect.at_most {
+            actual.as_f64().is_some_and(|a| a <= max)
+        } else if let Some(min) = expect.at_least {
+            actual.as_f64().is_some_and(|a| a >= min)
+        } else {
+            false
+        };
+        Checked { expect: expect.clone(), passed, actual }
+    }
+
+    /// Every expectation of the scenario.
+    pub fn check_all(&self) -> Vec<Checked> {
+        self.model.scenario.expect.iter().map(|e| self.check(e)).collect()
+    }
+}

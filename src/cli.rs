@@ -1,0 +1,181 @@
+//! The command line (the contract's "Command line" section).
+//!
+//! Exit codes: 0 all expectations hold (or nothing to check), 1 an expectation failed,
+//! 2 bad input or usage — always one clear line on stderr, never a panic.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::lessons;
+use crate::scenario::load::{Limits, load_file, load_str};
+use crate::scenario::model::Scenario;
+
+/// The largest `--max-steps`: step numbers are 32-bit in the compact trace.
+pub const MAX_STEPS_CEILING: u64 = u32::MAX as u64 - 1;
+
+#[derive(Debug, Parser)]
+#[command(name = "eventlab", version, about = "A terminal laboratory for event-driven architecture")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario file or a built-in lesson.
+    Run(RunArgs),
+    /// Validate a scenario file without running it.
+    Check {
+        file: PathBuf,
+        /// Refuse scenarios estimated to need more steps than this.
+        #[arg(long, default_value_t = Limits::default().max_steps)]
+        max_steps: u64,
+    },
+    /// Print the JSON Schema of the scenario format.
+    Schema,
+    /// List the built-in lessons.
+    Lessons,
+    /// Open a recorded trace (JSON Lines written by --trace).
+    Replay { trace: PathBuf },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// A scenario file, or the name of a built-in lesson (an existing path wins).
+    pub target: String,
+    /// Run without the TUI and print a summary.
+    #[arg(long)]
+    pub headless: bool,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Write the trace as JSON Lines (atomically).
+    #[arg(long, value_name = "OUT.jsonl")]
+    pub trace: Option<PathBuf>,
+    /// Refuse or stop a run that needs more steps than this.
+    #[arg(long, default_value_t = Limits::default().max_steps)]
+    pub max_steps: u64,
+}
+
+/// A failure with its exit code and one-line message.
+struct Failure(u8, String);
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure(2, message.into())
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints usage errors with exit code 2, help and version with 0.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(Failure(code, message)) => {
+            eprintln!("{message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        None => {
+            eprintln!(
+                "eventlab: the TUI is not built yet; running the built-in lesson \"{}\" headless (see `eventlab --help`)",
+                lessons::DEFAULT
+            );
+            run(&RunArgs {
+                target: lessons::DEFAULT.to_owned(),
+                headless: true,
+                json: false,
+                seed: None,
+                trace: None,
+                max_steps: Limits::default().max_steps,
+            })
+        }
+        Some(Command::Run(args)) => {
+            if !args.headless {
+                eprintln!("eventlab: the TUI is not built yet; running headless");
+            }
+            run(&args)
+        }
+        Some(Command::Check { file, max_steps }) => {
+            let limits = limits(max_steps)?;
+            let scenario = load_file(&file, &limits).map_err(|e| usage(e.to_string()))?;
+            let estimate = crate::scenario::validate::estimate_steps(&scenario);
+            println!(
+                "{}: ok — \"{}\": {} topics, {} producers, {} consumers, {} expectations; about {} steps",
+                file.display(),
+                scenario.name,
+                scenario.topics.len(),
+                scenario.producers.len(),
+                scenario.consumers.len(),
+                scenario.expect.len(),
+                estimate
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Schema) => {
+            print!("{}", crate::scenario::schema::json_schema_text());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Lessons) => {
+            let width = lessons::LESSONS.iter().map(|l| l.name.len()).max().unwrap_or(0);
+            for lesson in lessons::LESSONS {
+                let scenario = load_str(lesson.source, &lesson.origin(), &Limits::default()).map_err(|e| usage(e.to_string()))?;
+                println!("{:width$}  {}", lesson.name, scenario.name);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Replay { trace }) => {
+            Err(usage(format!("{}: replaying a recorded trace is not supported yet", trace.display())))
+        }
+    }
+}
+
+fn limits(max_steps: u64) -> Result<Limits, Failure> {
+    if max_steps == 0 || max_steps > MAX_STEPS_CEILING {
+        return Err(usage(format!("--max-steps must be between 1 and {MAX_STEPS_CEILING}")));
+    }
+    Ok(Limits { max_steps })
+}
+
+/// Loads a file, or a built-in lesson when no such path exists.
+fn load_target(target: &str, limits: &Limits) -> Result<(String, Scenario), Failure> {
+    let path = Path::new(target);
+    if path.exists() {
+        return load_file(path, limits).map(|s| (target.to_owned(), s)).map_err(|e| usage(e.to_string()));
+    }
+    if let Some(lesson) = lessons::find(target) {
+        return load_str(lesson.source, &lesson.origin(), limits).map(|s| (lesson.origin(), s)).map_err(|e| usage(e.to_string()));
+    }
+    let hint = crate::scenario::suggest::did_you_mean(target, lessons::LESSONS.iter().map(|l| l.name));
+    Err(usage(format!("{target}: no such file or built-in lesson{hint} (`eventlab lessons` lists them)")))
+}
+
+fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
+    let limits = limits(args.max_steps)?;
+    let (origin, scenario) = load_target(&args.target, &limits)?;
+    let outcome =
+        crate::run::run(scenario, args.seed, limits.max_steps).map_err(|e| usage(format!("{origin}: {e}")))?;
+    if let Some(path) = &args.trace {
+        crate::trace::jsonl::write_file(path, outcome.sim.model(), outcome.sim.trace())
+            .map_err(|e| usage(format!("{}: cannot write the trace: {e}", path.display())))?;
+    }
+    if args.json {
+        println!("{}", crate::report::summary_json(&outcome));
+    } else {
+        print!("{}", crate::report::summary_table(&outcome));
+    }
+    Ok(if outcome.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

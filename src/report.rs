@@ -1,0 +1,147 @@
+//! The headless summary: the `--json` object of the command-line contract, and the
+//! readable table printed without `--json`.
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value, json};
+
+use crate::analysis::{Finding, FindingClass};
+use crate::run::Outcome;
+use crate::scenario::model::Metric;
+use crate::trace::jsonl::Namer;
+
+/// How many examples each finding class lists.
+pub const EXAMPLES: usize = 5;
+
+fn micros_as_ms(us: u64) -> Value {
+    if us % 1000 == 0 { Value::from(us / 1000) } else { Value::from(us as f64 / 1000.0) }
+}
+
+fn examples(outcome: &Outcome, class: FindingClass) -> Vec<Finding> {
+    match class {
+        FindingClass::Lost => outcome.analysis.lost().into_iter().take(EXAMPLES).collect(),
+        _ => outcome.analysis.findings().iter().filter(|f| f.class == class).take(EXAMPLES).copied().collect(),
+    }
+}
+
+/// The `--json` summary.
+pub fn summary_json(outcome: &Outcome) -> Value {
+    let model = outcome.sim.model();
+    let analysis = &outcome.analysis;
+    let namer = Namer { model, trace: outcome.sim.trace() };
+    let mut totals = Map::new();
+    for metric in Metric::PER_GROUP.into_iter().chain(Metric::GLOBAL) {
+        totals.insert(metric.name().into(), analysis.metric(metric, None).into());
+    }
+    let mut groups = Map::new();
+    for (g, gm) in model.groups.iter().enumerate() {
+        let figures: Map<String, Value> =
+            Metric::PER_GROUP.iter().map(|m| (m.name().to_owned(), analysis.metric(*m, Some(g)).into())).collect();
+        groups.insert(gm.name.clone(), Value::Object(figures));
+    }
+    let published_by_topic: Map<String, Value> =
+        model.topics.iter().enumerate().map(|(t, tm)| (tm.name.clone(), analysis.published_to(t).into())).collect();
+    let mut findings = Map::new();
+    for class in FindingClass::ALL {
+        let count = analysis.finding_count(class);
+        if count == 0 {
+            continue;
+        }
+        let examples: Vec<Value> = examples(outcome, class)
+            .iter()
+            .map(|f| json!({"event": namer.event_id(f.event), "group": namer.group(f.group), "step": f.step}))
+            .collect();
+        findings.insert(class.name().into(), json!({"count": count, "examples": examples}));
+    }
+    let trace = outcome.sim.trace();
+    json!({
+        "scenario": model.scenario.name,
+        "seed": model.seed,
+        "time_ms": micros_as_ms(model.duration),
+        "steps": trace.steps.len(),
+        "events": trace.events.len(),
+        "totals": totals,
+        "groups": groups,
+        "published_by_topic": published_by_topic,
+        "aggregates": {},
+        "aggregate_versions": {},
+        "findings": findings,
+        "expectations": outcome.checked.iter().map(crate::analysis::expect::Checked::to_json).collect::<Vec<_>>(),
+        "passed": outcome.passed(),
+    })
+}
+
+/// The readable summary table.
+pub fn summary_table(outcome: &Outcome) -> String {
+    let model = outcome.sim.model();
+    let analysis = &outcome.analysis;
+    let namer = Namer { model, trace: outcome.sim.trace() };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} · seed {} · {} virtual · {} steps · {} published",
+        model.scenario.name,
+        model.seed,
+        crate::scenario::value::Duration(model.duration),
+        outcome.sim.trace().steps.len(),
+        analysis.published()
+    );
+    let columns: [(Metric, &str); 10] = [
+        (Metric::Delivered, "delivered"),
+        (Metric::Effects, "effects"),
+        (Metric::DuplicateDeliveries, "dup deliv"),
+        (Metric::DuplicateEffects, "dup effects"),
+        (Metric::OutOfOrder, "out of order"),
+        (Metric::Lost, "lost"),
+        (Metric::Failed, "failed"),
+        (Metric::DeadLettered, "dead letters"),
+        (Metric::MaxLag, "max lag"),
+        (Metric::FinalLag, "final lag"),
+    ];
+    let width = model.groups.iter().map(|g| g.name.chars().count()).max().unwrap_or(0).max(5);
+    let _ = write!(out, "\n{:width$}", "group");
+    for (_, title) in columns {
+        let _ = write!(out, "  {title:>w$}", w = title.len().max(6));
+    }
+    out.push('\n');
+    let mut row = |name: &str, group: Option<usize>| {
+        let _ = write!(out, "{name:width$}");
+        for (metric, title) in columns {
+            let _ = write!(out, "  {:>w$}", analysis.metric(metric, group), w = title.len().max(6));
+        }
+        out.push('\n');
+    };
+    for (g, gm) in model.groups.iter().enumerate() {
+        row(&gm.name, Some(g));
+    }
+    if model.groups.len() > 1 {
+        row("total", None);
+    }
+    let counts: Vec<String> = FindingClass::ALL
+        .into_iter()
+        .filter(|&c| analysis.finding_count(c) > 0)
+        .map(|c| {
+            let first = examples(outcome, c).first().map(|f| {
+                format!(" (first: {} in {} at step {})", namer.event_id(f.event), namer.group(f.group), f.step)
+            });
+            format!("  {} {}{}", c.name(), analysis.finding_count(c), first.unwrap_or_default())
+        })
+        .collect();
+    if !counts.is_empty() {
+        let _ = writeln!(out, "\nfindings:\n{}", counts.join("\n"));
+    }
+    if !outcome.checked.is_empty() {
+        let _ = writeln!(out, "\nexpectations:");
+        for c in &outcome.checked {
+            let mark = if c.passed { "✓" } else { "✗" };
+            let _ = writeln!(out, "  {mark} {} (actual {})", c.describe(), c.actual);
+        }
+        let failed = outcome.checked.iter().filter(|c| !c.passed).count();
+        let _ = writeln!(
+            out,
+            "\n{}",
+            if failed == 0 { "all expectations hold".to_owned() } else { format!("{failed} expectation(s) failed") }
+        );
+    }
+    out
+}

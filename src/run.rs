@@ -1,0 +1,50 @@
+//! A whole run, headless: compile, simulate, analyse. The one place the pieces meet.
+
+use std::sync::Arc;
+
+use crate::analysis::Analysis;
+use crate::analysis::expect::Checked;
+use crate::scenario::model::Scenario;
+use crate::sim::model::CompileError;
+use crate::sim::{Model, SimError, Simulator};
+
+/// Why a run could not produce a result.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Compile(#[from] CompileError),
+    #[error("{0}")]
+    Sim(#[from] SimError),
+}
+
+/// A finished run: the simulator (with its trace), the analysis and the expectations.
+pub struct Outcome {
+    pub sim: Simulator,
+    pub analysis: Analysis,
+    pub checked: Vec<Checked>,
+}
+
+impl Outcome {
+    /// Whether every expectation holds.
+    pub fn passed(&self) -> bool {
+        self.checked.iter().all(|c| c.passed)
+    }
+}
+
+/// Runs a validated scenario to its end. `seed` overrides the scenario's.
+pub fn run(scenario: Scenario, seed: Option<u64>, max_steps: u64) -> Result<Outcome, RunError> {
+    let seed = seed.unwrap_or(scenario.seed);
+    let model = Arc::new(Model::compile(Arc::new(scenario), seed)?);
+    let mut sim = Simulator::new(Arc::clone(&model), max_steps);
+    let mut analysis = Analysis::new(model);
+    // Analysis keeps pace in chunks: its figures depend only on the trace, so reading it in
+    // chunks equals reading it step by step, and the steps are still warm in the cache.
+    while sim.step()? {
+        if sim.trace().steps.len() - analysis.observed() >= 4096 {
+            analysis.observe(sim.trace());
+        }
+    }
+    analysis.observe(sim.trace());
+    let checked = analysis.check_all();
+    Ok(Outcome { sim, analysis, checked })
+}

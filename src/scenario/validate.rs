@@ -1,0 +1,1119 @@
+//! Validation of a parsed scenario: everything serde cannot see.
+//!
+//! Checks names, references between parts of the file (with "did you mean"), ranges,
+//! fields that apply only to some topic kinds, templates, expectations, the parts of the
+//! format that are not supported yet, and the estimated size of the run. The first problem
+//! wins; sections are checked in the order the format describes them (topics, producers,
+//! scripted events, consumers, faults, aggregates, sagas, expectations, notes) and items in
+//! file order, so the reported problem is the first one a reader of a conventionally
+//! ordered file meets. Serde does not keep the order of an object's keys, so within one
+//! item the order of the checks is the order of the model's fields.
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::load::{Limits, MAX_INSTANCES, MAX_PARTITIONS};
+use super::model::{
+    Aggregate, Commit, Consumer, Emit, Expectation, Fault, Handler, Metric, Producer, Rule, Saga, Scenario,
+    ScriptedEvent, Topic, TopicKind,
+};
+use super::suggest::did_you_mean;
+use super::template::{Site, StrTemplate, compile_data};
+use super::value::Duration;
+
+/// The first problem found in a scenario: a field path (`consumers[0].topics[1]`, empty
+/// for the whole file) and a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    pub path: String,
+    pub message: String,
+}
+
+type Check = Result<(), Invalid>;
+
+fn fail<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Invalid> {
+    Err(Invalid { path: path.into(), message: message.into() })
+}
+
+/// Parts of the format that parse and are validated but that the simulator does not run
+/// yet, as `"context.field"`; the part after the last dot is what the error names. Enabling
+/// one is deleting its line here.
+const NOT_SUPPORTED_YET: &[&str] = &[
+    "scenario.faults",
+    "scenario.aggregates",
+    "scenario.sagas",
+    "topic.kind.bus",
+    "topic.visibility_timeout",
+    "topic.max_receives",
+    "topic.dead_letter",
+    "topic.fifo",
+    "topic.dedup_window",
+    "consumer.prefetch",
+    "consumer.idempotent",
+    "consumer.retry_delay",
+    "consumer.rebalance",
+    "consumer.accepts",
+    "consumer.upcasts",
+    "consumer.project",
+    "handler.fail_probability",
+    "handler.fetch",
+    "producer.retry_duplicates",
+    "producer.idempotent",
+    "expect.state",
+];
+
+/// Refuses `feature` (an entry of [`NOT_SUPPORTED_YET`]) at `path` while it is listed.
+fn not_yet(feature: &str, path: &str) -> Check {
+    debug_assert!(feature.contains('.'), "features are written as context.field");
+    if NOT_SUPPORTED_YET.contains(&feature) {
+        let field = feature.rsplit('.').next().unwrap_or(feature);
+        return fail(path, format!("\"{field}\" is not supported yet"));
+    }
+    Ok(())
+}
+
+/// Checks a parsed scenario; see the module docs for what and in which order.
+pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
+    let names = Names::of(s);
+    let v = Validator { s, names: &names };
+    if s.duration == Duration::ZERO {
+        return fail("duration", "duration must be greater than 0");
+    }
+    if s.topics.is_empty() {
+        return fail("topics", "a scenario needs at least one topic");
+    }
+    for (i, topic) in s.topics.iter().enumerate() {
+        v.topic(i, topic)?;
+    }
+    for (i, producer) in s.producers.iter().enumerate() {
+        v.producer(i, producer)?;
+    }
+    for (i, event) in s.events.iter().enumerate() {
+        v.scripted(i, event)?;
+    }
+    for (i, consumer) in s.consumers.iter().enumerate() {
+        v.consumer(i, consumer)?;
+    }
+    for (i, fault) in s.faults.iter().enumerate() {
+        v.fault(i, fault)?;
+    }
+    if !s.faults.is_empty() {
+        not_yet("scenario.faults", "faults")?;
+    }
+    for (i, aggregate) in s.aggregates.iter().enumerate() {
+        v.aggregate(i, aggregate)?;
+    }
+    if !s.aggregates.is_empty() {
+        not_yet("scenario.aggregates", "aggregates")?;
+    }
+    for (i, saga) in s.sagas.iter().enumerate() {
+        v.saga(i, saga)?;
+    }
+    if !s.sagas.is_empty() {
+        not_yet("scenario.sagas", "sagas")?;
+    }
+    for (i, expectation) in s.expect.iter().enumerate() {
+        v.expectation(i, expectation)?;
+    }
+    for (i, note) in s.notes.iter().enumerate() {
+        if note.text.trim().is_empty() {
+            return fail(format!("notes[{i}].text"), "a note needs some text");
+        }
+    }
+    let estimate = estimate_steps(s);
+    if estimate > limits.max_steps {
+        let max = limits.max_steps;
+        let message = if estimate == u64::MAX {
+            format!(
+                "estimated {estimate} steps or more (an emit cycle that takes no time or keeps growing, or rates too \
+                 high to count) exceeds the limit of {max} (--max-steps raises it)"
+            )
+        } else {
+            format!("estimated {estimate} steps exceeds the limit of {max} (--max-steps raises it)")
+        };
+        return fail("duration", message);
+    }
+    Ok(())
+}
+
+/// The names of each kind, first occurrence winning (duplicates are reported where they
+/// appear, in file order).
+struct Names<'a> {
+    topics: IndexMap<&'a str, (usize, &'a Topic)>,
+    producers: IndexMap<&'a str, (usize, &'a Producer)>,
+    consumers: IndexMap<&'a str, (usize, &'a Consumer)>,
+    groups: IndexMap<&'a str, usize>,
+    aggregates: IndexMap<&'a str, usize>,
+    sagas: IndexMap<&'a str, usize>,
+}
+
+impl<'a> Names<'a> {
+    fn of(s: &'a Scenario) -> Self {
+        fn table<'a, T>(items: &'a [T], name: impl Fn(&'a T) -> &'a str) -> IndexMap<&'a str, (usize, &'a T)> {
+            let mut map = IndexMap::new();
+            for (i, item) in items.iter().enumerate() {
+                map.entry(name(item)).or_insert((i, item));
+            }
+            map
+        }
+        let mut groups = IndexMap::new();
+        for (i, c) in s.consumers.iter().enumerate() {
+            groups.entry(group_of(c)).or_insert(i);
+        }
+        Names {
+            topics: table(&s.topics, |t| t.name.as_str()),
+            producers: table(&s.producers, |p| p.name.as_str()),
+            consumers: table(&s.consumers, |c| c.name.as_str()),
+            groups,
+            aggregates: table(&s.aggregates, |a| a.name.as_str()).into_iter().map(|(k, (i, _))| (k, i)).collect(),
+            sagas: table(&s.sagas, |a| a.name.as_str()).into_iter().map(|(k, (i, _))| (k, i)).collect(),
+        }
+    }
+}
+
+/// A consumer's group: `group`, or its name.
+pub fn group_of(consumer: &Consumer) -> &str {
+    consumer.group.as_deref().unwrap_or(&consumer.name)
+}
+
+fn kind_name(kind: TopicKind) -> &'static str {
+    match kind {
+        TopicKind::Log => "log",
+        TopicKind::Queue => "queue",
+        TopicKind::Bus => "bus",
+    }
+}
+
+/// `unknown topic "order" (did you mean "orders"?)`, or the names there are when none is close.
+fn unknown<'k>(what: &str, plural: &str, name: &str, known: impl IntoIterator<Item = &'k str> + Clone) -> String {
+    let hint = did_you_mean(name, known.clone());
+    if !hint.is_empty() {
+        return format!("unknown {what} \"{name}\"{hint}");
+    }
+    let known: Vec<String> = known.into_iter().map(|k| format!("\"{k}\"")).collect();
+    match known.len() {
+        0 => format!("unknown {what} \"{name}\" (there are no {plural})"),
+        1..=10 => format!("unknown {what} \"{name}\" ({plural}: {})", known.join(", ")),
+        _ => format!("unknown {what} \"{name}\""),
+    }
+}
+
+/// Names are non-empty and use `[A-Za-z0-9._-]`.
+fn check_name(path: &str, what: &str, name: &str) -> Check {
+    if name.is_empty() {
+        return fail(path, format!("a {what} name cannot be empty"));
+    }
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        return fail(
+            path,
+            format!("{what} name \"{name}\" contains {bad:?}; names use only letters, digits, \".\", \"_\" and \"-\""),
+        );
+    }
+    Ok(())
+}
+
+/// `first` is the index of the first item with this name.
+fn check_unique(path: &str, what: &str, plural: &str, name: &str, i: usize, first: Option<usize>) -> Check {
+    if let Some(first) = first {
+        if first != i {
+            return fail(path, format!("duplicate {what} name \"{name}\" (also {plural}[{first}])"));
+        }
+    }
+    Ok(())
+}
+
+fn check_probability(path: &str, p: f64) -> Check {
+    if !(0.0..=1.0).contains(&p) {
+        return fail(path, format!("a probability is between 0 and 1, not {p}"));
+    }
+    Ok(())
+}
+
+/// Weights are finite and ≥ 0, and at least one is > 0.
+fn check_weights(path: &str, what: &str, weights: impl IntoIterator<Item = (String, f64)>) -> Check {
+    let mut any = false;
+    for (at, weight) in weights {
+        if !weight.is_finite() || weight < 0.0 {
+            return fail(at, format!("a weight is a finite number ≥ 0, not {weight}"));
+        }
+        any |= weight > 0.0;
+    }
+    if !any {
+        return fail(path, format!("every {what} has weight 0; at least one weight must be greater than 0"));
+    }
+    Ok(())
+}
+
+fn check_str_template(path: &str, text: &str, site: Site) -> Check {
+    StrTemplate::parse(text, site).map(drop).map_err(|message| Invalid { path: path.to_owned(), message })
+}
+
+fn check_headers(path: &str, headers: &IndexMap<String, String>, site: Site) -> Check {
+    for (name, value) in headers {
+        if name.is_empty() {
+            return fail(format!("{path}.headers"), "a header name cannot be empty");
+        }
+        check_str_template(&format!("{path}.headers.{name}"), value, site)?;
+    }
+    Ok(())
+}
+
+fn check_data(path: &str, data: Option<&Value>, site: Site, sequences: &mut Vec<String>) -> Check {
+    if let Some(data) = data {
+        compile_data(data, site, &format!("{path}.data"), sequences)
+            .map(drop)
+            .map_err(|(path, message)| Invalid { path, message })?;
+    }
+    Ok(())
+}
+
+fn check_version(path: &str, version: u32) -> Check {
+    if version == 0 {
+        return fail(path, "schema versions start at 1");
+    }
+    Ok(())
+}
+
+fn check_event_type(path: &str, event_type: &str) -> Check {
+    if event_type.is_empty() {
+        return fail(path, "an event type cannot be empty");
+    }
+    Ok(())
+}
+
+fn check_positive(path: &str, duration: Duration) -> Check {
+    if duration == Duration::ZERO {
+        return fail(path, "must be greater than 0");
+    }
+    Ok(())
+}
+
+struct Validator<'a> {
+    s: &'a Scenario,
+    names: &'a Names<'a>,
+}
+
+impl Validator<'_> {
+    fn topic_ref(&self, path: &str, name: &str) -> Result<&Topic, Invalid> {
+        match self.names.topics.get(name) {
+            Some((_, topic)) => Ok(topic),
+            None => fail(path, unknown("topic", "topics", name, self.names.topics.keys().copied())),
+        }
+    }
+
+    /// A topic that stores events (a log or a queue), not a bus.
+    fn stored_topic_ref(&self, path: &str, name: &str, refusal: &str) -> Result<&Topic, Invalid> {
+        let topic = self.topic_ref(path, name)?;
+        if topic.kind == TopicKind::Bus {
+            return fail(path, format!("{refusal} bus \"{name}\""));
+        }
+        Ok(topic)
+    }
+
+    fn consumer_ref(&self, path: &str, name: &str) -> Result<&Consumer, Invalid> {
+        match self.names.consumers.get(name) {
+            Some((_, consumer)) => Ok(consumer),
+            None => fail(path, unknown("consumer", "consumers", name, self.names.consumers.keys().copied())),
+        }
+    }
+
+    fn aggregate_ref(&self, path: &str, name: &str) -> Check {
+        if !self.names.aggregates.contains_key(name) {
+            return fail(path, unknown("aggregate", "aggregates", name, self.names.aggregates.keys().copied()));
+        }
+        Ok(())
+    }
+
+    fn topic(&self, i: usize, t: &Topic) -> Check {
+        let at = format!("topics[{i}]");
+        let field = |name: &str| format!("{at}.{name}");
+        check_name(&field("name"), "topic", &t.name)?;
+        let first = self.names.topics.get(t.name.as_str()).map(|(first, _)| *first);
+        check_unique(&field("name"), "topic", "topics", &t.name, i, first)?;
+        let kind = kind_name(t.kind);
+        let only = |name: &str, kinds: &str| fail(field(name), format!("\"{name}\" applies only to {kinds} ({at} is a {kind})"));
+        if let Some(partitions) = t.partitions {
+            if t.kind != TopicKind::Log {
+                return only("partitions", "log topics");
+            }
+            if !(1..=MAX_PARTITIONS).contains(&partitions) {
+                return fail(field("partitions"), format!("partitions must be between 1 and {MAX_PARTITIONS}, not {partitions}"));
+            }
+        }
+        let queue_fields = [
+            ("visibility_timeout", t.visibility_timeout.is_some()),
+            ("max_receives", t.max_receives.is_some()),
+            ("dead_letter", t.dead_letter.is_some()),
+            ("fifo", t.fifo.is_some()),
+            ("dedup_window", t.dedup_window.is_some()),
+        ];
+        if t.kind != TopicKind::Queue {
+            if let Some((name, _)) = queue_fields.iter().find(|(_, given)| *given) {
+                return only(name, "queue topics");
+            }
+        }
+        if let Some(timeout) = t.visibility_timeout {
+            check_positive(&field("visibility_timeout"), timeout)?;
+        }
+        if t.max_receives == Some(0) {
+            return fail(field("max_receives"), "max_receives must be at least 1");
+        }
+        match (t.max_receives, &t.dead_letter) {
+            (Some(_), None) => return fail(at, "\"max_receives\" needs \"dead_letter\" (the two go together)"),
+            (None, Some(_)) => return fail(at, "\"dead_letter\" needs \"max_receives\" (the two go together)"),
+            _ => {}
+        }
+        if let Some(dead_letter) = &t.dead_letter {
+            let target = self.topic_ref(&field("dead_letter"), dead_letter)?;
+            if target.kind != TopicKind::Queue {
+                return fail(
+                    field("dead_letter"),
+                    format!("dead_letter \"{dead_letter}\" must be a queue (it is a {})", kind_name(target.kind)),
+                );
+            }
+            if *dead_letter == t.name {
+                return fail(field("dead_letter"), "a queue cannot be its own dead-letter queue");
+            }
+        }
+        if let Some(window) = t.dedup_window {
+            check_positive(&field("dedup_window"), window)?;
+            if t.fifo != Some(true) {
+                return fail(field("dedup_window"), "\"dedup_window\" applies only with \"fifo\": true");
+            }
+        }
+        match (&t.rules, t.kind) {
+            (Some(_), TopicKind::Log | TopicKind::Queue) => return only("rules", "bus topics"),
+            (None, TopicKind::Bus) => return fail(at, "a bus needs \"rules\""),
+            (Some(rules), TopicKind::Bus) => {
+                for (r, rule) in rules.iter().enumerate() {
+                    self.rule(&format!("{at}.rules[{r}]"), rule, &rules[..r])?;
+                }
+            }
+            (None, _) => {}
+        }
+        if t.kind == TopicKind::Bus {
+            not_yet("topic.kind.bus", &field("kind"))?;
+        }
+        for (name, given) in queue_fields {
+            if given {
+                not_yet(&format!("topic.{name}"), &field(name))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn rule(&self, at: &str, rule: &Rule, earlier: &[Rule]) -> Check {
+        check_name(&format!("{at}.name"), "rule", &rule.name)?;
+        if let Some(first) = earlier.iter().position(|r| r.name == rule.name) {
+            return fail(format!("{at}.name"), format!("duplicate rule name \"{}\" (also rules[{first}])", rule.name));
+        }
+        if rule.pattern.is_empty() {
+            return fail(format!("{at}.match"), "a rule needs at least one field to match");
+        }
+        for (field, entries) in &rule.pattern {
+            let here = format!("{at}.match.{field}");
+            let known = ["type", "source", "key", "id", "correlation_id", "data.", "headers."];
+            let ok = matches!(field.as_str(), "type" | "source" | "key" | "id" | "correlation_id")
+                || field.strip_prefix("data.").is_some_and(|rest| !rest.is_empty())
+                || field.strip_prefix("headers.").is_some_and(|rest| !rest.is_empty());
+            if !ok {
+                let hint = did_you_mean(field, known);
+                return fail(
+                    here,
+                    format!("cannot match on \"{field}\"{hint}: use type, source, key, data.PATH or headers.NAME"),
+                );
+            }
+            if entries.is_empty() {
+                return fail(here, "an empty list matches nothing; list the allowed values");
+            }
+            for (e, entry) in entries.iter().enumerate() {
+                check_matcher(&format!("{here}[{e}]"), entry)?;
+            }
+        }
+        if rule.targets.is_empty() {
+            return fail(format!("{at}.targets"), "a rule needs at least one target");
+        }
+        for (k, target) in rule.targets.iter().enumerate() {
+            let here = format!("{at}.targets[{k}]");
+            self.stored_topic_ref(&here, target, "a rule cannot target")?;
+            if rule.targets[..k].contains(target) {
+                return fail(here, format!("target \"{target}\" is listed twice"));
+            }
+        }
+        Ok(())
+    }
+
+    fn producer(&self, i: usize, p: &Producer) -> Check {
+        let at = format!("producers[{i}]");
+        let field = |name: &str| format!("{at}.{name}");
+        check_name(&field("name"), "producer", &p.name)?;
+        let first = self.names.producers.get(p.name.as_str()).map(|(first, _)| *first);
+        check_unique(&field("name"), "producer", "producers", &p.name, i, first)?;
+        self.topic_ref(&field("topic"), &p.topic)?;
+        if !p.rate.is_finite() || p.rate <= 0.0 {
+            return fail(field("rate"), format!("rate is events per second, a number greater than 0, not {}", p.rate));
+        }
+        if let Some(stop) = p.stop {
+            if stop < p.start {
+                return fail(field("stop"), format!("stop ({stop}) is before start ({})", p.start));
+            }
+        }
+        if p.count == Some(0) {
+            return fail(field("count"), "count must be at least 1 (leave it out for no cap)");
+        }
+        if let Some(keys) = &p.keys {
+            if keys.cardinality == 0 {
+                return fail(field("keys.cardinality"), "cardinality must be at least 1");
+            }
+            if let Some(s) = keys.zipf_s {
+                if !s.is_finite() || s <= 0.0 {
+                    return fail(field("keys.zipf_s"), format!("zipf_s must be a number greater than 0, not {s}"));
+                }
+                if keys.distribution != super::model::KeyDistribution::Zipf {
+                    return fail(field("keys.zipf_s"), "\"zipf_s\" applies only to \"distribution\": \"zipf\"");
+                }
+            }
+        }
+        if p.events.is_empty() {
+            return fail(field("events"), "a producer needs at least one event type");
+        }
+        let mut sequences = Vec::new();
+        for (e, event) in p.events.iter().enumerate() {
+            let here = format!("{at}.events[{e}]");
+            check_event_type(&format!("{here}.type"), &event.event_type)?;
+            check_data(&here, event.data.as_ref(), Site::Producer, &mut sequences)?;
+            check_headers(&here, &event.headers, Site::Producer)?;
+            check_version(&format!("{here}.schema_version"), event.schema_version)?;
+        }
+        check_weights(
+            &field("events"),
+            "event",
+            p.events.iter().enumerate().map(|(e, ev)| (format!("{at}.events[{e}].weight"), ev.weight)),
+        )?;
+        if let Some(p) = p.retry_duplicates {
+            check_probability(&field("retry_duplicates"), p)?;
+            not_yet("producer.retry_duplicates", &field("retry_duplicates"))?;
+        }
+        if p.idempotent.is_some() {
+            not_yet("producer.idempotent", &field("idempotent"))?;
+        }
+        Ok(())
+    }
+
+    fn scripted(&self, i: usize, e: &ScriptedEvent) -> Check {
+        let at = format!("events[{i}]");
+        let field = |name: &str| format!("{at}.{name}");
+        self.topic_ref(&field("topic"), &e.topic)?;
+        check_event_type(&field("type"), &e.event_type)?;
+        for (name, value) in [("id", &e.id), ("correlation_id", &e.correlation_id)] {
+            if value.as_deref() == Some("") {
+                return fail(field(name), format!("\"{name}\" cannot be empty (leave it out for the default)"));
+            }
+        }
+        if e.source.is_empty() {
+            return fail(field("source"), "\"source\" cannot be empty (leave it out for \"script\")");
+        }
+        if e.headers.keys().any(String::is_empty) {
+            return fail(field("headers"), "a header name cannot be empty");
+        }
+        check_version(&field("schema_version"), e.schema_version)
+    }
+
+    fn consumer(&self, i: usize, c: &Consumer) -> Check {
+        let at = format!("consumers[{i}]");
+        let field = |name: &str| format!("{at}.{name}");
+        check_name(&field("name"), "consumer", &c.name)?;
+        let first = self.names.consumers.get(c.name.as_str()).map(|(first, _)| *first);
+        check_unique(&field("name"), "consumer", "consumers", &c.name, i, first)?;
+        let group = group_of(c);
+        if let Some(g) = &c.group {
+            check_name(&field("group"), "group", g)?;
+        }
+        if let Some(&first) = self.names.groups.get(group) {
+            if first != i {
+                return fail(
+                    if c.group.is_some() { field("group") } else { field("name") },
+                    format!("group \"{group}\" is already the group of consumers[{first}]; two consumers may not share a group"),
+                );
+            }
+        }
+        if c.topics.is_empty() {
+            return fail(field("topics"), "a consumer needs at least one topic");
+        }
+        for (k, topic) in c.topics.iter().enumerate() {
+            let here = format!("{at}.topics[{k}]");
+            self.stored_topic_ref(&here, topic, "cannot subscribe to")?;
+            if c.topics[..k].contains(topic) {
+                return fail(here, format!("topic \"{topic}\" is listed twice"));
+            }
+        }
+        if !(1..=MAX_INSTANCES).contains(&c.instances) {
+            return fail(
+                field("instances"),
+                format!("instances must be between 1 and {MAX_INSTANCES}, not {}", c.instances),
+            );
+        }
+        if c.prefetch == Some(0) {
+            return fail(field("prefetch"), "prefetch must be at least 1");
+        }
+        if let Commit::Interval(interval) = c.commit {
+            check_positive(&format!("{at}.commit.interval"), interval)?;
+        }
+        for (ty, handler) in &c.handles {
+            let here = format!("{at}.handles.{ty}");
+            if ty.is_empty() {
+                return fail(field("handles"), "an event type cannot be empty (use \"*\" for any type)");
+            }
+            self.handler(&here, handler)?;
+        }
+        if let Some(accepts) = &c.accepts {
+            for (ty, versions) in accepts {
+                let here = format!("{at}.accepts.{ty}");
+                if versions.is_empty() {
+                    return fail(here, "list at least one accepted schema version");
+                }
+                for (k, v) in versions.iter().enumerate() {
+                    check_version(&format!("{here}[{k}]"), *v)?;
+                }
+            }
+        }
+        if let Some(upcasts) = &c.upcasts {
+            for (ty, steps) in upcasts {
+                for (k, step) in steps.iter().enumerate() {
+                    let here = format!("{at}.upcasts.{ty}[{k}]");
+                    check_version(&format!("{here}.from"), step.from)?;
+                    if step.to <= step.from {
+                        return fail(format!("{here}.to"), format!("an upcast goes to a later version than {}", step.from));
+                    }
+                }
+            }
+        }
+        if let Some(aggregate) = &c.project {
+            self.aggregate_ref(&field("project"), aggregate)?;
+        }
+        // `commit` and `from` are accepted on consumers of queues too and simply do not
+        // apply there (as Kafka-only settings would be ignored by a queue client).
+        for (name, given) in [
+            ("prefetch", c.prefetch.is_some()),
+            ("idempotent", c.idempotent.is_some()),
+            ("retry_delay", c.retry_delay.is_some()),
+            ("rebalance", c.rebalance.is_some()),
+            ("accepts", c.accepts.is_some()),
+            ("upcasts", c.upcasts.is_some()),
+            ("project", c.project.is_some()),
+        ] {
+            if given {
+                not_yet(&format!("consumer.{name}"), &field(name))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn handler(&self, at: &str, h: &Handler) -> Check {
+        let site = if h.fetch.is_some() { Site::EmitWithFetch } else { Site::Emit };
+        if h.emit.is_some() && h.outcomes.is_some() {
+            return fail(at, "a handler has \"emit\" or \"outcomes\", not both");
+        }
+        if let Some(emits) = &h.emit {
+            self.emits(&format!("{at}.emit"), emits, site)?;
+        }
+        if let Some(outcomes) = &h.outcomes {
+            if outcomes.is_empty() {
+                return fail(format!("{at}.outcomes"), "list at least one outcome");
+            }
+            for (k, outcome) in outcomes.iter().enumerate() {
+                let here = format!("{at}.outcomes[{k}]");
+                if outcome.fail && outcome.emit.is_some() {
+                    return fail(here, "an outcome has \"emit\" or \"fail\", not both");
+                }
+                if let Some(emits) = &outcome.emit {
+                    self.emits(&format!("{here}.emit"), emits, site)?;
+                }
+            }
+            check_weights(
+                &format!("{at}.outcomes"),
+                "outcome",
+                outcomes.iter().enumerate().map(|(k, o)| (format!("{at}.outcomes[{k}].weight"), o.weight)),
+            )?;
+        }
+        if let Some(p) = h.fail_probability {
+            check_probability(&format!("{at}.fail_probability"), p)?;
+            not_yet("handler.fail_probability", &format!("{at}.fail_probability"))?;
+        }
+        if let Some(fetch) = &h.fetch {
+            self.aggregate_ref(&format!("{at}.fetch.aggregate"), &fetch.aggregate)?;
+            not_yet("handler.fetch", &format!("{at}.fetch"))?;
+        }
+        Ok(())
+    }
+
+    fn emits(&self, at: &str, emits: &[Emit], site: Site) -> Check {
+        let mut sequences = Vec::new();
+        for (k, emit) in emits.iter().enumerate() {
+            let here = format!("{at}[{k}]");
+            self.topic_ref(&format!("{here}.topic"), &emit.topic)?;
+            check_event_type(&format!("{here}.type"), &emit.event_type)?;
+            if let Some(key) = &emit.key {
+                check_str_template(&format!("{here}.key"), key, site)?;
+            }
+            check_data(&here, emit.data.as_ref(), site, &mut sequences)?;
+            check_headers(&here, &emit.headers, site)?;
+            if let Some(v) = emit.schema_version {
+                check_version(&format!("{here}.schema_version"), v)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn fault(&self, i: usize, f: &Fault) -> Check {
+        let at = format!("faults[{i}]");
+        let field = |name: &str| format!("{at}.{name}");
+        let actions = [
+            ("crash", &f.crash),
+            ("pause", &f.pause),
+            ("slow", &f.slow),
+            ("add_instance", &f.add_instance),
+            ("duplicate", &f.duplicate),
+            ("delay", &f.delay),
+            ("upgrade", &f.upgrade),
+        ];
+        let given: Vec<(&str, &String)> = actions.iter().filter_map(|(n, t)| t.as_ref().map(|t| (*n, t))).collect();
+        let (action, target) = match given.as_slice() {
+            [one] => *one,
+            [] => {
+                return fail(
+                    at,
+                    "a fault needs one action: \"crash\", \"pause\", \"slow\", \"add_instance\", \"duplicate\", \
+                     \"delay\" or \"upgrade\"",
+                );
+            }
+            [first, second, ..] => {
+                return fail(
+                    at,
+                    format!("a fault has exactly one action; \"{}\" and \"{}\" are two", first.0, second.0),
+                );
+            }
+        };
+        // Which options each action takes.
+        let options: [(&str, bool, &[&str]); 7] = [
+            ("restart_after", f.restart_after.is_some(), &["crash"]),
+            ("for", f.for_.is_some(), &["pause", "slow", "duplicate", "delay"]),
+            ("factor", f.factor.is_some(), &["slow"]),
+            ("probability", f.probability.is_some(), &["duplicate"]),
+            ("jitter", f.jitter.is_some(), &["delay"]),
+            ("type", f.event_type.is_some(), &["upgrade"]),
+            ("schema_version", f.schema_version.is_some(), &["upgrade"]),
+        ];
+        for (name, present, applies) in options {
+            if present && !applies.contains(&action) {
+                return fail(field(name), format!("\"{name}\" does not apply to a \"{action}\" fault"));
+            }
+        }
+        let here = field(action);
+        match action {
+            "crash" | "pause" | "slow" => {
+                let (name, instance) = match target.split_once('#') {
+                    Some((name, number)) => (name, Some(number)),
+                    None => (target.as_str(), None),
+                };
+                let consumer = self.consumer_ref(&here, name)?;
+                if let Some(number) = instance {
+                    let added = self.s.faults.iter().filter(|f| f.add_instance.as_deref() == Some(name)).count();
+                    let most = u64::from(consumer.instances) + added as u64;
+                    match number.parse::<u64>() {
+                        Ok(n) if (1..=most).contains(&n) => {}
+                        _ => {
+                            return fail(
+                                here,
+                                format!("\"{target}\": {name} has instances {name}#1 to {name}#{most}"),
+                            );
+                        }
+                    }
+                }
+            }
+            "add_instance" => {
+                self.consumer_ref(&here, target)?;
+            }
+            "duplicate" | "delay" => {
+                self.stored_topic_ref(&here, target, &format!("a \"{action}\" fault cannot target"))?;
+            }
+            _ => {
+                let producer = match self.names.producers.get(target.as_str()) {
+                    Some((_, p)) => p,
+                    None => {
+                        return fail(here, unknown("producer", "producers", target, self.names.producers.keys().copied()));
+                    }
+                };
+                let Some(ty) = &f.event_type else { return fail(at, "an \"upgrade\" fault needs \"type\"") };
+                if !producer.events.iter().any(|e| e.event_type == *ty) {
+                    let types = producer.events.iter().map(|e| e.event_type.as_str());
+                    return fail(field("type"), unknown("event type of this producer", "types", ty, types));
+                }
+                let Some(version) = f.schema_version else {
+                    return fail(at, "an \"upgrade\" fault needs \"schema_version\"");
+                };
+                check_version(&field("schema_version"), version)?;
+            }
+        }
+        if let Some(duration) = f.for_ {
+            check_positive(&field("for"), duration)?;
+        }
+        if action == "slow" {
+            let Some(factor) = f.factor else { return fail(at, "a \"slow\" fault needs \"factor\"") };
+            if !factor.is_finite() || factor <= 0.0 {
+                return fail(field("factor"), format!("factor must be a number greater than 0, not {factor}"));
+            }
+        }
+        if action == "duplicate" {
+            let Some(p) = f.probability else { return fail(at, "a \"duplicate\" fault needs \"probability\"") };
+            check_probability(&field("probability"), p)?;
+        }
+        if action == "delay" && f.jitter.is_none() {
+            return fail(at, "a \"delay\" fault needs \"jitter\"");
+        }
+        Ok(())
+    }
+
+    fn aggregate(&self, i: usize, a: &Aggregate) -> Check {
+        let at = format!("aggregates[{i}]");
+        let field = |name: &str| format!("{at}.{name}");
+        check_name(&field("name"), "aggregate", &a.name)?;
+        check_unique(&field("name"), "aggregate", "aggregates", &a.name, i, self.names.aggregates.get(a.name.as_str()).copied())?;
+        let topic = self.topic_ref(&field("topic"), &a.topic)?;
+        if topic.kind != TopicKind::Log {
+            return fail(
+                field("topic"),
+                format!("an aggregate's topic must be a log (\"{}\" is a {})", a.topic, kind_name(topic.kind)),
+            );
+        }
+        for (ty, fields) in &a.apply {
+            for (name, op) in fields {
+                check_operation(&format!("{at}.apply.{ty}.{name}"), op)?;
+            }
+        }
+        if a.snapshot_every == Some(0) {
+            return fail(field("snapshot_every"), "snapshot_every must be at least 1");
+        }
+        Ok(())
+    }
+
+    fn saga(&self, i: usize, saga: &Saga) -> Check {
+        let at = format!("sagas[{i}]");
+        check_name(&format!("{at}.name"), "saga", &saga.name)?;
+        check_unique(&format!("{at}.name"), "saga", "sagas", &saga.name, i, self.names.sagas.get(saga.name.as_str()).copied())?;
+        check_event_type(&format!("{at}.starts"), &saga.starts)?;
+        for (list, types) in [("completes", &saga.completes), ("fails", &saga.fails)] {
+            for (k, ty) in types.iter().enumerate() {
+                check_event_type(&format!("{at}.{list}[{k}]"), ty)?;
+            }
+        }
+        for (ty, compensation) in &saga.compensations {
+            check_event_type(&format!("{at}.compensations"), ty)?;
+            check_event_type(&format!("{at}.compensations.{ty}"), compensation)?;
+        }
+        Ok(())
+    }
+
+    fn expectation(&self, i: usize, e: &Expectation) -> Check {
+        let at = format!("expect[{i}]");
+        let field = |name: &str| format!("{at}.{name}");
+        let bounds = [("equals", e.equals.is_some()), ("at_most", e.at_most.is_some()), ("at_least", e.at_least.is_some())];
+        let bound_count = bounds.iter().filter(|(_, given)| *given).count();
+        match (e.metric, &e.state) {
+            (None, None) => return fail(at, "an expectation needs \"metric\" or \"state\""),
+            (Some(_), Some(_)) => return fail(at, "an expectation has \"metric\" or \"state\", not both"),
+            _ => {}
+        }
+        if bound_count != 1 {
+            return fail(at, "an expectation needs exactly one of \"equals\", \"at_most\" and \"at_least\"");
+        }
+        if let Some(metric) = e.metric {
+            if let Some(group) = &e.group {
+                if !metric.is_per_group() {
+                    return fail(
+                        field("group"),
+                        format!("{} is a global metric; it takes no group", metric.name()),
+                    );
+                }
+                if !self.names.groups.contains_key(group.as_str()) {
+                    return fail(field("group"), unknown("group", "groups", group, self.names.groups.keys().copied()));
+                }
+            }
+            if let Some(topic) = &e.topic {
+                if metric != Metric::Published {
+                    return fail(field("topic"), format!("\"topic\" filters only \"published\", not {}", metric.name()));
+                }
+                self.topic_ref(&field("topic"), topic)?;
+            }
+            if let Some(equals) = &e.equals {
+                if !equals.is_number() {
+                    return fail(field("equals"), format!("{} is a number; \"equals\" takes a number", metric.name()));
+                }
+            }
+        }
+        if let Some(state) = &e.state {
+            for (name, given) in [("group", e.group.is_some()), ("topic", e.topic.is_some())] {
+                if given {
+                    return fail(field(name), format!("\"{name}\" applies only to a metric"));
+                }
+            }
+            let here = field("state");
+            match (&state.aggregate, &state.read_model) {
+                (Some(aggregate), None) => self.aggregate_ref(&format!("{here}.aggregate"), aggregate)?,
+                (None, Some(consumer)) => {
+                    let c = self.consumer_ref(&format!("{here}.read_model"), consumer)?;
+                    if c.project.is_none() {
+                        return fail(
+                            format!("{here}.read_model"),
+                            format!("consumer \"{consumer}\" builds no read model (it has no \"project\")"),
+                        );
+                    }
+                }
+                _ => return fail(&here, "\"state\" needs exactly one of \"aggregate\" and \"read_model\""),
+            }
+            if state.field.is_empty() {
+                return fail(format!("{here}.field"), "\"field\" cannot be empty");
+            }
+            not_yet("expect.state", &here)?;
+        }
+        Ok(())
+    }
+}
+
+/// One bus-pattern entry: a literal, or an object with one matcher.
+fn check_matcher(path: &str, entry: &Value) -> Check {
+    let Value::Object(map) = entry else { return Ok(()) };
+    let matchers = ["prefix", "numeric", "exists", "anything-but"];
+    let (name, arg) = match map.iter().next() {
+        Some(one) if map.len() == 1 => one,
+        _ => return fail(path, "a matcher object has exactly one of \"prefix\", \"numeric\", \"exists\", \"anything-but\""),
+    };
+    let ok = match name.as_str() {
+        "prefix" => arg.is_string(),
+        "exists" => arg.is_boolean(),
+        "anything-but" => arg.is_array(),
+        "numeric" => match arg.as_array() {
+            Some(items) if !items.is_empty() && items.len() % 2 == 0 => items.chunks(2).all(|pair| {
+                matches!(pair[0].as_str(), Some("<" | "<=" | "=" | ">=" | ">")) && pair[1].is_number()
+            }),
+            _ => false,
+        },
+        other => {
+            let hint = did_you_mean(other, matchers);
+            return fail(path, format!("unknown matcher \"{other}\"{hint}: use prefix, numeric, exists or anything-but"));
+        }
+    };
+    if !ok {
+        let usage = match name.as_str() {
+            "prefix" => "{\"prefix\": STRING}",
+            "exists" => "{\"exists\": true|false}",
+            "anything-but" => "{\"anything-but\": [VALUE, ...]}",
+            _ => "{\"numeric\": [OP, NUMBER, ...]} with OP one of <, <=, =, >=, >",
+        };
+        return fail(path, format!("write {usage}"));
+    }
+    Ok(())
+}
+
+/// One aggregate field operation: `{"add": PATH}`, `{"sub": PATH}`, `{"set": VALUE}` or
+/// `{"inc": NUMBER}`.
+fn check_operation(path: &str, op: &Value) -> Check {
+    let usage = "an operation is {\"add\": \"data.PATH\"}, {\"sub\": \"data.PATH\"}, {\"set\": VALUE} or {\"inc\": NUMBER}";
+    let Some((name, arg)) = op.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next()) else {
+        return fail(path, usage);
+    };
+    let ok = match name.as_str() {
+        "add" | "sub" => arg.as_str().is_some_and(|p| p.starts_with("data.") && p.len() > 5),
+        "inc" => arg.is_number(),
+        "set" => true,
+        other => {
+            let hint = did_you_mean(other, ["add", "sub", "set", "inc"]);
+            return fail(path, format!("unknown operation \"{other}\"{hint}; {usage}"));
+        }
+    };
+    if !ok {
+        return fail(path, usage);
+    }
+    Ok(())
+}
+
+/// At most this many rounds of emits are followed one by one; beyond, the growth of the
+/// last round is extrapolated.
+const ESTIMATE_ROUNDS: usize = 50;
+
+/// An estimate of the steps a run takes, to refuse absurd runs before they start.
+///
+/// Counts each producer's events (`min(count, rate × (stop − start)) + 1`, for the part of
+/// the window before `duration`) and scripted events; an event on a log or queue costs one
+/// publish plus three steps per subscribed group (delivery, processing, commit/ack); a bus
+/// event costs one plus a routed step per rule target, and is then counted on each target.
+/// Emits are followed round by round: an event delivered to a group whose handler (for its
+/// type, or `"*"`) emits adds the emitted events, weighted by outcome weights. After
+/// [`ESTIMATE_ROUNDS`] rounds still producing events (an emit cycle), the rest is
+/// extrapolated: a shrinking cycle as a geometric series; a steady or growing one for as
+/// many rounds as the duration allows at the emitting consumers' mean processing time, or
+/// without bound (`u64::MAX`) when that is zero. Failures, retries, redeliveries after
+/// crashes and duplicates are not counted: this is a lower bound for those, a guard against
+/// runaway sizes, not a prediction. Saturates instead of overflowing.
+pub fn estimate_steps(s: &Scenario) -> u64 {
+    let topics: IndexMap<&str, &Topic> = s.topics.iter().map(|t| (t.name.as_str(), t)).collect();
+    let index = |name: &str| topics.get_index_of(name);
+    // Per topic, event type → expected number of events.
+    let mut wave: Vec<IndexMap<&str, f64>> = vec![IndexMap::new(); topics.len()];
+    let duration = s.duration.as_micros();
+    for p in &s.producers {
+        let Some(t) = index(&p.topic) else { continue };
+        let stop = p.stop.map_or(duration, Duration::as_micros).min(duration);
+        let start = p.start.as_micros();
+        let mut n = if start < stop && p.rate.is_finite() && p.rate > 0.0 {
+            (p.rate * ((stop - start) as f64 / 1e6)).floor() + 1.0
+        } else if start < stop {
+            f64::INFINITY
+        } else {
+            0.0
+        };
+        if let Some(count) = p.count {
+            n = n.min(count as f64);
+        }
+        let total: f64 = p.events.iter().map(|e| e.weight).filter(|w| w.is_finite() && *w > 0.0).sum();
+        for e in &p.events {
+            if e.weight.is_finite() && e.weight > 0.0 && total > 0.0 {
+                *wave[t].entry(e.event_type.as_str()).or_default() += (n * e.weight / total).ceil();
+            }
+        }
+    }
+    for e in &s.events {
+        if let Some(t) = index(&e.topic) {
+            *wave[t].entry(e.event_type.as_str()).or_default() += 1.0;
+        }
+    }
+    // Subscribers of each topic.
+    let mut subscribers: Vec<Vec<&Consumer>> = vec![Vec::new(); topics.len()];
+    for c in &s.consumers {
+        let mut seen = Vec::new();
+        for name in &c.topics {
+            if let Some(t) = index(name) {
+                if !seen.contains(&t) {
+                    seen.push(t);
+                    subscribers[t].push(c);
+                }
+            }
+        }
+    }
+
+    let mut total = 0.0f64;
+    let mut costs: Vec<f64> = Vec::new();
+    for _ in 0..ESTIMATE_ROUNDS {
+        let (cost, next) = estimate_round(&topics, &subscribers, wave);
+        total += cost;
+        costs.push(cost);
+        wave = next;
+        if wave.iter().all(|types| types.values().all(|n| *n < 1e-9)) || !total.is_finite() {
+            break;
+        }
+    }
+    let unsettled = wave.iter().any(|types| types.values().any(|n| *n >= 1e-9));
+    if unsettled && costs.len() >= 2 {
+        let last = costs[costs.len() - 1];
+        let ratio = last / costs[costs.len() - 2];
+        if ratio < 1.0 {
+            total += last * ratio / (1.0 - ratio);
+        } else {
+            let hop = s
+                .consumers
+                .iter()
+                .filter(|c| c.handles.values().any(handler_emits))
+                .map(|c| c.processing.mean().as_micros())
+                .min()
+                .unwrap_or(0);
+            if hop == 0 {
+                return u64::MAX;
+            }
+            let rounds = (duration / hop).saturating_sub(ESTIMATE_ROUNDS as u64) as f64;
+            total += if ratio == 1.0 { last * rounds } else { last * ratio * (ratio.powf(rounds) - 1.0) / (ratio - 1.0) };
+        }
+    }
+    total += s.notes.len() as f64;
+    for f in &s.faults {
+        let instances = f
+            .crash
+            .as_ref()
+            .or(f.add_instance.as_ref())
+            .and_then(|name| s.consumers.iter().find(|c| c.name == name.split('#').next().unwrap_or(name)))
+            .map_or(1, |c| c.instances);
+        total += 2.0 + f64::from(instances);
+    }
+    for c in &s.consumers {
+        if let Commit::Interval(interval) = c.commit {
+            let ticks = if interval.as_micros() == 0 { f64::INFINITY } else { (duration / interval.as_micros()) as f64 };
+            total += ticks * f64::from(c.instances);
+        }
+    }
+    if total.is_nan() || total >= u64::MAX as f64 { u64::MAX } else { total.ceil() as u64 }
+}
+
+fn handler_emits(h: &Handler) -> bool {
+    h.emit.as_ref().is_some_and(|e| !e.is_empty())
+        || h.outcomes.as_ref().is_some_and(|o| o.iter().any(|o| o.emit.as_ref().is_some_and(|e| !e.is_empty())))
+}
+
+/// The expected emits of one delivery to `handler`: (topic, type, expected count).
+fn expected_emits(handler: &Handler) -> Vec<(&str, &str, f64)> {
+    let mut out = Vec::new();
+    if let Some(emits) = &handler.emit {
+        out.extend(emits.iter().map(|e| (e.topic.as_str(), e.event_type.as_str(), 1.0)));
+    }
+    if let Some(outcomes) = &handler.outcomes {
+        let total: f64 = outcomes.iter().map(|o| o.weight).filter(|w| w.is_finite() && *w > 0.0).sum();
+        for o in outcomes {
+            if total > 0.0 && o.weight.is_finite() && o.weight > 0.0 {
+                let share = o.weight / total;
+                out.extend(o.emit.iter().flatten().map(|e| (e.topic.as_str(), e.event_type.as_str(), share)));
+            }
+        }
+    }
+    out
+}
+
+/// One round: the cost of publishing (and routing, delivering) `wave`, and the events the
+/// handlers emit in response.
+fn estimate_round<'s>(
+    topics: &IndexMap<&str, &'s Topic>,
+    subscribers: &[Vec<&'s Consumer>],
+    mut wave: Vec<IndexMap<&'s str, f64>>,
+) -> (f64, Vec<IndexMap<&'s str, f64>>) {
+    let mut cost = 0.0;
+    // Buses first: route their events onto the targets of this same round.
+    for (t, topic) in topics.values().enumerate() {
+        if topic.kind != TopicKind::Bus {
+            continue;
+        }
+        let events = std::mem::take(&mut wave[t]);
+        for (ty, n) in events {
+            cost += n;
+            for target in topic.rules.iter().flatten().flat_map(|r| &r.targets) {
+                if let Some(target) = topics.get_index_of(target.as_str()) {
+                    cost += n;
+                    if topics[target].kind != TopicKind::Bus {
+                        *wave[target].entry(ty).or_default() += n;
+                    }
+                }
+            }
+        }
+    }
+    let mut next: Vec<IndexMap<&str, f64>> = vec![IndexMap::new(); topics.len()];
+    for (t, types) in wave.iter().enumerate() {
+        for (ty, n) in types {
+            cost += n * (1.0 + 3.0 * subscribers[t].len() as f64);
+            for consumer in &subscribers[t] {
+                let Some(handler) = consumer.handles.get(*ty).or_else(|| consumer.handles.get("*")) else { continue };
+                for (topic, emitted, share) in expected_emits(handler) {
+                    if let Some(target) = topics.get_index_of(topic) {
+                        *next[target].entry(emitted).or_default() += n * share;
+                    }
+                }
+            }
+        }
+    }
+    (cost, next)
+}

@@ -1,0 +1,444 @@
+//! The simulator: a pure, deterministic state machine.
+//!
+//! Contract: given a compiled [`Model`] (scenario + seed), [`Simulator::step`] and
+//! [`Simulator::run_until`] append steps to the [`Trace`] in an order that depends on
+//! nothing but the model. Nothing in `sim/` reads a clock, a file, a terminal, a thread or
+//! a global RNG, and no hash-ordered collection is iterated: randomness comes from one
+//! [`Stream`] per component, time is an integer of virtual microseconds, and ties in time
+//! are broken by the [`sched::Class`] order and then by insertion order.
+//!
+//! The simulator's state is `Clone`, so a snapshot is a clone and time travel is
+//! restore + re-step.
+
+mod consumer;
+pub mod model;
+pub mod murmur2;
+mod producer;
+pub mod sched;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+pub use model::Model;
+use sched::{Agenda, Class};
+
+use crate::rng::Stream;
+use crate::trace::{Event, EventId, EventIdx, Step, StepKind, Sym, Trace};
+
+/// A run that had to stop.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    #[error(
+        "the run passed {limit} steps at virtual time {time}: a run-away loop (zero-time retries or an emit cycle)? --max-steps raises the limit"
+    )]
+    TooManySteps { limit: u64, time: String },
+}
+
+/// Something scheduled on the agenda.
+#[derive(Clone, Debug)]
+enum Item {
+    Note(u32),
+    /// The instance's current processing ends (`generation` guards against a crash since).
+    Complete { instance: u16, generation: u32 },
+    /// Commit-after of one record.
+    Commit { instance: u16, slot: u32, offset: u32 },
+    /// Ack of a queue message.
+    Ack { instance: u16, queue: u16, event: EventIdx },
+    Join(u16),
+    IntervalCommit(u16),
+    /// A failed attempt on a log is retried in place.
+    Retry { instance: u16, generation: u32 },
+    /// A nacked queue message becomes ready again.
+    Requeue { group: u16, queue: u16, msg: Msg },
+    Produce(u32),
+    Script(u32),
+    Emit(Box<Pending>),
+    Dispatch(u16),
+    DispatchQueue { group: u16, queue: u16 },
+}
+
+/// An emitted event waiting for its publish time.
+#[derive(Clone, Debug)]
+struct Pending {
+    topic: u16,
+    event_type: Sym,
+    key: Option<Sym>,
+    source: Sym,
+    /// `None` for a root event: its correlation id is its own id.
+    correlation: Option<EventId>,
+    cause: Option<EventIdx>,
+    schema_version: u32,
+    headers: Option<Arc<Vec<(String, String)>>>,
+    data: Arc<serde_json::Value>,
+}
+
+/// One record of a log partition: the event and the step that published it (which orders
+/// records across partitions).
+#[derive(Clone, Copy, Debug)]
+struct Record {
+    event: EventIdx,
+    published_at: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+struct TopicState {
+    partitions: Vec<Vec<Record>>,
+    round_robin: u32,
+    /// Key symbol index → partition + 1 (0: not computed yet).
+    key_partition: Vec<u16>,
+}
+
+/// A queue message in one group's copy of the queue.
+#[derive(Clone, Copy, Debug)]
+struct Msg {
+    event: EventIdx,
+    /// Its place in the queue, kept when it becomes ready again.
+    seq: u64,
+    receives: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+struct QueueState {
+    ready: VecDeque<Msg>,
+    next_seq: u64,
+    round_robin: usize,
+    dispatch_pending: bool,
+}
+
+/// A group's view of one partition.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    committed: u32,
+    /// Next offset to fetch.
+    position: u32,
+    /// Last completed offset + 1 (what an interval commit commits).
+    done: u32,
+    owner: Option<u16>,
+}
+
+#[derive(Clone, Debug)]
+struct GroupState {
+    rng: Stream,
+    joined: bool,
+    slots: Vec<Slot>,
+    queues: Vec<QueueState>,
+    /// Instance indices, in join (numeric) order.
+    members: Vec<u16>,
+    sequences: Vec<i128>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    Log { slot: u32, offset: u32 },
+    Queue { queue: u16, msg: Msg },
+}
+
+/// A delivery an instance holds.
+#[derive(Clone, Copy, Debug)]
+struct Work {
+    event: EventIdx,
+    source: Source,
+    attempt: u32,
+}
+
+#[derive(Clone, Debug)]
+struct InstanceState {
+    group: u16,
+    number: u32,
+    alive: bool,
+    owned: Vec<u32>,
+    current: Option<Work>,
+    /// Received, not yet processing (queues with prefetch > 1).
+    inbox: VecDeque<Work>,
+    held: u32,
+    dispatch_pending: bool,
+    generation: u32,
+}
+
+#[derive(Clone, Debug)]
+struct ProducerState {
+    rng: Stream,
+    produced: u64,
+    /// Key number → key symbol, filled as keys are first drawn.
+    keys: indexmap::IndexMap<u64, Sym, rustc_hash::FxBuildHasher>,
+    sequences: Vec<i128>,
+}
+
+/// Everything that changes during a run (the trace aside).
+#[derive(Clone, Debug)]
+struct State {
+    agenda: Agenda<Item>,
+    topics: Vec<TopicState>,
+    groups: Vec<GroupState>,
+    instances: Vec<InstanceState>,
+    producers: Vec<ProducerState>,
+    next_id: u32,
+}
+
+/// The simulator: a compiled model, its state and the trace so far.
+#[derive(Clone, Debug)]
+pub struct Simulator {
+    model: Arc<Model>,
+    state: State,
+    trace: Trace,
+    max_steps: u64,
+}
+
+impl Simulator {
+    /// A simulator at step 0. `max_steps` stops a run-away run.
+    pub fn new(model: Arc<Model>, max_steps: u64) -> Self {
+        let seed = model.seed;
+        let mut state = State {
+            agenda: Agenda::default(),
+            topics: model
+                .topics
+                .iter()
+                .map(|t| TopicState { partitions: vec![Vec::new(); t.partitions as usize], ..TopicState::default() })
+                .collect(),
+            groups: model
+                .groups
+                .iter()
+                .map(|g| GroupState {
+                    rng: Stream::for_component(seed, "group", &g.name),
+                    joined: false,
+                    slots: vec![Slot { committed: 0, position: 0, done: 0, owner: None }; g.slots.len()],
+                    queues: vec![QueueState::default(); g.queues.len()],
+                    members: Vec::new(),
+                    sequences: vec![0; g.sequences],
+                })
+                .collect(),
+            instances: Vec::new(),
+            producers: model
+                .producers
+                .iter()
+                .map(|p| ProducerState {
+                    rng: Stream::for_component(seed, "producer", &p.name),
+                    produced: 0,
+                    keys: indexmap::IndexMap::default(),
+                    sequences: vec![0; p.sequences],
+                })
+                .collect(),
+            next_id: 0,
+        };
+        for (gi, g) in model.groups.iter().enumerate() {
+            for number in 1..=g.instances {
+                let index = state.instances.len() as u16;
+                state.instances.push(InstanceState {
+                    group: gi as u16,
+                    number,
+                    alive: true,
+                    owned: Vec::new(),
+                    current: None,
+                    inbox: VecDeque::new(),
+                    held: 0,
+                    dispatch_pending: false,
+                    generation: 0,
+                });
+                state.groups[gi].members.push(index);
+            }
+        }
+        let duration = model.duration;
+        let agenda = &mut state.agenda;
+        // Items given in the file are scheduled in file order, so ties keep it.
+        for (i, note) in model.scenario.notes.iter().enumerate() {
+            if note.at.as_micros() <= duration {
+                agenda.schedule(note.at.as_micros(), Class::Fault, Item::Note(i as u32));
+            }
+        }
+        for (i, event) in model.scripted.iter().enumerate() {
+            if event.at <= duration {
+                agenda.schedule(event.at, Class::Publish, Item::Script(i as u32));
+            }
+        }
+        for (gi, g) in model.groups.iter().enumerate() {
+            if g.start <= duration {
+                agenda.schedule(g.start, Class::Timer, Item::Join(gi as u16));
+            }
+        }
+        let trace = Trace {
+            strings: model.strings.clone(),
+            instances: state.instances.iter().map(|i| (i.group, i.number)).collect(),
+            ..Trace::default()
+        };
+        let mut sim = Simulator { model, state, trace, max_steps };
+        for p in 0..sim.model.producers.len() {
+            sim.schedule_first_production(p);
+        }
+        sim
+    }
+
+    pub fn model(&self) -> &Arc<Model> {
+        &self.model
+    }
+
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Virtual time of the last item processed, in µs.
+    pub fn now(&self) -> u64 {
+        self.state.agenda.now()
+    }
+
+    /// Whether nothing is left to do within the scenario's duration.
+    pub fn is_finished(&self) -> bool {
+        self.state.agenda.peek_time().is_none_or(|t| t > self.model.duration)
+    }
+
+    /// Advances until at least one step is appended. Returns `false` when the run is over.
+    pub fn step(&mut self) -> Result<bool, SimError> {
+        let before = self.trace.steps.len();
+        while self.trace.steps.len() == before {
+            if !self.process_next(self.model.duration)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Processes everything due at or before `t` (capped at the scenario's duration).
+    pub fn run_until(&mut self, t: u64) -> Result<(), SimError> {
+        let limit = t.min(self.model.duration);
+        while self.process_next(limit)? {}
+        Ok(())
+    }
+
+    /// Runs to the end of the scenario.
+    pub fn run(&mut self) -> Result<(), SimError> {
+        self.run_until(u64::MAX)
+    }
+
+    fn process_next(&mut self, limit: u64) -> Result<bool, SimError> {
+        let Some((_, item)) = self.state.agenda.pop_until(limit) else { return Ok(false) };
+        self.handle(item);
+        if self.trace.steps.len() as u64 > self.max_steps {
+            return Err(SimError::TooManySteps {
+                limit: self.max_steps,
+                time: crate::scenario::value::Duration(self.now()).to_string(),
+            });
+        }
+        Ok(true)
+    }
+
+    fn handle(&mut self, item: Item) {
+        match item {
+            Item::Note(i) => {
+                let mut step = Step::new(StepKind::Note, self.now());
+                step.aux = i;
+                self.push(step);
+            }
+            Item::Complete { instance, generation } => self.complete(instance, generation),
+            Item::Commit { instance, slot, offset } => self.commit(instance, slot, offset),
+            Item::Ack { instance, queue, event } => self.ack(instance, queue, event),
+            Item::Join(group) => self.join(group),
+            Item::IntervalCommit(group) => self.interval_commit(group),
+            Item::Retry { instance, generation } => self.retry(instance, generation),
+            Item::Requeue { group, queue, msg } => self.requeue(group, queue, msg),
+            Item::Produce(p) => self.produce(p as usize),
+            Item::Script(i) => self.script(i as usize),
+            Item::Emit(pending) => {
+                let event = self.new_event(self.now(), *pending, None);
+                let topic = self.trace.events[event as usize].topic;
+                self.publish(event, topic);
+            }
+            Item::Dispatch(instance) => self.dispatch_log(instance),
+            Item::DispatchQueue { group, queue } => self.dispatch_queue(group, queue),
+        }
+    }
+
+    fn push(&mut self, step: Step) {
+        self.trace.steps.push(step);
+    }
+
+    /// Stores a new event with the next generated id (unless `id` is given).
+    fn new_event(&mut self, time: u64, p: Pending, id: Option<EventId>) -> EventIdx {
+        let id = id.unwrap_or_else(|| {
+            self.state.next_id += 1;
+            EventId::generated(self.state.next_id)
+        });
+        let index = self.trace.events.len() as EventIdx;
+        self.trace.events.push(Event {
+            time,
+            id,
+            event_type: p.event_type,
+            key: p.key,
+            source: p.source,
+            correlation: p.correlation.unwrap_or(id),
+            cause: p.cause,
+            schema_version: p.schema_version,
+            topic: p.topic,
+            headers: p.headers,
+            data: p.data,
+        });
+        index
+    }
+
+    /// Appends an event to a topic: a `published` step, then the topic's fan-out.
+    fn publish(&mut self, event: EventIdx, topic: u16) {
+        let now = self.now();
+        let mut step = Step::new(StepKind::Published, now);
+        step.event = event;
+        step.topic = topic;
+        let model = Arc::clone(&self.model);
+        let tm = &model.topics[usize::from(topic)];
+        match tm.kind {
+            crate::scenario::model::TopicKind::Log => {
+                let partition = self.partition_for(topic, event);
+                let published_at = self.trace.steps.len() as u32;
+                let log = &mut self.state.topics[usize::from(topic)].partitions[partition as usize];
+                step.partition = partition as u16;
+                step.offset = log.len() as u32;
+                log.push(Record { event, published_at });
+                self.push(step);
+                for sub in &tm.subscribers {
+                    let group = &self.state.groups[usize::from(sub.group)];
+                    if !group.joined {
+                        continue;
+                    }
+                    if let Some(owner) = group.slots[(sub.base + partition) as usize].owner {
+                        self.wake(owner);
+                    }
+                }
+            }
+            crate::scenario::model::TopicKind::Queue => {
+                self.push(step);
+                for sub in &tm.subscribers {
+                    let group = &mut self.state.groups[usize::from(sub.group)];
+                    if !group.joined {
+                        continue;
+                    }
+                    let queue = &mut group.queues[sub.base as usize];
+                    queue.next_seq += 1;
+                    queue.ready.push_back(Msg { event, seq: queue.next_seq, receives: 0 });
+                    self.wake_queue(sub.group, sub.base as u16);
+                }
+            }
+            crate::scenario::model::TopicKind::Bus => unreachable!("bus topics are refused by validation until routing lands"),
+        }
+    }
+
+    /// Kafka's default partitioner for keyed events, round-robin for keyless ones.
+    fn partition_for(&mut self, topic: u16, event: EventIdx) -> u32 {
+        let partitions = self.model.topics[usize::from(topic)].partitions;
+        let state = &mut self.state.topics[usize::from(topic)];
+        match self.trace.events[event as usize].key {
+            _ if partitions == 1 => 0,
+            None => {
+                let p = state.round_robin % partitions;
+                state.round_robin = state.round_robin.wrapping_add(1);
+                p
+            }
+            Some(key) => {
+                let cache = &mut state.key_partition;
+                if cache.len() <= key.index() {
+                    cache.resize(key.index() + 1, 0);
+                }
+                if cache[key.index()] == 0 {
+                    let p = murmur2::partition_for(self.trace.strings.resolve(key), partitions);
+                    cache[key.index()] = p as u16 + 1;
+                }
+                u32::from(cache[key.index()] - 1)
+            }
+        }
+    }
+}

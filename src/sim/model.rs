@@ -1,0 +1,382 @@
+//! The compiled scenario: names resolved to indices, templates compiled, weights
+//! accumulated. Built once from a validated [`Scenario`]; immutable and shared while
+//! the simulator (and every snapshot of it) runs.
+
+use std::sync::Arc;
+
+use crate::rng;
+use crate::scenario::model::{Arrival, Commit, From, Handler, KeyDistribution, Scenario, TopicKind};
+use crate::scenario::template::{DataTemplate, Site, StrTemplate, compile_data};
+use crate::scenario::value::Distribution;
+use crate::trace::{Strings, Sym};
+
+/// A log topic's partition read by one group: the group's slot index for it.
+#[derive(Clone, Copy, Debug)]
+pub struct Subscription {
+    pub group: u16,
+    /// Log: the group's first slot for this topic (slot = base + partition).
+    /// Queue: the group's queue index.
+    pub base: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct TopicModel {
+    pub name: String,
+    pub kind: TopicKind,
+    pub partitions: u32,
+    pub subscribers: Vec<Subscription>,
+}
+
+/// One outcome of a handler: fail, or publish these emits.
+#[derive(Clone, Debug)]
+pub struct OutcomeModel {
+    pub fail: bool,
+    pub emits: Vec<EmitModel>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HandlerModel {
+    pub outcomes: Vec<OutcomeModel>,
+    pub cumulative: Vec<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EmitModel {
+    pub topic: u16,
+    pub event_type: Sym,
+    pub key: Option<StrTemplate>,
+    pub data: Option<DataTemplate>,
+    pub headers: Vec<(String, StrTemplate)>,
+    pub delay: u64,
+    pub schema_version: u32,
+}
+
+impl EmitModel {
+    /// Whether rendering needs the trigger (any placeholder or generated value).
+    pub fn is_literal(&self) -> bool {
+        self.key.as_ref().is_none_or(StrTemplate::is_literal)
+            && self.data.as_ref().is_none_or(DataTemplate::is_literal)
+            && self.headers.iter().all(|(_, t)| t.is_literal())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GroupModel {
+    pub name: String,
+    /// The consumer's name: instances are `NAME#1` ...
+    pub consumer: String,
+    pub source: Sym,
+    pub topics: Vec<u16>,
+    pub instances: u32,
+    pub processing: Distribution,
+    pub commit: Commit,
+    pub from: From,
+    pub start: u64,
+    pub handlers: Vec<HandlerModel>,
+    /// Event type symbol index → handler index (`u32::MAX`: none, use the wildcard).
+    pub by_type: Vec<u32>,
+    pub wildcard: Option<u32>,
+    /// (topic, partition) of each slot: the partitions of the log topics it reads.
+    pub slots: Vec<(u16, u16)>,
+    /// Queue topics it reads, by queue index.
+    pub queues: Vec<u16>,
+    /// Number of `sequence` generated values in its emits.
+    pub sequences: usize,
+}
+
+impl GroupModel {
+    pub fn handler_for(&self, event_type: Sym) -> Option<&HandlerModel> {
+        let index = self.by_type.get(event_type.index()).copied().filter(|&h| h != u32::MAX).or(self.wildcard)?;
+        Some(&self.handlers[index as usize])
+    }
+
+    pub fn reads_logs(&self) -> bool {
+        !self.slots.is_empty()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct KeyModel {
+    pub prefix: String,
+    pub cardinality: u64,
+    pub distribution: KeyDistribution,
+    /// Zipf: cumulative probabilities of keys 1..=cardinality.
+    pub zipf: Option<Arc<Vec<f64>>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProducerTypeModel {
+    pub event_type: Sym,
+    pub data: Option<DataTemplate>,
+    pub headers: Vec<(String, StrTemplate)>,
+    pub schema_version: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProducerModel {
+    pub name: String,
+    pub source: Sym,
+    pub topic: u16,
+    pub rate: f64,
+    pub arrival: Arrival,
+    pub start: u64,
+    pub stop: u64,
+    pub count: Option<u64>,
+    pub keys: Option<KeyModel>,
+    pub types: Vec<ProducerTypeModel>,
+    pub cumulative: Vec<f64>,
+    pub sequences: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct ScriptedModel {
+    pub at: u64,
+    pub topic: u16,
+    pub event_type: Sym,
+    pub key: Option<Sym>,
+    pub id: Option<String>,
+    pub correlation_id: Option<String>,
+    pub source: Sym,
+    pub headers: Option<Arc<Vec<(String, String)>>>,
+    pub data: Arc<serde_json::Value>,
+    pub schema_version: u32,
+}
+
+/// The compiled scenario.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub scenario: Arc<Scenario>,
+    pub seed: u64,
+    /// Steps with time ≤ duration run.
+    pub duration: u64,
+    pub topics: Vec<TopicModel>,
+    pub groups: Vec<GroupModel>,
+    pub producers: Vec<ProducerModel>,
+    pub scripted: Vec<ScriptedModel>,
+    /// The string table as it stands before the run: every name in the scenario.
+    pub strings: Strings,
+}
+
+/// A compile error: the scenario passed validation but cannot be built (a limit of the
+/// compact trace, such as more than 65 535 instances in all).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CompileError(pub String);
+
+fn compile_headers(headers: &indexmap::IndexMap<String, String>, site: Site) -> Result<Vec<(String, StrTemplate)>, CompileError> {
+    headers
+        .iter()
+        .map(|(k, v)| StrTemplate::parse(v, site).map(|t| (k.clone(), t)).map_err(CompileError))
+        .collect()
+}
+
+fn compile_optional_data(data: Option<&serde_json::Value>, site: Site, sequences: &mut Vec<String>) -> Result<Option<DataTemplate>, CompileError> {
+    data.map(|d| compile_data(d, site, "data", sequences).map_err(|(path, e)| CompileError(format!("{path}: {e}")))).transpose()
+}
+
+impl Model {
+    /// Compiles a validated scenario with the given seed.
+    pub fn compile(scenario: Arc<Scenario>, seed: u64) -> Result<Self, CompileError> {
+        let mut strings = Strings::default();
+        let topic_index = |name: &str| -> Result<u16, CompileError> {
+            scenario
+                .topics
+                .iter()
+                .position(|t| t.name == name)
+                .map(|i| i as u16)
+                .ok_or_else(|| CompileError(format!("unknown topic \"{name}\"")))
+        };
+        if scenario.topics.len() >= usize::from(u16::MAX) || scenario.consumers.len() >= usize::from(u16::MAX) {
+            return Err(CompileError("more than 65 534 topics or consumers".to_owned()));
+        }
+        let mut topics: Vec<TopicModel> = scenario
+            .topics
+            .iter()
+            .map(|t| TopicModel {
+                name: t.name.clone(),
+                kind: t.kind,
+                partitions: if t.kind == TopicKind::Log { t.partitions.unwrap_or(1) } else { 1 },
+                subscribers: Vec::new(),
+            })
+            .collect();
+
+        let mut producers = Vec::new();
+        for p in &scenario.producers {
+            let mut sequences = Vec::new();
+            let types = p
+                .events
+                .iter()
+                .map(|e| {
+                    Ok(ProducerTypeModel {
+                        event_type: strings.intern(&e.event_type),
+                        data: compile_optional_data(e.data.as_ref(), Site::Producer, &mut sequences)?,
+                        headers: compile_headers(&e.headers, Site::Producer)?,
+                        schema_version: e.schema_version,
+                    })
+                })
+                .collect::<Result<Vec<_>, CompileError>>()?;
+            let keys = p.keys.as_ref().map(|k| KeyModel {
+                prefix: k.prefix.clone(),
+                cardinality: k.cardinality.max(1),
+                distribution: k.distribution,
+                zipf: (k.distribution == KeyDistribution::Zipf).then(|| {
+                    let s = k.zipf_s.unwrap_or(1.0);
+                    Arc::new(rng::cumulative((1..=k.cardinality.max(1)).map(|i| 1.0 / libm::pow(i as f64, s))))
+                }),
+            });
+            producers.push(ProducerModel {
+                name: p.name.clone(),
+                source: strings.intern(&p.name),
+                topic: topic_index(&p.topic)?,
+                rate: p.rate,
+                arrival: p.arrival,
+                start: p.start.as_micros(),
+                stop: p.stop.unwrap_or(scenario.duration).as_micros(),
+                count: p.count,
+                keys,
+                cumulative: rng::cumulative(p.events.iter().map(|e| e.weight)),
+                types,
+                sequences: sequences.len(),
+            });
+        }
+
+        let mut scripted = Vec::new();
+        for e in &scenario.events {
+            scripted.push(ScriptedModel {
+                at: e.at.as_micros(),
+                topic: topic_index(&e.topic)?,
+                event_type: strings.intern(&e.event_type),
+                key: e.key.as_deref().map(|k| strings.intern(k)),
+                id: e.id.clone(),
+                correlation_id: e.correlation_id.clone(),
+                source: strings.intern(&e.source),
+                headers: (!e.headers.is_empty())
+                    .then(|| Arc::new(e.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect())),
+                data: Arc::new(e.data.clone().unwrap_or(serde_json::Value::Null)),
+                schema_version: e.schema_version,
+            });
+        }
+
+        let mut groups = Vec::new();
+        let mut total_instances = 0u64;
+        for (gi, c) in scenario.consumers.iter().enumerate() {
+            total_instances += u64::from(c.instances);
+            let group = gi as u16;
+            let mut sequences = Vec::new();
+            let mut handlers = Vec::new();
+            let mut named = Vec::new();
+            let mut wildcard = None;
+            for (event_type, handler) in &c.handles {
+                let index = handlers.len() as u32;
+                handlers.push(compile_handler(handler, &topic_index, &mut strings, &mut sequences)?);
+                if event_type == "*" {
+                    wildcard = Some(index);
+                } else {
+                    named.push((strings.intern(event_type), index));
+                }
+            }
+            let mut slots = Vec::new();
+            let mut queues = Vec::new();
+            let mut subscribed = Vec::new();
+            for name in &c.topics {
+                let t = topic_index(name)?;
+                subscribed.push(t);
+                let topic = &mut topics[usize::from(t)];
+                match topic.kind {
+                    TopicKind::Log => {
+                        topic.subscribers.push(Subscription { group, base: slots.len() as u32 });
+                        slots.extend((0..topic.partitions).map(|p| (t, p as u16)));
+                    }
+                    TopicKind::Queue => {
+                        topic.subscribers.push(Subscription { group, base: queues.len() as u32 });
+                        queues.push(t);
+                    }
+                    TopicKind::Bus => return Err(CompileError(format!("cannot subscribe to bus \"{name}\""))),
+                }
+            }
+            groups.push((c, group, handlers, named, wildcard, slots, queues, subscribed, sequences.len()));
+        }
+        if total_instances >= u64::from(u16::MAX) {
+            return Err(CompileError(format!("{total_instances} instances in all: the limit is 65 534")));
+        }
+        // Type symbols are all interned by now, so handler tables can be sized once.
+        let groups = groups
+            .into_iter()
+            .map(|(c, _, handlers, named, wildcard, slots, queues, subscribed, sequences)| {
+                let mut by_type = vec![u32::MAX; strings.len()];
+                for (sym, index) in named {
+                    by_type[sym.index()] = index;
+                }
+                GroupModel {
+                    name: c.group.clone().unwrap_or_else(|| c.name.clone()),
+                    consumer: c.name.clone(),
+                    source: strings.intern(&c.name),
+                    topics: subscribed,
+                    instances: c.instances,
+                    processing: c.processing,
+                    commit: c.commit,
+                    from: c.from,
+                    start: c.start.as_micros(),
+                    handlers,
+                    by_type,
+                    wildcard,
+                    slots,
+                    queues,
+                    sequences,
+                }
+            })
+            .collect();
+
+        Ok(Model {
+            seed,
+            duration: scenario.duration.as_micros(),
+            topics,
+            groups,
+            producers,
+            scripted,
+            strings,
+            scenario,
+        })
+    }
+
+    /// Total partitions (log) and queues: the number of lag series.
+    pub fn instance_name(&self, group: u16, number: u32) -> String {
+        format!("{}#{number}", self.groups[usize::from(group)].consumer)
+    }
+}
+
+fn compile_handler(
+    handler: &Handler,
+    topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
+    strings: &mut Strings,
+    sequences: &mut Vec<String>,
+) -> Result<HandlerModel, CompileError> {
+    let mut compile_emits = |emits: Option<&Vec<crate::scenario::model::Emit>>| -> Result<Vec<EmitModel>, CompileError> {
+        emits
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                Ok(EmitModel {
+                    topic: topic_index(&e.topic)?,
+                    event_type: strings.intern(&e.event_type),
+                    key: e.key.as_deref().map(|k| StrTemplate::parse(k, Site::Emit)).transpose().map_err(CompileError)?,
+                    data: compile_optional_data(e.data.as_ref(), Site::Emit, sequences)?,
+                    headers: compile_headers(&e.headers, Site::Emit)?,
+                    delay: e.delay.map_or(0, |d| d.as_micros()),
+                    schema_version: e.schema_version.unwrap_or(1),
+                })
+            })
+            .collect()
+    };
+    let outcomes = match &handler.outcomes {
+        Some(outcomes) => outcomes
+            .iter()
+            .map(|o| Ok((o.weight, OutcomeModel { fail: o.fail, emits: compile_emits(o.emit.as_ref())? })))
+            .collect::<Result<Vec<_>, CompileError>>()?,
+        None => vec![(1.0, OutcomeModel { fail: false, emits: compile_emits(handler.emit.as_ref())? })],
+    };
+    Ok(HandlerModel {
+        cumulative: rng::cumulative(outcomes.iter().map(|(w, _)| *w)),
+        outcomes: outcomes.into_iter().map(|(_, o)| o).collect(),
+    })
+}

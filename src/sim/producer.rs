@@ -1,0 +1,132 @@
+//! Producers and scripted events: generating events and their arrival times.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{Item, Pending, Simulator};
+use crate::scenario::model::{Arrival, KeyDistribution};
+use crate::scenario::template::{Context, StrTemplate};
+use crate::sim::sched::Class;
+use crate::trace::EventId;
+
+impl Simulator {
+    /// Schedules producer `p`'s first event: at `start` (fixed) or `start` + one
+    /// exponential draw (poisson).
+    pub(super) fn schedule_first_production(&mut self, p: usize) {
+        let model = &self.model.producers[p];
+        let first = match model.arrival {
+            Arrival::Fixed => Some(model.start),
+            Arrival::Poisson => model.start.checked_add(self.state.producers[p].rng.exponential(1e6 / model.rate)),
+        };
+        self.schedule_production(p, first);
+    }
+
+    fn schedule_production(&mut self, p: usize, at: Option<u64>) {
+        let model = &self.model.producers[p];
+        let produced = self.state.producers[p].produced;
+        let Some(at) = at else { return };
+        if at < model.stop && at <= self.model.duration && model.count.is_none_or(|c| produced < c) {
+            self.state.agenda.schedule(at, Class::Publish, Item::Produce(p as u32));
+        }
+    }
+
+    /// Generates and publishes producer `p`'s next event, then schedules the one after.
+    /// Draw order per event: key, type, data; then the next interarrival time.
+    pub(super) fn produce(&mut self, p: usize) {
+        let now = self.now();
+        let model = Arc::clone(&self.model);
+        let pm = &model.producers[p];
+        let n = self.state.producers[p].produced + 1;
+        self.state.producers[p].produced = n;
+
+        let key = pm.keys.as_ref().map(|keys| {
+            let state = &mut self.state.producers[p];
+            let number = match keys.distribution {
+                KeyDistribution::Uniform => state.rng.below(keys.cardinality) + 1,
+                KeyDistribution::Sequential => (n - 1) % keys.cardinality + 1,
+                KeyDistribution::Zipf => {
+                    let cdf = keys.zipf.as_ref().expect("compiled for zipf");
+                    state.rng.weighted(cdf) as u64 + 1
+                }
+            };
+            *state.keys.entry(number).or_insert_with(|| self.trace.strings.intern(&format!("{}{number}", keys.prefix)))
+        });
+        let state = &mut self.state.producers[p];
+        let ty = &pm.types[state.rng.weighted(&pm.cumulative)];
+        let mut data = match &ty.data {
+            Some(template) => template.render(&mut state.rng, &mut state.sequences, None),
+            None => Value::Null,
+        };
+
+        self.state.next_id += 1;
+        let id = EventId::generated(self.state.next_id);
+        let needs_context = ty.data.as_ref().is_some_and(|d| d.has_placeholders()) || !ty.headers.is_empty();
+        let mut headers = None;
+        if needs_context {
+            let id_text = id.render(&self.trace.strings);
+            let snapshot = data.clone();
+            let ctx = Context {
+                key: key.map(|k| self.trace.strings.resolve(k)),
+                id: &id_text,
+                event_type: self.trace.strings.resolve(ty.event_type),
+                data: &snapshot,
+                n,
+                state: None,
+            };
+            if let Some(template) = &ty.data {
+                template.fill(&mut data, &ctx);
+            }
+            headers = render_headers(&ty.headers, &ctx);
+        }
+        let pending = Pending {
+            topic: pm.topic,
+            event_type: ty.event_type,
+            key,
+            source: pm.source,
+            correlation: None,
+            cause: None,
+            schema_version: ty.schema_version,
+            headers,
+            data: Arc::new(data),
+        };
+        let event = self.new_event(now, pending, Some(id));
+        self.publish(event, pm.topic);
+
+        let next = match pm.arrival {
+            Arrival::Fixed => {
+                // start + ⌊k·1 000 000 / rate⌋ µs for k = n.
+                let offset = (n as f64 * 1e6 / pm.rate).floor();
+                (offset < u64::MAX as f64).then(|| pm.start.saturating_add(offset as u64))
+            }
+            Arrival::Poisson => now.checked_add(self.state.producers[p].rng.exponential(1e6 / pm.rate)),
+        };
+        self.schedule_production(p, next);
+    }
+
+    /// Publishes scripted event `i`.
+    pub(super) fn script(&mut self, i: usize) {
+        let model = Arc::clone(&self.model);
+        let e = &model.scripted[i];
+        let id = e.id.as_deref().map(|id| EventId::custom(id, &mut self.trace.strings));
+        let correlation = e.correlation_id.as_deref().map(|c| EventId::custom(c, &mut self.trace.strings));
+        let pending = Pending {
+            topic: e.topic,
+            event_type: e.event_type,
+            key: e.key,
+            source: e.source,
+            correlation,
+            cause: None,
+            schema_version: e.schema_version,
+            headers: e.headers.clone(),
+            data: Arc::clone(&e.data),
+        };
+        let event = self.new_event(self.now(), pending, id);
+        self.publish(event, e.topic);
+    }
+}
+
+/// Renders header templates (`None` when there are none).
+pub(super) fn render_headers(headers: &[(String, StrTemplate)], ctx: &Context<'_>) -> Option<Arc<Vec<(String, String)>>> {
+    (!headers.is_empty()).then(|| Arc::new(headers.iter().map(|(k, t)| (k.clone(), t.render_text(ctx))).collect()))
+}

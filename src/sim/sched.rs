@@ -1,0 +1,164 @@
+//! The agenda: what happens next, in virtual time, with the format's order within one
+//! microsecond.
+//!
+//! Items at future times wait in a binary heap keyed by (time, class, insertion number);
+//! items due at the current time sit in one FIFO per class, so the common case (a commit
+//! right after a completion, a delivery right after a publish) costs a queue push, not a
+//! heap operation. The next item is always from the lowest non-empty class at `now`; when
+//! every class is empty the heap's earliest time becomes `now` and all its items move to
+//! their class queues in (class, insertion) order. Ties are thus broken by class, then by
+//! the order items were scheduled in.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+/// The order of things within one microsecond (the format's Determinism section).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Class {
+    /// Faults and notes.
+    Fault = 0,
+    /// Processing completions: effects, emits, failures.
+    Completion = 1,
+    /// Commits and acks.
+    Commit = 2,
+    /// Timer expiries: visibility timeouts, interval commits, retry delays, ends of
+    /// windows and rebalances, restarts, a consumer's start.
+    Timer = 3,
+    /// Publishes from producers, scripted events and delayed emits.
+    Publish = 4,
+    /// Deliveries to free instances.
+    Delivery = 5,
+}
+
+const CLASSES: usize = 6;
+
+#[derive(Clone, Debug)]
+struct Entry<T> {
+    time: u64,
+    class: Class,
+    seq: u64,
+    item: T,
+}
+
+impl<T> PartialEq for Entry<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.class, self.seq) == (other.time, other.class, other.seq)
+    }
+}
+impl<T> Eq for Entry<T> {}
+impl<T> PartialOrd for Entry<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Entry<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.time, self.class, self.seq).cmp(&(other.time, other.class, other.seq))
+    }
+}
+
+/// The agenda of items of type `T`.
+#[derive(Clone, Debug)]
+pub struct Agenda<T> {
+    now: u64,
+    seq: u64,
+    heap: BinaryHeap<Reverse<Entry<T>>>,
+    due: [VecDeque<T>; CLASSES],
+}
+
+impl<T> Default for Agenda<T> {
+    fn default() -> Self {
+        Agenda { now: 0, seq: 0, heap: BinaryHeap::new(), due: std::array::from_fn(|_| VecDeque::new()) }
+    }
+}
+
+impl<T> Agenda<T> {
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Schedules `item` at `time` (never before now).
+    pub fn schedule(&mut self, time: u64, class: Class, item: T) {
+        debug_assert!(time >= self.now, "scheduled in the past");
+        if time <= self.now {
+            self.due[class as usize].push_back(item);
+        } else {
+            self.seq += 1;
+            self.heap.push(Reverse(Entry { time, class, seq: self.seq, item }));
+        }
+    }
+
+    /// The time of the next item, if any.
+    pub fn peek_time(&self) -> Option<u64> {
+        if self.due.iter().any(|q| !q.is_empty()) {
+            return Some(self.now);
+        }
+        self.heap.peek().map(|Reverse(e)| e.time)
+    }
+
+    /// Takes the next item if it is due at or before `limit`, advancing the clock to it.
+    pub fn pop_until(&mut self, limit: u64) -> Option<(Class, T)> {
+        loop {
+            for (class, queue) in self.due.iter_mut().enumerate() {
+                if let Some(item) = queue.pop_front() {
+                    return Some((CLASS_OF[class], item));
+                }
+            }
+            let next = self.heap.peek()?.0.time;
+            if next > limit {
+                return None;
+            }
+            self.now = next;
+            while self.heap.peek().is_some_and(|Reverse(e)| e.time == next) {
+                let Reverse(entry) = self.heap.pop().expect("peeked");
+                self.due[entry.class as usize].push_back(entry.item);
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.heap.len() + self.due.iter().map(VecDeque::len).sum::<usize>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+const CLASS_OF: [Class; CLASSES] = [Class::Fault, Class::Completion, Class::Commit, Class::Timer, Class::Publish, Class::Delivery];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_by_time_then_class_then_insertion() {
+        let mut a = Agenda::default();
+        a.schedule(10, Class::Delivery, "d10");
+        a.schedule(10, Class::Fault, "f10");
+        a.schedule(5, Class::Publish, "p5a");
+        a.schedule(5, Class::Publish, "p5b");
+        a.schedule(5, Class::Completion, "c5");
+        let mut out = Vec::new();
+        while let Some((_, item)) = a.pop_until(u64::MAX) {
+            out.push(item);
+            if item == "c5" {
+                // Scheduled now, at a higher priority than what is still due: it goes next.
+                a.schedule(5, Class::Commit, "k5");
+            }
+        }
+        assert_eq!(out, ["c5", "k5", "p5a", "p5b", "f10", "d10"]);
+    }
+
+    #[test]
+    fn stops_at_the_limit() {
+        let mut a = Agenda::default();
+        a.schedule(10, Class::Timer, 1);
+        a.schedule(20, Class::Timer, 2);
+        assert_eq!(a.pop_until(15).map(|x| x.1), Some(1));
+        assert_eq!(a.pop_until(15), None);
+        assert_eq!(a.now(), 10);
+        assert_eq!(a.pop_until(20).map(|x| x.1), Some(2));
+    }
+}

@@ -1,0 +1,314 @@
+//! The trace: the append-only record of a run, from which everything a user sees is derived.
+//!
+//! Events are stored once ([`Event`], in publish order of first publication) and steps refer
+//! to them by index; a [`Step`] is a fixed 32-byte record. Names (types, keys, sources,
+//! custom ids) are interned in one string table. Rendering to JSON Lines (`--trace`) lives
+//! in [`jsonl`].
+
+pub mod jsonl;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use indexmap::IndexSet;
+use rustc_hash::FxBuildHasher;
+use serde_json::Value;
+
+/// An interned string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sym(NonZeroU32);
+
+impl Sym {
+    pub fn index(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
+/// The string table of a trace.
+#[derive(Clone, Debug, Default)]
+pub struct Strings(IndexSet<Arc<str>, FxBuildHasher>);
+
+impl Strings {
+    pub fn intern(&mut self, text: &str) -> Sym {
+        let index = match self.0.get_index_of(text) {
+            Some(index) => index,
+            None => self.0.insert_full(Arc::from(text)).0,
+        };
+        Sym(NonZeroU32::new(index as u32 + 1).expect("fewer than 2^32 strings"))
+    }
+
+    pub fn get(&self, text: &str) -> Option<Sym> {
+        self.0.get_index_of(text).map(|i| Sym(NonZeroU32::new(i as u32 + 1).expect("in range")))
+    }
+
+    pub fn resolve(&self, sym: Sym) -> &str {
+        &self.0[sym.index()]
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// An event id: a generated `evt-NNNNNN` (by number) or a custom string (by symbol).
+/// A custom id spelled like a generated one is the generated one, so equal text is an equal id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventId(u32);
+
+const CUSTOM_BIT: u32 = 1 << 31;
+
+impl EventId {
+    pub fn generated(n: u32) -> Self {
+        debug_assert!(n < CUSTOM_BIT);
+        EventId(n)
+    }
+
+    pub fn custom(text: &str, strings: &mut Strings) -> Self {
+        if let Some(n) = parse_generated(text) {
+            return EventId(n);
+        }
+        EventId(CUSTOM_BIT | strings.intern(text).0.get())
+    }
+
+    /// `Ok(n)` for a generated id, `Err(sym)` for a custom one.
+    pub fn kind(self) -> Result<u32, Sym> {
+        if self.0 & CUSTOM_BIT == 0 {
+            Ok(self.0)
+        } else {
+            Err(Sym(NonZeroU32::new(self.0 & !CUSTOM_BIT).expect("custom ids are non-zero")))
+        }
+    }
+
+    pub fn render(self, strings: &Strings) -> String {
+        match self.kind() {
+            Ok(n) => format!("evt-{n:06}"),
+            Err(sym) => strings.resolve(sym).to_owned(),
+        }
+    }
+}
+
+fn parse_generated(text: &str) -> Option<u32> {
+    let digits = text.strip_prefix("evt-")?;
+    let n: u32 = digits.parse().ok()?;
+    (digits.bytes().all(|b| b.is_ascii_digit()) && format!("{n:06}") == digits && n < CUSTOM_BIT).then_some(n)
+}
+
+/// Index of an event in [`Trace::events`].
+pub type EventIdx = u32;
+pub const NO_EVENT: EventIdx = u32::MAX;
+
+/// One event, stored once however many steps refer to it.
+#[derive(Clone, Debug)]
+pub struct Event {
+    /// Virtual time of its first publication, in µs.
+    pub time: u64,
+    pub id: EventId,
+    pub event_type: Sym,
+    pub key: Option<Sym>,
+    pub source: Sym,
+    pub correlation: EventId,
+    /// The triggering event (index), for events emitted by handlers.
+    pub cause: Option<EventIdx>,
+    pub schema_version: u32,
+    /// The topic it was first published to.
+    pub topic: u16,
+    pub headers: Option<Arc<Vec<(String, String)>>>,
+    pub data: Arc<Value>,
+}
+
+/// What a step did. Kept to one byte; names as in the trace format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum StepKind {
+    Published,
+    Delivered,
+    Processed,
+    SkippedDuplicate,
+    Failed,
+    Committed,
+    Acked,
+    Requeued,
+    DeadLettered,
+    DroppedDuplicate,
+    Routed,
+    Unrouted,
+    Fetched,
+    Crashed,
+    Restarted,
+    Rebalanced,
+    Paused,
+    Resumed,
+    Note,
+}
+
+impl StepKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StepKind::Published => "published",
+            StepKind::Delivered => "delivered",
+            StepKind::Processed => "processed",
+            StepKind::SkippedDuplicate => "skipped_duplicate",
+            StepKind::Failed => "failed",
+            StepKind::Committed => "committed",
+            StepKind::Acked => "acked",
+            StepKind::Requeued => "requeued",
+            StepKind::DeadLettered => "dead_lettered",
+            StepKind::DroppedDuplicate => "dropped_duplicate",
+            StepKind::Routed => "routed",
+            StepKind::Unrouted => "unrouted",
+            StepKind::Fetched => "fetched",
+            StepKind::Crashed => "crashed",
+            StepKind::Restarted => "restarted",
+            StepKind::Rebalanced => "rebalanced",
+            StepKind::Paused => "paused",
+            StepKind::Resumed => "resumed",
+            StepKind::Note => "note",
+        }
+    }
+
+    pub const ALL: [StepKind; 19] = [
+        StepKind::Published,
+        StepKind::Delivered,
+        StepKind::Processed,
+        StepKind::SkippedDuplicate,
+        StepKind::Failed,
+        StepKind::Committed,
+        StepKind::Acked,
+        StepKind::Requeued,
+        StepKind::DeadLettered,
+        StepKind::DroppedDuplicate,
+        StepKind::Routed,
+        StepKind::Unrouted,
+        StepKind::Fetched,
+        StepKind::Crashed,
+        StepKind::Restarted,
+        StepKind::Rebalanced,
+        StepKind::Paused,
+        StepKind::Resumed,
+        StepKind::Note,
+    ];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// "No value" for the small integer fields of a step.
+pub const NONE16: u16 = u16::MAX;
+pub const NONE32: u32 = u32::MAX;
+
+/// One step of the run: a fixed 32-byte record.
+///
+/// Field use by kind: `event` for every step about an event; `topic`/`partition`/`offset`
+/// where the format gives them (`offset` is the new committed offset on `committed`);
+/// `group`/`instance` for consumer steps (`instance` is the index in [`crate::sim::Model`]'s
+/// instance list); `aux` is kind-specific: the note index (`note`), the failure attempt
+/// (`failed`), the receive count (`delivered` on queues), the assignment index
+/// (`rebalanced`); `flag` is kind-specific: `effect` on `processed`, the failure reason on
+/// `failed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub t_us: u64,
+    pub event: EventIdx,
+    pub offset: u32,
+    pub aux: u32,
+    pub instance: u16,
+    pub group: u16,
+    pub topic: u16,
+    pub partition: u16,
+    pub kind: StepKind,
+    pub flag: u8,
+}
+
+impl Step {
+    pub fn new(kind: StepKind, t_us: u64) -> Self {
+        Step {
+            t_us,
+            event: NO_EVENT,
+            offset: NONE32,
+            aux: NONE32,
+            instance: NONE16,
+            group: NONE16,
+            topic: NONE16,
+            partition: NONE16,
+            kind,
+            flag: 0,
+        }
+    }
+}
+
+/// Why a processing attempt failed (`failed` steps' `flag`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum FailReason {
+    HandlerFailed = 0,
+    FailProbability = 1,
+    UnknownSchemaVersion = 2,
+}
+
+impl FailReason {
+    pub fn from_flag(flag: u8) -> Self {
+        match flag {
+            1 => FailReason::FailProbability,
+            2 => FailReason::UnknownSchemaVersion,
+            _ => FailReason::HandlerFailed,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FailReason::HandlerFailed => "handler_failed",
+            FailReason::FailProbability => "fail_probability",
+            FailReason::UnknownSchemaVersion => "unknown_schema_version",
+        }
+    }
+}
+
+/// A group's partition assignment after a rebalance: (instance index, topic, partitions).
+pub type Assignment = Vec<(u16, u16, Vec<u16>)>;
+
+/// The record of a run: steps, the events they refer to, and the tables they index into.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    pub strings: Strings,
+    pub events: Vec<Event>,
+    pub steps: Vec<Step>,
+    pub assignments: Vec<Assignment>,
+    /// Every instance that ever existed: (group index, number), by instance index.
+    pub instances: Vec<(u16, u32)>,
+}
+
+impl Trace {
+    pub fn event(&self, idx: EventIdx) -> &Event {
+        &self.events[idx as usize]
+    }
+
+    /// Bytes held by the steps and the events' fixed parts (payloads not counted).
+    pub fn retained_bytes(&self) -> usize {
+        self.steps.capacity() * std::mem::size_of::<Step>() + self.events.capacity() * std::mem::size_of::<Event>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Step>(), 32);
+    }
+
+    #[test]
+    fn custom_ids_spelled_like_generated_ones_are_the_same_id() {
+        let mut strings = Strings::default();
+        assert_eq!(EventId::custom("evt-000042", &mut strings), EventId::generated(42));
+        let custom = EventId::custom("order-1", &mut strings);
+        assert_eq!(custom.render(&strings), "order-1");
+        assert_eq!(EventId::generated(7).render(&strings), "evt-000007");
+        assert_ne!(EventId::custom("evt-42", &mut strings), EventId::generated(42));
+    }
+}

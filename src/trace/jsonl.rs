@@ -1,0 +1,148 @@
+//! The trace as JSON Lines (`--trace`): a header, then one object per step.
+//!
+//! A `published` step carries the whole event, so a trace alone can be replayed.
+
+use std::io::{self, Write};
+
+use serde_json::{Map, Value, json};
+
+use super::{EventIdx, FailReason, NONE16, NONE32, NO_EVENT, Step, StepKind, Trace};
+use crate::scenario::model::{Scenario, TopicKind};
+use crate::sim::Model;
+
+/// The header line: format version, scenario name, seed and the normalized scenario.
+pub fn header(scenario: &Scenario, seed: u64) -> Value {
+    json!({"eventlab_trace": 1, "scenario": scenario.name, "seed": seed, "definition": scenario})
+}
+
+/// Names for the indices in steps.
+pub struct Namer<'a> {
+    pub model: &'a Model,
+    pub trace: &'a Trace,
+}
+
+impl Namer<'_> {
+    pub fn topic(&self, topic: u16) -> &str {
+        &self.model.topics[usize::from(topic)].name
+    }
+
+    pub fn group(&self, group: u16) -> &str {
+        &self.model.groups[usize::from(group)].name
+    }
+
+    pub fn instance(&self, instance: u16) -> String {
+        let (group, number) = self.trace.instances[usize::from(instance)];
+        format!("{}#{number}", self.model.groups[usize::from(group)].consumer)
+    }
+
+    pub fn event_id(&self, event: EventIdx) -> String {
+        self.trace.event(event).id.render(&self.trace.strings)
+    }
+}
+
+/// One step as a JSON object; `number` is its 1-based step number.
+pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Value> {
+    let trace = namer.trace;
+    let mut m = Map::new();
+    m.insert("step".into(), number.into());
+    m.insert("t_us".into(), step.t_us.into());
+    m.insert("kind".into(), step.kind.name().into());
+    if step.event != NO_EVENT {
+        let e = trace.event(step.event);
+        m.insert("event".into(), namer.event_id(step.event).into());
+        m.insert("type".into(), trace.strings.resolve(e.event_type).into());
+        if let Some(key) = e.key {
+            m.insert("key".into(), trace.strings.resolve(key).into());
+        }
+    }
+    if step.topic != NONE16 {
+        m.insert("topic".into(), namer.topic(step.topic).into());
+        if namer.model.topics[usize::from(step.topic)].kind == TopicKind::Log && step.partition != NONE16 {
+            m.insert("partition".into(), step.partition.into());
+        }
+    }
+    if step.offset != NONE32 {
+        m.insert("offset".into(), step.offset.into());
+    }
+    if step.group != NONE16 {
+        m.insert("group".into(), namer.group(step.group).into());
+    }
+    if step.instance != NONE16 {
+        m.insert("instance".into(), namer.instance(step.instance).into());
+    }
+    if step.event != NO_EVENT {
+        let e = trace.event(step.event);
+        m.insert("correlation_id".into(), e.correlation.render(&trace.strings).into());
+        if let Some(cause) = e.cause {
+            m.insert("causation_id".into(), namer.event_id(cause).into());
+        }
+    }
+    match step.kind {
+        StepKind::Published => {
+            let e = trace.event(step.event);
+            m.insert("source".into(), trace.strings.resolve(e.source).into());
+            m.insert("schema_version".into(), e.schema_version.into());
+            let headers: Map<String, Value> =
+                e.headers.iter().flat_map(|h| h.iter()).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+            m.insert("headers".into(), Value::Object(headers));
+            m.insert("data".into(), Value::clone(&e.data));
+        }
+        StepKind::Processed => {
+            m.insert("effect".into(), (step.flag != 0).into());
+        }
+        StepKind::Failed => {
+            m.insert("reason".into(), FailReason::from_flag(step.flag).name().into());
+            m.insert("attempt".into(), step.aux.into());
+        }
+        StepKind::Delivered if step.aux != NONE32 => {
+            m.insert("receive".into(), step.aux.into());
+        }
+        StepKind::Rebalanced => {
+            let mut assignment = Map::new();
+            for (instance, topic, partitions) in &trace.assignments[step.aux as usize] {
+                let entry = assignment.entry(namer.instance(*instance)).or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(topics) = entry {
+                    topics.insert(namer.topic(*topic).to_owned(), json!(partitions));
+                }
+            }
+            m.insert("assignment".into(), Value::Object(assignment));
+        }
+        StepKind::Note => {
+            let note = &namer.model.scenario.notes[step.aux as usize];
+            m.insert("text".into(), note.text.clone().into());
+        }
+        _ => {}
+    }
+    m
+}
+
+/// Writes the whole trace as JSON Lines.
+pub fn write(out: &mut impl Write, model: &Model, trace: &Trace) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &header(&model.scenario, model.seed))?;
+    out.write_all(b"\n")?;
+    let namer = Namer { model, trace };
+    for (i, step) in trace.steps.iter().enumerate() {
+        serde_json::to_writer(&mut *out, &step_json(&namer, i as u64 + 1, step))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Writes the trace to `path` atomically: a temporary file beside it, then a rename.
+pub fn write_file(path: &std::path::Path, model: &Model, trace: &Trace) -> io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
+    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp)?;
+        let mut out = io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut out, model, trace)?;
+        let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
