@@ -11,12 +11,9 @@ pub mod expect;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use indexmap::IndexMap;
-use rustc_hash::FxBuildHasher;
-
 use crate::scenario::model::{From, Metric, TopicKind};
 use crate::sim::Model;
-use crate::trace::{EventId, EventIdx, NO_EVENT, StepKind, Sym, Trace};
+use crate::trace::{EventId, EventIdx, NO_EVENT, StepKind, Trace};
 
 /// A set of event ids: a bitset for generated ids, a tree for custom ones.
 #[derive(Clone, Debug, Default)]
@@ -153,8 +150,9 @@ struct GroupTrack {
     uncompleted: std::collections::BTreeMap<EventId, (EventIdx, u32)>,
     /// Slot of each (topic) partition 0, by topic index (`u32::MAX`: not read).
     slot_base: Vec<u32>,
-    /// (topic, key) → the latest publish step among events with a first effect.
-    latest_effect: IndexMap<(u16, Sym), u32, FxBuildHasher>,
+    /// Per topic, per key (symbol index): the latest publish step among events of that
+    /// topic and key with a first effect here (`u32::MAX`: none yet).
+    latest_effect: Vec<Vec<u32>>,
 }
 
 /// Metrics and findings of a run, derived from its trace.
@@ -188,7 +186,12 @@ impl Analysis {
                             slot_base[usize::from(topic)] = slot as u32;
                         }
                     }
-                    GroupTrack { committed: vec![0; g.slots.len()], slot_base, ..GroupTrack::default() }
+                    GroupTrack {
+                        committed: vec![0; g.slots.len()],
+                        slot_base,
+                        latest_effect: vec![Vec::new(); model.topics.len()],
+                        ..GroupTrack::default()
+                    }
                 })
                 .collect(),
             logs: model.topics.iter().map(|t| vec![Vec::new(); t.partitions as usize]).collect(),
@@ -345,8 +348,12 @@ impl Analysis {
                         if track.effected.insert(event.id) {
                             if let Some(key) = event.key {
                                 let published = self.first_published[step.event as usize];
-                                let latest = track.latest_effect.entry((step.topic, key)).or_insert(published);
-                                if *latest > published {
+                                let keys = &mut track.latest_effect[usize::from(step.topic)];
+                                if keys.len() <= key.index() {
+                                    keys.resize(key.index() + 1, u32::MAX);
+                                }
+                                let latest = &mut keys[key.index()];
+                                if *latest != u32::MAX && *latest > published {
                                     track.metrics.out_of_order += 1;
                                     self.find(FindingClass::OutOfOrder, step.event, step.group, index);
                                 } else {

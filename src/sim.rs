@@ -160,9 +160,38 @@ struct ProducerState {
     rng: Stream,
     produced: u64,
     /// Key number → key symbol, filled as keys are first drawn.
-    keys: indexmap::IndexMap<u64, Sym, rustc_hash::FxBuildHasher>,
+    keys: KeyCache,
     sequences: Vec<i128>,
 }
+
+/// Key number → interned key: a table for the usual few thousand keys, a map beyond.
+#[derive(Clone, Debug)]
+enum KeyCache {
+    Table(Vec<Option<Sym>>),
+    Map(std::collections::BTreeMap<u64, Sym>),
+}
+
+impl KeyCache {
+    const TABLE_LIMIT: u64 = 1 << 20;
+
+    fn new(cardinality: u64) -> Self {
+        if cardinality <= Self::TABLE_LIMIT {
+            KeyCache::Table(vec![None; cardinality as usize + 1])
+        } else {
+            KeyCache::Map(std::collections::BTreeMap::new())
+        }
+    }
+
+    fn get_or_insert(&mut self, number: u64, make: impl FnOnce() -> Sym) -> Sym {
+        match self {
+            KeyCache::Table(table) => *table[number as usize].get_or_insert_with(make),
+            KeyCache::Map(map) => *map.entry(number).or_insert_with(make),
+        }
+    }
+}
+
+/// The most steps reserved before a run (more grow as needed).
+const RESERVE_LIMIT: u64 = 1 << 23;
 
 /// Everything that changes during a run (the trace aside).
 #[derive(Clone, Debug)]
@@ -214,7 +243,7 @@ impl Simulator {
                 .map(|p| ProducerState {
                     rng: Stream::for_component(seed, "producer", &p.name),
                     produced: 0,
-                    keys: indexmap::IndexMap::default(),
+                    keys: KeyCache::new(p.keys.as_ref().map_or(0, |k| k.cardinality)),
                     sequences: vec![0; p.sequences],
                 })
                 .collect(),
@@ -255,7 +284,12 @@ impl Simulator {
                 agenda.schedule(g.start, Class::Timer, Item::Join(gi as u16));
             }
         }
+        // Room for the expected run up front: growing a vector of millions of steps by
+        // doubling costs copies and page faults that show in the throughput.
+        let estimate = crate::scenario::validate::estimate_steps(&model.scenario);
+        let expected = estimate.saturating_add(estimate / 16).min(RESERVE_LIMIT) as usize;
         let trace = Trace {
+            steps: Vec::with_capacity(expected),
             strings: model.strings.clone(),
             instances: state.instances.iter().map(|i| (i.group, i.number)).collect(),
             ..Trace::default()

@@ -11,7 +11,7 @@
 //! JSON array in place of an object for a struct (fields in declaration order). Only the
 //! top level is checked for it here (a scenario must be a `{...}`).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::Path;
 
 use serde_path_to_error::Segment;
@@ -26,7 +26,7 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 pub const MAX_PARTITIONS: u32 = 10_000;
 /// Instances of one consumer, at most.
 pub const MAX_INSTANCES: u32 = 1_000;
-/// Arrays and objects nested this deep are refused (serde_json's own recursion limit is 128).
+/// Arrays and objects nested this deep are refused (`serde_json`'s own recursion limit is 128).
 pub const MAX_NESTING: usize = 127;
 
 /// Limits on the size of a run, checked before it starts.
@@ -80,7 +80,9 @@ impl fmt::Display for ScenarioError {
             ErrorKind::Shape { line, column, path, message } if path.is_empty() => {
                 write!(f, "{origin}:{line}:{column}: {message}")
             }
-            ErrorKind::Shape { line, column, path, message } => write!(f, "{origin}:{line}:{column}: {path}: {message}"),
+            ErrorKind::Shape { line, column, path, message } => {
+                write!(f, "{origin}:{line}:{column}: {path}: {message}")
+            }
             ErrorKind::Invalid { path, message } if path.is_empty() => write!(f, "{origin}: {message}"),
             ErrorKind::Invalid { path, message } => write!(f, "{origin}: {path}: {message}"),
         }
@@ -147,12 +149,12 @@ fn io_reason(error: &std::io::Error) -> String {
 /// The 1-based line and character column just after `prefix`.
 fn position_of(prefix: &[u8]) -> (usize, usize) {
     let line_start = prefix.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line = prefix.split(|&b| b == b'\n').count();
     let column = String::from_utf8_lossy(&prefix[line_start..]).chars().count() + 1;
     (line, column)
 }
 
-/// Turns serde_json's position (line, byte column of the last byte read) into a
+/// Turns `serde_json`'s position (line, byte column of the last byte read) into a
 /// character column, at least 1.
 fn char_column(text: &str, line: usize, byte_column: usize) -> usize {
     let Some(line_text) = text.split('\n').nth(line.saturating_sub(1)) else { return byte_column.max(1) };
@@ -295,7 +297,9 @@ fn path_text(segments: &[&Segment]) -> String {
     let mut out = String::new();
     for segment in segments {
         match segment {
-            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Seq { index } => {
+                let _ = write!(out, "[{index}]");
+            }
             Segment::Map { key } => push_field(&mut out, key),
             Segment::Enum { variant } => push_field(&mut out, variant),
             Segment::Unknown => push_field(&mut out, "?"),

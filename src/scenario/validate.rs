@@ -8,6 +8,12 @@
 //! file order, so the reported problem is the first one a reader of a conventionally
 //! ordered file meets. Serde does not keep the order of an object's keys, so within one
 //! item the order of the checks is the order of the model's fields.
+//!
+//! A part of the format that is not supported yet is reported only when the file has no
+//! other problem: its shape and references are checked like the rest, so a file that uses
+//! it gets every real mistake pointed out first, and enabling it changes no other message.
+
+use std::cell::RefCell;
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -62,20 +68,20 @@ const NOT_SUPPORTED_YET: &[&str] = &[
     "expect.state",
 ];
 
-/// Refuses `feature` (an entry of [`NOT_SUPPORTED_YET`]) at `path` while it is listed.
-fn not_yet(feature: &str, path: &str) -> Check {
+/// The message for `feature` (an entry of [`NOT_SUPPORTED_YET`]) used at `path`, while it
+/// is listed.
+fn not_yet(feature: &str, path: &str) -> Option<Invalid> {
     debug_assert!(feature.contains('.'), "features are written as context.field");
-    if NOT_SUPPORTED_YET.contains(&feature) {
+    NOT_SUPPORTED_YET.contains(&feature).then(|| {
         let field = feature.rsplit('.').next().unwrap_or(feature);
-        return fail(path, format!("\"{field}\" is not supported yet"));
-    }
-    Ok(())
+        Invalid { path: path.to_owned(), message: format!("\"{field}\" is not supported yet") }
+    })
 }
 
 /// Checks a parsed scenario; see the module docs for what and in which order.
 pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
     let names = Names::of(s);
-    let v = Validator { s, names: &names };
+    let v = Validator { s, names: &names, unsupported: RefCell::new(None) };
     if s.duration == Duration::ZERO {
         return fail("duration", "duration must be greater than 0");
     }
@@ -98,19 +104,19 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
         v.fault(i, fault)?;
     }
     if !s.faults.is_empty() {
-        not_yet("scenario.faults", "faults")?;
+        v.not_yet("scenario.faults", "faults");
     }
     for (i, aggregate) in s.aggregates.iter().enumerate() {
         v.aggregate(i, aggregate)?;
     }
     if !s.aggregates.is_empty() {
-        not_yet("scenario.aggregates", "aggregates")?;
+        v.not_yet("scenario.aggregates", "aggregates");
     }
     for (i, saga) in s.sagas.iter().enumerate() {
         v.saga(i, saga)?;
     }
     if !s.sagas.is_empty() {
-        not_yet("scenario.sagas", "sagas")?;
+        v.not_yet("scenario.sagas", "sagas");
     }
     for (i, expectation) in s.expect.iter().enumerate() {
         v.expectation(i, expectation)?;
@@ -119,6 +125,9 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
         if note.text.trim().is_empty() {
             return fail(format!("notes[{i}].text"), "a note needs some text");
         }
+    }
+    if let Some(unsupported) = v.unsupported.into_inner() {
+        return Err(unsupported);
     }
     let estimate = estimate_steps(s);
     if estimate > limits.max_steps {
@@ -291,9 +300,18 @@ fn check_positive(path: &str, duration: Duration) -> Check {
 struct Validator<'a> {
     s: &'a Scenario,
     names: &'a Names<'a>,
+    /// The first use of a part that is not supported yet, reported when nothing else is wrong.
+    unsupported: RefCell<Option<Invalid>>,
 }
 
 impl Validator<'_> {
+    fn not_yet(&self, feature: &str, path: &str) {
+        let mut first = self.unsupported.borrow_mut();
+        if first.is_none() {
+            *first = not_yet(feature, path);
+        }
+    }
+
     fn topic_ref(&self, path: &str, name: &str) -> Result<&Topic, Invalid> {
         match self.names.topics.get(name) {
             Some((_, topic)) => Ok(topic),
@@ -331,13 +349,18 @@ impl Validator<'_> {
         let first = self.names.topics.get(t.name.as_str()).map(|(first, _)| *first);
         check_unique(&field("name"), "topic", "topics", &t.name, i, first)?;
         let kind = kind_name(t.kind);
-        let only = |name: &str, kinds: &str| fail(field(name), format!("\"{name}\" applies only to {kinds} ({at} is a {kind})"));
+        let only = |name: &str, kinds: &str| {
+            fail(field(name), format!("\"{name}\" applies only to {kinds} ({at} is a {kind})"))
+        };
         if let Some(partitions) = t.partitions {
             if t.kind != TopicKind::Log {
                 return only("partitions", "log topics");
             }
             if !(1..=MAX_PARTITIONS).contains(&partitions) {
-                return fail(field("partitions"), format!("partitions must be between 1 and {MAX_PARTITIONS}, not {partitions}"));
+                return fail(
+                    field("partitions"),
+                    format!("partitions must be between 1 and {MAX_PARTITIONS}, not {partitions}"),
+                );
             }
         }
         let queue_fields = [
@@ -392,11 +415,11 @@ impl Validator<'_> {
             (None, _) => {}
         }
         if t.kind == TopicKind::Bus {
-            not_yet("topic.kind.bus", &field("kind"))?;
+            self.not_yet("topic.kind.bus", &field("kind"));
         }
         for (name, given) in queue_fields {
             if given {
-                not_yet(&format!("topic.{name}"), &field(name))?;
+                self.not_yet(&format!("topic.{name}"), &field(name));
             }
         }
         Ok(())
@@ -412,8 +435,8 @@ impl Validator<'_> {
         }
         for (field, entries) in &rule.pattern {
             let here = format!("{at}.match.{field}");
-            let known = ["type", "source", "key", "id", "correlation_id", "data.", "headers."];
-            let ok = matches!(field.as_str(), "type" | "source" | "key" | "id" | "correlation_id")
+            let known = ["type", "source", "key", "data.", "headers."];
+            let ok = matches!(field.as_str(), "type" | "source" | "key")
                 || field.strip_prefix("data.").is_some_and(|rest| !rest.is_empty())
                 || field.strip_prefix("headers.").is_some_and(|rest| !rest.is_empty());
             if !ok {
@@ -492,10 +515,10 @@ impl Validator<'_> {
         )?;
         if let Some(p) = p.retry_duplicates {
             check_probability(&field("retry_duplicates"), p)?;
-            not_yet("producer.retry_duplicates", &field("retry_duplicates"))?;
+            self.not_yet("producer.retry_duplicates", &field("retry_duplicates"));
         }
         if p.idempotent.is_some() {
-            not_yet("producer.idempotent", &field("idempotent"))?;
+            self.not_yet("producer.idempotent", &field("idempotent"));
         }
         Ok(())
     }
@@ -533,7 +556,9 @@ impl Validator<'_> {
             if first != i {
                 return fail(
                     if c.group.is_some() { field("group") } else { field("name") },
-                    format!("group \"{group}\" is already the group of consumers[{first}]; two consumers may not share a group"),
+                    format!(
+                        "group \"{group}\" is already the group of consumers[{first}]; two consumers may not share a group"
+                    ),
                 );
             }
         }
@@ -583,7 +608,10 @@ impl Validator<'_> {
                     let here = format!("{at}.upcasts.{ty}[{k}]");
                     check_version(&format!("{here}.from"), step.from)?;
                     if step.to <= step.from {
-                        return fail(format!("{here}.to"), format!("an upcast goes to a later version than {}", step.from));
+                        return fail(
+                            format!("{here}.to"),
+                            format!("an upcast goes to a later version than {}", step.from),
+                        );
                     }
                 }
             }
@@ -603,7 +631,7 @@ impl Validator<'_> {
             ("project", c.project.is_some()),
         ] {
             if given {
-                not_yet(&format!("consumer.{name}"), &field(name))?;
+                self.not_yet(&format!("consumer.{name}"), &field(name));
             }
         }
         Ok(())
@@ -638,11 +666,11 @@ impl Validator<'_> {
         }
         if let Some(p) = h.fail_probability {
             check_probability(&format!("{at}.fail_probability"), p)?;
-            not_yet("handler.fail_probability", &format!("{at}.fail_probability"))?;
+            self.not_yet("handler.fail_probability", &format!("{at}.fail_probability"));
         }
         if let Some(fetch) = &h.fetch {
             self.aggregate_ref(&format!("{at}.fetch.aggregate"), &fetch.aggregate)?;
-            not_yet("handler.fetch", &format!("{at}.fetch"))?;
+            self.not_yet("handler.fetch", &format!("{at}.fetch"));
         }
         Ok(())
     }
@@ -723,10 +751,7 @@ impl Validator<'_> {
                     match number.parse::<u64>() {
                         Ok(n) if (1..=most).contains(&n) => {}
                         _ => {
-                            return fail(
-                                here,
-                                format!("\"{target}\": {name} has instances {name}#1 to {name}#{most}"),
-                            );
+                            return fail(here, format!("\"{target}\": {name} has instances {name}#1 to {name}#{most}"));
                         }
                     }
                 }
@@ -738,11 +763,8 @@ impl Validator<'_> {
                 self.stored_topic_ref(&here, target, &format!("a \"{action}\" fault cannot target"))?;
             }
             _ => {
-                let producer = match self.names.producers.get(target.as_str()) {
-                    Some((_, p)) => p,
-                    None => {
-                        return fail(here, unknown("producer", "producers", target, self.names.producers.keys().copied()));
-                    }
+                let Some((_, producer)) = self.names.producers.get(target.as_str()) else {
+                    return fail(here, unknown("producer", "producers", target, self.names.producers.keys().copied()));
                 };
                 let Some(ty) = &f.event_type else { return fail(at, "an \"upgrade\" fault needs \"type\"") };
                 if !producer.events.iter().any(|e| e.event_type == *ty) {
@@ -778,7 +800,14 @@ impl Validator<'_> {
         let at = format!("aggregates[{i}]");
         let field = |name: &str| format!("{at}.{name}");
         check_name(&field("name"), "aggregate", &a.name)?;
-        check_unique(&field("name"), "aggregate", "aggregates", &a.name, i, self.names.aggregates.get(a.name.as_str()).copied())?;
+        check_unique(
+            &field("name"),
+            "aggregate",
+            "aggregates",
+            &a.name,
+            i,
+            self.names.aggregates.get(a.name.as_str()).copied(),
+        )?;
         let topic = self.topic_ref(&field("topic"), &a.topic)?;
         if topic.kind != TopicKind::Log {
             return fail(
@@ -800,7 +829,14 @@ impl Validator<'_> {
     fn saga(&self, i: usize, saga: &Saga) -> Check {
         let at = format!("sagas[{i}]");
         check_name(&format!("{at}.name"), "saga", &saga.name)?;
-        check_unique(&format!("{at}.name"), "saga", "sagas", &saga.name, i, self.names.sagas.get(saga.name.as_str()).copied())?;
+        check_unique(
+            &format!("{at}.name"),
+            "saga",
+            "sagas",
+            &saga.name,
+            i,
+            self.names.sagas.get(saga.name.as_str()).copied(),
+        )?;
         check_event_type(&format!("{at}.starts"), &saga.starts)?;
         for (list, types) in [("completes", &saga.completes), ("fails", &saga.fails)] {
             for (k, ty) in types.iter().enumerate() {
@@ -817,7 +853,8 @@ impl Validator<'_> {
     fn expectation(&self, i: usize, e: &Expectation) -> Check {
         let at = format!("expect[{i}]");
         let field = |name: &str| format!("{at}.{name}");
-        let bounds = [("equals", e.equals.is_some()), ("at_most", e.at_most.is_some()), ("at_least", e.at_least.is_some())];
+        let bounds =
+            [("equals", e.equals.is_some()), ("at_most", e.at_most.is_some()), ("at_least", e.at_least.is_some())];
         let bound_count = bounds.iter().filter(|(_, given)| *given).count();
         match (e.metric, &e.state) {
             (None, None) => return fail(at, "an expectation needs \"metric\" or \"state\""),
@@ -830,10 +867,7 @@ impl Validator<'_> {
         if let Some(metric) = e.metric {
             if let Some(group) = &e.group {
                 if !metric.is_per_group() {
-                    return fail(
-                        field("group"),
-                        format!("{} is a global metric; it takes no group", metric.name()),
-                    );
+                    return fail(field("group"), format!("{} is a global metric; it takes no group", metric.name()));
                 }
                 if !self.names.groups.contains_key(group.as_str()) {
                     return fail(field("group"), unknown("group", "groups", group, self.names.groups.keys().copied()));
@@ -841,7 +875,10 @@ impl Validator<'_> {
             }
             if let Some(topic) = &e.topic {
                 if metric != Metric::Published {
-                    return fail(field("topic"), format!("\"topic\" filters only \"published\", not {}", metric.name()));
+                    return fail(
+                        field("topic"),
+                        format!("\"topic\" filters only \"published\", not {}", metric.name()),
+                    );
                 }
                 self.topic_ref(&field("topic"), topic)?;
             }
@@ -874,7 +911,7 @@ impl Validator<'_> {
             if state.field.is_empty() {
                 return fail(format!("{here}.field"), "\"field\" cannot be empty");
             }
-            not_yet("expect.state", &here)?;
+            self.not_yet("expect.state", &here);
         }
         Ok(())
     }
@@ -886,21 +923,29 @@ fn check_matcher(path: &str, entry: &Value) -> Check {
     let matchers = ["prefix", "numeric", "exists", "anything-but"];
     let (name, arg) = match map.iter().next() {
         Some(one) if map.len() == 1 => one,
-        _ => return fail(path, "a matcher object has exactly one of \"prefix\", \"numeric\", \"exists\", \"anything-but\""),
+        _ => {
+            return fail(
+                path,
+                "a matcher object has exactly one of \"prefix\", \"numeric\", \"exists\", \"anything-but\"",
+            );
+        }
     };
     let ok = match name.as_str() {
         "prefix" => arg.is_string(),
         "exists" => arg.is_boolean(),
         "anything-but" => arg.is_array(),
         "numeric" => match arg.as_array() {
-            Some(items) if !items.is_empty() && items.len() % 2 == 0 => items.chunks(2).all(|pair| {
-                matches!(pair[0].as_str(), Some("<" | "<=" | "=" | ">=" | ">")) && pair[1].is_number()
-            }),
+            Some(items) if !items.is_empty() && items.len() % 2 == 0 => items
+                .chunks(2)
+                .all(|pair| matches!(pair[0].as_str(), Some("<" | "<=" | "=" | ">=" | ">")) && pair[1].is_number()),
             _ => false,
         },
         other => {
             let hint = did_you_mean(other, matchers);
-            return fail(path, format!("unknown matcher \"{other}\"{hint}: use prefix, numeric, exists or anything-but"));
+            return fail(
+                path,
+                format!("unknown matcher \"{other}\"{hint}: use prefix, numeric, exists or anything-but"),
+            );
         }
     };
     if !ok {
@@ -918,7 +963,8 @@ fn check_matcher(path: &str, entry: &Value) -> Check {
 /// One aggregate field operation: `{"add": PATH}`, `{"sub": PATH}`, `{"set": VALUE}` or
 /// `{"inc": NUMBER}`.
 fn check_operation(path: &str, op: &Value) -> Check {
-    let usage = "an operation is {\"add\": \"data.PATH\"}, {\"sub\": \"data.PATH\"}, {\"set\": VALUE} or {\"inc\": NUMBER}";
+    let usage =
+        "an operation is {\"add\": \"data.PATH\"}, {\"sub\": \"data.PATH\"}, {\"set\": VALUE} or {\"inc\": NUMBER}";
     let Some((name, arg)) = op.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next()) else {
         return fail(path, usage);
     };
@@ -1030,7 +1076,11 @@ pub fn estimate_steps(s: &Scenario) -> u64 {
                 return u64::MAX;
             }
             let rounds = (duration / hop).saturating_sub(ESTIMATE_ROUNDS as u64) as f64;
-            total += if ratio == 1.0 { last * rounds } else { last * ratio * (ratio.powf(rounds) - 1.0) / (ratio - 1.0) };
+            total += if (ratio - 1.0).abs() < 1e-12 {
+                last * rounds
+            } else {
+                last * ratio * (ratio.powf(rounds) - 1.0) / (ratio - 1.0)
+            };
         }
     }
     total += s.notes.len() as f64;
@@ -1045,7 +1095,8 @@ pub fn estimate_steps(s: &Scenario) -> u64 {
     }
     for c in &s.consumers {
         if let Commit::Interval(interval) = c.commit {
-            let ticks = if interval.as_micros() == 0 { f64::INFINITY } else { (duration / interval.as_micros()) as f64 };
+            let ticks =
+                if interval.as_micros() == 0 { f64::INFINITY } else { (duration / interval.as_micros()) as f64 };
             total += ticks * f64::from(c.instances);
         }
     }
@@ -1116,4 +1167,188 @@ fn estimate_round<'s>(
         }
     }
     (cost, next)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn scenario(mut extra: Value) -> Scenario {
+        let mut base =
+            json!({"name": "t", "duration": "1s", "topics": [{"name": "orders"}, {"name": "jobs", "kind": "queue"}]});
+        base.as_object_mut().unwrap().append(extra.as_object_mut().unwrap());
+        serde_json::from_value(base).unwrap()
+    }
+
+    fn problem(extra: Value) -> String {
+        let invalid = validate(&scenario(extra), &Limits::default()).expect_err("refused");
+        format!("{}: {}", invalid.path, invalid.message)
+    }
+
+    #[test]
+    fn bus_topics() {
+        let bus = |rules: Value| json!([{"name": "orders"}, {"name": "jobs", "kind": "queue"}, {"name": "bus", "kind": "bus", "rules": rules}]);
+        let rule = json!({"name": "r", "match": {"type": ["A"], "data.total": [{"numeric": [">", 100]}]}, "targets": ["jobs"]});
+        assert_eq!(
+            problem(json!({"topics": bus(json!([rule])), "consumers": [{"name": "c", "topics": ["bus"]}]})),
+            "consumers[0].topics[0]: cannot subscribe to bus \"bus\""
+        );
+        assert_eq!(problem(json!({"topics": bus(json!([rule]))})), "topics[2].kind: \"bus\" is not supported yet");
+        let mut bad = rule.clone();
+        bad["targets"] = json!(["bus"]);
+        assert_eq!(
+            problem(json!({"topics": bus(json!([bad]))})),
+            "topics[2].rules[0].targets[0]: a rule cannot target bus \"bus\""
+        );
+        let mut bad = rule.clone();
+        bad["match"] = json!({"tpye": ["A"]});
+        assert!(
+            problem(json!({"topics": bus(json!([bad]))}))
+                .starts_with("topics[2].rules[0].match.tpye: cannot match on \"tpye\" (did you mean \"type\"?)")
+        );
+        let mut bad = rule.clone();
+        bad["match"] = json!({"data.total": [{"numeric": ["~", 1]}]});
+        assert!(
+            problem(json!({"topics": bus(json!([bad]))}))
+                .starts_with("topics[2].rules[0].match.data.total[0]: write {\"numeric\"")
+        );
+        assert_eq!(
+            problem(json!({"topics": bus(json!([rule, rule]))})),
+            "topics[2].rules[1].name: duplicate rule name \"r\" (also rules[0])"
+        );
+        assert_eq!(problem(json!({"topics": [{"name": "bus", "kind": "bus"}]})), "topics[0]: a bus needs \"rules\"");
+    }
+
+    #[test]
+    fn queue_options() {
+        let topics = |jobs: Value| json!([{"name": "orders"}, jobs]);
+        assert_eq!(
+            problem(
+                json!({"topics": topics(json!({"name": "jobs", "kind": "queue", "max_receives": 3, "dead_letter": "orders"}))})
+            ),
+            "topics[1].dead_letter: dead_letter \"orders\" must be a queue (it is a log)"
+        );
+        assert_eq!(
+            problem(json!({"topics": topics(json!({"name": "jobs", "kind": "queue", "max_receives": 3}))})),
+            "topics[1]: \"max_receives\" needs \"dead_letter\" (the two go together)"
+        );
+        assert_eq!(
+            problem(json!({"topics": topics(json!({"name": "jobs", "kind": "queue", "visibility_timeout": "5s"}))})),
+            "topics[1].visibility_timeout: \"visibility_timeout\" is not supported yet"
+        );
+    }
+
+    #[test]
+    fn faults() {
+        let consumers = json!([{"name": "billing", "topics": ["orders"], "instances": 2}]);
+        let with = |fault: Value| problem(json!({"consumers": consumers, "faults": [fault]}));
+        assert_eq!(
+            with(json!({"at": 1, "crash": "billing", "pause": "billing"})),
+            "faults[0]: a fault has exactly one action; \"crash\" and \"pause\" are two"
+        );
+        assert_eq!(
+            with(json!({"at": 1, "crash": "biling"})),
+            "faults[0].crash: unknown consumer \"biling\" (did you mean \"billing\"?)"
+        );
+        assert_eq!(
+            with(json!({"at": 1, "crash": "billing", "factor": 2})),
+            "faults[0].factor: \"factor\" does not apply to a \"crash\" fault"
+        );
+        assert_eq!(with(json!({"at": 1, "slow": "billing"})), "faults[0]: a \"slow\" fault needs \"factor\"");
+        assert_eq!(
+            with(json!({"at": 1, "duplicate": "jobs", "probability": 2})),
+            "faults[0].probability: a probability is between 0 and 1, not 2"
+        );
+        assert_eq!(with(json!({"at": 1, "crash": "billing#2"})), "faults: \"faults\" is not supported yet");
+    }
+
+    #[test]
+    fn aggregates_and_state_expectations() {
+        let aggregate = |topic: &str, op: Value| json!([{"name": "Account", "topic": topic, "apply": {"Deposited": {"balance": op}}}]);
+        assert_eq!(
+            problem(json!({"aggregates": aggregate("jobs", json!({"add": "data.amount"}))})),
+            "aggregates[0].topic: an aggregate's topic must be a log (\"jobs\" is a queue)"
+        );
+        assert!(
+            problem(json!({"aggregates": aggregate("orders", json!({"ad": "data.amount"}))}))
+                .starts_with("aggregates[0].apply.Deposited.balance: unknown operation \"ad\" (did you mean \"add\"?)")
+        );
+        assert_eq!(
+            problem(json!({"aggregates": aggregate("orders", json!({"inc": 1}))})),
+            "aggregates: \"aggregates\" is not supported yet"
+        );
+        assert_eq!(
+            problem(json!({"consumers": [{"name": "c", "topics": ["orders"]}],
+                           "expect": [{"state": {"read_model": "c", "key": "k", "field": "f"}, "equals": 1}]})),
+            "expect[0].state.read_model: consumer \"c\" builds no read model (it has no \"project\")"
+        );
+    }
+
+    #[test]
+    fn handlers() {
+        let handles =
+            |handler: Value| json!({"consumers": [{"name": "c", "topics": ["orders"], "handles": {"A": handler}}]});
+        assert_eq!(
+            problem(handles(json!({"emit": [], "outcomes": []}))),
+            "consumers[0].handles.A: a handler has \"emit\" or \"outcomes\", not both"
+        );
+        assert_eq!(
+            problem(handles(json!({"outcomes": [{"fail": true, "emit": []}]}))),
+            "consumers[0].handles.A.outcomes[0]: an outcome has \"emit\" or \"fail\", not both"
+        );
+        assert_eq!(
+            problem(handles(json!({"emit": [{"topic": "orders", "type": "B", "data": {"x": "{state.balance}"}}]}))),
+            "consumers[0].handles.A.emit[0].data.x: placeholder {state.balance} needs a handler with \"fetch\""
+        );
+        assert_eq!(
+            problem(handles(json!({"fail_probability": 0.5}))),
+            "consumers[0].handles.A.fail_probability: \"fail_probability\" is not supported yet"
+        );
+    }
+
+    #[test]
+    fn unsupported_features_are_listed_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for feature in NOT_SUPPORTED_YET {
+            assert!(seen.insert(feature), "{feature} listed twice");
+            assert!(not_yet(feature, "x").is_some());
+        }
+        assert!(not_yet("topic.partitions", "x").is_none());
+    }
+
+    fn estimate(extra: Value) -> u64 {
+        estimate_steps(&scenario(extra))
+    }
+
+    #[test]
+    fn estimates() {
+        let producer =
+            json!([{"name": "p", "topic": "orders", "rate": 10, "arrival": "fixed", "events": [{"type": "A"}]}]);
+        // 10/s for 1s: 11 events (the +1 of the window's end), no subscriber.
+        assert_eq!(estimate(json!({"producers": producer})), 11);
+        let consumer =
+            json!({"name": "c", "topics": ["orders"], "handles": {"A": {"emit": [{"topic": "jobs", "type": "B"}]}}});
+        // 11 × (1 + 3) on orders, then 11 B on jobs with no subscriber.
+        assert_eq!(estimate(json!({"producers": producer, "consumers": [consumer]})), 44 + 11);
+        let mut counted = producer.clone();
+        counted[0]["count"] = json!(3);
+        assert_eq!(estimate(json!({"producers": counted, "consumers": [consumer]})), 12 + 3);
+        // A ping-pong cycle: bounded by the duration at 1 ms per hop, not by the rounds.
+        let ping = json!([
+            {"name": "a", "topics": ["orders"], "handles": {"A": {"emit": [{"topic": "jobs", "type": "A"}]}}},
+            {"name": "b", "topics": ["jobs"], "handles": {"A": {"emit": [{"topic": "orders", "type": "A"}]}}}]);
+        let cycle = estimate(json!({"producers": counted, "consumers": ping}));
+        assert!((3 * 4 * 900..3 * 4 * 1100).contains(&cycle), "{cycle}");
+        let mut instant = ping.clone();
+        instant[0]["processing"] = json!(0);
+        instant[1]["processing"] = json!(0);
+        assert_eq!(estimate(json!({"producers": counted, "consumers": instant})), u64::MAX);
+        // A cycle that dies out (half the outcomes emit) converges.
+        let mut fading = ping.clone();
+        fading[0]["handles"]["A"] = json!({"outcomes": [{"emit": [{"topic": "jobs", "type": "A"}]}, {}]});
+        let fading = estimate(json!({"producers": counted, "consumers": fading}));
+        assert!((3 * 4 * 2..3 * 4 * 4).contains(&fading), "{fading}");
+    }
 }

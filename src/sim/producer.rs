@@ -50,7 +50,7 @@ impl Simulator {
                     state.rng.weighted(cdf) as u64 + 1
                 }
             };
-            *state.keys.entry(number).or_insert_with(|| self.trace.strings.intern(&format!("{}{number}", keys.prefix)))
+            state.keys.get_or_insert(number, || self.trace.strings.intern(&format!("{}{number}", keys.prefix)))
         });
         let state = &mut self.state.producers[p];
         let ty = &pm.types[state.rng.weighted(&pm.cumulative)];

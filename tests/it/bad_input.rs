@@ -1,1 +1,465 @@
+//! Bad input of every class gets one exact, one-line message, and no input panics.
 
+use std::io::Write as _;
+
+use eventlab::scenario::load::{Limits, load_file, load_str};
+use serde_json::{Value, json};
+
+/// A valid scenario that touches most of the format, as a base for mutations.
+fn base() -> Value {
+    json!({
+        "$schema": "../assets/scenario.schema.json",
+        "name": "shop",
+        "description": "a base for mutations",
+        "seed": 7,
+        "duration": "10s",
+        "topics": [
+            {"name": "orders", "kind": "log", "partitions": 3},
+            {"name": "payments", "kind": "queue"},
+            {"name": "emails"}
+        ],
+        "producers": [{
+            "name": "shop", "topic": "orders", "rate": 5, "arrival": "fixed", "start": "0s", "stop": "5s",
+            "count": 20, "keys": {"prefix": "order-", "cardinality": 4, "distribution": "zipf", "zipf_s": 1.2},
+            "events": [
+                {"type": "OrderCreated", "weight": 3, "data": {"total": {"uniform": [10, 200]}, "n": "{n}"},
+                 "headers": {"origin": "web-{n}"}},
+                {"type": "OrderCancelled", "weight": 1, "schema_version": 2}
+            ]
+        }],
+        "events": [{"at": "1s", "topic": "orders", "type": "OrderCreated", "key": "order-9", "data": {"total": 5}}],
+        "consumers": [
+            {"name": "billing", "group": "billing-group", "topics": ["orders"], "instances": 2,
+             "processing": {"uniform": ["1ms", "3ms"]}, "commit": {"interval": "1s"}, "from": "earliest",
+             "start": "0s",
+             "handles": {
+                 "OrderCreated": {"emit": [{"topic": "payments", "type": "PaymentRequested", "key": "{key}",
+                                            "data": {"orderId": "{key}", "total": "{data.total}"},
+                                            "headers": {"cause": "{id}"}, "delay": "5ms"}]},
+                 "OrderCancelled": {"outcomes": [{"weight": 9, "emit": []}, {"weight": 1, "fail": true}]},
+                 "*": {}
+             }},
+            {"name": "payer", "topics": ["payments"], "processing": {"exponential": "2ms"},
+             "handles": {"PaymentRequested": {"emit": [{"topic": "emails", "type": "Receipt"}]}}}
+        ],
+        "expect": [
+            {"metric": "duplicate_effects", "group": "billing-group", "equals": 0},
+            {"metric": "published", "topic": "orders", "at_least": 1},
+            {"metric": "max_lag", "at_most": 100}
+        ],
+        "notes": [{"at": "0s", "text": "watch the lag"}]
+    })
+}
+
+fn load(value: &Value) -> Result<(), String> {
+    load_str(&value.to_string(), "t.json", &Limits::default()).map(drop).map_err(|e| e.to_string())
+}
+
+/// The error for `base()` changed by `edit`.
+fn error_with(edit: impl FnOnce(&mut Value)) -> String {
+    let mut value = base();
+    edit(&mut value);
+    let message = load(&value).expect_err("the edited scenario should be refused");
+    assert!(!message.contains('\n'), "one line: {message}");
+    message
+}
+
+fn text_error(text: &str) -> String {
+    load_str(text, "t.json", &Limits::default()).map(drop).expect_err("refused").to_string()
+}
+
+#[test]
+fn the_base_scenario_is_valid() {
+    assert_eq!(load(&base()), Ok(()));
+}
+
+#[test]
+fn missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.json");
+    let error = load_file(&path, &Limits::default()).unwrap_err();
+    assert_eq!(error.to_string(), format!("{}: cannot read: no such file", path.display()));
+}
+
+#[test]
+fn directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = load_file(dir.path(), &Limits::default()).unwrap_err();
+    assert_eq!(error.to_string(), format!("{}: cannot read: is a directory", dir.path().display()));
+}
+
+#[test]
+fn invalid_utf8() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(b"{\n  \"name\": \"caf\xe9\"\n}\n").unwrap();
+    let error = load_file(file.path(), &Limits::default()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!("{}: not UTF-8 text (invalid byte at line 2, column 15)", file.path().display())
+    );
+}
+
+#[test]
+fn a_valid_file_loads() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(base().to_string().as_bytes()).unwrap();
+    assert!(load_file(file.path(), &Limits::default()).is_ok());
+}
+
+#[test]
+fn syntax_error_has_line_and_column() {
+    assert_eq!(text_error("{\n  \"name\": \"x\"\n  \"duration\": 1\n}"), "t.json:3:3: expected `,` or `}`");
+    assert_eq!(
+        text_error("{\"name\": \"x\",\n \"duration\": 1,\n}"),
+        "t.json:3:1: trailing comma (JSON allows no comma before ] or })"
+    );
+    let trailing = format!("{}\n}}", base());
+    assert_eq!(text_error(&trailing), "t.json:2:1: unexpected text after the end of the scenario's object");
+    assert_eq!(text_error("  "), "t.json:1:1: the file is empty; a scenario is a JSON object");
+    assert_eq!(text_error("\n [1]"), "t.json:2:2: a scenario is a JSON object ({...}), found an array");
+    // Columns count characters, not bytes.
+    assert_eq!(text_error("{\"name\": \"héhé\" x}"), "t.json:1:17: expected `,` or `}`");
+}
+
+#[test]
+fn deep_nesting_is_one_line_not_a_stack_overflow() {
+    let message = "nesting deeper than 127 levels (arrays and objects inside each other)";
+    assert_eq!(text_error(&"[".repeat(100_000)), format!("t.json:1:128: {message}"));
+    assert_eq!(text_error(&"{\"a\":".repeat(100_000)), format!("t.json:1:{}: {message}", 127 * 5 + 1));
+    let deep_data = format!("{{\"name\": \"x\", \"events\": [{{\"data\": {}}}]}}", "[".repeat(100_000));
+    assert_eq!(text_error(&deep_data), format!("t.json:1:159: {message}"));
+    // Just under the limit is fine, even on a test thread's small stack in a debug build.
+    let mut value = base();
+    let levels = 120;
+    value["events"][0]["data"] =
+        serde_json::from_str(&format!("{}{}", "[".repeat(levels), "]".repeat(levels))).unwrap();
+    assert_eq!(load(&value), Ok(()));
+    // Brackets inside strings are text.
+    let in_string = base().to_string().replace("watch the lag", &"[".repeat(1_000));
+    assert!(load_str(&in_string, "t.json", &Limits::default()).is_ok());
+}
+
+#[test]
+fn unknown_field_with_did_you_mean() {
+    let text = "{\"name\": \"x\", \"duratoin\": \"1s\"}";
+    assert_eq!(text_error(text), "t.json:1:24: unknown field \"duratoin\" (did you mean \"duration\"?)");
+    let text = "{\"name\": \"x\", \"duration\": \"1s\", \"topics\": [{\"naem\": \"orders\"}]}";
+    assert_eq!(text_error(text), "t.json:1:50: topics[0]: unknown field \"naem\" (did you mean \"name\"?)");
+    let text = "{\"name\": \"x\", \"duration\": \"1s\", \"topics\": [{\"colour\": 1}]}";
+    assert_eq!(
+        text_error(text),
+        "t.json:1:52: topics[0]: unknown field \"colour\" (expected one of \"name\", \"kind\", \"partitions\", \
+         \"visibility_timeout\", \"max_receives\", \"dead_letter\", \"fifo\", \"dedup_window\", \"rules\")"
+    );
+}
+
+#[test]
+fn unknown_variant_with_did_you_mean() {
+    let text = "{\"name\": \"x\", \"duration\": \"1s\", \"topics\": [{\"name\": \"a\", \"kind\": \"lgo\"}]}";
+    assert_eq!(text_error(text), "t.json:1:70: topics[0].kind: unknown variant \"lgo\" (did you mean \"log\"?)");
+    let message = error_with(|v| v["expect"][0]["metric"] = json!("duplicate_effect"));
+    assert!(
+        message
+            .ends_with("expect[0].metric: unknown variant \"duplicate_effect\" (did you mean \"duplicate_effects\"?)")
+    );
+}
+
+#[test]
+fn missing_field() {
+    let text = "{\"name\": \"x\", \"duration\": \"1s\", \"topics\": [{\"kind\": \"log\"}]}";
+    assert_eq!(text_error(text), "t.json:1:58: topics[0]: missing field \"name\"");
+    assert_eq!(text_error("{\"name\": \"x\"}"), "t.json:1:13: missing field \"duration\"");
+}
+
+#[test]
+fn wrong_type_with_path() {
+    let text = "{\"name\": \"x\", \"duration\": \"1s\", \"topics\": [{\"name\": \"a\", \"partitions\": \"3\"}]}";
+    assert_eq!(
+        text_error(text),
+        "t.json:1:74: topics[0].partitions: invalid type: string \"3\", expected an integer from 0 to 4294967295"
+    );
+    let message = error_with(|v| v["consumers"][1]["topics"] = json!({}));
+    assert!(message.ends_with("consumers[1].topics: invalid type: object, expected an array"), "{message}");
+    let message = error_with(|v| v["consumers"][0]["handles"]["OrderCreated"]["emit"][0]["topic"] = json!(1));
+    assert!(
+        message
+            .ends_with("consumers[0].handles.OrderCreated.emit[0].topic: invalid type: integer `1`, expected a string"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_reference_with_did_you_mean() {
+    let message = error_with(|v| v["consumers"][0]["topics"][0] = json!("order"));
+    assert_eq!(message, "t.json: consumers[0].topics[0]: unknown topic \"order\" (did you mean \"orders\"?)");
+    let message = error_with(|v| v["producers"][0]["topic"] = json!("zzz"));
+    assert_eq!(
+        message,
+        "t.json: producers[0].topic: unknown topic \"zzz\" (topics: \"orders\", \"payments\", \"emails\")"
+    );
+    let message = error_with(|v| v["consumers"][0]["handles"]["OrderCreated"]["emit"][0]["topic"] = json!("payment"));
+    assert_eq!(
+        message,
+        "t.json: consumers[0].handles.OrderCreated.emit[0].topic: unknown topic \"payment\" (did you mean \"payments\"?)"
+    );
+    let message = error_with(|v| v["expect"][0]["group"] = json!("billing"));
+    assert_eq!(message, "t.json: expect[0].group: unknown group \"billing\" (groups: \"billing-group\", \"payer\")");
+    let message = error_with(|v| v["events"][0]["topic"] = json!("Orders"));
+    assert_eq!(message, "t.json: events[0].topic: unknown topic \"Orders\" (did you mean \"orders\"?)");
+}
+
+#[test]
+fn duplicate_names() {
+    let message = error_with(|v| v["topics"][2]["name"] = json!("orders"));
+    assert_eq!(message, "t.json: topics[2].name: duplicate topic name \"orders\" (also topics[0])");
+    let message = error_with(|v| v["consumers"][1]["group"] = json!("billing-group"));
+    assert_eq!(
+        message,
+        "t.json: consumers[1].group: group \"billing-group\" is already the group of consumers[0]; two consumers may \
+         not share a group"
+    );
+    let message = error_with(|v| v["topics"][0]["name"] = json!("my orders"));
+    assert_eq!(
+        message,
+        "t.json: topics[0].name: topic name \"my orders\" contains ' '; names use only letters, digits, \".\", \"_\" and \"-\""
+    );
+}
+
+#[test]
+fn partitions_out_of_range() {
+    let message = error_with(|v| v["topics"][0]["partitions"] = json!(0));
+    assert_eq!(message, "t.json: topics[0].partitions: partitions must be between 1 and 10000, not 0");
+    let message = error_with(|v| v["topics"][0]["partitions"] = json!(10_001));
+    assert_eq!(message, "t.json: topics[0].partitions: partitions must be between 1 and 10000, not 10001");
+    let message = error_with(|v| v["topics"][1]["partitions"] = json!(2));
+    assert_eq!(
+        message,
+        "t.json: topics[1].partitions: \"partitions\" applies only to log topics (topics[1] is a queue)"
+    );
+}
+
+#[test]
+fn instances_out_of_range() {
+    let message = error_with(|v| v["consumers"][0]["instances"] = json!(1001));
+    assert_eq!(message, "t.json: consumers[0].instances: instances must be between 1 and 1000, not 1001");
+}
+
+#[test]
+fn rate_zero() {
+    let message = error_with(|v| v["producers"][0]["rate"] = json!(0));
+    assert_eq!(message, "t.json: producers[0].rate: rate is events per second, a number greater than 0, not 0");
+}
+
+#[test]
+fn uniform_min_greater_than_max() {
+    let message = error_with(|v| v["consumers"][0]["processing"] = json!({"uniform": ["3ms", "1ms"]}));
+    assert!(message.ends_with(": consumers[0].processing: uniform [3ms, 1ms]: MIN is greater than MAX"), "{message}");
+    let message = error_with(|v| v["producers"][0]["events"][0]["data"]["total"] = json!({"uniform": [200, 10]}));
+    assert_eq!(
+        message,
+        "t.json: producers[0].events[0].data.total.uniform: uniform [200, 10]: MIN is greater than MAX"
+    );
+}
+
+#[test]
+fn all_weights_zero() {
+    let message = error_with(|v| {
+        v["producers"][0]["events"][0]["weight"] = json!(0);
+        v["producers"][0]["events"][1]["weight"] = json!(0);
+    });
+    assert_eq!(
+        message,
+        "t.json: producers[0].events: every event has weight 0; at least one weight must be greater than 0"
+    );
+    let message = error_with(|v| v["consumers"][0]["handles"]["OrderCancelled"]["outcomes"][1]["weight"] = json!(-1));
+    assert_eq!(
+        message,
+        "t.json: consumers[0].handles.OrderCancelled.outcomes[1].weight: a weight is a finite number ≥ 0, not -1"
+    );
+}
+
+#[test]
+fn unknown_placeholder() {
+    let message = error_with(|v| v["producers"][0]["events"][0]["data"]["n"] = json!("{data.totl} {nn}"));
+    assert_eq!(
+        message,
+        "t.json: producers[0].events[0].data.n: unknown placeholder {nn} (did you mean \"n\"?): use {key}, {id}, \
+         {type}, {data.PATH} or {n}"
+    );
+    let message = error_with(|v| v["producers"][0]["events"][0]["headers"]["origin"] = json!("{kye}"));
+    assert!(
+        message.starts_with("t.json: producers[0].events[0].headers.origin: unknown placeholder {kye}"),
+        "{message}"
+    );
+}
+
+#[test]
+fn n_in_an_emit() {
+    let message = error_with(|v| v["consumers"][0]["handles"]["OrderCreated"]["emit"][0]["key"] = json!("{n}"));
+    assert_eq!(
+        message,
+        "t.json: consumers[0].handles.OrderCreated.emit[0].key: placeholder {n} is only available in producers"
+    );
+}
+
+#[test]
+fn not_supported_yet() {
+    let message = error_with(|v| v["topics"][1]["fifo"] = json!(true));
+    assert_eq!(message, "t.json: topics[1].fifo: \"fifo\" is not supported yet");
+    let message = error_with(|v| v["consumers"][0]["idempotent"] = json!(true));
+    assert_eq!(message, "t.json: consumers[0].idempotent: \"idempotent\" is not supported yet");
+    let message = error_with(|v| v["faults"] = json!([{"at": "1s", "crash": "billing#2"}]));
+    assert_eq!(message, "t.json: faults: \"faults\" is not supported yet");
+    // A real mistake in the same file comes first.
+    let message = error_with(|v| {
+        v["topics"][1]["fifo"] = json!(true);
+        v["faults"] = json!([{"at": "1s", "crash": "billing#3"}]);
+    });
+    assert_eq!(message, "t.json: faults[0].crash: \"billing#3\": billing has instances billing#1 to billing#2");
+}
+
+#[test]
+fn estimated_steps_over_the_limit() {
+    let mut value = base();
+    value["producers"][0]["rate"] = json!(100_000);
+    value["producers"][0]["count"] = json!(20_000_000);
+    value["duration"] = json!("1h");
+    value["producers"][0]["stop"] = json!("1h");
+    let text = value.to_string();
+    // 20 000 000 orders × (publish + 3 for billing), 15 000 000 payment requests × (1 + 3 for payer) and
+    // as many receipts (no subscriber), the scripted order and its payment request, 2 × 3600 interval
+    // commits, one note.
+    let error = load_str(&text, "t.json", &Limits { max_steps: 1_000_000 }).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "t.json: duration: estimated 155007210 steps exceeds the limit of 1000000 (--max-steps raises it)"
+    );
+    let error = load_str(&text, "t.json", &Limits::default()).unwrap_err();
+    assert!(error.to_string().contains("exceeds the limit of 100000000"));
+    assert!(load_str(&text, "t.json", &Limits { max_steps: 200_000_000 }).is_ok());
+}
+
+#[test]
+fn an_emit_cycle_without_processing_time_is_refused() {
+    let message = error_with(|v| {
+        v["consumers"][1]["processing"] = json!("0s");
+        v["consumers"][1]["handles"]["PaymentRequested"]["emit"][0]["topic"] = json!("payments");
+        v["consumers"][1]["handles"]["PaymentRequested"]["emit"][0]["type"] = json!("PaymentRequested");
+    });
+    assert!(message.starts_with("t.json: duration: estimated 18446744073709551615 steps or more"), "{message}");
+}
+
+#[test]
+fn bad_durations() {
+    for (duration, expected) in [
+        (json!("10 days"), "duration \"10 days\" has an unknown unit \"days\" (use us, ms, s, m or h)"),
+        (
+            json!("10"),
+            "duration \"10\" has no unit (use us, ms, s, m or h, e.g. \"250ms\"; a bare number must be a JSON integer of milliseconds)",
+        ),
+        (json!(-5), "duration -5 is negative"),
+        (json!(1.5), "duration 1.5 is not an integer of milliseconds (write a string with a unit, e.g. \"1500us\")"),
+        (json!("0.5us"), "duration \"0.5us\" is finer than one microsecond"),
+        (
+            json!(true),
+            "invalid type: boolean `true`, expected a duration: an integer of milliseconds or a string such as \"250ms\", \"1.5s\", \"2m\", \"500us\", \"1h\"",
+        ),
+    ] {
+        let message = error_with(|v| v["duration"] = duration.clone());
+        let message = message.split_once(": duration: ").map(|(_, m)| m.to_owned()).unwrap_or(message);
+        assert_eq!(message, expected, "for {duration}");
+    }
+    let message = error_with(|v| v["duration"] = json!(0));
+    assert_eq!(message, "t.json: duration: duration must be greater than 0");
+    let message = error_with(|v| {
+        v["producers"][0]["start"] = json!("2s");
+        v["producers"][0]["stop"] = json!("1500ms");
+    });
+    assert_eq!(message, "t.json: producers[0].stop: stop (1500ms) is before start (2s)");
+}
+
+#[test]
+fn expectation_shapes() {
+    let message = error_with(|v| v["expect"][1]["group"] = json!("payer"));
+    assert_eq!(message, "t.json: expect[1].group: published is a global metric; it takes no group");
+    let message = error_with(|v| v["expect"][0]["at_most"] = json!(1));
+    assert_eq!(
+        message,
+        "t.json: expect[0]: an expectation needs exactly one of \"equals\", \"at_most\" and \"at_least\""
+    );
+    let message = error_with(|v| v["expect"][0]["topic"] = json!("orders"));
+    assert_eq!(message, "t.json: expect[0].topic: \"topic\" filters only \"published\", not duplicate_effects");
+    let message = error_with(|v| v["expect"][0]["equals"] = json!("zero"));
+    assert_eq!(message, "t.json: expect[0].equals: duplicate_effects is a number; \"equals\" takes a number");
+}
+
+/// Every JSON path of `value`, as steps from the root.
+fn paths(value: &Value, here: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    out.push(here.clone());
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                here.push(Step::Key(key.clone()));
+                paths(child, here, out);
+                here.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                here.push(Step::Index(i));
+                paths(child, here, out);
+                here.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn at<'v>(value: &'v mut Value, path: &[Step]) -> &'v mut Value {
+    path.iter().fold(value, |v, step| match step {
+        Step::Key(key) => &mut v[key.as_str()],
+        Step::Index(i) => &mut v[*i],
+    })
+}
+
+#[test]
+fn no_mutation_panics() {
+    let base = base();
+    let mut all = Vec::new();
+    paths(&base, &mut Vec::new(), &mut all);
+    let replacements = [json!(null), json!(-1), json!(1e308), json!(""), json!("x"), json!([]), json!({})];
+    let mut refused = 0;
+    let mut tried = 0;
+    for path in &all {
+        let mut variants = Vec::new();
+        if let Some((last, parent)) = path.split_last() {
+            let mut deleted = base.clone();
+            match (at(&mut deleted, parent), last) {
+                (Value::Object(map), Step::Key(key)) => drop(map.shift_remove(key)),
+                (Value::Array(items), Step::Index(i)) => drop(items.remove(*i)),
+                _ => unreachable!(),
+            }
+            variants.push(deleted);
+        }
+        for replacement in &replacements {
+            let mut changed = base.clone();
+            *at(&mut changed, path) = replacement.clone();
+            variants.push(changed);
+        }
+        for variant in variants {
+            tried += 1;
+            if let Err(message) = load(&variant) {
+                refused += 1;
+                assert!(!message.contains('\n') && message.starts_with("t.json"), "{message}");
+            }
+        }
+    }
+    assert!(tried > 500, "{tried} variants");
+    assert!(refused > tried / 2, "most mutations are refused: {refused} of {tried}");
+}

@@ -1,3 +1,6 @@
 //! eventlab's one integration-test binary; each module is one area.
 mod bad_input;
+mod cli;
+mod properties;
+mod scenarios;
 mod schema;
