@@ -16,7 +16,7 @@ use eventlab::scenario::model::Metric;
 fn main() {
     let path = std::env::args()
         .skip(1)
-        .find(|a| a.ends_with(".json"))
+        .find(|a| std::path::Path::new(a).extension().is_some_and(|e| e.eq_ignore_ascii_case("json")))
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/busy-shop.json"), PathBuf::from);
     let scenario = load_file(&path, &Limits::default()).unwrap_or_else(|e| panic!("{e}"));
     let runs = 5;

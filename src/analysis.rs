@@ -234,7 +234,14 @@ impl Analysis {
     pub fn metric(&self, metric: Metric, group: Option<usize>) -> u64 {
         match (metric, group) {
             (Metric::Published, _) => self.published,
-            (Metric::Unrouted | Metric::SagasCompleted | Metric::SagasCompensated | Metric::SagasUncompensated | Metric::SagasOpen, _) => 0,
+            (
+                Metric::Unrouted
+                | Metric::SagasCompleted
+                | Metric::SagasCompensated
+                | Metric::SagasUncompensated
+                | Metric::SagasOpen,
+                _,
+            ) => 0,
             (metric, Some(g)) => self.groups[g].metrics.get(metric),
             (Metric::MaxLag, None) => self.max_lag,
             (metric, None) => self.groups.iter().map(|g| g.metrics.get(metric)).sum(),
@@ -378,7 +385,8 @@ impl Analysis {
                         self.groups[g].committed[slot] = step.offset;
                         self.sub_lag(g, u64::from(step.offset - old));
                         for offset in old..step.offset {
-                            let event = self.logs[usize::from(step.topic)][usize::from(step.partition)][offset as usize];
+                            let event =
+                                self.logs[usize::from(step.topic)][usize::from(step.partition)][offset as usize];
                             self.committed_without_completion(trace, g, event, index);
                         }
                     }

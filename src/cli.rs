@@ -132,7 +132,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Lessons) => {
             let width = lessons::LESSONS.iter().map(|l| l.name.len()).max().unwrap_or(0);
             for lesson in lessons::LESSONS {
-                let scenario = load_str(lesson.source, &lesson.origin(), &Limits::default()).map_err(|e| usage(e.to_string()))?;
+                let scenario =
+                    load_str(lesson.source, &lesson.origin(), &Limits::default()).map_err(|e| usage(e.to_string()))?;
                 println!("{:width$}  {}", lesson.name, scenario.name);
             }
             Ok(ExitCode::SUCCESS)
@@ -151,13 +152,15 @@ fn limits(max_steps: u64) -> Result<Limits, Failure> {
 }
 
 /// Loads a file, or a built-in lesson when no such path exists.
-fn load_target(target: &str, limits: &Limits) -> Result<(String, Scenario), Failure> {
+fn load_target(target: &str, limits: Limits) -> Result<(String, Scenario), Failure> {
     let path = Path::new(target);
     if path.exists() {
-        return load_file(path, limits).map(|s| (target.to_owned(), s)).map_err(|e| usage(e.to_string()));
+        return load_file(path, &limits).map(|s| (target.to_owned(), s)).map_err(|e| usage(e.to_string()));
     }
     if let Some(lesson) = lessons::find(target) {
-        return load_str(lesson.source, &lesson.origin(), limits).map(|s| (lesson.origin(), s)).map_err(|e| usage(e.to_string()));
+        return load_str(lesson.source, &lesson.origin(), &limits)
+            .map(|s| (lesson.origin(), s))
+            .map_err(|e| usage(e.to_string()));
     }
     let hint = crate::scenario::suggest::did_you_mean(target, lessons::LESSONS.iter().map(|l| l.name));
     Err(usage(format!("{target}: no such file or built-in lesson{hint} (`eventlab lessons` lists them)")))
@@ -165,7 +168,7 @@ fn load_target(target: &str, limits: &Limits) -> Result<(String, Scenario), Fail
 
 fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     let limits = limits(args.max_steps)?;
-    let (origin, scenario) = load_target(&args.target, &limits)?;
+    let (origin, scenario) = load_target(&args.target, limits)?;
     let outcome =
         crate::run::run(scenario, args.seed, limits.max_steps).map_err(|e| usage(format!("{origin}: {e}")))?;
     if let Some(path) = &args.trace {

@@ -15,13 +15,8 @@ macro_rules! lessons {
 }
 
 /// Every lesson, in teaching order.
-pub const LESSONS: &[Lesson] = lessons![
-    "fan-out",
-    "keys-and-partitions",
-    "competing-consumers",
-    "late-joiner",
-    "order-pipeline",
-];
+pub const LESSONS: &[Lesson] =
+    lessons!["fan-out", "keys-and-partitions", "competing-consumers", "late-joiner", "order-pipeline",];
 
 /// The lesson `eventlab` opens with no arguments.
 pub const DEFAULT: &str = "order-pipeline";

@@ -1,10 +1,10 @@
 //! eventlab: a terminal laboratory for event-driven architecture.
+pub mod analysis;
+pub mod cli;
+pub mod lessons;
+pub mod report;
 pub mod rng;
+pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod trace;
-pub mod analysis;
-pub mod report;
-pub mod run;
-pub mod lessons;
-pub mod cli;

@@ -1,8 +1,8 @@
 //! The simulator's randomness: one pinned, seeded stream per component.
 //!
-//! Every producer, consumer group and fault draws from its own ChaCha8 stream, seeded from
+//! Every producer, consumer group and fault draws from its own `ChaCha8` stream, seeded from
 //! the scenario seed and the component's kind and name through a fixed hash (FNV-1a, then
-//! SplitMix64 to fill the 256-bit key). ChaCha8 is a named algorithm with a fixed output
+//! `SplitMix64` to fill the 256-bit key). `ChaCha8` is a named algorithm with a fixed output
 //! for a fixed key (unlike `StdRng`), and the samplers below are written out here rather
 //! than borrowed from a crate whose algorithms may change between versions, so a seed
 //! means the same traffic on every platform and every build. Floating point goes through
@@ -16,7 +16,7 @@ use rand::{Rng as _, SeedableRng};
 pub struct Stream(ChaCha8Rng);
 
 impl Clone for Stream {
-    /// ChaCha8Rng is not `Clone` (a safeguard for cryptographic use); its key and position
+    /// `ChaCha8Rng` is not `Clone` (a safeguard for cryptographic use); its key and position
     /// are all the state there is, so a clone rebuilds it from them. Snapshots need this.
     fn clone(&self) -> Self {
         let mut rng = ChaCha8Rng::from_seed(self.0.get_seed());

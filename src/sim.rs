@@ -39,22 +39,43 @@ pub enum SimError {
 enum Item {
     Note(u32),
     /// The instance's current processing ends (`generation` guards against a crash since).
-    Complete { instance: u16, generation: u32 },
+    Complete {
+        instance: u16,
+        generation: u32,
+    },
     /// Commit-after of one record.
-    Commit { instance: u16, slot: u32, offset: u32 },
+    Commit {
+        instance: u16,
+        slot: u32,
+        offset: u32,
+    },
     /// Ack of a queue message.
-    Ack { instance: u16, queue: u16, event: EventIdx },
+    Ack {
+        instance: u16,
+        queue: u16,
+        event: EventIdx,
+    },
     Join(u16),
     IntervalCommit(u16),
     /// A failed attempt on a log is retried in place.
-    Retry { instance: u16, generation: u32 },
+    Retry {
+        instance: u16,
+        generation: u32,
+    },
     /// A nacked queue message becomes ready again.
-    Requeue { group: u16, queue: u16, msg: Msg },
+    Requeue {
+        group: u16,
+        queue: u16,
+        msg: Msg,
+    },
     Produce(u32),
     Script(u32),
     Emit(Box<Pending>),
     Dispatch(u16),
-    DispatchQueue { group: u16, queue: u16 },
+    DispatchQueue {
+        group: u16,
+        queue: u16,
+    },
 }
 
 /// An emitted event waiting for its publish time.
@@ -447,7 +468,9 @@ impl Simulator {
                     self.wake_queue(sub.group, sub.base as u16);
                 }
             }
-            crate::scenario::model::TopicKind::Bus => unreachable!("bus topics are refused by validation until routing lands"),
+            crate::scenario::model::TopicKind::Bus => {
+                unreachable!("bus topics are refused by validation until routing lands")
+            }
         }
     }
 

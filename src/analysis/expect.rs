@@ -18,7 +18,7 @@ impl Checked {
         json!({"expect": self.expect, "passed": self.passed, "actual": self.actual})
     }
 
-    /// "billing duplicate_effects = 0" — what was expected, in words.
+    /// `billing duplicate_effects = 0`: what was expected, in words.
     pub fn describe(&self) -> String {
         let e = &self.expect;
         let subject = match (&e.metric, &e.state) {

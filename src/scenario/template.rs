@@ -364,7 +364,7 @@ mod tests {
 
     use super::*;
 
-    fn ctx<'a>(data: &'a Value) -> Context<'a> {
+    fn ctx(data: &Value) -> Context<'_> {
         Context { key: Some("k1"), id: "evt-000001", event_type: "OrderCreated", data, n: 3, state: None }
     }
 

@@ -63,8 +63,12 @@ impl Simulator {
     fn assign(&mut self, group: u16) -> Assignment {
         let model = Arc::clone(&self.model);
         let gm = &model.groups[usize::from(group)];
-        let members: Vec<u16> =
-            self.state.groups[usize::from(group)].members.iter().copied().filter(|&i| self.state.instances[usize::from(i)].alive).collect();
+        let members: Vec<u16> = self.state.groups[usize::from(group)]
+            .members
+            .iter()
+            .copied()
+            .filter(|&i| self.state.instances[usize::from(i)].alive)
+            .collect();
         for &m in &self.state.groups[usize::from(group)].members {
             self.state.instances[usize::from(m)].owned.clear();
         }
@@ -176,7 +180,8 @@ impl Simulator {
         for &slot in &self.state.instances[usize::from(instance)].owned {
             let s = &g.slots[slot as usize];
             let (topic, partition) = gm.slots[slot as usize];
-            if let Some(record) = self.state.topics[usize::from(topic)].partitions[usize::from(partition)].get(s.position as usize)
+            if let Some(record) =
+                self.state.topics[usize::from(topic)].partitions[usize::from(partition)].get(s.position as usize)
                 && best.is_none_or(|(at, _)| record.published_at < at)
             {
                 best = Some((record.published_at, slot));
@@ -400,7 +405,9 @@ impl Simulator {
                 data = Arc::clone(d);
             }
             if !emit.headers.is_empty() {
-                headers = Some(Arc::new(emit.headers.iter().map(|(k, v)| (k.clone(), v.render_text(&empty_context()))).collect()));
+                headers = Some(Arc::new(
+                    emit.headers.iter().map(|(k, v)| (k.clone(), v.render_text(&empty_context()))).collect(),
+                ));
             }
         } else {
             let id_text = t.id.render(&self.trace.strings);

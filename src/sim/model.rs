@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::rng;
 use crate::scenario::model::{Arrival, Commit, From, Handler, KeyDistribution, Scenario, TopicKind};
 use crate::scenario::template::{DataTemplate, Site, StrTemplate, compile_data};
-use crate::scenario::value::Distribution;
+use crate::scenario::value::{Distribution, Duration};
 use crate::trace::{Strings, Sym};
 
 /// A log topic's partition read by one group: the group's slot index for it.
@@ -163,15 +163,20 @@ pub struct Model {
 #[error("{0}")]
 pub struct CompileError(pub String);
 
-fn compile_headers(headers: &indexmap::IndexMap<String, String>, site: Site) -> Result<Vec<(String, StrTemplate)>, CompileError> {
-    headers
-        .iter()
-        .map(|(k, v)| StrTemplate::parse(v, site).map(|t| (k.clone(), t)).map_err(CompileError))
-        .collect()
+fn compile_headers(
+    headers: &indexmap::IndexMap<String, String>,
+    site: Site,
+) -> Result<Vec<(String, StrTemplate)>, CompileError> {
+    headers.iter().map(|(k, v)| StrTemplate::parse(v, site).map(|t| (k.clone(), t)).map_err(CompileError)).collect()
 }
 
-fn compile_optional_data(data: Option<&serde_json::Value>, site: Site, sequences: &mut Vec<String>) -> Result<Option<DataTemplate>, CompileError> {
-    data.map(|d| compile_data(d, site, "data", sequences).map_err(|(path, e)| CompileError(format!("{path}: {e}")))).transpose()
+fn compile_optional_data(
+    data: Option<&serde_json::Value>,
+    site: Site,
+    sequences: &mut Vec<String>,
+) -> Result<Option<DataTemplate>, CompileError> {
+    data.map(|d| compile_data(d, site, "data", sequences).map_err(|(path, e)| CompileError(format!("{path}: {e}"))))
+        .transpose()
 }
 
 impl Model {
@@ -351,23 +356,29 @@ fn compile_handler(
     strings: &mut Strings,
     sequences: &mut Vec<String>,
 ) -> Result<HandlerModel, CompileError> {
-    let mut compile_emits = |emits: Option<&Vec<crate::scenario::model::Emit>>| -> Result<Vec<EmitModel>, CompileError> {
-        emits
-            .into_iter()
-            .flatten()
-            .map(|e| {
-                Ok(EmitModel {
-                    topic: topic_index(&e.topic)?,
-                    event_type: strings.intern(&e.event_type),
-                    key: e.key.as_deref().map(|k| StrTemplate::parse(k, Site::Emit)).transpose().map_err(CompileError)?,
-                    data: compile_optional_data(e.data.as_ref(), Site::Emit, sequences)?,
-                    headers: compile_headers(&e.headers, Site::Emit)?,
-                    delay: e.delay.map_or(0, |d| d.as_micros()),
-                    schema_version: e.schema_version.unwrap_or(1),
+    let mut compile_emits =
+        |emits: Option<&Vec<crate::scenario::model::Emit>>| -> Result<Vec<EmitModel>, CompileError> {
+            emits
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    Ok(EmitModel {
+                        topic: topic_index(&e.topic)?,
+                        event_type: strings.intern(&e.event_type),
+                        key: e
+                            .key
+                            .as_deref()
+                            .map(|k| StrTemplate::parse(k, Site::Emit))
+                            .transpose()
+                            .map_err(CompileError)?,
+                        data: compile_optional_data(e.data.as_ref(), Site::Emit, sequences)?,
+                        headers: compile_headers(&e.headers, Site::Emit)?,
+                        delay: e.delay.map_or(0, Duration::as_micros),
+                        schema_version: e.schema_version.unwrap_or(1),
+                    })
                 })
-            })
-            .collect()
-    };
+                .collect()
+        };
     let outcomes = match &handler.outcomes {
         Some(outcomes) => outcomes
             .iter()

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Item, Pending, Simulator};
 use crate::scenario::model::{Arrival, KeyDistribution};
-use crate::scenario::template::{Context, StrTemplate};
+use crate::scenario::template::{Context, DataTemplate, StrTemplate};
 use crate::sim::sched::Class;
 use crate::trace::EventId;
 
@@ -61,7 +61,7 @@ impl Simulator {
 
         self.state.next_id += 1;
         let id = EventId::generated(self.state.next_id);
-        let needs_context = ty.data.as_ref().is_some_and(|d| d.has_placeholders()) || !ty.headers.is_empty();
+        let needs_context = ty.data.as_ref().is_some_and(DataTemplate::has_placeholders) || !ty.headers.is_empty();
         let mut headers = None;
         if needs_context {
             let id_text = id.render(&self.trace.strings);
@@ -127,6 +127,9 @@ impl Simulator {
 }
 
 /// Renders header templates (`None` when there are none).
-pub(super) fn render_headers(headers: &[(String, StrTemplate)], ctx: &Context<'_>) -> Option<Arc<Vec<(String, String)>>> {
+pub(super) fn render_headers(
+    headers: &[(String, StrTemplate)],
+    ctx: &Context<'_>,
+) -> Option<Arc<Vec<(String, String)>>> {
     (!headers.is_empty()).then(|| Arc::new(headers.iter().map(|(k, t)| (k.clone(), t.render_text(ctx))).collect()))
 }

@@ -126,7 +126,8 @@ impl<T> Agenda<T> {
     }
 }
 
-const CLASS_OF: [Class; CLASSES] = [Class::Fault, Class::Completion, Class::Commit, Class::Timer, Class::Publish, Class::Delivery];
+const CLASS_OF: [Class; CLASSES] =
+    [Class::Fault, Class::Completion, Class::Commit, Class::Timer, Class::Publish, Class::Delivery];
 
 #[cfg(test)]
 mod tests {

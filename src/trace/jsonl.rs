@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
-use super::{EventIdx, FailReason, NONE16, NONE32, NO_EVENT, Step, StepKind, Trace};
+use super::{EventIdx, FailReason, NO_EVENT, NONE16, NONE32, Step, StepKind, Trace};
 use crate::scenario::model::{Scenario, TopicKind};
 use crate::sim::Model;
 
