@@ -22,20 +22,26 @@ fn main() {
     let runs = 5;
     let mut rates = Vec::new();
     let mut last = None;
-    for _ in 0..runs {
+    let mut first_retained = None;
+    // Memory is read on the first run, in a fresh process: resident memory grown by the run
+    // while its outcome is still alive.
+    let before = resident_bytes();
+    for run in 0..runs {
+        drop(last.take());
         let started = Instant::now();
         let outcome = eventlab::run::run(scenario.clone(), None, Limits::default().max_steps).expect("runs");
         let wall = started.elapsed().as_secs_f64();
         let delivered = outcome.analysis.metric(Metric::Delivered, None);
         rates.push(delivered as f64 / wall);
+        let retained = if run == 0 { before.zip(resident_bytes()).map(|(b, a)| a.saturating_sub(b)) } else { None };
         last = Some((outcome, wall));
+        first_retained = first_retained.or(retained);
     }
     rates.sort_by(f64::total_cmp);
     let (outcome, wall) = last.expect("ran");
     let trace = outcome.sim.trace();
     let steps = trace.steps.len();
-    let fixed = trace.retained_bytes();
-    let payload: usize = trace.events.iter().map(|e| payload_bytes(&e.data)).sum();
+    let trace_bytes = trace.retained_bytes();
     println!("workload: {} ({})", outcome.sim.model().scenario.name, path.display());
     println!(
         "deliveries: {}  published: {}  steps: {steps}  events: {}",
@@ -49,27 +55,25 @@ fn main() {
         rates[rates.len() / 2]
     );
     println!(
-        "retained trace: {:.1} bytes/step for steps and events ({} B/step, {} B/event), {:.1} bytes/step with payloads",
-        fixed as f64 / steps as f64,
+        "retained trace: {:.1} bytes/step (steps {} B each, events {} B each, payload text {} B in all)",
+        trace_bytes as f64 / steps as f64,
         std::mem::size_of::<eventlab::trace::Step>(),
         std::mem::size_of::<eventlab::trace::Event>(),
-        (fixed + payload) as f64 / steps as f64
+        trace.payloads.bytes(),
     );
+    if let Some(retained) = first_retained {
+        println!(
+            "resident memory grown by one run (trace + analysis + simulator state): {:.1} MiB, {:.1} bytes/step",
+            retained as f64 / (1024.0 * 1024.0),
+            retained as f64 / steps as f64
+        );
+    }
 }
 
-/// An estimate of the heap bytes of a JSON payload (allocations only, no allocator slack).
-fn payload_bytes(value: &serde_json::Value) -> usize {
-    use serde_json::Value;
-    match value {
-        Value::String(s) => s.capacity(),
-        Value::Array(items) => {
-            items.capacity() * std::mem::size_of::<Value>() + items.iter().map(payload_bytes).sum::<usize>()
-        }
-        Value::Object(map) => {
-            // An IndexMap entry holds the key, the value and a hash; the index table a u64 per slot.
-            map.len() * (std::mem::size_of::<String>() + std::mem::size_of::<Value>() + 16)
-                + map.iter().map(|(k, v)| k.capacity() + payload_bytes(v)).sum::<usize>()
-        }
-        _ => 0,
-    }
+/// Resident memory of this process, in bytes (Linux; `None` elsewhere).
+fn resident_bytes() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }

@@ -23,7 +23,7 @@ pub use model::Model;
 use sched::{Agenda, Class};
 
 use crate::rng::Stream;
-use crate::trace::{Event, EventId, EventIdx, Step, StepKind, Sym, Trace};
+use crate::trace::{Event, EventId, EventIdx, Span, Step, StepKind, Sym, Trace};
 
 /// A run that had to stop.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,8 +89,8 @@ struct Pending {
     correlation: Option<EventId>,
     cause: Option<EventIdx>,
     schema_version: u32,
-    headers: Option<Arc<Vec<(String, String)>>>,
-    data: Arc<serde_json::Value>,
+    headers: Span,
+    data: Span,
 }
 
 /// One record of a log partition: the event and the step that published it (which orders
@@ -312,6 +312,7 @@ impl Simulator {
         let trace = Trace {
             steps: Vec::with_capacity(expected),
             strings: model.strings.clone(),
+            payloads: model.payloads.clone(),
             instances: state.instances.iter().map(|i| (i.group, i.number)).collect(),
             ..Trace::default()
         };
@@ -392,7 +393,7 @@ impl Simulator {
             Item::Produce(p) => self.produce(p as usize),
             Item::Script(i) => self.script(i as usize),
             Item::Emit(pending) => {
-                let event = self.new_event(self.now(), *pending, None);
+                let event = self.new_event(*pending, None);
                 let topic = self.trace.events[event as usize].topic;
                 self.publish(event, topic);
             }
@@ -406,14 +407,13 @@ impl Simulator {
     }
 
     /// Stores a new event with the next generated id (unless `id` is given).
-    fn new_event(&mut self, time: u64, p: Pending, id: Option<EventId>) -> EventIdx {
+    fn new_event(&mut self, p: Pending, id: Option<EventId>) -> EventIdx {
         let id = id.unwrap_or_else(|| {
             self.state.next_id += 1;
             EventId::generated(self.state.next_id)
         });
         let index = self.trace.events.len() as EventIdx;
         self.trace.events.push(Event {
-            time,
             id,
             event_type: p.event_type,
             key: p.key,

@@ -97,15 +97,94 @@ fn parse_generated(text: &str) -> Option<u32> {
     (digits.bytes().all(|b| b.is_ascii_digit()) && format!("{n:06}") == digits && n < CUSTOM_BIT).then_some(n)
 }
 
+/// A JSON value stored as text in a [`Payloads`] arena; the empty span means absent
+/// (`null` data, no headers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    pub const NONE: Span = Span { start: 0, len: 0 };
+
+    pub fn is_none(self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Event payloads (data and headers) as compact JSON text in one growing buffer.
+///
+/// A `serde_json::Value` object costs a few hundred bytes in allocations; the same data as
+/// text costs its length. Payloads are written once, when an event is made, and shared by
+/// every step and by every event made from the same literal: a literal `data` of a scenario
+/// is stored once, before the run. Reading one back parses it (the TUI's inspector, a
+/// template that refers to the trigger's data); writing the trace copies the text.
+#[derive(Clone, Debug, Default)]
+pub struct Payloads(Vec<u8>);
+
+impl Payloads {
+    /// Stores a value (`null` is the empty span).
+    pub fn push(&mut self, value: &Value) -> Span {
+        if value.is_null() {
+            return Span::NONE;
+        }
+        let start = self.0.len();
+        serde_json::to_writer(&mut self.0, value).expect("a Value always serializes");
+        self.span(start)
+    }
+
+    /// Stores headers as a JSON object (none is the empty span).
+    pub fn push_headers(&mut self, headers: &[(String, String)]) -> Span {
+        if headers.is_empty() {
+            return Span::NONE;
+        }
+        let map: serde_json::Map<String, Value> =
+            headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        self.push(&Value::Object(map))
+    }
+
+    fn span(&self, start: usize) -> Span {
+        let start32 = u32::try_from(start).expect("payloads are limited to 4 GiB");
+        let len = u32::try_from(self.0.len() - start).expect("payloads are limited to 4 GiB");
+        Span { start: start32, len }
+    }
+
+    /// The JSON text of a span (`"null"` for the empty span).
+    pub fn text(&self, span: Span) -> &str {
+        if span.is_none() {
+            return "null";
+        }
+        let bytes = &self.0[span.start as usize..(span.start + span.len) as usize];
+        std::str::from_utf8(bytes).expect("serde_json writes UTF-8")
+    }
+
+    /// The value of a span, parsed.
+    pub fn value(&self, span: Span) -> Value {
+        serde_json::from_str(self.text(span)).expect("payloads hold valid JSON")
+    }
+
+    /// Headers as a JSON object (empty when none).
+    pub fn headers(&self, span: Span) -> serde_json::Map<String, Value> {
+        match self.value(span) {
+            Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
 /// Index of an event in [`Trace::events`].
 pub type EventIdx = u32;
 pub const NO_EVENT: EventIdx = u32::MAX;
 
-/// One event, stored once however many steps refer to it.
+/// One event, stored once however many steps refer to it (52 bytes; its time is that of
+/// its first `published` step).
 #[derive(Clone, Debug)]
 pub struct Event {
-    /// Virtual time of its first publication, in µs.
-    pub time: u64,
     pub id: EventId,
     pub event_type: Sym,
     pub key: Option<Sym>,
@@ -116,8 +195,8 @@ pub struct Event {
     pub schema_version: u32,
     /// The topic it was first published to.
     pub topic: u16,
-    pub headers: Option<Arc<Vec<(String, String)>>>,
-    pub data: Arc<Value>,
+    pub headers: Span,
+    pub data: Span,
 }
 
 /// What a step did. Kept to one byte; names as in the trace format.
@@ -275,6 +354,7 @@ pub type Assignment = Vec<(u16, u16, Vec<u16>)>;
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
     pub strings: Strings,
+    pub payloads: Payloads,
     pub events: Vec<Event>,
     pub steps: Vec<Step>,
     pub assignments: Vec<Assignment>,
@@ -287,9 +367,11 @@ impl Trace {
         &self.events[idx as usize]
     }
 
-    /// Bytes held by the steps and the events' fixed parts (payloads not counted).
+    /// Bytes held by the steps, the events and their payloads (allocated capacity).
     pub fn retained_bytes(&self) -> usize {
-        self.steps.capacity() * std::mem::size_of::<Step>() + self.events.capacity() * std::mem::size_of::<Event>()
+        self.steps.capacity() * std::mem::size_of::<Step>()
+            + self.events.capacity() * std::mem::size_of::<Event>()
+            + self.payloads.bytes()
     }
 }
 
@@ -298,8 +380,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_step_is_32_bytes() {
+    fn a_step_is_32_bytes_and_an_event_52() {
         assert_eq!(std::mem::size_of::<Step>(), 32);
+        assert_eq!(std::mem::size_of::<Event>(), 52);
+    }
+
+    #[test]
+    fn payloads_round_trip() {
+        let mut p = Payloads::default();
+        let a = p.push(&serde_json::json!({"total": 120, "items": ["a", "é"]}));
+        let none = p.push(&Value::Null);
+        let h = p.push_headers(&[("trace".to_owned(), "x1".to_owned())]);
+        assert_eq!(p.value(a), serde_json::json!({"total": 120, "items": ["a", "é"]}));
+        assert!(none.is_none());
+        assert_eq!(p.value(none), Value::Null);
+        assert_eq!(p.headers(h).get("trace"), Some(&Value::from("x1")));
+        assert!(p.headers(Span::NONE).is_empty());
     }
 
     #[test]

@@ -7,10 +7,11 @@ use super::producer::render_headers;
 use super::{Item, Msg, Pending, Simulator, Source, Work};
 use crate::scenario::model::{Commit, From};
 use crate::scenario::template::Context;
+use crate::scenario::template::StrTemplate;
 use crate::scenario::value::Distribution;
 use crate::sim::model::EmitModel;
 use crate::sim::sched::Class;
-use crate::trace::{Assignment, FailReason, Step, StepKind};
+use crate::trace::{Assignment, FailReason, Payloads, Span, Step, StepKind};
 
 /// Kafka's range assignor for one topic: partitions in order, members in numeric order;
 /// the first `partitions % members` members take one extra.
@@ -391,27 +392,22 @@ impl Simulator {
         self.wake_queue(group, queue);
     }
 
-    /// Publishes (now or after its delay) one emit of a completed handler.
+    /// Publishes (now or after its delay) one emit of a completed handler. Templates are
+    /// rendered now, against the trigger; only an emit with placeholders reads the
+    /// trigger's data back.
     fn emit(&mut self, group: u16, trigger: u32, emit: &EmitModel) {
         let now = self.now();
         let t = &self.trace.events[trigger as usize];
-        let (mut key, mut headers, mut data) = (t.key, None, Arc::new(serde_json::Value::Null));
-        let (correlation, cause) = (t.correlation, trigger);
-        if emit.is_literal() {
-            if let Some(crate::scenario::template::StrTemplate::Literal(k)) = &emit.key {
+        let (correlation, trigger_key) = (t.correlation, t.key);
+        let mut key = trigger_key;
+        let (data, headers) = if emit.is_literal() {
+            if let Some(StrTemplate::Literal(k)) = &emit.key {
                 key = (!k.is_empty()).then(|| self.trace.strings.intern(k));
             }
-            if let Some(crate::scenario::template::DataTemplate::Literal(d)) = &emit.data {
-                data = Arc::clone(d);
-            }
-            if !emit.headers.is_empty() {
-                headers = Some(Arc::new(
-                    emit.headers.iter().map(|(k, v)| (k.clone(), v.render_text(&empty_context()))).collect(),
-                ));
-            }
+            (emit.literal_data.expect("literal"), emit.literal_headers.expect("literal"))
         } else {
             let id_text = t.id.render(&self.trace.strings);
-            let trigger_data = Arc::clone(&t.data);
+            let trigger_data = self.trace.payloads.value(t.data);
             let ctx = Context {
                 key: t.key.map(|k| self.trace.strings.resolve(k)),
                 id: &id_text,
@@ -421,22 +417,28 @@ impl Simulator {
                 state: None,
             };
             let g = &mut self.state.groups[usize::from(group)];
-            if let Some(template) = &emit.data {
-                data = Arc::new(template.render(&mut g.rng, &mut g.sequences, Some(&ctx)));
+            let data = match (&emit.literal_data, &emit.data) {
+                (Some(span), _) => Rendered::Stored(*span),
+                (None, Some(template)) => Rendered::Value(template.render(&mut g.rng, &mut g.sequences, Some(&ctx))),
+                (None, None) => Rendered::Stored(Span::NONE),
+            };
+            let headers = match emit.literal_headers {
+                Some(span) => Rendered::Stored(span),
+                None => Rendered::Headers(render_headers(&emit.headers, &ctx)),
+            };
+            let rendered_key = emit.key.as_ref().map(|template| template.render_text(&ctx));
+            if let Some(text) = rendered_key {
+                key = (!text.is_empty()).then(|| self.trace.strings.intern(&text));
             }
-            headers = render_headers(&emit.headers, &ctx);
-            if let Some(template) = &emit.key {
-                let text = template.render_text(&ctx);
-                key = if text.is_empty() { None } else { Some(text) }.map(|k| self.trace.strings.intern(&k));
-            }
-        }
+            (data.store(&mut self.trace.payloads), headers.store(&mut self.trace.payloads))
+        };
         let pending = Pending {
             topic: emit.topic,
             event_type: emit.event_type,
             key,
             source: self.model.groups[usize::from(group)].source,
             correlation: Some(correlation),
-            cause: Some(cause),
+            cause: Some(trigger),
             schema_version: emit.schema_version,
             headers,
             data,
@@ -448,8 +450,21 @@ impl Simulator {
     }
 }
 
-fn empty_context() -> Context<'static> {
-    Context { key: None, id: "", event_type: "", data: &serde_json::Value::Null, n: 0, state: None }
+/// A payload rendered for a new event, not yet in the arena.
+pub(super) enum Rendered {
+    Stored(Span),
+    Value(serde_json::Value),
+    Headers(Vec<(String, String)>),
+}
+
+impl Rendered {
+    pub(super) fn store(self, payloads: &mut Payloads) -> Span {
+        match self {
+            Rendered::Stored(span) => span,
+            Rendered::Value(value) => payloads.push(&value),
+            Rendered::Headers(headers) => payloads.push_headers(&headers),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::rng;
 use crate::scenario::model::{Arrival, Commit, From, Handler, KeyDistribution, Scenario, TopicKind};
 use crate::scenario::template::{DataTemplate, Site, StrTemplate, compile_data};
 use crate::scenario::value::{Distribution, Duration};
-use crate::trace::{Strings, Sym};
+use crate::trace::{Payloads, Span, Strings, Sym};
 
 /// A log topic's partition read by one group: the group's slot index for it.
 #[derive(Clone, Copy, Debug)]
@@ -46,7 +46,11 @@ pub struct EmitModel {
     pub event_type: Sym,
     pub key: Option<StrTemplate>,
     pub data: Option<DataTemplate>,
+    /// The stored payload when `data` is literal (or absent).
+    pub literal_data: Option<Span>,
     pub headers: Vec<(String, StrTemplate)>,
+    /// The stored headers when every header is literal.
+    pub literal_headers: Option<Span>,
     pub delay: u64,
     pub schema_version: u32,
 }
@@ -55,8 +59,8 @@ impl EmitModel {
     /// Whether rendering needs the trigger (any placeholder or generated value).
     pub fn is_literal(&self) -> bool {
         self.key.as_ref().is_none_or(StrTemplate::is_literal)
-            && self.data.as_ref().is_none_or(DataTemplate::is_literal)
-            && self.headers.iter().all(|(_, t)| t.is_literal())
+            && self.literal_data.is_some()
+            && self.literal_headers.is_some()
     }
 }
 
@@ -108,7 +112,11 @@ pub struct KeyModel {
 pub struct ProducerTypeModel {
     pub event_type: Sym,
     pub data: Option<DataTemplate>,
+    /// The stored payload when `data` is literal (or absent).
+    pub literal_data: Option<Span>,
     pub headers: Vec<(String, StrTemplate)>,
+    /// The stored headers when every header is literal.
+    pub literal_headers: Option<Span>,
     pub schema_version: u32,
 }
 
@@ -137,8 +145,8 @@ pub struct ScriptedModel {
     pub id: Option<String>,
     pub correlation_id: Option<String>,
     pub source: Sym,
-    pub headers: Option<Arc<Vec<(String, String)>>>,
-    pub data: Arc<serde_json::Value>,
+    pub headers: Span,
+    pub data: Span,
     pub schema_version: u32,
 }
 
@@ -155,6 +163,8 @@ pub struct Model {
     pub scripted: Vec<ScriptedModel>,
     /// The string table as it stands before the run: every name in the scenario.
     pub strings: Strings,
+    /// The payload arena as it stands before the run: every literal `data` and `headers`.
+    pub payloads: Payloads,
 }
 
 /// A compile error: the scenario passed validation but cannot be built (a limit of the
@@ -170,6 +180,27 @@ fn compile_headers(
     headers.iter().map(|(k, v)| StrTemplate::parse(v, site).map(|t| (k.clone(), t)).map_err(CompileError)).collect()
 }
 
+/// Stores a literal payload once, before the run.
+fn literal_data(data: Option<&DataTemplate>, payloads: &mut Payloads) -> Option<Span> {
+    match data {
+        None => Some(Span::NONE),
+        Some(DataTemplate::Literal(value)) => Some(payloads.push(value)),
+        Some(_) => None,
+    }
+}
+
+/// Stores literal headers once, before the run.
+fn literal_headers(headers: &[(String, StrTemplate)], payloads: &mut Payloads) -> Option<Span> {
+    let literal: Option<Vec<(String, String)>> = headers
+        .iter()
+        .map(|(k, t)| match t {
+            StrTemplate::Literal(text) => Some((k.clone(), text.to_string())),
+            _ => None,
+        })
+        .collect();
+    literal.map(|h| payloads.push_headers(&h))
+}
+
 fn compile_optional_data(
     data: Option<&serde_json::Value>,
     site: Site,
@@ -183,6 +214,7 @@ impl Model {
     /// Compiles a validated scenario with the given seed.
     pub fn compile(scenario: Arc<Scenario>, seed: u64) -> Result<Self, CompileError> {
         let mut strings = Strings::default();
+        let mut payloads = Payloads::default();
         let topic_index = |name: &str| -> Result<u16, CompileError> {
             scenario
                 .topics
@@ -212,10 +244,14 @@ impl Model {
                 .events
                 .iter()
                 .map(|e| {
+                    let data = compile_optional_data(e.data.as_ref(), Site::Producer, &mut sequences)?;
+                    let headers = compile_headers(&e.headers, Site::Producer)?;
                     Ok(ProducerTypeModel {
                         event_type: strings.intern(&e.event_type),
-                        data: compile_optional_data(e.data.as_ref(), Site::Producer, &mut sequences)?,
-                        headers: compile_headers(&e.headers, Site::Producer)?,
+                        literal_data: literal_data(data.as_ref(), &mut payloads),
+                        literal_headers: literal_headers(&headers, &mut payloads),
+                        data,
+                        headers,
                         schema_version: e.schema_version,
                     })
                 })
@@ -255,9 +291,9 @@ impl Model {
                 id: e.id.clone(),
                 correlation_id: e.correlation_id.clone(),
                 source: strings.intern(&e.source),
-                headers: (!e.headers.is_empty())
-                    .then(|| Arc::new(e.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect())),
-                data: Arc::new(e.data.clone().unwrap_or(serde_json::Value::Null)),
+                headers: payloads
+                    .push_headers(&e.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()),
+                data: e.data.as_ref().map_or(Span::NONE, |d| payloads.push(d)),
                 schema_version: e.schema_version,
             });
         }
@@ -273,7 +309,7 @@ impl Model {
             let mut wildcard = None;
             for (event_type, handler) in &c.handles {
                 let index = handlers.len() as u32;
-                handlers.push(compile_handler(handler, &topic_index, &mut strings, &mut sequences)?);
+                handlers.push(compile_handler(handler, &topic_index, &mut strings, &mut payloads, &mut sequences)?);
                 if event_type == "*" {
                     wildcard = Some(index);
                 } else {
@@ -340,6 +376,7 @@ impl Model {
             producers,
             scripted,
             strings,
+            payloads,
             scenario,
         })
     }
@@ -354,6 +391,7 @@ fn compile_handler(
     handler: &Handler,
     topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
     strings: &mut Strings,
+    payloads: &mut Payloads,
     sequences: &mut Vec<String>,
 ) -> Result<HandlerModel, CompileError> {
     let mut compile_emits =
@@ -362,7 +400,13 @@ fn compile_handler(
                 .into_iter()
                 .flatten()
                 .map(|e| {
+                    let data = compile_optional_data(e.data.as_ref(), Site::Emit, sequences)?;
+                    let headers = compile_headers(&e.headers, Site::Emit)?;
                     Ok(EmitModel {
+                        literal_data: literal_data(data.as_ref(), payloads),
+                        literal_headers: literal_headers(&headers, payloads),
+                        data,
+                        headers,
                         topic: topic_index(&e.topic)?,
                         event_type: strings.intern(&e.event_type),
                         key: e
@@ -371,8 +415,6 @@ fn compile_handler(
                             .map(|k| StrTemplate::parse(k, Site::Emit))
                             .transpose()
                             .map_err(CompileError)?,
-                        data: compile_optional_data(e.data.as_ref(), Site::Emit, sequences)?,
-                        headers: compile_headers(&e.headers, Site::Emit)?,
                         delay: e.delay.map_or(0, Duration::as_micros),
                         schema_version: e.schema_version.unwrap_or(1),
                     })

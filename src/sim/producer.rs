@@ -54,31 +54,37 @@ impl Simulator {
         });
         let state = &mut self.state.producers[p];
         let ty = &pm.types[state.rng.weighted(&pm.cumulative)];
-        let mut data = match &ty.data {
-            Some(template) => template.render(&mut state.rng, &mut state.sequences, None),
-            None => Value::Null,
-        };
-
         self.state.next_id += 1;
         let id = EventId::generated(self.state.next_id);
-        let needs_context = ty.data.as_ref().is_some_and(DataTemplate::has_placeholders) || !ty.headers.is_empty();
-        let mut headers = None;
-        if needs_context {
-            let id_text = id.render(&self.trace.strings);
-            let snapshot = data.clone();
-            let ctx = Context {
-                key: key.map(|k| self.trace.strings.resolve(k)),
-                id: &id_text,
-                event_type: self.trace.strings.resolve(ty.event_type),
-                data: &snapshot,
-                n,
-                state: None,
-            };
-            if let Some(template) = &ty.data {
-                template.fill(&mut data, &ctx);
+        let (data, headers) = match (ty.literal_data, ty.literal_headers) {
+            (Some(data), Some(headers)) => (data, headers),
+            _ => {
+                let mut data = match &ty.data {
+                    Some(template) => template.render(&mut state.rng, &mut state.sequences, None),
+                    None => Value::Null,
+                };
+                // Placeholders refer to the event itself, its generated data included.
+                let mut headers = Vec::new();
+                if ty.data.as_ref().is_some_and(DataTemplate::has_placeholders) || !ty.headers.is_empty() {
+                    let id_text = id.render(&self.trace.strings);
+                    let snapshot = data.clone();
+                    let ctx = Context {
+                        key: key.map(|k| self.trace.strings.resolve(k)),
+                        id: &id_text,
+                        event_type: self.trace.strings.resolve(ty.event_type),
+                        data: &snapshot,
+                        n,
+                        state: None,
+                    };
+                    if let Some(template) = &ty.data {
+                        template.fill(&mut data, &ctx);
+                    }
+                    headers = render_headers(&ty.headers, &ctx);
+                }
+                let payloads = &mut self.trace.payloads;
+                (ty.literal_data.unwrap_or_else(|| payloads.push(&data)), payloads.push_headers(&headers))
             }
-            headers = render_headers(&ty.headers, &ctx);
-        }
+        };
         let pending = Pending {
             topic: pm.topic,
             event_type: ty.event_type,
@@ -88,9 +94,9 @@ impl Simulator {
             cause: None,
             schema_version: ty.schema_version,
             headers,
-            data: Arc::new(data),
+            data,
         };
-        let event = self.new_event(now, pending, Some(id));
+        let event = self.new_event(pending, Some(id));
         self.publish(event, pm.topic);
 
         let next = match pm.arrival {
@@ -118,18 +124,15 @@ impl Simulator {
             correlation,
             cause: None,
             schema_version: e.schema_version,
-            headers: e.headers.clone(),
-            data: Arc::clone(&e.data),
+            headers: e.headers,
+            data: e.data,
         };
-        let event = self.new_event(self.now(), pending, id);
+        let event = self.new_event(pending, id);
         self.publish(event, e.topic);
     }
 }
 
-/// Renders header templates (`None` when there are none).
-pub(super) fn render_headers(
-    headers: &[(String, StrTemplate)],
-    ctx: &Context<'_>,
-) -> Option<Arc<Vec<(String, String)>>> {
-    (!headers.is_empty()).then(|| Arc::new(headers.iter().map(|(k, t)| (k.clone(), t.render_text(ctx))).collect()))
+/// Renders header templates.
+pub(super) fn render_headers(headers: &[(String, StrTemplate)], ctx: &Context<'_>) -> Vec<(String, String)> {
+    headers.iter().map(|(k, t)| (k.clone(), t.render_text(ctx))).collect()
 }

@@ -82,10 +82,8 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
             let e = trace.event(step.event);
             m.insert("source".into(), trace.strings.resolve(e.source).into());
             m.insert("schema_version".into(), e.schema_version.into());
-            let headers: Map<String, Value> =
-                e.headers.iter().flat_map(|h| h.iter()).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-            m.insert("headers".into(), Value::Object(headers));
-            m.insert("data".into(), Value::clone(&e.data));
+            m.insert("headers".into(), Value::Object(trace.payloads.headers(e.headers)));
+            m.insert("data".into(), trace.payloads.value(e.data));
         }
         StepKind::Processed => {
             m.insert("effect".into(), (step.flag != 0).into());
