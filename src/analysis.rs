@@ -8,53 +8,57 @@
 
 pub mod expect;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::scenario::model::{From, Metric, TopicKind};
 use crate::sim::Model;
-use crate::trace::{EventId, EventIdx, NO_EVENT, StepKind, Trace};
+use crate::trace::{EventId, EventIdx, IdKind, NO_EVENT, StepKind, Sym, Trace};
 
-/// A set of event ids: a bitset for generated ids, a tree for custom ones.
+/// A set of event ids: bitsets for generated ids (one per emitting consumer), a tree for
+/// custom ones.
 #[derive(Clone, Debug, Default)]
 pub struct IdSet {
-    bits: Vec<u64>,
+    roots: Bits,
+    emitted: BTreeMap<Sym, Bits>,
     custom: BTreeSet<EventId>,
+}
+
+/// A growable bitset.
+#[derive(Clone, Debug, Default)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn insert(&mut self, n: u32) -> bool {
+        let (word, bit) = ((n / 64) as usize, n % 64);
+        if word >= self.0.len() {
+            self.0.resize((word + 1).max(self.0.len() * 2), 0);
+        }
+        let was = self.0[word] & (1 << bit) != 0;
+        self.0[word] |= 1 << bit;
+        !was
+    }
+
+    fn contains(&self, n: u32) -> bool {
+        self.0.get((n / 64) as usize).is_some_and(|w| w & (1 << (n % 64)) != 0)
+    }
 }
 
 impl IdSet {
     /// Inserts; returns whether the id was new.
     pub fn insert(&mut self, id: EventId) -> bool {
         match id.kind() {
-            Ok(n) => {
-                let (word, bit) = ((n / 64) as usize, n % 64);
-                if word >= self.bits.len() {
-                    self.bits.resize((word + 1).max(self.bits.len() * 2), 0);
-                }
-                let was = self.bits[word] & (1 << bit) != 0;
-                self.bits[word] |= 1 << bit;
-                !was
-            }
-            Err(_) => self.custom.insert(id),
+            IdKind::Root(n) => self.roots.insert(n),
+            IdKind::Emitted(consumer, n) => self.emitted.entry(consumer).or_default().insert(n),
+            IdKind::Custom(_) => self.custom.insert(id),
         }
     }
 
     pub fn contains(&self, id: EventId) -> bool {
         match id.kind() {
-            Ok(n) => self.bits.get((n / 64) as usize).is_some_and(|w| w & (1 << (n % 64)) != 0),
-            Err(_) => self.custom.contains(&id),
-        }
-    }
-
-    pub fn remove(&mut self, id: EventId) -> bool {
-        match id.kind() {
-            Ok(n) => {
-                let Some(word) = self.bits.get_mut((n / 64) as usize) else { return false };
-                let was = *word & (1 << (n % 64)) != 0;
-                *word &= !(1 << (n % 64));
-                was
-            }
-            Err(_) => self.custom.remove(&id),
+            IdKind::Root(n) => self.roots.contains(n),
+            IdKind::Emitted(consumer, n) => self.emitted.get(&consumer).is_some_and(|b| b.contains(n)),
+            IdKind::Custom(_) => self.custom.contains(&id),
         }
     }
 }
@@ -147,7 +151,7 @@ struct GroupTrack {
     effected: IdSet,
     completed: IdSet,
     /// Committed or acked without a completed processing (so far): id → (event, step).
-    uncompleted: std::collections::BTreeMap<EventId, (EventIdx, u32)>,
+    uncompleted: BTreeMap<EventId, (EventIdx, u32)>,
     /// Slot of each (topic) partition 0, by topic index (`u32::MAX`: not read).
     slot_base: Vec<u32>,
     /// Per topic, per key (symbol index): the latest publish step among events of that

@@ -72,10 +72,18 @@ fn usage(message: impl Into<String>) -> Failure {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // A usage error: clap's first line ("error: unexpected argument '--bogus' found"),
+            // one line as the contract asks, and where to read more.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("error: bad usage");
+            eprintln!("{first} (see `eventlab --help`)");
+            return ExitCode::from(2);
+        }
         Err(e) => {
-            // clap prints usage errors with exit code 2, help and version with 0.
+            // --help and --version.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
         }
     };
     match dispatch(cli) {

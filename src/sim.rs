@@ -88,6 +88,8 @@ struct Pending {
     /// `None` for a root event: its correlation id is its own id.
     correlation: Option<EventId>,
     cause: Option<EventIdx>,
+    /// The consumer group whose handler emitted it.
+    emitter: Option<u16>,
     schema_version: u32,
     headers: Span,
     data: Span,
@@ -146,6 +148,8 @@ struct GroupState {
     /// Instance indices, in join (numeric) order.
     members: Vec<u16>,
     sequences: Vec<i128>,
+    /// Events its handlers emitted so far: `CONSUMER-NNNNNN` numbers.
+    emitted: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -171,6 +175,9 @@ struct InstanceState {
     current: Option<Work>,
     /// Received, not yet processing (queues with prefetch > 1).
     inbox: VecDeque<Work>,
+    /// Deliveries it holds: a log record until processed, queue messages until acked. A
+    /// log record is fetched only by an instance that holds nothing; a queue message goes
+    /// to one that holds fewer than its prefetch.
     held: u32,
     dispatch_pending: bool,
     generation: u32,
@@ -222,7 +229,8 @@ struct State {
     groups: Vec<GroupState>,
     instances: Vec<InstanceState>,
     producers: Vec<ProducerState>,
-    next_id: u32,
+    /// Events published by producers and scripts so far: `evt-NNNNNN` numbers.
+    roots: u32,
 }
 
 /// The simulator: a compiled model, its state and the trace so far.
@@ -255,6 +263,7 @@ impl Simulator {
                     queues: vec![QueueState::default(); g.queues.len()],
                     members: Vec::new(),
                     sequences: vec![0; g.sequences],
+                    emitted: 0,
                 })
                 .collect(),
             instances: Vec::new(),
@@ -268,7 +277,7 @@ impl Simulator {
                     sequences: vec![0; p.sequences],
                 })
                 .collect(),
-            next_id: 0,
+            roots: 0,
         };
         for (gi, g) in model.groups.iter().enumerate() {
             for number in 1..=g.instances {
@@ -314,6 +323,7 @@ impl Simulator {
             strings: model.strings.clone(),
             payloads: model.payloads.clone(),
             instances: state.instances.iter().map(|i| (i.group, i.number)).collect(),
+            emitters: model.groups.iter().map(|g| g.source).collect(),
             ..Trace::default()
         };
         let mut sim = Simulator { model, state, trace, max_steps };
@@ -393,7 +403,7 @@ impl Simulator {
             Item::Produce(p) => self.produce(p as usize),
             Item::Script(i) => self.script(i as usize),
             Item::Emit(pending) => {
-                let event = self.new_event(*pending, None);
+                let event = self.new_event(&pending, None);
                 let topic = self.trace.events[event as usize].topic;
                 self.publish(event, topic);
             }
@@ -406,11 +416,13 @@ impl Simulator {
         self.trace.steps.push(step);
     }
 
-    /// Stores a new event with the next generated id (unless `id` is given).
-    fn new_event(&mut self, p: Pending, id: Option<EventId>) -> EventIdx {
+    /// Stores a new event with its id: `id` when given, else the emitting consumer's next.
+    fn new_event(&mut self, p: &Pending, id: Option<EventId>) -> EventIdx {
         let id = id.unwrap_or_else(|| {
-            self.state.next_id += 1;
-            EventId::generated(self.state.next_id)
+            let group = p.emitter.expect("events without an id given are emitted by a consumer");
+            let count = &mut self.state.groups[usize::from(group)].emitted;
+            *count += 1;
+            EventId::emitted(p.source, *count)
         });
         let index = self.trace.events.len() as EventIdx;
         self.trace.events.push(Event {
@@ -419,7 +431,7 @@ impl Simulator {
             key: p.key,
             source: p.source,
             correlation: p.correlation.unwrap_or(id),
-            cause: p.cause,
+            parent: p.cause.unwrap_or(crate::trace::NO_EVENT),
             schema_version: p.schema_version,
             topic: p.topic,
             headers: p.headers,

@@ -54,47 +54,77 @@ impl Strings {
     }
 }
 
-/// An event id: a generated `evt-NNNNNN` (by number) or a custom string (by symbol).
-/// A custom id spelled like a generated one is the generated one, so equal text is an equal id.
+/// An event id, in one of three forms:
+/// - `evt-000042`: the 42nd event published by producers and scripted events (numbered
+///   apart from emitted events, so a change to a consumer never renames the traffic);
+/// - `billing-000007`: the 7th event emitted by consumer `billing`'s handlers;
+/// - any other text given as a scripted event's `id`.
+///
+/// A custom id spelled like a generated one is the generated one, so equal text is an
+/// equal id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct EventId(u32);
+pub struct EventId(u64);
 
-const CUSTOM_BIT: u32 = 1 << 31;
+/// What an [`EventId`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdKind {
+    /// `evt-NNNNNN`.
+    Root(u32),
+    /// `CONSUMER-NNNNNN`: the consumer's name symbol and its count.
+    Emitted(Sym, u32),
+    /// Text given in the scenario.
+    Custom(Sym),
+}
+
+const TAG_SHIFT: u32 = 62;
+const TAG_CUSTOM: u64 = 1;
+const TAG_EMITTED: u64 = 2;
 
 impl EventId {
-    pub fn generated(n: u32) -> Self {
-        debug_assert!(n < CUSTOM_BIT);
-        EventId(n)
+    pub fn root(n: u32) -> Self {
+        EventId(u64::from(n))
     }
 
-    pub fn custom(text: &str, strings: &mut Strings) -> Self {
-        if let Some(n) = parse_generated(text) {
-            return EventId(n);
+    pub fn emitted(consumer: Sym, n: u32) -> Self {
+        EventId((TAG_EMITTED << TAG_SHIFT) | (u64::from(consumer.0.get()) << 32) | u64::from(n))
+    }
+
+    /// A scenario's own id. `emitter` tells which symbols are consumer names.
+    pub fn custom(text: &str, strings: &mut Strings, emitter: impl Fn(Sym) -> bool) -> Self {
+        if let Some((prefix, n)) = split_numbered(text) {
+            if prefix == "evt" {
+                return EventId::root(n);
+            }
+            if let Some(sym) = strings.get(prefix).filter(|&s| emitter(s)) {
+                return EventId::emitted(sym, n);
+            }
         }
-        EventId(CUSTOM_BIT | strings.intern(text).0.get())
+        EventId((TAG_CUSTOM << TAG_SHIFT) | u64::from(strings.intern(text).0.get()))
     }
 
-    /// `Ok(n)` for a generated id, `Err(sym)` for a custom one.
-    pub fn kind(self) -> Result<u32, Sym> {
-        if self.0 & CUSTOM_BIT == 0 {
-            Ok(self.0)
-        } else {
-            Err(Sym(NonZeroU32::new(self.0 & !CUSTOM_BIT).expect("custom ids are non-zero")))
+    pub fn kind(self) -> IdKind {
+        let sym = |bits: u64| Sym(NonZeroU32::new(bits as u32).expect("symbols are non-zero"));
+        match self.0 >> TAG_SHIFT {
+            0 => IdKind::Root(self.0 as u32),
+            TAG_EMITTED => IdKind::Emitted(sym((self.0 >> 32) & 0x3fff_ffff), self.0 as u32),
+            _ => IdKind::Custom(sym(self.0 & 0xffff_ffff)),
         }
     }
 
     pub fn render(self, strings: &Strings) -> String {
         match self.kind() {
-            Ok(n) => format!("evt-{n:06}"),
-            Err(sym) => strings.resolve(sym).to_owned(),
+            IdKind::Root(n) => format!("evt-{n:06}"),
+            IdKind::Emitted(consumer, n) => format!("{}-{n:06}", strings.resolve(consumer)),
+            IdKind::Custom(sym) => strings.resolve(sym).to_owned(),
         }
     }
 }
 
-fn parse_generated(text: &str) -> Option<u32> {
-    let digits = text.strip_prefix("evt-")?;
+/// `("evt", 42)` for `"evt-000042"`: a prefix and a number written as the renderer would.
+fn split_numbered(text: &str) -> Option<(&str, u32)> {
+    let (prefix, digits) = text.rsplit_once('-')?;
     let n: u32 = digits.parse().ok()?;
-    (digits.bytes().all(|b| b.is_ascii_digit()) && format!("{n:06}") == digits && n < CUSTOM_BIT).then_some(n)
+    (digits.bytes().all(|b| b.is_ascii_digit()) && format!("{n:06}") == digits).then_some((prefix, n))
 }
 
 /// A JSON value stored as text in a [`Payloads`] arena; the empty span means absent
@@ -181,7 +211,7 @@ impl Payloads {
 pub type EventIdx = u32;
 pub const NO_EVENT: EventIdx = u32::MAX;
 
-/// One event, stored once however many steps refer to it (52 bytes; its time is that of
+/// One event, stored once however many steps refer to it (56 bytes; its time is that of
 /// its first `published` step).
 #[derive(Clone, Debug)]
 pub struct Event {
@@ -190,13 +220,21 @@ pub struct Event {
     pub key: Option<Sym>,
     pub source: Sym,
     pub correlation: EventId,
-    /// The triggering event (index), for events emitted by handlers.
-    pub cause: Option<EventIdx>,
+    /// The triggering event (index) of an event emitted by a handler, else [`NO_EVENT`];
+    /// read it with [`Event::cause`].
+    pub parent: EventIdx,
     pub schema_version: u32,
     /// The topic it was first published to.
     pub topic: u16,
     pub headers: Span,
     pub data: Span,
+}
+
+impl Event {
+    /// The event whose processing emitted this one.
+    pub fn cause(&self) -> Option<EventIdx> {
+        (self.parent != NO_EVENT).then_some(self.parent)
+    }
 }
 
 /// What a step did. Kept to one byte; names as in the trace format.
@@ -360,6 +398,8 @@ pub struct Trace {
     pub assignments: Vec<Assignment>,
     /// Every instance that ever existed: (group index, number), by instance index.
     pub instances: Vec<(u16, u32)>,
+    /// The consumers' name symbols: the prefixes of emitted event ids.
+    pub emitters: Vec<Sym>,
 }
 
 impl Trace {
@@ -380,9 +420,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_step_is_32_bytes_and_an_event_52() {
+    fn a_step_is_32_bytes_and_an_event_56() {
         assert_eq!(std::mem::size_of::<Step>(), 32);
-        assert_eq!(std::mem::size_of::<Event>(), 52);
+        assert_eq!(std::mem::size_of::<Event>(), 56);
     }
 
     #[test]
@@ -401,10 +441,18 @@ mod tests {
     #[test]
     fn custom_ids_spelled_like_generated_ones_are_the_same_id() {
         let mut strings = Strings::default();
-        assert_eq!(EventId::custom("evt-000042", &mut strings), EventId::generated(42));
-        let custom = EventId::custom("order-1", &mut strings);
+        let billing = strings.intern("billing");
+        let key = strings.intern("cust");
+        let is_consumer = |s: Sym| s == billing;
+        assert_eq!(EventId::custom("evt-000042", &mut strings, is_consumer), EventId::root(42));
+        assert_eq!(EventId::custom("billing-000007", &mut strings, is_consumer), EventId::emitted(billing, 7));
+        assert_eq!(EventId::emitted(billing, 7).render(&strings), "billing-000007");
+        assert!(matches!(EventId::custom("cust-000001", &mut strings, is_consumer).kind(), IdKind::Custom(_)));
+        let custom = EventId::custom("order-1", &mut strings, is_consumer);
         assert_eq!(custom.render(&strings), "order-1");
-        assert_eq!(EventId::generated(7).render(&strings), "evt-000007");
-        assert_ne!(EventId::custom("evt-42", &mut strings), EventId::generated(42));
+        assert_eq!(EventId::root(7).render(&strings), "evt-000007");
+        assert_eq!(EventId::root(1_234_567).render(&strings), "evt-1234567");
+        assert_ne!(EventId::custom("evt-42", &mut strings, is_consumer), EventId::root(42));
+        let _ = key;
     }
 }

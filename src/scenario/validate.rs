@@ -546,6 +546,11 @@ impl Validator<'_> {
         let at = format!("consumers[{i}]");
         let field = |name: &str| format!("{at}.{name}");
         check_name(&field("name"), "consumer", &c.name)?;
+        if c.name == "evt" {
+            // Events a consumer emits are named after it (`billing-000001`); "evt-000001" is
+            // the name of the first event producers publish.
+            return fail(field("name"), "\"evt\" is reserved: the events producers publish are named evt-000001, ...");
+        }
         let first = self.names.consumers.get(c.name.as_str()).map(|(first, _)| *first);
         check_unique(&field("name"), "consumer", "consumers", &c.name, i, first)?;
         let group = group_of(c);

@@ -150,7 +150,7 @@ impl Simulator {
     /// Asks for a delivery to a log instance at the end of this microsecond.
     pub(super) fn wake(&mut self, instance: u16) {
         let i = &mut self.state.instances[usize::from(instance)];
-        if !i.dispatch_pending && i.alive && i.current.is_none() && !i.owned.is_empty() {
+        if !i.dispatch_pending && i.alive && i.held == 0 && !i.owned.is_empty() {
             i.dispatch_pending = true;
             let now = self.now();
             self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(instance));
@@ -171,7 +171,7 @@ impl Simulator {
     pub(super) fn dispatch_log(&mut self, instance: u16) {
         let i = &mut self.state.instances[usize::from(instance)];
         i.dispatch_pending = false;
-        if !i.alive || i.current.is_some() {
+        if !i.alive || i.held > 0 {
             return;
         }
         let group = i.group;
@@ -206,6 +206,7 @@ impl Simulator {
         if commit_before {
             self.write_commit(group, instance, slot, offset + 1);
         }
+        self.state.instances[usize::from(instance)].held += 1;
         self.start_processing(instance, Work { event, source: Source::Log { slot, offset }, attempt: 1 });
     }
 
@@ -370,12 +371,20 @@ impl Simulator {
     /// for a delivery.
     fn finish(&mut self, instance: u16) {
         let i = &mut self.state.instances[usize::from(instance)];
+        // A log record is held until its processing ends; a queue message until its ack.
+        if let Some(Work { source: Source::Log { .. }, .. }) = i.current {
+            i.held -= 1;
+        }
         i.current = None;
         if let Some(next) = i.inbox.pop_front() {
             self.start_processing(instance, next);
             return;
         }
+        let group = i.group;
         self.wake(instance);
+        for queue in 0..self.model.groups[usize::from(group)].queues.len() {
+            self.wake_queue(group, queue as u16);
+        }
     }
 
     /// Acks a queue message: it leaves the group's queue for good.
@@ -439,6 +448,7 @@ impl Simulator {
             source: self.model.groups[usize::from(group)].source,
             correlation: Some(correlation),
             cause: Some(trigger),
+            emitter: Some(group),
             schema_version: emit.schema_version,
             headers,
             data,

@@ -54,36 +54,35 @@ impl Simulator {
         });
         let state = &mut self.state.producers[p];
         let ty = &pm.types[state.rng.weighted(&pm.cumulative)];
-        self.state.next_id += 1;
-        let id = EventId::generated(self.state.next_id);
-        let (data, headers) = match (ty.literal_data, ty.literal_headers) {
-            (Some(data), Some(headers)) => (data, headers),
-            _ => {
-                let mut data = match &ty.data {
-                    Some(template) => template.render(&mut state.rng, &mut state.sequences, None),
-                    None => Value::Null,
+        self.state.roots += 1;
+        let id = EventId::root(self.state.roots);
+        let (data, headers) = if let (Some(data), Some(headers)) = (ty.literal_data, ty.literal_headers) {
+            (data, headers)
+        } else {
+            let mut data = match &ty.data {
+                Some(template) => template.render(&mut state.rng, &mut state.sequences, None),
+                None => Value::Null,
+            };
+            // Placeholders refer to the event itself, its generated data included.
+            let mut headers = Vec::new();
+            if ty.data.as_ref().is_some_and(DataTemplate::has_placeholders) || !ty.headers.is_empty() {
+                let id_text = id.render(&self.trace.strings);
+                let snapshot = data.clone();
+                let ctx = Context {
+                    key: key.map(|k| self.trace.strings.resolve(k)),
+                    id: &id_text,
+                    event_type: self.trace.strings.resolve(ty.event_type),
+                    data: &snapshot,
+                    n,
+                    state: None,
                 };
-                // Placeholders refer to the event itself, its generated data included.
-                let mut headers = Vec::new();
-                if ty.data.as_ref().is_some_and(DataTemplate::has_placeholders) || !ty.headers.is_empty() {
-                    let id_text = id.render(&self.trace.strings);
-                    let snapshot = data.clone();
-                    let ctx = Context {
-                        key: key.map(|k| self.trace.strings.resolve(k)),
-                        id: &id_text,
-                        event_type: self.trace.strings.resolve(ty.event_type),
-                        data: &snapshot,
-                        n,
-                        state: None,
-                    };
-                    if let Some(template) = &ty.data {
-                        template.fill(&mut data, &ctx);
-                    }
-                    headers = render_headers(&ty.headers, &ctx);
+                if let Some(template) = &ty.data {
+                    template.fill(&mut data, &ctx);
                 }
-                let payloads = &mut self.trace.payloads;
-                (ty.literal_data.unwrap_or_else(|| payloads.push(&data)), payloads.push_headers(&headers))
+                headers = render_headers(&ty.headers, &ctx);
             }
+            let payloads = &mut self.trace.payloads;
+            (ty.literal_data.unwrap_or_else(|| payloads.push(&data)), payloads.push_headers(&headers))
         };
         let pending = Pending {
             topic: pm.topic,
@@ -92,11 +91,12 @@ impl Simulator {
             source: pm.source,
             correlation: None,
             cause: None,
+            emitter: None,
             schema_version: ty.schema_version,
             headers,
             data,
         };
-        let event = self.new_event(pending, Some(id));
+        let event = self.new_event(&pending, Some(id));
         self.publish(event, pm.topic);
 
         let next = match pm.arrival {
@@ -114,8 +114,15 @@ impl Simulator {
     pub(super) fn script(&mut self, i: usize) {
         let model = Arc::clone(&self.model);
         let e = &model.scripted[i];
-        let id = e.id.as_deref().map(|id| EventId::custom(id, &mut self.trace.strings));
-        let correlation = e.correlation_id.as_deref().map(|c| EventId::custom(c, &mut self.trace.strings));
+        let emitters = &self.trace.emitters;
+        let is_consumer = |sym| emitters.contains(&sym);
+        let id = if let Some(id) = e.id.as_deref() {
+            EventId::custom(id, &mut self.trace.strings, is_consumer)
+        } else {
+            self.state.roots += 1;
+            EventId::root(self.state.roots)
+        };
+        let correlation = e.correlation_id.as_deref().map(|c| EventId::custom(c, &mut self.trace.strings, is_consumer));
         let pending = Pending {
             topic: e.topic,
             event_type: e.event_type,
@@ -123,11 +130,12 @@ impl Simulator {
             source: e.source,
             correlation,
             cause: None,
+            emitter: None,
             schema_version: e.schema_version,
             headers: e.headers,
             data: e.data,
         };
-        let event = self.new_event(pending, id);
+        let event = self.new_event(&pending, Some(id));
         self.publish(event, e.topic);
     }
 }

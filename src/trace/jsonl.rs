@@ -73,7 +73,7 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
     if step.event != NO_EVENT {
         let e = trace.event(step.event);
         m.insert("correlation_id".into(), e.correlation.render(&trace.strings).into());
-        if let Some(cause) = e.cause {
+        if let Some(cause) = e.cause() {
             m.insert("causation_id".into(), namer.event_id(cause).into());
         }
     }

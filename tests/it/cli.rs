@@ -223,7 +223,6 @@ fn usage_errors_exit_2() {
 /// The contract: "2: bad input or usage (a clear one-line error ...)". clap's own usage
 /// errors are several lines (error, tip, usage, "For more information").
 #[test]
-#[ignore = "bug: clap usage errors (unknown subcommand/flag) print 4-6 stderr lines, not one"]
 fn usage_errors_are_one_line() {
     let file = lesson("fan-out");
     let line = one_line_error(&run(&["frobnicate"]));
