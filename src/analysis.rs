@@ -402,6 +402,12 @@ impl Analysis {
                 StepKind::DeadLettered => {
                     self.groups[g].metrics.dead_lettered += 1;
                     self.sub_lag(g, 1);
+                    // The dead-letter queue's groups get the message as if published.
+                    for sub in &model.topics[step.aux as usize].subscribers {
+                        if model.groups[usize::from(sub.group)].start <= step.t_us {
+                            self.add_lag(usize::from(sub.group), 1);
+                        }
+                    }
                 }
                 _ => {}
             }

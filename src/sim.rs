@@ -11,12 +11,14 @@
 //! restore + re-step.
 
 mod consumer;
+mod fault;
 pub mod model;
 pub mod murmur2;
 mod producer;
+mod queue;
 pub mod sched;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 pub use model::Model;
@@ -38,6 +40,8 @@ pub enum SimError {
 #[derive(Clone, Debug)]
 enum Item {
     Note(u32),
+    /// Fault `i` starts.
+    Fault(u32),
     /// The instance's current processing ends (`generation` guards against a crash since).
     Complete {
         instance: u16,
@@ -49,11 +53,14 @@ enum Item {
         slot: u32,
         offset: u32,
     },
-    /// Ack of a queue message.
+    /// A survivor of a rebalance commits its position ("on revoke").
+    RevokeCommit(u16),
+    /// Ack of a queue message's receive.
     Ack {
         instance: u16,
         queue: u16,
-        event: EventIdx,
+        seq: u64,
+        receive: u32,
     },
     Join(u16),
     IntervalCommit(u16),
@@ -68,6 +75,21 @@ enum Item {
         queue: u16,
         msg: Msg,
     },
+    /// A receive's visibility timeout expires.
+    Expire {
+        group: u16,
+        queue: u16,
+        seq: u64,
+        receive: u32,
+    },
+    Restart(u16),
+    /// The `for` window of fault `i` ends.
+    FaultEnd(u32),
+    /// A rebalance's pause has passed (if `deadline` is still the group's).
+    RebalanceEnd {
+        group: u16,
+        deadline: u64,
+    },
     Produce(u32),
     Script(u32),
     Emit(Box<Pending>),
@@ -75,6 +97,12 @@ enum Item {
     DispatchQueue {
         group: u16,
         queue: u16,
+    },
+    /// A `duplicate` fault's second delivery of the same work.
+    Redeliver {
+        instance: u16,
+        generation: u32,
+        work: Work,
     },
 }
 
@@ -109,6 +137,10 @@ struct TopicState {
     round_robin: u32,
     /// Key symbol index → partition + 1 (0: not computed yet).
     key_partition: Vec<u16>,
+    /// FIFO queues: when each id was last published (for `dedup_window`).
+    dedup: BTreeMap<EventId, u64>,
+    /// Active `duplicate` and `delay` faults on this topic (fault indices).
+    faults: Vec<u32>,
 }
 
 /// A queue message in one group's copy of the queue.
@@ -126,6 +158,12 @@ struct QueueState {
     next_seq: u64,
     round_robin: usize,
     dispatch_pending: bool,
+    /// Received and not yet acked, expired or nacked: seq → the message as of its latest
+    /// receive (only that receive's ack deletes it).
+    inflight: BTreeMap<u64, Msg>,
+    /// FIFO queues: per key, the seqs of its unacked messages (ready, in flight or waiting
+    /// to retry); only the first may be delivered.
+    unacked_by_key: BTreeMap<Sym, BTreeSet<u64>>,
 }
 
 /// A group's view of one partition.
@@ -139,10 +177,21 @@ struct Slot {
     owner: Option<u16>,
 }
 
+/// A log group's rebalance in progress.
+#[derive(Clone, Copy, Debug)]
+struct Rebalance {
+    /// When the pause ends; survivors may still be finishing then.
+    deadline: u64,
+    paused_enough: bool,
+}
+
 #[derive(Clone, Debug)]
 struct GroupState {
     rng: Stream,
     joined: bool,
+    rebalance: Option<Rebalance>,
+    /// Idempotent consumers: the ids processed (survives crashes).
+    processed: crate::analysis::IdSet,
     slots: Vec<Slot>,
     queues: Vec<QueueState>,
     /// Instance indices, in join (numeric) order.
@@ -164,6 +213,10 @@ struct Work {
     event: EventIdx,
     source: Source,
     attempt: u32,
+    /// A `duplicate` fault will deliver it once more after this processing.
+    duplicate: bool,
+    /// Extra time before it reaches the instance (a `delay` fault).
+    delay: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -181,11 +234,35 @@ struct InstanceState {
     held: u32,
     dispatch_pending: bool,
     generation: u32,
+    /// Active `pause` faults on it: it takes no new deliveries while > 0.
+    paused: u32,
+    /// Active `slow` faults on it (fault indices): processing times are multiplied.
+    slowed_by: Vec<u32>,
+}
+
+impl InstanceState {
+    fn new(group: u16, number: u32) -> Self {
+        InstanceState {
+            group,
+            number,
+            alive: true,
+            owned: Vec::new(),
+            current: None,
+            inbox: VecDeque::new(),
+            held: 0,
+            dispatch_pending: false,
+            generation: 0,
+            paused: 0,
+            slowed_by: Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
 struct ProducerState {
     rng: Stream,
+    /// Lost acknowledgements are drawn apart, so enabling retries changes no other draw.
+    retry_rng: Stream,
     produced: u64,
     /// Key number → key symbol, filled as keys are first drawn.
     keys: KeyCache,
@@ -229,6 +306,8 @@ struct State {
     groups: Vec<GroupState>,
     instances: Vec<InstanceState>,
     producers: Vec<ProducerState>,
+    /// One random stream per fault.
+    faults: Vec<Stream>,
     /// Events published by producers and scripts so far: `evt-NNNNNN` numbers.
     roots: u32,
 }
@@ -259,6 +338,8 @@ impl Simulator {
                 .map(|g| GroupState {
                     rng: Stream::for_component(seed, "group", &g.name),
                     joined: false,
+                    rebalance: None,
+                    processed: crate::analysis::IdSet::default(),
                     slots: vec![Slot { committed: 0, position: 0, done: 0, owner: None }; g.slots.len()],
                     queues: vec![QueueState::default(); g.queues.len()],
                     members: Vec::new(),
@@ -272,27 +353,19 @@ impl Simulator {
                 .iter()
                 .map(|p| ProducerState {
                     rng: Stream::for_component(seed, "producer", &p.name),
+                    retry_rng: Stream::for_component(seed, "producer-retry", &p.name),
                     produced: 0,
                     keys: KeyCache::new(p.keys.as_ref().map_or(0, |k| k.cardinality)),
                     sequences: vec![0; p.sequences],
                 })
                 .collect(),
+            faults: model.faults.iter().map(|f| Stream::for_component(seed, "fault", &f.name)).collect(),
             roots: 0,
         };
         for (gi, g) in model.groups.iter().enumerate() {
             for number in 1..=g.instances {
                 let index = state.instances.len() as u16;
-                state.instances.push(InstanceState {
-                    group: gi as u16,
-                    number,
-                    alive: true,
-                    owned: Vec::new(),
-                    current: None,
-                    inbox: VecDeque::new(),
-                    held: 0,
-                    dispatch_pending: false,
-                    generation: 0,
-                });
+                state.instances.push(InstanceState::new(gi as u16, number));
                 state.groups[gi].members.push(index);
             }
         }
@@ -302,6 +375,11 @@ impl Simulator {
         for (i, note) in model.scenario.notes.iter().enumerate() {
             if note.at.as_micros() <= duration {
                 agenda.schedule(note.at.as_micros(), Class::Fault, Item::Note(i as u32));
+            }
+        }
+        for (i, fault) in model.faults.iter().enumerate() {
+            if fault.at <= duration {
+                agenda.schedule(fault.at, Class::Fault, Item::Fault(i as u32));
             }
         }
         for (i, event) in model.scripted.iter().enumerate() {
@@ -393,19 +471,26 @@ impl Simulator {
                 step.aux = i;
                 self.push(step);
             }
+            Item::Fault(i) => self.fault(i as usize),
+            Item::FaultEnd(i) => self.fault_end(i as usize),
             Item::Complete { instance, generation } => self.complete(instance, generation),
             Item::Commit { instance, slot, offset } => self.commit(instance, slot, offset),
-            Item::Ack { instance, queue, event } => self.ack(instance, queue, event),
+            Item::RevokeCommit(instance) => self.revoke_commit(instance),
+            Item::Ack { instance, queue, seq, receive } => self.ack(instance, queue, seq, receive),
             Item::Join(group) => self.join(group),
             Item::IntervalCommit(group) => self.interval_commit(group),
             Item::Retry { instance, generation } => self.retry(instance, generation),
             Item::Requeue { group, queue, msg } => self.requeue(group, queue, msg),
+            Item::Expire { group, queue, seq, receive } => self.expire(group, queue, seq, receive),
+            Item::Restart(instance) => self.restart(instance),
+            Item::RebalanceEnd { group, deadline } => self.rebalance_end(group, deadline),
+            Item::Redeliver { instance, generation, work } => self.redeliver(instance, generation, work),
             Item::Produce(p) => self.produce(p as usize),
             Item::Script(i) => self.script(i as usize),
             Item::Emit(pending) => {
                 let event = self.new_event(&pending, None);
                 let topic = self.trace.events[event as usize].topic;
-                self.publish(event, topic);
+                self.publish(event, topic, None);
             }
             Item::Dispatch(instance) => self.dispatch_log(instance),
             Item::DispatchQueue { group, queue } => self.dispatch_queue(group, queue),
@@ -440,8 +525,11 @@ impl Simulator {
         index
     }
 
-    /// Appends an event to a topic: a `published` step, then the topic's fan-out.
-    fn publish(&mut self, event: EventIdx, topic: u16) {
+    /// Appends an event to a topic: a `published` step, then the topic's fan-out. On a log,
+    /// `partition` forces the partition (a producer's retry goes where the original went);
+    /// the partition used is returned. A FIFO queue drops an id it saw within its
+    /// `dedup_window` (a `dropped_duplicate` step instead).
+    fn publish(&mut self, event: EventIdx, topic: u16, partition: Option<u32>) -> Option<u32> {
         let now = self.now();
         let mut step = Step::new(StepKind::Published, now);
         step.event = event;
@@ -450,7 +538,7 @@ impl Simulator {
         let tm = &model.topics[usize::from(topic)];
         match tm.kind {
             crate::scenario::model::TopicKind::Log => {
-                let partition = self.partition_for(topic, event);
+                let partition = partition.unwrap_or_else(|| self.partition_for(topic, event));
                 let published_at = self.trace.steps.len() as u32;
                 let log = &mut self.state.topics[usize::from(topic)].partitions[partition as usize];
                 step.partition = partition as u16;
@@ -466,23 +554,48 @@ impl Simulator {
                         self.wake(owner);
                     }
                 }
+                Some(partition)
             }
             crate::scenario::model::TopicKind::Queue => {
-                self.push(step);
-                for sub in &tm.subscribers {
-                    let group = &mut self.state.groups[usize::from(sub.group)];
-                    if !group.joined {
-                        continue;
+                if tm.fifo {
+                    let id = self.trace.events[event as usize].id;
+                    let seen = &mut self.state.topics[usize::from(topic)].dedup;
+                    if seen.get(&id).is_some_and(|&at| now - at < tm.dedup_window) {
+                        step.kind = StepKind::DroppedDuplicate;
+                        self.push(step);
+                        return None;
                     }
-                    let queue = &mut group.queues[sub.base as usize];
-                    queue.next_seq += 1;
-                    queue.ready.push_back(Msg { event, seq: queue.next_seq, receives: 0 });
-                    self.wake_queue(sub.group, sub.base as u16);
+                    seen.insert(id, now);
                 }
+                self.push(step);
+                self.enqueue(topic, event);
+                None
             }
             crate::scenario::model::TopicKind::Bus => {
                 unreachable!("bus topics are refused by validation until routing lands")
             }
+        }
+    }
+
+    /// Gives each joined group reading queue `topic` its copy of the message.
+    fn enqueue(&mut self, topic: u16, event: EventIdx) {
+        let model = Arc::clone(&self.model);
+        let key = self.trace.events[event as usize].key;
+        for sub in &model.topics[usize::from(topic)].subscribers {
+            let group = &mut self.state.groups[usize::from(sub.group)];
+            if !group.joined {
+                continue;
+            }
+            let queue = &mut group.queues[sub.base as usize];
+            queue.next_seq += 1;
+            let seq = queue.next_seq;
+            queue.ready.push_back(Msg { event, seq, receives: 0 });
+            if model.topics[usize::from(topic)].fifo
+                && let Some(key) = key
+            {
+                queue.unacked_by_key.entry(key).or_default().insert(seq);
+            }
+            self.wake_queue(sub.group, sub.base as u16);
         }
     }
 

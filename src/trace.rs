@@ -260,6 +260,7 @@ pub enum StepKind {
     Paused,
     Resumed,
     Note,
+    Joined,
 }
 
 impl StepKind {
@@ -284,10 +285,11 @@ impl StepKind {
             StepKind::Paused => "paused",
             StepKind::Resumed => "resumed",
             StepKind::Note => "note",
+            StepKind::Joined => "joined",
         }
     }
 
-    pub const ALL: [StepKind; 19] = [
+    pub const ALL: [StepKind; 20] = [
         StepKind::Published,
         StepKind::Delivered,
         StepKind::Processed,
@@ -307,6 +309,7 @@ impl StepKind {
         StepKind::Paused,
         StepKind::Resumed,
         StepKind::Note,
+        StepKind::Joined,
     ];
 
     pub fn from_name(name: &str) -> Option<Self> {

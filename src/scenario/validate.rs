@@ -45,26 +45,14 @@ fn fail<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Inv
 /// yet, as `"context.field"`; the part after the last dot is what the error names. Enabling
 /// one is deleting its line here.
 const NOT_SUPPORTED_YET: &[&str] = &[
-    "scenario.faults",
+    "fault.upgrade",
     "scenario.aggregates",
     "scenario.sagas",
     "topic.kind.bus",
-    "topic.visibility_timeout",
-    "topic.max_receives",
-    "topic.dead_letter",
-    "topic.fifo",
-    "topic.dedup_window",
-    "consumer.prefetch",
-    "consumer.idempotent",
-    "consumer.retry_delay",
-    "consumer.rebalance",
     "consumer.accepts",
     "consumer.upcasts",
     "consumer.project",
-    "handler.fail_probability",
     "handler.fetch",
-    "producer.retry_duplicates",
-    "producer.idempotent",
     "expect.state",
 ];
 
@@ -103,8 +91,10 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
     for (i, fault) in s.faults.iter().enumerate() {
         v.fault(i, fault)?;
     }
-    if !s.faults.is_empty() {
-        v.not_yet("scenario.faults", "faults");
+    for (i, fault) in s.faults.iter().enumerate() {
+        if fault.upgrade.is_some() {
+            v.not_yet("fault.upgrade", &format!("faults[{i}].upgrade"));
+        }
     }
     for (i, aggregate) in s.aggregates.iter().enumerate() {
         v.aggregate(i, aggregate)?;
@@ -1239,9 +1229,14 @@ mod tests {
             problem(json!({"topics": topics(json!({"name": "jobs", "kind": "queue", "max_receives": 3}))})),
             "topics[1]: \"max_receives\" needs \"dead_letter\" (the two go together)"
         );
-        assert_eq!(
-            problem(json!({"topics": topics(json!({"name": "jobs", "kind": "queue", "visibility_timeout": "5s"}))})),
-            "topics[1].visibility_timeout: \"visibility_timeout\" is not supported yet"
+        assert!(
+            validate(
+                &scenario(
+                    json!({"topics": topics(json!({"name": "jobs", "kind": "queue", "visibility_timeout": "5s"}))})
+                ),
+                &Limits::default()
+            )
+            .is_ok()
         );
     }
 
@@ -1266,7 +1261,12 @@ mod tests {
             with(json!({"at": 1, "duplicate": "jobs", "probability": 2})),
             "faults[0].probability: a probability is between 0 and 1, not 2"
         );
-        assert_eq!(with(json!({"at": 1, "crash": "billing#2"})), "faults: \"faults\" is not supported yet");
+        assert_eq!(
+            with(json!({"at": 1, "crash": "billing#3"})),
+            "faults[0].crash: \"billing#3\": billing has instances billing#1 to billing#2"
+        );
+        let ok = json!({"consumers": consumers, "faults": [{"at": 1, "crash": "billing#2", "restart_after": "1s"}]});
+        assert!(validate(&scenario(ok), &Limits::default()).is_ok());
     }
 
     #[test]
@@ -1308,8 +1308,8 @@ mod tests {
             "consumers[0].handles.A.emit[0].data.x: placeholder {state.balance} needs a handler with \"fetch\""
         );
         assert_eq!(
-            problem(handles(json!({"fail_probability": 0.5}))),
-            "consumers[0].handles.A.fail_probability: \"fail_probability\" is not supported yet"
+            problem(handles(json!({"fail_probability": 1.5}))),
+            "consumers[0].handles.A.fail_probability: a probability is between 0 and 1, not 1.5"
         );
     }
 

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use super::producer::render_headers;
-use super::{Item, Msg, Pending, Simulator, Source, Work};
+use super::{Item, Pending, Simulator, Source, Work};
 use crate::scenario::model::{Commit, From};
 use crate::scenario::template::Context;
 use crate::scenario::template::StrTemplate;
 use crate::scenario::value::Distribution;
-use crate::sim::model::EmitModel;
+use crate::sim::model::{EmitModel, FaultAction};
 use crate::sim::sched::Class;
 use crate::trace::{Assignment, FailReason, Payloads, Span, Step, StepKind};
 
@@ -61,7 +61,7 @@ impl Simulator {
     }
 
     /// Assigns the group's log partitions over its live members; returns the assignment.
-    fn assign(&mut self, group: u16) -> Assignment {
+    pub(super) fn assign(&mut self, group: u16) -> Assignment {
         let model = Arc::clone(&self.model);
         let gm = &model.groups[usize::from(group)];
         let members: Vec<u16> = self.state.groups[usize::from(group)]
@@ -150,32 +150,26 @@ impl Simulator {
     /// Asks for a delivery to a log instance at the end of this microsecond.
     pub(super) fn wake(&mut self, instance: u16) {
         let i = &mut self.state.instances[usize::from(instance)];
-        if !i.dispatch_pending && i.alive && i.held == 0 && !i.owned.is_empty() {
+        if !i.dispatch_pending && i.alive && i.held == 0 && i.paused == 0 && !i.owned.is_empty() {
             i.dispatch_pending = true;
             let now = self.now();
             self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(instance));
         }
     }
 
-    pub(super) fn wake_queue(&mut self, group: u16, queue: u16) {
-        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
-        if !q.dispatch_pending && !q.ready.is_empty() {
-            q.dispatch_pending = true;
-            let now = self.now();
-            self.state.agenda.schedule(now, Class::Delivery, Item::DispatchQueue { group, queue });
-        }
-    }
-
     /// A free log instance fetches the earliest-published available record among the
-    /// partitions it owns.
+    /// partitions it owns (none while its group rebalances).
     pub(super) fn dispatch_log(&mut self, instance: u16) {
         let i = &mut self.state.instances[usize::from(instance)];
         i.dispatch_pending = false;
-        if !i.alive || i.held > 0 {
+        if !i.alive || i.held > 0 || i.paused > 0 {
             return;
         }
         let group = i.group;
         let g = &self.state.groups[usize::from(group)];
+        if g.rebalance.is_some() {
+            return;
+        }
         let gm = &self.model.groups[usize::from(group)];
         let mut best: Option<(u32, u32)> = None; // (published_at, slot)
         for &slot in &self.state.instances[usize::from(instance)].owned {
@@ -189,85 +183,76 @@ impl Simulator {
             }
         }
         let Some((_, slot)) = best else { return };
-        let (topic, partition) = gm.slots[slot as usize];
-        let commit_before = gm.commit == Commit::Before;
         let s = &mut self.state.groups[usize::from(group)].slots[slot as usize];
         let offset = s.position;
         s.position += 1;
+        let (topic, partition) = gm.slots[slot as usize];
         let event = self.state.topics[usize::from(topic)].partitions[usize::from(partition)][offset as usize].event;
+        let work = Work { event, source: Source::Log { slot, offset }, attempt: 1, duplicate: false, delay: 0 };
+        self.deliver_record(instance, work, true);
+    }
+
+    /// A `delivered` step for a log record (and its commit when committing before
+    /// processing), and the instance starts on it. A `fresh` delivery is subject to the
+    /// topic's faults; a fault's own second delivery is not.
+    fn deliver_record(&mut self, instance: u16, mut work: Work, fresh: bool) {
+        let Source::Log { slot, offset } = work.source else { unreachable!("a log record") };
+        let group = self.state.instances[usize::from(instance)].group;
+        let (topic, partition) = self.model.groups[usize::from(group)].slots[slot as usize];
         let mut step = Step::new(StepKind::Delivered, self.now());
-        step.event = event;
+        step.event = work.event;
         step.topic = topic;
         step.partition = partition;
         step.offset = offset;
         step.group = group;
         step.instance = instance;
         self.push(step);
-        if commit_before {
+        if self.model.groups[usize::from(group)].commit == Commit::Before
+            && offset + 1 > self.state.groups[usize::from(group)].slots[slot as usize].committed
+        {
             self.write_commit(group, instance, slot, offset + 1);
         }
+        if fresh {
+            self.apply_topic_faults(topic, &mut work);
+        }
         self.state.instances[usize::from(instance)].held += 1;
-        self.start_processing(instance, Work { event, source: Source::Log { slot, offset }, attempt: 1 });
+        self.start_processing(instance, work);
     }
 
-    /// Hands ready messages to instances with room, round-robin, in queue order.
-    pub(super) fn dispatch_queue(&mut self, group: u16, queue: u16) {
-        let g = usize::from(group);
-        self.state.groups[g].queues[usize::from(queue)].dispatch_pending = false;
-        let topic = self.model.groups[g].queues[usize::from(queue)];
-        let prefetch = 1;
-        loop {
-            let members = &self.state.groups[g].members;
-            let q = &self.state.groups[g].queues[usize::from(queue)];
-            if q.ready.is_empty() {
-                return;
-            }
-            let n = members.len();
-            let Some(k) = (0..n).map(|j| (q.round_robin + j) % n).find(|&k| {
-                let i = &self.state.instances[usize::from(members[k])];
-                i.alive && i.held < prefetch
-            }) else {
-                return;
-            };
-            let instance = members[k];
-            let q = &mut self.state.groups[g].queues[usize::from(queue)];
-            q.round_robin = (k + 1) % n;
-            let mut msg = q.ready.pop_front().expect("not empty");
-            msg.receives += 1;
-            let mut step = Step::new(StepKind::Delivered, self.now());
-            step.event = msg.event;
-            step.topic = topic;
-            step.group = group;
-            step.instance = instance;
-            step.aux = msg.receives;
-            self.push(step);
-            let work = Work { event: msg.event, source: Source::Queue { queue, msg }, attempt: msg.receives };
-            let i = &mut self.state.instances[usize::from(instance)];
-            i.held += 1;
-            if i.current.is_some() {
-                i.inbox.push_back(work);
-            } else {
-                self.start_processing(instance, work);
+    /// Active `duplicate` and `delay` faults on the topic mark a fresh delivery.
+    pub(super) fn apply_topic_faults(&mut self, topic: u16, work: &mut Work) {
+        let model = Arc::clone(&self.model);
+        for &f in &self.state.topics[usize::from(topic)].faults {
+            let rng = &mut self.state.faults[f as usize];
+            match model.faults[f as usize].action {
+                FaultAction::Duplicate { probability, .. } => work.duplicate |= rng.chance(probability),
+                FaultAction::Delay { jitter, .. } => work.delay += draw(jitter, rng),
+                _ => {}
             }
         }
     }
 
-    fn draw_processing(&mut self, group: u16) -> u64 {
-        let rng = &mut self.state.groups[usize::from(group)].rng;
-        match self.model.groups[usize::from(group)].processing {
-            Distribution::Fixed(d) => d.as_micros(),
-            Distribution::Uniform(lo, hi) => rng.int_in(lo.as_micros() as i64, hi.as_micros() as i64) as u64,
-            Distribution::Exponential(mean) => rng.exponential(mean.as_micros() as f64),
-        }
-    }
-
-    fn start_processing(&mut self, instance: u16, work: Work) {
+    pub(super) fn start_processing(&mut self, instance: u16, work: Work) {
         let group = self.state.instances[usize::from(instance)].group;
-        let took = self.draw_processing(group);
+        let took =
+            draw(self.model.groups[usize::from(group)].processing, &mut self.state.groups[usize::from(group)].rng);
         let i = &mut self.state.instances[usize::from(instance)];
-        i.current = Some(work);
+        let took = if i.slowed_by.is_empty() {
+            took
+        } else {
+            let factor: f64 = i
+                .slowed_by
+                .iter()
+                .map(|&f| match self.model.faults[f as usize].action {
+                    FaultAction::Slow { factor, .. } => factor,
+                    _ => 1.0,
+                })
+                .product();
+            (took as f64 * factor).round() as u64
+        };
+        i.current = Some(Work { delay: 0, ..work });
         let generation = i.generation;
-        let at = self.now().saturating_add(took);
+        let at = self.now().saturating_add(work.delay).saturating_add(took);
         if at <= self.model.duration {
             self.state.agenda.schedule(at, Class::Completion, Item::Complete { instance, generation });
         }
@@ -283,16 +268,9 @@ impl Simulator {
         self.start_processing(instance, work);
     }
 
-    /// A nacked message is ready again, in its original place.
-    pub(super) fn requeue(&mut self, group: u16, queue: u16, msg: Msg) {
-        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
-        let at = q.ready.partition_point(|m| m.seq < msg.seq);
-        q.ready.insert(at, msg);
-        self.wake_queue(group, queue);
-    }
-
-    /// A processing attempt ends: failure, or effect (or none) and emits; then the commit
-    /// or ack, and the instance takes its next work.
+    /// A processing attempt ends. Order at completion: the handler's outcome (failure or
+    /// not), then the idempotency check, then the effect and its emits; then the commit or
+    /// ack, and the instance takes its next work.
     pub(super) fn complete(&mut self, instance: u16, generation: u32) {
         let now = self.now();
         let i = &self.state.instances[usize::from(instance)];
@@ -304,11 +282,17 @@ impl Simulator {
         let model = Arc::clone(&self.model);
         let gm = &model.groups[usize::from(group)];
         let event = &self.trace.events[work.event as usize];
+        let id = event.id;
         let handler = gm.handler_for(event.event_type);
-        let outcome = handler.map(|h| {
-            let pick = self.state.groups[usize::from(group)].rng.weighted(&h.cumulative);
-            &h.outcomes[pick]
-        });
+        let rng = &mut self.state.groups[usize::from(group)].rng;
+        let outcome = handler.map(|h| &h.outcomes[rng.weighted(&h.cumulative)]);
+        let failure = match (handler, outcome) {
+            (_, Some(o)) if o.fail => Some(FailReason::HandlerFailed),
+            (Some(h), _) if h.fail_probability > 0.0 && rng.chance(h.fail_probability) => {
+                Some(FailReason::FailProbability)
+            }
+            _ => None,
+        };
 
         let mut step = Step::new(StepKind::Processed, now);
         step.event = work.event;
@@ -322,83 +306,129 @@ impl Simulator {
             Source::Queue { queue, .. } => step.topic = gm.queues[usize::from(queue)],
         }
 
-        if outcome.is_some_and(|o| o.fail) {
+        if let Some(reason) = failure {
             step.kind = StepKind::Failed;
-            step.flag = FailReason::HandlerFailed as u8;
+            step.flag = reason as u8;
             step.aux = work.attempt;
             self.push(step);
-            let retry_at = now; // retry_delay lands with the failure-mechanics work; 0 until then.
             match work.source {
+                // While its group rebalances, a failed record is given up: its partition's
+                // next owner reads it again from the committed offset.
+                Source::Log { .. } if self.state.groups[usize::from(group)].rebalance.is_some() => {
+                    self.finish(instance);
+                }
                 Source::Log { .. } => {
                     let i = &mut self.state.instances[usize::from(instance)];
                     i.current = Some(Work { attempt: work.attempt + 1, ..work });
-                    self.state.agenda.schedule(retry_at, Class::Timer, Item::Retry { instance, generation });
+                    let at = now.saturating_add(gm.retry_delay);
+                    if at <= model.duration {
+                        self.state.agenda.schedule(at, Class::Timer, Item::Retry { instance, generation });
+                    }
                 }
                 Source::Queue { queue, msg } => {
-                    // A nack: the message no longer counts against the instance's prefetch.
-                    let i = &mut self.state.instances[usize::from(instance)];
-                    i.held = i.held.saturating_sub(1);
-                    self.state.agenda.schedule(retry_at, Class::Timer, Item::Requeue { group, queue, msg });
+                    self.nack(instance, queue, msg);
                     self.finish(instance);
                 }
             }
             return;
         }
 
-        step.flag = u8::from(handler.is_some());
-        self.push(step);
-        if let Some(outcome) = outcome {
-            for emit in &outcome.emits {
-                self.emit(group, work.event, emit);
+        if gm.idempotent && !self.state.groups[usize::from(group)].processed.insert(id) {
+            step.kind = StepKind::SkippedDuplicate;
+            self.push(step);
+        } else {
+            step.flag = u8::from(handler.is_some());
+            self.push(step);
+            if let Some(outcome) = outcome {
+                for emit in &outcome.emits {
+                    self.emit(group, work.event, emit);
+                }
             }
         }
         match work.source {
             Source::Log { slot, offset } => {
                 let s = &mut self.state.groups[usize::from(group)].slots[slot as usize];
                 s.done = s.done.max(offset + 1);
-                if gm.commit == Commit::After {
+                if self.state.groups[usize::from(group)].rebalance.is_some() {
+                    self.state.agenda.schedule(now, Class::Commit, Item::RevokeCommit(instance));
+                } else if gm.commit == Commit::After {
                     self.state.agenda.schedule(now, Class::Commit, Item::Commit { instance, slot, offset: offset + 1 });
                 }
             }
-            Source::Queue { queue, .. } => {
-                self.state.agenda.schedule(now, Class::Commit, Item::Ack { instance, queue, event: work.event });
+            Source::Queue { queue, msg } => {
+                self.state.agenda.schedule(
+                    now,
+                    Class::Commit,
+                    Item::Ack { instance, queue, seq: msg.seq, receive: msg.receives },
+                );
             }
         }
         self.finish(instance);
     }
 
-    /// The instance's current work is over: it takes the next received message or asks
-    /// for a delivery.
+    /// The instance's current work is over: a `duplicate` fault's second delivery comes
+    /// first; else it takes the next received message or asks for a delivery.
     fn finish(&mut self, instance: u16) {
         let i = &mut self.state.instances[usize::from(instance)];
+        let work = i.current.take().expect("finishing work");
+        if work.duplicate {
+            // Keep the instance's place (held) for the second delivery of the same work.
+            let generation = i.generation;
+            let now = self.now();
+            let again = Work { duplicate: false, attempt: 1, ..work };
+            self.state.agenda.schedule(now, Class::Delivery, Item::Redeliver { instance, generation, work: again });
+            return;
+        }
         // A log record is held until its processing ends; a queue message until its ack.
-        if let Some(Work { source: Source::Log { .. }, .. }) = i.current {
+        if let Source::Log { .. } = work.source {
             i.held -= 1;
         }
-        i.current = None;
         if let Some(next) = i.inbox.pop_front() {
             self.start_processing(instance, next);
             return;
         }
         let group = i.group;
+        if self.state.groups[usize::from(group)].rebalance.is_some() {
+            self.try_finish_rebalance(group);
+        }
         self.wake(instance);
         for queue in 0..self.model.groups[usize::from(group)].queues.len() {
             self.wake_queue(group, queue as u16);
         }
     }
 
-    /// Acks a queue message: it leaves the group's queue for good.
-    pub(super) fn ack(&mut self, instance: u16, queue: u16, event: u32) {
-        let group = self.state.instances[usize::from(instance)].group;
+    /// The second delivery of a `duplicate` fault: the same record or message again.
+    pub(super) fn redeliver(&mut self, instance: u16, generation: u32, work: Work) {
         let i = &mut self.state.instances[usize::from(instance)];
-        i.held = i.held.saturating_sub(1);
-        let mut step = Step::new(StepKind::Acked, self.now());
-        step.event = event;
-        step.group = group;
-        step.instance = instance;
-        step.topic = self.model.groups[usize::from(group)].queues[usize::from(queue)];
-        self.push(step);
-        self.wake_queue(group, queue);
+        if i.generation != generation || !i.alive {
+            return;
+        }
+        match work.source {
+            Source::Log { .. } => {
+                i.held -= 1;
+                self.deliver_record(instance, work, false);
+            }
+            Source::Queue { queue, msg } => {
+                // The message was acked (or is being) already; this receive cannot ack again.
+                self.deliver_message(instance, queue, msg, false);
+            }
+        }
+    }
+
+    /// A rebalance's survivor commits the position of every partition it owns, where it
+    /// moved (what Kafka's consumers do when partitions are revoked, whatever the mode).
+    pub(super) fn revoke_commit(&mut self, instance: u16) {
+        let i = &self.state.instances[usize::from(instance)];
+        if !i.alive {
+            return;
+        }
+        let group = i.group;
+        for slot in i.owned.clone() {
+            let s = self.state.groups[usize::from(group)].slots[slot as usize];
+            if s.done > s.committed {
+                self.write_commit(group, instance, slot, s.done);
+            }
+        }
     }
 
     /// Publishes (now or after its delay) one emit of a completed handler. Templates are
@@ -474,6 +504,15 @@ impl Rendered {
             Rendered::Value(value) => payloads.push(&value),
             Rendered::Headers(headers) => payloads.push_headers(&headers),
         }
+    }
+}
+
+/// A draw from a distribution of durations, in µs.
+pub(super) fn draw(distribution: Distribution, rng: &mut crate::rng::Stream) -> u64 {
+    match distribution {
+        Distribution::Fixed(d) => d.as_micros(),
+        Distribution::Uniform(lo, hi) => rng.int_in(lo.as_micros() as i64, hi.as_micros() as i64) as u64,
+        Distribution::Exponential(mean) => rng.exponential(mean.as_micros() as f64),
     }
 }
 

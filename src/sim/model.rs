@@ -25,6 +25,13 @@ pub struct TopicModel {
     pub kind: TopicKind,
     pub partitions: u32,
     pub subscribers: Vec<Subscription>,
+    /// Queues: µs a receive stays invisible to others.
+    pub visibility_timeout: u64,
+    /// Queues: the receive after which an unacked message moves to `dead_letter`.
+    pub max_receives: Option<u32>,
+    pub dead_letter: Option<u16>,
+    pub fifo: bool,
+    pub dedup_window: u64,
 }
 
 /// One outcome of a handler: fail, or publish these emits.
@@ -38,6 +45,7 @@ pub struct OutcomeModel {
 pub struct HandlerModel {
     pub outcomes: Vec<OutcomeModel>,
     pub cumulative: Vec<f64>,
+    pub fail_probability: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -73,6 +81,12 @@ pub struct GroupModel {
     pub topics: Vec<u16>,
     pub instances: u32,
     pub processing: Distribution,
+    /// Queues: unacked messages an instance may hold.
+    pub prefetch: u32,
+    pub idempotent: bool,
+    pub retry_delay: u64,
+    /// Logs: how long a rebalance stops the group.
+    pub rebalance: u64,
     pub commit: Commit,
     pub from: From,
     pub start: u64,
@@ -134,6 +148,53 @@ pub struct ProducerModel {
     pub types: Vec<ProducerTypeModel>,
     pub cumulative: Vec<f64>,
     pub sequences: usize,
+    /// Probability that an append's acknowledgement is lost and the event sent again.
+    pub retry_duplicates: f64,
+    /// The broker drops such a retry.
+    pub idempotent: bool,
+}
+
+/// What a fault does (the consumer and instance targets resolved).
+#[derive(Clone, Debug)]
+pub enum FaultAction {
+    /// `instance`: a 1-based number, or `None` for every instance of the consumer.
+    Crash {
+        group: u16,
+        instance: Option<u32>,
+        restart_after: Option<u64>,
+    },
+    Pause {
+        group: u16,
+        instance: Option<u32>,
+        until: u64,
+    },
+    Slow {
+        group: u16,
+        instance: Option<u32>,
+        factor: f64,
+        until: u64,
+    },
+    AddInstance {
+        group: u16,
+    },
+    Duplicate {
+        topic: u16,
+        probability: f64,
+        until: u64,
+    },
+    Delay {
+        topic: u16,
+        jitter: Distribution,
+        until: u64,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct FaultModel {
+    pub at: u64,
+    pub action: FaultAction,
+    /// The name of its random stream: the fault's index and action.
+    pub name: String,
 }
 
 #[derive(Clone, Debug)]
@@ -161,6 +222,7 @@ pub struct Model {
     pub groups: Vec<GroupModel>,
     pub producers: Vec<ProducerModel>,
     pub scripted: Vec<ScriptedModel>,
+    pub faults: Vec<FaultModel>,
     /// The string table as it stands before the run: every name in the scenario.
     pub strings: Strings,
     /// The payload arena as it stands before the run: every literal `data` and `headers`.
@@ -234,6 +296,15 @@ impl Model {
                 kind: t.kind,
                 partitions: if t.kind == TopicKind::Log { t.partitions.unwrap_or(1) } else { 1 },
                 subscribers: Vec::new(),
+                visibility_timeout: t.visibility_timeout.map_or(30_000_000, Duration::as_micros),
+                max_receives: t.max_receives,
+                dead_letter: t
+                    .dead_letter
+                    .as_deref()
+                    .and_then(|d| scenario.topics.iter().position(|x| x.name == d))
+                    .map(|i| i as u16),
+                fifo: t.fifo.unwrap_or(false),
+                dedup_window: t.dedup_window.map_or(300_000_000, Duration::as_micros),
             })
             .collect();
 
@@ -278,6 +349,8 @@ impl Model {
                 cumulative: rng::cumulative(p.events.iter().map(|e| e.weight)),
                 types,
                 sequences: sequences.len(),
+                retry_duplicates: p.retry_duplicates.unwrap_or(0.0),
+                idempotent: p.idempotent.unwrap_or(false),
             });
         }
 
@@ -355,6 +428,10 @@ impl Model {
                     topics: subscribed,
                     instances: c.instances,
                     processing: c.processing,
+                    prefetch: c.prefetch.unwrap_or(1).max(1),
+                    idempotent: c.idempotent.unwrap_or(false),
+                    retry_delay: c.retry_delay.map_or(0, Duration::as_micros),
+                    rebalance: c.rebalance.map_or(100_000, Duration::as_micros),
                     commit: c.commit,
                     from: c.from,
                     start: c.start.as_micros(),
@@ -368,7 +445,9 @@ impl Model {
             })
             .collect();
 
+        let faults = compile_faults(&scenario, &topic_index)?;
         Ok(Model {
+            faults,
             seed,
             duration: scenario.duration.as_micros(),
             topics,
@@ -429,7 +508,57 @@ fn compile_handler(
         None => vec![(1.0, OutcomeModel { fail: false, emits: compile_emits(handler.emit.as_ref())? })],
     };
     Ok(HandlerModel {
+        fail_probability: handler.fail_probability.unwrap_or(0.0),
         cumulative: rng::cumulative(outcomes.iter().map(|(w, _)| *w)),
         outcomes: outcomes.into_iter().map(|(_, o)| o).collect(),
     })
+}
+
+/// Resolves `NAME` or `NAME#I` to a consumer group and an optional instance number.
+fn consumer_target(scenario: &Scenario, target: &str) -> Result<(u16, Option<u32>), CompileError> {
+    let (name, instance) = match target.rsplit_once('#') {
+        Some((name, number)) => {
+            (name, Some(number.parse::<u32>().map_err(|_| CompileError(format!("bad instance \"{target}\"")))?))
+        }
+        None => (target, None),
+    };
+    let group = scenario
+        .consumers
+        .iter()
+        .position(|c| c.name == name)
+        .ok_or_else(|| CompileError(format!("unknown consumer \"{name}\"")))?;
+    Ok((group as u16, instance))
+}
+
+fn compile_faults(
+    scenario: &Scenario,
+    topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
+) -> Result<Vec<FaultModel>, CompileError> {
+    let mut faults = Vec::new();
+    for (i, f) in scenario.faults.iter().enumerate() {
+        let at = f.at.as_micros();
+        let until = f.for_.map_or(u64::MAX, |d| at.saturating_add(d.as_micros()));
+        let (kind, action) = if let Some(target) = &f.crash {
+            let (group, instance) = consumer_target(scenario, target)?;
+            ("crash", FaultAction::Crash { group, instance, restart_after: f.restart_after.map(Duration::as_micros) })
+        } else if let Some(target) = &f.pause {
+            let (group, instance) = consumer_target(scenario, target)?;
+            ("pause", FaultAction::Pause { group, instance, until })
+        } else if let Some(target) = &f.slow {
+            let (group, instance) = consumer_target(scenario, target)?;
+            ("slow", FaultAction::Slow { group, instance, factor: f.factor.unwrap_or(1.0), until })
+        } else if let Some(target) = &f.add_instance {
+            ("add_instance", FaultAction::AddInstance { group: consumer_target(scenario, target)?.0 })
+        } else if let Some(topic) = &f.duplicate {
+            let topic = topic_index(topic)?;
+            ("duplicate", FaultAction::Duplicate { topic, probability: f.probability.unwrap_or(1.0), until })
+        } else if let Some(topic) = &f.delay {
+            let jitter = f.jitter.unwrap_or(Distribution::Fixed(Duration::ZERO));
+            ("delay", FaultAction::Delay { topic: topic_index(topic)?, jitter, until })
+        } else {
+            return Err(CompileError(format!("faults[{i}]: no action this version runs")));
+        };
+        faults.push(FaultModel { at, action, name: format!("{i}:{kind}") });
+    }
+    Ok(faults)
 }

@@ -97,7 +97,21 @@ impl Simulator {
             data,
         };
         let event = self.new_event(&pending, Some(id));
-        self.publish(event, pm.topic);
+        let partition = self.publish(event, pm.topic, None);
+        // A lost acknowledgement: the producer sends the same event again, right after.
+        if pm.retry_duplicates > 0.0 && self.state.producers[p].retry_rng.chance(pm.retry_duplicates) {
+            if pm.idempotent {
+                let mut step = crate::trace::Step::new(crate::trace::StepKind::DroppedDuplicate, now);
+                step.event = event;
+                step.topic = pm.topic;
+                if let Some(partition) = partition {
+                    step.partition = partition as u16;
+                }
+                self.push(step);
+            } else {
+                self.publish(event, pm.topic, partition);
+            }
+        }
 
         let next = match pm.arrival {
             Arrival::Fixed => {
@@ -136,7 +150,7 @@ impl Simulator {
             data: e.data,
         };
         let event = self.new_event(&pending, Some(id));
-        self.publish(event, e.topic);
+        self.publish(event, e.topic, None);
     }
 }
 

@@ -92,8 +92,11 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
             m.insert("reason".into(), FailReason::from_flag(step.flag).name().into());
             m.insert("attempt".into(), step.aux.into());
         }
-        StepKind::Delivered if step.aux != NONE32 => {
+        StepKind::Delivered | StepKind::Requeued if step.aux != NONE32 => {
             m.insert("receive".into(), step.aux.into());
+        }
+        StepKind::DeadLettered => {
+            m.insert("dead_letter".into(), namer.topic(step.aux as u16).into());
         }
         StepKind::Rebalanced => {
             let mut assignment = Map::new();

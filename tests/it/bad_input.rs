@@ -304,18 +304,18 @@ fn n_in_an_emit() {
 
 #[test]
 fn not_supported_yet() {
-    let message = error_with(|v| v["topics"][1]["fifo"] = json!(true));
-    assert_eq!(message, "t.json: topics[1].fifo: \"fifo\" is not supported yet");
-    let message = error_with(|v| v["consumers"][0]["idempotent"] = json!(true));
-    assert_eq!(message, "t.json: consumers[0].idempotent: \"idempotent\" is not supported yet");
-    let message = error_with(|v| v["faults"] = json!([{"at": "1s", "crash": "billing#2"}]));
-    assert_eq!(message, "t.json: faults: \"faults\" is not supported yet");
+    let message = error_with(|v| v["consumers"][0]["project"] = json!("Account"));
+    assert_eq!(message, "t.json: consumers[0].project: unknown aggregate \"Account\" (there are no aggregates)");
+    let message = error_with(|v| {
+        v["faults"] = json!([{"at": "1s", "upgrade": "shop", "type": "OrderCreated", "schema_version": 2}]);
+    });
+    assert_eq!(message, "t.json: faults[0].upgrade: \"upgrade\" is not supported yet");
     // A real mistake in the same file comes first.
     let message = error_with(|v| {
-        v["topics"][1]["fifo"] = json!(true);
-        v["faults"] = json!([{"at": "1s", "crash": "billing#3"}]);
+        v["faults"] = json!([{"at": "1s", "upgrade": "shop", "type": "OrderCreated", "schema_version": 2},
+                             {"at": "1s", "crash": "billing#3"}]);
     });
-    assert_eq!(message, "t.json: faults[0].crash: \"billing#3\": billing has instances billing#1 to billing#2");
+    assert_eq!(message, "t.json: faults[1].crash: \"billing#3\": billing has instances billing#1 to billing#2");
 }
 
 #[test]

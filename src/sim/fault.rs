@@ -1,0 +1,212 @@
+//! Faults and what they set off: crashes and restarts, pauses, slowdowns, added
+//! instances, duplicated and delayed deliveries; and the rebalances of log groups.
+
+use std::sync::Arc;
+
+use super::{InstanceState, Item, Rebalance, Simulator};
+use crate::sim::model::FaultAction;
+use crate::sim::sched::Class;
+use crate::trace::{Step, StepKind};
+
+impl Simulator {
+    /// The instances a consumer fault targets: one (`NAME#I`) or all of them.
+    fn targets(&self, group: u16, number: Option<u32>) -> Vec<u16> {
+        self.state.groups[usize::from(group)]
+            .members
+            .iter()
+            .copied()
+            .filter(|&i| number.is_none_or(|n| self.state.instances[usize::from(i)].number == n))
+            .collect()
+    }
+
+    fn instance_step(&mut self, kind: StepKind, instance: u16) {
+        let mut step = Step::new(kind, self.now());
+        step.instance = instance;
+        step.group = self.state.instances[usize::from(instance)].group;
+        self.push(step);
+    }
+
+    fn schedule_end(&mut self, fault: usize, until: u64) {
+        if until <= self.model.duration {
+            self.state.agenda.schedule(until, Class::Timer, Item::FaultEnd(fault as u32));
+        }
+    }
+
+    /// Fault `f` starts.
+    pub(super) fn fault(&mut self, f: usize) {
+        let model = Arc::clone(&self.model);
+        match model.faults[f].action {
+            FaultAction::Crash { group, instance, restart_after } => {
+                for i in self.targets(group, instance) {
+                    self.crash(i);
+                    if let Some(after) = restart_after {
+                        let at = self.now().saturating_add(after);
+                        if at <= model.duration {
+                            self.state.agenda.schedule(at, Class::Timer, Item::Restart(i));
+                        }
+                    }
+                }
+            }
+            FaultAction::Pause { group, instance, until } => {
+                for i in self.targets(group, instance) {
+                    self.state.instances[usize::from(i)].paused += 1;
+                    self.instance_step(StepKind::Paused, i);
+                }
+                self.schedule_end(f, until);
+            }
+            FaultAction::Slow { group, instance, until, .. } => {
+                for i in self.targets(group, instance) {
+                    self.state.instances[usize::from(i)].slowed_by.push(f as u32);
+                }
+                self.schedule_end(f, until);
+            }
+            FaultAction::AddInstance { group } => self.add_instance(group),
+            FaultAction::Duplicate { topic, until, .. } | FaultAction::Delay { topic, until, .. } => {
+                self.state.topics[usize::from(topic)].faults.push(f as u32);
+                self.schedule_end(f, until);
+            }
+        }
+    }
+
+    /// The `for` window of fault `f` ends.
+    pub(super) fn fault_end(&mut self, f: usize) {
+        let model = Arc::clone(&self.model);
+        match model.faults[f].action {
+            FaultAction::Pause { group, instance, .. } => {
+                for i in self.targets(group, instance) {
+                    let state = &mut self.state.instances[usize::from(i)];
+                    state.paused = state.paused.saturating_sub(1);
+                    self.instance_step(StepKind::Resumed, i);
+                    self.wake(i);
+                }
+                for queue in 0..model.groups[usize::from(group)].queues.len() {
+                    self.wake_queue(group, queue as u16);
+                }
+            }
+            FaultAction::Slow { group, instance, .. } => {
+                for i in self.targets(group, instance) {
+                    self.state.instances[usize::from(i)].slowed_by.retain(|&g| g as usize != f);
+                }
+            }
+            FaultAction::Duplicate { topic, .. } | FaultAction::Delay { topic, .. } => {
+                self.state.topics[usize::from(topic)].faults.retain(|&g| g as usize != f);
+            }
+            FaultAction::Crash { .. } | FaultAction::AddInstance { .. } => {}
+        }
+    }
+
+    /// An instance stops at once: its work is abandoned, nothing is committed; a log group
+    /// rebalances. Queue messages it held come back when their visibility expires.
+    pub(super) fn crash(&mut self, instance: u16) {
+        let i = &mut self.state.instances[usize::from(instance)];
+        if !i.alive {
+            return;
+        }
+        i.alive = false;
+        i.generation += 1;
+        i.current = None;
+        i.inbox.clear();
+        i.held = 0;
+        let group = i.group;
+        self.instance_step(StepKind::Crashed, instance);
+        self.start_rebalance(group);
+        for queue in 0..self.model.groups[usize::from(group)].queues.len() {
+            self.wake_queue(group, queue as u16);
+        }
+    }
+
+    /// A crashed instance comes back with its name and place.
+    pub(super) fn restart(&mut self, instance: u16) {
+        let i = &mut self.state.instances[usize::from(instance)];
+        if i.alive {
+            return;
+        }
+        i.alive = true;
+        let group = i.group;
+        self.instance_step(StepKind::Restarted, instance);
+        self.start_rebalance(group);
+        for queue in 0..self.model.groups[usize::from(group)].queues.len() {
+            self.wake_queue(group, queue as u16);
+        }
+    }
+
+    /// One more instance joins the consumer, with the next number.
+    fn add_instance(&mut self, group: u16) {
+        let number = self.state.groups[usize::from(group)]
+            .members
+            .iter()
+            .map(|&i| self.state.instances[usize::from(i)].number)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let index = self.state.instances.len() as u16;
+        self.state.instances.push(InstanceState::new(group, number));
+        self.trace.instances.push((group, number));
+        self.state.groups[usize::from(group)].members.push(index);
+        self.instance_step(StepKind::Joined, index);
+        self.start_rebalance(group);
+        for queue in 0..self.model.groups[usize::from(group)].queues.len() {
+            self.wake_queue(group, queue as u16);
+        }
+    }
+
+    /// A log group that has joined stops taking records for `rebalance`; idle survivors
+    /// commit their positions now, busy ones when their record completes.
+    fn start_rebalance(&mut self, group: u16) {
+        let g = &self.state.groups[usize::from(group)];
+        if !g.joined || !self.model.groups[usize::from(group)].reads_logs() {
+            return;
+        }
+        let deadline = self.now().saturating_add(self.model.groups[usize::from(group)].rebalance);
+        let g = &mut self.state.groups[usize::from(group)];
+        g.rebalance = Some(Rebalance { deadline, paused_enough: false });
+        for member in g.members.clone() {
+            let i = &self.state.instances[usize::from(member)];
+            if i.alive && i.held == 0 {
+                self.revoke_commit(member);
+            }
+        }
+        if deadline <= self.model.duration {
+            self.state.agenda.schedule(deadline, Class::Timer, Item::RebalanceEnd { group, deadline });
+        }
+    }
+
+    /// The rebalance pause has passed.
+    pub(super) fn rebalance_end(&mut self, group: u16, deadline: u64) {
+        let Some(rebalance) = &mut self.state.groups[usize::from(group)].rebalance else { return };
+        if rebalance.deadline != deadline {
+            return; // a later crash or join restarted the pause
+        }
+        rebalance.paused_enough = true;
+        self.try_finish_rebalance(group);
+    }
+
+    /// Once the pause has passed and no survivor is still processing a record, partitions
+    /// are reassigned and each resumes from its committed offset.
+    pub(super) fn try_finish_rebalance(&mut self, group: u16) {
+        let g = &self.state.groups[usize::from(group)];
+        let Some(rebalance) = g.rebalance else { return };
+        let busy = g.members.iter().any(|&m| {
+            let i = &self.state.instances[usize::from(m)];
+            i.alive && matches!(i.current, Some(super::Work { source: super::Source::Log { .. }, .. }))
+        });
+        if !rebalance.paused_enough || busy {
+            return;
+        }
+        let g = &mut self.state.groups[usize::from(group)];
+        g.rebalance = None;
+        for slot in &mut g.slots {
+            slot.position = slot.committed;
+            slot.done = slot.committed;
+        }
+        let assignment = self.assign(group);
+        let mut step = Step::new(StepKind::Rebalanced, self.now());
+        step.group = group;
+        step.aux = self.trace.assignments.len() as u32;
+        self.trace.assignments.push(assignment);
+        self.push(step);
+        for member in self.state.groups[usize::from(group)].members.clone() {
+            self.wake(member);
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Queues (`RabbitMQ` / SQS-like): competing instances, prefetch, acks, visibility timeouts,
+//! redelivery, dead letters and FIFO order per key.
+
+use super::{Item, Msg, Simulator, Source, Work};
+use crate::sim::sched::Class;
+use crate::trace::{Step, StepKind};
+
+impl Simulator {
+    /// Asks for deliveries from a group's queue at the end of this microsecond.
+    pub(super) fn wake_queue(&mut self, group: u16, queue: u16) {
+        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+        if !q.dispatch_pending && !q.ready.is_empty() {
+            q.dispatch_pending = true;
+            let now = self.now();
+            self.state.agenda.schedule(now, Class::Delivery, Item::DispatchQueue { group, queue });
+        }
+    }
+
+    /// The first ready message that may be delivered: on a FIFO queue, one whose key has no
+    /// earlier unacked message.
+    fn next_deliverable(&self, group: u16, queue: u16) -> Option<usize> {
+        let topic = self.model.groups[usize::from(group)].queues[usize::from(queue)];
+        let q = &self.state.groups[usize::from(group)].queues[usize::from(queue)];
+        if !self.model.topics[usize::from(topic)].fifo {
+            return (!q.ready.is_empty()).then_some(0);
+        }
+        q.ready.iter().position(|m| match self.trace.events[m.event as usize].key {
+            None => true,
+            Some(key) => q.unacked_by_key.get(&key).and_then(|seqs| seqs.first()) == Some(&m.seq),
+        })
+    }
+
+    /// Hands ready messages to instances with room, round-robin, in queue order.
+    pub(super) fn dispatch_queue(&mut self, group: u16, queue: u16) {
+        let g = usize::from(group);
+        self.state.groups[g].queues[usize::from(queue)].dispatch_pending = false;
+        let gm = &self.model.groups[g];
+        let topic = gm.queues[usize::from(queue)];
+        let (prefetch, visibility) = (gm.prefetch, self.model.topics[usize::from(topic)].visibility_timeout);
+        while let Some(index) = self.next_deliverable(group, queue) {
+            let members = &self.state.groups[g].members;
+            let q = &self.state.groups[g].queues[usize::from(queue)];
+            let n = members.len();
+            let Some(k) = (0..n).map(|j| (q.round_robin + j) % n).find(|&k| {
+                let i = &self.state.instances[usize::from(members[k])];
+                i.alive && i.paused == 0 && i.held < prefetch
+            }) else {
+                return;
+            };
+            let instance = members[k];
+            let q = &mut self.state.groups[g].queues[usize::from(queue)];
+            q.round_robin = (k + 1) % n;
+            let mut msg = q.ready.remove(index).expect("deliverable");
+            msg.receives += 1;
+            q.inflight.insert(msg.seq, msg);
+            let now = self.now();
+            self.state.agenda.schedule(
+                now.saturating_add(visibility),
+                Class::Timer,
+                Item::Expire { group, queue, seq: msg.seq, receive: msg.receives },
+            );
+            self.deliver_message(instance, queue, msg, true);
+        }
+    }
+
+    /// A `delivered` step for a queue message, and the instance takes it. A `fresh`
+    /// delivery is subject to the topic's faults; a fault's own second delivery is not.
+    pub(super) fn deliver_message(&mut self, instance: u16, queue: u16, msg: Msg, fresh: bool) {
+        let group = self.state.instances[usize::from(instance)].group;
+        let topic = self.model.groups[usize::from(group)].queues[usize::from(queue)];
+        let mut step = Step::new(StepKind::Delivered, self.now());
+        step.event = msg.event;
+        step.topic = topic;
+        step.group = group;
+        step.instance = instance;
+        step.aux = msg.receives;
+        self.push(step);
+        let mut work = Work {
+            event: msg.event,
+            source: Source::Queue { queue, msg },
+            attempt: msg.receives,
+            duplicate: false,
+            delay: 0,
+        };
+        if fresh {
+            self.apply_topic_faults(topic, &mut work);
+        }
+        let i = &mut self.state.instances[usize::from(instance)];
+        i.held += 1;
+        if i.current.is_some() {
+            i.inbox.push_back(work);
+        } else {
+            self.start_processing(instance, work);
+        }
+    }
+
+    /// A nacked message is ready again, in its original place.
+    pub(super) fn requeue(&mut self, group: u16, queue: u16, msg: Msg) {
+        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+        let at = q.ready.partition_point(|m| m.seq < msg.seq);
+        q.ready.insert(at, msg);
+        self.wake_queue(group, queue);
+    }
+
+    /// A receive's visibility timeout: if that receive is still the message's latest and
+    /// unacked, the message is ready again (or, at `max_receives`, dead-lettered). The
+    /// instance that holds it keeps processing; its ack will be ignored.
+    pub(super) fn expire(&mut self, group: u16, queue: u16, seq: u64, receive: u32) {
+        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+        if q.inflight.get(&seq).is_none_or(|m| m.receives != receive) {
+            return;
+        }
+        let msg = q.inflight.remove(&seq).expect("checked");
+        if self.exhausted(group, queue, msg) {
+            self.dead_letter(group, queue, msg);
+            return;
+        }
+        let mut step = Step::new(StepKind::Requeued, self.now());
+        step.event = msg.event;
+        step.group = group;
+        step.topic = self.model.groups[usize::from(group)].queues[usize::from(queue)];
+        step.aux = msg.receives;
+        self.push(step);
+        self.requeue(group, queue, msg);
+    }
+
+    /// Whether this receive was the last one allowed before the dead-letter queue.
+    pub(super) fn exhausted(&self, group: u16, queue: u16, msg: Msg) -> bool {
+        let topic = &self.model.topics[usize::from(self.model.groups[usize::from(group)].queues[usize::from(queue)])];
+        topic.dead_letter.is_some() && topic.max_receives.is_some_and(|max| msg.receives >= max)
+    }
+
+    /// Moves a message to its queue's dead-letter topic, with the same id.
+    pub(super) fn dead_letter(&mut self, group: u16, queue: u16, msg: Msg) {
+        let topic = self.model.groups[usize::from(group)].queues[usize::from(queue)];
+        let target = self.model.topics[usize::from(topic)].dead_letter.expect("a dead-letter topic");
+        self.release_key(group, queue, msg);
+        let mut step = Step::new(StepKind::DeadLettered, self.now());
+        step.event = msg.event;
+        step.group = group;
+        step.topic = topic;
+        step.aux = u32::from(target);
+        self.push(step);
+        self.enqueue(target, msg.event);
+    }
+
+    /// On a FIFO queue, a message no longer blocks later ones with its key.
+    fn release_key(&mut self, group: u16, queue: u16, msg: Msg) {
+        let Some(key) = self.trace.events[msg.event as usize].key else { return };
+        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+        if let Some(seqs) = q.unacked_by_key.get_mut(&key) {
+            seqs.remove(&msg.seq);
+            if seqs.is_empty() {
+                q.unacked_by_key.remove(&key);
+            }
+        }
+        self.wake_queue(group, queue);
+    }
+
+    /// A processing ended: the instance releases the message, and if this receive is still
+    /// the latest the message leaves the queue for good (an `acked` step).
+    pub(super) fn ack(&mut self, instance: u16, queue: u16, seq: u64, receive: u32) {
+        let group = self.state.instances[usize::from(instance)].group;
+        let i = &mut self.state.instances[usize::from(instance)];
+        i.held = i.held.saturating_sub(1);
+        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+        if q.inflight.get(&seq).is_some_and(|m| m.receives == receive) {
+            let msg = q.inflight.remove(&seq).expect("checked");
+            let mut step = Step::new(StepKind::Acked, self.now());
+            step.event = msg.event;
+            step.group = group;
+            step.instance = instance;
+            step.topic = self.model.groups[usize::from(group)].queues[usize::from(queue)];
+            self.push(step);
+            self.release_key(group, queue, msg);
+        }
+        self.wake_queue(group, queue);
+        self.wake(instance);
+    }
+
+    /// A failed attempt nacks the message: ready again after `retry_delay` as a new
+    /// receive, or dead-lettered when this was its last receive.
+    pub(super) fn nack(&mut self, instance: u16, queue: u16, msg: Msg) {
+        let group = self.state.instances[usize::from(instance)].group;
+        let i = &mut self.state.instances[usize::from(instance)];
+        i.held = i.held.saturating_sub(1);
+        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+        if q.inflight.get(&msg.seq).is_none_or(|m| m.receives != msg.receives) {
+            // Its visibility expired first: it is already ready again (or dead-lettered).
+            return;
+        }
+        q.inflight.remove(&msg.seq);
+        if self.exhausted(group, queue, msg) {
+            self.dead_letter(group, queue, msg);
+            return;
+        }
+        let at = self.now().saturating_add(self.model.groups[usize::from(group)].retry_delay);
+        if at <= self.model.duration {
+            self.state.agenda.schedule(at, Class::Timer, Item::Requeue { group, queue, msg });
+        }
+    }
+}
