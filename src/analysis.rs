@@ -7,6 +7,7 @@
 //! table look-ups: metrics are current at every step, not only at the end.
 
 pub mod expect;
+pub mod explain;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

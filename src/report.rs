@@ -49,7 +49,14 @@ pub fn summary_json(outcome: &Outcome) -> Value {
         }
         let examples: Vec<Value> = examples(outcome, class)
             .iter()
-            .map(|f| json!({"event": namer.event_id(f.event), "group": namer.group(f.group), "step": f.step}))
+            .map(|f| {
+                json!({
+                    "event": namer.event_id(f.event),
+                    "group": namer.group(f.group),
+                    "step": f.step,
+                    "cause": analysis.explain(outcome.sim.trace(), f),
+                })
+            })
             .collect();
         findings.insert(class.name().into(), json!({"count": count, "examples": examples}));
     }
@@ -75,7 +82,6 @@ pub fn summary_json(outcome: &Outcome) -> Value {
 pub fn summary_table(outcome: &Outcome) -> String {
     let model = outcome.sim.model();
     let analysis = &outcome.analysis;
-    let namer = Namer { model, trace: outcome.sim.trace() };
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -121,9 +127,9 @@ pub fn summary_table(outcome: &Outcome) -> String {
         .into_iter()
         .filter(|&c| analysis.finding_count(c) > 0)
         .map(|c| {
-            let first = examples(outcome, c).first().map(|f| {
-                format!(" (first: {} in {} at step {})", namer.event_id(f.event), namer.group(f.group), f.step)
-            });
+            let first = examples(outcome, c)
+                .first()
+                .map(|f| format!("\n      first, at step {}: {}", f.step, analysis.explain(outcome.sim.trace(), f)));
             format!("  {} {}{}", c.name(), analysis.finding_count(c), first.unwrap_or_default())
         })
         .collect();

@@ -221,6 +221,9 @@ impl Simulator {
 
     /// Active `duplicate` and `delay` faults on the topic mark a fresh delivery.
     pub(super) fn apply_topic_faults(&mut self, topic: u16, work: &mut Work) {
+        if self.state.topics[usize::from(topic)].faults.is_empty() {
+            return;
+        }
         let model = Arc::clone(&self.model);
         for &f in &self.state.topics[usize::from(topic)].faults {
             let rng = &mut self.state.faults[f as usize];
@@ -376,7 +379,11 @@ impl Simulator {
             let generation = i.generation;
             let now = self.now();
             let again = Work { duplicate: false, attempt: 1, ..work };
-            self.state.agenda.schedule(now, Class::Delivery, Item::Redeliver { instance, generation, work: again });
+            self.state.agenda.schedule(
+                now,
+                Class::Delivery,
+                Item::Redeliver { instance, generation, work: Box::new(again) },
+            );
             return;
         }
         // A log record is held until its processing ends; a queue message until its ack.

@@ -53,12 +53,10 @@ impl Simulator {
             let mut msg = q.ready.remove(index).expect("deliverable");
             msg.receives += 1;
             q.inflight.insert(msg.seq, msg);
-            let now = self.now();
-            self.state.agenda.schedule(
-                now.saturating_add(visibility),
-                Class::Timer,
-                Item::Expire { group, queue, seq: msg.seq, receive: msg.receives },
-            );
+            let deadline = self.now().saturating_add(visibility);
+            let q = &mut self.state.groups[g].queues[usize::from(queue)];
+            q.expiries.push_back((deadline, msg.seq, msg.receives));
+            self.schedule_expiry(group, queue);
             self.deliver_message(instance, queue, msg, true);
         }
     }
@@ -102,10 +100,40 @@ impl Simulator {
         self.wake_queue(group, queue);
     }
 
+    /// Keeps one agenda item at the earliest pending visibility deadline.
+    fn schedule_expiry(&mut self, group: u16, queue: u16) {
+        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+        if q.expiry_scheduled {
+            return;
+        }
+        if let Some(&(deadline, ..)) = q.expiries.front()
+            && deadline <= self.model.duration
+        {
+            q.expiry_scheduled = true;
+            self.state.agenda.schedule(deadline, Class::Timer, Item::Expire { group, queue });
+        }
+    }
+
+    /// The visibility timeouts due now, in delivery order.
+    pub(super) fn expire_due(&mut self, group: u16, queue: u16) {
+        let now = self.now();
+        self.state.groups[usize::from(group)].queues[usize::from(queue)].expiry_scheduled = false;
+        loop {
+            let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+            let Some(&(deadline, seq, receive)) = q.expiries.front() else { break };
+            if deadline > now {
+                break;
+            }
+            q.expiries.pop_front();
+            self.expire(group, queue, seq, receive);
+        }
+        self.schedule_expiry(group, queue);
+    }
+
     /// A receive's visibility timeout: if that receive is still the message's latest and
     /// unacked, the message is ready again (or, at `max_receives`, dead-lettered). The
     /// instance that holds it keeps processing; its ack will be ignored.
-    pub(super) fn expire(&mut self, group: u16, queue: u16, seq: u64, receive: u32) {
+    fn expire(&mut self, group: u16, queue: u16, seq: u64, receive: u32) {
         let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
         if q.inflight.get(&seq).is_none_or(|m| m.receives != receive) {
             return;

@@ -1,0 +1,164 @@
+//! Why a finding happened: the mechanism behind a duplicate, an ordering break or a loss,
+//! read back from the trace ("evt-000123 processed twice by billing: billing#1 crashed at
+//! 2.550s before committing offset 25; billing#2 read it again after the rebalance").
+
+use super::{Analysis, Finding, FindingClass};
+use crate::trace::jsonl::Namer;
+use crate::trace::{FailReason, NO_EVENT, StepKind, Trace};
+
+/// A time as a timeline reads it: `2.550s` (µs only when there are some).
+fn at(t_us: u64) -> String {
+    if t_us % 1000 == 0 { format!("{:.3}s", t_us as f64 / 1e6) } else { format!("{:.6}s", t_us as f64 / 1e6) }
+}
+
+impl Analysis {
+    /// One sentence on the cause of a finding.
+    pub fn explain(&self, trace: &Trace, finding: &Finding) -> String {
+        let namer = Namer { model: &self.model, trace };
+        let index = (finding.step - 1) as usize;
+        let id = namer.event_id(finding.event);
+        let group = namer.group(finding.group).to_owned();
+        match finding.class {
+            FindingClass::DuplicateDelivery | FindingClass::DuplicateEffect => {
+                let what = if finding.class == FindingClass::DuplicateEffect { "processed" } else { "delivered" };
+                let cause = Self::redelivery_cause(trace, &namer, finding, index);
+                format!("{id} {what} twice by {group}: {cause}")
+            }
+            FindingClass::OutOfOrder => self.order_cause(trace, &namer, finding, index),
+            FindingClass::Lost => Self::loss_cause(trace, &namer, finding, index),
+            FindingClass::Failed => {
+                let step = &trace.steps[index];
+                let reason = match FailReason::from_flag(step.flag) {
+                    FailReason::HandlerFailed => "its handler's outcome is a failure",
+                    FailReason::FailProbability => "it failed by the handler's fail_probability",
+                    FailReason::UnknownSchemaVersion => "its schema version is not accepted",
+                };
+                format!(
+                    "{id} failed in {} (attempt {}) at {}: {reason}",
+                    namer.instance(step.instance),
+                    step.aux,
+                    at(step.t_us)
+                )
+            }
+        }
+    }
+
+    /// Why event `finding.event` reached group `finding.group` again.
+    fn redelivery_cause(trace: &Trace, namer: &Namer<'_>, finding: &Finding, index: usize) -> String {
+        let (event, group) = (finding.event, finding.group);
+        let steps = &trace.steps[..=index];
+        // This delivery (the finding's, or the one before the duplicate effect).
+        let this = steps.iter().rposition(|s| s.kind == StepKind::Delivered && s.event == event && s.group == group);
+        let Some(this) = this else { return "it reached the group again".to_owned() };
+        let earlier =
+            steps[..this].iter().rposition(|s| s.kind == StepKind::Delivered && s.event == event && s.group == group);
+        let published: Vec<String> = steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == StepKind::Published && s.event == event)
+            .map(|(i, _)| (i + 1).to_string())
+            .collect();
+        let Some(earlier) = earlier else {
+            return "it had been delivered before".to_owned();
+        };
+        let first = &steps[earlier];
+        let again = &steps[this];
+        let (a, b) = (namer.instance(first.instance), namer.instance(again.instance));
+        if published.len() > 1 && first.offset != again.offset {
+            return format!(
+                "its producer sent it again after a lost acknowledgement: it was published at steps {}",
+                published.join(" and ")
+            );
+        }
+        let between = &steps[earlier + 1..this];
+        if let Some(crash) = between.iter().find(|s| s.kind == StepKind::Crashed && s.instance == first.instance) {
+            let commit = if first.offset == crate::trace::NONE32 {
+                "before acking it; it came back when its visibility timeout expired".to_owned()
+            } else {
+                format!("before committing offset {}; {b} read it again after the rebalance", first.offset + 1)
+            };
+            return format!("{a} crashed at {} {commit}", at(crash.t_us));
+        }
+        if let Some(expired) =
+            between.iter().find(|s| s.kind == StepKind::Requeued && s.event == event && s.group == group)
+        {
+            return format!(
+                "its visibility timeout expired at {} while {a} was still processing it; {b} received it again",
+                at(expired.t_us)
+            );
+        }
+        if let Some(failed) =
+            between.iter().find(|s| s.kind == StepKind::Failed && s.event == event && s.group == group)
+        {
+            return format!("{a}'s attempt failed at {}, so the message was delivered again to {b}", at(failed.t_us));
+        }
+        if let Some(rebalanced) = between.iter().find(|s| s.kind == StepKind::Rebalanced && s.group == group) {
+            return format!(
+                "the group rebalanced at {} before {a}'s position covered it; {b} read it again from the committed offset",
+                at(rebalanced.t_us)
+            );
+        }
+        if first.instance == again.instance {
+            return format!("a duplicate fault delivered it to {a} a second time (step {})", this + 1);
+        }
+        format!("it was delivered to {a} at step {} and again to {b} at step {}", earlier + 1, this + 1)
+    }
+
+    /// Why an event took effect after one of the same key published later.
+    fn order_cause(&self, trace: &Trace, namer: &Namer<'_>, finding: &Finding, index: usize) -> String {
+        let event = trace.event(finding.event);
+        let id = namer.event_id(finding.event);
+        let key = event.key.map_or("", |k| trace.strings.resolve(k)).to_owned();
+        let step = &trace.steps[index];
+        // The later-published event of the same key that took effect first.
+        let mine = self.first_published.get(finding.event as usize).copied().unwrap_or(u32::MAX);
+        let overtaker = trace.steps[..index].iter().enumerate().rev().find(|(_, s)| {
+            s.kind == StepKind::Processed
+                && s.flag != 0
+                && s.group == finding.group
+                && s.topic == step.topic
+                && s.event != NO_EVENT
+                && trace.event(s.event).key == event.key
+                && self.first_published.get(s.event as usize).is_some_and(|&p| p > mine)
+        });
+        match overtaker {
+            Some((_, other)) => format!(
+                "{id} (key {key}) took effect in {} at {} after {} (same key, published later) took effect in {} at {}: {}",
+                namer.instance(step.instance),
+                at(step.t_us),
+                namer.event_id(other.event),
+                namer.instance(other.instance),
+                at(other.t_us),
+                if other.instance == step.instance {
+                    "it was delivered again after the later one (a redelivery)"
+                } else {
+                    "competing instances process the same key in parallel"
+                }
+            ),
+            None => format!("{id} (key {key}) took effect after an event of the same key published later"),
+        }
+    }
+
+    /// Why an event was committed or acked without being processed.
+    fn loss_cause(trace: &Trace, namer: &Namer<'_>, finding: &Finding, index: usize) -> String {
+        let id = namer.event_id(finding.event);
+        let group = namer.group(finding.group);
+        let delivered = trace
+            .steps
+            .iter()
+            .rposition(|s| s.kind == StepKind::Delivered && s.event == finding.event && s.group == finding.group);
+        if let Some(d) = delivered {
+            let instance = trace.steps[d].instance;
+            if let Some(crash) = trace.steps[d..].iter().find(|s| s.kind == StepKind::Crashed && s.instance == instance)
+            {
+                return format!(
+                    "{id} lost by {group}: committed on delivery (commit \"before\") at step {}, then {} crashed at {} before processing it",
+                    index + 1,
+                    namer.instance(instance),
+                    at(crash.t_us)
+                );
+            }
+        }
+        format!("{id} lost by {group}: committed at step {} without a completed processing", index + 1)
+    }
+}
