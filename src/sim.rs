@@ -312,6 +312,8 @@ struct State {
     producers: Vec<ProducerState>,
     /// One random stream per fault.
     faults: Vec<Stream>,
+    /// Per fault, the instances a `pause` paused (resumed at its end).
+    fault_targets: Vec<Vec<u16>>,
     /// Events published by producers and scripts so far: `evt-NNNNNN` numbers.
     roots: u32,
 }
@@ -364,6 +366,7 @@ impl Simulator {
                 })
                 .collect(),
             faults: model.faults.iter().map(|f| Stream::for_component(seed, "fault", &f.name)).collect(),
+            fault_targets: vec![Vec::new(); model.faults.len()],
             roots: 0,
         };
         for (gi, g) in model.groups.iter().enumerate() {

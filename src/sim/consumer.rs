@@ -318,6 +318,8 @@ impl Simulator {
                 // While its group rebalances, a failed record is given up: its partition's
                 // next owner reads it again from the committed offset.
                 Source::Log { .. } if self.state.groups[usize::from(group)].rebalance.is_some() => {
+                    // What it completed before still counts: commit that on revoke.
+                    self.state.agenda.schedule(now, Class::Commit, Item::RevokeCommit(instance));
                     self.finish(instance);
                 }
                 Source::Log { .. } => {

@@ -48,10 +48,12 @@ impl Simulator {
                 }
             }
             FaultAction::Pause { group, instance, until } => {
-                for i in self.targets(group, instance) {
+                let targets = self.targets(group, instance);
+                for &i in &targets {
                     self.state.instances[usize::from(i)].paused += 1;
                     self.instance_step(StepKind::Paused, i);
                 }
+                self.state.fault_targets[f] = targets;
                 self.schedule_end(f, until);
             }
             FaultAction::Slow { group, instance, until, .. } => {
@@ -72,8 +74,9 @@ impl Simulator {
     pub(super) fn fault_end(&mut self, f: usize) {
         let model = Arc::clone(&self.model);
         match model.faults[f].action {
-            FaultAction::Pause { group, instance, .. } => {
-                for i in self.targets(group, instance) {
+            FaultAction::Pause { group, .. } => {
+                // The instances it paused: one added since was never paused.
+                for i in std::mem::take(&mut self.state.fault_targets[f]) {
                     let state = &mut self.state.instances[usize::from(i)];
                     state.paused = state.paused.saturating_sub(1);
                     self.instance_step(StepKind::Resumed, i);
@@ -161,14 +164,20 @@ impl Simulator {
         let g = &mut self.state.groups[usize::from(group)];
         g.rebalance = Some(Rebalance { deadline, paused_enough: false });
         for member in g.members.clone() {
-            let i = &self.state.instances[usize::from(member)];
-            if i.alive && i.held == 0 {
+            // Survivors not in the middle of a record commit now; the others when it ends.
+            if !self.processing_record(member) {
                 self.revoke_commit(member);
             }
         }
         if deadline <= self.model.duration {
             self.state.agenda.schedule(deadline, Class::Timer, Item::RebalanceEnd { group, deadline });
         }
+    }
+
+    /// Whether a live instance is processing a log record (which a rebalance waits for).
+    fn processing_record(&self, instance: u16) -> bool {
+        let i = &self.state.instances[usize::from(instance)];
+        i.alive && matches!(i.current, Some(super::Work { source: super::Source::Log { .. }, .. }))
     }
 
     /// The rebalance pause has passed.
@@ -186,10 +195,7 @@ impl Simulator {
     pub(super) fn try_finish_rebalance(&mut self, group: u16) {
         let g = &self.state.groups[usize::from(group)];
         let Some(rebalance) = g.rebalance else { return };
-        let busy = g.members.iter().any(|&m| {
-            let i = &self.state.instances[usize::from(m)];
-            i.alive && matches!(i.current, Some(super::Work { source: super::Source::Log { .. }, .. }))
-        });
+        let busy = g.members.iter().any(|&m| self.processing_record(m));
         if !rebalance.paused_enough || busy {
             return;
         }
