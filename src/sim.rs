@@ -157,8 +157,8 @@ struct QueueState {
     round_robin: usize,
     dispatch_pending: bool,
     /// Received and not yet acked, expired or nacked: seq → the message as of its latest
-    /// receive (only that receive's ack deletes it).
-    inflight: BTreeMap<u64, Msg>,
+    /// receive (only that receive's ack deletes it) and that receive's visibility deadline.
+    inflight: BTreeMap<u64, (Msg, u64)>,
     /// FIFO queues: per key, the seqs of its unacked messages (ready, in flight or waiting
     /// to retry); only the first may be delivered.
     unacked_by_key: BTreeMap<Sym, BTreeSet<u64>>,

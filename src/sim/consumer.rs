@@ -397,9 +397,7 @@ impl Simulator {
             return;
         }
         let group = i.group;
-        if self.state.groups[usize::from(group)].rebalance.is_some() {
-            self.try_finish_rebalance(group);
-        }
+        // A rebalance waiting for this record finishes after its revoke commit (class 3).
         self.wake(instance);
         for queue in 0..self.model.groups[usize::from(group)].queues.len() {
             self.wake_queue(group, queue as u16);
@@ -437,6 +435,9 @@ impl Simulator {
             if s.done > s.committed {
                 self.write_commit(group, instance, slot, s.done);
             }
+        }
+        if self.state.groups[usize::from(group)].rebalance.is_some() {
+            self.try_finish_rebalance(group);
         }
     }
 

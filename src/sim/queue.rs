@@ -52,9 +52,8 @@ impl Simulator {
             q.round_robin = (k + 1) % n;
             let mut msg = q.ready.remove(index).expect("deliverable");
             msg.receives += 1;
-            q.inflight.insert(msg.seq, msg);
-            let deadline = self.now().saturating_add(visibility);
-            let q = &mut self.state.groups[g].queues[usize::from(queue)];
+            let deadline = self.state.agenda.now().saturating_add(visibility);
+            q.inflight.insert(msg.seq, (msg, deadline));
             q.expiries.push_back((deadline, msg.seq, msg.receives));
             self.schedule_expiry(group, queue);
             self.deliver_message(instance, queue, msg, true);
@@ -135,10 +134,10 @@ impl Simulator {
     /// instance that holds it keeps processing; its ack will be ignored.
     fn expire(&mut self, group: u16, queue: u16, seq: u64, receive: u32) {
         let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
-        if q.inflight.get(&seq).is_none_or(|m| m.receives != receive) {
+        if q.inflight.get(&seq).is_none_or(|(m, _)| m.receives != receive) {
             return;
         }
-        let msg = q.inflight.remove(&seq).expect("checked");
+        let (msg, _) = q.inflight.remove(&seq).expect("checked");
         if self.exhausted(group, queue, msg) {
             self.dead_letter(group, queue, msg);
             return;
@@ -185,15 +184,25 @@ impl Simulator {
         self.wake_queue(group, queue);
     }
 
+    /// Whether a receive is still the message's latest and within its visibility window
+    /// (half-open: at the deadline itself it has expired, whatever runs first in that µs).
+    fn receipt_valid(&self, group: u16, queue: u16, seq: u64, receive: u32) -> bool {
+        let now = self.now();
+        self.state.groups[usize::from(group)].queues[usize::from(queue)]
+            .inflight
+            .get(&seq)
+            .is_some_and(|&(m, deadline)| m.receives == receive && now < deadline)
+    }
+
     /// A processing ended: the instance releases the message, and if this receive is still
     /// the latest the message leaves the queue for good (an `acked` step).
     pub(super) fn ack(&mut self, instance: u16, queue: u16, seq: u64, receive: u32) {
         let group = self.state.instances[usize::from(instance)].group;
         let i = &mut self.state.instances[usize::from(instance)];
         i.held = i.held.saturating_sub(1);
-        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
-        if q.inflight.get(&seq).is_some_and(|m| m.receives == receive) {
-            let msg = q.inflight.remove(&seq).expect("checked");
+        if self.receipt_valid(group, queue, seq, receive) {
+            let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+            let (msg, _) = q.inflight.remove(&seq).expect("checked");
             let mut step = Step::new(StepKind::Acked, self.now());
             step.event = msg.event;
             step.group = group;
@@ -212,12 +221,12 @@ impl Simulator {
         let group = self.state.instances[usize::from(instance)].group;
         let i = &mut self.state.instances[usize::from(instance)];
         i.held = i.held.saturating_sub(1);
-        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
-        if q.inflight.get(&msg.seq).is_none_or(|m| m.receives != msg.receives) {
-            // Its visibility expired first: it is already ready again (or dead-lettered).
+        if !self.receipt_valid(group, queue, msg.seq, msg.receives) {
+            // Its visibility expired first: it is ready again (or dead-lettered), or will be
+            // by the expiry due this very microsecond.
             return;
         }
-        q.inflight.remove(&msg.seq);
+        self.state.groups[usize::from(group)].queues[usize::from(queue)].inflight.remove(&msg.seq);
         if self.exhausted(group, queue, msg) {
             self.dead_letter(group, queue, msg);
             return;
