@@ -160,6 +160,20 @@ struct GroupTrack {
     latest_effect: Vec<Vec<u32>>,
 }
 
+/// What the trace says an instance is doing now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InstanceLive {
+    pub alive: bool,
+    pub paused: bool,
+    /// The event it is processing (its latest delivery not yet processed or failed).
+    pub busy: Option<EventIdx>,
+    pub delivered: u64,
+    pub effects: u64,
+}
+
+/// Buckets of the lag history over the scenario's duration.
+pub const LAG_BUCKETS: usize = 240;
+
 /// Metrics and findings of a run, derived from its trace.
 #[derive(Clone, Debug)]
 pub struct Analysis {
@@ -176,6 +190,14 @@ pub struct Analysis {
     max_lag: u64,
     findings: Vec<Finding>,
     finding_counts: [u64; FindingClass::ALL.len()],
+    /// Per instance index (as in [`Trace::instances`]).
+    instances: Vec<InstanceLive>,
+    /// Per group, per bucket of virtual time: the highest lag seen in it (`u64::MAX`: no
+    /// change in that bucket, the lag carried on).
+    lag_history: Vec<Vec<u64>>,
+    bucket: usize,
+    /// Lesson notes passed so far: (time, note index).
+    notes: Vec<(u64, u32)>,
 }
 
 impl Analysis {
@@ -201,6 +223,7 @@ impl Analysis {
                 .collect(),
             logs: model.topics.iter().map(|t| vec![Vec::new(); t.partitions as usize]).collect(),
             published_by_topic: vec![0; model.topics.len()],
+            lag_history: vec![vec![u64::MAX; LAG_BUCKETS]; model.groups.len()],
             model,
             observed: 0,
             first_published: Vec::new(),
@@ -209,7 +232,55 @@ impl Analysis {
             max_lag: 0,
             findings: Vec::new(),
             finding_counts: [0; FindingClass::ALL.len()],
+            instances: Vec::new(),
+            bucket: 0,
+            notes: Vec::new(),
         }
+    }
+
+    /// Lesson notes whose time has come: (time, index in the scenario's `notes`).
+    pub fn notes(&self) -> &[(u64, u32)] {
+        &self.notes
+    }
+
+    /// What each instance is doing, by instance index.
+    pub fn instances(&self) -> &[InstanceLive] {
+        &self.instances
+    }
+
+    /// A group's committed offset on one of its slots (see `GroupModel::slots`).
+    pub fn committed(&self, group: usize, slot: usize) -> u32 {
+        self.groups[group].committed[slot]
+    }
+
+    /// The number of records in a log partition so far.
+    pub fn log_end(&self, topic: usize, partition: usize) -> u32 {
+        self.logs[topic][partition].len() as u32
+    }
+
+    /// The event at an offset of a log partition.
+    pub fn record(&self, topic: usize, partition: usize, offset: u32) -> Option<EventIdx> {
+        self.logs[topic][partition].get(offset as usize).copied()
+    }
+
+    /// The step (index) that first published an event.
+    pub fn first_published(&self, event: EventIdx) -> Option<usize> {
+        self.first_published.get(event as usize).filter(|&&s| s != u32::MAX).map(|&s| s as usize)
+    }
+
+    /// A group's lag over time, one value per bucket of `duration / LAG_BUCKETS`, up to the
+    /// bucket of the last observed step.
+    pub fn lag_history(&self, group: usize) -> Vec<u64> {
+        let mut last = 0;
+        self.lag_history[group][..=self.bucket.min(LAG_BUCKETS - 1)]
+            .iter()
+            .map(|&v| {
+                if v != u64::MAX {
+                    last = v;
+                }
+                last
+            })
+            .collect()
     }
 
     /// How many steps have been observed.
@@ -253,8 +324,15 @@ impl Analysis {
         }
     }
 
+    /// Findings in step order (the first [`KEPT_FINDINGS`] of each class).
     pub fn findings(&self) -> &[Finding] {
         &self.findings
+    }
+
+    /// The finding recorded at a step (numbered from 1), if any.
+    pub fn finding_at(&self, step: u64) -> Option<&Finding> {
+        let i = self.findings.partition_point(|f| f.step < step);
+        self.findings.get(i).filter(|f| f.step == step)
     }
 
     pub fn finding_count(&self, class: FindingClass) -> u64 {
@@ -271,10 +349,17 @@ impl Analysis {
         }
     }
 
+    fn record_lag(&mut self, group: usize) {
+        let lag = self.groups[group].metrics.lag;
+        let cell = &mut self.lag_history[group][self.bucket.min(LAG_BUCKETS - 1)];
+        *cell = if *cell == u64::MAX { lag } else { (*cell).max(lag) };
+    }
+
     fn add_lag(&mut self, group: usize, amount: u64) {
         let m = &mut self.groups[group].metrics;
         m.lag += amount;
         m.max_lag = m.max_lag.max(m.lag);
+        self.record_lag(group);
         self.lag += amount;
         self.max_lag = self.max_lag.max(self.lag);
     }
@@ -283,6 +368,7 @@ impl Analysis {
         let m = &mut self.groups[group].metrics;
         m.lag -= amount.min(m.lag);
         self.lag -= amount.min(self.lag);
+        self.record_lag(group);
     }
 
     /// Reads the steps appended to `trace` since the last call.
@@ -293,6 +379,10 @@ impl Analysis {
             let step = trace.steps[index];
             self.observed += 1;
             let g = usize::from(step.group);
+            self.bucket = (step.t_us.saturating_mul(LAG_BUCKETS as u64) / model.duration.max(1)) as usize;
+            if step.instance != crate::trace::NONE16 {
+                self.track_instance(trace, &step);
+            }
             match step.kind {
                 StepKind::Published => {
                     self.published += 1;
@@ -400,6 +490,7 @@ impl Analysis {
                     self.sub_lag(g, 1);
                     self.committed_without_completion(trace, g, step.event, index);
                 }
+                StepKind::Note => self.notes.push((step.t_us, step.aux)),
                 StepKind::DeadLettered => {
                     self.groups[g].metrics.dead_lettered += 1;
                     self.sub_lag(g, 1);
@@ -412,6 +503,36 @@ impl Analysis {
                 }
                 _ => {}
             }
+        }
+    }
+
+    fn track_instance(&mut self, trace: &Trace, step: &crate::trace::Step) {
+        let i = usize::from(step.instance);
+        if self.instances.len() < trace.instances.len() {
+            self.instances.resize(trace.instances.len(), InstanceLive { alive: true, ..InstanceLive::default() });
+        }
+        let live = &mut self.instances[i];
+        match step.kind {
+            StepKind::Delivered => {
+                live.delivered += 1;
+                if live.busy.is_none() {
+                    live.busy = Some(step.event);
+                }
+            }
+            StepKind::Processed | StepKind::SkippedDuplicate | StepKind::Failed => {
+                if step.kind == StepKind::Processed && step.flag != 0 {
+                    live.effects += 1;
+                }
+                live.busy = None;
+            }
+            StepKind::Crashed => {
+                live.alive = false;
+                live.busy = None;
+            }
+            StepKind::Restarted => live.alive = true,
+            StepKind::Paused => live.paused = true,
+            StepKind::Resumed => live.paused = false,
+            _ => {}
         }
     }
 

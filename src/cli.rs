@@ -45,7 +45,7 @@ pub enum Command {
 pub struct RunArgs {
     /// A scenario file, or the name of a built-in lesson (an existing path wins).
     pub target: String,
-    /// Run without the TUI and print a summary.
+    /// Run without the TUI and print a summary (implied by --json).
     #[arg(long)]
     pub headless: bool,
     /// Print the summary as one JSON object.
@@ -97,26 +97,16 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
-        None => {
-            eprintln!(
-                "eventlab: the TUI is not built yet; running the built-in lesson \"{}\" headless (see `eventlab --help`)",
-                lessons::DEFAULT
-            );
-            run(&RunArgs {
-                target: lessons::DEFAULT.to_owned(),
-                headless: true,
-                json: false,
-                seed: None,
-                trace: None,
-                max_steps: Limits::default().max_steps,
-            })
-        }
-        Some(Command::Run(args)) => {
-            if !args.headless {
-                eprintln!("eventlab: the TUI is not built yet; running headless");
-            }
-            run(&args)
-        }
+        None => tui(&RunArgs {
+            target: lessons::DEFAULT.to_owned(),
+            headless: false,
+            json: false,
+            seed: None,
+            trace: None,
+            max_steps: Limits::default().max_steps,
+        }),
+        Some(Command::Run(args)) if args.headless || args.json => run(&args),
+        Some(Command::Run(args)) => tui(&args),
         Some(Command::Check { file, max_steps }) => {
             let limits = limits(max_steps)?;
             let scenario = load_file(&file, &limits).map_err(|e| usage(e.to_string()))?;
@@ -172,6 +162,20 @@ fn load_target(target: &str, limits: Limits) -> Result<(String, Scenario), Failu
     }
     let hint = crate::scenario::suggest::did_you_mean(target, lessons::LESSONS.iter().map(|l| l.name));
     Err(usage(format!("{target}: no such file or built-in lesson{hint} (`eventlab lessons` lists them)")))
+}
+
+/// Opens the TUI on a file or lesson.
+fn tui(args: &RunArgs) -> Result<ExitCode, Failure> {
+    if args.trace.is_some() {
+        return Err(usage("--trace needs --headless (the TUI records with its own key later)"));
+    }
+    let limits = limits(args.max_steps)?;
+    let (origin, scenario) = load_target(&args.target, limits)?;
+    let path = Path::new(&args.target).exists().then(|| PathBuf::from(&args.target));
+    let app = crate::tui::App::new(origin.clone(), path, scenario, args.seed, limits.max_steps)
+        .map_err(|e| usage(format!("{origin}: {e}")))?;
+    crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode, Failure> {

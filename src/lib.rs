@@ -8,3 +8,4 @@ pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod trace;
+pub mod tui;

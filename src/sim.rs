@@ -431,6 +431,11 @@ impl Simulator {
         self.state.agenda.now()
     }
 
+    /// The time of the next thing to do, if it is within the scenario's duration.
+    pub fn peek_time(&self) -> Option<u64> {
+        self.state.agenda.peek_time().filter(|&t| t <= self.model.duration)
+    }
+
     /// Whether nothing is left to do within the scenario's duration.
     pub fn is_finished(&self) -> bool {
         self.state.agenda.peek_time().is_none_or(|t| t > self.model.duration)

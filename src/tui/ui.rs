@@ -1,0 +1,174 @@
+//! The screen: header, tabs, the current view, lesson notes and the footer; popups on top.
+//! Rendering reads the app and never changes it.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
+
+use super::action::help_lines;
+use super::app::{App, SPEEDS, View};
+use super::{theme, views};
+
+/// The smallest screen that shows anything but a "too small" note.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 8;
+
+/// `1.250s`: virtual time as the header shows it.
+pub fn seconds(t_us: u64) -> String {
+    format!("{:.3}s", t_us as f64 / 1e6)
+}
+
+pub fn speed_label(index: usize) -> String {
+    let speed = SPEEDS[index];
+    if speed.is_infinite() { "max".to_owned() } else { format!("×{speed}") }
+}
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let text = format!("too small: {}×{} (needs {MIN_WIDTH}×{MIN_HEIGHT})", area.width, area.height);
+            Paragraph::new(text).wrap(Wrap { trim: true }).render(area, buf);
+            return;
+        }
+        let notes = self.notes();
+        let note_height = u16::from(!notes.is_empty()) * 2;
+        let [header, tabs, body, note_area, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(1),
+            Constraint::Length(note_height),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        render_header(self, header, buf);
+        render_tabs(self, tabs, buf);
+        views::render(self, body, buf);
+        if let Some((t, text)) = notes.last() {
+            let line = Line::from(vec![
+                Span::styled(format!(" note {} ", seconds(*t)), theme::KEY),
+                Span::raw(" "),
+                Span::raw(*text),
+            ]);
+            Paragraph::new(line).wrap(Wrap { trim: true }).render(note_area, buf);
+        }
+        render_footer(self, footer, buf);
+        if let Some(error) = &self.error {
+            let [banner] = Layout::vertical([Constraint::Length(3)]).areas(body);
+            Clear.render(banner, buf);
+            Paragraph::new(error.as_str())
+                .style(theme::ERROR)
+                .wrap(Wrap { trim: true })
+                .block(Block::bordered().title(" the scenario on disk is invalid; still running the last good one "))
+                .render(banner, buf);
+        }
+        if self.inspector {
+            views::inspector::render(self, popup(body, 90, 90), buf);
+        }
+        if self.help {
+            render_help(popup(area, 70, 90), buf);
+        }
+    }
+}
+
+/// A centred rectangle of the given percentages of `area`.
+pub fn popup(area: Rect, width_percent: u16, height_percent: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Percentage(height_percent)]).flex(Flex::Center).areas(area);
+    let [cell] = Layout::horizontal([Constraint::Percentage(width_percent)]).flex(Flex::Center).areas(row);
+    cell
+}
+
+fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
+    let model = app.model();
+    let state = if app.finished() {
+        Span::styled(" ■ end ", theme::DIM)
+    } else if app.playing {
+        Span::styled(" ▶ playing ", theme::OK)
+    } else {
+        Span::styled(" ‖ paused ", theme::WARN)
+    };
+    let line = Line::from(vec![
+        Span::styled(" eventlab ", theme::KEY),
+        Span::styled(format!(" {} ", model.scenario.name), theme::TITLE),
+        state,
+        Span::raw(format!("{} ", speed_label(app.speed))),
+        Span::styled("│ ", theme::DIM),
+        Span::raw(format!("t {} / {} ", seconds(app.sim.now()), seconds(model.duration))),
+        Span::styled("│ ", theme::DIM),
+        Span::styled(format!("step {}", app.step_number()), Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(" │ ", theme::DIM),
+        Span::raw(format!("seed {}", model.seed)),
+    ]);
+    Paragraph::new(line).render(area, buf);
+}
+
+fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
+    let mut spans = Vec::new();
+    for (i, view) in View::ALL.iter().enumerate() {
+        let label = format!(" {} {} ", i + 1, view.title());
+        let style = if *view == app.view { theme::KEY } else { Style::new() };
+        spans.push(Span::styled(label, style));
+        spans.push(Span::raw(" "));
+    }
+    let findings: u64 = crate::analysis::FindingClass::ALL.iter().map(|&c| app.analysis.finding_count(c)).sum();
+    if findings > 0 {
+        spans.push(Span::styled(format!(" ⚠ {findings} findings "), theme::WARN));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+/// Where each tab sits on the tabs row (for mouse clicks): (first column, last column).
+pub fn tab_spans() -> Vec<(u16, u16, View)> {
+    let mut x = 0u16;
+    View::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, view)| {
+            let width = format!(" {} {} ", i + 1, view.title()).chars().count() as u16;
+            let span = (x, x + width, *view);
+            x += width + 1;
+            span
+        })
+        .collect()
+}
+
+fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
+    let line = if app.filter.editing {
+        Line::from(vec![Span::styled(" filter ", theme::KEY), Span::raw(format!(" {}▏", app.filter.text))])
+    } else if let Some(message) = &app.message {
+        Line::from(vec![Span::styled(" ! ", theme::KEY), Span::raw(format!(" {message}"))])
+    } else {
+        let mut spans = Vec::new();
+        if !app.filter.text.is_empty() {
+            spans.push(Span::styled(format!(" filter: {} ", app.filter.text), theme::WARN));
+        }
+        for (keys, what) in [
+            ("space", "play"),
+            ("→", "step"),
+            ("+/-", "speed"),
+            ("1-6", "views"),
+            ("Enter", "inspect"),
+            ("/", "filter"),
+            ("?", "help"),
+            ("q", "quit"),
+        ] {
+            spans.push(Span::styled(format!(" {keys} "), theme::KEY));
+            spans.push(Span::styled(format!(" {what} "), theme::DIM));
+        }
+        Line::from(spans)
+    };
+    Paragraph::new(line).render(area, buf);
+}
+
+fn render_help(area: Rect, buf: &mut Buffer) {
+    Clear.render(area, buf);
+    let mut lines = vec![Line::styled("Keys", theme::TITLE), Line::raw("")];
+    for (keys, what) in help_lines() {
+        lines.push(Line::from(vec![Span::styled(format!("{keys:>10}  "), theme::TITLE), Span::raw(what)]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Mouse: click a tab, scroll a list, click a row to select it.", theme::DIM));
+    lines.push(Line::styled("Esc or ? closes this help.", theme::DIM));
+    Paragraph::new(lines).block(Block::bordered().border_type(BorderType::Rounded).title(" help ")).render(area, buf);
+}

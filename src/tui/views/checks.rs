@@ -1,0 +1,92 @@
+//! Checks: the checker's figures per group, and its findings, each with its one-line
+//! explanation; Enter goes to the finding's step.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget, Wrap};
+
+use crate::scenario::model::Metric;
+use crate::tui::app::App;
+use crate::tui::theme;
+use crate::tui::ui::seconds;
+
+const COLUMNS: [(Metric, &str); 9] = [
+    (Metric::Delivered, "delivered"),
+    (Metric::Effects, "effects"),
+    (Metric::DuplicateDeliveries, "dup deliv"),
+    (Metric::DuplicateEffects, "dup effects"),
+    (Metric::OutOfOrder, "out of order"),
+    (Metric::Lost, "lost"),
+    (Metric::Failed, "failed"),
+    (Metric::DeadLettered, "dead letters"),
+    (Metric::FinalLag, "lag"),
+];
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let groups = app.model().groups.len() as u16;
+    let [figures, list, detail] =
+        Layout::vertical([Constraint::Length(groups + 3), Constraint::Min(3), Constraint::Length(4)]).areas(area);
+    render_figures(app, figures, buf);
+    render_findings(app, list, buf);
+    render_detail(app, detail, buf);
+}
+
+fn render_figures(app: &App, area: Rect, buf: &mut Buffer) {
+    let header = Row::new(std::iter::once(Cell::from("group")).chain(COLUMNS.iter().map(|(_, t)| Cell::from(*t))))
+        .style(theme::TITLE);
+    let rows = app.model().groups.iter().enumerate().map(|(g, gm)| {
+        let cells = COLUMNS.iter().map(|(m, _)| {
+            let v = app.analysis.metric(*m, Some(g));
+            let bad = v > 0 && !matches!(m, Metric::Delivered | Metric::Effects | Metric::FinalLag);
+            Cell::from(v.to_string()).style(if bad { theme::WARN } else { Style::new() })
+        });
+        Row::new(std::iter::once(Cell::from(gm.name.clone())).chain(cells))
+    });
+    let mut widths = vec![Constraint::Min(10)];
+    widths.extend(COLUMNS.iter().map(|(_, t)| Constraint::Length(t.len() as u16 + 1)));
+    Table::new(rows, widths).header(header).block(Block::bordered().title(" checker ")).render(area, buf);
+}
+
+fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
+    let findings = app.analysis.findings();
+    let trace = app.sim.trace();
+    let namer = crate::trace::jsonl::Namer { model: app.model(), trace };
+    let height = area.height.saturating_sub(2) as usize;
+    let selected = app.checks.selected;
+    // A window of rows around the selection: never more work than the screen shows.
+    let start = selected.map_or(findings.len().saturating_sub(height), |s| s.saturating_sub(height / 2));
+    let rows = findings.iter().enumerate().skip(start).take(height).map(|(i, f)| {
+        let step = &trace.steps[(f.step - 1) as usize];
+        let row = Row::new(vec![
+            Cell::from(Span::styled(format!(" {} ", f.class.name()), theme::finding(f.class))),
+            Cell::from(format!("step {}", f.step)),
+            Cell::from(seconds(step.t_us)),
+            Cell::from(namer.event_id(f.event)),
+            Cell::from(namer.group(f.group).to_owned()),
+        ]);
+        if Some(i) == selected { row.style(theme::SELECTED) } else { row }
+    });
+    let title = if findings.is_empty() {
+        " findings: none so far ".to_owned()
+    } else {
+        format!(" findings: {} (↑↓ select, Enter: go to its step, n/N: next/previous) ", findings.len())
+    };
+    let widths = [
+        Constraint::Length(22),
+        Constraint::Length(12),
+        Constraint::Length(10),
+        Constraint::Length(24),
+        Constraint::Min(8),
+    ];
+    Table::new(rows, widths).block(Block::bordered().title(title)).render(area, buf);
+}
+
+fn render_detail(app: &App, area: Rect, buf: &mut Buffer) {
+    let text = match app.checks.selected.and_then(|i| app.analysis.findings().get(i)) {
+        Some(f) => Line::raw(app.analysis.explain(app.sim.trace(), f)),
+        None => Line::styled("Select a finding to see why it happened.", theme::DIM),
+    };
+    Paragraph::new(text).wrap(Wrap { trim: true }).block(Block::bordered().title(" why ")).render(area, buf);
+}

@@ -1,0 +1,18 @@
+//! traffic: being written.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::widgets::{Block, Paragraph, Widget};
+
+use crate::tui::app::App;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    Paragraph::new(format!("{} steps", app.step_number()))
+        .block(Block::bordered().title(" traffic "))
+        .render(area, buf);
+}
+
+/// Selects the step on the clicked row.
+pub fn click(app: &mut App, screen: Rect, row: u16) {
+    let _ = (app, screen, row);
+}
