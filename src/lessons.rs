@@ -15,8 +15,15 @@ macro_rules! lessons {
 }
 
 /// Every lesson, in teaching order.
-pub const LESSONS: &[Lesson] =
-    lessons!["fan-out", "keys-and-partitions", "competing-consumers", "late-joiner", "order-pipeline",];
+pub const LESSONS: &[Lesson] = lessons![
+    "fan-out",
+    "keys-and-partitions",
+    "competing-consumers",
+    "late-joiner",
+    "order-pipeline",
+    "crash-duplicates",
+    "poison-message",
+];
 
 /// The lesson `eventlab` opens with no arguments.
 pub const DEFAULT: &str = "order-pipeline";

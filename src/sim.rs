@@ -443,9 +443,16 @@ impl Simulator {
 
     /// Advances until at least one step is appended. Returns `false` when the run is over.
     pub fn step(&mut self) -> Result<bool, SimError> {
+        self.step_until(u64::MAX)
+    }
+
+    /// Like [`Simulator::step`], but processes nothing due after `limit`: returns `false`
+    /// when nothing is left up to `limit` (or the run is over).
+    pub fn step_until(&mut self, limit: u64) -> Result<bool, SimError> {
+        let limit = limit.min(self.model.duration);
         let before = self.trace.steps.len();
         while self.trace.steps.len() == before {
-            if !self.process_next(self.model.duration)? {
+            if !self.process_next(limit)? {
                 return Ok(false);
             }
         }

@@ -163,11 +163,7 @@ impl App {
     fn run_to(&mut self, target: u64, budget: usize) {
         let start = self.sim.trace().steps.len();
         while self.sim.trace().steps.len() - start < budget {
-            match self.sim.peek_time() {
-                Some(t) if t <= target => {}
-                _ => break,
-            }
-            match self.sim.step() {
+            match self.sim.step_until(target) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
@@ -318,16 +314,13 @@ impl App {
                 return;
             }
             let at = self.traffic.selected.unwrap_or(n - 1);
-            let mut target = (at as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
-            // Land on a row that passes the filter, in the direction of travel.
-            while !self.matches(target) {
-                match (delta < 0, target) {
-                    (true, 0) => return,
-                    (true, t) => target = t - 1,
-                    (false, t) if t + 1 >= n => return,
-                    (false, t) => target = t + 1,
-                }
-            }
+            let target = (at as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
+            // Land on a row that passes the filter: in the direction of travel, or, at
+            // either end, the nearest one the other way.
+            let forward = || (target..n).find(|&s| self.matches(s));
+            let backward = || (0..=target).rev().find(|&s| self.matches(s));
+            let found = if delta < 0 { backward().or_else(forward) } else { forward().or_else(backward) };
+            let Some(target) = found else { return };
             self.traffic.selected = Some(target);
             let event = self.sim.trace().steps[target].event;
             if event != NO_EVENT {
@@ -375,5 +368,96 @@ impl App {
     /// Lesson notes whose time has come, newest last.
     pub fn notes(&self) -> Vec<(u64, &str)> {
         self.analysis.notes().iter().map(|&(t, i)| (t, self.model().scenario.notes[i as usize].text.as_str())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent};
+
+    use super::*;
+    use crate::scenario::load::{Limits, load_str};
+    use crate::tui::action::action_for;
+
+    fn app(lesson: &str) -> App {
+        let source = crate::lessons::find(lesson).expect("a lesson").source;
+        let scenario = load_str(source, lesson, &Limits::default()).expect("valid");
+        App::new(lesson.to_owned(), None, scenario, None, 10_000_000).expect("compiles")
+    }
+
+    fn press(app: &mut App, code: KeyCode) {
+        let key = KeyEvent::from(code);
+        if !app.edit_filter(key)
+            && let Some(action) = action_for(key)
+        {
+            app.apply(action);
+        }
+    }
+
+    #[test]
+    fn keys_drive_playback() {
+        let mut app = app("fan-out");
+        assert_eq!(app.step_number(), 0);
+        assert!(!app.playing);
+        press(&mut app, KeyCode::Right);
+        assert!(app.step_number() >= 1);
+        press(&mut app, KeyCode::Char(' '));
+        assert!(app.playing);
+        let before = app.target_us;
+        app.advance(500_000);
+        assert!(
+            (app.target_us - before - 500_000.0).abs() < 1.0,
+            "×1: half a second of wall time is half a second of virtual time"
+        );
+        assert!(app.sim.now() as f64 <= app.target_us);
+        press(&mut app, KeyCode::Char('+'));
+        press(&mut app, KeyCode::Char('+'));
+        assert_eq!(SPEEDS[app.speed], 5.0);
+        press(&mut app, KeyCode::End);
+        assert!(app.finished());
+        assert!(!app.playing);
+        assert_eq!(app.analysis.observed(), app.step_number());
+        press(&mut app, KeyCode::Char('q'));
+        assert!(app.quit);
+    }
+
+    #[test]
+    fn views_selection_filter_and_inspector() {
+        let mut app = app("crash-duplicates");
+        press(&mut app, KeyCode::End);
+        press(&mut app, KeyCode::Char('2'));
+        assert_eq!(app.view, View::Traffic);
+        press(&mut app, KeyCode::Char('k'));
+        let selected = app.traffic.selected.expect("selected");
+        assert_eq!(selected, app.step_number() - 2);
+        press(&mut app, KeyCode::Char('/'));
+        for c in "crashed".chars() {
+            press(&mut app, KeyCode::Char(c));
+        }
+        press(&mut app, KeyCode::Enter);
+        assert!(!app.filter.editing);
+        press(&mut app, KeyCode::Char('g'));
+        let first = app.traffic.selected.expect("a crash matches");
+        assert_eq!(app.sim.trace().steps[first].kind, crate::trace::StepKind::Crashed);
+        press(&mut app, KeyCode::Esc);
+        assert!(app.filter.text.is_empty());
+        press(&mut app, KeyCode::Char('G'));
+        press(&mut app, KeyCode::Enter);
+        assert!(app.inspector || app.sim.trace().steps[app.traffic.selected.unwrap()].event == NO_EVENT);
+        press(&mut app, KeyCode::Esc);
+        assert!(!app.inspector);
+    }
+
+    #[test]
+    fn findings_jump_to_their_step() {
+        let mut app = app("crash-duplicates");
+        press(&mut app, KeyCode::End);
+        press(&mut app, KeyCode::Char('n'));
+        let f = app.analysis.findings()[0];
+        assert_eq!(app.traffic.selected, Some((f.step - 1) as usize));
+        assert!(app.message.as_deref().is_some_and(|m| m.contains("twice")), "{:?}", app.message);
+        press(&mut app, KeyCode::Char('6'));
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.view, View::Traffic);
     }
 }

@@ -4,3 +4,4 @@ mod cli;
 mod properties;
 mod scenarios;
 mod schema;
+mod tmux;
