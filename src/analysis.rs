@@ -196,6 +196,8 @@ pub struct Analysis {
     /// change in that bucket, the lag carried on).
     lag_history: Vec<Vec<u64>>,
     bucket: usize,
+    /// The time `bucket` was computed for (a division per step shows in a long run).
+    bucket_time: u64,
     /// Lesson notes passed so far: (time, note index).
     notes: Vec<(u64, u32)>,
 }
@@ -234,6 +236,7 @@ impl Analysis {
             finding_counts: [0; FindingClass::ALL.len()],
             instances: Vec::new(),
             bucket: 0,
+            bucket_time: 0,
             notes: Vec::new(),
         }
     }
@@ -379,7 +382,10 @@ impl Analysis {
             let step = trace.steps[index];
             self.observed += 1;
             let g = usize::from(step.group);
-            self.bucket = (step.t_us.saturating_mul(LAG_BUCKETS as u64) / model.duration.max(1)) as usize;
+            if step.t_us != self.bucket_time {
+                self.bucket_time = step.t_us;
+                self.bucket = (step.t_us.saturating_mul(LAG_BUCKETS as u64) / model.duration.max(1)) as usize;
+            }
             if step.instance != crate::trace::NONE16 {
                 self.track_instance(trace, &step);
             }
@@ -508,7 +514,7 @@ impl Analysis {
 
     fn track_instance(&mut self, trace: &Trace, step: &crate::trace::Step) {
         let i = usize::from(step.instance);
-        if self.instances.len() < trace.instances.len() {
+        if i >= self.instances.len() {
             self.instances.resize(trace.instances.len(), InstanceLive { alive: true, ..InstanceLive::default() });
         }
         let live = &mut self.instances[i];

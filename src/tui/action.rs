@@ -72,7 +72,7 @@ pub const KEYMAP: &[Binding] = &[
     Binding { keys: "", codes: &[KeyCode::Char('4')], action: Action::ShowView(View::Lag), help: "" },
     Binding { keys: "", codes: &[KeyCode::Char('5')], action: Action::ShowView(View::State), help: "" },
     Binding { keys: "", codes: &[KeyCode::Char('6')], action: Action::ShowView(View::Checks), help: "" },
-    Binding { keys: "Tab", codes: &[KeyCode::Tab], action: Action::NextPanel, help: "next panel" },
+    Binding { keys: "Tab", codes: &[KeyCode::Tab], action: Action::NextPanel, help: "next view" },
     Binding {
         keys: "↑ ↓ k j",
         codes: &[KeyCode::Up, KeyCode::Char('k')],

@@ -73,8 +73,6 @@ pub struct App {
     /// Virtual µs the pacer has asked for.
     pub target_us: f64,
     pub view: View,
-    /// The focused panel within the view (Tab cycles).
-    pub panel: usize,
     /// Traffic: the selected step index (`None` follows the newest).
     pub traffic: Selection,
     /// Checks: the selected finding.
@@ -111,7 +109,6 @@ impl App {
             speed: DEFAULT_SPEED,
             target_us: 0.0,
             view: View::Flow,
-            panel: 0,
             traffic: Selection::default(),
             checks: Selection::default(),
             focus_event: None,
@@ -252,11 +249,11 @@ impl App {
                 self.run_to(u64::MAX, usize::MAX);
                 self.target_us = self.model().duration as f64;
             }
-            Action::ShowView(view) => {
-                self.view = view;
-                self.panel = 0;
+            Action::ShowView(view) => self.view = view,
+            Action::NextPanel => {
+                let next = (View::ALL.iter().position(|&v| v == self.view).unwrap_or(0) + 1) % View::ALL.len();
+                self.view = View::ALL[next];
             }
-            Action::NextPanel => self.panel = (self.panel + 1) % 2,
             Action::Up => self.move_selection(-1),
             Action::Down => self.move_selection(1),
             Action::PageUp => self.move_selection(-20),

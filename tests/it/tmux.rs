@@ -126,3 +126,23 @@ fn a_tiny_terminal_says_it_is_too_small() {
     s.wait_for("too small");
     s.keys(&["q"]);
 }
+
+#[test]
+fn hot_reload_restarts_on_a_good_file_and_shows_a_bad_one() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hot.json");
+    let source = eventlab::lessons::find("fan-out").unwrap().source;
+    std::fs::write(&file, source).unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventlab");
+    let s = Session::start("eventlab-hot", &format!("{bin} run {}; sleep 30", file.display()));
+    s.wait_for("Fan-out");
+    std::fs::write(&file, source.replace("Fan-out: every group gets every event", "Hot reloaded")).unwrap();
+    s.wait_for("Hot reloaded");
+    std::fs::write(&file, source.replace("\"duration\"", "\"duraton\"")).unwrap();
+    let screen = s.wait_for("did you mean \"duration\"");
+    assert!(screen.contains("still running the last good one"), "{screen}");
+    s.keys(&["q"]);
+}
