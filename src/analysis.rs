@@ -200,11 +200,21 @@ pub struct Analysis {
     bucket_time: u64,
     /// Lesson notes passed so far: (time, note index).
     notes: Vec<(u64, u32)>,
+    /// Source symbol index → producer index (`u32::MAX`: not a producer).
+    producer_of_source: Vec<u32>,
+    /// Distinct events each producer has published.
+    sent: Vec<u64>,
 }
 
 impl Analysis {
     pub fn new(model: Arc<Model>) -> Self {
+        let mut producer_of_source = vec![u32::MAX; model.strings.len()];
+        for (p, pm) in model.producers.iter().enumerate() {
+            producer_of_source[pm.source.index()] = p as u32;
+        }
         Analysis {
+            producer_of_source,
+            sent: vec![0; model.producers.len()],
             groups: model
                 .groups
                 .iter()
@@ -239,6 +249,11 @@ impl Analysis {
             bucket_time: 0,
             notes: Vec::new(),
         }
+    }
+
+    /// Distinct events producer `p` has published so far.
+    pub fn sent(&self, producer: usize) -> u64 {
+        self.sent[producer]
     }
 
     /// Lesson notes whose time has come: (time, index in the scenario's `notes`).
@@ -399,6 +414,13 @@ impl Analysis {
                     }
                     if self.first_published[e] == u32::MAX {
                         self.first_published[e] = index as u32;
+                        let event = &trace.events[e];
+                        if event.cause().is_none()
+                            && let Some(&p) = self.producer_of_source.get(event.source.index())
+                            && p != u32::MAX
+                        {
+                            self.sent[p as usize] += 1;
+                        }
                     }
                     let tm = &model.topics[usize::from(step.topic)];
                     match tm.kind {

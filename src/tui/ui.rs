@@ -33,7 +33,8 @@ impl Widget for &App {
             return;
         }
         let notes = self.notes();
-        let note_height = u16::from(!notes.is_empty()) * 2;
+        // Notes are written for a learner and can be long: room for three lines when tall.
+        let note_height = u16::from(!notes.is_empty()) * if area.height >= 30 { 3 } else { 2 };
         let [header, tabs, body, note_area, footer] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(1),

@@ -1,11 +1,970 @@
-//! flow: being written.
+//! Flow: the topology, left to right: producers ─▶ topics (log partitions shaded by the
+//! lag of the group furthest behind) ─▶ consumer groups (each instance, what it is doing and
+//! the partitions it owns). Edges carry the rate of the last virtual second, and the events
+//! of the last 200 ms move along them as `●`; the newest events are listed at the bottom.
+//!
+//! Everything comes from the model, the analysis and bounded backward scans of the end of
+//! the trace (see [`live`]), so a frame costs the same after ten steps or ten million.
+
+mod canvas;
+mod live;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::widgets::{Block, Paragraph, Widget};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget};
 
+use self::canvas::Canvas;
+use self::live::{Live, MOTION_US};
+use crate::analysis::InstanceLive;
+use crate::scenario::model::TopicKind;
+use crate::sim::Model;
+use crate::trace::{NO_EVENT, NONE16, Step, StepKind, Trace};
 use crate::tui::app::App;
+use crate::tui::theme;
+use crate::tui::ui::seconds;
+
+/// Lag at which a partition is drawn fully red.
+const LAG_RED: u64 = 100;
+const EDGE: Style = Style::new().fg(Color::Gray);
+const BOX: Style = Style::new().fg(Color::Gray);
+const NAME: Style = Style::new().add_modifier(Modifier::BOLD);
+const BUSY: Style = Style::new().fg(Color::Green).add_modifier(Modifier::BOLD);
+const CRASHED: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+const PAUSED: Style = Style::new().fg(Color::Yellow);
+const MARKER: Style = Style::new().add_modifier(Modifier::BOLD);
+/// The most lines of recent events at the bottom.
+const MAX_TICKER: u16 = 6;
+/// The most rows of partition cells in a topic box.
+const MAX_CELL_ROWS: usize = 3;
+/// The most steps read back for the recent-events lines.
+const MAX_TICKER_SCAN: usize = 20_000;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    Paragraph::new(format!("{} steps", app.step_number())).block(Block::bordered().title(" flow ")).render(area, buf);
+    let area = area.intersection(buf.area);
+    if area.width < 20 || area.height < 3 {
+        return;
+    }
+    let model = app.model();
+    let live = live::scan(app);
+    let ticker_height = if area.height >= 20 { (area.height / 6).clamp(3, MAX_TICKER + 1) } else { 0 };
+    let header = Rect { height: 1, ..area };
+    let diagram = Rect { y: area.y + 1, height: area.height - 1 - ticker_height, ..area };
+    let ticker = Rect { y: diagram.bottom(), height: ticker_height, ..area };
+    let cols = Columns::new(area);
+
+    render_header(&cols, header, buf);
+    let producers = producer_boxes(app, &live);
+    let topics = topic_boxes(app, &live, cols.topics.1.saturating_sub(2));
+    let (groups, group_rects, hidden_groups) = group_column(app, &live, cols.groups, diagram);
+    let (producer_rects, hidden_producers) = stack(&heights(&producers), Columns::at(cols.producers, diagram));
+    let (topic_rects, hidden_topics) = stack(&heights(&topics), Columns::at(cols.topics, diagram));
+
+    // Edges first, boxes over them.
+    let mut canvas = Canvas::new(diagram);
+    let mut paths: BTreeMap<Edge, Vec<(u16, u16)>> = BTreeMap::new();
+    let mut labels: Vec<(u16, u16, u16, String)> = Vec::new();
+    // Producers → topics: one lane per topic.
+    let left_gutter = Columns::at(cols.left_gutter, diagram);
+    let targets: Vec<(usize, u16, Vec<u16>)> = topic_rects
+        .iter()
+        .enumerate()
+        .map(|(t, r)| {
+            let sources = model
+                .producers
+                .iter()
+                .zip(&producer_rects)
+                .filter(|(p, _)| usize::from(p.topic) == t)
+                .map(|(_, pr)| anchor(*pr))
+                .collect();
+            (t, anchor(*r), sources)
+        })
+        .collect();
+    let left = if left_gutter.width >= 2 { lanes(&targets, left_gutter) } else { Vec::new() };
+    for (t, lane) in left {
+        let y1 = anchor(topic_rects[t]);
+        for (p, pr) in
+            model.producers.iter().zip(&producer_rects).enumerate().filter(|(_, (pm, _))| usize::from(pm.topic) == t)
+        {
+            let path = canvas.route(left_gutter.x, anchor(*pr.1), lane, left_gutter.right() - 1, y1);
+            paths.insert(Edge::Produce(p), path);
+        }
+        if model.producers.iter().take(producer_rects.len()).any(|p| usize::from(p.topic) == t) {
+            labels.push((lane + 1, left_gutter.right(), y1, rate(live.published[t], live.scale)));
+        }
+    }
+    // Topics → groups: one lane per group.
+    let right_gutter = Columns::at(cols.right_gutter, diagram);
+    let targets: Vec<(usize, u16, Vec<u16>)> = group_rects
+        .iter()
+        .enumerate()
+        .map(|(g, r)| {
+            let sources = model.groups[g]
+                .topics
+                .iter()
+                .filter_map(|&t| topic_rects.get(usize::from(t)).map(|tr| anchor(*tr)))
+                .collect();
+            (g, anchor(*r), sources)
+        })
+        .collect();
+    let right = if right_gutter.width >= 2 { lanes(&targets, right_gutter) } else { Vec::new() };
+    for (g, lane) in right {
+        let y1 = anchor(group_rects[g]);
+        let mut any = false;
+        for &t in &model.groups[g].topics {
+            if let Some(tr) = topic_rects.get(usize::from(t)) {
+                let path = canvas.route(right_gutter.x, anchor(*tr), lane, right_gutter.right() - 1, y1);
+                paths.insert(Edge::Deliver(t, g), path);
+                any = true;
+            }
+        }
+        if any {
+            labels.push((lane + 1, right_gutter.right(), y1, rate(live.delivered[g], live.scale)));
+        }
+    }
+    canvas.draw(buf, EDGE);
+    draw_movement(app, &live, &paths, buf);
+    for path in paths.values() {
+        if let Some(&(x, y)) = path.last() {
+            put(buf, diagram, x, y, "▶", EDGE);
+        }
+    }
+    for (x, gutter_end, y, text) in labels {
+        let width = text.chars().count() as u16;
+        // On the line, just before the arrow, if it fits.
+        if gutter_end > x + width {
+            put(buf, diagram, gutter_end - 1 - width, y, &text, theme::DIM);
+        }
+    }
+
+    draw_boxes(&producers, &producer_rects, hidden_producers, Columns::at(cols.producers, diagram), buf);
+    draw_boxes(&topics, &topic_rects, hidden_topics, Columns::at(cols.topics, diagram), buf);
+    draw_boxes(&groups, &group_rects, hidden_groups, Columns::at(cols.groups, diagram), buf);
+    // Edges leave boxes through their right border.
+    for rects in [&producer_rects, &topic_rects] {
+        for r in rects.iter().filter(|r| r.height >= 3) {
+            let has_edge = paths.values().any(|p| p.first() == Some(&(r.right(), anchor(*r))));
+            if has_edge {
+                put(buf, diagram, r.right() - 1, anchor(*r), "├", BOX);
+            }
+        }
+    }
+    if ticker.height > 1 {
+        render_ticker(app, ticker, buf);
+    }
+}
+
+/// The x ranges (start, width) of the five columns.
+struct Columns {
+    producers: (u16, u16),
+    left_gutter: (u16, u16),
+    topics: (u16, u16),
+    right_gutter: (u16, u16),
+    groups: (u16, u16),
+}
+
+impl Columns {
+    fn new(area: Rect) -> Self {
+        let w = area.width;
+        let mut gutter = (w / 11).clamp(4, 14);
+        let producers = (w * 15 / 100).clamp(9, 24);
+        let topics = (w * 26 / 100).clamp(12, 38);
+        let mut groups = w.saturating_sub(producers + topics + 2 * gutter);
+        if groups > 72 {
+            // Wide screens: longer edges rather than a wide empty column.
+            let spare = groups - 72;
+            gutter += (spare / 2).min(10);
+            groups = w.saturating_sub(producers + topics + 2 * gutter);
+        }
+        let x = area.x;
+        Columns {
+            producers: (x, producers),
+            left_gutter: (x + producers, gutter),
+            topics: (x + producers + gutter, topics),
+            right_gutter: (x + producers + gutter + topics, gutter),
+            groups: (x + producers + 2 * gutter + topics, groups),
+        }
+    }
+
+    fn at((x, width): (u16, u16), rows: Rect) -> Rect {
+        Rect { x, width, ..rows }.intersection(rows)
+    }
+}
+
+/// Which edge an event moves along.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Edge {
+    /// Producer index → its topic.
+    Produce(usize),
+    /// Topic → group.
+    Deliver(u16, usize),
+}
+
+/// A box: a title, a right-hand title and its lines.
+struct Boxed {
+    title: String,
+    right: Line<'static>,
+    lines: Vec<Line<'static>>,
+    border: Style,
+}
+
+fn heights(boxes: &[Boxed]) -> Vec<u16> {
+    boxes.iter().map(|b| b.lines.len() as u16 + 2).collect()
+}
+
+/// The row edges attach to: the first line inside a box.
+fn anchor(r: Rect) -> u16 {
+    r.y + u16::from(r.height > 1)
+}
+
+/// Boxes of the given heights stacked down a column, centred, with a blank row between
+/// them when there is room; the rectangles of those that fit and how many do not (a
+/// `+N more` row then closes the column).
+fn stack(heights: &[u16], column: Rect) -> (Vec<Rect>, usize) {
+    let n = heights.len();
+    let total: u32 = heights.iter().map(|&h| u32::from(h)).sum();
+    let room = u32::from(column.height);
+    let (shown, gap) = if total + n.saturating_sub(1) as u32 <= room {
+        (n, 1)
+    } else if total <= room {
+        (n, 0)
+    } else {
+        // Keep one row for `+N more`.
+        let mut used = 0;
+        let fit = heights
+            .iter()
+            .take_while(|&&h| {
+                used += u32::from(h);
+                used < room
+            })
+            .count();
+        (fit, 0)
+    };
+    let used: u32 = heights[..shown].iter().map(|&h| u32::from(h)).sum::<u32>()
+        + shown.saturating_sub(1) as u32 * gap
+        + u32::from(shown < n);
+    let mut y = column.y + (room.saturating_sub(used) / 2) as u16;
+    let mut rects = Vec::with_capacity(shown);
+    for &h in &heights[..shown] {
+        rects.push(Rect { x: column.x, y, width: column.width, height: h }.intersection(column));
+        y = y.saturating_add(h + gap as u16);
+    }
+    if shown == 0 && n > 0 && column.height >= 4 {
+        // Not even one box fits whole: show the first one cut.
+        rects.push(Rect { height: column.height - 1, ..column });
+    }
+    let hidden = n - rects.len();
+    (rects, hidden)
+}
+
+fn draw_boxes(boxes: &[Boxed], rects: &[Rect], hidden: usize, column: Rect, buf: &mut Buffer) {
+    for (b, &r) in boxes.iter().zip(rects) {
+        if r.height < 2 {
+            put(buf, r, r.x, r.y, &b.title, NAME);
+            continue;
+        }
+        let block = Block::bordered()
+            .border_type(BorderType::Rounded)
+            .border_style(b.border)
+            .title(Line::from(Span::styled(format!(" {} ", b.title), NAME)))
+            .title(b.right.clone().right_aligned());
+        let inner = block.inner(r);
+        block.render(r, buf);
+        Paragraph::new(b.lines.clone()).render(inner, buf);
+    }
+    if hidden > 0 {
+        let y = rects.last().map_or(column.y, |r| r.bottom());
+        put(buf, column, column.x + 1, y, &format!("+{hidden} more"), theme::WARN);
+    }
+}
+
+/// Writes text clipped to `clip` (never outside the buffer).
+fn put(buf: &mut Buffer, clip: Rect, x: u16, y: u16, text: &str, style: Style) {
+    let clip = clip.intersection(buf.area);
+    if y < clip.y || y >= clip.bottom() || x < clip.x || x >= clip.right() {
+        return;
+    }
+    buf.set_stringn(x, y, text, usize::from(clip.right() - x), style);
+}
+
+/// Assigns each target box a column of its gutter to turn at, the edges travelling
+/// furthest on the left; lanes keep to the left half so labels fit on the way in.
+fn lanes(targets: &[(usize, u16, Vec<u16>)], gutter: Rect) -> Vec<(usize, u16)> {
+    let mut order: Vec<(u32, usize)> = targets
+        .iter()
+        .filter(|(_, _, sources)| !sources.is_empty())
+        .map(|(i, y, sources)| {
+            let far = sources.iter().map(|&s| u32::from(s.abs_diff(*y))).max().unwrap_or(0);
+            (far, *i)
+        })
+        .collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let width = (gutter.width / 2).saturating_sub(1).max(1);
+    let n = order.len().max(1) as u16;
+    order
+        .iter()
+        .enumerate()
+        .map(|(k, &(_, i))| {
+            let offset = if n <= width { k as u16 * width / n } else { k as u16 % width };
+            (i, (gutter.x + 1 + offset).min(gutter.right().saturating_sub(2)).max(gutter.x))
+        })
+        .collect()
+}
+
+/// `12/s`, `2.9k/s`.
+fn rate(count: u64, scale: f64) -> String {
+    let r = count as f64 * scale;
+    if r >= 10_000.0 {
+        format!("{:.0}k/s", r / 1000.0)
+    } else if r >= 1000.0 {
+        format!("{:.1}k/s", r / 1000.0)
+    } else {
+        format!("{r:.0}/s")
+    }
+}
+
+/// `0-2,5`: partitions as ranges.
+fn ranges(partitions: &[u16]) -> String {
+    let mut sorted = partitions.to_vec();
+    sorted.sort_unstable();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        let _ = match end - start {
+            0 => write!(out, "{start}"),
+            1 => write!(out, "{start},{end}"),
+            _ => write!(out, "{start}-{end}"),
+        };
+        i += 1;
+    }
+    out
+}
+
+/// Green at no lag, yellow, then red at [`LAG_RED`] and beyond.
+fn lag_colour(lag: u64) -> Color {
+    if lag == 0 {
+        return Color::Rgb(40, 150, 70);
+    }
+    let f = ((lag as f64).ln_1p() / (LAG_RED as f64).ln_1p()).min(1.0);
+    let mix = |a: u8, b: u8, t: f64| (f64::from(a) + (f64::from(b) - f64::from(a)) * t).round() as u8;
+    if f < 0.5 {
+        let t = f * 2.0;
+        Color::Rgb(mix(90, 220, t), mix(180, 200, t), mix(60, 0, t))
+    } else {
+        let t = (f - 0.5) * 2.0;
+        Color::Rgb(mix(220, 220, t), mix(200, 40, t), mix(0, 40, t))
+    }
+}
+
+fn lag_style(lag: u64) -> Style {
+    Style::new().fg(Color::Black).bg(lag_colour(lag))
+}
+
+fn render_header(cols: &Columns, area: Rect, buf: &mut Buffer) {
+    for ((x, w), title) in [(cols.producers, "producers"), (cols.topics, "topics"), (cols.groups, "consumer groups")] {
+        put(buf, Rect { x, width: w, ..area }, x + 1, area.y, title, theme::TITLE);
+    }
+    let legend = Line::from(vec![
+        Span::styled("lag ", theme::DIM),
+        Span::styled(" 0 ", lag_style(0)),
+        Span::styled(" 5 ", lag_style(5)),
+        Span::styled(" 100+ ", lag_style(LAG_RED)),
+        Span::styled("  ● last 200 ms", theme::DIM),
+    ]);
+    let width = legend.width() as u16;
+    let gx = cols.groups.0;
+    let title_end = gx + 1 + "consumer groups".len() as u16 + 2;
+    if area.right() >= title_end + width {
+        buf.set_line(area.right() - width, area.y, &legend, width);
+    }
+}
+
+fn producer_boxes(app: &App, live: &Live) -> Vec<Boxed> {
+    let model = app.model();
+    let sent: Vec<u64> = (0..model.producers.len()).map(|p| app.analysis.sent(p)).collect();
+    model
+        .producers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let started = p.start <= live.now;
+            let stopped = p.stop <= live.now || p.count.is_some_and(|c| sent.get(i).copied().unwrap_or(0) >= c);
+            let state = if !started {
+                Span::styled(format!(" from {}", seconds(p.start)), theme::DIM)
+            } else if stopped {
+                Span::styled(" done", theme::DIM)
+            } else {
+                Span::raw("")
+            };
+            Boxed {
+                title: p.name.clone(),
+                right: Line::raw(""),
+                lines: vec![Line::from(vec![
+                    Span::raw(format!("{}/s ", trim_rate(p.rate))),
+                    Span::styled(format!("{} sent", sent.get(i).copied().unwrap_or(0)), theme::DIM),
+                    state,
+                ])],
+                border: BOX,
+            }
+        })
+        .collect()
+}
+
+fn trim_rate(rate: f64) -> String {
+    if rate.fract() == 0.0 { format!("{rate:.0}") } else { format!("{rate:.2}") }
+}
+
+fn topic_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
+    let model = app.model();
+    let analysis = &app.analysis;
+    model
+        .topics
+        .iter()
+        .enumerate()
+        .map(|(t, tm)| {
+            let mut lines = Vec::new();
+            let published = analysis.published_to(t);
+            let kind = match tm.kind {
+                TopicKind::Log => format!("log·{}p", tm.partitions),
+                TopicKind::Queue if tm.fifo => "fifo queue".to_owned(),
+                TopicKind::Queue => "queue".to_owned(),
+                TopicKind::Bus => "bus".to_owned(),
+            };
+            match tm.kind {
+                TopicKind::Log => {
+                    // Cells wrap over up to MAX_CELL_ROWS rows; the rest are counted.
+                    let inner = usize::from(inner.max(8));
+                    let mut rows: Vec<Vec<Span>> = vec![Vec::new()];
+                    let mut used = 0;
+                    let mut worst = 0;
+                    let partitions = tm.partitions as usize;
+                    for p in 0..partitions {
+                        let lag = partition_lag(app, live, t, p);
+                        worst = worst.max(lag);
+                        let cell = format!("[{p}]");
+                        let rest = format!("+{}", partitions - p);
+                        let last_row = rows.len() == MAX_CELL_ROWS;
+                        let room =
+                            if last_row && p + 1 < partitions { inner.saturating_sub(rest.len() + 1) } else { inner };
+                        if used + cell.len() > room {
+                            if last_row {
+                                rows.last_mut().expect("a row").push(Span::styled(format!(" {rest}"), theme::DIM));
+                                // The lag of the ones not drawn still counts.
+                                for q in p + 1..partitions {
+                                    worst = worst.max(partition_lag(app, live, t, q));
+                                }
+                                break;
+                            }
+                            rows.push(Vec::new());
+                            used = 0;
+                        }
+                        used += cell.len();
+                        rows.last_mut().expect("a row").push(Span::styled(cell, lag_style(lag)));
+                    }
+                    lines.extend(rows.into_iter().map(Line::from));
+                    lines.push(Line::from(vec![
+                        Span::raw(format!("{published} in log")),
+                        Span::styled(format!(" · max lag {worst}"), theme::DIM),
+                    ]));
+                }
+                TopicKind::Queue => {
+                    let waiting: u64 = tm
+                        .subscribers
+                        .iter()
+                        .filter(|s| model.groups[usize::from(s.group)].start <= live.now)
+                        .map(|s| analysis.group(usize::from(s.group)).lag)
+                        .sum();
+                    lines.push(Line::from(vec![
+                        Span::styled(format!(" {waiting} "), lag_style(waiting)),
+                        Span::raw(if inner >= 22 { " ready/in flight" } else { " ready" }),
+                    ]));
+                    lines.push(Line::from(Span::raw(format!("{published} published"))));
+                }
+                TopicKind::Bus => {
+                    lines.push(Line::from(Span::raw(format!("{published} routed"))));
+                }
+            }
+            // A dead-letter queue: what the groups reading its sources gave up on.
+            let sources: Vec<&crate::sim::model::TopicModel> =
+                model.topics.iter().filter(|s| s.dead_letter == Some(t as u16)).collect();
+            if !sources.is_empty() {
+                let given_up: u64 = sources
+                    .iter()
+                    .flat_map(|s| &s.subscribers)
+                    .map(|sub| analysis.group(usize::from(sub.group)).dead_lettered)
+                    .sum();
+                let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+                lines.push(Line::from(Span::styled(format!("{given_up} dead from {}", names.join(", ")), theme::WARN)));
+            }
+            if let Some(dlq) = tm.dead_letter {
+                lines.push(Line::from(Span::styled(
+                    format!("dead letters → {}", model.topics[usize::from(dlq)].name),
+                    theme::DIM,
+                )));
+            }
+            Boxed { title: tm.name.clone(), right: Line::styled(format!(" {kind} "), theme::DIM), lines, border: BOX }
+        })
+        .collect()
+}
+
+/// The lag of the group furthest behind on a log partition (groups not started yet do
+/// not count).
+fn partition_lag(app: &App, live: &Live, topic: usize, partition: usize) -> u64 {
+    let model = app.model();
+    let end = app.analysis.log_end(topic, partition);
+    model.topics[topic]
+        .subscribers
+        .iter()
+        .filter(|s| model.groups[usize::from(s.group)].start <= live.now)
+        .filter_map(|s| {
+            let g = usize::from(s.group);
+            let slot = s.base as usize + partition;
+            (slot < model.groups[g].slots.len()).then(|| u64::from(end.saturating_sub(app.analysis.committed(g, slot))))
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The group boxes, their rectangles and how many did not fit. Instance lists shrink
+/// (to `+N more`) until every box fits, if they can.
+fn group_column(app: &App, live: &Live, (x, width): (u16, u16), diagram: Rect) -> (Vec<Boxed>, Vec<Rect>, usize) {
+    let model = app.model();
+    let trace = app.sim.trace();
+    let column = Rect { x, width, ..diagram }.intersection(diagram);
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); model.groups.len()];
+    for (i, &(g, _)) in trace.instances.iter().enumerate() {
+        if let Some(m) = members.get_mut(usize::from(g)) {
+            m.push(i);
+        }
+    }
+    let most = members.iter().map(Vec::len).max().unwrap_or(0).min(usize::from(diagram.height)).max(1);
+    let mut cap = most;
+    loop {
+        let heights: Vec<u16> = model
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, _)| 2 + members[g].len().clamp(1, cap) as u16 + extra_lines(model, g))
+            .collect();
+        let (rects, hidden) = stack(&heights, column);
+        if hidden == 0 || cap == 1 {
+            let boxes = model
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(g, _)| group_box(app, live, g, &members[g], cap, width))
+                .collect();
+            return (boxes, rects, hidden);
+        }
+        cap -= 1;
+    }
+}
+
+/// Lines of a group box besides its instances.
+fn extra_lines(model: &Model, g: usize) -> u16 {
+    1 + u16::from(!emits(model, g).is_empty())
+}
+
+/// The topics a group's handlers publish to.
+fn emits(model: &Model, g: usize) -> Vec<u16> {
+    let mut topics: Vec<u16> =
+        model.groups[g].handlers.iter().flat_map(|h| &h.outcomes).flat_map(|o| &o.emits).map(|e| e.topic).collect();
+    topics.sort_unstable();
+    topics.dedup();
+    topics
+}
+
+fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, width: u16) -> Boxed {
+    let model = app.model();
+    let trace = app.sim.trace();
+    let gm = &model.groups[g];
+    let metrics = app.analysis.group(g);
+    let owned = if gm.reads_logs() { live::assignment(trace, g as u16) } else { BTreeMap::new() };
+    let waiting = gm.start > live.now;
+    let mut lines = Vec::new();
+    let shown = if members.len() > cap { cap - 1 } else { members.len() };
+    for &i in &members[..shown] {
+        lines.push(instance_line(app, i, waiting, owned.get(&(i as u16)), width));
+    }
+    if members.len() > shown {
+        // The rest in one line: how many of them do what.
+        let (mut busy, mut crashed, mut paused) = (0, 0, 0);
+        for &i in &members[shown..] {
+            match app.analysis.instances().get(i) {
+                Some(s) if !s.alive => crashed += 1,
+                Some(s) if s.paused => paused += 1,
+                Some(s) if s.busy.is_some() => busy += 1,
+                _ => {}
+            }
+        }
+        let rest = members.len() - shown;
+        let idle = rest - busy - crashed - paused;
+        let mut spans =
+            vec![Span::styled(format!("+{rest} {}", if shown == 0 { "instances" } else { "more" }), theme::DIM)];
+        for (n, what, style) in [
+            (busy, "busy", BUSY),
+            (idle, "idle", theme::DIM),
+            (paused, "paused", PAUSED),
+            (crashed, "crashed", CRASHED),
+        ] {
+            if n > 0 {
+                spans.push(Span::styled(format!(" · {n} {what}"), style));
+            }
+        }
+        lines.push(Line::from(spans));
+    }
+    if members.is_empty() {
+        lines.push(Line::styled("no instances", theme::DIM));
+    }
+    let mut summary = vec![Span::raw(format!("{} delivered", metrics.delivered))];
+    summary.push(Span::styled(format!(" · {} effects", metrics.effects), theme::DIM));
+    for (n, what) in [
+        (metrics.duplicate_effects, "dup effects"),
+        (metrics.failed, "failed"),
+        (metrics.dead_lettered, "dead"),
+        (metrics.out_of_order, "out of order"),
+        (metrics.lost, "lost"),
+    ] {
+        if n > 0 {
+            summary.push(Span::styled(format!(" · {n} {what}"), theme::WARN));
+        }
+    }
+    lines.push(Line::from(summary));
+    let emitted = emits(model, g);
+    if !emitted.is_empty() {
+        let names: Vec<&str> = emitted.iter().map(|&t| model.topics[usize::from(t)].name.as_str()).collect();
+        lines.push(Line::styled(format!("emits → {}", names.join(", ")), theme::DIM));
+    }
+    let right = if waiting {
+        Line::styled(format!(" joins at {} ", seconds(gm.start)), theme::DIM)
+    } else {
+        Line::from(vec![
+            Span::styled(" lag ", theme::DIM),
+            Span::styled(format!(" {} ", metrics.lag), lag_style(metrics.lag)),
+            Span::raw(" "),
+        ])
+    };
+    let border = if metrics.duplicate_effects + metrics.lost + metrics.out_of_order > 0 { PAUSED } else { BOX };
+    Boxed { title: gm.name.clone(), right, lines, border }
+}
+
+fn instance_line(
+    app: &App,
+    i: usize,
+    waiting: bool,
+    owned: Option<&Vec<(u16, Vec<u16>)>>,
+    width: u16,
+) -> Line<'static> {
+    let model = app.model();
+    let trace = app.sim.trace();
+    let (g, number) = trace.instances[i];
+    let gm = &model.groups[usize::from(g)];
+    let state =
+        app.analysis.instances().get(i).copied().unwrap_or(InstanceLive { alive: true, ..InstanceLive::default() });
+    let mut spans = vec![Span::styled(format!("{}#{number} ", gm.consumer), NAME)];
+    let mut event_type = None;
+    if !state.alive {
+        spans.push(Span::styled("✖ crashed", CRASHED));
+    } else if state.paused {
+        spans.push(Span::styled("‖ paused ", PAUSED));
+    } else if waiting {
+        spans.push(Span::styled("◌ waiting", theme::DIM));
+    } else if let Some(e) = state.busy.filter(|&e| (e as usize) < trace.events.len()) {
+        spans.push(Span::styled("● busy ", BUSY));
+        let event = trace.event(e);
+        spans.push(Span::raw(event.id.render(&trace.strings)));
+        event_type = Some(trace.strings.resolve(event.event_type).to_owned());
+    } else {
+        spans.push(Span::styled("○ idle", theme::DIM));
+    }
+    if state.alive {
+        if let Some(owned) = owned.filter(|o| o.iter().any(|(_, p)| !p.is_empty())) {
+            let logs = gm.slots.iter().map(|&(t, _)| t).collect::<std::collections::BTreeSet<_>>().len();
+            let parts: Vec<String> = owned
+                .iter()
+                .filter(|(_, p)| !p.is_empty())
+                .map(|(t, p)| {
+                    if logs > 1 {
+                        format!("{}:{}", model.topics[usize::from(*t)].name, ranges(p))
+                    } else {
+                        format!("p{}", ranges(p))
+                    }
+                })
+                .collect();
+            spans.push(Span::styled(format!("  {}", parts.join(" ")), Style::new().fg(theme::ACCENT)));
+        }
+    }
+    if let Some(t) = event_type {
+        // The event's type only where it fits.
+        if Line::from(spans.clone()).width() + t.chars().count() + 1 < usize::from(width.saturating_sub(2)) {
+            spans.push(Span::styled(format!(" {t}"), theme::DIM));
+        }
+    }
+    Line::from(spans)
+}
+
+/// The events of the last [`MOTION_US`]: a `●` travelling along its edge, from the
+/// source when it happens to the arrow when it is that old.
+fn draw_movement(app: &App, live: &Live, paths: &BTreeMap<Edge, Vec<(u16, u16)>>, buf: &mut Buffer) {
+    let model = app.model();
+    let trace = app.sim.trace();
+    let sources = live::producer_sources(model);
+    // Oldest first, so the newest are drawn on top.
+    for &i in live.moving.iter().rev() {
+        let s = &trace.steps[i];
+        let edge = match s.kind {
+            StepKind::Published => {
+                let Some(&p) = sources.get(&trace.event(s.event).source) else { continue };
+                if model.producers[p].topic != s.topic {
+                    continue;
+                }
+                Edge::Produce(p)
+            }
+            StepKind::Delivered => Edge::Deliver(s.topic, usize::from(s.group)),
+            _ => continue,
+        };
+        let Some(path) = paths.get(&edge).filter(|p| p.len() > 1) else { continue };
+        let age = live.now.saturating_sub(s.t_us).min(MOTION_US - 1);
+        // The last cell is the arrow: stop just before it.
+        let k = (age as usize * (path.len() - 1)) / MOTION_US as usize;
+        let (x, y) = path[k];
+        if let Some(cell) = buf.cell_mut((x, y)) {
+            cell.set_char('●').set_style(theme::kind(s.kind).patch(MARKER));
+        }
+    }
+}
+
+/// The newest events, newest first: what is moving on the edges, in words.
+fn render_ticker(app: &App, area: Rect, buf: &mut Buffer) {
+    let trace = app.sim.trace();
+    let block = Block::new().borders(Borders::TOP).border_style(theme::DIM).title(Span::styled(" recent ", theme::DIM));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let rows = usize::from(inner.height);
+    let mut lines = Vec::with_capacity(rows);
+    for s in trace.steps.iter().rev().take(MAX_TICKER_SCAN) {
+        if lines.len() >= rows {
+            break;
+        }
+        if let Some(line) = ticker_line(app, trace, s) {
+            lines.push(line);
+        }
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled("nothing yet: press space to play, → to step", theme::DIM));
+    }
+    Paragraph::new(lines).render(inner, buf);
+}
+
+fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {
+    let model = app.model();
+    let topic = |t: u16, p: u16| -> String {
+        let Some(tm) = model.topics.get(usize::from(t)) else { return "?".to_owned() };
+        if tm.kind == TopicKind::Log && tm.partitions > 1 && p != NONE16 {
+            format!("{}/{p}", tm.name)
+        } else {
+            tm.name.clone()
+        }
+    };
+    let instance = |i: u16| -> String {
+        trace
+            .instances
+            .get(usize::from(i))
+            .map_or_else(|| s_group(model, s.group), |&(g, n)| format!("{}#{n}", model.groups[usize::from(g)].consumer))
+    };
+    let event = |e| -> Vec<Span<'static>> {
+        if e == NO_EVENT || e as usize >= trace.events.len() {
+            return vec![Span::raw(format!("{:<15}", ""))];
+        }
+        let ev = trace.event(e);
+        vec![
+            Span::raw(format!("{:<14} ", ev.id.render(&trace.strings))),
+            Span::styled(format!("{:<16} ", trace.strings.resolve(ev.event_type)), theme::DIM),
+        ]
+    };
+    let arrow = Span::styled(" ──▶ ", EDGE);
+    let mut spans = vec![Span::styled(format!("{:>8} ", seconds(s.t_us)), theme::DIM)];
+    let kind = Span::styled(format!("{:<10} ", s.kind.name()), theme::kind(s.kind));
+    match s.kind {
+        StepKind::Published => {
+            let source = trace.strings.resolve(trace.event(s.event).source).to_owned();
+            spans.push(kind);
+            spans.extend(event(s.event));
+            spans.extend([Span::raw(source), arrow, Span::raw(topic(s.topic, s.partition))]);
+        }
+        StepKind::Delivered => {
+            spans.push(kind);
+            spans.extend(event(s.event));
+            spans.extend([Span::raw(topic(s.topic, s.partition)), arrow, Span::raw(instance(s.instance))]);
+        }
+        StepKind::Failed | StepKind::DeadLettered | StepKind::SkippedDuplicate => {
+            spans.push(Span::styled(
+                format!("{:<10} ", s.kind.name()),
+                theme::kind(s.kind).add_modifier(Modifier::BOLD),
+            ));
+            spans.extend(event(s.event));
+            spans.push(Span::raw(format!("in {}", instance(s.instance))));
+        }
+        StepKind::Crashed | StepKind::Restarted | StepKind::Paused | StepKind::Resumed | StepKind::Joined => {
+            spans.push(kind);
+            spans.push(Span::raw(instance(s.instance)));
+        }
+        StepKind::Rebalanced => {
+            spans.push(kind);
+            let mut text = s_group(model, s.group);
+            if let Some(a) = trace.assignments.get(s.aux as usize) {
+                let mut by_instance: BTreeMap<u16, Vec<u16>> = BTreeMap::new();
+                for (i, _, p) in a {
+                    by_instance.entry(*i).or_default().extend(p);
+                }
+                for (i, p) in by_instance {
+                    let _ = write!(text, "  {} p{}", instance(i), ranges(&p));
+                }
+            }
+            spans.push(Span::raw(text));
+        }
+        _ => return None,
+    }
+    Some(Line::from(spans))
+}
+
+fn s_group(model: &Model, g: u16) -> String {
+    model.groups.get(usize::from(g)).map_or_else(String::new, |gm| gm.name.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+
+    use super::*;
+    use crate::scenario::load::{Limits, load_str};
+    use crate::tui::action::Action;
+
+    fn app(path: &str) -> App {
+        let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).expect("a scenario");
+        let scenario = load_str(&text, path, &Limits::default()).expect("valid");
+        App::new(path.to_owned(), None, scenario, None, 1_000_000).expect("compiles")
+    }
+
+    fn screen(app: &App, width: u16, height: u16) -> String {
+        let area = Rect::new(0, 0, width, height);
+        let mut buf = Buffer::empty(area);
+        render(app, area, &mut buf);
+        (0..height)
+            .map(|y| (0..width).map(|x| buf[(x, y)].symbol().to_owned()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn draws_the_topology_with_instances_and_partitions() {
+        let mut app = app("scenarios/crash-duplicates.json");
+        let empty = screen(&app, 140, 40);
+        assert!(empty.contains("shop") && empty.contains("orders") && empty.contains("billing"), "{empty}");
+        assert!(empty.contains("press space"), "{empty}");
+        // Just after the crash: billing#2 is down, billing#1 owns partition 0.
+        while app.sim.now() < 3_750_000 && !app.finished() {
+            app.apply(Action::StepForward);
+        }
+        let text = screen(&app, 140, 40);
+        for expected in [
+            "shop",
+            "orders",
+            "payments",
+            "billing",
+            "billing#1",
+            "billing#2",
+            "✖ crashed",
+            "[0][1]",
+            "▶",
+            "/s",
+            "sent",
+            "emits → payments",
+            "recent",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+        app.apply(Action::RunToEnd);
+        let text = screen(&app, 140, 40);
+        assert!(text.contains("80 sent"), "{text}");
+        assert!(text.contains("84 delivered"), "{text}");
+        assert!(text.contains("4 dup effects"), "{text}");
+        assert!(text.contains("billing#1") && text.contains("p0"), "{text}");
+    }
+
+    #[test]
+    fn events_move_along_the_edges() {
+        let mut app = app("scenarios/crash-duplicates.json");
+        while app.sim.trace().steps.last().is_none_or(|s| s.kind != StepKind::Published) {
+            app.apply(Action::StepForward);
+        }
+        let text = screen(&app, 120, 30);
+        assert!(text.contains('●'), "{text}");
+        assert!(text.contains("evt-000000") || text.contains("evt-000001"), "{text}");
+    }
+
+    #[test]
+    fn never_panics_at_any_size_and_scenario() {
+        for path in [
+            "scenarios/crash-duplicates.json",
+            "scenarios/late-joiner.json",
+            "scenarios/order-pipeline.json",
+            "scenarios/poison-message.json",
+            "scenarios/fan-out.json",
+            "scenarios/competing-consumers.json",
+            "scenarios/keys-and-partitions.json",
+        ] {
+            let mut app = app(path);
+            for (w, h) in [(20, 3), (40, 6), (40, 8), (80, 22), (200, 58)] {
+                screen(&app, w, h);
+            }
+            for _ in 0..50 {
+                app.apply(Action::StepForward);
+            }
+            app.apply(Action::RunToEnd);
+            for w in (20..=200).step_by(13) {
+                for h in [3, 6, 9, 14, 20, 33, 60] {
+                    screen(&app, w, h);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn many_instances_are_summed_up_when_they_do_not_fit() {
+        let mut app = app("benches/busy-shop.json");
+        app.target_us = 300_000.0;
+        app.apply(Action::TogglePlay);
+        app.advance(300_000);
+        let small = screen(&app, 80, 22);
+        assert!(small.contains("billing") && small.contains("notifier"), "{small}");
+        assert!(small.contains("+6 instances") || small.contains("+5 more"), "{small}");
+        let big = screen(&app, 200, 58);
+        assert!(big.contains("billing#6") && big.contains("analytics#1"), "{big}");
+        assert!(big.contains("[11]"), "12 partitions wrap inside the topic box:\n{big}");
+    }
+
+    #[test]
+    fn partition_ranges_and_rates_read_well() {
+        assert_eq!(ranges(&[5, 0, 1, 2]), "0-2,5");
+        assert_eq!(ranges(&[3, 4]), "3,4");
+        assert_eq!(ranges(&[]), "");
+        assert_eq!(rate(12, 1.0), "12/s");
+        assert_eq!(rate(2900, 1.0), "2.9k/s");
+        assert_eq!(rate(25_000, 1.0), "25k/s");
+    }
 }
