@@ -33,16 +33,7 @@ impl Widget for &App {
             return;
         }
         let notes = self.notes();
-        // Notes are written for a learner and can be long: room for three lines when tall.
-        let note_height = u16::from(!notes.is_empty()) * if area.height >= 30 { 3 } else { 2 };
-        let [header, tabs, body, note_area, footer] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Min(1),
-            Constraint::Length(note_height),
-            Constraint::Length(1),
-        ])
-        .areas(area);
+        let [header, tabs, body, note_area, footer] = regions(self, area);
         render_header(self, header, buf);
         render_tabs(self, tabs, buf);
         views::render(self, body, buf);
@@ -71,6 +62,26 @@ impl Widget for &App {
             render_help(popup(area, 70, 90), buf);
         }
     }
+}
+
+/// The screen's regions: header, tabs, body (the view), notes, footer. Mouse handling
+/// uses the same split to know what is under the pointer.
+pub fn regions(app: &App, area: Rect) -> [Rect; 5] {
+    // Notes are written for a learner and can be long: room for three lines when tall.
+    let note_height = u16::from(!app.analysis.notes().is_empty()) * if area.height >= 30 { 3 } else { 2 };
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(note_height),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// The view's area on a screen of this size.
+pub fn body_area(app: &App, screen: Rect) -> Rect {
+    regions(app, screen)[2]
 }
 
 /// A centred rectangle of the given percentages of `area`.
