@@ -1,13 +1,308 @@
-//! inspector: being written.
+//! The inspector: a popup with everything about the focused event — ids, type, key,
+//! source, where and when it was published, schema version, correlation and causation,
+//! the events it caused, headers, data — and where it went: every step about it
+//! (deliveries, processing, failures, acks, requeues, dead letters), findings marked.
+//!
+//! Finding those steps scans the trace from the event's publication (at most
+//! [`MAX_STEPS`] of them are kept): O(steps), but only while the popup is open.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
-use ratatui::widgets::{Block, Paragraph, Widget};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, Widget, Wrap};
 
+use super::traffic::{detail, finding_words, place, who};
+use crate::trace::jsonl::Namer;
+use crate::trace::{EventIdx, NO_EVENT};
 use crate::tui::app::App;
+use crate::tui::theme;
+use crate::tui::ui::seconds;
+
+/// The most steps about one event the popup lists.
+pub const MAX_STEPS: usize = 200;
+/// The most caused events the popup lists.
+pub const MAX_CAUSED: usize = 20;
+
+const LABEL: usize = 12;
+
+fn field(label: &str, value: impl Into<String>) -> Line<'static> {
+    Line::from(vec![Span::styled(format!("{label:<LABEL$}"), theme::TITLE), Span::raw(value.into())])
+}
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    Paragraph::new(format!("{} steps", app.step_number()))
-        .block(Block::bordered().title(" inspector "))
-        .render(area, buf);
+    Clear.render(area, buf);
+    let trace = app.sim.trace();
+    let block = Block::bordered().border_type(BorderType::Rounded);
+    let Some(focus) = app.focus_event.filter(|&e| e != NO_EVENT && (e as usize) < trace.events.len()) else {
+        Paragraph::new(Line::styled("No event selected: pick a row in Traffic and press Enter.", theme::DIM))
+            .block(block.title(" inspector · Esc closes "))
+            .render(area, buf);
+        return;
+    };
+    let namer = Namer { model: app.model(), trace };
+    let block = block.title(Line::from(vec![
+        Span::styled(" inspector ", theme::TITLE),
+        Span::raw(format!("· {} · Esc closes ", namer.event_id(focus))),
+    ]));
+    let inner = block.inner(area);
+    block.render(area, buf);
+
+    let (steps, more) = steps_about(app, focus);
+    // Side by side when wide; else the fields (packed when they would not fit) above the steps.
+    let (details, [left, right]) = if inner.width >= 100 {
+        let areas = Layout::horizontal([Constraint::Percentage(45), Constraint::Fill(1)]).spacing(1).areas(inner);
+        (details(app, &namer, focus, false), areas)
+    } else {
+        let most = inner.height.saturating_mul(3) / 5;
+        let full = details(app, &namer, focus, false);
+        let details = if full.len() as u16 <= most { full } else { details(app, &namer, focus, true) };
+        // Rows the wrapped lines take (word wrapping may take a little more than this).
+        let width = usize::from(inner.width.max(1));
+        let wanted = details.iter().map(|l| l.width().max(1).div_ceil(width)).sum::<usize>() as u16;
+        (details, Layout::vertical([Constraint::Length(wanted.min(most)), Constraint::Fill(1)]).areas(inner))
+    };
+    Paragraph::new(details).wrap(Wrap { trim: false }).render(left, buf);
+    render_steps(app, &namer, &steps, more, right, buf);
+}
+
+/// The event's fields, as labelled lines; `compact` packs them into few lines for a small
+/// popup (data as one line of JSON, wrapped).
+fn details(app: &App, namer: &Namer<'_>, focus: EventIdx, compact: bool) -> Vec<Line<'static>> {
+    let trace = namer.trace;
+    let e = trace.event(focus);
+    let id = namer.event_id(focus);
+    let event_type = trace.strings.resolve(e.event_type).to_owned();
+    let key = e.key.map_or_else(|| "—".to_owned(), |k| trace.strings.resolve(k).to_owned());
+    let source = trace.strings.resolve(e.source).to_owned();
+    let published = match app.analysis.first_published(focus) {
+        Some(s) => {
+            let step = &trace.steps[s];
+            format!("{} (step {}) on {}", seconds(step.t_us), s + 1, place(namer, step))
+        }
+        None => format!("on {}", namer.topic(e.topic)),
+    };
+    let correlation = e.correlation.render(&trace.strings);
+    let causation = e
+        .cause()
+        .map(|cause| format!("{} ({})", namer.event_id(cause), trace.strings.resolve(trace.event(cause).event_type)));
+    let caused: Vec<String> = caused(namer, focus)
+        .iter()
+        .map(|&c| {
+            let c_event = trace.event(c);
+            format!(
+                "{} {} on {}",
+                namer.event_id(c),
+                trace.strings.resolve(c_event.event_type),
+                namer.topic(c_event.topic)
+            )
+        })
+        .collect();
+    let more_caused = caused.len() == MAX_CAUSED;
+    let headers: Vec<String> = trace
+        .payloads
+        .headers(e.headers)
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+        .collect();
+    let data = trace.payloads.value(e.data);
+    let none = |label: &str| {
+        Line::from(vec![Span::styled(format!("{label:<LABEL$}"), theme::TITLE), Span::styled("none", theme::DIM)])
+    };
+    let root = Span::styled("— (a root event)", theme::DIM);
+
+    let mut lines = Vec::new();
+    if compact {
+        lines.push(field("event", format!("{id} · {event_type} · key {key} · v{} · from {source}", e.schema_version)));
+        lines.push(field("published", published));
+        let mut chain = vec![
+            Span::styled(format!("{:<LABEL$}", "correlation"), theme::TITLE),
+            Span::raw(format!("{correlation} · causation ")),
+        ];
+        chain.push(causation.map_or(root, Span::raw));
+        lines.push(Line::from(chain));
+        if !caused.is_empty() {
+            let tail = if more_caused { ", …" } else { "" };
+            lines.push(field("caused", format!("{}{tail}", caused.join(", "))));
+        }
+        if !headers.is_empty() {
+            lines.push(field("headers", headers.join(", ")));
+        }
+        if data.is_null() {
+            lines.push(none("data"));
+        } else {
+            lines.push(field("data", data.to_string()));
+        }
+        return lines;
+    }
+    lines.push(field("id", id));
+    lines.push(field("type", event_type));
+    lines.push(field("key", key));
+    lines.push(field("source", source));
+    lines.push(field("published", published));
+    lines.push(field("schema", format!("v{}", e.schema_version)));
+    lines.push(field("correlation", correlation));
+    lines.push(match causation {
+        Some(text) => field("causation", text),
+        None => Line::from(vec![Span::styled(format!("{:<LABEL$}", "causation"), theme::TITLE), root]),
+    });
+    for (i, text) in caused.into_iter().enumerate() {
+        lines.push(field(if i == 0 { "caused" } else { "" }, text));
+    }
+    if more_caused {
+        lines.push(field("", "…"));
+    }
+    if headers.is_empty() {
+        lines.push(none("headers"));
+    }
+    for (i, text) in headers.into_iter().enumerate() {
+        lines.push(field(if i == 0 { "headers" } else { "" }, text));
+    }
+    if data.is_null() {
+        lines.push(none("data"));
+    } else {
+        lines.push(Line::styled("data", theme::TITLE));
+        let pretty = serde_json::to_string_pretty(&data).unwrap_or_else(|_| data.to_string());
+        lines.extend(pretty.lines().map(|l| Line::raw(format!("  {l}"))));
+    }
+    lines
+}
+
+/// Events emitted while handling `focus` (they come after it in the event list).
+fn caused(namer: &Namer<'_>, focus: EventIdx) -> Vec<EventIdx> {
+    let events = &namer.trace.events;
+    (focus as usize + 1..events.len())
+        .filter(|&i| events[i].parent == focus)
+        .take(MAX_CAUSED)
+        .map(|i| i as EventIdx)
+        .collect()
+}
+
+/// The steps about `focus`, from its publication on, and whether more were left out.
+fn steps_about(app: &App, focus: EventIdx) -> (Vec<usize>, bool) {
+    let steps = &app.sim.trace().steps;
+    let start = app.analysis.first_published(focus).unwrap_or(0);
+    let mut found = Vec::new();
+    for (i, step) in steps.iter().enumerate().skip(start) {
+        if step.event == focus {
+            if found.len() == MAX_STEPS {
+                return (found, true);
+            }
+            found.push(i);
+        }
+    }
+    (found, false)
+}
+
+fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area: Rect, buf: &mut Buffer) {
+    let trace = namer.trace;
+    let title = if more {
+        format!(" where it went · the first {MAX_STEPS} steps ")
+    } else {
+        format!(" where it went · {} steps ", steps.len())
+    };
+    let block = Block::bordered().title(Line::styled(title, theme::TITLE));
+    let step_width = steps.last().map_or(4, |s| (s + 1).to_string().len().max(4)) as u16;
+    let rows = steps.iter().map(|&i| {
+        let step = &trace.steps[i];
+        let finding = app.analysis.finding_at(i as u64 + 1);
+        let kind = Cell::from(Span::styled(
+            step.kind.name(),
+            finding.map_or_else(|| theme::kind(step.kind), |f| theme::finding(f.class)),
+        ));
+        let detail = match finding {
+            Some(f) => Line::from(vec![
+                Span::styled(format!("⚠ {} ", finding_words(f.class)), theme::WARN),
+                Span::raw(detail(namer, step)),
+            ]),
+            None => Line::raw(detail(namer, step)),
+        };
+        let row = Row::new(vec![
+            Cell::from(Line::raw((i + 1).to_string()).right_aligned()),
+            Cell::from(Line::raw(seconds(step.t_us)).right_aligned()),
+            kind,
+            Cell::from(place(namer, step)),
+            Cell::from(who(namer, step)),
+            Cell::from(detail),
+        ]);
+        if app.traffic.selected == Some(i) { row.style(theme::SELECTED) } else { row }
+    });
+    let header = Row::new(["step", "time", "kind", "where", "who", "detail"]).style(theme::TITLE);
+    let widths = [
+        Constraint::Length(step_width),
+        Constraint::Length(8),
+        Constraint::Length(17),
+        Constraint::Length(14),
+        Constraint::Length(12),
+        Constraint::Fill(1),
+    ];
+    Table::new(rows, widths).header(header).block(block).style(Style::new()).render(area, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load::{Limits, load_str};
+    use crate::tui::action::Action;
+    use crate::tui::app::View;
+
+    fn app() -> App {
+        let source = include_str!("../../../scenarios/crash-duplicates.json");
+        let scenario = load_str(source, "crash-duplicates", &Limits::default()).expect("valid");
+        let mut app = App::new("test".to_owned(), None, scenario, None, 1_000_000).expect("compiles");
+        app.apply(Action::RunToEnd);
+        app.apply(Action::ShowView(View::Traffic));
+        app
+    }
+
+    fn draw(app: &App, width: u16, height: u16) -> String {
+        let area = Rect::new(0, 0, width, height);
+        let mut buf = Buffer::empty(area);
+        render(app, area, &mut buf);
+        (0..height).map(|y| (0..width).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n").collect()
+    }
+
+    #[test]
+    fn shows_a_duplicated_event_and_where_it_went() {
+        let mut app = app();
+        app.apply(Action::NextFinding);
+        app.apply(Action::Inspect);
+        assert!(app.inspector);
+        let f = app.analysis.findings()[0];
+        let id = app.sim.trace().event(f.event).id.render(&app.sim.trace().strings);
+        let screen = draw(&app, 130, 30);
+        for text in [
+            format!("inspector · {id}"),
+            "OrderCreated".to_owned(),
+            "correlation".to_owned(),
+            "— (a root event)".to_owned(),
+            "\"total\":".to_owned(),
+            "where it went · 5 steps".to_owned(),
+            "billing#2".to_owned(),
+            "⚠ dup".to_owned(),
+            format!("{} ", f.step),
+        ] {
+            assert!(screen.contains(&text), "{text:?} missing in\n{screen}");
+        }
+        // Two charges: the duplicate effect is visible as a second caused event.
+        assert_eq!(screen.matches("PaymentCharged on payments").count(), 2, "{screen}");
+        // Small: the fields are packed and the data stays visible.
+        let small = draw(&app, 70, 15);
+        assert!(small.contains("data") && small.contains("{\"total\":"), "{small}");
+    }
+
+    #[test]
+    fn an_emitted_event_names_its_cause() {
+        let mut app = app();
+        let trace = app.sim.trace();
+        let emitted = trace.events.iter().position(|e| e.cause().is_some()).expect("an emitted event");
+        app.focus_event = Some(emitted as EventIdx);
+        app.inspector = true;
+        let screen = draw(&app, 130, 30);
+        assert!(screen.contains("PaymentCharged") && screen.contains("(OrderCreated)"), "{screen}");
+        assert!(screen.contains("orderId"), "{screen}");
+        app.focus_event = None;
+        assert!(draw(&app, 60, 10).contains("No event selected"));
+        let _ = draw(&app, 3, 2);
+    }
 }

@@ -1,11 +1,561 @@
-//! lag: being written.
+//! Lag: how far behind each group is now — one bar per log partition it reads, one for its
+//! queues — with the age of its oldest unprocessed record and the time it needs to catch
+//! up; below, each group's lag over the run as a line chart.
+//!
+//! Rates come from a bounded backward scan over the last virtual second of steps, so a
+//! frame costs the same at step 100 and at step 3 million.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
-use ratatui::widgets::{Block, Paragraph, Widget};
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Cell, Chart, Dataset, GraphType, LegendPosition, Row, Table, Widget};
 
+use crate::analysis::LAG_BUCKETS;
+use crate::scenario::model::Metric;
+use crate::trace::{NONE16, StepKind};
 use crate::tui::app::App;
+use crate::tui::theme;
+use crate::tui::ui::seconds;
+
+/// The window the processing and arrival rates are measured over: one virtual second.
+const RATE_WINDOW_US: u64 = 1_000_000;
+/// At most this many steps are read back for the rates (a busy run has ~50 000 a second).
+const MAX_SCAN: usize = 200_000;
+
+/// Line colours of the groups, in group order (wrapping).
+const PALETTE: [Color; 8] = [
+    Color::Cyan,
+    Color::Yellow,
+    Color::Magenta,
+    Color::Green,
+    Color::LightRed,
+    Color::LightBlue,
+    Color::White,
+    Color::LightGreen,
+];
+
+pub fn group_color(group: usize) -> Color {
+    PALETTE[group % PALETTE.len()]
+}
+
+/// Counts of the last virtual second (or less, see `window_us`).
+struct Rates {
+    /// The span of time the counts cover, ending now.
+    window_us: u64,
+    /// Published (or dead-lettered into) per topic and partition (queues: partition 0).
+    arrived: Vec<Vec<u64>>,
+    /// Processed or skipped as duplicates (and, on queues, dead-lettered) per group, topic
+    /// and partition.
+    drained: Vec<Vec<Vec<u64>>>,
+}
+
+impl Rates {
+    fn measure(app: &App) -> Rates {
+        let model = app.model();
+        let per_topic =
+            || -> Vec<Vec<u64>> { model.topics.iter().map(|t| vec![0; t.partitions.max(1) as usize]).collect() };
+        let mut rates =
+            Rates { window_us: 0, arrived: per_topic(), drained: model.groups.iter().map(|_| per_topic()).collect() };
+        let now = app.sim.now();
+        let from = now.saturating_sub(RATE_WINDOW_US);
+        let steps = &app.sim.trace().steps;
+        let mut earliest = now;
+        let mut scanned = 0;
+        for step in steps.iter().rev() {
+            if step.t_us <= from && from > 0 || scanned == MAX_SCAN {
+                break;
+            }
+            scanned += 1;
+            earliest = step.t_us;
+            let partition = if step.partition == NONE16 { 0 } else { usize::from(step.partition) };
+            let topic = usize::from(step.topic);
+            match step.kind {
+                StepKind::Published => {
+                    if let Some(n) = rates.arrived.get_mut(topic).and_then(|t| t.get_mut(partition)) {
+                        *n += 1;
+                    }
+                }
+                StepKind::Processed | StepKind::SkippedDuplicate | StepKind::DeadLettered => {
+                    if step.kind == StepKind::DeadLettered
+                        && let Some(n) = rates.arrived.get_mut(step.aux as usize).and_then(|t| t.first_mut())
+                    {
+                        *n += 1;
+                    }
+                    if let Some(n) = rates
+                        .drained
+                        .get_mut(usize::from(step.group))
+                        .and_then(|g| g.get_mut(topic))
+                        .and_then(|t| t.get_mut(partition))
+                    {
+                        *n += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rates.window_us = if scanned == MAX_SCAN { now - earliest } else { now - from };
+        rates
+    }
+
+    /// Events a second: (processing, arrival) of a group on some (topic, partition)s.
+    /// Processing counts only from the group's start, so a late joiner is not undersold.
+    fn per_second(&self, app: &App, group: usize, of: &[(u16, u16)]) -> Option<(f64, f64)> {
+        let since_start = app.sim.now().saturating_sub(app.model().groups[group].start);
+        let window = self.window_us as f64 / 1e6;
+        let drain_window = self.window_us.min(since_start) as f64 / 1e6;
+        if window <= 0.0 || drain_window <= 0.0 {
+            return None;
+        }
+        let (mut drained, mut arrived) = (0, 0);
+        for &(t, p) in of {
+            drained += self.drained[group][usize::from(t)][usize::from(p)];
+            arrived += self.arrived[usize::from(t)][usize::from(p)];
+        }
+        Some((drained as f64 / drain_window, arrived as f64 / window))
+    }
+}
+
+/// When a backlog will be gone.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum CatchUp {
+    /// No lag.
+    Done,
+    /// Draining faster than it fills: seconds to zero.
+    In(f64),
+    /// Keeping pace with a backlog smaller than a second's work (records in flight):
+    /// seconds of work it holds.
+    Steady(f64),
+    /// Not catching up (no processing, or slower than arrivals): "—".
+    Never,
+}
+
+impl CatchUp {
+    fn estimate(lag: u64, rates: Option<(f64, f64)>) -> CatchUp {
+        if lag == 0 {
+            return CatchUp::Done;
+        }
+        let Some((drain, arrival)) = rates else { return CatchUp::Never };
+        let lag = lag as f64;
+        if drain <= 0.0 {
+            CatchUp::Never
+        } else if drain > arrival * 1.02 {
+            CatchUp::In(lag / (drain - arrival))
+        } else if lag <= drain {
+            CatchUp::Steady(lag / drain)
+        } else {
+            CatchUp::Never
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            CatchUp::Done => "caught up".to_owned(),
+            CatchUp::In(s) => format!("in {}", duration((s * 1e6) as u64)),
+            CatchUp::Steady(s) => format!("≈{} steady", duration((s * 1e6) as u64)),
+            CatchUp::Never => "—".to_owned(),
+        }
+    }
+
+    fn style(self) -> Style {
+        match self {
+            CatchUp::Done => theme::OK,
+            CatchUp::In(_) | CatchUp::Steady(_) => Style::new(),
+            CatchUp::Never => theme::WARN,
+        }
+    }
+}
+
+/// A span of virtual time, short: `850µs`, `40ms`, `1.2s`, `2m05s`.
+pub fn duration(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us}µs")
+    } else if us < 1_000_000 {
+        format!("{}ms", us / 1_000)
+    } else if us < 60_000_000 {
+        format!("{:.1}s", us as f64 / 1e6)
+    } else if us < 3_600_000_000 {
+        format!("{}m{:02}s", us / 60_000_000, us / 1_000_000 % 60)
+    } else {
+        format!("{}h{:02}m", us / 3_600_000_000, us / 60_000_000 % 60)
+    }
+}
+
+/// One row of the "now" list.
+struct LagRow {
+    group: usize,
+    /// `orders/3`, `emails (queue)`, or why there is no figure yet.
+    label: String,
+    lag: u64,
+    /// How long the oldest unprocessed record has waited (logs).
+    age: Option<u64>,
+    catch_up: CatchUp,
+    joined: bool,
+}
+
+/// A group's lag on its log slots and on its queues, as the analysis sees it now.
+pub struct GroupLag {
+    /// Per slot: log end − committed.
+    pub slots: Vec<u64>,
+    /// The lag of its queues together.
+    pub queues: u64,
+    /// Whether it has joined (log groups join at `start`).
+    pub joined: bool,
+}
+
+/// Splits a group's current lag into its log slots and its queues.
+pub fn group_lag(app: &App, g: usize) -> GroupLag {
+    let gm = &app.model().groups[g];
+    let a = &app.analysis;
+    let slots: Vec<u64> = gm
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(slot, &(t, p))| {
+            u64::from(a.log_end(usize::from(t), usize::from(p)).saturating_sub(a.committed(g, slot)))
+        })
+        .collect();
+    let total = a.metric(Metric::FinalLag, Some(g));
+    let on_logs: u64 = slots.iter().sum();
+    // Before its first rebalance a log group has no committed offsets and no lag: the
+    // analysis counts nothing, so its slots must not either.
+    let joined = app.sim.now() >= gm.start && total >= on_logs;
+    if joined {
+        GroupLag { slots, queues: total - on_logs, joined }
+    } else {
+        GroupLag { slots: vec![0; gm.slots.len()], queues: total, joined }
+    }
+}
+
+/// The rows of the "now" list: one per log partition, or with `per_topic` one per topic
+/// (its partitions summed; the oldest record of any of them), and one per group's queues.
+fn lag_rows(app: &App, per_topic: bool) -> Vec<LagRow> {
+    let model = app.model();
+    let a = &app.analysis;
+    let trace = app.sim.trace();
+    let now = app.sim.now();
+    let rates = Rates::measure(app);
+    let mut rows = Vec::new();
+    for (g, gm) in model.groups.iter().enumerate() {
+        let lag = group_lag(app, g);
+        if !lag.joined || now < gm.start {
+            rows.push(LagRow {
+                group: g,
+                label: format!("joins at {}", seconds(gm.start)),
+                lag: 0,
+                age: None,
+                catch_up: CatchUp::Done,
+                joined: false,
+            });
+            continue;
+        }
+        let ages: Vec<Option<u64>> = gm
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(slot, &(t, p))| {
+                (lag.slots[slot] > 0)
+                    .then(|| a.record(usize::from(t), usize::from(p), a.committed(g, slot)))
+                    .flatten()
+                    .and_then(|e| a.first_published(e))
+                    .map(|s| now.saturating_sub(trace.steps[s].t_us))
+            })
+            .collect();
+        let mut slot = 0;
+        while slot < gm.slots.len() {
+            let (t, p) = gm.slots[slot];
+            // Per topic: its partitions are consecutive slots.
+            let n = if per_topic { gm.slots[slot..].iter().take_while(|&&(u, _)| u == t).count() } else { 1 };
+            let of = &gm.slots[slot..slot + n];
+            let behind: u64 = lag.slots[slot..slot + n].iter().sum();
+            let label = if n == 1 {
+                format!("{}/{p}", model.topics[usize::from(t)].name)
+            } else {
+                format!("{} (all {n})", model.topics[usize::from(t)].name)
+            };
+            rows.push(LagRow {
+                group: g,
+                label,
+                lag: behind,
+                age: ages[slot..slot + n].iter().flatten().copied().max(),
+                catch_up: CatchUp::estimate(behind, rates.per_second(app, g, of)),
+                joined: true,
+            });
+            slot += n;
+        }
+        if !gm.queues.is_empty() {
+            let names: Vec<&str> = gm.queues.iter().map(|&q| model.topics[usize::from(q)].name.as_str()).collect();
+            let of: Vec<(u16, u16)> = gm.queues.iter().map(|&q| (q, 0)).collect();
+            rows.push(LagRow {
+                group: g,
+                label: format!("{} (queue)", names.join(", ")),
+                lag: lag.queues,
+                age: None,
+                catch_up: CatchUp::estimate(lag.queues, rates.per_second(app, g, &of)),
+                joined: true,
+            });
+        }
+    }
+    rows
+}
+
+/// `width` cells of `█`, eighths at the end, for `value` out of `max`.
+pub fn bar(value: u64, max: u64, width: usize) -> String {
+    const PARTS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    if max == 0 || width == 0 {
+        return String::new();
+    }
+    let eighths = ((value.min(max) as f64 / max as f64) * (width * 8) as f64).round() as usize;
+    // Any lag at all shows at least a sliver.
+    let eighths = if value > 0 { eighths.max(1) } else { 0 };
+    let mut s = "█".repeat(eighths / 8);
+    if eighths % 8 > 0 {
+        s.push(PARTS[eighths % 8]);
+    }
+    s
+}
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    Paragraph::new(format!("{} steps", app.step_number())).block(Block::bordered().title(" lag ")).render(area, buf);
+    let room = area.height / 2 + 2;
+    let mut rows = lag_rows(app, false);
+    // Too many partitions to list: one row per topic, so that every group shows.
+    let per_topic = rows.len() as u16 + 3 > room;
+    if per_topic {
+        rows = lag_rows(app, true);
+    }
+    let wanted = rows.len() as u16 + 3;
+    let top_height = wanted.min(room);
+    let [top, chart] = Layout::vertical([Constraint::Length(top_height), Constraint::Min(0)]).areas(area);
+    render_now(app, &rows, per_topic, top, buf);
+    render_history(app, chart, buf);
+}
+
+fn render_now(app: &App, rows: &[LagRow], per_topic: bool, area: Rect, buf: &mut Buffer) {
+    let model = app.model();
+    let visible = area.height.saturating_sub(3) as usize;
+    let name_w = model.groups.iter().map(|g| g.name.chars().count()).max().unwrap_or(5).clamp(5, 18);
+    let label_w = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(9).clamp(9, 24);
+    let lag_w = rows.iter().map(|r| r.lag.to_string().len()).max().unwrap_or(1).max(3);
+    let (age_w, eta_w) = (7, 14);
+    let fixed = name_w + label_w + lag_w + age_w + eta_w + 5;
+    let bar_w = (area.width.saturating_sub(2) as usize).saturating_sub(fixed);
+    let max = rows.iter().map(|r| r.lag).max().unwrap_or(0);
+    let header = Row::new(vec![
+        Cell::from("group"),
+        Cell::from("partition"),
+        Cell::from(""),
+        Cell::from(Line::from("lag").alignment(Alignment::Right)),
+        Cell::from("oldest"),
+        Cell::from("catch-up"),
+    ])
+    .style(theme::TITLE);
+    let mut previous = None;
+    let table_rows = rows.iter().take(visible).map(|r| {
+        let color = group_color(r.group);
+        // The group's name on its first row only.
+        let name = if previous == Some(r.group) { String::new() } else { model.groups[r.group].name.clone() };
+        previous = Some(r.group);
+        let bar_style = Style::new().fg(if r.catch_up == CatchUp::Never { Color::Red } else { color });
+        if r.joined {
+            Row::new(vec![
+                Cell::from(Span::styled(name, Style::new().fg(color))),
+                Cell::from(r.label.clone()),
+                Cell::from(Span::styled(bar(r.lag, max, bar_w), bar_style)),
+                Cell::from(Line::from(r.lag.to_string()).alignment(Alignment::Right)),
+                Cell::from(r.age.map_or_else(|| "—".to_owned(), duration))
+                    .style(if r.age.is_some_and(|a| a >= 1_000_000) { theme::WARN } else { Style::new() }),
+                Cell::from(r.catch_up.label()).style(r.catch_up.style()),
+            ])
+        } else {
+            Row::new(vec![
+                Cell::from(Span::styled(name, Style::new().fg(color))),
+                Cell::from(Span::styled(r.label.clone(), theme::DIM)),
+            ])
+        }
+    });
+    let widths = [
+        Constraint::Length(name_w as u16),
+        Constraint::Length(label_w as u16),
+        Constraint::Length(bar_w as u16),
+        Constraint::Length(lag_w as u16),
+        Constraint::Length(age_w as u16),
+        Constraint::Length(eta_w as u16),
+    ];
+    let title = if rows.len() > visible {
+        format!(" lag now · showing {visible} of {} rows ", rows.len())
+    } else if per_topic {
+        " lag now: records behind per topic (enlarge the terminal for each partition) ".to_owned()
+    } else {
+        " lag now: records behind per partition ".to_owned()
+    };
+    Table::new(table_rows, widths).header(header).block(Block::bordered().title(title)).render(area, buf);
+}
+
+/// The bucket (and its value) of the highest lag of any group so far: (value, group, bucket).
+fn peak(histories: &[Vec<u64>]) -> Option<(u64, usize, usize)> {
+    let mut best: Option<(u64, usize, usize)> = None;
+    for (g, history) in histories.iter().enumerate() {
+        for (i, &v) in history.iter().enumerate() {
+            if v > 0 && best.is_none_or(|(b, _, _)| v > b) {
+                best = Some((v, g, i));
+            }
+        }
+    }
+    best
+}
+
+fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
+    let model = app.model();
+    let duration_us = model.duration.max(1);
+    let bucket_us = duration_us as f64 / LAG_BUCKETS as f64;
+    let histories: Vec<Vec<u64>> = (0..model.groups.len()).map(|g| app.analysis.lag_history(g)).collect();
+    let points: Vec<Vec<(f64, f64)>> = histories
+        .iter()
+        .map(|h| h.iter().enumerate().map(|(i, &v)| (i as f64 * bucket_us / 1e6, v as f64)).collect())
+        .collect();
+    let peak = peak(&histories);
+    let top = peak.map_or(1, |(v, _, _)| v).max(1);
+    let datasets = points
+        .iter()
+        .enumerate()
+        .map(|(g, data)| {
+            Dataset::default()
+                .name(model.groups[g].name.clone())
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::new().fg(group_color(g)))
+                .data(data)
+        })
+        .collect();
+    let title = match peak {
+        Some((v, g, i)) => format!(
+            " lag over time · max {v} ({}) at {} ",
+            model.groups[g].name,
+            seconds((i as f64 * bucket_us) as u64)
+        ),
+        None => " lag over time · no lag so far ".to_owned(),
+    };
+    let seconds_label = |us: u64| Span::raw(format!("{}s", trim(us as f64 / 1e6)));
+    let x_axis = Axis::default().bounds([0.0, duration_us as f64 / 1e6]).style(theme::DIM).labels([
+        seconds_label(0),
+        seconds_label(duration_us / 2),
+        seconds_label(duration_us),
+    ]);
+    let y_axis = Axis::default().bounds([0.0, top as f64]).style(theme::DIM).labels([
+        Span::raw("0"),
+        Span::raw(trim(top as f64 / 2.0)),
+        Span::raw(top.to_string()),
+    ]);
+    Chart::new(datasets)
+        .block(Block::bordered().title(Span::styled(title, theme::TITLE)))
+        .x_axis(x_axis)
+        .y_axis(y_axis)
+        .legend_position(Some(LegendPosition::TopLeft))
+        .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)))
+        .render(area, buf);
+}
+
+/// `5`, `2.5`, `0.25`: a number without trailing zeros.
+fn trim(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+
+    use super::*;
+    use crate::scenario::load::{Limits, load_str};
+    use crate::tui::action::Action;
+
+    const POISON: &str = r#"{
+      "name": "poison", "duration": "5s",
+      "topics": [{"name": "ledger", "kind": "log", "partitions": 2}, {"name": "emails", "kind": "queue"}],
+      "producers": [
+        {"name": "acc", "topic": "ledger", "rate": 5, "arrival": "fixed",
+         "keys": {"prefix": "o-", "cardinality": 50, "distribution": "sequential"},
+         "events": [{"type": "EntryPosted"}]},
+        {"name": "shop", "topic": "emails", "rate": 5, "arrival": "fixed", "events": [{"type": "Receipt"}]}
+      ],
+      "events": [{"at": "1s", "topic": "ledger", "type": "Bad", "key": "o-x", "id": "poison"}],
+      "consumers": [
+        {"name": "bookkeeper", "topics": ["ledger"], "instances": 2, "processing": "50ms", "retry_delay": "500ms",
+         "handles": {"EntryPosted": {}, "Bad": {"fail_probability": 1.0}}},
+        {"name": "mailer", "topics": ["emails"], "processing": "10ms"},
+        {"name": "late", "topics": ["ledger"], "start": "20s"}
+      ]
+    }"#;
+
+    fn app(source: &str) -> App {
+        let scenario = load_str(source, "test", &Limits::default()).expect("valid");
+        App::new("test".to_owned(), None, scenario, None, 1_000_000).expect("compiles")
+    }
+
+    fn text(buf: &Buffer) -> String {
+        let area = buf.area;
+        (0..area.height).map(|y| (0..area.width).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n").collect()
+    }
+
+    fn draw(app: &App, width: u16, height: u16) -> String {
+        let area = Rect::new(0, 0, width, height);
+        let mut buf = Buffer::empty(area);
+        render(app, area, &mut buf);
+        text(&buf)
+    }
+
+    #[test]
+    fn shows_partitions_queues_and_the_blocked_one() {
+        let mut app = app(POISON);
+        app.apply(Action::RunToEnd);
+        let screen = draw(&app, 120, 30);
+        assert!(screen.contains("bookkeeper"), "{screen}");
+        assert!(screen.contains("ledger/0"), "{screen}");
+        assert!(screen.contains("ledger/1"), "{screen}");
+        assert!(screen.contains("emails (queue)"), "{screen}");
+        assert!(screen.contains("joins at 20.000s"), "{screen}");
+        assert!(screen.contains("caught up"), "{screen}");
+        // The poisoned partition: behind, its oldest record waiting for seconds, no catching up.
+        let blocked = group_lag(&app, 0);
+        let behind = blocked.slots.iter().copied().max().unwrap();
+        assert!(behind > 5, "{blocked:?}", blocked = blocked.slots);
+        let line = screen.lines().find(|l| l.contains(&format!(" {behind} "))).expect("the blocked row");
+        assert!(line.contains('█') && line.contains('—') && line.contains('s'), "{line}");
+        assert!(screen.contains("lag over time · max"), "{screen}");
+        assert!(screen.contains("(bookkeeper)"), "{screen}");
+        assert!(screen.contains("5s"), "{screen}");
+    }
+
+    #[test]
+    fn fits_small_screens_and_the_start() {
+        let app = app(POISON);
+        let screen = draw(&app, 60, 10);
+        assert!(screen.contains("no lag so far"), "{screen}");
+        let mut app = app;
+        app.apply(Action::RunToEnd);
+        let screen = draw(&app, 60, 9);
+        assert!(screen.contains("ledger (all 2)") && screen.contains("per topic"), "{screen}");
+        let screen = draw(&app, 60, 7);
+        assert!(screen.contains("showing 2 of 3 rows"), "{screen}");
+        assert!(screen.contains('█'), "{screen}");
+        draw(&app, 10, 3);
+    }
+
+    #[test]
+    fn catch_up_estimates() {
+        assert_eq!(CatchUp::estimate(0, None), CatchUp::Done);
+        assert_eq!(CatchUp::estimate(10, None), CatchUp::Never);
+        assert_eq!(CatchUp::estimate(10, Some((0.0, 5.0))), CatchUp::Never);
+        assert_eq!(CatchUp::estimate(10, Some((15.0, 5.0))), CatchUp::In(1.0));
+        assert_eq!(CatchUp::estimate(2, Some((5.0, 5.0))), CatchUp::Steady(0.4));
+        assert_eq!(CatchUp::estimate(50, Some((5.0, 5.0))), CatchUp::Never);
+        assert_eq!(bar(0, 10, 8), "");
+        assert_eq!(bar(10, 10, 4), "████");
+        assert_eq!(bar(5, 10, 4), "██");
+        assert_eq!(bar(1, 1000, 4), "▏");
+        assert_eq!(duration(1_500_000), "1.5s");
+        assert_eq!(duration(40_000), "40ms");
+    }
 }

@@ -1,18 +1,462 @@
-//! traffic: being written.
+//! Traffic: every step of the run as a table row (number, time, kind, event, type, key,
+//! where, who, detail), filtered by `/`. With no selection the table follows the newest
+//! steps; with one it is centred on the selected row. Findings stand out on their kind
+//! cell. Enter inspects the row's event; a click selects a row.
+//!
+//! Windowed: a frame looks at no more steps than the screen shows, walking from the anchor
+//! and skipping rows the filter rejects, at most [`SCAN_LIMIT`] steps each way, so a filter
+//! that matches nothing costs the same on a run of millions of steps as on a short one.
+
+use std::fmt::Write as _;
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
-use ratatui::widgets::{Block, Paragraph, Widget};
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Row, Table, Widget};
 
+use crate::analysis::FindingClass;
+use crate::scenario::model::TopicKind;
+use crate::trace::jsonl::Namer;
+use crate::trace::{FailReason, NO_EVENT, NONE16, NONE32, Step, StepKind};
 use crate::tui::app::App;
+use crate::tui::theme;
+use crate::tui::ui::{body_area, seconds};
+
+/// The most steps a frame examines in each direction from the anchor while filtering.
+pub const SCAN_LIMIT: usize = 20_000;
+
+/// The rows a frame shows: step indices, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    pub rows: Vec<usize>,
+    /// The walk stopped at [`SCAN_LIMIT`] before it filled the screen.
+    pub capped: bool,
+}
+
+/// Where the table's rows are drawn inside the view's area: inside the border, below the
+/// column header. Rendering and mouse clicks both use it.
+pub fn rows_area(view: Rect) -> Rect {
+    let inner = Block::bordered().inner(view);
+    Rect { y: inner.y.saturating_add(1), height: inner.height.saturating_sub(1), ..inner }
+}
+
+/// Walks the trace from an anchor, taking steps that pass the filter, within a budget.
+struct Walk<'a> {
+    app: &'a App,
+    budget: usize,
+    capped: bool,
+}
+
+impl Walk<'_> {
+    fn new(app: &App) -> Walk<'_> {
+        Walk { app, budget: SCAN_LIMIT, capped: false }
+    }
+
+    /// Takes matching steps before `*from` (exclusive), newest first, until `out` holds `want`.
+    fn back(&mut self, from: &mut usize, want: usize, out: &mut Vec<usize>) {
+        while out.len() < want && *from > 0 {
+            if self.budget == 0 {
+                self.capped = true;
+                return;
+            }
+            self.budget -= 1;
+            *from -= 1;
+            if self.app.matches(*from) {
+                out.push(*from);
+            }
+        }
+    }
+
+    /// Takes matching steps from `*from` up to `end` (exclusive) until `out` holds `want`.
+    fn forward(&mut self, from: &mut usize, end: usize, want: usize, out: &mut Vec<usize>) {
+        while out.len() < want && *from < end {
+            if self.budget == 0 {
+                self.capped = true;
+                return;
+            }
+            self.budget -= 1;
+            if self.app.matches(*from) {
+                out.push(*from);
+            }
+            *from += 1;
+        }
+    }
+}
+
+/// The steps on screen for a table of `height` rows: the newest matching steps when
+/// following, else the selected step (shown even if the filter rejects it) with matching
+/// steps around it, centred unless an end of the trace is near.
+pub fn window(app: &App, height: usize) -> Window {
+    let n = app.step_number();
+    if n == 0 || height == 0 {
+        return Window::default();
+    }
+    let Some(selected) = app.traffic.selected.map(|s| s.min(n - 1)) else {
+        let mut walk = Walk::new(app);
+        let mut rows = Vec::with_capacity(height);
+        let mut from = n;
+        walk.back(&mut from, height, &mut rows);
+        rows.reverse();
+        return Window { rows, capped: walk.capped };
+    };
+    let mut back = Walk::new(app);
+    let mut ahead = Walk::new(app);
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    let (mut back_at, mut ahead_at) = (selected, selected + 1);
+    back.back(&mut back_at, (height - 1) / 2, &mut before);
+    ahead.forward(&mut ahead_at, n, height - 1 - before.len(), &mut after);
+    // Near the newest step: fill the screen with older rows instead.
+    back.back(&mut back_at, height - 1 - after.len(), &mut before);
+    let mut rows = Vec::with_capacity(height);
+    rows.extend(before.iter().rev());
+    rows.push(selected);
+    rows.extend(after);
+    Window { rows, capped: back.capped || ahead.capped }
+}
+
+/// The short label of a finding on its kind cell.
+fn finding_label(class: FindingClass) -> &'static str {
+    match class {
+        FindingClass::DuplicateDelivery => "DUP-D",
+        FindingClass::DuplicateEffect => "DUP-E",
+        FindingClass::OutOfOrder => "ORDER",
+        FindingClass::Lost => "LOST",
+        FindingClass::Failed => "FAIL",
+    }
+}
+
+/// `duplicate effect`: a finding class as words.
+pub fn finding_words(class: FindingClass) -> &'static str {
+    match class {
+        FindingClass::DuplicateDelivery => "duplicate delivery",
+        FindingClass::DuplicateEffect => "duplicate effect",
+        FindingClass::OutOfOrder => "out of order",
+        FindingClass::Lost => "lost",
+        FindingClass::Failed => "failed",
+    }
+}
+
+/// `orders/1@17`: a step's topic, partition (logs) and offset, as far as it has them.
+pub fn place(namer: &Namer<'_>, step: &Step) -> String {
+    if step.topic == NONE16 {
+        return String::new();
+    }
+    let mut text = namer.topic(step.topic).to_owned();
+    if namer.model.topics[usize::from(step.topic)].kind == TopicKind::Log && step.partition != NONE16 {
+        let _ = write!(text, "/{}", step.partition);
+    }
+    if step.offset != NONE32 {
+        let _ = write!(text, "@{}", step.offset);
+    }
+    text
+}
+
+/// `billing#2`, or `group/consumer#2` when the group is named apart from its consumer, or
+/// the group alone: who a consumer step is about.
+pub fn who(namer: &Namer<'_>, step: &Step) -> String {
+    match (step.group, step.instance) {
+        (_, i) if i != NONE16 => {
+            let (g, _) = namer.trace.instances[usize::from(i)];
+            let group = &namer.model.groups[usize::from(g)];
+            if group.name == group.consumer {
+                namer.instance(i)
+            } else {
+                format!("{}/{}", group.name, namer.instance(i))
+            }
+        }
+        (g, _) if g != NONE16 => namer.group(g).to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// What else a step says, by kind: a failure's reason, a queue receive count, a dead-letter
+/// topic, a note's text, a rebalance's assignment.
+pub fn detail(namer: &Namer<'_>, step: &Step) -> String {
+    let trace = namer.trace;
+    match step.kind {
+        StepKind::Published if step.event != NO_EVENT => {
+            let e = trace.event(step.event);
+            match e.cause() {
+                Some(cause) => format!("from {}, caused by {}", trace.strings.resolve(e.source), namer.event_id(cause)),
+                None => format!("from {}", trace.strings.resolve(e.source)),
+            }
+        }
+        StepKind::Processed => if step.flag != 0 { "effect" } else { "no effect" }.to_owned(),
+        StepKind::Failed => format!("{} (attempt {})", FailReason::from_flag(step.flag).name(), step.aux),
+        StepKind::Delivered | StepKind::Requeued if step.aux != NONE32 => format!("receive {}", step.aux),
+        StepKind::DeadLettered if step.aux != NONE32 => format!("→ {}", namer.topic(step.aux as u16)),
+        StepKind::Note => namer.model.scenario.notes.get(step.aux as usize).map(|n| n.text.clone()).unwrap_or_default(),
+        StepKind::Rebalanced => trace.assignments.get(step.aux as usize).map_or_else(String::new, |assignment| {
+            let parts: Vec<String> = assignment
+                .iter()
+                .map(|(i, t, ps)| {
+                    let ps: Vec<String> = ps.iter().map(u16::to_string).collect();
+                    format!("{} {}[{}]", namer.instance(*i), namer.topic(*t), ps.join(","))
+                })
+                .collect();
+            parts.join("  ")
+        }),
+        _ => String::new(),
+    }
+}
+
+/// Columns, in order on screen; `DROP` lists which to leave out first when the screen is narrow.
+const HEADERS: [&str; 9] = ["step", "time", "kind", "event", "type", "key", "where", "who", "detail"];
+const DETAIL: usize = 8;
+const DROP: [usize; 5] = [DETAIL, 5, 4, 7, 6];
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    Paragraph::new(format!("{} steps", app.step_number()))
-        .block(Block::bordered().title(" traffic "))
+    let trace = app.sim.trace();
+    let namer = Namer { model: app.model(), trace };
+    let rows_at = rows_area(area);
+    let window = window(app, rows_at.height as usize);
+    let selected = app.traffic.selected;
+
+    let rows: Vec<[Line<'static>; 9]> = window
+        .rows
+        .iter()
+        .map(|&i| {
+            let step = &trace.steps[i];
+            let finding = app.analysis.finding_at(i as u64 + 1);
+            let kind = match finding {
+                Some(f) => Line::from(vec![
+                    Span::styled(format!(" {} ", finding_label(f.class)), theme::finding(f.class)),
+                    Span::styled(format!(" {}", step.kind.name()), theme::kind(step.kind)),
+                ]),
+                None => Line::styled(step.kind.name(), theme::kind(step.kind)),
+            };
+            let (id, event_type, key) = if step.event == NO_EVENT {
+                (String::new(), String::new(), String::new())
+            } else {
+                let e = trace.event(step.event);
+                (
+                    namer.event_id(step.event),
+                    trace.strings.resolve(e.event_type).to_owned(),
+                    e.key.map(|k| trace.strings.resolve(k).to_owned()).unwrap_or_default(),
+                )
+            };
+            let detail = match finding {
+                Some(f) => {
+                    let more = detail(&namer, step);
+                    let words = format!("⚠ {}", finding_words(f.class));
+                    let mut spans = vec![Span::styled(words, theme::WARN)];
+                    if !more.is_empty() {
+                        spans.push(Span::raw(format!("  {more}")));
+                    }
+                    Line::from(spans)
+                }
+                None => Line::raw(detail(&namer, step)),
+            };
+            [
+                Line::raw(format!("{}", i + 1)).right_aligned(),
+                Line::raw(seconds(step.t_us)).right_aligned(),
+                kind,
+                Line::raw(id),
+                Line::raw(event_type),
+                Line::raw(key),
+                Line::raw(place(&namer, step)),
+                Line::raw(who(&namer, step)),
+                detail,
+            ]
+        })
+        .collect();
+
+    // Columns as wide as what the screen shows; the narrowest screens drop the least
+    // needed columns; the detail takes what is left.
+    // The number, time and kind columns keep their width while the table scrolls.
+    let mut widths: Vec<u16> = HEADERS.iter().map(|h| h.len() as u16).collect();
+    widths[0] = widths[0].max(trace.steps.len().to_string().len() as u16);
+    widths[1] = widths[1].max(seconds(app.model().duration.max(app.sim.now())).len() as u16);
+    widths[2] = widths[2].max(StepKind::ALL.iter().map(|k| k.name().len() as u16).max().unwrap_or(0));
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.width() as u16);
+        }
+    }
+    widths[DETAIL] = 0;
+    let mut shown = [true; 9];
+    let total = |shown: &[bool; 9]| -> u16 {
+        let columns = shown.iter().filter(|s| **s).count() as u16;
+        widths.iter().zip(shown).filter(|(_, s)| **s).map(|(w, _)| *w).sum::<u16>() + columns.saturating_sub(1)
+    };
+    for column in DROP {
+        let room = if column == DETAIL { 8 } else { 0 };
+        if total(&shown) + room <= rows_at.width {
+            break;
+        }
+        shown[column] = false;
+    }
+    let constraints: Vec<Constraint> = (0..9)
+        .filter(|&c| shown[c])
+        .map(|c| if c == DETAIL { Constraint::Fill(1) } else { Constraint::Length(widths[c]) })
+        .collect();
+
+    let header = Row::new((0..9).filter(|&c| shown[c]).map(|c| Cell::from(HEADERS[c]))).style(theme::TITLE);
+    let table_rows = window.rows.iter().zip(rows).map(|(&i, cells)| {
+        let row = Row::new(cells.into_iter().enumerate().filter(|(c, _)| shown[*c]).map(|(_, l)| Cell::from(l)));
+        if Some(i) == selected { row.style(theme::SELECTED) } else { row }
+    });
+
+    let mut title = vec![Span::styled(" traffic ", theme::TITLE), Span::raw(format!("· steps {} ", trace.steps.len()))];
+    let filter = app.filter.text.trim();
+    if !filter.is_empty() {
+        title.push(Span::styled(format!("· filter \"{filter}\" "), theme::WARN));
+    }
+    title.push(match selected {
+        Some(s) => Span::raw(format!("· step {} selected (f: follow) ", s + 1)),
+        None => Span::styled("· following ", theme::OK),
+    });
+    if window.rows.is_empty() && !trace.steps.is_empty() && !window.capped {
+        title.push(Span::styled("· no match ", theme::WARN));
+    }
+    if window.capped {
+        let limit = group_thousands(SCAN_LIMIT);
+        let note = match (selected, window.rows.is_empty()) {
+            (None, true) => format!("· no match in the last {limit} steps "),
+            (None, false) => format!("· searched the last {limit} steps "),
+            (Some(_), _) => format!("· searched {limit} steps each way "),
+        };
+        title.push(Span::styled(note, theme::WARN));
+    }
+    let block = Block::bordered().title(Line::from(title));
+    if trace.steps.is_empty() {
+        let hint = Line::styled("no steps yet: press space to play or → to step", theme::DIM);
+        Table::new(vec![Row::new(vec![Cell::from(hint)])], [Constraint::Fill(1)]).block(block).render(area, buf);
+        return;
+    }
+    Table::new(table_rows, constraints)
+        .header(header)
+        .column_spacing(1)
+        .block(block)
+        .style(Style::new())
         .render(area, buf);
+}
+
+/// `20 000`: a count with thin groups of thousands.
+fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Selects the step on the clicked row.
 pub fn click(app: &mut App, screen: Rect, row: u16) {
-    let _ = (app, screen, row);
+    let rows_at = rows_area(body_area(app, screen));
+    if row < rows_at.y || row >= rows_at.bottom() {
+        return;
+    }
+    let window = window(app, rows_at.height as usize);
+    let Some(&step) = window.rows.get(usize::from(row - rows_at.y)) else { return };
+    app.traffic.selected = Some(step);
+    let event = app.sim.trace().steps[step].event;
+    if event != NO_EVENT {
+        app.focus_event = Some(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load::{Limits, load_str};
+    use crate::tui::action::Action;
+    use crate::tui::app::View;
+
+    fn app() -> App {
+        let source = include_str!("../../../scenarios/crash-duplicates.json");
+        let scenario = load_str(source, "crash-duplicates", &Limits::default()).expect("valid");
+        let mut app = App::new("test".to_owned(), None, scenario, None, 1_000_000).expect("compiles");
+        app.apply(Action::RunToEnd);
+        app.apply(Action::ShowView(View::Traffic));
+        app
+    }
+
+    fn text(buf: &Buffer) -> Vec<String> {
+        (0..buf.area.height).map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()).collect()
+    }
+
+    fn draw(app: &App, width: u16, height: u16) -> Vec<String> {
+        let area = Rect::new(0, 0, width, height);
+        let mut buf = Buffer::empty(area);
+        render(app, area, &mut buf);
+        text(&buf)
+    }
+
+    #[test]
+    fn follows_the_newest_steps() {
+        let app = app();
+        let n = app.step_number();
+        let screen = draw(&app, 140, 20);
+        assert!(screen[0].contains(&format!("steps {n}")) && screen[0].contains("following"), "{}", screen[0]);
+        assert!(screen[1].contains("step") && screen[1].contains("kind") && screen[1].contains("where"));
+        let last = &screen[18];
+        assert!(last.contains(&format!("{n} 10.000s note")), "{last}");
+        assert!(screen.iter().any(|l| l.contains("PaymentCharged") && l.contains("payments/0@")), "{screen:#?}");
+    }
+
+    #[test]
+    fn a_selected_finding_is_centred_and_marked() {
+        let mut app = app();
+        app.apply(Action::NextFinding);
+        let f = app.analysis.findings()[0];
+        let screen = draw(&app, 140, 21);
+        assert!(screen[0].contains(&format!("step {} selected", f.step)), "{}", screen[0]);
+        // 18 rows (21 lines less the borders and the header): the selection is the 9th.
+        let row = &screen[2 + 8];
+        assert!(row.trim_start_matches('│').trim_start().starts_with(&f.step.to_string()), "{row:?} {}", f.step);
+        assert!(row.contains("DUP-") && row.contains("duplicate"), "{row}");
+        assert!(row.contains("billing#1") && row.contains("orders/1@16"), "{row}");
+        let window = window(&app, 18);
+        assert_eq!(window.rows[8], (f.step - 1) as usize);
+        assert_eq!(window.rows.len(), 18);
+    }
+
+    #[test]
+    fn the_filter_skips_rows_and_says_when_nothing_matches() {
+        let mut app = app();
+        app.filter.text = "crashed".to_owned();
+        let screen = draw(&app, 140, 12);
+        assert!(screen[0].contains("filter \"crashed\""), "{}", screen[0]);
+        let rows: Vec<&String> = screen[2..11].iter().filter(|l| l.contains('s')).collect();
+        assert_eq!(rows.len(), 1, "one crash: {screen:#?}");
+        assert!(rows[0].contains("crashed") && rows[0].contains("billing#2"));
+        app.filter.text = "no-such-thing".to_owned();
+        let screen = draw(&app, 140, 12);
+        assert!(screen[0].contains("no match"), "{}", screen[0]);
+    }
+
+    #[test]
+    fn narrow_screens_drop_columns_and_tiny_ones_do_not_panic() {
+        let app = app();
+        let screen = draw(&app, 60, 10);
+        assert!(screen[1].contains("event") && !screen[1].contains("detail"), "{}", screen[1]);
+        for (w, h) in [(1, 1), (10, 3), (40, 4), (80, 24)] {
+            let _ = draw(&app, w, h);
+        }
+    }
+
+    #[test]
+    fn a_click_selects_the_row_under_it() {
+        let mut app = app();
+        let screen = Rect::new(0, 0, 140, 40);
+        let rows = rows_area(body_area(&app, screen));
+        let shown = window(&app, rows.height as usize);
+        click(&mut app, screen, rows.y + 3);
+        assert_eq!(app.traffic.selected, Some(shown.rows[3]));
+        let event = app.sim.trace().steps[shown.rows[3]].event;
+        if event != NO_EVENT {
+            assert_eq!(app.focus_event, Some(event));
+        }
+        // The header line and the border select nothing.
+        let before = app.traffic.selected;
+        click(&mut app, screen, rows.y - 1);
+        click(&mut app, screen, rows.bottom());
+        assert_eq!(app.traffic.selected, before);
+    }
 }
