@@ -4,4 +4,5 @@ mod cli;
 mod properties;
 mod scenarios;
 mod schema;
+mod snapshots;
 mod tmux;

@@ -1,0 +1,93 @@
+//! Whole-screen snapshots of every view (ratatui's `TestBackend` + insta), on a lesson at
+//! fixed steps. A change to what the screen shows fails here until the snapshot is
+//! reviewed (`INSTA_UPDATE=always cargo test snapshots` rewrites them; read the diff).
+
+use eventlab::scenario::load::{Limits, load_str};
+use eventlab::tui::App;
+use eventlab::tui::action::Action;
+use eventlab::tui::app::View;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn app(lesson: &str) -> App {
+    let source = eventlab::lessons::find(lesson).expect("a lesson").source;
+    let scenario = load_str(source, lesson, &Limits::default()).expect("valid");
+    App::new(format!("lesson:{lesson}"), None, scenario, None, 10_000_000).expect("compiles")
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    terminal.draw(|frame| frame.render_widget(app, frame.area())).expect("draws");
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..buffer.area.height {
+        let line: String = (0..buffer.area.width).map(|x| buffer[(x, y)].symbol()).collect();
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+/// Steps the lesson `n` times (single steps, as the → key does).
+fn stepped(lesson: &str, n: usize) -> App {
+    let mut app = app(lesson);
+    for _ in 0..n {
+        app.apply(Action::StepForward);
+    }
+    app
+}
+
+#[test]
+fn every_view_mid_run() {
+    let mut app = stepped("crash-duplicates", 120);
+    for view in View::ALL {
+        app.apply(Action::ShowView(view));
+        insta::assert_snapshot!(format!("mid_run_{}", view.title().to_lowercase()), screen(&app, 120, 36));
+    }
+}
+
+#[test]
+fn every_view_at_the_end() {
+    let mut app = app("crash-duplicates");
+    app.apply(Action::RunToEnd);
+    for view in View::ALL {
+        app.apply(Action::ShowView(view));
+        insta::assert_snapshot!(format!("end_{}", view.title().to_lowercase()), screen(&app, 120, 36));
+    }
+}
+
+#[test]
+fn queues_and_dead_letters() {
+    let mut app = app("poison-message");
+    app.apply(Action::RunToEnd);
+    for view in [View::Flow, View::Lag, View::Checks] {
+        app.apply(Action::ShowView(view));
+        insta::assert_snapshot!(format!("poison_{}", view.title().to_lowercase()), screen(&app, 120, 36));
+    }
+}
+
+#[test]
+fn popups_and_the_start_screen() {
+    let mut app = app("order-pipeline");
+    insta::assert_snapshot!("start", screen(&app, 120, 36));
+    app.apply(Action::RunToEnd);
+    app.apply(Action::ShowView(View::Traffic));
+    app.apply(Action::Up);
+    app.apply(Action::Inspect);
+    insta::assert_snapshot!("inspector", screen(&app, 120, 36));
+    app.apply(Action::Back);
+    app.apply(Action::Help);
+    insta::assert_snapshot!("help", screen(&app, 120, 36));
+}
+
+#[test]
+fn any_size_renders_without_panic() {
+    let mut app = stepped("late-joiner", 300);
+    for view in View::ALL {
+        app.apply(Action::ShowView(view));
+        for (w, h) in [(1, 1), (10, 4), (39, 7), (40, 8), (60, 12), (80, 24), (200, 60)] {
+            let _ = screen(&app, w, h);
+        }
+    }
+    insta::assert_snapshot!("too_small", screen(&app, 20, 5));
+}
