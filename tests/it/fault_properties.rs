@@ -1,0 +1,964 @@
+#![allow(
+    clippy::needless_range_loop,
+    clippy::stable_sort_primitive,
+    clippy::uninlined_format_args,
+    reason = "test code written for reading, not for lint style"
+)]
+//! Properties of the simulator and the analysis over generated scenarios WITH faults and the
+//! failure options of the format.
+//!
+//! [`scenario`] extends the generator of `properties.rs` (copied, not shared, so the two can
+//! evolve apart) with: queue options (`visibility_timeout`, `max_receives` + `dead_letter`,
+//! `fifo` + `dedup_window`), consumer options (`prefetch`, `idempotent`, `retry_delay`,
+//! `rebalance`), handler `fail_probability`, producer `retry_duplicates` / `idempotent`, and
+//! random faults (`crash` with optional `restart_after`, `pause`, `slow`, `add_instance`,
+//! `duplicate`, `delay`). A queue with `max_receives` gets its own dead-letter queue
+//! `tN-dlq`, optionally read by a consumer `dlq`. Emits only go downstream, so no emit cycle
+//! can run away. Each case is a few thousand steps.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use eventlab::analysis::Analysis;
+use eventlab::run::Outcome;
+use eventlab::scenario::load::{Limits, load_str};
+use eventlab::scenario::model::{Commit, From, Metric, Scenario, TopicKind};
+use eventlab::sim::Model;
+use eventlab::trace::jsonl;
+use eventlab::trace::{EventId, NONE16, StepKind, Trace};
+use proptest::prelude::*;
+use proptest::sample::subsequence;
+use serde_json::{Value, json};
+
+const MAX_STEPS: u64 = 10_000_000;
+const TYPES: [&str; 3] = ["A", "B", "C"];
+
+// ---------------------------------------------------------------------------------------
+// Generation
+// ---------------------------------------------------------------------------------------
+
+/// Which settings a generated scenario may use.
+#[derive(Clone, Copy, Debug)]
+struct Knobs {
+    /// `"commit": "before"` (at-most-once) may be generated.
+    allow_before: bool,
+}
+
+fn ms(n: u64) -> Value {
+    json!(format!("{n}ms"))
+}
+
+/// A topic. A queue's dead-letter wish is kept as `"_dlq": MAX_RECEIVES` until assembly
+/// names the dead-letter queue.
+fn topic() -> impl Strategy<Value = Value> {
+    let queue = (
+        proptest::option::weighted(0.7, 5u64..=200),
+        proptest::option::weighted(0.3, proptest::option::of(1u64..=3000)),
+        proptest::option::weighted(0.5, 1u32..=4),
+    )
+        .prop_map(|(visibility, fifo, dlq)| {
+            let mut q = json!({"kind": "queue"});
+            if let Some(v) = visibility {
+                q["visibility_timeout"] = ms(v);
+            }
+            if let Some(window) = fifo {
+                q["fifo"] = json!(true);
+                if let Some(w) = window {
+                    q["dedup_window"] = ms(w);
+                }
+            }
+            if let Some(max) = dlq {
+                q["_dlq"] = json!(max);
+            }
+            q
+        });
+    prop_oneof![
+        3 => (1u32..=4).prop_map(|p| json!({"kind": "log", "partitions": p})),
+        2 => queue,
+    ]
+}
+
+fn keys() -> impl Strategy<Value = Option<Value>> {
+    proptest::option::of((1u64..=5, prop_oneof![Just("uniform"), Just("sequential"), Just("zipf")]).prop_map(
+        |(cardinality, distribution)| json!({"prefix": "k", "cardinality": cardinality, "distribution": distribution}),
+    ))
+}
+
+/// `retry_duplicates`: none, always, or sometimes.
+fn retries() -> impl Strategy<Value = Option<f64>> {
+    prop_oneof![2 => Just(None), 1 => Just(Some(1.0)), 1 => (0.0f64..1.0).prop_map(Some)]
+}
+
+/// A producer; `topic` is an index taken modulo the number of topics.
+fn producer() -> impl Strategy<Value = (usize, Value)> {
+    (
+        (0usize..3, 1u32..=80, any::<bool>(), keys(), subsequence(TYPES.to_vec(), 1..=2)),
+        proptest::collection::vec(1u32..=5, 2),
+        0u64..=500,
+        proptest::option::of(1u64..=300),
+        retries(),
+        proptest::option::of(any::<bool>()),
+    )
+        .prop_map(|((topic, rate, fixed, keys, types), weights, start, count, retry, idempotent)| {
+            let events: Vec<Value> = types
+                .iter()
+                .zip(&weights)
+                .map(|(ty, w)| json!({"type": ty, "weight": w, "data": {"total": {"uniform": [1, 100]}, "n": "{n}"}}))
+                .collect();
+            let mut p = json!({
+                "topic": topic, "rate": rate, "arrival": if fixed { "fixed" } else { "poisson" },
+                "start": format!("{start}ms"), "events": events,
+            });
+            if let Some(keys) = keys {
+                p["keys"] = keys;
+            }
+            if let Some(count) = count {
+                p["count"] = json!(count);
+            }
+            if let Some(r) = retry {
+                p["retry_duplicates"] = json!(r);
+            }
+            if let Some(i) = idempotent {
+                p["idempotent"] = json!(i);
+            }
+            (topic, p)
+        })
+}
+
+fn scripted() -> impl Strategy<Value = Value> {
+    (0u64..1000, 0usize..3, 0usize..3, proptest::option::of(1u32..=5)).prop_map(|(at, topic, ty, key)| {
+        let mut e = json!({"at": format!("{at}ms"), "topic": topic, "type": TYPES[ty]});
+        if let Some(k) = key {
+            e["key"] = json!(format!("k{k}"));
+        }
+        e
+    })
+}
+
+fn duration_distribution(max: u64) -> impl Strategy<Value = Value> {
+    prop_oneof![
+        (0u64..=max).prop_map(ms),
+        (0u64..=max, 0u64..=max).prop_map(|(a, b)| json!({"uniform": [ms(a.min(b)), ms(a.max(b))]})),
+        (1u64..=max).prop_map(|m| json!({"exponential": ms(m)})),
+    ]
+}
+
+fn commit(knobs: Knobs) -> BoxedStrategy<Value> {
+    let interval = (50u64..=500).prop_map(|ms| json!({"interval": format!("{ms}ms")}));
+    if knobs.allow_before {
+        prop_oneof![2 => Just(json!("after")), 1 => Just(json!("before")), 1 => interval].boxed()
+    } else {
+        prop_oneof![2 => Just(json!("after")), 1 => interval].boxed()
+    }
+}
+
+/// An emit, before its topic is known: (downstream choice, type, keyed, delay).
+type RawEmit = (usize, usize, bool, Option<u64>);
+
+fn raw_emit() -> impl Strategy<Value = RawEmit> {
+    (0usize..3, 0usize..3, any::<bool>(), proptest::option::of(0u64..=50))
+}
+
+fn render_emits(raw: &[RawEmit], downstream: &[usize]) -> Vec<Value> {
+    if downstream.is_empty() {
+        return Vec::new();
+    }
+    raw.iter()
+        .map(|&(topic, ty, keyed, delay)| {
+            let mut e = json!({"topic": format!("t{}", downstream[topic % downstream.len()]), "type": TYPES[ty],
+                               "data": {"cause": "{id}"}});
+            if keyed {
+                e["key"] = json!("{type}-{key}");
+            }
+            if let Some(ms) = delay {
+                e["delay"] = json!(format!("{ms}ms"));
+            }
+            e
+        })
+        .collect()
+}
+
+/// A handler before its topics are known: emits or weighted outcomes (`None` = fail), and
+/// an optional `fail_probability`.
+#[derive(Clone, Debug)]
+struct RawHandler {
+    outcomes: Option<Vec<(u32, Option<Vec<RawEmit>>)>>,
+    emits: Vec<RawEmit>,
+    fail_probability: Option<f64>,
+}
+
+fn raw_handler() -> impl Strategy<Value = RawHandler> {
+    let emits = || proptest::collection::vec(raw_emit(), 0..=2);
+    (
+        emits(),
+        proptest::option::weighted(
+            0.3,
+            (proptest::collection::vec((5u32..=20, emits()), 1..=2), proptest::option::of(1u32..=2)),
+        ),
+        proptest::option::weighted(0.5, 0.0f64..0.5),
+    )
+        .prop_map(|(emits, outcomes, fail_probability)| RawHandler {
+            outcomes: outcomes.map(|(ok, fail)| {
+                let mut o: Vec<(u32, Option<Vec<RawEmit>>)> = ok.into_iter().map(|(w, e)| (w, Some(e))).collect();
+                if let Some(w) = fail {
+                    o.push((w, None));
+                }
+                o
+            }),
+            emits,
+            fail_probability,
+        })
+}
+
+/// A consumer before the number of topics is known.
+#[derive(Clone, Debug)]
+struct RawConsumer {
+    topics: Vec<usize>,
+    instances: u32,
+    processing: Value,
+    commit: Value,
+    latest: bool,
+    start: u64,
+    /// Handlers for A, B, C and "*" (in that order), each optional.
+    handles: Option<Vec<Option<RawHandler>>>,
+    prefetch: Option<u32>,
+    idempotent: Option<bool>,
+    retry_delay: Option<u64>,
+    rebalance: Option<u64>,
+}
+
+fn consumer(knobs: Knobs) -> impl Strategy<Value = RawConsumer> {
+    (
+        (
+            proptest::collection::vec(0usize..3, 1..=2),
+            1u32..=4,
+            duration_distribution(20),
+            commit(knobs),
+            prop::bool::weighted(0.2),
+            prop_oneof![4 => Just(0u64), 1 => 0u64..=1500],
+        ),
+        proptest::option::of(proptest::collection::vec(proptest::option::weighted(0.7, raw_handler()), 4)),
+        (
+            proptest::option::of(1u32..=3),
+            proptest::option::of(any::<bool>()),
+            proptest::option::of(0u64..=50),
+            proptest::option::of(1u64..=300),
+        ),
+    )
+        .prop_map(
+            |((topics, instances, processing, commit, latest, start), handles, (prefetch, idempotent, retry, reb))| {
+                RawConsumer {
+                    topics,
+                    instances,
+                    processing,
+                    commit,
+                    latest,
+                    start,
+                    handles,
+                    prefetch,
+                    idempotent,
+                    retry_delay: retry,
+                    rebalance: reb,
+                }
+            },
+        )
+}
+
+/// A fault before names are known: (action 0..6, consumer, instance, topic, at in ‰ of the
+/// duration, `for`, `restart_after`, slow factor, probability, jitter).
+type RawFault = (u8, usize, Option<u32>, usize, u64, Option<u64>, Option<u64>, f64, f64, Value);
+
+fn raw_fault() -> impl Strategy<Value = RawFault> {
+    (
+        (0u8..6, 0usize..4, proptest::option::weighted(0.5, 1u32..=4), 0usize..4, 0u64..1000),
+        (
+            proptest::option::weighted(0.7, 1u64..=1500),
+            proptest::option::weighted(0.7, 1u64..=1500),
+            prop_oneof![Just(0.5), Just(2.0), Just(5.0)],
+            prop_oneof![1 => Just(1.0), 2 => 0.0f64..1.0],
+            duration_distribution(40),
+        ),
+    )
+        .prop_map(|((a, c, i, t, at), (for_, restart, factor, p, jitter))| {
+            (a, c, i, t, at, for_, restart, factor, p, jitter)
+        })
+}
+
+/// Builds the scenario JSON from its generated parts.
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    topics: &[Value],
+    producers: &[(usize, Value)],
+    events: &[Value],
+    consumers: &[RawConsumer],
+    dlq_reader: Option<RawConsumer>,
+    faults: &[RawFault],
+    duration_ms: u64,
+    seed: u64,
+) -> Value {
+    let n = topics.len();
+    let topic_name = |i: usize| format!("t{}", i % n);
+    let mut all_topics = Vec::new();
+    let mut dlqs = Vec::new();
+    for (i, t) in topics.iter().enumerate() {
+        let mut t = t.clone();
+        t["name"] = json!(topic_name(i));
+        if let Some(max) = t.as_object_mut().unwrap().remove("_dlq") {
+            let dlq = format!("t{i}-dlq");
+            t["max_receives"] = max;
+            t["dead_letter"] = json!(dlq);
+            dlqs.push(dlq);
+        }
+        all_topics.push(t);
+    }
+    for d in &dlqs {
+        all_topics.push(json!({"name": d, "kind": "queue"}));
+    }
+    let producers: Vec<Value> = producers
+        .iter()
+        .enumerate()
+        .map(|(i, (topic, p))| {
+            let mut p = p.clone();
+            p["name"] = json!(format!("p{i}"));
+            p["topic"] = json!(topic_name(*topic));
+            p
+        })
+        .collect();
+    let events: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            e["topic"] = json!(topic_name(e["topic"].as_u64().unwrap() as usize));
+            e
+        })
+        .collect();
+    let render_consumer = |name: String, c: &RawConsumer, read: Vec<String>, downstream: &[usize]| {
+        let mut v = json!({
+            "name": name,
+            "topics": read,
+            "instances": c.instances,
+            "processing": c.processing,
+            "commit": c.commit,
+            "from": if c.latest { "latest" } else { "earliest" },
+            "start": format!("{}ms", c.start),
+        });
+        if let Some(p) = c.prefetch {
+            v["prefetch"] = json!(p);
+        }
+        if let Some(i) = c.idempotent {
+            v["idempotent"] = json!(i);
+        }
+        if let Some(r) = c.retry_delay {
+            v["retry_delay"] = ms(r);
+        }
+        if let Some(r) = c.rebalance {
+            v["rebalance"] = ms(r);
+        }
+        if let Some(handles) = &c.handles {
+            let mut map = serde_json::Map::new();
+            for (name, handler) in TYPES.iter().copied().chain(["*"]).zip(handles) {
+                let Some(h) = handler else { continue };
+                let mut out = match &h.outcomes {
+                    None => json!({"emit": render_emits(&h.emits, downstream)}),
+                    Some(outcomes) => json!({"outcomes": outcomes.iter().map(|(w, o)| match o {
+                        Some(emits) => json!({"weight": w, "emit": render_emits(emits, downstream)}),
+                        None => json!({"weight": w, "fail": true}),
+                    }).collect::<Vec<_>>()}),
+                };
+                if let Some(p) = h.fail_probability {
+                    out["fail_probability"] = json!(p);
+                }
+                map.insert(name.to_owned(), out);
+            }
+            v["handles"] = Value::Object(map);
+        }
+        v
+    };
+    let mut rendered: Vec<Value> = consumers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut read: Vec<usize> = c.topics.iter().map(|t| t % n).collect();
+            read.sort_unstable();
+            read.dedup();
+            let highest = *read.last().expect("at least one topic");
+            let downstream: Vec<usize> = (highest + 1..n).collect();
+            render_consumer(format!("c{i}"), c, read.iter().map(|&t| topic_name(t)).collect(), &downstream)
+        })
+        .collect();
+    if let Some(c) = dlq_reader
+        && !dlqs.is_empty()
+    {
+        rendered.push(render_consumer("dlq".to_owned(), &c, dlqs.clone(), &[]));
+    }
+    let stored_topics: Vec<String> = all_topics.iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
+    let faults: Vec<Value> = faults
+        .iter()
+        .map(|(action, c, instance, t, at, for_, restart, factor, p, jitter)| {
+            let ci = c % consumers.len();
+            let target = match instance {
+                Some(k) => format!("c{ci}#{}", (k - 1) % consumers[ci].instances + 1),
+                None => format!("c{ci}"),
+            };
+            let mut f = json!({"at": ms(at * duration_ms / 1000)});
+            match action {
+                0 => {
+                    f["crash"] = json!(target);
+                    if let Some(r) = restart {
+                        f["restart_after"] = ms(*r);
+                    }
+                }
+                1 => f["pause"] = json!(target),
+                2 => {
+                    f["slow"] = json!(target);
+                    f["factor"] = json!(factor);
+                }
+                3 => f["add_instance"] = json!(format!("c{ci}")),
+                4 => {
+                    f["duplicate"] = json!(stored_topics[t % stored_topics.len()]);
+                    f["probability"] = json!(p);
+                }
+                _ => {
+                    f["delay"] = json!(stored_topics[t % stored_topics.len()]);
+                    f["jitter"] = jitter.clone();
+                }
+            }
+            if matches!(action, 1 | 2 | 4 | 5)
+                && let Some(d) = for_
+            {
+                f["for"] = ms(*d);
+            }
+            f
+        })
+        .collect();
+    json!({
+        "name": "generated-with-faults",
+        "seed": seed,
+        "duration": format!("{duration_ms}ms"),
+        "topics": all_topics,
+        "producers": producers,
+        "events": events,
+        "consumers": rendered,
+        "faults": faults,
+    })
+}
+
+fn scenario_with(knobs: Knobs) -> impl Strategy<Value = Value> {
+    (
+        proptest::collection::vec(topic(), 1..=3),
+        proptest::collection::vec(producer(), 1..=3),
+        proptest::collection::vec(scripted(), 0..=3),
+        proptest::collection::vec(consumer(knobs), 1..=3),
+        proptest::option::of(consumer(knobs)),
+        proptest::collection::vec(raw_fault(), 0..=6),
+        1000u64..=4000,
+        any::<u64>(),
+    )
+        .prop_map(|(topics, producers, events, consumers, dlq, faults, duration, seed)| {
+            assemble(&topics, &producers, &events, &consumers, dlq, &faults, duration, seed)
+        })
+}
+
+fn scenario() -> impl Strategy<Value = Value> {
+    scenario_with(Knobs { allow_before: true })
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+fn parse(value: &Value) -> Scenario {
+    let text = serde_json::to_string_pretty(value).expect("serializes");
+    load_str(&text, "generated", &Limits::default())
+        .unwrap_or_else(|e| panic!("generated scenario is invalid: {e}\n{text}"))
+}
+
+fn run(value: &Value) -> Outcome {
+    eventlab::run::run(parse(value), None, MAX_STEPS).expect("runs")
+}
+
+fn jsonl_bytes(model: &Model, trace: &Trace) -> Vec<u8> {
+    let mut out = Vec::new();
+    jsonl::write(&mut out, model, trace).expect("writes to memory");
+    out
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: std::env::var("FP_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+fn is_log(model: &Model, topic: u16) -> bool {
+    topic != NONE16 && model.topics[usize::from(topic)].kind == TopicKind::Log
+}
+
+fn id_of(trace: &Trace, event: u32) -> EventId {
+    trace.event(event).id
+}
+
+/// Replays the trace's bookkeeping of committed offsets, log ends and queue copies.
+#[derive(Default)]
+struct Ledger {
+    /// (topic, partition) → records so far.
+    end: BTreeMap<(u16, u16), u32>,
+    /// Group → joined (its first `rebalanced` step).
+    joined: BTreeSet<u16>,
+    /// (group, topic, partition) → (start position, committed).
+    committed: BTreeMap<(u16, u16, u16), (u32, u32)>,
+    /// (group, queue topic) → copies the group got, acked, dead-lettered.
+    copies: BTreeMap<(u16, u16), (i64, i64, i64)>,
+}
+
+impl Ledger {
+    /// Applies one step; returns an error text when the step breaks the ledger's rules.
+    fn apply(&mut self, model: &Model, s: &eventlab::trace::Step) -> Result<(), String> {
+        match s.kind {
+            StepKind::Published => {
+                let tm = &model.topics[usize::from(s.topic)];
+                match tm.kind {
+                    TopicKind::Log => *self.end.entry((s.topic, s.partition)).or_insert(0) += 1,
+                    _ => self.enqueue(model, s.topic, s.t_us),
+                }
+            }
+            StepKind::Rebalanced if self.joined.insert(s.group) => {
+                let gm = &model.groups[usize::from(s.group)];
+                for &(t, p) in &gm.slots {
+                    let e = self.end.get(&(t, p)).copied().unwrap_or(0);
+                    let start = if gm.from == From::Latest { e } else { 0 };
+                    self.committed.insert((s.group, t, p), (start, start));
+                }
+            }
+            StepKind::Committed => {
+                let Some((_, old)) = self.committed.get_mut(&(s.group, s.topic, s.partition)) else {
+                    return Err("a commit before the group joined".into());
+                };
+                if s.offset <= *old {
+                    return Err(format!("commit {} does not move past {old}", s.offset));
+                }
+                let e = self.end.get(&(s.topic, s.partition)).copied().unwrap_or(0);
+                if s.offset > e {
+                    return Err(format!("commit {} beyond the log end {e}", s.offset));
+                }
+                *old = s.offset;
+            }
+            StepKind::Acked => {
+                let c = self.copies.entry((s.group, s.topic)).or_default();
+                c.1 += 1;
+                if c.1 + c.2 > c.0 {
+                    return Err("more acks and dead letters than copies".into());
+                }
+            }
+            StepKind::DeadLettered => {
+                let c = self.copies.entry((s.group, s.topic)).or_default();
+                c.2 += 1;
+                if c.1 + c.2 > c.0 {
+                    return Err("more acks and dead letters than copies".into());
+                }
+                self.enqueue(model, s.aux as u16, s.t_us);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn enqueue(&mut self, model: &Model, topic: u16, t: u64) {
+        for sub in &model.topics[usize::from(topic)].subscribers {
+            if model.groups[usize::from(sub.group)].start <= t {
+                self.copies.entry((sub.group, topic)).or_default().0 += 1;
+            }
+        }
+    }
+
+    fn lag(&self, group: u16) -> i64 {
+        let log: i64 = self
+            .committed
+            .iter()
+            .filter(|((g, _, _), _)| *g == group)
+            .map(|(&(_, t, p), &(_, c))| i64::from(self.end.get(&(t, p)).copied().unwrap_or(0)) - i64::from(c))
+            .sum();
+        let queue: i64 = self.copies.iter().filter(|((g, _), _)| *g == group).map(|(_, &(n, a, d))| n - a - d).sum();
+        log + queue
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// 1. Every generated scenario with faults is valid, runs to its end without a panic,
+    /// time never goes back, and the same seed gives the byte-identical JSONL trace.
+    #[test]
+    fn faulty_scenarios_run_and_are_deterministic(value in scenario()) {
+        let scenario = parse(&value);
+        let a = eventlab::run::run(scenario.clone(), None, MAX_STEPS);
+        prop_assert!(a.is_ok(), "run failed: {}", a.err().map(|e| e.to_string()).unwrap_or_default());
+        let a = a.unwrap();
+        prop_assert!(a.sim.is_finished());
+        let steps = &a.sim.trace().steps;
+        prop_assert!(steps.iter().all(|s| s.t_us <= a.sim.model().duration));
+        prop_assert!(steps.windows(2).all(|w| w[0].t_us <= w[1].t_us));
+        let b = eventlab::run::run(scenario, None, MAX_STEPS).expect("runs");
+        prop_assert!(
+            jsonl_bytes(a.sim.model(), a.sim.trace()) == jsonl_bytes(b.sim.model(), b.sim.trace()),
+            "two runs differ"
+        );
+        prop_assert_eq!(eventlab::report::summary_json(&a), eventlab::report::summary_json(&b));
+    }
+
+    /// 2. Committing only after processing ("after" or an interval; queues always ack after
+    /// processing) loses nothing, whatever the faults, failures and retries.
+    #[test]
+    fn commit_after_loses_nothing_despite_faults(value in scenario_with(Knobs { allow_before: false })) {
+        let outcome = run(&value);
+        for (g, gm) in outcome.sim.model().groups.iter().enumerate() {
+            prop_assert_eq!(outcome.analysis.metric(Metric::Lost, Some(g)), 0, "group {} lost events", gm.name);
+        }
+        prop_assert!(outcome.analysis.lost().is_empty());
+    }
+
+    /// 3. A group's committed offset only moves forward and never passes the log end; every
+    /// offset it commits past was completed in the group before (after / interval) or at
+    /// least delivered to it ("before").
+    #[test]
+    fn commits_move_forward_over_completed_work(value in scenario()) {
+        let outcome = run(&value);
+        let model = outcome.sim.model();
+        let trace = outcome.sim.trace();
+        let mut ledger = Ledger::default();
+        // (group, topic, partition, offset) delivered / completed so far.
+        let mut delivered: BTreeSet<(u16, u16, u16, u32)> = BTreeSet::new();
+        let mut completed: BTreeSet<(u16, u16, u16, u32)> = BTreeSet::new();
+        for (i, s) in trace.steps.iter().enumerate() {
+            let number = i + 1;
+            let here = (s.group, s.topic, s.partition, s.offset);
+            match s.kind {
+                StepKind::Delivered if is_log(model, s.topic) => { delivered.insert(here); }
+                StepKind::Processed | StepKind::SkippedDuplicate if is_log(model, s.topic) => { completed.insert(here); }
+                StepKind::Committed => {
+                    let old = ledger.committed.get(&(s.group, s.topic, s.partition)).map(|c| c.1);
+                    if let Some(old) = old {
+                        let before = model.groups[usize::from(s.group)].commit == Commit::Before;
+                        for offset in old..s.offset {
+                            let at = (s.group, s.topic, s.partition, offset);
+                            if before {
+                                prop_assert!(delivered.contains(&at), "step {number}: commit past {at:?}, never delivered");
+                            } else {
+                                prop_assert!(completed.contains(&at), "step {number}: commit past {at:?}, never completed");
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let r = ledger.apply(model, s);
+            prop_assert!(r.is_ok(), "step {number}: {}", r.unwrap_err());
+        }
+    }
+
+    /// 4. An idempotent consumer never has a duplicate effect, even with crashes,
+    /// `duplicate` faults, expired visibility and producer retries.
+    #[test]
+    fn idempotent_consumers_have_no_duplicate_effects(value in scenario()) {
+        let outcome = run(&value);
+        for (g, gm) in outcome.sim.model().groups.iter().enumerate() {
+            if gm.idempotent {
+                prop_assert_eq!(outcome.analysis.metric(Metric::DuplicateEffects, Some(g)), 0, "group {}", gm.name);
+            }
+        }
+    }
+
+    /// 5. Accounting: `lost` is exactly the ids a group committed past (from its start
+    /// position) or acked without any completed processing in the group; every queue copy
+    /// a group got is acked, dead-lettered or still pending (never below zero), the pending
+    /// ones with the committed-from lag making up `final_lag`; an ack comes only after a
+    /// completed processing of that event in the group.
+    #[test]
+    fn every_event_is_accounted_for(value in scenario()) {
+        let outcome = run(&value);
+        let model = outcome.sim.model();
+        let trace = outcome.sim.trace();
+        let mut ledger = Ledger::default();
+        let mut records: BTreeMap<(u16, u16), Vec<u32>> = BTreeMap::new();
+        let mut completed: BTreeSet<(u16, EventId)> = BTreeSet::new();
+        let mut acked: BTreeSet<(u16, EventId)> = BTreeSet::new();
+        for (i, s) in trace.steps.iter().enumerate() {
+            let number = i + 1;
+            match s.kind {
+                StepKind::Published if is_log(model, s.topic) => records.entry((s.topic, s.partition)).or_default().push(s.event),
+                StepKind::Processed | StepKind::SkippedDuplicate => { completed.insert((s.group, id_of(trace, s.event))); }
+                StepKind::Acked => {
+                    let id = id_of(trace, s.event);
+                    prop_assert!(completed.contains(&(s.group, id)), "step {number}: ack without a completed processing");
+                    acked.insert((s.group, id));
+                }
+                _ => {}
+            }
+            let r = ledger.apply(model, s);
+            prop_assert!(r.is_ok(), "step {number}: {}", r.unwrap_err());
+        }
+        for (g, gm) in model.groups.iter().enumerate() {
+            let g16 = g as u16;
+            let mut done: BTreeSet<EventId> = acked.iter().filter(|(ag, _)| *ag == g16).map(|(_, id)| *id).collect();
+            for (&(cg, t, p), &(start, committed)) in &ledger.committed {
+                if cg == g16 {
+                    for offset in start..committed {
+                        done.insert(id_of(trace, records[&(t, p)][offset as usize]));
+                    }
+                }
+            }
+            let lost = done.iter().filter(|id| !completed.contains(&(g16, **id))).count() as u64;
+            prop_assert_eq!(outcome.analysis.metric(Metric::Lost, Some(g)), lost, "group {}: lost", gm.name);
+            for (&(cg, t), &(n, a, d)) in &ledger.copies {
+                if cg == g16 {
+                    prop_assert!(n - a - d >= 0, "group {} on {}: {} copies, {} acked, {} dead-lettered", gm.name, t, n, a, d);
+                }
+            }
+            prop_assert_eq!(outcome.analysis.metric(Metric::FinalLag, Some(g)) as i64, ledger.lag(g16), "group {}: final lag", gm.name);
+            let dead = trace.steps.iter().filter(|s| s.kind == StepKind::DeadLettered && usize::from(s.group) == g).count() as u64;
+            prop_assert_eq!(outcome.analysis.metric(Metric::DeadLettered, Some(g)), dead);
+        }
+    }
+
+    /// 6. Lag is never negative; the analysis' lag agrees with one computed from the trace at
+    /// every step; `max_lag` is the maximum of it and at least `final_lag`.
+    #[test]
+    fn lag_follows_the_trace(value in scenario()) {
+        let outcome = run(&value);
+        let model = Arc::clone(outcome.sim.model());
+        let trace = outcome.sim.trace();
+        let mut analysis = Analysis::new(Arc::clone(&model));
+        let mut partial = trace.clone();
+        partial.steps.clear();
+        let mut ledger = Ledger::default();
+        let mut max = vec![0i64; model.groups.len()];
+        for (i, s) in trace.steps.iter().enumerate() {
+            let number = i + 1;
+            let r = ledger.apply(&model, s);
+            prop_assert!(r.is_ok(), "step {number}: {}", r.unwrap_err());
+            partial.steps.push(*s);
+            analysis.observe(&partial);
+            for g in 0..model.groups.len() {
+                let lag = ledger.lag(g as u16);
+                prop_assert!(lag >= 0, "step {number}: group {g} lag {lag}");
+                max[g] = max[g].max(lag);
+                prop_assert_eq!(analysis.metric(Metric::FinalLag, Some(g)) as i64, lag, "step {}: lag of group {}", number, g);
+            }
+        }
+        for (g, &m) in max.iter().enumerate() {
+            prop_assert_eq!(outcome.analysis.metric(Metric::MaxLag, Some(g)) as i64, m, "group {}: max lag", g);
+            prop_assert!(outcome.analysis.metric(Metric::MaxLag, Some(g)) >= outcome.analysis.metric(Metric::FinalLag, Some(g)));
+        }
+    }
+
+    /// 7. No delivery to a crashed instance (between its `crashed` and `restarted`), none to
+    /// a paused one (a `duplicate` fault's second delivery of what it just finished aside:
+    /// the format lets held work continue), none of a log record while its group rebalances
+    /// (from a `crashed`/`restarted`/`joined` step to the group's next `rebalanced`), and a
+    /// log record only to the partition's owner in the group's latest assignment.
+    #[test]
+    fn no_delivery_to_down_paused_or_rebalancing_instances(value in scenario()) {
+        let outcome = run(&value);
+        let model = outcome.sim.model();
+        let trace = outcome.sim.trace();
+        let mut down: BTreeSet<u16> = BTreeSet::new();
+        let mut paused: BTreeMap<u16, i64> = BTreeMap::new();
+        let mut joined: BTreeSet<u16> = BTreeSet::new();
+        let mut rebalancing: BTreeSet<u16> = BTreeSet::new();
+        // (group, topic, partition) → owner, from the latest assignment.
+        let mut owner: BTreeMap<(u16, u16, u16), u16> = BTreeMap::new();
+        let steps = &trace.steps;
+        for (i, s) in steps.iter().enumerate() {
+            let number = i + 1;
+            match s.kind {
+                StepKind::Crashed => { down.insert(s.instance); }
+                StepKind::Restarted => { down.remove(&s.instance); }
+                StepKind::Paused => *paused.entry(s.instance).or_insert(0) += 1,
+                StepKind::Resumed => {
+                    let p = paused.entry(s.instance).or_insert(0);
+                    *p -= 1;
+                    prop_assert!(*p >= 0, "step {number}: resumed more than paused");
+                }
+                _ => {}
+            }
+            if matches!(s.kind, StepKind::Crashed | StepKind::Restarted | StepKind::Joined)
+                && model.groups[usize::from(s.group)].reads_logs()
+                && joined.contains(&s.group)
+            {
+                rebalancing.insert(s.group);
+            }
+            if s.kind == StepKind::Rebalanced {
+                joined.insert(s.group);
+                rebalancing.remove(&s.group);
+                owner.retain(|&(g, _, _), _| g != s.group);
+                for (instance, topic, partitions) in &trace.assignments[s.aux as usize] {
+                    for &p in partitions {
+                        owner.insert((s.group, *topic, p), *instance);
+                    }
+                }
+            }
+            if s.kind != StepKind::Delivered {
+                continue;
+            }
+            prop_assert_eq!(trace.instances[usize::from(s.instance)].0, s.group, "step {}: instance of another group", number);
+            prop_assert!(!down.contains(&s.instance), "step {number}: delivery to a crashed instance");
+            // A duplicate fault's second delivery follows the same instance's processing of
+            // the same event in the same microsecond.
+            let second = steps[..i].iter().rev().take_while(|p| p.t_us == s.t_us).any(|p| {
+                matches!(p.kind, StepKind::Processed | StepKind::SkippedDuplicate | StepKind::Failed)
+                    && p.instance == s.instance && p.event == s.event
+            });
+            if !second {
+                prop_assert!(paused.get(&s.instance).copied().unwrap_or(0) == 0, "step {number}: delivery to a paused instance");
+            }
+            if is_log(model, s.topic) {
+                prop_assert!(!rebalancing.contains(&s.group), "step {number}: a log record delivered while its group rebalances");
+                prop_assert_eq!(
+                    owner.get(&(s.group, s.topic, s.partition)).copied(), Some(s.instance),
+                    "step {}: a record of {}/{} to an instance that does not own it", number, s.topic, s.partition
+                );
+            }
+        }
+    }
+
+    /// 8. A message is dead-lettered only after its `max_receives`th receive in that group
+    /// (a `duplicate` fault's second delivery repeats a receive number and does not count);
+    /// no receive goes beyond `max_receives`; receive numbers of one copy count up 1, 2, ...
+    #[test]
+    fn dead_letters_follow_max_receives(value in scenario()) {
+        let outcome = run(&value);
+        let model = outcome.sim.model();
+        let trace = outcome.sim.trace();
+        // (group, topic, event) → copies, highest receive so far of the current copy.
+        let mut copies: BTreeMap<(u16, u16, u32), u32> = BTreeMap::new();
+        let mut highest: BTreeMap<(u16, u16, u32), u32> = BTreeMap::new();
+        let count_copy = |topic: u16, t: u64, event: u32, copies: &mut BTreeMap<(u16, u16, u32), u32>| {
+            for sub in &model.topics[usize::from(topic)].subscribers {
+                if model.groups[usize::from(sub.group)].start <= t {
+                    *copies.entry((sub.group, topic, event)).or_insert(0) += 1;
+                }
+            }
+        };
+        for (i, s) in trace.steps.iter().enumerate() {
+            let number = i + 1;
+            if s.topic == NONE16 || is_log(model, s.topic) {
+                continue;
+            }
+            let tm = &model.topics[usize::from(s.topic)];
+            let k = (s.group, s.topic, s.event);
+            match s.kind {
+                StepKind::Published => count_copy(s.topic, s.t_us, s.event, &mut copies),
+                StepKind::Delivered => {
+                    prop_assert!(s.aux >= 1, "step {number}: receive 0");
+                    if let Some(max) = tm.max_receives {
+                        prop_assert!(s.aux <= max, "step {number}: receive {} beyond max_receives {max}", s.aux);
+                    }
+                    if copies.get(&k).copied().unwrap_or(0) == 1 {
+                        let h = highest.entry(k).or_insert(0);
+                        prop_assert!(s.aux == *h || s.aux == *h + 1, "step {number}: receive {} after {}", s.aux, *h);
+                        *h = s.aux;
+                    }
+                }
+                StepKind::DeadLettered => {
+                    let max = tm.max_receives;
+                    prop_assert!(max.is_some() && tm.dead_letter == Some(s.aux as u16), "step {number}: dead-lettered from a queue without one");
+                    let max = max.unwrap();
+                    let reached = trace.steps[..i].iter().any(|p| p.kind == StepKind::Delivered
+                        && (p.group, p.topic, p.event) == k && p.aux == max);
+                    prop_assert!(reached, "step {number}: dead-lettered before receive {max}");
+                    if copies.get(&k).copied().unwrap_or(0) == 1 {
+                        prop_assert_eq!(highest.get(&k).copied(), Some(max), "step {}: dead-lettered copy's receives", number);
+                    }
+                    count_copy(s.aux as u16, s.t_us, s.event, &mut copies);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// 9. A producer's retries: with `retry_duplicates` 1.0 an idempotent producer publishes
+    /// each event once (the retry is a `dropped_duplicate`), a plain one twice (once, plus a
+    /// `dropped_duplicate`, on a FIFO queue that deduplicates it); in any case no event is
+    /// published more than twice by its producer.
+    #[test]
+    fn producer_retries_publish_as_configured(value in scenario()) {
+        let outcome = run(&value);
+        let model = outcome.sim.model();
+        let trace = outcome.sim.trace();
+        for (p, pm) in model.producers.iter().enumerate() {
+            let mine = |kind: StepKind| {
+                let mut n: BTreeMap<u32, u32> = BTreeMap::new();
+                for s in trace.steps.iter().filter(|s| s.kind == kind && s.topic == pm.topic) {
+                    let e = trace.event(s.event);
+                    if e.source == pm.source && e.cause().is_none() {
+                        *n.entry(s.event).or_insert(0) += 1;
+                    }
+                }
+                n
+            };
+            let published = mine(StepKind::Published);
+            let dropped = mine(StepKind::DroppedDuplicate);
+            let fifo = model.topics[usize::from(pm.topic)].fifo;
+            let name = &pm.name;
+            prop_assert!(published.values().all(|&n| n <= 2), "{}: an event published more than twice", name);
+            if pm.retry_duplicates >= 1.0 {
+                for (&e, &n) in &published {
+                    let d = dropped.get(&e).copied().unwrap_or(0);
+                    let (want_published, want_dropped) = match (pm.idempotent, fifo) {
+                        (true, _) | (false, true) => (1, 1),
+                        (false, false) => (2, 0),
+                    };
+                    prop_assert_eq!((n, d), (want_published, want_dropped),
+                        "{}: event {} (idempotent {}, fifo {})", name, id_of(trace, e).render(&trace.strings), pm.idempotent, fifo);
+                }
+                prop_assert_eq!(published.len() as u64, outcome.analysis.sent(p), "{}: sent", name);
+            } else if pm.idempotent {
+                prop_assert!(published.values().all(|&n| n == 1), "{}: an idempotent producer's event published twice", name);
+            }
+            if pm.retry_duplicates == 0.0 {
+                prop_assert!(dropped.is_empty(), "{}: dropped duplicates without retries", name);
+            }
+        }
+    }
+}
+
+#[test]
+fn zz_coverage_probe() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let mut kinds: BTreeMap<&str, (u32, u64)> = BTreeMap::new();
+    let mut steps = Vec::new();
+    for _ in 0..48 {
+        let v = scenario().new_tree(&mut runner).unwrap().current();
+        let o = run(&v);
+        steps.push(o.sim.trace().steps.len());
+        let mut seen = BTreeSet::new();
+        for s in &o.sim.trace().steps {
+            seen.insert(s.kind.name());
+            kinds.entry(s.kind.name()).or_insert((0, 0)).1 += 1;
+        }
+        for k in seen {
+            kinds.get_mut(k).unwrap().0 += 1;
+        }
+        for (g, gm) in o.sim.model().groups.iter().enumerate() {
+            for m in [Metric::DuplicateEffects, Metric::Lost, Metric::DeadLettered] {
+                let x = o.analysis.metric(m, Some(g));
+                if x > 0 {
+                    kinds.entry(m.name()).or_insert((0, 0)).0 += 1;
+                }
+            }
+            let _ = gm;
+        }
+    }
+    steps.sort();
+    eprintln!("steps: {:?}", steps);
+    for (k, v) in kinds {
+        eprintln!("{k}: {} cases, {} steps", v.0, v.1);
+    }
+}
