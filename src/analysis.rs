@@ -391,8 +391,15 @@ impl Analysis {
 
     /// Reads the steps appended to `trace` since the last call.
     pub fn observe(&mut self, trace: &Trace) {
+        self.observe_until(trace, trace.steps.len());
+    }
+
+    /// Reads the steps up to `end` (a step count; time travel shows the analysis as of
+    /// an earlier step).
+    pub fn observe_until(&mut self, trace: &Trace, end: usize) {
         let model = Arc::clone(&self.model);
-        while self.observed < trace.steps.len() {
+        let end = end.min(trace.steps.len());
+        while self.observed < end {
             let index = self.observed;
             let step = trace.steps[index];
             self.observed += 1;

@@ -6,4 +6,5 @@ mod properties;
 mod scenarios;
 mod schema;
 mod snapshots;
+mod time_travel;
 mod tmux;
