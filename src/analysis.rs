@@ -306,6 +306,12 @@ impl Analysis {
         self.observed
     }
 
+    /// The number of events published so far: events are numbered in the order of their
+    /// first publication, so these are the first ones of the trace's.
+    pub fn events_seen(&self) -> usize {
+        self.first_published.len()
+    }
+
     pub fn group(&self, group: usize) -> &GroupMetrics {
         &self.groups[group].metrics
     }

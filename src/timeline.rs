@@ -357,6 +357,28 @@ impl Timeline {
         }
     }
 
+    /// The most important marker among the computed steps due in `[from, to)` µs (the
+    /// timeline scrubber asks this for each of its columns: a few binary searches each).
+    pub fn mark_between(&self, from: u64, to: u64) -> Option<MarkerKind> {
+        let steps = &self.trace().steps;
+        // Step numbers (1-based) of the steps due in the window: (first, last].
+        let first = steps.partition_point(|s| s.t_us < from);
+        let last = steps.partition_point(|s| s.t_us < to);
+        if first == last {
+            return None;
+        }
+        let findings = self.findings();
+        let i = findings.partition_point(|f| (f.step as usize) <= first);
+        if findings.get(i).is_some_and(|f| (f.step as usize) <= last) {
+            return Some(MarkerKind::Finding);
+        }
+        if self.model().faults.iter().any(|f| (from..to).contains(&f.at)) {
+            return Some(MarkerKind::Fault);
+        }
+        let i = self.notes.partition_point(|m| m.step <= first);
+        self.notes.get(i).is_some_and(|m| m.step <= last).then_some(MarkerKind::Note)
+    }
+
     /// The first step due at or after `t` µs among the computed ones (the step count
     /// that shows it), or `None` past the last computed step.
     pub fn step_at_time(&self, t: u64) -> Option<usize> {
@@ -459,6 +481,12 @@ mod tests {
         }
         assert!(seen.windows(2).all(|w| w[0] < w[1]));
         assert!(seen.contains(&crash.step));
+        let f = t.findings()[0];
+        let at = t.trace().steps[f.step as usize - 1].t_us;
+        assert_eq!(t.mark_between(at, at + 1), Some(MarkerKind::Finding));
+        assert_eq!(t.mark_between(at, at), None);
+        let fault = t.model().faults[crash.index].at;
+        assert!(t.mark_between(fault, fault + 1).is_some());
         assert_eq!(t.step_at_time(0), Some(1));
         assert_eq!(t.step_at_time(u64::MAX), None);
     }
