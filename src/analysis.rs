@@ -43,6 +43,20 @@ impl Bits {
     fn contains(&self, n: u32) -> bool {
         self.0.get((n / 64) as usize).is_some_and(|w| w & (1 << (n % 64)) != 0)
     }
+
+    fn heap_bytes(&self) -> usize {
+        self.0.capacity() * 8
+    }
+}
+
+/// Bytes a vector holds on the heap.
+fn vec_bytes<T>(v: &Vec<T>) -> usize {
+    v.capacity() * std::mem::size_of::<T>()
+}
+
+/// Bytes a B-tree holds, about: its entries and a node's share of overhead each.
+fn tree_bytes<K, V>(len: usize) -> usize {
+    len * (std::mem::size_of::<K>() + std::mem::size_of::<V>() + 16)
 }
 
 impl IdSet {
@@ -53,6 +67,14 @@ impl IdSet {
             IdKind::Emitted(consumer, n) => self.emitted.entry(consumer).or_default().insert(n),
             IdKind::Custom(_) => self.custom.insert(id),
         }
+    }
+
+    /// Heap bytes held, about.
+    pub fn heap_bytes(&self) -> usize {
+        self.roots.heap_bytes()
+            + self.emitted.values().map(Bits::heap_bytes).sum::<usize>()
+            + tree_bytes::<Sym, Bits>(self.emitted.len())
+            + tree_bytes::<EventId, ()>(self.custom.len())
     }
 
     pub fn contains(&self, id: EventId) -> bool {
@@ -304,6 +326,36 @@ impl Analysis {
     /// How many steps have been observed.
     pub fn observed(&self) -> usize {
         self.observed
+    }
+
+    /// Heap bytes held, about (what a time-travel checkpoint of it costs).
+    pub fn heap_bytes(&self) -> usize {
+        let groups: usize = self
+            .groups
+            .iter()
+            .map(|g| {
+                vec_bytes(&g.committed)
+                    + g.delivered.heap_bytes()
+                    + g.effected.heap_bytes()
+                    + g.completed.heap_bytes()
+                    + tree_bytes::<EventId, (EventIdx, u32)>(g.uncompleted.len())
+                    + vec_bytes(&g.slot_base)
+                    + g.latest_effect.iter().map(vec_bytes).sum::<usize>()
+                    + vec_bytes(&g.latest_effect)
+            })
+            .sum();
+        groups
+            + vec_bytes(&self.groups)
+            + self.logs.iter().flatten().map(vec_bytes).sum::<usize>()
+            + self.logs.iter().map(vec_bytes).sum::<usize>()
+            + vec_bytes(&self.first_published)
+            + vec_bytes(&self.published_by_topic)
+            + vec_bytes(&self.findings)
+            + vec_bytes(&self.instances)
+            + self.lag_history.iter().map(vec_bytes).sum::<usize>()
+            + vec_bytes(&self.notes)
+            + vec_bytes(&self.producer_of_source)
+            + vec_bytes(&self.sent)
     }
 
     /// The number of events published so far: events are numbered in the order of their

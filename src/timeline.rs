@@ -25,6 +25,13 @@ use crate::trace::{Step, StepKind, Trace};
 /// few dozen checkpoints.
 pub const DEFAULT_INTERVAL: usize = 1 << 16;
 
+/// The most checkpoints kept. A checkpoint's size grows with the run (the analysis keeps
+/// a few bits to bytes per event), so a fixed spacing would cost memory quadratic in the
+/// run's length; past this many, the spacing doubles and every other checkpoint goes.
+/// Seeks then re-observe up to twice as many steps, still far under the 50 ms target
+/// on a few million steps.
+pub const MAX_CHECKPOINTS: usize = 64;
+
 /// Where steps come from.
 enum Source {
     Live(Box<Simulator>),
@@ -190,6 +197,11 @@ impl Timeline {
         self.checkpoints.len()
     }
 
+    /// Heap bytes the checkpoints hold, about.
+    pub fn checkpoint_bytes(&self) -> usize {
+        self.checkpoints.iter().map(|c| c.analysis.heap_bytes()).sum()
+    }
+
     /// Moves the cursor to step `step` (clamped to the computed steps).
     pub fn seek(&mut self, step: usize) {
         let step = step.min(self.computed());
@@ -305,6 +317,11 @@ impl Timeline {
             self.frontier.observe_until(trace, next.min(end));
             if self.frontier.observed() == next {
                 self.checkpoints.push(Checkpoint { step: next, analysis: self.frontier.clone() });
+                if self.checkpoints.len() > MAX_CHECKPOINTS {
+                    self.interval *= 2;
+                    let interval = self.interval;
+                    self.checkpoints.retain(|c| c.step % interval == 0);
+                }
             }
         }
     }
@@ -451,6 +468,23 @@ mod tests {
         straight.run_to_end().expect("runs");
         assert_eq!(t.trace().steps, straight.trace().steps);
         assert_eq!(summary(t.analysis()), summary(straight.analysis()));
+    }
+
+    #[test]
+    fn checkpoints_thin_out_on_long_runs() {
+        let mut t = timeline("crash-duplicates", 1);
+        t.run_to_end().expect("runs");
+        assert!(t.computed() > 2 * MAX_CHECKPOINTS, "a run long enough to thin out");
+        assert!(t.checkpoints() <= MAX_CHECKPOINTS);
+        assert!(t.interval() > 1 && t.interval().is_power_of_two());
+        let steps: Vec<usize> = t.checkpoints.iter().map(|c| c.step).collect();
+        assert!(steps.iter().enumerate().all(|(i, &s)| s == i * t.interval()), "{steps:?}");
+        for target in [0, 1, t.computed() / 3, t.computed() - 1] {
+            t.seek(target);
+            let mut fresh = Analysis::new(Arc::clone(t.model()));
+            fresh.observe_until(t.trace(), target);
+            assert_eq!(summary(t.analysis()), summary(&fresh));
+        }
     }
 
     #[test]
