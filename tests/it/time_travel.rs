@@ -88,3 +88,71 @@ fn seeks_equal_a_fresh_fold_for_every_scenario() {
         }
     }
 }
+
+#[derive(Clone, Debug)]
+enum Op {
+    Back(usize),
+    Forward(usize),
+    Seek(f64),
+    Play(u64),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (1usize..40).prop_map(Op::Back),
+        (1usize..40).prop_map(Op::Forward),
+        (0.0f64..=1.0).prop_map(Op::Seek),
+        (1u64..2_000_000).prop_map(Op::Play),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    /// Any walk through a run (steps back and forth, seeks, playing on) shows at every
+    /// point what a fresh fold of the trace up to the cursor shows, and the trace itself
+    /// is the straight run's.
+    #[test]
+    fn any_walk_shows_the_fold_at_the_cursor(
+        lesson in proptest::sample::select(vec!["crash-duplicates", "poison-message", "late-joiner", "competing-consumers"]),
+        interval in 1usize..200,
+        ops in proptest::collection::vec(op(), 1..25),
+    ) {
+        let source = eventlab::lessons::find(lesson).expect("a lesson").source;
+        let scenario = eventlab::scenario::load::load_str(source, lesson, &Limits::default()).expect("valid");
+        let seed = scenario.seed;
+        let model = Arc::new(Model::compile(Arc::new(scenario), seed).expect("compiles"));
+        let mut straight = Simulator::new(Arc::clone(&model), 10_000_000);
+        straight.run().expect("runs");
+        let mut t = Timeline::live(Simulator::new(Arc::clone(&model), 10_000_000)).with_interval(interval);
+        for op in ops {
+            match op {
+                Op::Back(n) => (0..n).for_each(|_| t.step_back()),
+                Op::Forward(n) => {
+                    for _ in 0..n {
+                        t.step_forward().expect("steps");
+                    }
+                }
+                Op::Seek(f) => t.seek((f * t.computed() as f64) as usize),
+                Op::Play(us) => {
+                    let target = t.now() + us;
+                    t.advance_to(target, usize::MAX).expect("plays");
+                    proptest::prop_assert!(t.steps().last().is_none_or(|s| s.t_us <= target));
+                }
+            }
+            let mut fresh = Analysis::new(Arc::clone(&model));
+            fresh.observe_until(t.trace(), t.cursor());
+            let shown = t.analysis();
+            proptest::prop_assert_eq!(shown.observed(), t.cursor());
+            proptest::prop_assert_eq!(shown.findings(), fresh.findings());
+            proptest::prop_assert_eq!(shown.instances(), fresh.instances());
+            proptest::prop_assert_eq!(shown.total_lag(), fresh.total_lag());
+            for g in 0..model.groups.len() {
+                proptest::prop_assert_eq!(shown.group(g), fresh.group(g));
+            }
+            let n = t.computed();
+            proptest::prop_assert_eq!(&t.trace().steps[..], &straight.trace().steps[..n]);
+        }
+    }
+}
