@@ -45,6 +45,15 @@ const DEFAULT_SPEED: usize = 4;
 /// How many steps one tick may compute, so input stays responsive at any speed.
 pub const STEPS_PER_TICK: usize = 50_000;
 
+/// The most rows one move of the selection scans for a row that passes the filter.
+pub const MAX_FILTER_SCAN: usize = 1_000_000;
+
+/// Whether `hay` contains `needle`, ignoring ASCII case.
+fn contains_ignoring_case(hay: &str, needle: &str) -> bool {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
 /// A list's selection: `None` follows the newest row.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Selection {
@@ -262,7 +271,9 @@ impl App {
         }
     }
 
-    /// Whether a step passes the filter (all do when there is none).
+    /// Whether a step passes the filter (all do when there is none): its type, key,
+    /// correlation id, group or kind contains the text, ignoring ASCII case. Called for
+    /// every row scanned, so it allocates only to render a correlation id, last.
     pub fn matches(&self, step: usize) -> bool {
         let needle = self.filter.text.trim();
         if needle.is_empty() {
@@ -270,24 +281,20 @@ impl App {
         }
         let trace = self.trace();
         let s = &trace.steps[step];
-        let mut hay: Vec<&str> = Vec::new();
-        let correlation;
-        if s.event != NO_EVENT {
-            let e = trace.event(s.event);
-            hay.push(trace.strings.resolve(e.event_type));
-            if let Some(k) = e.key {
-                hay.push(trace.strings.resolve(k));
-            }
-            correlation = e.correlation.render(&trace.strings);
-            hay.push(&correlation);
+        let found = |hay: &str| contains_ignoring_case(hay, needle);
+        if found(s.kind.name()) {
+            return true;
         }
-        if s.group != crate::trace::NONE16 {
-            hay.push(&self.model().groups[usize::from(s.group)].name);
+        if s.group != crate::trace::NONE16 && found(&self.model().groups[usize::from(s.group)].name) {
+            return true;
         }
-        let kind = s.kind.name();
-        hay.push(kind);
-        let needle = needle.to_lowercase();
-        hay.iter().any(|h| h.to_lowercase().contains(&needle))
+        if s.event == NO_EVENT {
+            return false;
+        }
+        let e = trace.event(s.event);
+        found(trace.strings.resolve(e.event_type))
+            || e.key.is_some_and(|k| found(trace.strings.resolve(k)))
+            || found(&e.correlation.render(&trace.strings))
     }
 
     /// Applies one action.
@@ -397,10 +404,14 @@ impl App {
             let target = (at as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
             // Land on a row that passes the filter: in the direction of travel, or, at
             // either end, the nearest one the other way.
-            let forward = || (target..n).find(|&s| self.matches(s));
-            let backward = || (0..=target).rev().find(|&s| self.matches(s));
+            // A filter that matches nothing scans a bounded stretch, not a whole long run.
+            let forward = || (target..n).take(MAX_FILTER_SCAN).find(|&s| self.matches(s));
+            let backward = || (0..=target).rev().take(MAX_FILTER_SCAN).find(|&s| self.matches(s));
             let found = if delta < 0 { backward().or_else(forward) } else { forward().or_else(backward) };
-            let Some(target) = found else { return };
+            let Some(target) = found else {
+                self.message = Some(format!("no step matching {:?} within {MAX_FILTER_SCAN} steps", self.filter.text));
+                return;
+            };
             self.traffic.selected = Some(target);
             let event = self.trace().steps[target].event;
             if event != NO_EVENT {
