@@ -18,10 +18,18 @@ macro_rules! lessons {
 pub const LESSONS: &[Lesson] = lessons![
     "fan-out",
     "keys-and-partitions",
+    "consumer-groups",
     "competing-consumers",
+    "fifo-queue",
+    "consumer-lag",
+    "hot-key",
     "late-joiner",
     "order-pipeline",
+    "delivery-guarantees",
     "crash-duplicates",
+    "idempotent-consumer",
+    "producer-retries",
+    "visibility-timeout",
     "poison-message",
 ];
 
