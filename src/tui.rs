@@ -26,21 +26,24 @@ use tokio::sync::mpsc;
 
 pub use app::App;
 
-use crate::scenario::load::{Limits, load_file};
+use crate::scenario::load::{Limits, load_file_variant};
 
 /// The frame tick: 30 frames a second while playing.
 const TICK: Duration = Duration::from_millis(33);
 
-/// Runs the TUI until the user quits.
-pub fn run(app: App) -> Result<()> {
+/// Runs the TUI until the user quits. `variant` is the "what if" variant the app runs, applied
+/// again when the file is reloaded.
+pub fn run(app: App, variant: Option<String>) -> Result<()> {
     if !std::io::stdout().is_terminal() {
         return Err(eyre!("the TUI needs a terminal; run with --headless for a summary"));
     }
     let _ = color_eyre::install();
     let terminal = ratatui::init();
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
-    let result =
-        tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(event_loop(terminal, app));
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(event_loop(terminal, app, variant));
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     result
@@ -65,7 +68,7 @@ fn watch(path: &Path) -> Option<(notify::RecommendedWatcher, mpsc::UnboundedRece
     Some((watcher, rx))
 }
 
-async fn event_loop(mut terminal: ratatui::DefaultTerminal, mut app: App) -> Result<()> {
+async fn event_loop(mut terminal: ratatui::DefaultTerminal, mut app: App, variant: Option<String>) -> Result<()> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     let mut pacer = pacer::Pacer::new();
@@ -98,7 +101,7 @@ async fn event_loop(mut terminal: ratatui::DefaultTerminal, mut app: App) -> Res
                 // Let a burst of writes settle, then read the file once.
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 while changes.try_recv().is_ok() {}
-                reload(&mut app);
+                reload(&mut app, variant.as_deref());
                 dirty = true;
             }
             _ = terminate.recv() => break,
@@ -112,9 +115,9 @@ async fn event_loop(mut terminal: ratatui::DefaultTerminal, mut app: App) -> Res
 }
 
 /// Validates the changed file again; a bad file is shown, the last good run goes on.
-fn reload(app: &mut App) {
+fn reload(app: &mut App, variant: Option<&str>) {
     let Some(path) = app.path.clone() else { return };
-    match load_file(&path, &Limits { max_steps: app.max_steps }) {
+    match load_file_variant(&path, &Limits { max_steps: app.max_steps }, variant) {
         Ok(scenario) => {
             if let Err(e) = app.reload(scenario) {
                 app.error = Some(format!("{}: {e}", path.display()));

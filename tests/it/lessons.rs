@@ -4,8 +4,10 @@
 use std::path::Path;
 
 use eventlab::lessons::LESSONS;
-use eventlab::scenario::load::{Limits, load_str};
-use eventlab::scenario::model::Scenario;
+use eventlab::scenario::load::{Limits, load_str, load_str_variant};
+use eventlab::scenario::model::{Note, Scenario};
+use eventlab::trace::jsonl::{Namer, step_json};
+use serde_json::Value;
 
 /// The note area shows three lines at 120 columns, after a 14-column "note 12.345s" label;
 /// a longer note is cut off on screen (write two notes instead).
@@ -53,23 +55,79 @@ fn every_lesson_is_written_for_a_learner() {
         assert!(!scenario.name.trim().is_empty() && scenario.name.len() <= 70, "{name}: a short title, please");
         assert!(scenario.description.len() >= 80, "{name}: the description says what the lesson teaches");
         assert_eq!(scenario.schema.as_deref(), Some("../assets/scenario.schema.json"), "{name}: $schema");
-        let notes = &scenario.notes;
-        assert!(notes.len() >= 3, "{name}: at least three notes (what to watch, predict, try next)");
-        assert_eq!(notes[0].at.as_micros(), 0, "{name}: the first note is there when the lesson opens");
-        for pair in notes.windows(2) {
-            // The TUI shows the latest note: two notes at one time would hide the first.
-            assert!(pair[0].at < pair[1].at, "{name}: notes at {:?} and {:?}", pair[0].at, pair[1].at);
-        }
-        for note in notes {
-            assert!(note.at <= scenario.duration, "{name}: a note after the end is never shown");
-            let chars = note.text.chars().count();
-            assert!(chars <= NOTE_MAX_CHARS, "{name}: the note at {:?} has {chars} characters", note.at);
+        assert!(scenario.notes.len() >= 3, "{name}: at least three notes (what to watch, predict, try next)");
+        check_notes(name, &scenario.notes, &scenario);
+    }
+}
+
+/// Notes the TUI can show: the first at 0 s, one at a time, within the run, short enough.
+fn check_notes(name: &str, notes: &[Note], scenario: &Scenario) {
+    assert_eq!(notes[0].at.as_micros(), 0, "{name}: the first note is there when the lesson opens");
+    for pair in notes.windows(2) {
+        // The TUI shows the latest note: two notes at one time would hide the first.
+        assert!(pair[0].at < pair[1].at, "{name}: notes at {:?} and {:?}", pair[0].at, pair[1].at);
+    }
+    for note in notes {
+        assert!(note.at <= scenario.duration, "{name}: a note after the end is never shown");
+        let chars = note.text.chars().count();
+        assert!(chars <= NOTE_MAX_CHARS, "{name}: the note at {:?} has {chars} characters", note.at);
+    }
+}
+
+/// Every lesson has a "what if" experiment, and each one is a lesson of its own: it says
+/// what it changes, has its own expectations (the reveal) and notes, and they hold.
+#[test]
+fn every_variant_runs_with_its_expectations_holding() {
+    for lesson in LESSONS {
+        let base = load(lesson.name, lesson.source);
+        assert!(!base.variants.is_empty(), "{}: no variant", lesson.name);
+        for variant in &base.variants {
+            let name = format!("{} --variant {}", lesson.name, variant.name);
+            assert!(!variant.description.trim().is_empty(), "{name}: no description");
+            assert!(variant.change.contains_key("expect"), "{name}: a variant states its own expectations");
+            assert!(variant.change.contains_key("notes"), "{name}: a variant has notes of its own");
+            let scenario = load_str_variant(lesson.source, &name, &Limits::default(), Some(&variant.name))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(scenario.name, format!("{} (what if: {})", base.name, variant.name));
+            assert!(scenario.variants.is_empty());
+            check_notes(&name, &scenario.notes, &scenario);
+            let outcome = eventlab::run::run(scenario, None, Limits::default().max_steps).expect("runs");
+            let failed: Vec<String> = outcome
+                .checked
+                .iter()
+                .filter(|c| !c.passed)
+                .map(|c| format!("{} (actual {})", c.describe(), c.actual))
+                .collect();
+            assert!(failed.is_empty(), "{name}: expectations failed: {failed:?}");
         }
     }
 }
 
+/// A variant that changes a consumer sees the very same traffic: the "what if" compares
+/// like with like (duplicate effects 4 → 0 on the same 80 orders).
 #[test]
-fn the_schema_reference_resolves_from_the_lessons_folder() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    assert!(dir.join("../assets/scenario.schema.json").is_file());
+fn a_variant_that_changes_consumers_sees_the_same_events() {
+    let lesson = eventlab::lessons::find("crash-duplicates").unwrap();
+    let run = |variant: Option<&str>| {
+        let scenario = load_str_variant(lesson.source, "x", &Limits::default(), variant).unwrap();
+        let outcome = eventlab::run::run(scenario, None, Limits::default().max_steps).unwrap();
+        let namer = Namer { model: outcome.sim.model(), trace: outcome.sim.trace() };
+        let orders: Vec<Value> = outcome
+            .sim
+            .trace()
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Value::Object(step_json(&namer, i as u64 + 1, s)))
+            .filter(|s| s["kind"] == "published" && s["topic"] == "orders")
+            .map(|s| serde_json::json!([s["event"], s["t_us"], s["partition"], s["offset"], s["data"]]))
+            .collect();
+        let duplicates = eventlab::report::summary_json(&outcome)["groups"]["billing"]["duplicate_effects"].clone();
+        (orders, duplicates)
+    };
+    let (before, duplicates_before) = run(None);
+    let (after, duplicates_after) = run(Some("idempotent-billing"));
+    assert_eq!(before.len(), 80);
+    assert_eq!(before, after);
+    assert_eq!((duplicates_before, duplicates_after), (4.into(), 0.into()));
 }

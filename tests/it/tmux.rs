@@ -146,3 +146,22 @@ fn hot_reload_restarts_on_a_good_file_and_shows_a_bad_one() {
     assert!(screen.contains("still running the last good one"), "{screen}");
     s.keys(&["q"]);
 }
+
+#[test]
+fn a_variant_opens_in_the_tui() {
+    if !tmux_available() {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_eventlab");
+    let command = format!("{bin} run crash-duplicates --variant idempotent-billing; sleep 30");
+    let s = Session::start("eventlab-variant", &command);
+    s.wait_for("what if: idempotent-billing");
+    // The variant's own notes: the first one shows with the first step.
+    s.keys(&["l"]);
+    s.wait_for("What if billing were idempotent?");
+    // The redeliveries still happen; no duplicate effect is found.
+    s.keys(&["End", "6"]);
+    let screen = s.wait_for("duplicate_deliveries");
+    assert!(!screen.contains("duplicate_effects"), "{screen}");
+    s.keys(&["q"]);
+}
