@@ -3,6 +3,7 @@
 //! Exit codes: 0 all expectations hold (or nothing to check), 1 an expectation failed,
 //! 2 bad input or usage — always one clear line on stderr, never a panic.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -100,15 +101,7 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
-        None => tui(&RunArgs {
-            target: lessons::DEFAULT.to_owned(),
-            headless: false,
-            json: false,
-            seed: None,
-            trace: None,
-            max_steps: Limits::default().max_steps,
-            variant: None,
-        }),
+        None => picker(),
         Some(Command::Run(args)) if args.headless || args.json => run(&args),
         Some(Command::Run(args)) => tui(&args),
         Some(Command::Check { file, max_steps }) => {
@@ -186,6 +179,19 @@ fn load_target(target: &str, limits: Limits, variant: Option<&str>) -> Result<(S
     }
     let hint = crate::scenario::suggest::did_you_mean(target, lessons::LESSONS.iter().map(|l| l.name));
     Err(usage(format!("{target}: no such file or built-in lesson{hint} (`eventlab lessons` lists them)")))
+}
+
+/// Opens the lesson picker (bare `eventlab`).
+fn picker() -> Result<ExitCode, Failure> {
+    if !std::io::stdout().is_terminal() {
+        return Err(usage(
+            "eventlab: the lesson picker needs a terminal; `eventlab lessons` lists the lessons, \
+             `eventlab run LESSON --headless` runs one",
+        ));
+    }
+    let picker = crate::tui::Picker::new(lessons::LESSONS).map_err(|e| usage(e.to_string()))?;
+    crate::tui::run_picker(picker, Limits::default().max_steps).map_err(|e| usage(format!("eventlab: {e}")))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Opens the TUI on a file or lesson.

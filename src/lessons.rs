@@ -14,7 +14,8 @@ macro_rules! lessons {
     };
 }
 
-/// Every lesson, in teaching order.
+/// Every lesson, in teaching order: the order of `eventlab lessons` and of the picker that
+/// bare `eventlab` opens.
 pub const LESSONS: &[Lesson] = lessons![
     "fan-out",
     "keys-and-partitions",
@@ -32,9 +33,6 @@ pub const LESSONS: &[Lesson] = lessons![
     "visibility-timeout",
     "poison-message",
 ];
-
-/// The lesson `eventlab` opens with no arguments.
-pub const DEFAULT: &str = "order-pipeline";
 
 pub fn find(name: &str) -> Option<&'static Lesson> {
     LESSONS.iter().find(|l| l.name == name)

@@ -501,6 +501,13 @@ fn max_steps_refuses_a_bigger_run() {
 }
 
 #[test]
+fn bare_eventlab_without_a_terminal_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = one_line_error(&run_in(dir.path(), &[]));
+    assert!(line.contains("picker needs a terminal") && line.contains("eventlab lessons"), "{line}");
+}
+
+#[test]
 fn help_and_version_exit_0() {
     for args in [["--help"], ["--version"]] {
         let out = run(&args);

@@ -6,6 +6,7 @@ use eventlab::scenario::load::{Limits, load_str};
 use eventlab::tui::App;
 use eventlab::tui::action::Action;
 use eventlab::tui::app::View;
+use eventlab::tui::picker::{Action as PickerAction, Picker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -16,8 +17,12 @@ fn app(lesson: &str) -> App {
 }
 
 fn screen(app: &App, width: u16, height: u16) -> String {
+    render(|frame| frame.render_widget(app, frame.area()), width, height)
+}
+
+fn render(draw: impl FnOnce(&mut ratatui::Frame), width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
-    terminal.draw(|frame| frame.render_widget(app, frame.area())).expect("draws");
+    terminal.draw(draw).expect("draws");
     let buffer = terminal.backend().buffer();
     let mut text = String::new();
     for y in 0..buffer.area.height {
@@ -90,4 +95,21 @@ fn any_size_renders_without_panic() {
         }
     }
     insta::assert_snapshot!("too_small", screen(&app, 20, 5));
+}
+
+#[test]
+fn the_lesson_picker() {
+    let mut picker = Picker::new(eventlab::lessons::LESSONS).expect("the lessons load");
+    let draw =
+        |picker: &Picker, width, height| render(|frame| frame.render_widget(picker, frame.area()), width, height);
+    insta::assert_snapshot!("picker_start", draw(&picker, 120, 36));
+    // The crash lesson, with its first variant chosen, on a smaller screen.
+    for _ in 0..10 {
+        picker.apply(PickerAction::Down);
+    }
+    picker.apply(PickerAction::NextVariant);
+    insta::assert_snapshot!("picker_variant", draw(&picker, 100, 30));
+    for (w, h) in [(1, 1), (20, 5), (40, 8), (60, 12), (80, 24), (200, 60)] {
+        let _ = draw(&picker, w, h);
+    }
 }
