@@ -9,8 +9,9 @@ use eventlab::scenario::model::{Note, Scenario};
 use eventlab::trace::jsonl::{Namer, step_json};
 use serde_json::Value;
 
-/// The note area shows three lines at 120 columns, after a 14-column "note 12.345s" label;
-/// a longer note is cut off on screen (write two notes instead).
+/// The note area grows to five lines at most: this many characters (after the "note
+/// 12.345s" label) fit an 80-column terminal; a longer note is cut off on screen (write two
+/// notes instead).
 const NOTE_MAX_CHARS: usize = 320;
 
 fn load(name: &str, source: &str) -> Scenario {

@@ -113,3 +113,13 @@ fn the_lesson_picker() {
         let _ = draw(&picker, w, h);
     }
 }
+
+/// A note written for a learner is shown whole on an 80×24 terminal: the note area grows
+/// to the longest note (up to five lines).
+#[test]
+fn a_long_note_fits_a_small_screen() {
+    let app = stepped("crash-duplicates", 170);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("nobody downstream can tell they are repeats."), "{text}");
+    insta::assert_snapshot!("long_note_80x24", text);
+}
