@@ -273,14 +273,9 @@ fn render_preview(picker: &Picker, area: Rect, buf: &mut Buffer) {
     };
     let block = block.title(Span::styled(format!(" {} ", entry.title), theme::TITLE));
     let mut lines = vec![Line::raw(entry.description.clone()), Line::raw("")];
-    if let Some(note) = &entry.first_note {
-        lines.push(Line::styled("What you will see first", theme::TITLE));
-        lines.push(Line::raw(note.clone()));
-        lines.push(Line::raw(""));
-    }
     lines.push(Line::from(vec![
         Span::styled("What if…", theme::TITLE),
-        Span::styled("  ← → choose an experiment, Enter runs it: predict first, then watch", theme::DIM),
+        Span::styled("  ← → choose, Enter runs it: predict first, then watch", theme::DIM),
     ]));
     let ways: Vec<(&str, &str)> = std::iter::once(("as written", "the lesson itself"))
         .chain(entry.variants.iter().map(|(n, d)| (n.as_str(), d.as_str())))
@@ -294,12 +289,16 @@ fn render_preview(picker: &Picker, area: Rect, buf: &mut Buffer) {
             Span::styled(format!("  {what}"), if chosen { Style::new() } else { theme::DIM }),
         ]));
     }
-    lines.push(Line::raw(""));
     let command = match picker.variant_name() {
         Some(variant) => format!("eventlab run {} --variant {variant}", entry.name),
         None => format!("eventlab run {}", entry.name),
     };
-    lines.push(Line::from(vec![Span::styled("From a shell: ", theme::DIM), Span::raw(command)]));
+    lines.push(Line::from(vec![Span::styled("   from a shell: ", theme::DIM), Span::styled(command, theme::DIM)]));
+    if let Some(note) = &entry.first_note {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("What you will see first", theme::TITLE));
+        lines.push(Line::raw(note.clone()));
+    }
     Paragraph::new(lines).wrap(Wrap { trim: false }).block(block).render(area, buf);
 }
 
@@ -312,7 +311,7 @@ fn render_footer(picker: &Picker, area: Rect, buf: &mut Buffer) {
             spans.push(Span::styled(format!(" {} ", binding.keys), theme::KEY));
             spans.push(Span::styled(format!(" {} ", binding.help), theme::DIM));
         }
-        spans.push(Span::styled("  in a lesson: space plays, ? lists the keys, q comes back here", theme::DIM));
+        spans.push(Span::styled("  in a lesson: ? lists the keys, q comes back", theme::DIM));
         Line::from(spans)
     };
     Paragraph::new(line).render(area, buf);

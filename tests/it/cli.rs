@@ -536,3 +536,42 @@ fn max_steps_stops_a_run_that_outgrows_its_estimate() {
     let line = one_line_error(&run(&["run", file, "--headless", "--max-steps", &limit]));
     assert!(line.contains(&limit) && line.contains("--max-steps"), "{line}");
 }
+
+/// README's "Write your own scenario" walk-through does what it says: the scenario it shows
+/// validates, fails its lag expectation, passes with a second email instance, and its
+/// experiment holds.
+#[test]
+fn the_readme_walkthrough_is_true() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = &readme[readme.find("## Write your own scenario").expect("the section")..];
+    let block = |after: &str, fence: &str| {
+        let rest = &section[section.find(after).unwrap_or_else(|| panic!("{after:?} in the walk-through"))..];
+        let start = rest.find(fence).expect("a code block") + fence.len();
+        rest[start..start + rest[start..].find("\n```").unwrap()].to_owned()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("scenario.schema.json"), stdout(&run(&["schema"]))).unwrap();
+    let scenario = block("**2. Write `shop.json`.**", "```json\n");
+    std::fs::write(dir.path().join("shop.json"), &scenario).unwrap();
+    let check = run_in(dir.path(), &["check", "shop.json"]);
+    assert_eq!(code(&check), 0, "{}", stderr(&check));
+    assert!(block("**3. Check it, run it.**", "```text\n").contains(stdout(&check).trim()), "the check line");
+    let out = run_in(dir.path(), &["run", "shop.json", "--headless"]);
+    assert_eq!(code(&out), 1);
+    assert!(block("**3. Check it, run it.**", "```text\n").contains(stdout(&out).trim()), "the summary");
+
+    let fixed = scenario.replace(
+        r#""name": "email", "topics": ["orders"],"#,
+        r#""name": "email", "topics": ["orders"], "instances": 2,"#,
+    );
+    let mut value: Value = serde_json::from_str(&fixed).unwrap();
+    assert_eq!(value["consumers"][1]["instances"], 2);
+    let variants = block("**5. Add an experiment.**", "```json\n");
+    value["variants"] = serde_json::from_str::<Value>(&format!("{{{variants}}}")).unwrap()["variants"].clone();
+    std::fs::write(dir.path().join("shop.json"), serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    let out = run_in(dir.path(), &["run", "shop.json", "--headless", "--json"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(json_summary(&out)["groups"]["email"]["final_lag"], 1);
+    let out = run_in(dir.path(), &["run", "shop.json", "--variant", "one-email-instance", "--headless"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+}
