@@ -3,13 +3,14 @@
 //! Exit codes: 0 all expectations hold (or nothing to check), 1 an expectation failed,
 //! 2 bad input or usage — always one clear line on stderr, never a panic.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use crate::lessons;
-use crate::scenario::load::{Limits, load_file, load_str};
+use crate::scenario::load::{Limits, load_file, load_file_variant, load_str, load_str_variant};
 use crate::scenario::model::Scenario;
 
 /// The largest `--max-steps`: step numbers are 32-bit in the compact trace.
@@ -60,6 +61,9 @@ pub struct RunArgs {
     /// Refuse or stop a run that needs more steps than this.
     #[arg(long, default_value_t = Limits::default().max_steps)]
     pub max_steps: u64,
+    /// Run one of the scenario's "what if" variants (`eventlab lessons` lists a lesson's).
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
 }
 
 /// A failure with its exit code and one-line message.
@@ -97,22 +101,19 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
-        None => tui(&RunArgs {
-            target: lessons::DEFAULT.to_owned(),
-            headless: false,
-            json: false,
-            seed: None,
-            trace: None,
-            max_steps: Limits::default().max_steps,
-        }),
+        None => picker(),
         Some(Command::Run(args)) if args.headless || args.json => run(&args),
         Some(Command::Run(args)) => tui(&args),
         Some(Command::Check { file, max_steps }) => {
             let limits = limits(max_steps)?;
             let scenario = load_file(&file, &limits).map_err(|e| usage(e.to_string()))?;
             let estimate = crate::scenario::validate::estimate_steps(&scenario);
+            let variants = match scenario.variants.len() {
+                0 => String::new(),
+                n => format!(", {n} variant{}", if n == 1 { "" } else { "s" }),
+            };
             println!(
-                "{}: ok — \"{}\": {} topics, {} producers, {} consumers, {} expectations; about {} steps",
+                "{}: ok — \"{}\": {} topics, {} producers, {} consumers, {} expectations{variants}; about {} steps",
                 file.display(),
                 scenario.name,
                 scenario.topics.len(),
@@ -128,18 +129,32 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Lessons) => {
-            let width = lessons::LESSONS.iter().map(|l| l.name.len()).max().unwrap_or(0);
-            for lesson in lessons::LESSONS {
-                let scenario =
-                    load_str(lesson.source, &lesson.origin(), &Limits::default()).map_err(|e| usage(e.to_string()))?;
-                println!("{:width$}  {}", lesson.name, scenario.name);
-            }
+            print!("{}", lessons_text()?);
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Replay { trace }) => {
             Err(usage(format!("{}: replaying a recorded trace is not supported yet", trace.display())))
         }
     }
+}
+
+/// `eventlab lessons`: one line per lesson (its name and title), then one indented line per
+/// variant (`--variant NAME` and what it changes).
+fn lessons_text() -> Result<String, Failure> {
+    use std::fmt::Write as _;
+    let width = lessons::LESSONS.iter().map(|l| l.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for lesson in lessons::LESSONS {
+        let scenario =
+            load_str(lesson.source, &lesson.origin(), &Limits::default()).map_err(|e| usage(e.to_string()))?;
+        let _ = writeln!(out, "{:width$}  {}", lesson.name, scenario.name);
+        let variant_width = scenario.variants.iter().map(|v| v.name.len()).max().unwrap_or(0);
+        for variant in &scenario.variants {
+            let _ =
+                writeln!(out, "{:width$}    --variant {:variant_width$}  {}", "", variant.name, variant.description);
+        }
+    }
+    Ok(out)
 }
 
 fn limits(max_steps: u64) -> Result<Limits, Failure> {
@@ -149,19 +164,34 @@ fn limits(max_steps: u64) -> Result<Limits, Failure> {
     Ok(Limits { max_steps })
 }
 
-/// Loads a file, or a built-in lesson when no such path exists.
-fn load_target(target: &str, limits: Limits) -> Result<(String, Scenario), Failure> {
+/// Loads a file, or a built-in lesson when no such path exists, and applies `variant`.
+fn load_target(target: &str, limits: Limits, variant: Option<&str>) -> Result<(String, Scenario), Failure> {
     let path = Path::new(target);
     if path.exists() {
-        return load_file(path, &limits).map(|s| (target.to_owned(), s)).map_err(|e| usage(e.to_string()));
+        return load_file_variant(path, &limits, variant)
+            .map(|s| (target.to_owned(), s))
+            .map_err(|e| usage(e.to_string()));
     }
     if let Some(lesson) = lessons::find(target) {
-        return load_str(lesson.source, &lesson.origin(), &limits)
+        return load_str_variant(lesson.source, &lesson.origin(), &limits, variant)
             .map(|s| (lesson.origin(), s))
             .map_err(|e| usage(e.to_string()));
     }
     let hint = crate::scenario::suggest::did_you_mean(target, lessons::LESSONS.iter().map(|l| l.name));
     Err(usage(format!("{target}: no such file or built-in lesson{hint} (`eventlab lessons` lists them)")))
+}
+
+/// Opens the lesson picker (bare `eventlab`).
+fn picker() -> Result<ExitCode, Failure> {
+    if !std::io::stdout().is_terminal() {
+        return Err(usage(
+            "eventlab: the lesson picker needs a terminal; `eventlab lessons` lists the lessons, \
+             `eventlab run LESSON --headless` runs one",
+        ));
+    }
+    let picker = crate::tui::Picker::new(lessons::LESSONS).map_err(|e| usage(e.to_string()))?;
+    crate::tui::run_picker(picker, Limits::default().max_steps).map_err(|e| usage(format!("eventlab: {e}")))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Opens the TUI on a file or lesson.
@@ -170,17 +200,17 @@ fn tui(args: &RunArgs) -> Result<ExitCode, Failure> {
         return Err(usage("--trace needs --headless (the TUI records with its own key later)"));
     }
     let limits = limits(args.max_steps)?;
-    let (origin, scenario) = load_target(&args.target, limits)?;
+    let (origin, scenario) = load_target(&args.target, limits, args.variant.as_deref())?;
     let path = Path::new(&args.target).exists().then(|| PathBuf::from(&args.target));
     let app = crate::tui::App::new(origin.clone(), path, scenario, args.seed, limits.max_steps)
         .map_err(|e| usage(format!("{origin}: {e}")))?;
-    crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
+    crate::tui::run(app, args.variant.clone()).map_err(|e| usage(format!("eventlab: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     let limits = limits(args.max_steps)?;
-    let (origin, scenario) = load_target(&args.target, limits)?;
+    let (origin, scenario) = load_target(&args.target, limits, args.variant.as_deref())?;
     let outcome =
         crate::run::run(scenario, args.seed, limits.max_steps).map_err(|e| usage(format!("{origin}: {e}")))?;
     if let Some(path) = &args.trace {

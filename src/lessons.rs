@@ -14,19 +14,25 @@ macro_rules! lessons {
     };
 }
 
-/// Every lesson, in teaching order.
+/// Every lesson, in teaching order: the order of `eventlab lessons` and of the picker that
+/// bare `eventlab` opens.
 pub const LESSONS: &[Lesson] = lessons![
     "fan-out",
     "keys-and-partitions",
+    "consumer-groups",
     "competing-consumers",
+    "fifo-queue",
+    "consumer-lag",
+    "hot-key",
     "late-joiner",
     "order-pipeline",
+    "delivery-guarantees",
     "crash-duplicates",
+    "idempotent-consumer",
+    "producer-retries",
+    "visibility-timeout",
     "poison-message",
 ];
-
-/// The lesson `eventlab` opens with no arguments.
-pub const DEFAULT: &str = "order-pipeline";
 
 pub fn find(name: &str) -> Option<&'static Lesson> {
     LESSONS.iter().find(|l| l.name == name)

@@ -6,3 +6,4 @@ pub mod suggest;
 pub mod template;
 pub mod validate;
 pub mod value;
+pub mod variant;

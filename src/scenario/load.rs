@@ -18,7 +18,8 @@ use serde_path_to_error::Segment;
 
 use super::model::Scenario;
 use super::suggest::did_you_mean;
-use super::validate::validate;
+use super::validate::{Invalid, validate};
+use super::variant;
 
 /// Files (and strings) larger than this are refused before they are read.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -94,6 +95,11 @@ impl std::error::Error for ScenarioError {}
 /// Reads, parses and validates a scenario file. Files over [`MAX_FILE_BYTES`] are refused
 /// without being read.
 pub fn load_file(path: &Path, limits: &Limits) -> Result<Scenario, ScenarioError> {
+    load_file_variant(path, limits, None)
+}
+
+/// [`load_file`], then applies the variant named `variant`, if given.
+pub fn load_file_variant(path: &Path, limits: &Limits, variant: Option<&str>) -> Result<Scenario, ScenarioError> {
     let origin = path.display().to_string();
     let read_error = |reason: String| ScenarioError { origin: origin.clone(), kind: ErrorKind::Read(reason) };
     let metadata = std::fs::metadata(path).map_err(|e| read_error(io_reason(&e)))?;
@@ -111,19 +117,62 @@ pub fn load_file(path: &Path, limits: &Limits) -> Result<Scenario, ScenarioError
             return Err(ScenarioError { origin, kind: ErrorKind::NotUtf8 { line, column } });
         }
     };
-    load_str(text, &origin, limits)
+    load_str_variant(text, &origin, limits, variant)
 }
 
 /// Parses and validates a scenario held in memory; `origin` names it in errors.
 pub fn load_str(text: &str, origin: &str, limits: &Limits) -> Result<Scenario, ScenarioError> {
+    load_str_variant(text, origin, limits, None)
+}
+
+/// [`load_str`], then applies the variant named `variant`, if given. Every variant is
+/// checked either way (see [`variant`]).
+pub fn load_str_variant(
+    text: &str,
+    origin: &str,
+    limits: &Limits,
+    variant: Option<&str>,
+) -> Result<Scenario, ScenarioError> {
     let error = |kind| ScenarioError { origin: origin.to_owned(), kind };
+    let invalid = |invalid: Invalid| error(ErrorKind::Invalid { path: invalid.path, message: invalid.message });
     if text.len() as u64 > MAX_FILE_BYTES {
         return Err(error(ErrorKind::Read(too_large(text.len() as u64))));
     }
     let scenario = parse(text).map_err(error)?;
-    validate(&scenario, limits)
-        .map_err(|invalid| error(ErrorKind::Invalid { path: invalid.path, message: invalid.message }))?;
-    Ok(scenario)
+    validate(&scenario, limits).map_err(invalid)?;
+    if scenario.variants.is_empty() && variant.is_none() {
+        return Ok(scenario);
+    }
+    // The text parsed as a scenario, so it is JSON, nested no deeper than the limit.
+    let raw: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| error(ErrorKind::Syntax { line: e.line(), column: e.column(), message: e.to_string() }))?;
+    let mut applied = variant::apply_all(&scenario, &raw, limits).map_err(invalid)?;
+    let Some(name) = variant else { return Ok(scenario) };
+    match scenario.variants.iter().position(|v| v.name == name) {
+        Some(i) => Ok(applied.swap_remove(i)),
+        None => Err(invalid(Invalid { path: String::new(), message: variant::no_such_variant(&scenario, name) })),
+    }
+}
+
+/// A scenario from JSON already parsed (a variant's patched scenario): shape errors with
+/// their field path, as [`Invalid`].
+pub(super) fn parse_value(value: serde_json::Value) -> Result<Scenario, Invalid> {
+    serde_path_to_error::deserialize::<_, Scenario>(value).map_err(|error| {
+        let path = error_path(&error);
+        Invalid { path, message: rewrite_message(&error.into_inner().to_string()) }
+    })
+}
+
+/// The field path of a shape error. `serde_path_to_error` has already entered an unknown
+/// field when it is refused; the path names the object that does not know it.
+fn error_path<E: std::fmt::Display>(error: &serde_path_to_error::Error<E>) -> String {
+    let mut segments: Vec<&Segment> = error.path().iter().collect();
+    if let Some(Segment::Map { key }) = segments.last() {
+        if error.inner().to_string().starts_with(&format!("unknown field `{key}`")) {
+            segments.pop();
+        }
+    }
+    path_text(&segments)
 }
 
 fn too_large(bytes: u64) -> String {
@@ -240,15 +289,7 @@ fn parse(text: &str) -> Result<Scenario, ErrorKind> {
             Err(trailing) => (trailing, String::new()),
         },
         Err(error) => {
-            let mut segments: Vec<&Segment> = error.path().iter().collect();
-            // serde_path_to_error has already entered an unknown field when it is refused;
-            // the path names the object that does not know it.
-            if let Some(Segment::Map { key }) = segments.last() {
-                if error.inner().to_string().starts_with(&format!("unknown field `{key}`")) {
-                    segments.pop();
-                }
-            }
-            let path = path_text(&segments);
+            let path = error_path(&error);
             (error.into_inner(), path)
         }
     };

@@ -66,6 +66,25 @@ pub struct Scenario {
     /// Lesson narration, shown as the clock passes each note.
     #[serde(default)]
     pub notes: Vec<Note>,
+    /// "What if" experiments: named changes to this scenario, run with `--variant NAME`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+}
+
+/// A "what if" experiment: a named change to the scenario it belongs to.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// How it is chosen: `--variant NAME`.
+    pub name: String,
+    /// What it changes, in a line.
+    #[serde(default)]
+    pub description: String,
+    /// A JSON merge patch (RFC 7386) of the scenario, except that `topics`, `producers`,
+    /// `consumers`, `aggregates` and `sagas`, given as an object, patch their items by name
+    /// (`{"consumers": {"billing": {"idempotent": true}}}`); given as an array they replace
+    /// the whole list, like every other array (`faults`, `events`, `expect`, `notes`).
+    pub change: serde_json::Map<String, Value>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

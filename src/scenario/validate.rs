@@ -184,7 +184,12 @@ fn kind_name(kind: TopicKind) -> &'static str {
 }
 
 /// `unknown topic "order" (did you mean "orders"?)`, or the names there are when none is close.
-fn unknown<'k>(what: &str, plural: &str, name: &str, known: impl IntoIterator<Item = &'k str> + Clone) -> String {
+pub(super) fn unknown<'k>(
+    what: &str,
+    plural: &str,
+    name: &str,
+    known: impl IntoIterator<Item = &'k str> + Clone,
+) -> String {
     let hint = did_you_mean(name, known.clone());
     if !hint.is_empty() {
         return format!("unknown {what} \"{name}\"{hint}");
@@ -198,7 +203,7 @@ fn unknown<'k>(what: &str, plural: &str, name: &str, known: impl IntoIterator<It
 }
 
 /// Names are non-empty and use `[A-Za-z0-9._-]`.
-fn check_name(path: &str, what: &str, name: &str) -> Check {
+pub(super) fn check_name(path: &str, what: &str, name: &str) -> Check {
     if name.is_empty() {
         return fail(path, format!("a {what} name cannot be empty"));
     }

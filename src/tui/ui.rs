@@ -68,8 +68,7 @@ impl Widget for &App {
 /// The screen's regions: header, tabs, body (the view), notes, timeline, footer. Mouse
 /// handling uses the same split to know what is under the pointer.
 pub fn regions(app: &App, area: Rect) -> [Rect; 6] {
-    // Notes are written for a learner and can be long: room for three lines when tall.
-    let note_height = u16::from(!app.analysis().notes().is_empty()) * if area.height >= 30 { 3 } else { 2 };
+    let note_height = note_height(app, area);
     Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -130,6 +129,41 @@ fn render_timeline(app: &App, area: Rect, buf: &mut Buffer) {
     }
     spans.push(Span::styled(format!(" {:>8}", seconds(duration)), theme::DIM));
     Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+/// Notes are written for a learner and can be long: once the first note has shown, the note
+/// area is as tall as the scenario's longest note needs at this width (so it does not jump
+/// from note to note), at most 5 lines (3 on a screen under 24 rows).
+fn note_height(app: &App, area: Rect) -> u16 {
+    if app.analysis().notes().is_empty() {
+        return 0;
+    }
+    let most = if area.height >= 24 { 5 } else { 3 };
+    let label = " note 00.000s  ".chars().count();
+    app.model()
+        .scenario
+        .notes
+        .iter()
+        .map(|note| wrapped_lines(label, &note.text, area.width))
+        .max()
+        .map_or(0, |lines| lines.clamp(1, most))
+}
+
+/// About how many lines `text` takes when word-wrapped at `width`, starting at column
+/// `start` (greedy, as ratatui wraps words).
+fn wrapped_lines(start: usize, text: &str, width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let (mut lines, mut column) = (1usize, start);
+    for word in text.split(' ') {
+        let word = word.chars().count();
+        if column > 0 && column + 1 + word > width {
+            lines += 1 + word / width;
+            column = word % width;
+        } else {
+            column += usize::from(column > 0) + word;
+        }
+    }
+    u16::try_from(lines).unwrap_or(u16::MAX)
 }
 
 /// The view's area on a screen of this size.

@@ -349,26 +349,121 @@ fn lessons_lists_the_built_in_lessons() {
     for name in ["fan-out", "keys-and-partitions", "competing-consumers", "late-joiner", "order-pipeline"] {
         assert!(text.lines().any(|l| l.split_whitespace().next() == Some(name)), "{name} not listed: {text}");
     }
+    // Each lesson's variants follow it, with what they change.
+    let line = text.lines().find(|l| l.contains("--variant idempotent-billing")).expect("a variant is listed");
+    assert!(line.contains("billing records the ids it has processed"), "{line}");
+}
+
+/// `eventlab lessons`: (lesson name, [variant names]) in order. A lesson's line starts with
+/// its name; each of its variants follows on an indented `--variant NAME  what` line.
+fn listed_lessons(out: &Output) -> Vec<(String, Vec<String>)> {
+    let mut lessons: Vec<(String, Vec<String>)> = Vec::new();
+    for line in stdout(out).lines() {
+        let mut words = line.split_whitespace();
+        match words.next() {
+            Some("--variant") => lessons.last_mut().expect("a lesson first").1.push(words.next().unwrap().to_owned()),
+            Some(name) if !line.starts_with(' ') => lessons.push((name.to_owned(), Vec::new())),
+            _ => panic!("unexpected line in `eventlab lessons`: {line:?}"),
+        }
+    }
+    lessons
 }
 
 #[test]
 fn lessons_run_from_any_directory() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(dir.path(), &["lessons"]);
-    let names: Vec<String> =
-        stdout(&out).lines().filter_map(|l| l.split_whitespace().next().map(str::to_owned)).collect();
-    assert!(!names.is_empty());
-    for name in &names {
-        let out = run_in(dir.path(), &["run", name, "--headless", "--json"]);
-        assert_eq!(code(&out), 0, "{name}: {}", stderr(&out));
-        let summary = json_summary(&out);
-        assert!(summary["steps"].as_u64().unwrap() > 0);
-        assert!(summary["expectations"].as_array().unwrap().iter().all(|e| e["passed"] == true), "{name}");
+    let lessons = listed_lessons(&out);
+    assert!(lessons.len() >= 12);
+    for (name, variants) in &lessons {
+        assert!(!variants.is_empty(), "{name} lists no variant");
+        let runs = std::iter::once(None).chain(variants.iter().map(Some));
+        for variant in runs {
+            let mut args = vec!["run", name, "--headless", "--json"];
+            if let Some(variant) = variant {
+                args.extend(["--variant", variant]);
+            }
+            let out = run_in(dir.path(), &args);
+            assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+            let summary = json_summary(&out);
+            assert!(summary["steps"].as_u64().unwrap() > 0);
+            assert!(summary["expectations"].as_array().unwrap().iter().all(|e| e["passed"] == true), "{args:?}");
+            if let Some(variant) = variant {
+                assert!(summary["scenario"].as_str().unwrap().ends_with(&format!("(what if: {variant})")));
+            }
+        }
     }
     // Without --json: a readable table, still exit 0.
     let out = run_in(dir.path(), &["run", "fan-out", "--headless"]);
     assert_eq!(code(&out), 0);
     assert!(!stdout(&out).trim().is_empty());
+}
+
+#[test]
+fn a_variant_runs_from_a_file_or_a_lesson() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut scenario = small(&[json!({"metric": "duplicate_effects", "equals": 0})]);
+    scenario["faults"] = json!([{"at": "0s", "duplicate": "orders", "probability": 1.0}]);
+    scenario["consumers"][0]["idempotent"] = json!(true);
+    scenario["variants"] = json!([
+        {"name": "forgetful", "description": "billing is not idempotent",
+         "change": {"consumers": {"billing": {"idempotent": null}},
+                    "expect": [{"metric": "duplicate_effects", "group": "billing", "equals": 10}]}},
+        {"name": "broken", "change": {"consumers": {"billing": {"processing": "fast"}}}}
+    ]);
+    // A broken variant is refused when the file loads, even when another one is asked for.
+    let file = write(dir.path(), "dup.json", &scenario);
+    let line = one_line_error(&run(&["run", file.to_str().unwrap(), "--headless"]));
+    assert!(line.contains("variants[1] \"broken\": consumers[0].processing"), "{line}");
+    let line = one_line_error(&run(&["check", file.to_str().unwrap()]));
+    assert!(line.contains("variants[1] \"broken\""), "{line}");
+
+    scenario["variants"].as_array_mut().unwrap().pop();
+    let file = write(dir.path(), "dup.json", &scenario);
+    let file = file.to_str().unwrap();
+    assert_eq!(code(&run(&["run", file, "--headless"])), 0);
+    let out = run(&["run", file, "--headless", "--json", "--variant", "forgetful"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let summary = json_summary(&out);
+    assert_eq!(summary["scenario"], "small (what if: forgetful)");
+    assert_eq!(summary["groups"]["billing"]["duplicate_effects"], 10);
+    assert!(stdout(&run(&["check", file])).contains("1 variant;"));
+
+    let line = one_line_error(&run(&["run", file, "--headless", "--variant", "forgetfull"]));
+    assert!(line.contains("no variant \"forgetfull\" (did you mean \"forgetful\"?)"), "{line}");
+    let line = one_line_error(&run(&["run", "fan-out", "--headless", "--variant", "nope"]));
+    assert!(line.starts_with("lesson:fan-out: no variant \"nope\" (variants: third-service)"), "{line}");
+}
+
+#[test]
+fn a_variant_names_what_it_patches() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            json!({"consumers": {"biling": {"idempotent": true}}}),
+            "variants[0].change.consumers.biling: unknown consumer \"biling\" (did you mean \"billing\"?)",
+        ),
+        (json!({"variants": []}), "variants[0].change.variants: a variant cannot declare variants"),
+        (
+            json!({"consumers": {"mailer": {"topics": ["nowhere"]}}}),
+            "variants[0] \"v\": consumers[1].topics[0]: unknown topic \"nowhere\"",
+        ),
+        (
+            json!({"consumers": {"billing": {"idempotnt": true}}}),
+            "variants[0] \"v\": consumers[0]: unknown field \"idempotnt\" (did you mean \"idempotent\"?)",
+        ),
+    ];
+    for (change, expected) in cases {
+        let mut scenario = small(&[]);
+        scenario["variants"] = json!([{"name": "v", "change": change}]);
+        let file = write(dir.path(), "v.json", &scenario);
+        let line = one_line_error(&run(&["check", file.to_str().unwrap()]));
+        assert!(line.contains(expected), "expected {expected:?} in {line:?}");
+    }
+    let mut scenario = small(&[]);
+    scenario["variants"] = json!([{"name": "a b", "change": {}}]);
+    let file = write(dir.path(), "v.json", &scenario);
+    assert!(one_line_error(&run(&["check", file.to_str().unwrap()])).contains("variants[0].name"));
 }
 
 #[test]
@@ -406,6 +501,13 @@ fn max_steps_refuses_a_bigger_run() {
 }
 
 #[test]
+fn bare_eventlab_without_a_terminal_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = one_line_error(&run_in(dir.path(), &[]));
+    assert!(line.contains("picker needs a terminal") && line.contains("eventlab lessons"), "{line}");
+}
+
+#[test]
 fn help_and_version_exit_0() {
     for args in [["--help"], ["--version"]] {
         let out = run(&args);
@@ -433,4 +535,43 @@ fn max_steps_stops_a_run_that_outgrows_its_estimate() {
     let limit = (actual - 1).to_string();
     let line = one_line_error(&run(&["run", file, "--headless", "--max-steps", &limit]));
     assert!(line.contains(&limit) && line.contains("--max-steps"), "{line}");
+}
+
+/// README's "Write your own scenario" walk-through does what it says: the scenario it shows
+/// validates, fails its lag expectation, passes with a second email instance, and its
+/// experiment holds.
+#[test]
+fn the_readme_walkthrough_is_true() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = &readme[readme.find("## Write your own scenario").expect("the section")..];
+    let block = |after: &str, fence: &str| {
+        let rest = &section[section.find(after).unwrap_or_else(|| panic!("{after:?} in the walk-through"))..];
+        let start = rest.find(fence).expect("a code block") + fence.len();
+        rest[start..start + rest[start..].find("\n```").unwrap()].to_owned()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("scenario.schema.json"), stdout(&run(&["schema"]))).unwrap();
+    let scenario = block("**2. Write `shop.json`.**", "```json\n");
+    std::fs::write(dir.path().join("shop.json"), &scenario).unwrap();
+    let check = run_in(dir.path(), &["check", "shop.json"]);
+    assert_eq!(code(&check), 0, "{}", stderr(&check));
+    assert!(block("**3. Check it, run it.**", "```text\n").contains(stdout(&check).trim()), "the check line");
+    let out = run_in(dir.path(), &["run", "shop.json", "--headless"]);
+    assert_eq!(code(&out), 1);
+    assert!(block("**3. Check it, run it.**", "```text\n").contains(stdout(&out).trim()), "the summary");
+
+    let fixed = scenario.replace(
+        r#""name": "email", "topics": ["orders"],"#,
+        r#""name": "email", "topics": ["orders"], "instances": 2,"#,
+    );
+    let mut value: Value = serde_json::from_str(&fixed).unwrap();
+    assert_eq!(value["consumers"][1]["instances"], 2);
+    let variants = block("**5. Add an experiment.**", "```json\n");
+    value["variants"] = serde_json::from_str::<Value>(&format!("{{{variants}}}")).unwrap()["variants"].clone();
+    std::fs::write(dir.path().join("shop.json"), serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    let out = run_in(dir.path(), &["run", "shop.json", "--headless", "--json"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(json_summary(&out)["groups"]["email"]["final_lag"], 1);
+    let out = run_in(dir.path(), &["run", "shop.json", "--variant", "one-email-instance", "--headless"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
 }

@@ -2,6 +2,7 @@
 mod bad_input;
 mod cli;
 mod fault_properties;
+mod lessons;
 mod properties;
 mod scenarios;
 mod schema;

@@ -6,6 +6,7 @@ use eventlab::scenario::load::{Limits, load_str};
 use eventlab::tui::App;
 use eventlab::tui::action::Action;
 use eventlab::tui::app::View;
+use eventlab::tui::picker::{Action as PickerAction, Picker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -16,8 +17,12 @@ fn app(lesson: &str) -> App {
 }
 
 fn screen(app: &App, width: u16, height: u16) -> String {
+    render(|frame| frame.render_widget(app, frame.area()), width, height)
+}
+
+fn render(draw: impl FnOnce(&mut ratatui::Frame), width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
-    terminal.draw(|frame| frame.render_widget(app, frame.area())).expect("draws");
+    terminal.draw(draw).expect("draws");
     let buffer = terminal.backend().buffer();
     let mut text = String::new();
     for y in 0..buffer.area.height {
@@ -118,4 +123,31 @@ fn every_view_back_in_time_is_the_view_of_then() {
             insta::assert_snapshot!(format!("back_in_time_{}", view.title().to_lowercase()), now);
         }
     }
+}
+
+#[test]
+fn the_lesson_picker() {
+    let mut picker = Picker::new(eventlab::lessons::LESSONS).expect("the lessons load");
+    let draw =
+        |picker: &Picker, width, height| render(|frame| frame.render_widget(picker, frame.area()), width, height);
+    insta::assert_snapshot!("picker_start", draw(&picker, 120, 36));
+    // The crash lesson, with its first variant chosen, on a smaller screen.
+    for _ in 0..10 {
+        picker.apply(PickerAction::Down);
+    }
+    picker.apply(PickerAction::NextVariant);
+    insta::assert_snapshot!("picker_variant", draw(&picker, 100, 30));
+    for (w, h) in [(1, 1), (20, 5), (40, 8), (60, 12), (80, 24), (200, 60)] {
+        let _ = draw(&picker, w, h);
+    }
+}
+
+/// A note written for a learner is shown whole on an 80×24 terminal: the note area grows
+/// to the longest note (up to five lines).
+#[test]
+fn a_long_note_fits_a_small_screen() {
+    let app = stepped("crash-duplicates", 170);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("nobody downstream can tell they are repeats."), "{text}");
+    insta::assert_snapshot!("long_note_80x24", text);
 }

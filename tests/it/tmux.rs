@@ -174,3 +174,62 @@ fn hot_reload_restarts_on_a_good_file_and_shows_a_bad_one() {
     assert!(screen.contains("still running the last good one"), "{screen}");
     s.keys(&["q"]);
 }
+
+#[test]
+fn a_variant_opens_in_the_tui() {
+    if !tmux_available() {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_eventlab");
+    let command = format!("{bin} run crash-duplicates --variant idempotent-billing; sleep 30");
+    let s = Session::start("eventlab-variant", &command);
+    s.wait_for("what if: idempotent-billing");
+    // The variant's own notes: the first one shows with the first step.
+    s.keys(&["l"]);
+    s.wait_for("What if billing were idempotent?");
+    // The redeliveries still happen; no duplicate effect is found.
+    s.keys(&["e", "6"]);
+    let screen = s.wait_for("duplicate_deliveries");
+    assert!(!screen.contains("duplicate_effects"), "{screen}");
+    s.keys(&["q"]);
+}
+
+/// Bare `eventlab`, from a folder with no scenario in it: the picker lists the built-in
+/// lessons; Enter opens one; `q` comes back to the list, `q` again quits.
+#[test]
+fn the_picker_opens_a_lesson_from_an_empty_folder() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventlab");
+    let command = format!("cd {} && {bin}; echo EXITED-$?; sleep 30", dir.path().display());
+    let s = Session::start("eventlab-picker", &command);
+    let list_title = format!("{} lessons", eventlab::lessons::LESSONS.len());
+    let screen = s.wait_for(&list_title);
+    assert!(screen.contains("fan-out") && screen.contains("poison-message"), "{screen}");
+    assert!(screen.contains("Fan-out: every group gets every event"), "the preview: {screen}");
+
+    // Down to the second lesson: the preview follows; Enter opens it.
+    s.keys(&["j"]);
+    s.wait_for("Keys and partitions: order per key ");
+    s.keys(&["Enter"]);
+    let screen = s.wait_for("step 0");
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(header.contains("Keys and partitions: order per key"), "the header names the lesson: {header}");
+    s.keys(&["space"]);
+
+    // q leaves the lesson for the list, where the same lesson is still selected.
+    s.keys(&["q"]);
+    let screen = s.wait_for(&list_title);
+    assert!(screen.contains("▸ 2 keys-and-partitions"), "{screen}");
+
+    // A variant, chosen with →, opens with its name in the header.
+    s.keys(&["Right", "Enter"]);
+    s.wait_for("(what if: as-a-queue)");
+    s.keys(&["q"]);
+    s.wait_for(&list_title);
+    s.keys(&["q"]);
+    let screen = s.wait_for("EXITED-0");
+    assert!(!screen.contains("lessons"), "the picker's screen is still there:\n{screen}");
+}

@@ -1,0 +1,134 @@
+//! The built-in lessons: each one validates, runs with its expectations holding, and is
+//! written for a learner (a description, notes the TUI can show, a `$schema` for editors).
+
+use std::path::Path;
+
+use eventlab::lessons::LESSONS;
+use eventlab::scenario::load::{Limits, load_str, load_str_variant};
+use eventlab::scenario::model::{Note, Scenario};
+use eventlab::trace::jsonl::{Namer, step_json};
+use serde_json::Value;
+
+/// The note area grows to five lines at most: this many characters (after the "note
+/// 12.345s" label) fit an 80-column terminal; a longer note is cut off on screen (write two
+/// notes instead).
+const NOTE_MAX_CHARS: usize = 320;
+
+fn load(name: &str, source: &str) -> Scenario {
+    load_str(source, &format!("lesson:{name}"), &Limits::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn there_are_at_least_twelve_lessons_and_every_file_is_one() {
+    assert!(LESSONS.len() >= 12, "only {} lessons", LESSONS.len());
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().to_string_lossy().strip_suffix(".json").map(str::to_owned))
+        .collect();
+    files.sort();
+    let mut listed: Vec<String> = LESSONS.iter().map(|l| l.name.to_owned()).collect();
+    listed.sort();
+    assert_eq!(files, listed, "scenarios/*.json and lessons::LESSONS must list the same lessons");
+}
+
+#[test]
+fn every_lesson_runs_with_its_expectations_holding() {
+    for lesson in LESSONS {
+        let scenario = load(lesson.name, lesson.source);
+        assert!(!scenario.expect.is_empty(), "{}: no expectations", lesson.name);
+        let outcome = eventlab::run::run(scenario, None, Limits::default().max_steps).expect("runs");
+        let failed: Vec<String> = outcome
+            .checked
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| format!("{} (actual {})", c.describe(), c.actual))
+            .collect();
+        assert!(failed.is_empty(), "{}: expectations failed: {failed:?}", lesson.name);
+    }
+}
+
+#[test]
+fn every_lesson_is_written_for_a_learner() {
+    for lesson in LESSONS {
+        let name = lesson.name;
+        let scenario = load(name, lesson.source);
+        assert!(!scenario.name.trim().is_empty() && scenario.name.len() <= 70, "{name}: a short title, please");
+        assert!(scenario.description.len() >= 80, "{name}: the description says what the lesson teaches");
+        assert_eq!(scenario.schema.as_deref(), Some("../assets/scenario.schema.json"), "{name}: $schema");
+        assert!(scenario.notes.len() >= 3, "{name}: at least three notes (what to watch, predict, try next)");
+        check_notes(name, &scenario.notes, &scenario);
+    }
+}
+
+/// Notes the TUI can show: the first at 0 s, one at a time, within the run, short enough.
+fn check_notes(name: &str, notes: &[Note], scenario: &Scenario) {
+    assert_eq!(notes[0].at.as_micros(), 0, "{name}: the first note is there when the lesson opens");
+    for pair in notes.windows(2) {
+        // The TUI shows the latest note: two notes at one time would hide the first.
+        assert!(pair[0].at < pair[1].at, "{name}: notes at {:?} and {:?}", pair[0].at, pair[1].at);
+    }
+    for note in notes {
+        assert!(note.at <= scenario.duration, "{name}: a note after the end is never shown");
+        let chars = note.text.chars().count();
+        assert!(chars <= NOTE_MAX_CHARS, "{name}: the note at {:?} has {chars} characters", note.at);
+    }
+}
+
+/// Every lesson has a "what if" experiment, and each one is a lesson of its own: it says
+/// what it changes, has its own expectations (the reveal) and notes, and they hold.
+#[test]
+fn every_variant_runs_with_its_expectations_holding() {
+    for lesson in LESSONS {
+        let base = load(lesson.name, lesson.source);
+        assert!(!base.variants.is_empty(), "{}: no variant", lesson.name);
+        for variant in &base.variants {
+            let name = format!("{} --variant {}", lesson.name, variant.name);
+            assert!(!variant.description.trim().is_empty(), "{name}: no description");
+            assert!(variant.change.contains_key("expect"), "{name}: a variant states its own expectations");
+            assert!(variant.change.contains_key("notes"), "{name}: a variant has notes of its own");
+            let scenario = load_str_variant(lesson.source, &name, &Limits::default(), Some(&variant.name))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(scenario.name, format!("{} (what if: {})", base.name, variant.name));
+            assert!(scenario.variants.is_empty());
+            check_notes(&name, &scenario.notes, &scenario);
+            let outcome = eventlab::run::run(scenario, None, Limits::default().max_steps).expect("runs");
+            let failed: Vec<String> = outcome
+                .checked
+                .iter()
+                .filter(|c| !c.passed)
+                .map(|c| format!("{} (actual {})", c.describe(), c.actual))
+                .collect();
+            assert!(failed.is_empty(), "{name}: expectations failed: {failed:?}");
+        }
+    }
+}
+
+/// A variant that changes a consumer sees the very same traffic: the "what if" compares
+/// like with like (duplicate effects 4 → 0 on the same 80 orders).
+#[test]
+fn a_variant_that_changes_consumers_sees_the_same_events() {
+    let lesson = eventlab::lessons::find("crash-duplicates").unwrap();
+    let run = |variant: Option<&str>| {
+        let scenario = load_str_variant(lesson.source, "x", &Limits::default(), variant).unwrap();
+        let outcome = eventlab::run::run(scenario, None, Limits::default().max_steps).unwrap();
+        let namer = Namer { model: outcome.sim.model(), trace: outcome.sim.trace() };
+        let orders: Vec<Value> = outcome
+            .sim
+            .trace()
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Value::Object(step_json(&namer, i as u64 + 1, s)))
+            .filter(|s| s["kind"] == "published" && s["topic"] == "orders")
+            .map(|s| serde_json::json!([s["event"], s["t_us"], s["partition"], s["offset"], s["data"]]))
+            .collect();
+        let duplicates = eventlab::report::summary_json(&outcome)["groups"]["billing"]["duplicate_effects"].clone();
+        (orders, duplicates)
+    };
+    let (before, duplicates_before) = run(None);
+    let (after, duplicates_after) = run(Some("idempotent-billing"));
+    assert_eq!(before.len(), 80);
+    assert_eq!(before, after);
+    assert_eq!((duplicates_before, duplicates_after), (4.into(), 0.into()));
+}
