@@ -84,7 +84,8 @@ impl Simulator {
         }
         let i = &mut self.state.instances[usize::from(instance)];
         i.held += 1;
-        if i.current.is_some() {
+        // One at a time, in order of receipt; a pending `duplicate` second delivery first.
+        if i.current.is_some() || i.redelivery.is_some() {
             i.inbox.push_back(work);
         } else {
             self.start_processing(instance, work);

@@ -867,7 +867,6 @@ proptest! {
     /// must not come while the group rebalances, nor go to an instance that no longer owns
     /// the partition (see the regression tests `duplicate_redelivery_*` below).
     #[test]
-    #[ignore = "bug: a duplicate fault's second delivery of a log record ignores rebalances and ownership (sim/consumer.rs finish/redeliver)"]
     fn no_duplicate_redelivery_during_or_across_rebalances(Json(value) in scenario()) {
         check_deliveries(&run(&value), true)?;
     }
@@ -1017,7 +1016,6 @@ fn deliveries_and_rebalances(value: &Value) -> Vec<Value> {
 /// its second delivery of offset 0 anyway: two instances process one partition at once,
 /// and c#2 works on a partition it no longer owns.
 #[test]
-#[ignore = "bug: a duplicate fault's second delivery of a log record goes to an instance that lost the partition in the rebalance that just finished"]
 fn duplicate_redelivery_goes_only_to_the_partitions_owner() {
     let value = json!({"name": "dup-after-rebalance", "duration": "1s",
         "topics": [{"name": "t0", "kind": "log", "partitions": 1}],
@@ -1037,7 +1035,6 @@ fn duplicate_redelivery_goes_only_to_the_partitions_owner() {
 /// gets its second delivery of offset 0 in the middle of the rebalance ("from that moment no
 /// instance takes a new record"), after the revoke commit it was supposed to end with.
 #[test]
-#[ignore = "bug: a duplicate fault's second delivery of a log record comes during a rebalance, after the revoke commit"]
 fn duplicate_redelivery_waits_for_the_rebalance() {
     let value = json!({"name": "dup-during-rebalance", "duration": "1s",
         "topics": [{"name": "t0", "kind": "log", "partitions": 1}],
@@ -1061,7 +1058,6 @@ fn duplicate_redelivery_waits_for_the_rebalance() {
 /// silently dropped, and the second completion finds no work and panics ("a completing
 /// instance holds work", sim/consumer.rs `complete`). `eventlab run --headless` panics too.
 #[test]
-#[ignore = "bug: a duplicate fault's redelivery overwrites a queue message started meanwhile, then complete() panics"]
 fn duplicate_redelivery_does_not_overwrite_queue_work() {
     let value: Value = serde_json::from_str(r#"{"name": "generated-with-faults", "seed": 0, "duration": "1000ms", "topics": [{"kind": "log", "partitions": 1, "name": "t0"}, {"kind": "queue", "fifo": true, "name": "t1"}], "producers": [{"topic": "t0", "rate": 14, "arrival": "poisson", "start": "85ms", "events": [{"type": "A", "weight": 1, "data": {"total": {"uniform": [1, 100]}, "n": "{n}"}}], "keys": {"prefix": "k", "cardinality": 1, "distribution": "uniform"}, "name": "p0", "count": 3}], "events": [], "consumers": [{"name": "c0", "topics": ["t0", "t1"], "instances": 2, "processing": "10ms", "commit": "after", "from": "earliest", "start": "0ms", "prefetch": 2}, {"name": "c1", "topics": ["t0"], "instances": 1, "processing": "2ms", "commit": "after", "from": "earliest", "start": "0ms", "handles": {"*": {"emit": [{"topic": "t1", "type": "A", "data": {"cause": "{id}"}}]}}}], "faults": [{"at": "0ms", "duplicate": "t0", "probability": 1.0}]}"#).expect("JSON");
     let outcome = std::panic::catch_unwind(|| run(&value));
