@@ -215,7 +215,9 @@ impl Simulator {
         if fresh {
             self.apply_topic_faults(topic, &mut work);
         }
-        self.state.instances[usize::from(instance)].held += 1;
+        let i = &mut self.state.instances[usize::from(instance)];
+        debug_assert!(!fresh || i.held == 0, "a log record fetched by an instance that holds work");
+        i.held += 1;
         self.start_processing(instance, work);
     }
 
@@ -237,6 +239,10 @@ impl Simulator {
 
     pub(super) fn start_processing(&mut self, instance: u16, work: Work) {
         let group = self.state.instances[usize::from(instance)].group;
+        debug_assert!(
+            self.state.instances[usize::from(instance)].current.is_none(),
+            "an instance processes one delivery at a time"
+        );
         let took =
             draw(self.model.groups[usize::from(group)].processing, &mut self.state.groups[usize::from(group)].rng);
         let i = &mut self.state.instances[usize::from(instance)];
@@ -267,7 +273,8 @@ impl Simulator {
         if i.generation != generation || !i.alive {
             return;
         }
-        let work = i.current.expect("a retrying instance holds its record");
+        let i = &mut self.state.instances[usize::from(instance)];
+        let work = i.current.take().expect("a retrying instance holds its record");
         self.start_processing(instance, work);
     }
 
