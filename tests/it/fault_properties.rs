@@ -1012,9 +1012,9 @@ fn deliveries_and_rebalances(value: &Value) -> Vec<Value> {
 
 /// c#2 owns the partition while c#1 is down and is processing offset 0 (marked by the
 /// duplicate fault) when c#1 restarts. At 100 ms it finishes, commits on revoke, and the
-/// rebalance gives the partition back to c#1, which fetches offset 1; but c#2 then gets
-/// its second delivery of offset 0 anyway: two instances process one partition at once,
-/// and c#2 works on a partition it no longer owns.
+/// rebalance gives the partition back to c#1, which fetches offset 1. c#2 used to get its
+/// second delivery of offset 0 anyway: two instances processed one partition at once, and
+/// c#2 worked on a partition it no longer owned. The rebalance drops that second delivery.
 #[test]
 fn duplicate_redelivery_goes_only_to_the_partitions_owner() {
     let value = json!({"name": "dup-after-rebalance", "duration": "1s",
@@ -1024,16 +1024,17 @@ fn duplicate_redelivery_goes_only_to_the_partitions_owner() {
         "faults": [{"at": "0ms", "crash": "c#1", "restart_after": "50ms"},
                    {"at": "0ms", "duplicate": "t0", "probability": 1.0}]});
     let steps = deliveries_and_rebalances(&value);
-    // Today: [0, rebalanced], [0, delivered c#2 @0], [100000, rebalanced],
+    // Before the fix: [0, rebalanced], [0, delivered c#2 @0], [100000, rebalanced],
     // [100000, delivered c#2 @0], [100000, delivered c#1 @1].
     let after: Vec<&Value> = steps.iter().filter(|s| s[0] == json!(100_000) && s[1] == json!("delivered")).collect();
     assert!(after.iter().all(|s| s[2] == json!("c#1")), "deliveries after the rebalance: {steps:?}");
 }
 
 /// One instance processes offset 0 (marked by the duplicate fault) when c#2 joins at 50 ms;
-/// the rebalance pause lasts 200 ms. At 100 ms c#1 finishes and commits on revoke, and then
-/// gets its second delivery of offset 0 in the middle of the rebalance ("from that moment no
-/// instance takes a new record"), after the revoke commit it was supposed to end with.
+/// the rebalance pause lasts 200 ms. At 100 ms c#1 finishes and commits on revoke. It used to
+/// get its second delivery of offset 0 then, in the middle of the rebalance ("from that moment
+/// no instance takes a new record"), after the revoke commit it was supposed to end with; the
+/// rebalance now drops it.
 #[test]
 fn duplicate_redelivery_waits_for_the_rebalance() {
     let value = json!({"name": "dup-during-rebalance", "duration": "1s",
@@ -1042,7 +1043,8 @@ fn duplicate_redelivery_waits_for_the_rebalance() {
         "consumers": [{"name": "c", "topics": ["t0"], "processing": "100ms", "rebalance": "200ms"}],
         "faults": [{"at": "0ms", "duplicate": "t0", "probability": 1.0}, {"at": "50ms", "add_instance": "c"}]});
     let steps = deliveries_and_rebalances(&value);
-    // Today: [0, rebalanced], [0, delivered c#1], [100000, delivered c#1], [250000, rebalanced].
+    // Before the fix: [0, rebalanced], [0, delivered c#1], [100000, delivered c#1],
+    // [250000, rebalanced].
     let rebalanced =
         steps.iter().filter(|s| s[1] == json!("rebalanced")).map(|s| s[0].as_u64().unwrap()).max().unwrap();
     let during =
@@ -1053,10 +1055,12 @@ fn duplicate_redelivery_waits_for_the_rebalance() {
 /// c0#1 (prefetch 2, reading log t0 and FIFO queue t1) finishes a log record marked by the
 /// duplicate fault at 141.202 ms; in the same microsecond c0#2's ack frees key k1, and the
 /// queue dispatch (scheduled before the duplicate's redelivery) hands c0#1 the next message,
-/// which starts processing since c0#1 has no current work while it waits for the redelivery.
-/// The redelivery then starts processing the log record over it: the queue message is
-/// silently dropped, and the second completion finds no work and panics ("a completing
-/// instance holds work", sim/consumer.rs `complete`). `eventlab run --headless` panics too.
+/// which used to start processing since c0#1 had no current work while it waited for the
+/// redelivery. The redelivery then started processing the log record over it: the queue
+/// message was silently dropped, and the second completion found no work and panicked ("a
+/// completing instance holds work", sim/consumer.rs `complete`). Now the pending second
+/// delivery is work c0#1 holds: the message waits in its inbox (pinned precisely by
+/// tests/scenarios/duplicate-held.json).
 #[test]
 fn duplicate_redelivery_does_not_overwrite_queue_work() {
     let value: Value = serde_json::from_str(r#"{"name": "generated-with-faults", "seed": 0, "duration": "1000ms", "topics": [{"kind": "log", "partitions": 1, "name": "t0"}, {"kind": "queue", "fifo": true, "name": "t1"}], "producers": [{"topic": "t0", "rate": 14, "arrival": "poisson", "start": "85ms", "events": [{"type": "A", "weight": 1, "data": {"total": {"uniform": [1, 100]}, "n": "{n}"}}], "keys": {"prefix": "k", "cardinality": 1, "distribution": "uniform"}, "name": "p0", "count": 3}], "events": [], "consumers": [{"name": "c0", "topics": ["t0", "t1"], "instances": 2, "processing": "10ms", "commit": "after", "from": "earliest", "start": "0ms", "prefetch": 2}, {"name": "c1", "topics": ["t0"], "instances": 1, "processing": "2ms", "commit": "after", "from": "earliest", "start": "0ms", "handles": {"*": {"emit": [{"topic": "t1", "type": "A", "data": {"cause": "{id}"}}]}}}], "faults": [{"at": "0ms", "duplicate": "t0", "probability": 1.0}]}"#).expect("JSON");
