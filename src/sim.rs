@@ -96,11 +96,11 @@ enum Item {
         group: u16,
         queue: u16,
     },
-    /// A `duplicate` fault's second delivery of the same work.
+    /// A `duplicate` fault's second delivery of the work the instance holds in
+    /// [`InstanceState::redelivery`] (`generation` guards against a crash since).
     Redeliver {
         instance: u16,
         generation: u32,
-        work: Box<Work>,
     },
 }
 
@@ -232,11 +232,17 @@ struct InstanceState {
     current: Option<Work>,
     /// Received, not yet processing (queues with prefetch > 1).
     inbox: VecDeque<Work>,
-    /// Deliveries it holds: a log record until processed, queue messages until acked. A
-    /// log record is fetched only by an instance that holds nothing; a queue message goes
-    /// to one that holds fewer than its prefetch.
+    /// A `duplicate` fault's second delivery, due at the end of this microsecond: work the
+    /// instance still holds (counted in `held`), so nothing else starts before it. A crash
+    /// abandons it; on a log, a rebalance drops it (see `Simulator::finish`).
+    redelivery: Option<Work>,
+    /// Deliveries it holds: a log record until processed, queue messages until acked, and a
+    /// pending `redelivery`. A log record is fetched only by an instance that holds
+    /// nothing; a queue message goes to one that holds fewer than its prefetch.
     held: u32,
     dispatch_pending: bool,
+    /// Bumped when the work the instance has on the agenda is abandoned (a crash, a dropped
+    /// `redelivery`): items of an older generation are void.
     generation: u32,
     /// Active `pause` faults on it: it takes no new deliveries while > 0.
     paused: u32,
@@ -253,6 +259,7 @@ impl InstanceState {
             owned: Vec::new(),
             current: None,
             inbox: VecDeque::new(),
+            redelivery: None,
             held: 0,
             dispatch_pending: false,
             generation: 0,
@@ -532,7 +539,7 @@ impl Simulator {
             Item::Expire { group, queue } => self.expire_due(group, queue),
             Item::Restart(instance) => self.restart(instance),
             Item::RebalanceEnd { group, deadline } => self.rebalance_end(group, deadline),
-            Item::Redeliver { instance, generation, work } => self.redeliver(instance, generation, *work),
+            Item::Redeliver { instance, generation } => self.redeliver(instance, generation),
             Item::Produce(p) => self.produce(p as usize),
             Item::Script(i) => self.script(i as usize),
             Item::Emit(pending) => {

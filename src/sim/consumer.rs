@@ -215,7 +215,9 @@ impl Simulator {
         if fresh {
             self.apply_topic_faults(topic, &mut work);
         }
-        self.state.instances[usize::from(instance)].held += 1;
+        let i = &mut self.state.instances[usize::from(instance)];
+        debug_assert!(!fresh || i.held == 0, "a log record fetched by an instance that holds work");
+        i.held += 1;
         self.start_processing(instance, work);
     }
 
@@ -237,6 +239,10 @@ impl Simulator {
 
     pub(super) fn start_processing(&mut self, instance: u16, work: Work) {
         let group = self.state.instances[usize::from(instance)].group;
+        debug_assert!(
+            self.state.instances[usize::from(instance)].current.is_none(),
+            "an instance processes one delivery at a time"
+        );
         let took =
             draw(self.model.groups[usize::from(group)].processing, &mut self.state.groups[usize::from(group)].rng);
         let i = &mut self.state.instances[usize::from(instance)];
@@ -267,7 +273,8 @@ impl Simulator {
         if i.generation != generation || !i.alive {
             return;
         }
-        let work = i.current.expect("a retrying instance holds its record");
+        let i = &mut self.state.instances[usize::from(instance)];
+        let work = i.current.take().expect("a retrying instance holds its record");
         self.start_processing(instance, work);
     }
 
@@ -371,27 +378,52 @@ impl Simulator {
         self.finish(instance);
     }
 
-    /// The instance's current work is over: a `duplicate` fault's second delivery comes
+    /// The instance's current work is over: a `duplicate` fault's second delivery of it comes
     /// first; else it takes the next received message or asks for a delivery.
+    ///
+    /// The second delivery is a delivery (class 6 of the microsecond, after the first
+    /// processing's commit or ack), and until then it is work the instance still holds: it
+    /// keeps its place (`held`), so no log record is fetched and no queue message starts
+    /// before it (one received meanwhile, with room under the prefetch, waits in the inbox).
+    /// A crash abandons it like any held work.
+    ///
+    /// On a log, a rebalance drops it: if the group is rebalancing when the first processing
+    /// ends, or starts to before the second delivery (see [`Self::drop_redelivery`]), there
+    /// is no second delivery. The rule is Kafka's: a second delivery of a record is a fetch
+    /// of it, and once partitions are being revoked a consumer fetches nothing (the format's
+    /// "from that moment no instance takes a new record") and drops the records it fetched but
+    /// has not handed to the application, for the partition's next owner reads them again
+    /// from the committed offset. Waiting for it instead would deliver during the rebalance,
+    /// or after the reassignment to an instance that may no longer own the partition, behind
+    /// the committed offset. Nothing is lost: the first processing completed, and its
+    /// position is committed on revoke.
     fn finish(&mut self, instance: u16) {
         let i = &mut self.state.instances[usize::from(instance)];
         let work = i.current.take().expect("finishing work");
-        if work.duplicate {
-            // Keep the instance's place (held) for the second delivery of the same work.
+        let rebalancing = self.state.groups[usize::from(i.group)].rebalance.is_some();
+        let log = matches!(work.source, Source::Log { .. });
+        if work.duplicate && !(log && rebalancing) {
+            // A log record stays held as it is; a queue message's place is taken again for
+            // the second delivery, since the first receive's ack (or nack) releases its own.
+            if !log {
+                i.held += 1;
+            }
+            i.redelivery = Some(Work { duplicate: false, attempt: 1, ..work });
             let generation = i.generation;
             let now = self.now();
-            let again = Work { duplicate: false, attempt: 1, ..work };
-            self.state.agenda.schedule(
-                now,
-                Class::Delivery,
-                Item::Redeliver { instance, generation, work: Box::new(again) },
-            );
+            self.state.agenda.schedule(now, Class::Delivery, Item::Redeliver { instance, generation });
             return;
         }
         // A log record is held until its processing ends; a queue message until its ack.
-        if let Source::Log { .. } = work.source {
+        if log {
             i.held -= 1;
         }
+        self.take_next(instance);
+    }
+
+    /// A free instance takes the next received message, or asks for a delivery.
+    fn take_next(&mut self, instance: u16) {
+        let i = &mut self.state.instances[usize::from(instance)];
         if let Some(next) = i.inbox.pop_front() {
             self.start_processing(instance, next);
             return;
@@ -404,15 +436,38 @@ impl Simulator {
         }
     }
 
-    /// The second delivery of a `duplicate` fault: the same record or message again.
-    pub(super) fn redeliver(&mut self, instance: u16, generation: u32, work: Work) {
+    /// A rebalance starts: a pending second delivery of a log record is dropped (see
+    /// [`Self::finish`]) and the instance is free for other work (its queue messages).
+    pub(super) fn drop_redelivery(&mut self, instance: u16) {
+        let i = &mut self.state.instances[usize::from(instance)];
+        if !i.alive || !matches!(i.redelivery, Some(Work { source: Source::Log { .. }, .. })) {
+            return;
+        }
+        i.redelivery = None;
+        i.held -= 1;
+        // The `Redeliver` item still on the agenda is void (it holds no work of its own).
+        i.generation += 1;
+        self.take_next(instance);
+    }
+
+    /// The second delivery of a `duplicate` fault: the same record or message again, before
+    /// anything else the instance holds.
+    pub(super) fn redeliver(&mut self, instance: u16, generation: u32) {
         let i = &mut self.state.instances[usize::from(instance)];
         if i.generation != generation || !i.alive {
             return;
         }
+        let work = i.redelivery.take().expect("a pending second delivery");
+        debug_assert!(i.current.is_none(), "nothing starts before a pending second delivery");
+        // Its place is taken by the delivery itself.
+        i.held -= 1;
         match work.source {
-            Source::Log { .. } => {
-                i.held -= 1;
+            Source::Log { slot, .. } => {
+                let g = &self.state.groups[usize::from(i.group)];
+                debug_assert!(
+                    g.rebalance.is_none() && g.slots[slot as usize].owner == Some(instance),
+                    "a rebalance drops a pending second delivery"
+                );
                 self.deliver_record(instance, work, false);
             }
             Source::Queue { queue, msg } => {

@@ -109,6 +109,7 @@ impl Simulator {
         i.generation += 1;
         i.current = None;
         i.inbox.clear();
+        i.redelivery = None;
         i.held = 0;
         let group = i.group;
         self.instance_step(StepKind::Crashed, instance);
@@ -164,6 +165,8 @@ impl Simulator {
         let g = &mut self.state.groups[usize::from(group)];
         g.rebalance = Some(Rebalance { deadline, paused_enough: false });
         for member in g.members.clone() {
+            // A pending second delivery of a record (a `duplicate` fault) will not come.
+            self.drop_redelivery(member);
             // Survivors not in the middle of a record commit now; the others when it ends.
             if !self.processing_record(member) {
                 self.revoke_commit(member);

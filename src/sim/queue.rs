@@ -82,9 +82,12 @@ impl Simulator {
         if fresh {
             self.apply_topic_faults(topic, &mut work);
         }
+        let prefetch = self.model.groups[usize::from(group)].prefetch;
         let i = &mut self.state.instances[usize::from(instance)];
         i.held += 1;
-        if i.current.is_some() {
+        debug_assert!(i.held <= prefetch.max(1), "{} held beyond the prefetch {prefetch}", i.held);
+        // One at a time, in order of receipt; a pending `duplicate` second delivery first.
+        if i.current.is_some() || i.redelivery.is_some() {
             i.inbox.push_back(work);
         } else {
             self.start_processing(instance, work);
@@ -199,6 +202,7 @@ impl Simulator {
     pub(super) fn ack(&mut self, instance: u16, queue: u16, seq: u64, receive: u32) {
         let group = self.state.instances[usize::from(instance)].group;
         let i = &mut self.state.instances[usize::from(instance)];
+        debug_assert!(i.held > 0, "an ack or nack of a message the instance does not hold");
         i.held = i.held.saturating_sub(1);
         if self.receipt_valid(group, queue, seq, receive) {
             let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
@@ -220,6 +224,7 @@ impl Simulator {
     pub(super) fn nack(&mut self, instance: u16, queue: u16, msg: Msg) {
         let group = self.state.instances[usize::from(instance)].group;
         let i = &mut self.state.instances[usize::from(instance)];
+        debug_assert!(i.held > 0, "an ack or nack of a message the instance does not hold");
         i.held = i.held.saturating_sub(1);
         if !self.receipt_valid(group, queue, msg.seq, msg.receives) {
             // Its visibility expired first: it is ready again (or dead-lettered), or will be

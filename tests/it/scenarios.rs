@@ -108,6 +108,8 @@ scenario_tests! {
     crash_restart => "crash-restart",
     delay_fault => "delay-fault",
     duplicate_fault => "duplicate-fault",
+    duplicate_held => "duplicate-held",
+    duplicate_rebalance => "duplicate-rebalance",
     fifo_queue => "fifo-queue",
     idempotent_producer => "idempotent-producer",
     interval_commit_crash => "interval-commit-crash",
