@@ -202,9 +202,15 @@ fn tui(args: &RunArgs) -> Result<ExitCode, Failure> {
     let limits = limits(args.max_steps)?;
     let (origin, scenario) = load_target(&args.target, limits, args.variant.as_deref())?;
     let path = Path::new(&args.target).exists().then(|| PathBuf::from(&args.target));
+    // The text the scenario came from, so `v` in the TUI can switch between its variants.
+    let source = match &path {
+        Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
+        None => lessons::find(&args.target).map_or_else(String::new, |l| l.source.to_owned()),
+    };
     let app = crate::tui::App::new(origin.clone(), path, scenario, args.seed, limits.max_steps)
-        .map_err(|e| usage(format!("{origin}: {e}")))?;
-    crate::tui::run(app, args.variant.clone()).map_err(|e| usage(format!("eventlab: {e}")))?;
+        .map_err(|e| usage(format!("{origin}: {e}")))?
+        .with_source(&source, args.variant.clone());
+    crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }
 

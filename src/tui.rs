@@ -13,6 +13,7 @@
 
 pub mod action;
 pub mod app;
+pub mod experiments;
 pub mod pacer;
 pub mod picker;
 pub mod theme;
@@ -37,12 +38,11 @@ use crate::scenario::load::{Limits, load_file_variant, load_str_variant};
 /// The frame tick: 30 frames a second while playing.
 const TICK: Duration = Duration::from_millis(33);
 
-/// Runs the TUI until the user quits. `variant` is the "what if" variant the app runs, applied
-/// again when the file is reloaded.
-pub fn run(app: App, variant: Option<String>) -> Result<()> {
+/// Runs the TUI until the user quits.
+pub fn run(app: App) -> Result<()> {
     in_terminal(|mut terminal| async move {
         let mut inputs = Inputs::new()?;
-        event_loop(&mut terminal, &mut inputs, app, variant).await.map(drop)
+        event_loop(&mut terminal, &mut inputs, app).await.map(drop)
     })
 }
 
@@ -58,11 +58,13 @@ pub fn run_picker(mut picker: Picker, max_steps: u64) -> Result<()> {
             let opened = load_str_variant(source.source, &origin, &Limits { max_steps }, variant.as_deref())
                 .map_err(|e| e.to_string())
                 .and_then(|scenario| {
-                    App::new(origin.clone(), None, scenario, None, max_steps).map_err(|e| format!("{origin}: {e}"))
+                    App::new(origin.clone(), None, scenario, None, max_steps)
+                        .map(|app| app.with_source(source.source, variant.clone()))
+                        .map_err(|e| format!("{origin}: {e}"))
                 });
             match opened {
                 Ok(app) => {
-                    if event_loop(&mut terminal, &mut inputs, app, variant).await? == Exit::Leave {
+                    if event_loop(&mut terminal, &mut inputs, app).await? == Exit::Leave {
                         return Ok(());
                     }
                 }
@@ -170,12 +172,7 @@ fn watch(path: &Path) -> Option<(notify::RecommendedWatcher, mpsc::UnboundedRece
     Some((watcher, rx))
 }
 
-async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
-    inputs: &mut Inputs,
-    mut app: App,
-    variant: Option<String>,
-) -> Result<Exit> {
+async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs, mut app: App) -> Result<Exit> {
     let mut tick = tokio::time::interval(TICK);
     let mut pacer = pacer::Pacer::new();
     let (_watcher, mut changes) = match app.path.as_deref().and_then(watch) {
@@ -207,7 +204,7 @@ async fn event_loop(
                 // Let a burst of writes settle, then read the file once.
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 while changes.try_recv().is_ok() {}
-                reload(&mut app, variant.as_deref());
+                reload(&mut app);
                 dirty = true;
             }
             _ = inputs.terminate.recv() => return Ok(Exit::Leave),
@@ -219,13 +216,18 @@ async fn event_loop(
     }
 }
 
-/// Validates the changed file again; a bad file is shown, the last good run goes on.
-fn reload(app: &mut App, variant: Option<&str>) {
+/// Validates the changed file again (with the variant running); a bad file is shown, the
+/// last good run goes on.
+fn reload(app: &mut App) {
     let Some(path) = app.path.clone() else { return };
-    match load_file_variant(&path, &Limits { max_steps: app.max_steps }, variant) {
+    let variant = app.experiments.current.clone();
+    match load_file_variant(&path, &Limits { max_steps: app.max_steps }, variant.as_deref()) {
         Ok(scenario) => {
             if let Err(e) = app.reload(scenario) {
                 app.error = Some(format!("{}: {e}", path.display()));
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                let origin = app.origin.clone();
+                app.experiments.set_source(&text, &origin);
             }
         }
         Err(e) => app.error = Some(e.to_string()),

@@ -44,6 +44,8 @@ pub enum Action {
     PreviousMarker,
     /// Write the trace computed so far to a file.
     Record,
+    /// Open the "what if" menu (the scenario's variants).
+    Experiments,
 }
 
 /// A key as the help screen shows it, and the keys that match it.
@@ -130,6 +132,12 @@ pub const KEYMAP: &[Binding] = &[
         help: "next / previous finding (the cursor goes there)",
     },
     Binding { keys: "", codes: &[KeyCode::Char('N')], action: Action::PreviousFinding, help: "" },
+    Binding {
+        keys: "v",
+        codes: &[KeyCode::Char('v')],
+        action: Action::Experiments,
+        help: "what if: restart on a variant, Checks shows before → now",
+    },
     Binding {
         keys: "w",
         codes: &[KeyCode::Char('w')],

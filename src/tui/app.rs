@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::action::Action;
+use super::experiments::{Before, Experiments};
 use crate::analysis::Analysis;
 use crate::run::RunError;
 use crate::scenario::model::Scenario;
@@ -78,6 +79,8 @@ pub struct App {
     pub max_steps: u64,
     /// The run: its computed steps, the step shown and the analysis as of it.
     pub timeline: Timeline,
+    /// "What if" variants to switch to, and the figures of the run before.
+    pub experiments: Experiments,
     pub playing: bool,
     pub speed: usize,
     /// Virtual µs the pacer has asked for.
@@ -125,6 +128,7 @@ impl App {
             seed,
             max_steps,
             timeline,
+            experiments: Experiments::default(),
             playing: false,
             speed: DEFAULT_SPEED,
             target_us: 0.0,
@@ -139,6 +143,14 @@ impl App {
             error: None,
             quit: false,
         }
+    }
+
+    /// The app with the scenario's text (variants included), so `v` can switch between
+    /// its "what if" variants; `variant` is the one running.
+    #[must_use]
+    pub fn with_source(mut self, source: &str, variant: Option<String>) -> Self {
+        self.experiments = Experiments::new(source, &self.origin, variant);
+        self
     }
 
     fn start(scenario: Scenario, seed: Option<u64>, max_steps: u64) -> Result<Timeline, RunError> {
@@ -300,6 +312,9 @@ impl App {
     /// Applies one action.
     pub fn apply(&mut self, action: Action) {
         self.message = None;
+        if self.experiments.menu.is_some() && self.menu_action(action) {
+            return;
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::TogglePlay => {
@@ -364,7 +379,68 @@ impl App {
             Action::NextMarker => self.jump_marker(true),
             Action::PreviousMarker => self.jump_marker(false),
             Action::Record => self.record(),
+            Action::Experiments => {
+                if self.experiments.variants.is_empty() {
+                    self.message = Some(
+                        "this scenario has no \"what if\" variants (scenarios/README.md tells how to add one)"
+                            .to_owned(),
+                    );
+                } else {
+                    self.experiments.menu = Some(self.experiments.current_row());
+                }
+            }
         }
+    }
+
+    /// Keys while the "what if" menu is open; returns whether the action was the menu's.
+    fn menu_action(&mut self, action: Action) -> bool {
+        let rows = self.experiments.variants.len() + 1;
+        let Some(row) = self.experiments.menu else { return false };
+        match action {
+            Action::Up => self.experiments.menu = Some(row.saturating_sub(1)),
+            Action::Down => self.experiments.menu = Some((row + 1).min(rows - 1)),
+            Action::Back | Action::Experiments => self.experiments.menu = None,
+            Action::Inspect => {
+                self.experiments.menu = None;
+                self.switch(row);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Restarts on the experiment of menu row `row`, keeping the figures of the run so far
+    /// (run to its end first) to compare with.
+    pub fn switch(&mut self, row: usize) {
+        let variant = self.experiments.choice(row);
+        let scenario = match self.experiments.load(&self.origin, self.max_steps, variant.as_deref()) {
+            Ok(scenario) => scenario,
+            Err(e) => {
+                self.message = Some(e);
+                return;
+            }
+        };
+        let complete = self.timeline.run_to_end().is_ok();
+        let before = Before::of(self.experiments.label(), complete, self.model(), self.timeline.frontier());
+        match Self::start(scenario, self.seed, self.max_steps) {
+            Ok(timeline) => self.timeline = timeline,
+            Err(e) => {
+                self.message = Some(e.to_string());
+                return;
+            }
+        }
+        self.experiments.before = Some(before);
+        self.experiments.current = variant;
+        self.playing = false;
+        self.target_us = 0.0;
+        self.traffic = Selection::default();
+        self.checks = Selection::default();
+        self.focus_event = None;
+        self.inspector = false;
+        self.message = Some(format!(
+            "what if: {} — predict the Checks (6), then play: each figure shows before → now",
+            self.experiments.label()
+        ));
     }
 
     /// Typing into the filter: returns whether the key was consumed.
@@ -621,6 +697,38 @@ mod tests {
         press(&mut app, KeyCode::Char('6'));
         press(&mut app, KeyCode::Enter);
         assert_eq!(app.view, View::Traffic);
+    }
+
+    #[test]
+    fn a_what_if_switch_keeps_the_figures_before() {
+        let source = crate::lessons::find("crash-duplicates").expect("a lesson").source;
+        let mut app = app("crash-duplicates").with_source(source, None);
+        assert!(app.experiments.variants.iter().any(|(n, _)| n == "idempotent-billing"));
+        press(&mut app, KeyCode::Char('e'));
+        let duplicates = app.analysis().metric(crate::scenario::model::Metric::DuplicateEffects, Some(0));
+        assert!(duplicates > 0);
+        press(&mut app, KeyCode::Char('v'));
+        assert_eq!(app.experiments.menu, Some(0));
+        let row = 1 + app.experiments.variants.iter().position(|(n, _)| n == "idempotent-billing").expect("there");
+        for _ in 0..row {
+            press(&mut app, KeyCode::Down);
+        }
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.experiments.menu, None);
+        assert_eq!(app.experiments.current.as_deref(), Some("idempotent-billing"));
+        assert_eq!(app.step_number(), 0, "the run restarted");
+        assert!(app.model().scenario.name.contains("what if: idempotent-billing"));
+        let before = app.experiments.before.clone().expect("kept");
+        assert!(before.complete);
+        assert_eq!(before.label, "as written");
+        assert_eq!(before.group("billing").expect("billing").duplicate_effects, duplicates);
+        press(&mut app, KeyCode::Char('e'));
+        assert_eq!(app.analysis().metric(crate::scenario::model::Metric::DuplicateEffects, Some(0)), 0);
+        // Esc closes the menu without switching.
+        press(&mut app, KeyCode::Char('v'));
+        press(&mut app, KeyCode::Esc);
+        assert_eq!(app.experiments.menu, None);
+        assert_eq!(app.experiments.current.as_deref(), Some("idempotent-billing"));
     }
 
     #[test]

@@ -59,6 +59,9 @@ impl Widget for &App {
         if self.inspector {
             views::inspector::render(self, popup(body, 90, 90), buf);
         }
+        if self.experiments.menu.is_some() {
+            render_experiments(self, popup(body, 80, 70), buf);
+        }
         if self.help {
             render_help(popup(area, 70, 90), buf);
         }
@@ -187,9 +190,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         Span::styled(" ‖ paused ", theme::WARN)
     };
-    let line = Line::from(vec![
-        Span::styled(" eventlab ", theme::KEY),
-        Span::styled(format!(" {} ", model.scenario.name), theme::TITLE),
+    let rest = vec![
         state,
         Span::raw(format!("{} ", speed_label(app.speed))),
         Span::styled("│ ", theme::DIM),
@@ -202,8 +203,21 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         ),
         Span::styled(" │ ", theme::DIM),
         Span::raw(format!("seed {}", model.seed)),
-    ]);
-    Paragraph::new(line).render(area, buf);
+    ];
+    // The step and the clock always show: a long scenario name gives way.
+    let used: usize = 10 + rest.iter().map(|s| s.content.chars().count()).sum::<usize>();
+    let room = usize::from(area.width).saturating_sub(used + 2);
+    let name = &model.scenario.name;
+    let name = if name.chars().count() <= room {
+        name.clone()
+    } else {
+        let mut short: String = name.chars().take(room.saturating_sub(1)).collect();
+        short.push('…');
+        short
+    };
+    let mut spans = vec![Span::styled(" eventlab ", theme::KEY), Span::styled(format!(" {name} "), theme::TITLE)];
+    spans.extend(rest);
+    Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
 fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
@@ -246,6 +260,10 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
         if !app.filter.text.is_empty() {
             spans.push(Span::styled(format!(" filter: {} ", app.filter.text), theme::WARN));
         }
+        if !app.experiments.variants.is_empty() {
+            spans.push(Span::styled(" v ", theme::KEY));
+            spans.push(Span::styled(" what if ", theme::DIM));
+        }
         for (keys, what) in [
             ("space", "play"),
             ("← →", "step"),
@@ -263,6 +281,35 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
         Line::from(spans)
     };
     Paragraph::new(line).render(area, buf);
+}
+
+/// The "what if" menu: the scenario as written and each variant, the running one marked.
+fn render_experiments(app: &App, area: Rect, buf: &mut Buffer) {
+    Clear.render(area, buf);
+    let experiments = &app.experiments;
+    let selected = experiments.menu.unwrap_or(0);
+    let running = experiments.current_row();
+    let rows = std::iter::once(("as written", "the scenario itself"))
+        .chain(experiments.variants.iter().map(|(n, d)| (n.as_str(), d.as_str())));
+    let mut lines = vec![
+        Line::styled("Predict what changes, then choose: the run restarts on it, and Checks (6)", theme::DIM),
+        Line::styled("shows each figure as before → now.", theme::DIM),
+        Line::raw(""),
+    ];
+    for (i, (name, description)) in rows.enumerate() {
+        let mark = if i == running { "● " } else { "○ " };
+        let style = if i == selected { theme::SELECTED } else { Style::new() };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {mark}{name:<24} "), style.patch(theme::TITLE)),
+            Span::styled(description.to_owned(), style),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("↑↓ choose · Enter restart on it · Esc close", theme::DIM));
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(Block::bordered().border_type(BorderType::Rounded).title(" what if… "))
+        .render(area, buf);
 }
 
 fn render_help(area: Rect, buf: &mut Buffer) {

@@ -151,3 +151,19 @@ fn a_long_note_fits_a_small_screen() {
     assert!(text.contains("nobody downstream can tell they are repeats."), "{text}");
     insta::assert_snapshot!("long_note_80x24", text);
 }
+
+/// A "what if" switch from the TUI: the menu, then the Checks view with each figure as
+/// before → now once the variant has run.
+#[test]
+fn what_if_menu_and_before_and_after() {
+    let source = eventlab::lessons::find("crash-duplicates").expect("a lesson").source;
+    let mut app = app("crash-duplicates").with_source(source, None);
+    app.apply(Action::RunToEnd);
+    app.apply(Action::Experiments);
+    app.apply(Action::Down);
+    insta::assert_snapshot!("what_if_menu", screen(&app, 120, 36));
+    app.apply(Action::Inspect);
+    app.apply(Action::RunToEnd);
+    app.apply(Action::ShowView(View::Checks));
+    insta::assert_snapshot!("what_if_checks", screen(&app, 120, 36));
+}

@@ -123,6 +123,16 @@ fn the_tui_plays_steps_switches_views_and_restores_the_terminal() {
     assert!(recorded[0].extension().is_some_and(|e| e == "jsonl"), "{name}");
     assert!(screen.contains(&name), "{screen}");
 
+    // What if: the menu lists the lesson's variants; choosing one restarts the run, and at
+    // its end Checks shows each figure before → now.
+    s.keys(&["v"]);
+    s.wait_for("idempotent-billing");
+    s.keys(&["Down", "Enter"]);
+    s.wait_for("what if: idempotent-billing");
+    s.keys(&["e", "6"]);
+    let screen = s.wait_for("before → now");
+    assert!(screen.contains("4 → 0"), "duplicate effects 4 → 0:\n{screen}");
+
     // Help is generated from the keymap.
     s.keys(&["?"]);
     let screen = s.wait_for("help");

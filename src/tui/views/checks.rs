@@ -3,7 +3,7 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget, Wrap};
 
@@ -33,20 +33,52 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     render_detail(app, detail, buf);
 }
 
+/// The figures per group; after a "what if" switch, each as `before → now` (the run before
+/// at its end, this one at the step shown), changes highlighted.
 fn render_figures(app: &App, area: Rect, buf: &mut Buffer) {
+    let before = app.experiments.before.as_ref();
     let header = Row::new(std::iter::once(Cell::from("group")).chain(COLUMNS.iter().map(|(_, t)| Cell::from(*t))))
         .style(theme::TITLE);
-    let rows = app.model().groups.iter().enumerate().map(|(g, gm)| {
-        let cells = COLUMNS.iter().map(|(m, _)| {
-            let v = app.analysis().metric(*m, Some(g));
-            let bad = v > 0 && !matches!(m, Metric::Delivered | Metric::Effects | Metric::FinalLag);
-            Cell::from(v.to_string()).style(if bad { theme::WARN } else { Style::new() })
-        });
-        Row::new(std::iter::once(Cell::from(gm.name.clone())).chain(cells))
-    });
-    let mut widths = vec![Constraint::Min(10)];
-    widths.extend(COLUMNS.iter().map(|(_, t)| Constraint::Length(t.len() as u16 + 1)));
-    Table::new(rows, widths).header(header).block(Block::bordered().title(" checker ")).render(area, buf);
+    let mut widths: Vec<usize> = COLUMNS.iter().map(|(_, t)| t.len()).collect();
+    let rows: Vec<Row> = app
+        .model()
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(g, gm)| {
+            let was = before.and_then(|b| b.group(&gm.name));
+            let cells: Vec<Cell> = COLUMNS
+                .iter()
+                .enumerate()
+                .map(|(c, (m, _))| {
+                    let v = app.analysis().metric(*m, Some(g));
+                    let bad = v > 0 && !matches!(m, Metric::Delivered | Metric::Effects | Metric::FinalLag);
+                    let style = if bad { theme::WARN } else { Style::new() };
+                    let (text, style) = match was.map(|w| w.get(*m)) {
+                        Some(old) if old != v => (format!("{old} → {v}"), style.add_modifier(Modifier::BOLD)),
+                        Some(old) => (format!("{old} → {v}"), style),
+                        None => (v.to_string(), style),
+                    };
+                    widths[c] = widths[c].max(text.chars().count());
+                    Cell::from(text).style(style)
+                })
+                .collect();
+            Row::new(std::iter::once(Cell::from(gm.name.clone())).chain(cells))
+        })
+        .collect();
+    let mut constraints = vec![Constraint::Min(8)];
+    constraints.extend(widths.iter().map(|&w| Constraint::Length(w as u16 + 1)));
+    let title = match before {
+        None => " checker ".to_owned(),
+        Some(b) => format!(
+            " checker · before → now: \"{}\" {} → \"{}\" at step {} ",
+            b.label,
+            if b.complete { "at its end".to_owned() } else { format!("at step {}", b.steps) },
+            app.experiments.label(),
+            app.step_number()
+        ),
+    };
+    Table::new(rows, constraints).header(header).block(Block::bordered().title(title)).render(area, buf);
 }
 
 fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
