@@ -3,6 +3,7 @@ mod bad_input;
 mod cli;
 mod fault_properties;
 mod properties;
+mod replay;
 mod scenarios;
 mod schema;
 mod snapshots;
