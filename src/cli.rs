@@ -38,7 +38,20 @@ pub enum Command {
     /// List the built-in lessons.
     Lessons,
     /// Open a recorded trace (JSON Lines written by --trace).
-    Replay { trace: PathBuf },
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// A trace written by `run --headless --trace`.
+    #[arg(value_name = "TRACE.jsonl")]
+    pub trace: PathBuf,
+    /// Print the recorded run's summary instead of opening the TUI (implied by --json).
+    #[arg(long)]
+    pub headless: bool,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -136,10 +149,39 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Replay { trace }) => {
-            Err(usage(format!("{}: replaying a recorded trace is not supported yet", trace.display())))
-        }
+        Some(Command::Replay(args)) => replay(&args),
     }
+}
+
+/// Reads a recorded trace and prints the summary `run --headless` printed for that run,
+/// with the expectations evaluated on the recorded trace.
+fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
+    let recorded = crate::trace::read::read_file(&args.trace).map_err(|e| usage(e.to_string()))?;
+    if !(args.headless || args.json) {
+        return Err(usage(format!(
+            "{}: the TUI cannot open a recorded trace yet; `eventlab replay {} --headless` prints its summary",
+            args.trace.display(),
+            args.trace.display()
+        )));
+    }
+    if let Some(cut) = recorded.truncated {
+        eprintln!(
+            "warning: {} is cut mid-line at line {}; loaded up to step {}",
+            args.trace.display(),
+            cut.line,
+            cut.last_step
+        );
+    }
+    let replayed = crate::run::replay(recorded);
+    if args.json {
+        println!("{}", crate::report::summary_json(&replayed));
+    } else {
+        print!("{}", crate::report::summary_table(&replayed));
+    }
+    let code = if replayed.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    // As after a run: freeing millions of steps one by one would only delay the exit.
+    std::mem::forget(replayed);
+    Ok(code)
 }
 
 fn limits(max_steps: u64) -> Result<Limits, Failure> {
