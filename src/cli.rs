@@ -13,7 +13,7 @@ use crate::scenario::load::{Limits, load_file, load_str};
 use crate::scenario::model::Scenario;
 
 /// The largest `--max-steps`: step numbers are 32-bit in the compact trace.
-pub const MAX_STEPS_CEILING: u64 = u32::MAX as u64 - 1;
+pub const MAX_STEPS_CEILING: u64 = crate::trace::MAX_STEPS;
 
 #[derive(Debug, Parser)]
 #[command(name = "eventlab", version, about = "A terminal laboratory for event-driven architecture")]

@@ -132,11 +132,15 @@ impl EventId {
     }
 }
 
-/// `("evt", 42)` for `"evt-000042"`: a prefix and a number written as the renderer would.
+/// `("evt", 42)` for `"evt-000042"`: a prefix and a number written as the renderer would
+/// (`{n:06}`: six digits, zero-padded; more only without a leading zero).
 fn split_numbered(text: &str) -> Option<(&str, u32)> {
     let (prefix, digits) = text.rsplit_once('-')?;
-    let n: u32 = digits.parse().ok()?;
-    (digits.bytes().all(|b| b.is_ascii_digit()) && format!("{n:06}") == digits).then_some((prefix, n))
+    let canonical = digits.len() == 6 || (digits.len() > 6 && !digits.starts_with('0'));
+    if !canonical || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((prefix, digits.parse().ok()?))
 }
 
 /// A JSON value stored as text in a [`Payloads`] arena; the empty span means absent
@@ -341,6 +345,9 @@ impl StepKind {
     }
 }
 
+/// The most steps a trace holds: step indices are 32-bit in the analysis and the TUI.
+pub const MAX_STEPS: u64 = u32::MAX as u64 - 1;
+
 /// "No value" for the small integer fields of a step.
 pub const NONE16: u16 = u16::MAX;
 pub const NONE32: u32 = u32::MAX;
@@ -505,6 +512,10 @@ mod tests {
         assert_eq!(EventId::root(7).render(&strings), "evt-000007");
         assert_eq!(EventId::root(1_234_567).render(&strings), "evt-1234567");
         assert_ne!(EventId::custom("evt-42", &mut strings, is_consumer), EventId::root(42));
+        for text in ["evt-0000042", "evt-+00042", "evt-00004x", "evt-4294967296", "evt-"] {
+            assert!(matches!(EventId::custom(text, &mut strings, is_consumer).kind(), IdKind::Custom(_)), "{text}");
+        }
+        assert_eq!(EventId::custom("evt-4294967295", &mut strings, is_consumer), EventId::root(u32::MAX));
         let _ = key;
     }
 }

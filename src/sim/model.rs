@@ -501,9 +501,11 @@ impl Model {
     /// [`Model::instance_name`] writes it (whether that instance exists is the trace's to say).
     pub fn instance_named(&self, name: &str) -> Option<(u16, u32)> {
         let (consumer, digits) = name.rsplit_once('#')?;
-        let number: u32 = digits.parse().ok()?;
-        (number > 0 && number.to_string() == digits).then_some(())?;
-        Some((self.consumer_named(consumer)?, number))
+        // As written: digits only, no leading zero (so no `#0` either).
+        if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some((self.consumer_named(consumer)?, digits.parse().ok()?))
     }
 }
 

@@ -38,7 +38,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::jsonl::FORMAT_VERSION;
-use super::{Assignment, Event, EventId, EventIdx, FailReason, NO_EVENT, NONE16, Span, Step, StepKind, Trace};
+use super::{
+    Assignment, Event, EventId, EventIdx, FailReason, MAX_STEPS, NO_EVENT, NONE16, Span, Step, StepKind, Trace,
+};
 use crate::scenario::load::{ErrorKind, Limits, MAX_FILE_BYTES, ScenarioError, io_reason, load_str, rewrite_message};
 use crate::scenario::model::TopicKind;
 use crate::scenario::suggest::did_you_mean;
@@ -521,8 +523,8 @@ impl Builder {
         if number != expected {
             return Err(format!("step {number} where step {expected} was expected (steps are numbered 1, 2, 3, ...)"));
         }
-        if expected > crate::cli::MAX_STEPS_CEILING {
-            return Err(format!("more than {} steps: more than a trace holds", crate::cli::MAX_STEPS_CEILING));
+        if expected > MAX_STEPS {
+            return Err(format!("more than {MAX_STEPS} steps: more than a trace holds"));
         }
         let t_us = need(&mut f.t_us, "t_us")?;
         if let Some(last) = self.trace.steps.last()

@@ -343,6 +343,8 @@ fn a_step_that_does_not_fit_the_trace_is_an_error_naming_its_line() {
         (2, "kind", Some(json!("teleported")), "unknown step kind \"teleported\""),
         (2, "kind", None, "missing \"kind\""),
         (log_delivery, "instance", Some(json!("billing#9")), "unknown instance \"billing#9\""),
+        (log_delivery, "instance", Some(json!("billing#01")), "unknown instance \"billing#01\""),
+        (log_delivery, "instance", Some(json!("billing#0")), "unknown instance \"billing#0\""),
         (log_delivery, "instance", Some(json!("mailer#1")), "instance \"mailer#1\" is not in group \"billing\""),
         (log_delivery, "group", Some(json!("biling")), "unknown group \"biling\" (did you mean \"billing\"?)"),
         (log_delivery, "topic", Some(json!("order")), "unknown topic \"order\" (did you mean \"orders\"?)"),
