@@ -14,7 +14,7 @@ use crate::scenario::load::{Limits, load_file, load_file_variant, load_str, load
 use crate::scenario::model::Scenario;
 
 /// The largest `--max-steps`: step numbers are 32-bit in the compact trace.
-pub const MAX_STEPS_CEILING: u64 = u32::MAX as u64 - 1;
+pub const MAX_STEPS_CEILING: u64 = crate::trace::MAX_STEPS;
 
 #[derive(Debug, Parser)]
 #[command(name = "eventlab", version, about = "A terminal laboratory for event-driven architecture")]
@@ -39,7 +39,20 @@ pub enum Command {
     /// List the built-in lessons.
     Lessons,
     /// Open a recorded trace (JSON Lines written by --trace).
-    Replay { trace: PathBuf },
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// A trace written by `run --headless --trace`.
+    #[arg(value_name = "TRACE.jsonl")]
+    pub trace: PathBuf,
+    /// Print the recorded run's summary instead of opening the TUI (implied by --json).
+    #[arg(long)]
+    pub headless: bool,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -132,9 +145,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             print!("{}", lessons_text()?);
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Replay { trace }) => {
-            Err(usage(format!("{}: replaying a recorded trace is not supported yet", trace.display())))
-        }
+        Some(Command::Replay(args)) => replay(&args),
     }
 }
 
@@ -155,6 +166,40 @@ fn lessons_text() -> Result<String, Failure> {
         }
     }
     Ok(out)
+}
+
+/// Reads a recorded trace and prints the summary `run --headless` printed for that run,
+/// with the expectations evaluated on the recorded trace.
+fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
+    let recorded = crate::trace::read::read_file(&args.trace).map_err(|e| usage(e.to_string()))?;
+    let warning = recorded.truncated.map(|cut| {
+        format!(
+            "warning: {} is cut mid-line at line {}; loaded up to step {}",
+            args.trace.display(),
+            cut.line,
+            cut.last_step
+        )
+    });
+    if !(args.headless || args.json) {
+        // The TUI on the recorded steps: every view, time travel, nothing computed past the end.
+        let mut app = crate::tui::App::replay(args.trace.display().to_string(), recorded.model, recorded.trace);
+        app.message = warning;
+        crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(warning) = warning {
+        eprintln!("{warning}");
+    }
+    let replayed = crate::run::replay(recorded);
+    if args.json {
+        println!("{}", crate::report::summary_json(&replayed));
+    } else {
+        print!("{}", crate::report::summary_table(&replayed));
+    }
+    let code = if replayed.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    // As after a run: freeing millions of steps one by one would only delay the exit.
+    std::mem::forget(replayed);
+    Ok(code)
 }
 
 fn limits(max_steps: u64) -> Result<Limits, Failure> {

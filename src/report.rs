@@ -5,9 +5,12 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 
-use crate::analysis::{Finding, FindingClass};
-use crate::run::Outcome;
+use crate::analysis::expect::Checked;
+use crate::analysis::{Analysis, Finding, FindingClass};
+use crate::run::{Outcome, Replayed};
 use crate::scenario::model::Metric;
+use crate::sim::Model;
+use crate::trace::Trace;
 use crate::trace::jsonl::Namer;
 
 /// How many examples each finding class lists.
@@ -17,18 +20,57 @@ fn micros_as_ms(us: u64) -> Value {
     if us % 1000 == 0 { Value::from(us / 1000) } else { Value::from(us as f64 / 1000.0) }
 }
 
-fn examples(outcome: &Outcome, class: FindingClass) -> Vec<Finding> {
+/// What a summary is made of: a run's model, trace, analysis and checked expectations,
+/// from a run ([`Outcome`]) or a recorded trace read back ([`Replayed`]).
+#[derive(Clone, Copy)]
+pub struct RunView<'a> {
+    pub model: &'a Model,
+    pub trace: &'a Trace,
+    pub analysis: &'a Analysis,
+    pub checked: &'a [Checked],
+}
+
+impl RunView<'_> {
+    /// Whether every expectation holds.
+    pub fn passed(&self) -> bool {
+        self.checked.iter().all(|c| c.passed)
+    }
+}
+
+impl<'a> From<&'a Outcome> for RunView<'a> {
+    fn from(outcome: &'a Outcome) -> Self {
+        RunView {
+            model: outcome.sim.model(),
+            trace: outcome.sim.trace(),
+            analysis: &outcome.analysis,
+            checked: &outcome.checked,
+        }
+    }
+}
+
+impl<'a> From<&'a Replayed> for RunView<'a> {
+    fn from(replayed: &'a Replayed) -> Self {
+        RunView {
+            model: &replayed.recorded.model,
+            trace: &replayed.recorded.trace,
+            analysis: &replayed.analysis,
+            checked: &replayed.checked,
+        }
+    }
+}
+
+fn examples(run: RunView<'_>, class: FindingClass) -> Vec<Finding> {
     match class {
-        FindingClass::Lost => outcome.analysis.lost().into_iter().take(EXAMPLES).collect(),
-        _ => outcome.analysis.findings().iter().filter(|f| f.class == class).take(EXAMPLES).copied().collect(),
+        FindingClass::Lost => run.analysis.lost().into_iter().take(EXAMPLES).collect(),
+        _ => run.analysis.findings().iter().filter(|f| f.class == class).take(EXAMPLES).copied().collect(),
     }
 }
 
 /// The `--json` summary.
-pub fn summary_json(outcome: &Outcome) -> Value {
-    let model = outcome.sim.model();
-    let analysis = &outcome.analysis;
-    let namer = Namer { model, trace: outcome.sim.trace() };
+pub fn summary_json<'a>(run: impl Into<RunView<'a>>) -> Value {
+    let run = run.into();
+    let (model, analysis, trace) = (run.model, run.analysis, run.trace);
+    let namer = Namer { model, trace };
     let mut totals = Map::new();
     for metric in Metric::PER_GROUP.into_iter().chain(Metric::GLOBAL) {
         totals.insert(metric.name().into(), analysis.metric(metric, None).into());
@@ -47,20 +89,19 @@ pub fn summary_json(outcome: &Outcome) -> Value {
         if count == 0 {
             continue;
         }
-        let examples: Vec<Value> = examples(outcome, class)
+        let examples: Vec<Value> = examples(run, class)
             .iter()
             .map(|f| {
                 json!({
                     "event": namer.event_id(f.event),
                     "group": namer.group(f.group),
                     "step": f.step,
-                    "cause": analysis.explain(outcome.sim.trace(), f),
+                    "cause": analysis.explain(trace, f),
                 })
             })
             .collect();
         findings.insert(class.name().into(), json!({"count": count, "examples": examples}));
     }
-    let trace = outcome.sim.trace();
     json!({
         "scenario": model.scenario.name,
         "seed": model.seed,
@@ -73,15 +114,15 @@ pub fn summary_json(outcome: &Outcome) -> Value {
         "aggregates": {},
         "aggregate_versions": {},
         "findings": findings,
-        "expectations": outcome.checked.iter().map(crate::analysis::expect::Checked::to_json).collect::<Vec<_>>(),
-        "passed": outcome.passed(),
+        "expectations": run.checked.iter().map(Checked::to_json).collect::<Vec<_>>(),
+        "passed": run.passed(),
     })
 }
 
 /// The readable summary table.
-pub fn summary_table(outcome: &Outcome) -> String {
-    let model = outcome.sim.model();
-    let analysis = &outcome.analysis;
+pub fn summary_table<'a>(run: impl Into<RunView<'a>>) -> String {
+    let run = run.into();
+    let (model, analysis, trace) = (run.model, run.analysis, run.trace);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -89,7 +130,7 @@ pub fn summary_table(outcome: &Outcome) -> String {
         model.scenario.name,
         model.seed,
         crate::scenario::value::Duration(model.duration),
-        outcome.sim.trace().steps.len(),
+        trace.steps.len(),
         analysis.published()
     );
     let columns: [(Metric, &str); 10] = [
@@ -127,22 +168,22 @@ pub fn summary_table(outcome: &Outcome) -> String {
         .into_iter()
         .filter(|&c| analysis.finding_count(c) > 0)
         .map(|c| {
-            let first = examples(outcome, c)
+            let first = examples(run, c)
                 .first()
-                .map(|f| format!("\n      first, at step {}: {}", f.step, analysis.explain(outcome.sim.trace(), f)));
+                .map(|f| format!("\n      first, at step {}: {}", f.step, analysis.explain(trace, f)));
             format!("  {} {}{}", c.name(), analysis.finding_count(c), first.unwrap_or_default())
         })
         .collect();
     if !counts.is_empty() {
         let _ = writeln!(out, "\nfindings:\n{}", counts.join("\n"));
     }
-    if !outcome.checked.is_empty() {
+    if !run.checked.is_empty() {
         let _ = writeln!(out, "\nexpectations:");
-        for c in &outcome.checked {
+        for c in run.checked {
             let mark = if c.passed { "✓" } else { "✗" };
             let _ = writeln!(out, "  {mark} {} (actual {})", c.describe(), c.actual);
         }
-        let failed = outcome.checked.iter().filter(|c| !c.passed).count();
+        let failed = run.checked.iter().filter(|c| !c.passed).count();
         let _ = writeln!(
             out,
             "\n{}",

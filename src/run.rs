@@ -1,4 +1,5 @@
-//! A whole run, headless: compile, simulate, analyse. The one place the pieces meet.
+//! A whole run, headless: compile, simulate, analyse; or read a recorded run back and
+//! analyse it the same way. The one place the pieces meet.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use crate::analysis::expect::Checked;
 use crate::scenario::model::Scenario;
 use crate::sim::model::CompileError;
 use crate::sim::{Model, SimError, Simulator};
+use crate::trace::read::Recorded;
 
 /// Why a run could not produce a result.
 #[derive(Debug, thiserror::Error)]
@@ -47,4 +49,27 @@ pub fn run(scenario: Scenario, seed: Option<u64>, max_steps: u64) -> Result<Outc
     analysis.observe(sim.trace());
     let checked = analysis.check_all();
     Ok(Outcome { sim, analysis, checked })
+}
+
+/// A recorded run read back and analysed as a run is: the same figures, findings and
+/// expectations (evaluated on the recorded trace).
+pub struct Replayed {
+    pub recorded: Recorded,
+    pub analysis: Analysis,
+    pub checked: Vec<Checked>,
+}
+
+impl Replayed {
+    /// Whether every expectation holds.
+    pub fn passed(&self) -> bool {
+        self.checked.iter().all(|c| c.passed)
+    }
+}
+
+/// Analyses a recorded run.
+pub fn replay(recorded: Recorded) -> Replayed {
+    let mut analysis = Analysis::new(Arc::clone(&recorded.model));
+    analysis.observe(&recorded.trace);
+    let checked = analysis.check_all();
+    Replayed { recorded, analysis, checked }
 }

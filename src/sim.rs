@@ -392,12 +392,14 @@ impl Simulator {
             fault_targets: vec![Vec::new(); model.faults.len()],
             roots: 0,
         };
-        for (gi, g) in model.groups.iter().enumerate() {
-            for number in 1..=g.instances {
-                let index = state.instances.len() as u16;
-                state.instances.push(InstanceState::new(gi as u16, number));
-                state.groups[gi].members.push(index);
-            }
+        // Room for the expected run up front: growing a vector of millions of steps by
+        // doubling costs copies and page faults that show in the throughput.
+        let estimate = crate::scenario::validate::estimate_steps(&model.scenario);
+        let expected = estimate.saturating_add(estimate / 16).min(RESERVE_LIMIT) as usize;
+        let trace = Trace { steps: Vec::with_capacity(expected), ..Trace::start(&model) };
+        for (index, &(group, number)) in trace.instances.iter().enumerate() {
+            state.instances.push(InstanceState::new(group, number));
+            state.groups[usize::from(group)].members.push(index as u16);
         }
         let duration = model.duration;
         let agenda = &mut state.agenda;
@@ -422,18 +424,6 @@ impl Simulator {
                 agenda.schedule(g.start, Class::Timer, Item::Join(gi as u16));
             }
         }
-        // Room for the expected run up front: growing a vector of millions of steps by
-        // doubling costs copies and page faults that show in the throughput.
-        let estimate = crate::scenario::validate::estimate_steps(&model.scenario);
-        let expected = estimate.saturating_add(estimate / 16).min(RESERVE_LIMIT) as usize;
-        let trace = Trace {
-            steps: Vec::with_capacity(expected),
-            strings: model.strings.clone(),
-            payloads: model.payloads.clone(),
-            instances: state.instances.iter().map(|i| (i.group, i.number)).collect(),
-            emitters: model.groups.iter().map(|g| g.source).collect(),
-            ..Trace::default()
-        };
         let mut sim = Simulator { model, state, trace, max_steps };
         for p in 0..sim.model.producers.len() {
             sim.schedule_first_production(p);

@@ -3,9 +3,10 @@
 //! Events are stored once ([`Event`], in publish order of first publication) and steps refer
 //! to them by index; a [`Step`] is a fixed 32-byte record. Names (types, keys, sources,
 //! custom ids) are interned in one string table. Rendering to JSON Lines (`--trace`) lives
-//! in [`jsonl`].
+//! in [`jsonl`], reading it back in [`read`].
 
 pub mod jsonl;
+pub mod read;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -95,15 +96,26 @@ impl EventId {
 
     /// A scenario's own id. `emitter` tells which symbols are consumer names.
     pub fn custom(text: &str, strings: &mut Strings, emitter: impl Fn(Sym) -> bool) -> Self {
-        if let Some((prefix, n)) = split_numbered(text) {
-            if prefix == "evt" {
-                return EventId::root(n);
-            }
-            if let Some(sym) = strings.get(prefix).filter(|&s| emitter(s)) {
-                return EventId::emitted(sym, n);
-            }
+        Self::generated(text, strings, emitter).unwrap_or_else(|| Self::custom_sym(strings.intern(text)))
+    }
+
+    /// The id `text` spells, without interning it: `None` for a custom id not in `strings`
+    /// (so no event can have it). The inverse of [`EventId::render`].
+    pub fn find(text: &str, strings: &Strings, emitter: impl Fn(Sym) -> bool) -> Option<Self> {
+        Self::generated(text, strings, emitter).or_else(|| strings.get(text).map(Self::custom_sym))
+    }
+
+    /// The generated id `text` spells (`evt-000042`, `billing-000007`), if it spells one.
+    fn generated(text: &str, strings: &Strings, emitter: impl Fn(Sym) -> bool) -> Option<Self> {
+        let (prefix, n) = split_numbered(text)?;
+        if prefix == "evt" {
+            return Some(EventId::root(n));
         }
-        EventId((TAG_CUSTOM << TAG_SHIFT) | u64::from(strings.intern(text).0.get()))
+        strings.get(prefix).filter(|&s| emitter(s)).map(|sym| EventId::emitted(sym, n))
+    }
+
+    fn custom_sym(sym: Sym) -> Self {
+        EventId((TAG_CUSTOM << TAG_SHIFT) | u64::from(sym.0.get()))
     }
 
     pub fn kind(self) -> IdKind {
@@ -124,11 +136,15 @@ impl EventId {
     }
 }
 
-/// `("evt", 42)` for `"evt-000042"`: a prefix and a number written as the renderer would.
+/// `("evt", 42)` for `"evt-000042"`: a prefix and a number written as the renderer would
+/// (`{n:06}`: six digits, zero-padded; more only without a leading zero).
 fn split_numbered(text: &str) -> Option<(&str, u32)> {
     let (prefix, digits) = text.rsplit_once('-')?;
-    let n: u32 = digits.parse().ok()?;
-    (digits.bytes().all(|b| b.is_ascii_digit()) && format!("{n:06}") == digits).then_some((prefix, n))
+    let canonical = digits.len() == 6 || (digits.len() > 6 && !digits.starts_with('0'));
+    if !canonical || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((prefix, digits.parse().ok()?))
 }
 
 /// A JSON value stored as text in a [`Payloads`] arena; the empty span means absent
@@ -176,6 +192,18 @@ impl Payloads {
         let map: serde_json::Map<String, Value> =
             headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
         self.push(&Value::Object(map))
+    }
+
+    /// Stores a JSON text as it is (`null` is the empty span): a payload read back from a
+    /// trace, already valid JSON.
+    pub fn push_raw(&mut self, raw: &serde_json::value::RawValue) -> Span {
+        let text = raw.get().trim();
+        if text == "null" {
+            return Span::NONE;
+        }
+        let start = self.0.len();
+        self.0.extend_from_slice(text.as_bytes());
+        self.span(start)
     }
 
     fn span(&self, start: usize) -> Span {
@@ -329,6 +357,9 @@ impl StepKind {
     }
 }
 
+/// The most steps a trace holds: step indices are 32-bit in the analysis and the TUI.
+pub const MAX_STEPS: u64 = u32::MAX as u64 - 1;
+
 /// "No value" for the small integer fields of a step.
 pub const NONE16: u16 = u16::MAX;
 pub const NONE32: u32 = u32::MAX;
@@ -389,6 +420,13 @@ impl FailReason {
             2 => FailReason::UnknownSchemaVersion,
             _ => FailReason::HandlerFailed,
         }
+    }
+
+    pub const ALL: [FailReason; 3] =
+        [FailReason::HandlerFailed, FailReason::FailProbability, FailReason::UnknownSchemaVersion];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
     }
 
     pub fn name(self) -> &'static str {
@@ -460,6 +498,24 @@ impl Trace {
         self.instances.truncate(mark.instances);
     }
 
+    /// The trace of a run at step 0: the model's strings and literal payloads, and the
+    /// instances that exist from the start (each group's `#1` ... `#N`, groups in order;
+    /// instances added later are appended as they join).
+    pub fn start(model: &crate::sim::Model) -> Self {
+        Trace {
+            strings: model.strings.clone(),
+            payloads: model.payloads.clone(),
+            instances: model
+                .groups
+                .iter()
+                .enumerate()
+                .flat_map(|(g, gm)| (1..=gm.instances).map(move |number| (g as u16, number)))
+                .collect(),
+            emitters: model.groups.iter().map(|g| g.source).collect(),
+            ..Trace::default()
+        }
+    }
+
     pub fn event(&self, idx: EventIdx) -> &Event {
         &self.events[idx as usize]
     }
@@ -510,6 +566,10 @@ mod tests {
         assert_eq!(EventId::root(7).render(&strings), "evt-000007");
         assert_eq!(EventId::root(1_234_567).render(&strings), "evt-1234567");
         assert_ne!(EventId::custom("evt-42", &mut strings, is_consumer), EventId::root(42));
+        for text in ["evt-0000042", "evt-+00042", "evt-00004x", "evt-4294967296", "evt-"] {
+            assert!(matches!(EventId::custom(text, &mut strings, is_consumer).kind(), IdKind::Custom(_)), "{text}");
+        }
+        assert_eq!(EventId::custom("evt-4294967295", &mut strings, is_consumer), EventId::root(u32::MAX));
         let _ = key;
     }
 }

@@ -68,12 +68,12 @@ impl Analysis {
     pub fn check(&self, expect: &Expectation) -> Checked {
         let actual = match expect.metric {
             Some(Metric::Published) => {
-                let topic = expect.topic.as_deref().and_then(|t| self.model.topics.iter().position(|m| m.name == t));
-                Value::from(topic.map_or(self.published, |t| self.published_to(t)))
+                let topic = expect.topic.as_deref().and_then(|t| self.model.topic_named(t));
+                Value::from(topic.map_or(self.published, |t| self.published_to(usize::from(t))))
             }
             Some(metric) => {
-                let group = expect.group.as_deref().and_then(|g| self.model.groups.iter().position(|m| m.name == g));
-                Value::from(self.metric(metric, group))
+                let group = expect.group.as_deref().and_then(|g| self.model.group_named(g));
+                Value::from(self.metric(metric, group.map(usize::from)))
             }
             // State expectations are refused by validation until aggregates land.
             None => Value::Null,

@@ -180,7 +180,7 @@ fn too_large(bytes: u64) -> String {
 }
 
 /// The OS's reason without its "(os error 2)" suffix, which tells a person nothing.
-fn io_reason(error: &std::io::Error) -> String {
+pub(crate) fn io_reason(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_owned(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
@@ -363,7 +363,7 @@ fn backticked(text: &str) -> Vec<&str> {
 
 /// Rewrites serde's wording: quotes instead of backticks, "did you mean", JSON's own type
 /// names (array, object) instead of Rust's (sequence, map, u32).
-fn rewrite_message(message: &str) -> String {
+pub(crate) fn rewrite_message(message: &str) -> String {
     for what in ["field", "variant"] {
         let Some(rest) = message.strip_prefix(&format!("unknown {what} `")) else { continue };
         let Some((name, expected)) = rest.split_once('`') else { continue };

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use crate::rng;
 use crate::scenario::model::{Arrival, Commit, From, Handler, KeyDistribution, Scenario, TopicKind};
 use crate::scenario::template::{DataTemplate, Site, StrTemplate, compile_data};
@@ -227,6 +229,18 @@ pub struct Model {
     pub strings: Strings,
     /// The payload arena as it stands before the run: every literal `data` and `headers`.
     pub payloads: Payloads,
+    /// Names back to indices (see [`Model::topic_named`] and its siblings).
+    names: Names,
+}
+
+/// Name → index look-ups: the inverse of the names in [`Model::topics`] and
+/// [`Model::groups`], for reading names back (a recorded trace, an expectation).
+#[derive(Clone, Debug, Default)]
+struct Names {
+    topics: FxHashMap<String, u16>,
+    groups: FxHashMap<String, u16>,
+    /// Consumer name → its group.
+    consumers: FxHashMap<String, u16>,
 }
 
 /// A compile error: the scenario passed validation but cannot be built (a limit of the
@@ -277,17 +291,14 @@ impl Model {
     pub fn compile(scenario: Arc<Scenario>, seed: u64) -> Result<Self, CompileError> {
         let mut strings = Strings::default();
         let mut payloads = Payloads::default();
-        let topic_index = |name: &str| -> Result<u16, CompileError> {
-            scenario
-                .topics
-                .iter()
-                .position(|t| t.name == name)
-                .map(|i| i as u16)
-                .ok_or_else(|| CompileError(format!("unknown topic \"{name}\"")))
-        };
         if scenario.topics.len() >= usize::from(u16::MAX) || scenario.consumers.len() >= usize::from(u16::MAX) {
             return Err(CompileError("more than 65 534 topics or consumers".to_owned()));
         }
+        let topic_names: FxHashMap<String, u16> =
+            scenario.topics.iter().enumerate().map(|(i, t)| (t.name.clone(), i as u16)).collect();
+        let topic_index = |name: &str| -> Result<u16, CompileError> {
+            topic_names.get(name).copied().ok_or_else(|| CompileError(format!("unknown topic \"{name}\"")))
+        };
         let mut topics: Vec<TopicModel> = scenario
             .topics
             .iter()
@@ -414,7 +425,7 @@ impl Model {
             return Err(CompileError(format!("{total_instances} instances in all: the limit is 65 534")));
         }
         // Type symbols are all interned by now, so handler tables can be sized once.
-        let groups = groups
+        let groups: Vec<GroupModel> = groups
             .into_iter()
             .map(|(c, _, handlers, named, wildcard, slots, queues, subscribed, sequences)| {
                 let mut by_type = vec![u32::MAX; strings.len()];
@@ -446,7 +457,13 @@ impl Model {
             .collect();
 
         let faults = compile_faults(&scenario, &topic_index)?;
+        let names = Names {
+            groups: groups.iter().enumerate().map(|(g, gm)| (gm.name.clone(), g as u16)).collect(),
+            consumers: groups.iter().enumerate().map(|(g, gm)| (gm.consumer.clone(), g as u16)).collect(),
+            topics: topic_names,
+        };
         Ok(Model {
+            names,
             faults,
             seed,
             duration: scenario.duration.as_micros(),
@@ -460,9 +477,35 @@ impl Model {
         })
     }
 
-    /// Total partitions (log) and queues: the number of lag series.
+    /// An instance's name: `CONSUMER#NUMBER`.
     pub fn instance_name(&self, group: u16, number: u32) -> String {
         format!("{}#{number}", self.groups[usize::from(group)].consumer)
+    }
+
+    /// The index of the topic with this name.
+    pub fn topic_named(&self, name: &str) -> Option<u16> {
+        self.names.topics.get(name).copied()
+    }
+
+    /// The index of the consumer group with this name.
+    pub fn group_named(&self, name: &str) -> Option<u16> {
+        self.names.groups.get(name).copied()
+    }
+
+    /// The group of the consumer with this name.
+    pub fn consumer_named(&self, name: &str) -> Option<u16> {
+        self.names.consumers.get(name).copied()
+    }
+
+    /// The group and number of an instance name, `CONSUMER#NUMBER` as
+    /// [`Model::instance_name`] writes it (whether that instance exists is the trace's to say).
+    pub fn instance_named(&self, name: &str) -> Option<(u16, u32)> {
+        let (consumer, digits) = name.rsplit_once('#')?;
+        // As written: digits only, no leading zero (so no `#0` either).
+        if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some((self.consumer_named(consumer)?, digits.parse().ok()?))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The trace as JSON Lines (`--trace`): a header, then one object per step.
 //!
-//! A `published` step carries the whole event, so a trace alone can be replayed.
+//! A `published` (or `dropped_duplicate`) step carries the whole event, so a trace alone can
+//! be replayed: [`super::read`] reads it back.
 
 use std::io::{self, Write};
 
@@ -10,9 +11,12 @@ use super::{EventIdx, FailReason, NO_EVENT, NONE16, NONE32, Step, StepKind, Trac
 use crate::scenario::model::{Scenario, TopicKind};
 use crate::sim::Model;
 
+/// The version of the format, the header's `eventlab_trace`.
+pub const FORMAT_VERSION: u64 = 1;
+
 /// The header line: format version, scenario name, seed and the normalized scenario.
 pub fn header(scenario: &Scenario, seed: u64) -> Value {
-    json!({"eventlab_trace": 1, "scenario": scenario.name, "seed": seed, "definition": scenario})
+    json!({"eventlab_trace": FORMAT_VERSION, "scenario": scenario.name, "seed": seed, "definition": scenario})
 }
 
 /// Names for the indices in steps.
@@ -32,7 +36,7 @@ impl Namer<'_> {
 
     pub fn instance(&self, instance: u16) -> String {
         let (group, number) = self.trace.instances[usize::from(instance)];
-        format!("{}#{number}", self.model.groups[usize::from(group)].consumer)
+        self.model.instance_name(group, number)
     }
 
     pub fn event_id(&self, event: EventIdx) -> String {
@@ -78,7 +82,9 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
         }
     }
     match step.kind {
-        StepKind::Published => {
+        // A dropped duplicate may be the only step of its event (a FIFO queue dropped a new
+        // event whose id it had seen), so it carries the whole event too.
+        StepKind::Published | StepKind::DroppedDuplicate => {
             let e = trace.event(step.event);
             m.insert("source".into(), trace.strings.resolve(e.source).into());
             m.insert("schema_version".into(), e.schema_version.into());

@@ -575,3 +575,104 @@ fn the_readme_walkthrough_is_true() {
     let out = run_in(dir.path(), &["run", "shop.json", "--variant", "one-email-instance", "--headless"]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
+
+/// Runs `small` headless with `--trace` (and `extra` arguments); returns the trace's path and
+/// the run's output.
+fn recorded(dir: &Path, extra_expect: &[Value], extra: &[&str]) -> (PathBuf, Output) {
+    let file = write(dir, "small.json", &small(extra_expect));
+    let trace = dir.join("run.jsonl");
+    let mut args = vec!["run", file.to_str().unwrap(), "--headless", "--trace", trace.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    (trace, out)
+}
+
+#[test]
+fn replay_prints_the_summary_the_recorded_run_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trace, table) = recorded(dir.path(), &[], &[]);
+    assert_eq!(code(&table), 0, "{}", stderr(&table));
+    let replayed = run(&["replay", trace.to_str().unwrap(), "--headless"]);
+    assert_eq!(code(&replayed), 0, "{}", stderr(&replayed));
+    assert_eq!(stdout(&replayed), stdout(&table));
+    assert_eq!(stderr(&replayed), "");
+
+    let (trace, json) = recorded(dir.path(), &[], &["--json"]);
+    // --json implies --headless, as with run.
+    let replayed = run(&["replay", trace.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&replayed), 0, "{}", stderr(&replayed));
+    assert_eq!(json_summary(&replayed), json_summary(&json));
+}
+
+#[test]
+fn replay_exits_1_when_a_recorded_expectation_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let failing = json!({"metric": "delivered", "group": "billing", "equals": 3});
+    let (trace, out) = recorded(dir.path(), &[failing], &["--json"]);
+    assert_eq!(code(&out), 1);
+    let replayed = run(&["replay", trace.to_str().unwrap(), "--headless", "--json"]);
+    assert_eq!(code(&replayed), 1, "{}", stderr(&replayed));
+    assert_eq!(json_summary(&replayed), json_summary(&out));
+}
+
+#[test]
+fn replay_of_a_cut_trace_warns_and_summarises_the_steps_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trace, out) = recorded(dir.path(), &[], &["--json"]);
+    assert_eq!(code(&out), 0);
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Keep the header and 30 steps, and half of step 31.
+    let mut cut = lines[..31].join("\n");
+    cut.push('\n');
+    cut.push_str(&lines[31][..lines[31].len() / 2]);
+    let path = dir.path().join("cut.jsonl");
+    std::fs::write(&path, cut).unwrap();
+    let replayed = run(&["replay", path.to_str().unwrap(), "--json"]);
+    // 10 published is expected; 30 steps hold fewer, so the expectation fails.
+    assert_eq!(code(&replayed), 1, "{}", stderr(&replayed));
+    assert_eq!(
+        stderr(&replayed),
+        format!("warning: {} is cut mid-line at line 32; loaded up to step 30\n", path.display())
+    );
+    assert_eq!(json_summary(&replayed)["steps"], 30);
+}
+
+#[test]
+fn replay_of_what_is_not_a_trace_exits_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "small.json", &small(&[]));
+    let line = one_line_error(&run(&["replay", scenario.to_str().unwrap(), "--headless"]));
+    assert!(line.starts_with(&format!("{}:1: not an eventlab trace", scenario.display())), "{line}");
+    assert!(line.contains("a scenario file?"), "{line}");
+
+    let missing = dir.path().join("missing.jsonl");
+    let line = one_line_error(&run(&["replay", missing.to_str().unwrap(), "--headless"]));
+    assert_eq!(line, format!("{}: cannot read: no such file", missing.display()));
+
+    let (trace, _) = recorded(dir.path(), &[], &[]);
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let corrupt = text.replacen("\"kind\":\"delivered\"", "\"kind\":\"deliverd\"", 1);
+    let line_number = corrupt.lines().position(|l| l.contains("deliverd")).unwrap() + 1;
+    std::fs::write(&trace, corrupt).unwrap();
+    let line = one_line_error(&run(&["replay", trace.to_str().unwrap(), "--headless", "--json"]));
+    assert_eq!(
+        line,
+        format!("{}:{line_number}: unknown step kind \"deliverd\" (did you mean \"delivered\"?)", trace.display())
+    );
+}
+
+#[test]
+fn replay_without_headless_checks_the_file_before_the_tui() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let line = one_line_error(&run(&["replay", empty.to_str().unwrap()]));
+    assert!(line.starts_with(&format!("{}:1: the file is empty", empty.display())), "{line}");
+
+    let (trace, _) = recorded(dir.path(), &[], &[]);
+    let line = one_line_error(&run(&["replay", trace.to_str().unwrap()]));
+    // A good file goes on to the TUI, which needs a terminal (tests/it/tmux.rs opens one).
+    assert!(line.contains("the TUI needs a terminal"), "{line}");
+    assert!(line.contains("--headless"), "{line}");
+}

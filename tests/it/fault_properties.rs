@@ -445,7 +445,7 @@ fn assemble(
 
 /// A generated scenario; its `Debug` is its JSON, so a failing case can be copied out.
 #[derive(Clone)]
-struct Json(Value);
+pub(crate) struct Json(pub(crate) Value);
 
 impl std::fmt::Debug for Json {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -469,7 +469,7 @@ fn scenario_with(knobs: Knobs) -> impl Strategy<Value = Json> {
         })
 }
 
-fn scenario() -> impl Strategy<Value = Json> {
+pub(crate) fn scenario() -> impl Strategy<Value = Json> {
     scenario_with(Knobs { allow_before: true })
 }
 
@@ -477,7 +477,7 @@ fn scenario() -> impl Strategy<Value = Json> {
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-fn parse(value: &Value) -> Scenario {
+pub(crate) fn parse(value: &Value) -> Scenario {
     let text = serde_json::to_string_pretty(value).expect("serializes");
     load_str(&text, "generated", &Limits::default())
         .unwrap_or_else(|e| panic!("generated scenario is invalid: {e}\n{text}"))

@@ -4,6 +4,7 @@ mod cli;
 mod fault_properties;
 mod lessons;
 mod properties;
+mod replay;
 mod scenarios;
 mod schema;
 mod snapshots;

@@ -243,3 +243,46 @@ fn the_picker_opens_a_lesson_from_an_empty_folder() {
     let screen = s.wait_for("EXITED-0");
     assert!(!screen.contains("lessons"), "the picker's screen is still there:\n{screen}");
 }
+
+/// `eventlab replay` opens a recorded trace in the TUI: the scenario's name from the trace,
+/// every view, time travel; a trace cut mid-line opens with a warning naming its last step.
+#[test]
+fn a_recorded_trace_replays_in_the_tui() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventlab");
+    let trace = dir.path().join("run.jsonl");
+    let out = Command::new(bin)
+        .args(["run", "crash-duplicates", "--headless", "--trace", trace.to_str().unwrap()])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let lines = text.lines().count();
+    // Cut the copy in the middle of its 201st line: 200 lines are whole, a header and 199 steps.
+    let cut_at = text.match_indices('\n').nth(199).unwrap().0 + 20;
+    let cut = dir.path().join("cut.jsonl");
+    std::fs::write(&cut, &text[..cut_at]).unwrap();
+
+    let s = Session::start("eventlab-replay", &format!("{bin} replay {}; sleep 30", cut.display()));
+    let screen = s.wait_for("cut mid-line");
+    assert!(screen.contains("loaded up to step 199"), "{screen}");
+    assert!(screen.contains("Crash mid-interval"), "{screen}");
+    assert_eq!(step_number(&screen), 0);
+    s.keys(&["e"]);
+    assert_eq!(step_number(&s.screen()), 199, "the end of a recorded trace is its last whole step");
+    s.keys(&["h", "h"]);
+    assert_eq!(step_number(&s.screen()), 197);
+    s.keys(&["6"]);
+    s.wait_for("checker");
+    s.keys(&["q"]);
+    drop(s);
+
+    let s = Session::start("eventlab-replay-whole", &format!("{bin} replay {}; sleep 30", trace.display()));
+    s.wait_for("step 0");
+    s.keys(&["e"]);
+    assert_eq!(step_number(&s.screen()) as usize, lines - 1);
+    s.keys(&["q"]);
+}

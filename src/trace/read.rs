@@ -1,0 +1,1062 @@
+//! Reading a recorded trace back (`eventlab replay`): the JSON Lines that [`super::jsonl`]
+//! writes → the [`Model`] it was recorded with and the compact [`Trace`] the simulator had.
+//!
+//! The header's `definition` is validated and compiled as a scenario file would be (same
+//! loader, same validation), with the header's seed. Each step line is then read per kind
+//! back into the [`Step`] the simulator appended, with the same indices: events are stored
+//! in order of their first step (as the simulator creates an event just before it publishes
+//! it), instances in the simulator's order ([`Trace::start`], then each `joined` step),
+//! assignments, note indices, failure reasons, receive counts, dead-letter topics and
+//! committed offsets as the steps give them. So writing the result again gives the same
+//! bytes, and the analysis of it the same figures, findings and expectations.
+//!
+//! Every failure is one [`ReadError`] line, `FILE:LINE: what is wrong`: not a trace at all, a
+//! header whose definition does not validate, a line that is not a JSON object, or a step that
+//! does not fit the trace so far (an unknown name, a gap in the step numbers, time going
+//! backward, an event that was never published, a field its kind does not have). The one
+//! exception is a **cut last line** (no final newline, and the start of a JSON object): the
+//! trace loads up to its last whole line and [`Recorded::truncated`] says where it stopped.
+//! Nothing here panics, whatever the bytes.
+//!
+//! What a trace cannot say for certain: when several events share an id (scripted events given
+//! the same `id`), a queue step names only the id, so it is read as being about a copy with
+//! the step's type, key and correlation, in the state the step expects (see
+//! [`Builder::message`]); a log step names its offset and is exact. A producer's
+//! retry (the same event sent again) is told from a new event with the same id by where it
+//! is: right after the first copy, at the same time, on the same topic and partition, from a
+//! producer that retries.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{BufRead, Read as _};
+use std::path::Path;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::jsonl::FORMAT_VERSION;
+use super::{
+    Assignment, Event, EventId, EventIdx, FailReason, MAX_STEPS, NO_EVENT, NONE16, Span, Step, StepKind, Trace,
+};
+use crate::scenario::load::{ErrorKind, Limits, MAX_FILE_BYTES, ScenarioError, io_reason, load_str, rewrite_message};
+use crate::scenario::model::TopicKind;
+use crate::scenario::suggest::did_you_mean;
+use crate::scenario::value::Duration;
+use crate::sim::Model;
+
+/// Lines longer than this are refused: a header holds a scenario of at most
+/// [`MAX_FILE_BYTES`], and a step's payloads come from the scenario's templates.
+pub const MAX_LINE_BYTES: u64 = 4 * MAX_FILE_BYTES;
+
+/// A recorded run, read back.
+#[derive(Debug)]
+pub struct Recorded {
+    /// The scenario of the header, compiled with the header's seed.
+    pub model: Arc<Model>,
+    pub trace: Trace,
+    /// Where a cut last line ended the trace, if it was cut.
+    pub truncated: Option<Truncated>,
+}
+
+/// A trace whose last line was cut (a recording interrupted, a copy cut short): it loads up
+/// to its last whole line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Truncated {
+    /// The number of the last whole step kept (0: none, only the header).
+    pub last_step: u64,
+    /// The 1-based line that was cut.
+    pub line: usize,
+}
+
+/// Why a trace could not be read: `FILE:LINE: MESSAGE`, or `FILE: MESSAGE` when no line is
+/// to blame (the file cannot be read).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadError {
+    pub origin: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.origin, self.message),
+            None => write!(f, "{}: {}", self.origin, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// Reads a trace file.
+pub fn read_file(path: &Path) -> Result<Recorded, ReadError> {
+    let origin = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| ReadError {
+        origin: origin.clone(),
+        line: None,
+        message: format!("cannot read: {}", io_reason(&e)),
+    })?;
+    read(std::io::BufReader::with_capacity(1 << 20, file), &origin)
+}
+
+/// What a header line looks like, for the messages that say a file is not a trace.
+const HEADER: &str =
+    "a trace starts with a header line {\"eventlab_trace\": 1, \"scenario\": ..., \"definition\": ...}";
+
+/// Reads a trace from `input`; `origin` names it in errors.
+pub fn read(mut input: impl BufRead, origin: &str) -> Result<Recorded, ReadError> {
+    let fail = |line: usize, message: String| ReadError {
+        origin: origin.to_owned(),
+        line: Some(line),
+        message: one_line(&message),
+    };
+    let cannot_read = |e: std::io::Error| ReadError {
+        origin: origin.to_owned(),
+        line: None,
+        message: format!("cannot read: {}", io_reason(&e)),
+    };
+    let mut buf = Vec::with_capacity(1 << 12);
+    let Some(whole) = next_line(&mut input, &mut buf).map_err(cannot_read)? else {
+        return Err(fail(1, format!("the file is empty; {HEADER}")));
+    };
+    check_length(&buf).map_err(|m| fail(1, m))?;
+    let model = header(&buf, whole).map_err(|m| fail(1, m))?;
+    let mut builder = Builder::new(Arc::new(model));
+    let mut line = 1;
+    let mut truncated = None;
+    while let Some(whole) = next_line(&mut input, &mut buf).map_err(cannot_read)? {
+        line += 1;
+        check_length(&buf).map_err(|m| fail(line, m))?;
+        match builder.line(&buf, whole) {
+            Ok(()) => {}
+            Err(Bad::Cut) => {
+                truncated = Some(Truncated { last_step: builder.trace.steps.len() as u64, line });
+                break;
+            }
+            Err(Bad::Invalid(message)) => return Err(fail(line, message)),
+        }
+    }
+    Ok(Recorded { model: builder.model, trace: builder.trace, truncated })
+}
+
+/// Reads one line into `buf`, without its newline: `None` at the end of the input, else
+/// whether the line was whole (ended with a newline; only the last one may not).
+fn next_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    input.by_ref().take(MAX_LINE_BYTES + 1).read_until(b'\n', buf)?;
+    if buf.is_empty() {
+        return Ok(None);
+    }
+    let whole = buf.last() == Some(&b'\n');
+    if whole {
+        buf.pop();
+    }
+    Ok(Some(whole))
+}
+
+/// A message quotes text from the file: its control characters (a newline in a name) are
+/// written as escapes, so the error stays one line.
+fn one_line(message: &str) -> String {
+    if !message.contains(char::is_control) {
+        return message.to_owned();
+    }
+    message.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
+fn check_length(line: &[u8]) -> Result<(), String> {
+    if line.len() as u64 > MAX_LINE_BYTES {
+        return Err(format!("a line longer than {} MiB: not an eventlab trace", MAX_LINE_BYTES >> 20));
+    }
+    Ok(())
+}
+
+/// The header line, as [`super::jsonl::header`] writes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header<'a> {
+    eventlab_trace: u64,
+    #[serde(borrow)]
+    scenario: Text<'a>,
+    seed: u64,
+    #[serde(borrow)]
+    definition: &'a RawValue,
+}
+
+/// Whether a JSON object has an `eventlab_trace` field (whatever else it has).
+#[derive(Deserialize)]
+struct Probe {
+    eventlab_trace: Option<serde::de::IgnoredAny>,
+}
+
+/// The header line → the compiled model, or why it is not a trace's header.
+fn header(bytes: &[u8], whole: bool) -> Result<Model, String> {
+    let cut = || "the header line is cut short: the trace was cut before its first step".to_owned();
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) if !whole && e.error_len().is_none() => return Err(cut()),
+        Err(_) => {
+            return Err(format!("not an eventlab trace: the first line is not UTF-8 text (a binary file?); {HEADER}"));
+        }
+    };
+    let header: Header<'_> = match serde_json::from_str(text) {
+        Ok(header) => header,
+        Err(e) if !whole && e.is_eof() => return Err(cut()),
+        Err(e) if e.is_data() && serde_json::from_str::<Probe>(text).is_ok_and(|p| p.eventlab_trace.is_some()) => {
+            return Err(format!("the header line: {}", json_message::<Header<'_>>(&e, text, HEADER_FIELDS)));
+        }
+        Err(_) if text.trim_start().starts_with('{') => {
+            return Err(format!(
+                "not an eventlab trace: the first line is not a trace header (a scenario file? `eventlab run FILE` runs one); {HEADER}"
+            ));
+        }
+        Err(_) => return Err(format!("not an eventlab trace: the first line is not a JSON object; {HEADER}")),
+    };
+    if header.eventlab_trace != FORMAT_VERSION {
+        return Err(format!(
+            "trace format version {} is not supported (this eventlab reads version {FORMAT_VERSION})",
+            header.eventlab_trace
+        ));
+    }
+    // The run was recorded already: no limit on its size applies to reading it.
+    let limits = Limits { max_steps: u64::MAX };
+    let scenario = load_str(header.definition.get(), "definition", &limits)
+        .map_err(|e| format!("the header's definition is not a valid scenario: {}", definition_error(&e)))?;
+    if scenario.name != *header.scenario {
+        return Err(format!(
+            "the header names scenario \"{}\" but its definition is \"{}\"",
+            &*header.scenario, scenario.name
+        ));
+    }
+    Model::compile(Arc::new(scenario), header.seed)
+        .map_err(|e| format!("the header's definition cannot be compiled: {e}"))
+}
+
+const HEADER_FIELDS: &[&str] = &["eventlab_trace", "scenario", "seed", "definition"];
+
+/// A scenario error without its origin (the definition has no file of its own).
+fn definition_error(error: &ScenarioError) -> String {
+    match &error.kind {
+        ErrorKind::Read(message) | ErrorKind::Syntax { message, .. } => message.clone(),
+        ErrorKind::NotUtf8 { .. } => "not UTF-8 text".to_owned(),
+        ErrorKind::Shape { path, message, .. } | ErrorKind::Invalid { path, message } if path.is_empty() => {
+            message.clone()
+        }
+        ErrorKind::Shape { path, message, .. } | ErrorKind::Invalid { path, message } => format!("{path}: {message}"),
+    }
+}
+
+/// `serde_json`'s message in the project's words: no "at line 1 column 9" (a line is one
+/// object; the column is given for syntax errors), quotes and "did you mean" for fields.
+/// A value of the wrong type is named by its field (`"partition": invalid type: string "2",
+/// expected an integer ...`): `T` is parsed again, with the path tracked, to find it.
+fn json_message<'de, T: Deserialize<'de>>(error: &serde_json::Error, text: &'de str, fields: &[&str]) -> String {
+    let raw = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    let message = raw.strip_suffix(&suffix).unwrap_or(&raw);
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((name, _)) = rest.split_once('`')
+    {
+        return format!("unknown field \"{name}\"{}", did_you_mean(name, fields.iter().copied()));
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        return format!("missing \"{}\"", rest.trim_end_matches('`'));
+    }
+    if !error.is_data() {
+        return format!("not a whole JSON object: {message} (column {})", error.column());
+    }
+    let message = rewrite_message(message);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(e) if !e.path().to_string().is_empty() && e.path().to_string() != "." => {
+            format!("\"{}\": {message}", e.path())
+        }
+        _ => message,
+    }
+}
+
+/// A string field, borrowed from the line unless it has escapes.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Text<'a>(Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(Visit)
+    }
+}
+
+/// A JSON value kept as its text, `null` included (an `Option<&RawValue>` would read `null`
+/// as absent).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
+}
+
+/// Declares [`Fields`]: every field a step line may have, each optional. The reader of a
+/// kind takes the fields it uses; one left over is an error, so nothing in a line is
+/// silently dropped (and a field added to the writer must be read here to round-trip).
+macro_rules! step_fields {
+    ($($(#[$meta:meta])* $name:ident: $ty:ty,)*) => {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Fields<'a> {
+            $($(#[$meta])* $name: Option<$ty>,)*
+        }
+
+        /// The names of [`Fields`], for "did you mean".
+        const STEP_FIELDS: &[&str] = &[$(strip_raw(stringify!($name))),*];
+
+        impl Fields<'_> {
+            /// The name of a field that no reader took, if any.
+            fn leftover(&self) -> Option<&'static str> {
+                $(if self.$name.is_some() {
+                    return Some(strip_raw(stringify!($name)));
+                })*
+                None
+            }
+        }
+    };
+}
+
+/// `type` for `r#type`.
+const fn strip_raw(name: &'static str) -> &'static str {
+    match name.as_bytes() {
+        [b'r', b'#', rest @ ..] => match std::str::from_utf8(rest) {
+            Ok(rest) => rest,
+            Err(_) => name,
+        },
+        _ => name,
+    }
+}
+
+step_fields! {
+    step: u64,
+    t_us: u64,
+    #[serde(borrow)]
+    kind: Text<'a>,
+    #[serde(borrow)]
+    event: Text<'a>,
+    #[serde(borrow)]
+    r#type: Text<'a>,
+    #[serde(borrow)]
+    key: Text<'a>,
+    #[serde(borrow)]
+    topic: Text<'a>,
+    partition: u32,
+    offset: u32,
+    #[serde(borrow)]
+    group: Text<'a>,
+    #[serde(borrow)]
+    instance: Text<'a>,
+    #[serde(borrow)]
+    correlation_id: Text<'a>,
+    #[serde(borrow)]
+    causation_id: Text<'a>,
+    #[serde(borrow)]
+    source: Text<'a>,
+    schema_version: u32,
+    #[serde(borrow, default, deserialize_with = "present")]
+    headers: &'a RawValue,
+    #[serde(borrow, default, deserialize_with = "present")]
+    data: &'a RawValue,
+    effect: bool,
+    #[serde(borrow)]
+    reason: Text<'a>,
+    attempt: u32,
+    receive: u32,
+    #[serde(borrow)]
+    dead_letter: Text<'a>,
+    #[serde(borrow)]
+    assignment: IndexMap<Text<'a>, IndexMap<Text<'a>, Vec<u32>>>,
+    #[serde(borrow)]
+    text: Text<'a>,
+}
+
+/// Takes a field the step needs.
+fn need<T>(field: &mut Option<T>, name: &str) -> Result<T, String> {
+    field.take().ok_or_else(|| format!("missing \"{name}\""))
+}
+
+/// What is wrong with a step line.
+enum Bad {
+    /// The last line was cut short: the trace ends before it.
+    Cut,
+    Invalid(String),
+}
+
+/// The event fields a step line shows: id, type, key, correlation and causation.
+struct Shown<'a> {
+    id: Text<'a>,
+    event_type: Text<'a>,
+    key: Option<Text<'a>>,
+    correlation: Text<'a>,
+    causation: Option<Text<'a>>,
+}
+
+impl<'a> Shown<'a> {
+    fn take(f: &mut Fields<'a>) -> Result<Self, String> {
+        Ok(Shown {
+            id: need(&mut f.event, "event")?,
+            event_type: need(&mut f.r#type, "type")?,
+            key: f.key.take(),
+            correlation: need(&mut f.correlation_id, "correlation_id")?,
+            causation: f.causation_id.take(),
+        })
+    }
+}
+
+/// A group's hold on a queue message whose id other events share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    /// Delivered to this instance and not acked, nacked or expired since.
+    By(u16),
+    /// Acked or dead-lettered: done with.
+    Done,
+}
+
+/// The trace being rebuilt, and the indices that resolve the names in step lines.
+struct Builder {
+    model: Arc<Model>,
+    trace: Trace,
+    /// Per topic and partition: the events of a log in offset order.
+    logs: Vec<Vec<Vec<EventIdx>>>,
+    /// The first event with each id.
+    by_id: FxHashMap<EventId, EventIdx>,
+    /// Every event of an id that several events have, in order.
+    shared: FxHashMap<EventId, Vec<EventIdx>>,
+    /// What each group is doing with the queue messages of such ids, to tell which copy a
+    /// step names.
+    held: FxHashMap<(u16, EventIdx), Held>,
+    /// Per group and such an id: the copies it processed with an effect, and when (the
+    /// causes of what its handlers emit).
+    effects: FxHashMap<(u16, EventId), Vec<(EventIdx, u64)>>,
+    /// Per event: whether a `published` step published it (consumers see only those).
+    published: Vec<bool>,
+    /// Per group: its instances' indices, by number − 1.
+    members: Vec<Vec<u16>>,
+    /// Per note of the scenario: whether its step has been read.
+    notes_read: Vec<bool>,
+}
+
+impl Builder {
+    fn new(model: Arc<Model>) -> Self {
+        let trace = Trace::start(&model);
+        let mut members = vec![Vec::new(); model.groups.len()];
+        for (index, &(group, _)) in trace.instances.iter().enumerate() {
+            members[usize::from(group)].push(index as u16);
+        }
+        Builder {
+            logs: model.topics.iter().map(|t| vec![Vec::new(); t.partitions as usize]).collect(),
+            notes_read: vec![false; model.scenario.notes.len()],
+            by_id: FxHashMap::default(),
+            shared: FxHashMap::default(),
+            held: FxHashMap::default(),
+            effects: FxHashMap::default(),
+            published: Vec::new(),
+            members,
+            trace,
+            model,
+        }
+    }
+
+    /// One step line (without its newline); `whole` when a newline ended it.
+    fn line(&mut self, bytes: &[u8], whole: bool) -> Result<(), Bad> {
+        // A cut in the middle of a character leaves an incomplete one at the end.
+        let (text, cut_char) = match std::str::from_utf8(bytes) {
+            Ok(text) => (text, false),
+            Err(e) if !whole && e.error_len().is_none() => {
+                (std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(), true)
+            }
+            Err(e) => {
+                let column = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).chars().count() + 1;
+                return Err(Bad::Invalid(format!("not UTF-8 text (invalid byte at column {column})")));
+            }
+        };
+        if !text.starts_with('{') {
+            return Err(Bad::Invalid(
+                "not a step: a step line is a JSON object {\"step\": N, \"t_us\": T, \"kind\": K, ...}".to_owned(),
+            ));
+        }
+        let fields: Fields<'_> = match serde_json::from_str(text) {
+            // A cut line is the start of an object: its parse ends early, at the end of input.
+            Err(e) if !whole && e.is_eof() => return Err(Bad::Cut),
+            _ if cut_char => return Err(Bad::Invalid("not UTF-8 text (it ends inside a character)".to_owned())),
+            Ok(fields) => fields,
+            Err(e) => return Err(Bad::Invalid(json_message::<Fields<'_>>(&e, text, STEP_FIELDS))),
+        };
+        self.step(fields).map_err(Bad::Invalid)
+    }
+
+    /// Appends the step a line describes, after checking it fits the trace so far.
+    fn step(&mut self, mut f: Fields<'_>) -> Result<(), String> {
+        let number = need(&mut f.step, "step")?;
+        let expected = self.trace.steps.len() as u64 + 1;
+        if number != expected {
+            return Err(format!("step {number} where step {expected} was expected (steps are numbered 1, 2, 3, ...)"));
+        }
+        if expected > MAX_STEPS {
+            return Err(format!("more than {MAX_STEPS} steps: more than a trace holds"));
+        }
+        let t_us = need(&mut f.t_us, "t_us")?;
+        if let Some(last) = self.trace.steps.last()
+            && t_us < last.t_us
+        {
+            return Err(format!("time goes backward: t_us {t_us} after {}", last.t_us));
+        }
+        if t_us > self.model.duration {
+            return Err(format!("t_us {t_us} is past the scenario's duration ({})", Duration(self.model.duration)));
+        }
+        let name = need(&mut f.kind, "kind")?;
+        let kind = StepKind::from_name(&name).ok_or_else(|| {
+            format!("unknown step kind \"{}\"{}", &*name, did_you_mean(&name, StepKind::ALL.map(StepKind::name)))
+        })?;
+        let mut step = Step::new(kind, t_us);
+        self.read_kind(&mut step, &mut f).map_err(|e| format!("{} step: {e}", kind.name()))?;
+        if let Some(field) = f.leftover() {
+            return Err(format!("{} step: unexpected field \"{field}\"", kind.name()));
+        }
+        self.trace.steps.push(step);
+        Ok(())
+    }
+
+    /// The fields of one kind of step. Adding a kind to [`StepKind`] makes this match
+    /// incomplete until the kind is read here.
+    fn read_kind(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
+        match step.kind {
+            StepKind::Published => {
+                step.topic = self.topic(f)?;
+                if self.is_log(step.topic) {
+                    step.partition = self.partition(f, step.topic)?;
+                    let end = self.log(step).len();
+                    let offset = need(&mut f.offset, "offset")?;
+                    if offset as usize != end {
+                        return Err(format!(
+                            "offset {offset}, but {} ends at offset {end} (an append goes to the end)",
+                            self.place(step)
+                        ));
+                    }
+                    step.offset = offset;
+                }
+                step.event = self.publication(step, f)?;
+                self.published[step.event as usize] = true;
+                if self.is_log(step.topic) {
+                    let (topic, partition) = (usize::from(step.topic), usize::from(step.partition));
+                    self.logs[topic][partition].push(step.event);
+                }
+            }
+            StepKind::DroppedDuplicate => {
+                step.topic = self.topic(f)?;
+                if self.is_log(step.topic) {
+                    step.partition = self.partition(f, step.topic)?;
+                }
+                step.event = self.publication(step, f)?;
+            }
+            StepKind::Delivered | StepKind::Processed | StepKind::SkippedDuplicate | StepKind::Failed => {
+                self.consumer(step, f)?;
+                self.consumed(step, f)?;
+                match step.kind {
+                    StepKind::Delivered if !self.is_log(step.topic) => step.aux = count(f.receive.take(), "receive")?,
+                    StepKind::Processed => {
+                        step.flag = u8::from(need(&mut f.effect, "effect")?);
+                        let id = self.trace.events[step.event as usize].id;
+                        if step.flag != 0 && !self.shared.is_empty() && self.shared.contains_key(&id) {
+                            self.effects.entry((step.group, id)).or_default().push((step.event, step.t_us));
+                        }
+                    }
+                    StepKind::Failed => {
+                        let reason = need(&mut f.reason, "reason")?;
+                        let reason = FailReason::from_name(&reason).ok_or_else(|| {
+                            let names = FailReason::ALL.map(FailReason::name);
+                            format!("unknown failure reason \"{}\"{}", &*reason, did_you_mean(&reason, names))
+                        })?;
+                        step.flag = reason as u8;
+                        step.aux = count(f.attempt.take(), "attempt")?;
+                    }
+                    _ => {}
+                }
+            }
+            StepKind::Committed => {
+                self.consumer(step, f)?;
+                step.topic = self.read_topic(f, step.group)?;
+                if !self.is_log(step.topic) {
+                    return Err(format!(
+                        "\"{}\" is not a log: only logs have committed offsets",
+                        self.topic_name(step)
+                    ));
+                }
+                step.partition = self.partition(f, step.topic)?;
+                let offset = need(&mut f.offset, "offset")?;
+                let end = self.log(step).len();
+                if offset as usize > end {
+                    return Err(format!("offset {offset} is past the end of {} (offset {end})", self.place(step)));
+                }
+                step.offset = offset;
+            }
+            StepKind::Acked => {
+                self.consumer(step, f)?;
+                self.consumed_message(step, f)?;
+            }
+            StepKind::Requeued => {
+                step.group = self.group(f)?;
+                self.consumed_message(step, f)?;
+                step.aux = count(f.receive.take(), "receive")?;
+            }
+            StepKind::DeadLettered => {
+                step.group = self.group(f)?;
+                self.consumed_message(step, f)?;
+                let name = need(&mut f.dead_letter, "dead_letter")?;
+                let target = self.model.topic_named(&name).ok_or_else(|| format!("unknown topic \"{}\"", &*name))?;
+                if self.model.topics[usize::from(step.topic)].dead_letter != Some(target) {
+                    return Err(format!(
+                        "\"{}\" is not the dead-letter topic of \"{}\"",
+                        &*name,
+                        self.topic_name(step)
+                    ));
+                }
+                step.aux = u32::from(target);
+            }
+            StepKind::Rebalanced => {
+                step.group = self.group(f)?;
+                let assignment = need(&mut f.assignment, "assignment")?;
+                step.aux = self.trace.assignments.len() as u32;
+                let assignment = self.assignment(step.group, assignment)?;
+                self.trace.assignments.push(assignment);
+            }
+            StepKind::Joined => {
+                step.group = self.group(f)?;
+                step.instance = self.join(step.group, &need(&mut f.instance, "instance")?)?;
+            }
+            StepKind::Crashed | StepKind::Restarted | StepKind::Paused | StepKind::Resumed => self.consumer(step, f)?,
+            StepKind::Note => step.aux = self.note(step.t_us, &need(&mut f.text, "text")?)?,
+            StepKind::Routed | StepKind::Unrouted | StepKind::Fetched => {
+                return Err(
+                    "this version of eventlab records no such steps (bus topics and fetch do not run yet)".to_owned()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn is_log(&self, topic: u16) -> bool {
+        self.model.topics[usize::from(topic)].kind == TopicKind::Log
+    }
+
+    fn topic_name(&self, step: &Step) -> &str {
+        &self.model.topics[usize::from(step.topic)].name
+    }
+
+    /// `orders[2]`: a step's partition, for messages.
+    fn place(&self, step: &Step) -> String {
+        format!("{}[{}]", self.topic_name(step), step.partition)
+    }
+
+    /// The records of the step's log partition so far.
+    fn log(&self, step: &Step) -> &[EventIdx] {
+        &self.logs[usize::from(step.topic)][usize::from(step.partition)]
+    }
+
+    fn topic(&self, f: &mut Fields<'_>) -> Result<u16, String> {
+        let name = need(&mut f.topic, "topic")?;
+        self.model.topic_named(&name).ok_or_else(|| {
+            let names = self.model.topics.iter().map(|t| t.name.as_str());
+            format!("unknown topic \"{}\"{}", &*name, did_you_mean(&name, names))
+        })
+    }
+
+    /// A topic the group reads.
+    fn read_topic(&self, f: &mut Fields<'_>, group: u16) -> Result<u16, String> {
+        let topic = self.topic(f)?;
+        let gm = &self.model.groups[usize::from(group)];
+        if !gm.topics.contains(&topic) {
+            let name = &self.model.topics[usize::from(topic)].name;
+            return Err(format!("group \"{}\" does not read \"{name}\"", gm.name));
+        }
+        Ok(topic)
+    }
+
+    fn partition(&self, f: &mut Fields<'_>, topic: u16) -> Result<u16, String> {
+        let partition = need(&mut f.partition, "partition")?;
+        let tm = &self.model.topics[usize::from(topic)];
+        if partition >= tm.partitions {
+            return Err(format!("\"{}\" has no partition {partition} (it has {})", tm.name, tm.partitions));
+        }
+        Ok(partition as u16)
+    }
+
+    fn group(&self, f: &mut Fields<'_>) -> Result<u16, String> {
+        let name = need(&mut f.group, "group")?;
+        self.model.group_named(&name).ok_or_else(|| {
+            let names = self.model.groups.iter().map(|g| g.name.as_str());
+            format!("unknown group \"{}\"{}", &*name, did_you_mean(&name, names))
+        })
+    }
+
+    /// The group and instance of a consumer's step.
+    fn consumer(&self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
+        step.group = self.group(f)?;
+        step.instance = self.instance(step.group, &need(&mut f.instance, "instance")?)?;
+        Ok(())
+    }
+
+    /// An instance of `group` that has joined, by name.
+    fn instance(&self, group: u16, name: &str) -> Result<u16, String> {
+        let unknown = || format!("unknown instance \"{name}\"");
+        let (g, number) = self.model.instance_named(name).ok_or_else(unknown)?;
+        if g != group {
+            return Err(format!(
+                "instance \"{name}\" is not in group \"{}\"",
+                self.model.groups[usize::from(group)].name
+            ));
+        }
+        self.members[usize::from(g)].get(number as usize - 1).copied().ok_or_else(unknown)
+    }
+
+    /// An instance added by `add_instance`: the group's next number.
+    fn join(&mut self, group: u16, name: &str) -> Result<u16, String> {
+        let next = self.members[usize::from(group)].len() as u32 + 1;
+        if self.model.instance_named(name) != Some((group, next)) {
+            let expected = self.model.instance_name(group, next);
+            return Err(format!("\"{name}\" joins, but the next instance of this group is \"{expected}\""));
+        }
+        let index = self.trace.instances.len();
+        if index >= usize::from(NONE16) {
+            return Err("more instances than a trace holds".to_owned());
+        }
+        self.members[usize::from(group)].push(index as u16);
+        self.trace.instances.push((group, next));
+        Ok(index as u16)
+    }
+
+    /// The topic a consumer's step reads and the event it is about: on a log, the record at
+    /// the step's partition and offset; on a queue, the message its id names.
+    fn consumed(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
+        step.topic = self.read_topic(f, step.group)?;
+        if !self.is_log(step.topic) {
+            step.event = self.message(step, f)?;
+            return Ok(());
+        }
+        step.partition = self.partition(f, step.topic)?;
+        step.offset = need(&mut f.offset, "offset")?;
+        let log = self.log(step);
+        let Some(&record) = log.get(step.offset as usize) else {
+            return Err(format!(
+                "offset {} of {} has not been published (it holds {} records)",
+                step.offset,
+                self.place(step),
+                log.len()
+            ));
+        };
+        let shown = Shown::take(f)?;
+        self.matches(&shown, record)
+            .map_err(|e| format!("the record at {} offset {}: {e}", self.place(step), step.offset))?;
+        step.event = record;
+        Ok(())
+    }
+
+    /// The queue a step is about (one the group reads) and the message its id names.
+    fn consumed_message(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
+        step.topic = self.read_topic(f, step.group)?;
+        if self.is_log(step.topic) {
+            return Err(format!("\"{}\" is a log, not a queue", self.topic_name(step)));
+        }
+        step.event = self.message(step, f)?;
+        Ok(())
+    }
+
+    /// The published event a queue step names by id. When several events have that id, the
+    /// step is about one that shows its type, key and correlation, preferably one in the
+    /// state the step expects (a delivery takes a message the group does not hold; a
+    /// processing, ack or expiry one it holds) and published to the step's topic.
+    fn message(&mut self, step: &Step, f: &mut Fields<'_>) -> Result<EventIdx, String> {
+        let shown = Shown::take(f)?;
+        let unknown = || format!("event \"{}\" has not been published", &*shown.id);
+        let id = self.find_id(&shown.id).ok_or_else(unknown)?;
+        let first = *self.by_id.get(&id).ok_or_else(unknown)?;
+        let event = match self.shared.get(&id) {
+            None => {
+                self.matches(&shown, first)?;
+                first
+            }
+            Some(candidates) => {
+                let held = |e: EventIdx| self.held.get(&(step.group, e)).copied();
+                let expected = |e: EventIdx| match step.kind {
+                    StepKind::Delivered => held(e).is_none(),
+                    StepKind::Requeued => matches!(held(e), Some(Held::By(_))),
+                    StepKind::DeadLettered => held(e) != Some(Held::Done),
+                    _ => held(e) == Some(Held::By(step.instance)),
+                };
+                let on_topic = |e: EventIdx| self.trace.events[e as usize].topic == step.topic;
+                let fits = |e: &EventIdx| self.published[*e as usize] && self.matches(&shown, *e).is_ok();
+                let found = (candidates.iter().find(|&&e| expected(e) && on_topic(e) && fits(&e)))
+                    .or_else(|| candidates.iter().find(|&&e| expected(e) && fits(&e)))
+                    .or_else(|| candidates.iter().find(|e| fits(e)));
+                let Some(&event) = found else {
+                    self.matches(&shown, first)?;
+                    return Err(unknown());
+                };
+                match step.kind {
+                    StepKind::Delivered => drop(self.held.insert((step.group, event), Held::By(step.instance))),
+                    StepKind::Failed | StepKind::Requeued => drop(self.held.remove(&(step.group, event))),
+                    StepKind::Acked | StepKind::DeadLettered => drop(self.held.insert((step.group, event), Held::Done)),
+                    _ => {}
+                }
+                event
+            }
+        };
+        if !self.published[event as usize] {
+            return Err(unknown());
+        }
+        Ok(event)
+    }
+
+    fn find_id(&self, text: &str) -> Option<EventId> {
+        let emitters = &self.trace.emitters;
+        EventId::find(text, &self.trace.strings, |sym| emitters.contains(&sym))
+    }
+
+    /// Whether the fields a step shows are those of `event`.
+    fn matches(&self, shown: &Shown<'_>, event: EventIdx) -> Result<(), String> {
+        let e = &self.trace.events[event as usize];
+        let strings = &self.trace.strings;
+        let differs = |what: &str, shown: &str, actual: &str| {
+            Err(format!("{what} \"{shown}\", but event {} has {what} \"{actual}\"", e.id.render(strings)))
+        };
+        if self.find_id(&shown.id) != Some(e.id) {
+            return Err(format!("event \"{}\", but it is {}", &*shown.id, e.id.render(strings)));
+        }
+        if strings.resolve(e.event_type) != &*shown.event_type {
+            return differs("type", &shown.event_type, strings.resolve(e.event_type));
+        }
+        match (e.key, &shown.key) {
+            (None, None) => {}
+            (Some(key), Some(text)) if strings.resolve(key) == &**text => {}
+            (key, text) => {
+                let key = key.map_or("(none)", |k| strings.resolve(k));
+                return differs("key", text.as_deref().unwrap_or("(none)"), key);
+            }
+        }
+        if self.find_id(&shown.correlation) != Some(e.correlation) {
+            return differs("correlation_id", &shown.correlation, &e.correlation.render(strings));
+        }
+        let cause = e.cause().map(|p| self.trace.events[p as usize].id);
+        match (cause, &shown.causation) {
+            (None, None) => {}
+            (Some(cause), Some(text)) if self.find_id(text) == Some(cause) => {}
+            (cause, text) => {
+                let cause = cause.map_or_else(|| "(none)".to_owned(), |c| c.render(strings));
+                return differs("causation_id", text.as_deref().unwrap_or("(none)"), &cause);
+            }
+        }
+        Ok(())
+    }
+
+    /// The event of a `published` or `dropped_duplicate` step (which carry the whole
+    /// event): a new one, or the one a producer's retry repeats.
+    fn publication(&mut self, step: &Step, f: &mut Fields<'_>) -> Result<EventIdx, String> {
+        let shown = Shown::take(f)?;
+        let source = need(&mut f.source, "source")?;
+        let schema_version = need(&mut f.schema_version, "schema_version")?;
+        let headers = need(&mut f.headers, "headers")?;
+        let data = need(&mut f.data, "data")?;
+        if let Some(retried) = self.retried(step, &shown) {
+            self.matches(&shown, retried)?;
+            let e = &self.trace.events[retried as usize];
+            let payloads = &self.trace.payloads;
+            let stored_headers = if e.headers.is_none() { "{}" } else { payloads.text(e.headers) };
+            if self.trace.strings.resolve(e.source) != &*source
+                || e.schema_version != schema_version
+                || stored_headers != headers.get()
+                || payloads.text(e.data) != data.get()
+            {
+                return Err(format!(
+                    "a retry of {} (the same id, just after it) that differs from it",
+                    e.id.render(&self.trace.strings)
+                ));
+            }
+            return Ok(retried);
+        }
+        let index = self.trace.events.len();
+        if index >= NO_EVENT as usize {
+            return Err("more events than a trace holds".to_owned());
+        }
+        let parent = match &shown.causation {
+            None => NO_EVENT,
+            Some(cause) => self
+                .cause(cause, step, &source, &shown.event_type)
+                .ok_or_else(|| format!("causation_id \"{}\" names no earlier event", &**cause))?,
+        };
+        let headers = self.headers(headers)?;
+        let data = self.trace.payloads.push_raw(data);
+        // Interned in the simulator's order: the key when it is drawn, then the id.
+        let (strings, emitters) = (&mut self.trace.strings, &self.trace.emitters);
+        let key = shown.key.as_deref().map(|k| strings.intern(k));
+        let id = EventId::custom(&shown.id, strings, |sym| emitters.contains(&sym));
+        let event = Event {
+            id,
+            event_type: strings.intern(&shown.event_type),
+            key,
+            source: strings.intern(&source),
+            correlation: EventId::custom(&shown.correlation, strings, |sym| emitters.contains(&sym)),
+            parent,
+            schema_version,
+            topic: step.topic,
+            headers,
+            data,
+        };
+        self.trace.events.push(event);
+        self.published.push(false);
+        let index = index as EventIdx;
+        match self.by_id.entry(id) {
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(index);
+            }
+            std::collections::hash_map::Entry::Occupied(first) => {
+                self.shared.entry(id).or_insert_with(|| vec![*first.get()]).push(index);
+            }
+        }
+        Ok(index)
+    }
+
+    /// The event a `causation_id` names: the first with that id, or, when several events
+    /// have it, the latest the emitting consumer (`source`) processed with an effect whose
+    /// handler emits this type to this topic with a delay that ends now.
+    fn cause(&self, text: &str, publication: &Step, source: &str, event_type: &str) -> Option<EventIdx> {
+        let id = self.find_id(text)?;
+        let first = self.by_id.get(&id).copied()?;
+        if !self.shared.contains_key(&id) {
+            return Some(first);
+        }
+        let Some(group) = self.model.consumer_named(source) else { return Some(first) };
+        let gm = &self.model.groups[usize::from(group)];
+        let event_type = self.trace.strings.get(event_type);
+        let emits_this = |&&(trigger, at): &&(EventIdx, u64)| {
+            let handler = gm.handler_for(self.trace.events[trigger as usize].event_type);
+            handler.is_some_and(|h| {
+                h.outcomes.iter().flat_map(|o| &o.emits).any(|emit| {
+                    Some(emit.event_type) == event_type
+                        && emit.topic == publication.topic
+                        && at.saturating_add(emit.delay) == publication.t_us
+                })
+            })
+        };
+        let effects = self.effects.get(&(group, id));
+        Some(effects.and_then(|list| list.iter().rev().find(emits_this)).map_or(first, |&(trigger, _)| trigger))
+    }
+
+    /// The event a publication repeats when it is a producer's retry: right after the first
+    /// copy's step, at the same time, on the same topic and partition, with the same id, from
+    /// a producer that retries onto that topic.
+    fn retried(&self, step: &Step, shown: &Shown<'_>) -> Option<EventIdx> {
+        let previous = self.trace.steps.last()?;
+        if !matches!(previous.kind, StepKind::Published | StepKind::DroppedDuplicate)
+            || (previous.t_us, previous.topic, previous.partition) != (step.t_us, step.topic, step.partition)
+        {
+            return None;
+        }
+        let e = &self.trace.events[previous.event as usize];
+        let retries = self
+            .model
+            .producers
+            .iter()
+            .any(|p| p.source == e.source && p.topic == step.topic && p.retry_duplicates > 0.0);
+        (retries && self.find_id(&shown.id) == Some(e.id)).then_some(previous.event)
+    }
+
+    /// Headers: an object of strings (none is the empty span).
+    fn headers(&mut self, raw: &RawValue) -> Result<Span, String> {
+        if raw.get() == "{}" {
+            return Ok(Span::NONE);
+        }
+        let map: IndexMap<String, String> =
+            serde_json::from_str(raw.get()).map_err(|_| "\"headers\" is not an object of strings".to_owned())?;
+        Ok(self.trace.payloads.push_headers(&map.into_iter().collect::<Vec<_>>()))
+    }
+
+    /// A group's partition assignment, in the simulator's order: per topic (in the group's
+    /// order), the live instances in order (as the line lists them).
+    fn assignment(
+        &self,
+        group: u16,
+        listed: IndexMap<Text<'_>, IndexMap<Text<'_>, Vec<u32>>>,
+    ) -> Result<Assignment, String> {
+        let gm = &self.model.groups[usize::from(group)];
+        let mut assignment = Assignment::new();
+        for (name, topics) in listed {
+            let instance = self.instance(group, &name)?;
+            if topics.is_empty() {
+                return Err(format!("\"{}\" is assigned no topic", &*name));
+            }
+            for (topic_name, partitions) in topics {
+                let topic = self
+                    .model
+                    .topic_named(&topic_name)
+                    .filter(|&t| gm.topics.contains(&t) && self.is_log(t))
+                    .ok_or_else(|| format!("group \"{}\" reads no log \"{}\"", gm.name, &*topic_name))?;
+                let count = self.model.topics[usize::from(topic)].partitions;
+                let partitions = partitions
+                    .into_iter()
+                    .map(|p| {
+                        (p < count)
+                            .then_some(p as u16)
+                            .ok_or_else(|| format!("\"{}\" has no partition {p}", &*topic_name))
+                    })
+                    .collect::<Result<Vec<u16>, String>>()?;
+                assignment.push((instance, topic, partitions));
+            }
+        }
+        // Stable: instances keep the line's order within each topic.
+        assignment.sort_by_key(|&(_, topic, _)| gm.topics.iter().position(|&t| t == topic));
+        Ok(assignment)
+    }
+
+    /// The index of the note a `note` step shows: one not read yet with this time and text.
+    fn note(&mut self, t_us: u64, text: &str) -> Result<u32, String> {
+        let notes = &self.model.scenario.notes;
+        let index = (0..notes.len())
+            .find(|&i| !self.notes_read[i] && notes[i].at.as_micros() == t_us && notes[i].text == text)
+            .ok_or_else(|| {
+                let start: String = text.chars().take(40).collect();
+                format!("no note of the scenario at {} says \"{start}...\"", Duration(t_us))
+            })?;
+        self.notes_read[index] = true;
+        Ok(index as u32)
+    }
+}
+
+/// A receive count or attempt number: 1 or more.
+fn count(value: Option<u32>, name: &str) -> Result<u32, String> {
+    match value {
+        None => Err(format!("missing \"{name}\"")),
+        Some(n) if n == 0 || n == u32::MAX => Err(format!("\"{name}\" {n} is out of range")),
+        Some(n) => Ok(n),
+    }
+}
