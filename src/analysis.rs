@@ -8,6 +8,7 @@
 
 pub mod expect;
 pub mod explain;
+pub mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -108,15 +109,18 @@ pub enum FindingClass {
     OutOfOrder,
     Lost,
     Failed,
+    /// A projector's read model came to differ from the fold of the log.
+    ReadModelMismatch,
 }
 
 impl FindingClass {
-    pub const ALL: [FindingClass; 5] = [
+    pub const ALL: [FindingClass; 6] = [
         FindingClass::DuplicateDelivery,
         FindingClass::DuplicateEffect,
         FindingClass::OutOfOrder,
         FindingClass::Lost,
         FindingClass::Failed,
+        FindingClass::ReadModelMismatch,
     ];
 
     pub fn name(self) -> &'static str {
@@ -126,6 +130,7 @@ impl FindingClass {
             FindingClass::OutOfOrder => "out_of_order",
             FindingClass::Lost => "lost",
             FindingClass::Failed => "failed",
+            FindingClass::ReadModelMismatch => "read_model_mismatches",
         }
     }
 }
@@ -204,6 +209,10 @@ pub struct Analysis {
     producer_of_source: Vec<u32>,
     /// Distinct events each producer has published.
     sent: Vec<u64>,
+    /// Each aggregate's write side.
+    aggregates: Vec<state::WriteSide>,
+    /// Per group: its read model, when its consumer projects an aggregate.
+    read_models: Vec<Option<state::ReadSide>>,
 }
 
 impl Analysis {
@@ -213,6 +222,8 @@ impl Analysis {
             producer_of_source[pm.source.index()] = p as u32;
         }
         Analysis {
+            aggregates: state::write_sides(&model),
+            read_models: state::read_sides(&model),
             producer_of_source,
             sent: vec![0; model.producers.len()],
             groups: model
@@ -426,6 +437,9 @@ impl Analysis {
                     match tm.kind {
                         TopicKind::Log => {
                             self.logs[usize::from(step.topic)][usize::from(step.partition)].push(step.event);
+                            if !tm.aggregates.is_empty() {
+                                self.fold_append(trace, step.topic, step.partition, step.offset, step.event, step.t_us);
+                            }
                             for sub in &tm.subscribers {
                                 if self.groups[usize::from(sub.group)].joined {
                                     self.add_lag(usize::from(sub.group), 1);
@@ -475,7 +489,12 @@ impl Analysis {
                     }
                     if step.kind == StepKind::Processed && step.flag != 0 {
                         track.metrics.effects += 1;
-                        if track.effected.insert(event.id) {
+                        let first = track.effected.insert(event.id);
+                        if model.projects[g].is_some() {
+                            self.project(trace, g, step.event, first, index);
+                        }
+                        let track = &mut self.groups[g];
+                        if first {
                             if let Some(key) = event.key {
                                 let published = self.first_published[step.event as usize];
                                 let keys = &mut track.latest_effect[usize::from(step.topic)];

@@ -23,6 +23,7 @@ pub const LESSONS: &[Lesson] = lessons![
     "order-pipeline",
     "crash-duplicates",
     "poison-message",
+    "event-sourcing",
 ];
 
 /// The lesson `eventlab` opens with no arguments.

@@ -61,6 +61,32 @@ pub fn summary_json(outcome: &Outcome) -> Value {
         findings.insert(class.name().into(), json!({"count": count, "examples": examples}));
     }
     let trace = outcome.sim.trace();
+    let (mut aggregates, mut versions) = (Map::new(), Map::new());
+    for (a, am) in model.aggregates.iter().enumerate() {
+        let side = analysis.write_side(a);
+        let (mut states, mut numbers) = (Map::new(), Map::new());
+        for (slot, &key) in side.store.keys().iter().enumerate() {
+            let key = trace.strings.resolve(key).to_owned();
+            states.insert(key.clone(), am.rules.to_json(side.store.row(slot)));
+            numbers.insert(key, side.store.version(slot).into());
+        }
+        aggregates.insert(am.name.clone(), Value::Object(states));
+        versions.insert(am.name.clone(), Value::Object(numbers));
+    }
+    let mut read_models = Map::new();
+    for (g, gm) in model.groups.iter().enumerate() {
+        if let Some(side) = analysis.read_side(g) {
+            let rules = &model.aggregates[side.aggregate].rules;
+            let states: Map<String, Value> = side
+                .read
+                .keys()
+                .iter()
+                .enumerate()
+                .map(|(slot, &key)| (trace.strings.resolve(key).to_owned(), rules.to_json(side.read.row(slot))))
+                .collect();
+            read_models.insert(gm.consumer.clone(), Value::Object(states));
+        }
+    }
     json!({
         "scenario": model.scenario.name,
         "seed": model.seed,
@@ -70,8 +96,9 @@ pub fn summary_json(outcome: &Outcome) -> Value {
         "totals": totals,
         "groups": groups,
         "published_by_topic": published_by_topic,
-        "aggregates": {},
-        "aggregate_versions": {},
+        "aggregates": aggregates,
+        "aggregate_versions": versions,
+        "read_models": read_models,
         "findings": findings,
         "expectations": outcome.checked.iter().map(crate::analysis::expect::Checked::to_json).collect::<Vec<_>>(),
         "passed": outcome.passed(),

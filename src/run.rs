@@ -45,6 +45,6 @@ pub fn run(scenario: Scenario, seed: Option<u64>, max_steps: u64) -> Result<Outc
         }
     }
     analysis.observe(sim.trace());
-    let checked = analysis.check_all();
+    let checked = analysis.check_all(sim.trace());
     Ok(Outcome { sim, analysis, checked })
 }

@@ -44,17 +44,8 @@ fn fail<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Inv
 /// Parts of the format that parse and are validated but that the simulator does not run
 /// yet, as `"context.field"`; the part after the last dot is what the error names. Enabling
 /// one is deleting its line here.
-const NOT_SUPPORTED_YET: &[&str] = &[
-    "fault.upgrade",
-    "scenario.aggregates",
-    "scenario.sagas",
-    "topic.kind.bus",
-    "consumer.accepts",
-    "consumer.upcasts",
-    "consumer.project",
-    "handler.fetch",
-    "expect.state",
-];
+const NOT_SUPPORTED_YET: &[&str] =
+    &["fault.upgrade", "scenario.sagas", "topic.kind.bus", "consumer.accepts", "consumer.upcasts", "handler.fetch"];
 
 /// The message for `feature` (an entry of [`NOT_SUPPORTED_YET`]) used at `path`, while it
 /// is listed.
@@ -810,8 +801,15 @@ impl Validator<'_> {
                 format!("an aggregate's topic must be a log (\"{}\" is a {})", a.topic, kind_name(topic.kind)),
             );
         }
+        if a.apply.is_empty() {
+            return fail(field("apply"), "an aggregate needs at least one event type in \"apply\"");
+        }
         for (ty, fields) in &a.apply {
+            check_event_type(&field("apply"), ty)?;
             for (name, op) in fields {
+                if name.is_empty() {
+                    return fail(format!("{at}.apply.{ty}"), "a field name cannot be empty");
+                }
                 check_operation(&format!("{at}.apply.{ty}.{name}"), op)?;
             }
         }
@@ -890,23 +888,42 @@ impl Validator<'_> {
                 }
             }
             let here = field("state");
-            match (&state.aggregate, &state.read_model) {
-                (Some(aggregate), None) => self.aggregate_ref(&format!("{here}.aggregate"), aggregate)?,
+            let aggregate = match (&state.aggregate, &state.read_model) {
+                (Some(aggregate), None) => {
+                    self.aggregate_ref(&format!("{here}.aggregate"), aggregate)?;
+                    aggregate
+                }
                 (None, Some(consumer)) => {
                     let c = self.consumer_ref(&format!("{here}.read_model"), consumer)?;
-                    if c.project.is_none() {
+                    let Some(aggregate) = &c.project else {
                         return fail(
                             format!("{here}.read_model"),
                             format!("consumer \"{consumer}\" builds no read model (it has no \"project\")"),
                         );
-                    }
+                    };
+                    aggregate
                 }
                 _ => return fail(&here, "\"state\" needs exactly one of \"aggregate\" and \"read_model\""),
+            };
+            if state.key.is_empty() {
+                return fail(format!("{here}.key"), "\"key\" cannot be empty (keyless events are not folded)");
             }
             if state.field.is_empty() {
                 return fail(format!("{here}.field"), "\"field\" cannot be empty");
             }
-            self.not_yet("expect.state", &here);
+            if let Some(&i) = self.names.aggregates.get(aggregate.as_str()) {
+                let a = &self.s.aggregates[i];
+                let fields: Vec<&str> =
+                    a.initial.keys().chain(a.apply.values().flat_map(|f| f.keys())).map(String::as_str).collect();
+                if !fields.contains(&state.field.as_str()) {
+                    let hint = did_you_mean(&state.field, fields.iter().copied());
+                    let hint = if hint.is_empty() { format!(" (its fields: {})", fields.join(", ")) } else { hint };
+                    return fail(
+                        format!("{here}.field"),
+                        format!("aggregate {aggregate} has no field \"{}\"{hint}", state.field),
+                    );
+                }
+            }
         }
         Ok(())
     }
@@ -1280,9 +1297,14 @@ mod tests {
             problem(json!({"aggregates": aggregate("orders", json!({"ad": "data.amount"}))}))
                 .starts_with("aggregates[0].apply.Deposited.balance: unknown operation \"ad\" (did you mean \"add\"?)")
         );
+        assert!(
+            validate(&scenario(json!({"aggregates": aggregate("orders", json!({"inc": 1}))})), &Limits::default())
+                .is_ok()
+        );
         assert_eq!(
-            problem(json!({"aggregates": aggregate("orders", json!({"inc": 1}))})),
-            "aggregates: \"aggregates\" is not supported yet"
+            problem(json!({"aggregates": aggregate("orders", json!({"inc": 1})),
+                           "expect": [{"state": {"aggregate": "Account", "key": "k", "field": "balanse"}, "equals": 1}]})),
+            "expect[0].state.field: aggregate Account has no field \"balanse\" (did you mean \"balance\"?)"
         );
         assert_eq!(
             problem(json!({"consumers": [{"name": "c", "topics": ["orders"]}],

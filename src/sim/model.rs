@@ -32,6 +32,20 @@ pub struct TopicModel {
     pub dead_letter: Option<u16>,
     pub fifo: bool,
     pub dedup_window: u64,
+    /// Aggregates folded from this (log) topic.
+    pub aggregates: Vec<u16>,
+}
+
+/// An aggregate: its rules compiled, and the log topic it folds.
+#[derive(Clone, Debug)]
+pub struct AggregateModel {
+    pub name: String,
+    pub topic: u16,
+    pub rules: Arc<crate::fold::Rules>,
+    /// 0: no snapshots.
+    pub snapshot_every: u32,
+    /// Some handler fetches it: the simulator keeps its write side too.
+    pub fetched: bool,
 }
 
 /// One outcome of a handler: fail, or publish these emits.
@@ -223,6 +237,9 @@ pub struct Model {
     pub producers: Vec<ProducerModel>,
     pub scripted: Vec<ScriptedModel>,
     pub faults: Vec<FaultModel>,
+    pub aggregates: Vec<AggregateModel>,
+    /// Per group: the aggregate its consumer projects (`project`), if any.
+    pub projects: Vec<Option<u16>>,
     /// The string table as it stands before the run: every name in the scenario.
     pub strings: Strings,
     /// The payload arena as it stands before the run: every literal `data` and `headers`.
@@ -305,6 +322,7 @@ impl Model {
                     .map(|i| i as u16),
                 fifo: t.fifo.unwrap_or(false),
                 dedup_window: t.dedup_window.map_or(300_000_000, Duration::as_micros),
+                aggregates: Vec::new(),
             })
             .collect();
 
@@ -446,8 +464,31 @@ impl Model {
             .collect();
 
         let faults = compile_faults(&scenario, &topic_index)?;
+        let fetched = |name: &str| {
+            scenario
+                .consumers
+                .iter()
+                .flat_map(|c| c.handles.values())
+                .any(|h| h.fetch.as_ref().is_some_and(|f| f.aggregate == name))
+        };
+        let mut aggregates = Vec::new();
+        for (a, agg) in scenario.aggregates.iter().enumerate() {
+            let topic = topic_index(&agg.topic)?;
+            topics[usize::from(topic)].aggregates.push(a as u16);
+            aggregates.push(AggregateModel {
+                name: agg.name.clone(),
+                topic,
+                rules: Arc::new(crate::fold::Rules::compile(&agg.initial, &agg.apply, &mut strings)),
+                snapshot_every: agg.snapshot_every.map_or(0, |n| n.min(u64::from(u32::MAX)) as u32),
+                fetched: fetched(&agg.name),
+            });
+        }
+        let aggregate_index = |name: &str| scenario.aggregates.iter().position(|a| a.name == name).map(|a| a as u16);
+        let projects = scenario.consumers.iter().map(|c| c.project.as_deref().and_then(aggregate_index)).collect();
         Ok(Model {
             faults,
+            aggregates,
+            projects,
             seed,
             duration: scenario.duration.as_micros(),
             topics,

@@ -463,3 +463,77 @@ fn no_mutation_panics() {
     assert!(tried > 500, "{tried} variants");
     assert!(refused > tried / 2, "most mutations are refused: {refused} of {tried}");
 }
+
+/// `base()` with an aggregate on `orders` that `payer` projects, then `edit`.
+fn aggregate_base(edit: impl FnOnce(&mut Value)) -> Value {
+    let mut v = base();
+    v["aggregates"] = json!([{"name": "Account", "topic": "orders", "initial": {"balance": 0},
+        "apply": {"OrderCreated": {"balance": {"add": "data.total"}}, "OrderCancelled": {"cancelled": {"inc": 1}}},
+        "snapshot_every": 10}]);
+    v["consumers"][0]["project"] = json!("Account");
+    v["expect"] = json!([{"state": {"aggregate": "Account", "key": "order-1", "field": "cancelled"}, "equals": 0},
+                         {"state": {"read_model": "billing", "key": "order-1", "field": "balance"}, "at_least": 0}]);
+    edit(&mut v);
+    v
+}
+
+fn aggregate_error(edit: impl FnOnce(&mut Value)) -> String {
+    let message = load(&aggregate_base(edit)).expect_err("the edited scenario should be refused");
+    assert!(!message.contains('\n'), "one line: {message}");
+    message
+}
+
+#[test]
+fn event_sourcing_mistakes() {
+    assert_eq!(load(&aggregate_base(|_| {})), Ok(()));
+    assert_eq!(
+        aggregate_error(|v| v["consumers"][0]["project"] = json!("Acount")),
+        "t.json: consumers[0].project: unknown aggregate \"Acount\" (did you mean \"Account\"?)"
+    );
+    assert_eq!(
+        aggregate_error(|v| v["aggregates"][0]["topic"] = json!("payments")),
+        "t.json: aggregates[0].topic: an aggregate's topic must be a log (\"payments\" is a queue)"
+    );
+    assert_eq!(
+        aggregate_error(|v| v["aggregates"][0]["topic"] = json!("order")),
+        "t.json: aggregates[0].topic: unknown topic \"order\" (did you mean \"orders\"?)"
+    );
+    assert!(
+        aggregate_error(|v| v["aggregates"][0]["apply"]["OrderCreated"]["balance"] = json!({"sum": "data.total"}))
+            .starts_with(
+                "t.json: aggregates[0].apply.OrderCreated.balance: unknown operation \"sum\" (did you mean \"sub\"?)"
+            )
+    );
+    assert!(
+        aggregate_error(|v| v["aggregates"][0]["apply"]["OrderCreated"]["balance"] = json!({"add": "total"}))
+            .starts_with("t.json: aggregates[0].apply.OrderCreated.balance: an operation is")
+    );
+    assert_eq!(
+        aggregate_error(|v| v["aggregates"][0]["snapshot_every"] = json!(0)),
+        "t.json: aggregates[0].snapshot_every: snapshot_every must be at least 1"
+    );
+    assert_eq!(
+        aggregate_error(|v| v["aggregates"][0]["apply"] = json!({})),
+        "t.json: aggregates[0].apply: an aggregate needs at least one event type in \"apply\""
+    );
+    assert_eq!(
+        aggregate_error(|v| v["expect"][0]["state"]["field"] = json!("balanse")),
+        "t.json: expect[0].state.field: aggregate Account has no field \"balanse\" (did you mean \"balance\"?)"
+    );
+    assert_eq!(
+        aggregate_error(|v| v["expect"][0]["state"]["aggregate"] = json!("Acount")),
+        "t.json: expect[0].state.aggregate: unknown aggregate \"Acount\" (did you mean \"Account\"?)"
+    );
+    assert_eq!(
+        aggregate_error(|v| v["expect"][1]["state"]["read_model"] = json!("payer")),
+        "t.json: expect[1].state.read_model: consumer \"payer\" builds no read model (it has no \"project\")"
+    );
+    assert_eq!(
+        aggregate_error(|v| v["expect"][1]["state"]["aggregate"] = json!("Account")),
+        "t.json: expect[1].state: \"state\" needs exactly one of \"aggregate\" and \"read_model\""
+    );
+    assert_eq!(
+        aggregate_error(|v| v["expect"][0]["group"] = json!("billing-group")),
+        "t.json: expect[0].group: \"group\" applies only to a metric"
+    );
+}

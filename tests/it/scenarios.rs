@@ -126,4 +126,6 @@ scenario_tests! {
     revoke_commit_idle => "revoke-commit-idle",
     revoke_commit_interval => "revoke-commit-interval",
     visibility_dlq => "visibility-dlq",
+    bank_account => "bank-account",
+    read_model_duplicate => "read-model-duplicate",
 }

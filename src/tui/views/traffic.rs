@@ -123,6 +123,7 @@ fn finding_label(class: FindingClass) -> &'static str {
         FindingClass::OutOfOrder => "ORDER",
         FindingClass::Lost => "LOST",
         FindingClass::Failed => "FAIL",
+        FindingClass::ReadModelMismatch => "READ",
     }
 }
 
@@ -134,6 +135,7 @@ pub fn finding_words(class: FindingClass) -> &'static str {
         FindingClass::OutOfOrder => "out of order",
         FindingClass::Lost => "lost",
         FindingClass::Failed => "failed",
+        FindingClass::ReadModelMismatch => "read model differs",
     }
 }
 

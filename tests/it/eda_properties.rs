@@ -1,0 +1,127 @@
+//! Properties of the event-driven patterns over generated scenarios: folds, snapshots and
+//! read models.
+
+use eventlab::scenario::load::{Limits, load_str};
+use eventlab::trace::StepKind;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+const MAX_STEPS: u64 = 10_000_000;
+
+fn config() -> ProptestConfig {
+    ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+fn run(value: &Value) -> eventlab::run::Outcome {
+    let text = serde_json::to_string_pretty(value).expect("serializes");
+    let scenario = load_str(&text, "generated", &Limits::default())
+        .unwrap_or_else(|e| panic!("generated scenario is invalid: {e}\n{text}"));
+    eventlab::run::run(scenario, None, MAX_STEPS).expect("runs")
+}
+
+/// A bank of accounts on a log: deposits, withdrawals, renames and noise from a producer
+/// (with lost acknowledgements, so some events are appended twice) and scripted events;
+/// a projector that may get duplicates.
+fn bank() -> impl Strategy<Value = Value> {
+    (1u32..=3, 1u64..=6, 1u64..=5, 1u32..=40, 0.0f64..0.3, any::<bool>(), 0.0f64..0.5, 0u64..=3).prop_map(
+        |(partitions, keys, snapshot_every, rate, retries, idempotent, duplicate, scripted)| {
+            let events: Vec<Value> = (0..scripted)
+                .map(|i| {
+                    json!({"at": format!("{}ms", 100 * i + 7), "topic": "accounts", "type": "Renamed",
+                                "key": format!("acct-{}", i + 1), "data": {"owner": format!("o{i}")}})
+                })
+                .collect();
+            json!({
+                "name": "generated bank", "seed": u64::from(rate) * 31 + keys, "duration": "1s",
+                "topics": [{"name": "accounts", "partitions": partitions}],
+                "producers": [{"name": "tellers", "topic": "accounts", "rate": rate, "retry_duplicates": retries,
+                    "keys": {"prefix": "acct-", "cardinality": keys},
+                    "events": [
+                        {"type": "Deposited", "weight": 3, "data": {"amount": {"uniform": [1, 100]}}},
+                        {"type": "Withdrawn", "weight": 2, "data": {"amount": {"uniform": [1, 50]}}},
+                        {"type": "Renamed", "data": {"owner": {"choice": ["ann", "bob", "cy"]}}},
+                        {"type": "Noise", "data": {"amount": 1000}}]}],
+                "events": events,
+                "consumers": [{"name": "view", "topics": ["accounts"], "processing": "3ms",
+                               "project": "Account", "idempotent": idempotent}],
+                "faults": [{"at": "0ms", "duplicate": "accounts", "probability": duplicate}],
+                "aggregates": [{"name": "Account", "topic": "accounts", "initial": {"balance": 0},
+                    "apply": {"Deposited": {"balance": {"add": "data.amount"}, "ops": {"inc": 1}},
+                              "Withdrawn": {"balance": {"sub": "data.amount"}, "ops": {"inc": 1}},
+                              "Renamed": {"owner": {"set": "data.owner"}, "status": {"set": "renamed"}}},
+                    "snapshot_every": snapshot_every}]
+            })
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Rebuilding a key from its last snapshot and the events after it gives the full fold;
+    /// both equal the write side, and the balance is the sum of the appended deposits less
+    /// the withdrawals (counted independently from the trace).
+    #[test]
+    fn snapshot_plus_events_equals_the_full_fold(value in bank()) {
+        let outcome = run(&value);
+        let trace = outcome.sim.trace();
+        let analysis = &outcome.analysis;
+        let side = analysis.write_side(0);
+        for &key in side.store.keys() {
+            let full = analysis.rebuild(trace, 0, key, false).expect("a key with state");
+            let quick = analysis.rebuild(trace, 0, key, true).expect("a key with state");
+            let (state, version) = analysis.aggregate_state(0, key).expect("state");
+            prop_assert_eq!(&full.state, &state);
+            prop_assert_eq!(&quick.state, &state);
+            prop_assert_eq!(full.version, version);
+            prop_assert_eq!(quick.version, version);
+            prop_assert_eq!(full.steps.len() as u32, version);
+            prop_assert_eq!(quick.start_version + quick.steps.len() as u32, version);
+            let every = value["aggregates"][0]["snapshot_every"].as_u64().unwrap() as u32;
+            prop_assert_eq!(quick.start_version, version / every * every);
+            // Independently: appends (publishes to the log) of this key.
+            let (mut balance, mut applied) = (0i64, 0u32);
+            for step in trace.steps.iter().filter(|s| s.kind == StepKind::Published) {
+                let e = trace.event(step.event);
+                if e.key != Some(key) {
+                    continue;
+                }
+                let data = trace.payloads.value(e.data);
+                match trace.strings.resolve(e.event_type) {
+                    "Deposited" => balance += data["amount"].as_i64().unwrap(),
+                    "Withdrawn" => balance -= data["amount"].as_i64().unwrap(),
+                    "Renamed" => {}
+                    _ => continue,
+                }
+                applied += 1;
+            }
+            prop_assert_eq!(applied, version);
+            prop_assert_eq!(state.get("balance").and_then(Value::as_i64), Some(balance));
+        }
+    }
+
+    /// A read model mismatches exactly where its consumer applied an event twice or out of
+    /// order: an idempotent projector of a log never mismatches, and every mismatch is
+    /// counted in `read_model_mismatches`.
+    #[test]
+    fn read_models_mismatch_only_after_duplicates(value in bank()) {
+        let outcome = run(&value);
+        let trace = outcome.sim.trace();
+        let analysis = &outcome.analysis;
+        let read = analysis.read_side(0).expect("a projector");
+        let mismatched = read.read.keys().iter().enumerate().filter(|(slot, _)| read.diverged(*slot)).count() as u64;
+        prop_assert_eq!(mismatched, analysis.group(0).read_model_mismatches);
+        let duplicates = analysis.group(0).duplicate_effects;
+        if duplicates == 0 {
+            prop_assert_eq!(mismatched, 0);
+            // Without duplicates, the read model is the write side less what it has not read yet.
+            for &key in read.read.keys() {
+                let s = analysis.staleness(trace, 0, key).expect("state on both sides");
+                prop_assert_eq!(s.behind_versions, s.write_version - s.read_version);
+            }
+        }
+        if value["consumers"][0]["idempotent"] == json!(true) {
+            prop_assert_eq!(mismatched, 0);
+        }
+    }
+}
