@@ -8,6 +8,7 @@
 
 pub mod expect;
 pub mod explain;
+pub mod sagas;
 pub mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -111,16 +112,19 @@ pub enum FindingClass {
     Failed,
     /// A projector's read model came to differ from the fold of the log.
     ReadModelMismatch,
+    /// A failed saga with compensations owed (known, like a loss, from the current state).
+    UncompensatedSaga,
 }
 
 impl FindingClass {
-    pub const ALL: [FindingClass; 6] = [
+    pub const ALL: [FindingClass; 7] = [
         FindingClass::DuplicateDelivery,
         FindingClass::DuplicateEffect,
         FindingClass::OutOfOrder,
         FindingClass::Lost,
         FindingClass::Failed,
         FindingClass::ReadModelMismatch,
+        FindingClass::UncompensatedSaga,
     ];
 
     pub fn name(self) -> &'static str {
@@ -131,6 +135,7 @@ impl FindingClass {
             FindingClass::Lost => "lost",
             FindingClass::Failed => "failed",
             FindingClass::ReadModelMismatch => "read_model_mismatches",
+            FindingClass::UncompensatedSaga => "sagas_uncompensated",
         }
     }
 }
@@ -213,6 +218,7 @@ pub struct Analysis {
     aggregates: Vec<state::WriteSide>,
     /// Per group: its read model, when its consumer projects an aggregate.
     read_models: Vec<Option<state::ReadSide>>,
+    sagas: sagas::Sagas,
 }
 
 impl Analysis {
@@ -224,6 +230,7 @@ impl Analysis {
         Analysis {
             aggregates: state::write_sides(&model),
             read_models: state::read_sides(&model),
+            sagas: sagas::Sagas::default(),
             producer_of_source,
             sent: vec![0; model.producers.len()],
             groups: model
@@ -339,14 +346,11 @@ impl Analysis {
     pub fn metric(&self, metric: Metric, group: Option<usize>) -> u64 {
         match (metric, group) {
             (Metric::Published, _) => self.published,
-            (
-                Metric::Unrouted
-                | Metric::SagasCompleted
-                | Metric::SagasCompensated
-                | Metric::SagasUncompensated
-                | Metric::SagasOpen,
-                _,
-            ) => 0,
+            (Metric::Unrouted, _) => 0,
+            (Metric::SagasCompleted, _) => self.sagas.count(sagas::SagaStatus::Completed),
+            (Metric::SagasCompensated, _) => self.sagas.count(sagas::SagaStatus::Compensated),
+            (Metric::SagasUncompensated, _) => self.sagas.count(sagas::SagaStatus::Failed),
+            (Metric::SagasOpen, _) => self.sagas.count(sagas::SagaStatus::Open),
             (metric, Some(g)) => self.groups[g].metrics.get(metric),
             (Metric::MaxLag, None) => self.max_lag,
             (metric, None) => self.groups.iter().map(|g| g.metrics.get(metric)).sum(),
@@ -367,6 +371,7 @@ impl Analysis {
     pub fn finding_count(&self, class: FindingClass) -> u64 {
         match class {
             FindingClass::Lost => self.groups.iter().map(|g| g.metrics.lost).sum(),
+            FindingClass::UncompensatedSaga => self.sagas.count(sagas::SagaStatus::Failed),
             _ => self.finding_counts[class as usize],
         }
     }
@@ -431,6 +436,9 @@ impl Analysis {
                             && p != u32::MAX
                         {
                             self.sent[p as usize] += 1;
+                        }
+                        if !model.sagas.is_empty() {
+                            self.sagas.observe(&model, trace, step.event, index);
                         }
                     }
                     let tm = &model.topics[usize::from(step.topic)];

@@ -20,6 +20,7 @@ fn micros_as_ms(us: u64) -> Value {
 fn examples(outcome: &Outcome, class: FindingClass) -> Vec<Finding> {
     match class {
         FindingClass::Lost => outcome.analysis.lost().into_iter().take(EXAMPLES).collect(),
+        FindingClass::UncompensatedSaga => outcome.analysis.uncompensated().into_iter().take(EXAMPLES).collect(),
         _ => outcome.analysis.findings().iter().filter(|f| f.class == class).take(EXAMPLES).copied().collect(),
     }
 }
@@ -50,9 +51,10 @@ pub fn summary_json(outcome: &Outcome) -> Value {
         let examples: Vec<Value> = examples(outcome, class)
             .iter()
             .map(|f| {
+                let scope = if f.class == FindingClass::UncompensatedSaga { "saga" } else { "group" };
                 json!({
                     "event": namer.event_id(f.event),
-                    "group": namer.group(f.group),
+                    scope: namer.finding_scope(f),
                     "step": f.step,
                     "cause": analysis.explain(outcome.sim.trace(), f),
                 })

@@ -22,7 +22,7 @@ impl Analysis {
         let namer = Namer { model: &self.model, trace };
         let index = (finding.step - 1) as usize;
         let id = namer.event_id(finding.event);
-        let group = namer.group(finding.group).to_owned();
+        let group = namer.finding_scope(finding).to_owned();
         match finding.class {
             FindingClass::DuplicateDelivery | FindingClass::DuplicateEffect => {
                 let what = if finding.class == FindingClass::DuplicateEffect { "processed" } else { "delivered" };
@@ -32,6 +32,7 @@ impl Analysis {
             FindingClass::OutOfOrder => self.order_cause(trace, &namer, finding, index),
             FindingClass::Lost => Self::loss_cause(trace, &namer, finding, index),
             FindingClass::ReadModelMismatch => self.mismatch_cause(trace, &namer, finding, index),
+            FindingClass::UncompensatedSaga => self.saga_cause(trace, finding),
             FindingClass::Failed => {
                 let step = &trace.steps[index];
                 let reason = match FailReason::from_flag(step.flag) {

@@ -45,7 +45,7 @@ fn fail<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Inv
 /// yet, as `"context.field"`; the part after the last dot is what the error names. Enabling
 /// one is deleting its line here.
 const NOT_SUPPORTED_YET: &[&str] =
-    &["fault.upgrade", "scenario.sagas", "topic.kind.bus", "consumer.accepts", "consumer.upcasts", "handler.fetch"];
+    &["fault.upgrade", "topic.kind.bus", "consumer.accepts", "consumer.upcasts", "handler.fetch"];
 
 /// The message for `feature` (an entry of [`NOT_SUPPORTED_YET`]) used at `path`, while it
 /// is listed.
@@ -96,9 +96,6 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
     for (i, saga) in s.sagas.iter().enumerate() {
         v.saga(i, saga)?;
     }
-    if !s.sagas.is_empty() {
-        v.not_yet("scenario.sagas", "sagas");
-    }
     for (i, expectation) in s.expect.iter().enumerate() {
         v.expectation(i, expectation)?;
     }
@@ -133,6 +130,8 @@ struct Names<'a> {
     producers: IndexMap<&'a str, (usize, &'a Producer)>,
     consumers: IndexMap<&'a str, (usize, &'a Consumer)>,
     groups: IndexMap<&'a str, usize>,
+    /// Every event type something publishes: producers, scripted events, emits.
+    types: indexmap::IndexSet<&'a str>,
     aggregates: IndexMap<&'a str, usize>,
     sagas: IndexMap<&'a str, usize>,
 }
@@ -150,7 +149,17 @@ impl<'a> Names<'a> {
         for (i, c) in s.consumers.iter().enumerate() {
             groups.entry(group_of(c)).or_insert(i);
         }
+        let mut types = indexmap::IndexSet::new();
+        types.extend(s.producers.iter().flat_map(|p| p.events.iter().map(|e| e.event_type.as_str())));
+        types.extend(s.events.iter().map(|e| e.event_type.as_str()));
+        for handler in s.consumers.iter().flat_map(|c| c.handles.values()) {
+            let outcomes = handler.outcomes.iter().flatten().filter_map(|o| o.emit.as_ref());
+            for emit in handler.emit.iter().chain(outcomes).flatten() {
+                types.insert(emit.event_type.as_str());
+            }
+        }
         Names {
+            types,
             topics: table(&s.topics, |t| t.name.as_str()),
             producers: table(&s.producers, |p| p.name.as_str()),
             consumers: table(&s.consumers, |c| c.name.as_str()),
@@ -314,6 +323,20 @@ impl Validator<'_> {
             Some((_, consumer)) => Ok(consumer),
             None => fail(path, unknown("consumer", "consumers", name, self.names.consumers.keys().copied())),
         }
+    }
+
+    /// An event type something in the scenario publishes; with `typo_only`, only one that
+    /// nothing publishes while a published type is close to it (a likely typo) is refused.
+    fn type_ref(&self, path: &str, event_type: &str, typo_only: bool) -> Check {
+        check_event_type(path, event_type)?;
+        if !self.names.types.contains(event_type) {
+            let hint = did_you_mean(event_type, self.names.types.iter().copied());
+            if typo_only && hint.is_empty() {
+                return Ok(());
+            }
+            return fail(path, format!("no producer, scripted event or emit publishes type \"{event_type}\"{hint}"));
+        }
+        Ok(())
     }
 
     fn aggregate_ref(&self, path: &str, name: &str) -> Check {
@@ -805,7 +828,10 @@ impl Validator<'_> {
             return fail(field("apply"), "an aggregate needs at least one event type in \"apply\"");
         }
         for (ty, fields) in &a.apply {
-            check_event_type(&field("apply"), ty)?;
+            if ty.is_empty() {
+                return fail(field("apply"), "an event type cannot be empty");
+            }
+            self.type_ref(&format!("{at}.apply.{ty}"), ty, true)?;
             for (name, op) in fields {
                 if name.is_empty() {
                     return fail(format!("{at}.apply.{ty}"), "a field name cannot be empty");
@@ -830,14 +856,24 @@ impl Validator<'_> {
             i,
             self.names.sagas.get(saga.name.as_str()).copied(),
         )?;
-        check_event_type(&format!("{at}.starts"), &saga.starts)?;
+        // The saga's other types are its specification: a missing compensation is what
+        // makes a saga uncompensated, so only `starts` must be published by something.
+        self.type_ref(&format!("{at}.starts"), &saga.starts, false)?;
+        if saga.completes.is_empty() && saga.fails.is_empty() {
+            return fail(at, "a saga needs \"completes\" or \"fails\" (else every instance stays open)");
+        }
         for (list, types) in [("completes", &saga.completes), ("fails", &saga.fails)] {
             for (k, ty) in types.iter().enumerate() {
                 check_event_type(&format!("{at}.{list}[{k}]"), ty)?;
             }
         }
+        if saga.compensations.len() > 64 {
+            return fail(format!("{at}.compensations"), "a saga has at most 64 compensations");
+        }
         for (ty, compensation) in &saga.compensations {
-            check_event_type(&format!("{at}.compensations"), ty)?;
+            if ty.is_empty() {
+                return fail(format!("{at}.compensations"), "an event type cannot be empty");
+            }
             check_event_type(&format!("{at}.compensations.{ty}"), compensation)?;
         }
         Ok(())
@@ -1288,21 +1324,30 @@ mod tests {
 
     #[test]
     fn aggregates_and_state_expectations() {
+        let deposit = json!([{"at": 0, "topic": "orders", "type": "Deposited", "key": "k"}]);
+        assert_eq!(
+            problem(json!({"aggregates": [{"name": "A", "topic": "orders", "apply": {"Deposted": {"n": {"inc": 1}}}}],
+                           "events": deposit})),
+            "aggregates[0].apply.Deposted: no producer, scripted event or emit publishes type \"Deposted\" (did you mean \"Deposited\"?)"
+        );
         let aggregate = |topic: &str, op: Value| json!([{"name": "Account", "topic": topic, "apply": {"Deposited": {"balance": op}}}]);
         assert_eq!(
             problem(json!({"aggregates": aggregate("jobs", json!({"add": "data.amount"}))})),
             "aggregates[0].topic: an aggregate's topic must be a log (\"jobs\" is a queue)"
         );
         assert!(
-            problem(json!({"aggregates": aggregate("orders", json!({"ad": "data.amount"}))}))
+            problem(json!({"aggregates": aggregate("orders", json!({"ad": "data.amount"})), "events": deposit}))
                 .starts_with("aggregates[0].apply.Deposited.balance: unknown operation \"ad\" (did you mean \"add\"?)")
         );
         assert!(
-            validate(&scenario(json!({"aggregates": aggregate("orders", json!({"inc": 1}))})), &Limits::default())
-                .is_ok()
+            validate(
+                &scenario(json!({"aggregates": aggregate("orders", json!({"inc": 1})), "events": deposit})),
+                &Limits::default()
+            )
+            .is_ok()
         );
         assert_eq!(
-            problem(json!({"aggregates": aggregate("orders", json!({"inc": 1})),
+            problem(json!({"aggregates": aggregate("orders", json!({"inc": 1})), "events": deposit,
                            "expect": [{"state": {"aggregate": "Account", "key": "k", "field": "balanse"}, "equals": 1}]})),
             "expect[0].state.field: aggregate Account has no field \"balanse\" (did you mean \"balance\"?)"
         );

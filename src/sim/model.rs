@@ -36,6 +36,17 @@ pub struct TopicModel {
     pub aggregates: Vec<u16>,
 }
 
+/// A saga: its event types as symbols.
+#[derive(Clone, Debug)]
+pub struct SagaModel {
+    pub name: String,
+    pub starts: Sym,
+    pub completes: Vec<Sym>,
+    pub fails: Vec<Sym>,
+    /// (compensable type, compensating type), at most 64.
+    pub compensations: Vec<(Sym, Sym)>,
+}
+
 /// An aggregate: its rules compiled, and the log topic it folds.
 #[derive(Clone, Debug)]
 pub struct AggregateModel {
@@ -240,6 +251,7 @@ pub struct Model {
     pub aggregates: Vec<AggregateModel>,
     /// Per group: the aggregate its consumer projects (`project`), if any.
     pub projects: Vec<Option<u16>>,
+    pub sagas: Vec<SagaModel>,
     /// The string table as it stands before the run: every name in the scenario.
     pub strings: Strings,
     /// The payload arena as it stands before the run: every literal `data` and `headers`.
@@ -485,7 +497,24 @@ impl Model {
         }
         let aggregate_index = |name: &str| scenario.aggregates.iter().position(|a| a.name == name).map(|a| a as u16);
         let projects = scenario.consumers.iter().map(|c| c.project.as_deref().and_then(aggregate_index)).collect();
+        let sagas = scenario
+            .sagas
+            .iter()
+            .map(|saga| SagaModel {
+                name: saga.name.clone(),
+                starts: strings.intern(&saga.starts),
+                completes: saga.completes.iter().map(|t| strings.intern(t)).collect(),
+                fails: saga.fails.iter().map(|t| strings.intern(t)).collect(),
+                compensations: saga
+                    .compensations
+                    .iter()
+                    .take(64)
+                    .map(|(a, b)| (strings.intern(a), strings.intern(b)))
+                    .collect(),
+            })
+            .collect();
         Ok(Model {
+            sagas,
             faults,
             aggregates,
             projects,

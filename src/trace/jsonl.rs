@@ -30,6 +30,14 @@ impl Namer<'_> {
         &self.model.groups[usize::from(group)].name
     }
 
+    /// What a finding is about: its group, or for a saga finding the saga.
+    pub fn finding_scope(&self, finding: &crate::analysis::Finding) -> &str {
+        match finding.class {
+            crate::analysis::FindingClass::UncompensatedSaga => &self.model.sagas[usize::from(finding.group)].name,
+            _ => self.group(finding.group),
+        }
+    }
+
     pub fn instance(&self, instance: u16) -> String {
         let (group, number) = self.trace.instances[usize::from(instance)];
         format!("{}#{number}", self.model.groups[usize::from(group)].consumer)

@@ -537,3 +537,41 @@ fn event_sourcing_mistakes() {
         "t.json: expect[0].group: \"group\" applies only to a metric"
     );
 }
+
+#[test]
+fn saga_mistakes() {
+    let saga = |edit: &dyn Fn(&mut Value)| {
+        let mut v = base();
+        v["sagas"] = json!([{"name": "order", "starts": "OrderCreated", "completes": ["Receipt"],
+                             "fails": ["PaymentFailed"], "compensations": {"PaymentRequested": "PaymentRefunded"}}]);
+        v["expect"] = json!([{"metric": "sagas_uncompensated", "equals": 0}]);
+        edit(&mut v);
+        load(&v)
+    };
+    assert_eq!(saga(&|_| {}), Ok(()));
+    assert_eq!(
+        saga(&|v| v["sagas"][0]["starts"] = json!("OrderCreatd")),
+        Err("t.json: sagas[0].starts: no producer, scripted event or emit publishes type \"OrderCreatd\" (did you mean \
+             \"OrderCreated\"?)"
+            .to_owned())
+    );
+    assert_eq!(
+        saga(&|v| v["expect"][0]["group"] = json!("payer")),
+        Err("t.json: expect[0].group: sagas_uncompensated is a global metric; it takes no group".to_owned())
+    );
+    assert_eq!(
+        saga(&|v| {
+            v["sagas"][0]["completes"] = json!([]);
+            v["sagas"][0]["fails"] = json!([]);
+        }),
+        Err("t.json: sagas[0]: a saga needs \"completes\" or \"fails\" (else every instance stays open)".to_owned())
+    );
+    assert_eq!(
+        saga(&|v| v["sagas"][0]["name"] = json!("")),
+        Err("t.json: sagas[0].name: a saga name cannot be empty".to_owned())
+    );
+    assert_eq!(
+        saga(&|v| v["sagas"][0]["compensations"] = json!({"PaymentRequested": ""})),
+        Err("t.json: sagas[0].compensations.PaymentRequested: an event type cannot be empty".to_owned())
+    );
+}

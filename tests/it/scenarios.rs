@@ -128,4 +128,6 @@ scenario_tests! {
     visibility_dlq => "visibility-dlq",
     bank_account => "bank-account",
     read_model_duplicate => "read-model-duplicate",
+    saga_compensated => "saga-compensated",
+    saga_uncompensated => "saga-uncompensated",
 }

@@ -124,6 +124,7 @@ fn finding_label(class: FindingClass) -> &'static str {
         FindingClass::Lost => "LOST",
         FindingClass::Failed => "FAIL",
         FindingClass::ReadModelMismatch => "READ",
+        FindingClass::UncompensatedSaga => "SAGA",
     }
 }
 
@@ -136,6 +137,7 @@ pub fn finding_words(class: FindingClass) -> &'static str {
         FindingClass::Lost => "lost",
         FindingClass::Failed => "failed",
         FindingClass::ReadModelMismatch => "read model differs",
+        FindingClass::UncompensatedSaga => "uncompensated saga",
     }
 }
 
