@@ -42,6 +42,11 @@ enum Item {
     Note(u32),
     /// Fault `i` starts.
     Fault(u32),
+    /// The instance's `fetch` call returns (`generation` guards against a crash since).
+    Fetch {
+        instance: u16,
+        generation: u32,
+    },
     /// The instance's current processing ends (`generation` guards against a crash since).
     Complete {
         instance: u16,
@@ -242,6 +247,8 @@ struct InstanceState {
     paused: u32,
     /// Active `slow` faults on it (fault indices): processing times are multiplied.
     slowed_by: Vec<u32>,
+    /// The state its current attempt's `fetch` read.
+    fetched: Option<Arc<serde_json::Value>>,
 }
 
 impl InstanceState {
@@ -258,6 +265,7 @@ impl InstanceState {
             generation: 0,
             paused: 0,
             slowed_by: Vec::new(),
+            fetched: None,
         }
     }
 }
@@ -316,6 +324,11 @@ struct State {
     fault_targets: Vec<Vec<u16>>,
     /// Events published by producers and scripts so far: `evt-NNNNNN` numbers.
     roots: u32,
+    /// The write side of each aggregate a handler fetches (empty for the others).
+    aggregates: Vec<crate::fold::Store>,
+    /// Per fetched aggregate, per event index: the version its append produced
+    /// (`u32::MAX`: none).
+    produced: Vec<Vec<u32>>,
 }
 
 /// The simulator: a compiled model, its state and the trace so far.
@@ -368,6 +381,8 @@ impl Simulator {
             faults: model.faults.iter().map(|f| Stream::for_component(seed, "fault", &f.name)).collect(),
             fault_targets: vec![Vec::new(); model.faults.len()],
             roots: 0,
+            aggregates: model.aggregates.iter().map(|a| crate::fold::Store::new(&a.rules)).collect(),
+            produced: vec![Vec::new(); model.aggregates.len()],
         };
         for (gi, g) in model.groups.iter().enumerate() {
             for number in 1..=g.instances {
@@ -492,6 +507,7 @@ impl Simulator {
             }
             Item::Fault(i) => self.fault(i as usize),
             Item::FaultEnd(i) => self.fault_end(i as usize),
+            Item::Fetch { instance, generation } => self.fetch(instance, generation),
             Item::Complete { instance, generation } => self.complete(instance, generation),
             Item::Commit { instance, slot, offset } => self.commit(instance, slot, offset),
             Item::RevokeCommit(instance) => self.revoke_commit(instance),
@@ -564,6 +580,7 @@ impl Simulator {
                 step.offset = log.len() as u32;
                 log.push(Record { event, published_at });
                 self.push(step);
+                self.appended(topic, event);
                 for sub in &tm.subscribers {
                     let group = &self.state.groups[usize::from(sub.group)];
                     if !group.joined {
@@ -592,6 +609,31 @@ impl Simulator {
             }
             crate::scenario::model::TopicKind::Bus => {
                 unreachable!("bus topics are refused by validation until routing lands")
+            }
+        }
+    }
+
+    /// An event appended to a log: the aggregates handlers fetch fold it.
+    fn appended(&mut self, topic: u16, event: EventIdx) {
+        let model = Arc::clone(&self.model);
+        for &a in &model.topics[usize::from(topic)].aggregates {
+            let am = &model.aggregates[usize::from(a)];
+            let e = &self.trace.events[event as usize];
+            let Some(key) = e.key.filter(|_| am.fetched && am.rules.applies(e.event_type)) else { continue };
+            let event_type = e.event_type;
+            let data = if am.rules.reads_data(event_type) {
+                self.trace.payloads.value(e.data)
+            } else {
+                serde_json::Value::Null
+            };
+            let store = &mut self.state.aggregates[usize::from(a)];
+            let version = store.apply(&am.rules, key, event_type, &data).expect("applied");
+            let produced = &mut self.state.produced[usize::from(a)];
+            if produced.len() <= event as usize {
+                produced.resize(event as usize + 1, u32::MAX);
+            }
+            if produced[event as usize] == u32::MAX {
+                produced[event as usize] = version;
             }
         }
     }

@@ -44,8 +44,7 @@ fn fail<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Inv
 /// Parts of the format that parse and are validated but that the simulator does not run
 /// yet, as `"context.field"`; the part after the last dot is what the error names. Enabling
 /// one is deleting its line here.
-const NOT_SUPPORTED_YET: &[&str] =
-    &["fault.upgrade", "topic.kind.bus", "consumer.accepts", "consumer.upcasts", "handler.fetch"];
+const NOT_SUPPORTED_YET: &[&str] = &["fault.upgrade", "topic.kind.bus", "consumer.accepts", "consumer.upcasts"];
 
 /// The message for `feature` (an entry of [`NOT_SUPPORTED_YET`]) used at `path`, while it
 /// is listed.

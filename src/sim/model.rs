@@ -71,6 +71,8 @@ pub struct HandlerModel {
     pub outcomes: Vec<OutcomeModel>,
     pub cumulative: Vec<f64>,
     pub fail_probability: f64,
+    /// `fetch`: the aggregate read and the call's latency in µs.
+    pub fetch: Option<(u16, u64)>,
 }
 
 #[derive(Clone, Debug)]
@@ -412,7 +414,14 @@ impl Model {
             let mut wildcard = None;
             for (event_type, handler) in &c.handles {
                 let index = handlers.len() as u32;
-                handlers.push(compile_handler(handler, &topic_index, &mut strings, &mut payloads, &mut sequences)?);
+                handlers.push(compile_handler(
+                    &scenario,
+                    handler,
+                    &topic_index,
+                    &mut strings,
+                    &mut payloads,
+                    &mut sequences,
+                )?);
                 if event_type == "*" {
                     wildcard = Some(index);
                 } else {
@@ -537,20 +546,22 @@ impl Model {
 }
 
 fn compile_handler(
+    scenario: &Scenario,
     handler: &Handler,
     topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
     strings: &mut Strings,
     payloads: &mut Payloads,
     sequences: &mut Vec<String>,
 ) -> Result<HandlerModel, CompileError> {
+    let site = if handler.fetch.is_some() { Site::EmitWithFetch } else { Site::Emit };
     let mut compile_emits =
         |emits: Option<&Vec<crate::scenario::model::Emit>>| -> Result<Vec<EmitModel>, CompileError> {
             emits
                 .into_iter()
                 .flatten()
                 .map(|e| {
-                    let data = compile_optional_data(e.data.as_ref(), Site::Emit, sequences)?;
-                    let headers = compile_headers(&e.headers, Site::Emit)?;
+                    let data = compile_optional_data(e.data.as_ref(), site, sequences)?;
+                    let headers = compile_headers(&e.headers, site)?;
                     Ok(EmitModel {
                         literal_data: literal_data(data.as_ref(), payloads),
                         literal_headers: literal_headers(&headers, payloads),
@@ -558,12 +569,7 @@ fn compile_handler(
                         headers,
                         topic: topic_index(&e.topic)?,
                         event_type: strings.intern(&e.event_type),
-                        key: e
-                            .key
-                            .as_deref()
-                            .map(|k| StrTemplate::parse(k, Site::Emit))
-                            .transpose()
-                            .map_err(CompileError)?,
+                        key: e.key.as_deref().map(|k| StrTemplate::parse(k, site)).transpose().map_err(CompileError)?,
                         delay: e.delay.map_or(0, Duration::as_micros),
                         schema_version: e.schema_version.unwrap_or(1),
                     })
@@ -577,7 +583,19 @@ fn compile_handler(
             .collect::<Result<Vec<_>, CompileError>>()?,
         None => vec![(1.0, OutcomeModel { fail: false, emits: compile_emits(handler.emit.as_ref())? })],
     };
+    let fetch = match &handler.fetch {
+        Some(f) => Some((
+            scenario
+                .aggregates
+                .iter()
+                .position(|a| a.name == f.aggregate)
+                .ok_or_else(|| CompileError(format!("unknown aggregate \"{}\"", f.aggregate)))? as u16,
+            f.latency.as_micros(),
+        )),
+        None => None,
+    };
     Ok(HandlerModel {
+        fetch,
         fail_probability: handler.fail_probability.unwrap_or(0.0),
         cumulative: rng::cumulative(outcomes.iter().map(|(w, _)| *w)),
         outcomes: outcomes.into_iter().map(|(_, o)| o).collect(),

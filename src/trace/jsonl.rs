@@ -69,7 +69,7 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
             m.insert("partition".into(), step.partition.into());
         }
     }
-    if step.offset != NONE32 {
+    if step.offset != NONE32 && step.kind != StepKind::Fetched {
         m.insert("offset".into(), step.offset.into());
     }
     if step.group != NONE16 {
@@ -102,6 +102,13 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
         }
         StepKind::Delivered | StepKind::Requeued if step.aux != NONE32 => {
             m.insert("receive".into(), step.aux.into());
+        }
+        StepKind::Fetched => {
+            m.insert("aggregate".into(), namer.model.aggregates[usize::from(step.partition)].name.clone().into());
+            m.insert("version".into(), step.aux.into());
+            if step.offset != NONE32 {
+                m.insert("event_version".into(), step.offset.into());
+            }
         }
         StepKind::DeadLettered => {
             m.insert("dead_letter".into(), namer.topic(step.aux as u16).into());

@@ -536,6 +536,31 @@ fn event_sourcing_mistakes() {
         aggregate_error(|v| v["expect"][0]["group"] = json!("billing-group")),
         "t.json: expect[0].group: \"group\" applies only to a metric"
     );
+    let fetch = |v: &mut Value, aggregate: &str| {
+        v["consumers"][1]["handles"]["PaymentRequested"]["fetch"] = json!({"aggregate": aggregate, "latency": "5ms"});
+        v["consumers"][1]["handles"]["PaymentRequested"]["emit"][0]["data"] = json!({"balance": "{state.balance}"});
+    };
+    assert_eq!(load(&aggregate_base(|v| fetch(v, "Account"))), Ok(()));
+    assert_eq!(
+        aggregate_error(|v| fetch(v, "account")),
+        "t.json: consumers[1].handles.PaymentRequested.fetch.aggregate: unknown aggregate \"account\" (did you mean \
+         \"Account\"?)"
+    );
+    assert_eq!(
+        aggregate_error(|v| {
+            fetch(v, "Account");
+            v["consumers"][1]["handles"]["PaymentRequested"]["fetch"]["latency"] = json!("5 parsecs");
+        })
+        .split_once(": ")
+        .map(|(_, rest)| rest.starts_with("consumers[1].handles.PaymentRequested.fetch.latency")),
+        Some(true)
+    );
+    assert_eq!(
+        aggregate_error(|v| v["consumers"][1]["handles"]["PaymentRequested"]["emit"][0]["data"] =
+            json!({"balance": "{state.balance}"})),
+        "t.json: consumers[1].handles.PaymentRequested.emit[0].data.balance: placeholder {state.balance} needs a \
+         handler with \"fetch\""
+    );
 }
 
 #[test]

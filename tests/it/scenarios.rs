@@ -130,4 +130,5 @@ scenario_tests! {
     read_model_duplicate => "read-model-duplicate",
     saga_compensated => "saga-compensated",
     saga_uncompensated => "saga-uncompensated",
+    fetch_newer_version => "fetch-newer-version",
 }
