@@ -219,6 +219,13 @@ pub struct Analysis {
     /// Per group: its read model, when its consumer projects an aggregate.
     read_models: Vec<Option<state::ReadSide>>,
     sagas: sagas::Sagas,
+    /// Events published to a bus that matched no rule.
+    unrouted: u64,
+    /// Routed copies, in all and per rule (rules numbered across buses: `rule_base`).
+    routed: u64,
+    routed_by_rule: Vec<u64>,
+    /// Per topic, the index of its first rule in `routed_by_rule`.
+    rule_base: Vec<usize>,
 }
 
 impl Analysis {
@@ -231,6 +238,18 @@ impl Analysis {
             aggregates: state::write_sides(&model),
             read_models: state::read_sides(&model),
             sagas: sagas::Sagas::default(),
+            unrouted: 0,
+            routed: 0,
+            routed_by_rule: vec![0; model.topics.iter().map(|t| t.rules.len()).sum()],
+            rule_base: model
+                .topics
+                .iter()
+                .scan(0, |base, t| {
+                    let here = *base;
+                    *base += t.rules.len();
+                    Some(here)
+                })
+                .collect(),
             producer_of_source,
             sent: vec![0; model.producers.len()],
             groups: model
@@ -328,6 +347,15 @@ impl Analysis {
         &self.groups[group].metrics
     }
 
+    /// Copies a bus routed: in all, and by one of a bus's rules.
+    pub fn routed(&self) -> u64 {
+        self.routed
+    }
+
+    pub fn routed_by_rule(&self, bus: usize, rule: usize) -> u64 {
+        self.routed_by_rule[self.rule_base[bus] + rule]
+    }
+
     pub fn published(&self) -> u64 {
         self.published
     }
@@ -346,7 +374,7 @@ impl Analysis {
     pub fn metric(&self, metric: Metric, group: Option<usize>) -> u64 {
         match (metric, group) {
             (Metric::Published, _) => self.published,
-            (Metric::Unrouted, _) => 0,
+            (Metric::Unrouted, _) => self.unrouted,
             (Metric::SagasCompleted, _) => self.sagas.count(sagas::SagaStatus::Completed),
             (Metric::SagasCompensated, _) => self.sagas.count(sagas::SagaStatus::Compensated),
             (Metric::SagasUncompensated, _) => self.sagas.count(sagas::SagaStatus::Failed),
@@ -421,7 +449,14 @@ impl Analysis {
                 self.track_instance(trace, &step);
             }
             match step.kind {
-                StepKind::Published => {
+                StepKind::Published | StepKind::Routed => {
+                    if step.kind == StepKind::Routed {
+                        self.routed += 1;
+                        self.routed_by_rule
+                            [self.rule_base[usize::from(trace.event(step.event).topic)] + step.aux as usize] += 1;
+                        self.append(trace, &step);
+                        continue;
+                    }
                     self.published += 1;
                     self.published_by_topic[usize::from(step.topic)] += 1;
                     let e = step.event as usize;
@@ -441,29 +476,9 @@ impl Analysis {
                             self.sagas.observe(&model, trace, step.event, index);
                         }
                     }
-                    let tm = &model.topics[usize::from(step.topic)];
-                    match tm.kind {
-                        TopicKind::Log => {
-                            self.logs[usize::from(step.topic)][usize::from(step.partition)].push(step.event);
-                            if !tm.aggregates.is_empty() {
-                                self.fold_append(trace, step.topic, step.partition, step.offset, step.event, step.t_us);
-                            }
-                            for sub in &tm.subscribers {
-                                if self.groups[usize::from(sub.group)].joined {
-                                    self.add_lag(usize::from(sub.group), 1);
-                                }
-                            }
-                        }
-                        TopicKind::Queue => {
-                            for sub in &tm.subscribers {
-                                if model.groups[usize::from(sub.group)].start <= step.t_us {
-                                    self.add_lag(usize::from(sub.group), 1);
-                                }
-                            }
-                        }
-                        TopicKind::Bus => {}
-                    }
+                    self.append(trace, &step);
                 }
+                StepKind::Unrouted => self.unrouted += 1,
                 StepKind::Rebalanced => {
                     let gm = &model.groups[g];
                     if !self.groups[g].joined {
@@ -558,6 +573,33 @@ impl Analysis {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// An event appended to a log or a queue (published there, or routed from a bus).
+    fn append(&mut self, trace: &Trace, step: &crate::trace::Step) {
+        let model = Arc::clone(&self.model);
+        let tm = &model.topics[usize::from(step.topic)];
+        match tm.kind {
+            TopicKind::Log => {
+                self.logs[usize::from(step.topic)][usize::from(step.partition)].push(step.event);
+                if !tm.aggregates.is_empty() {
+                    self.fold_append(trace, step.topic, step.partition, step.offset, step.event, step.t_us);
+                }
+                for sub in &tm.subscribers {
+                    if self.groups[usize::from(sub.group)].joined {
+                        self.add_lag(usize::from(sub.group), 1);
+                    }
+                }
+            }
+            TopicKind::Queue => {
+                for sub in &tm.subscribers {
+                    if model.groups[usize::from(sub.group)].start <= step.t_us {
+                        self.add_lag(usize::from(sub.group), 1);
+                    }
+                }
+            }
+            TopicKind::Bus => {}
         }
     }
 

@@ -1,5 +1,6 @@
 //! eventlab: a terminal laboratory for event-driven architecture.
 pub mod analysis;
+pub mod bus;
 pub mod cli;
 pub mod fold;
 pub mod lessons;

@@ -25,7 +25,7 @@ pub use model::Model;
 use sched::{Agenda, Class};
 
 use crate::rng::Stream;
-use crate::trace::{Event, EventId, EventIdx, Span, Step, StepKind, Sym, Trace};
+use crate::trace::{Event, EventId, EventIdx, NONE32, Span, Step, StepKind, Sym, Trace};
 
 /// A run that had to stop.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -572,43 +572,110 @@ impl Simulator {
         let model = Arc::clone(&self.model);
         let tm = &model.topics[usize::from(topic)];
         match tm.kind {
-            crate::scenario::model::TopicKind::Log => {
-                let partition = partition.unwrap_or_else(|| self.partition_for(topic, event));
-                let published_at = self.trace.steps.len() as u32;
-                let log = &mut self.state.topics[usize::from(topic)].partitions[partition as usize];
-                step.partition = partition as u16;
-                step.offset = log.len() as u32;
-                log.push(Record { event, published_at });
-                self.push(step);
-                self.appended(topic, event);
-                for sub in &tm.subscribers {
-                    let group = &self.state.groups[usize::from(sub.group)];
-                    if !group.joined {
-                        continue;
-                    }
-                    if let Some(owner) = group.slots[(sub.base + partition) as usize].owner {
-                        self.wake(owner);
-                    }
-                }
-                Some(partition)
-            }
+            crate::scenario::model::TopicKind::Log => Some(self.append_to_log(step, topic, partition)),
             crate::scenario::model::TopicKind::Queue => {
-                if tm.fifo {
-                    let id = self.trace.events[event as usize].id;
-                    let seen = &mut self.state.topics[usize::from(topic)].dedup;
-                    if seen.get(&id).is_some_and(|&at| now - at < tm.dedup_window) {
-                        step.kind = StepKind::DroppedDuplicate;
-                        self.push(step);
-                        return None;
-                    }
-                    seen.insert(id, now);
-                }
-                self.push(step);
-                self.enqueue(topic, event);
+                self.append_to_queue(step, topic);
                 None
             }
             crate::scenario::model::TopicKind::Bus => {
-                unreachable!("bus topics are refused by validation until routing lands")
+                self.push(step);
+                self.route(event, topic);
+                None
+            }
+        }
+    }
+
+    /// Appends `step`'s event to a log (a `published` or `routed` step): the partition
+    /// (`partition`, or the partitioner's) and offset are filled in, the record stored, the
+    /// owners woken and the fetched aggregates folded. Returns the partition.
+    fn append_to_log(&mut self, mut step: Step, topic: u16, partition: Option<u32>) -> u32 {
+        let event = step.event;
+        let partition = partition.unwrap_or_else(|| self.partition_for(topic, event));
+        let published_at = self.trace.steps.len() as u32;
+        let log = &mut self.state.topics[usize::from(topic)].partitions[partition as usize];
+        step.topic = topic;
+        step.partition = partition as u16;
+        step.offset = log.len() as u32;
+        log.push(Record { event, published_at });
+        self.push(step);
+        self.appended(topic, event);
+        let model = Arc::clone(&self.model);
+        for sub in &model.topics[usize::from(topic)].subscribers {
+            let group = &self.state.groups[usize::from(sub.group)];
+            if !group.joined {
+                continue;
+            }
+            if let Some(owner) = group.slots[(sub.base + partition) as usize].owner {
+                self.wake(owner);
+            }
+        }
+        partition
+    }
+
+    /// Appends `step`'s event to a queue (a `published` or `routed` step), unless a FIFO
+    /// queue saw its id within its `dedup_window` (a `dropped_duplicate` step instead).
+    fn append_to_queue(&mut self, mut step: Step, topic: u16) {
+        let now = self.now();
+        let event = step.event;
+        step.topic = topic;
+        let tm = &self.model.topics[usize::from(topic)];
+        if tm.fifo {
+            let id = self.trace.events[event as usize].id;
+            let seen = &mut self.state.topics[usize::from(topic)].dedup;
+            if seen.get(&id).is_some_and(|&at| now - at < tm.dedup_window) {
+                step.kind = StepKind::DroppedDuplicate;
+                step.aux = NONE32;
+                self.push(step);
+                return;
+            }
+            seen.insert(id, now);
+        }
+        self.push(step);
+        self.enqueue(topic, event);
+    }
+
+    /// An event published to a bus: matched against every rule; for each matching rule and
+    /// each of its targets, appended to the target (a `routed` step with the rule); an
+    /// `unrouted` step when no rule matches.
+    fn route(&mut self, event: EventIdx, bus: u16) {
+        let model = Arc::clone(&self.model);
+        let rules = &model.topics[usize::from(bus)].rules;
+        let e = &self.trace.events[event as usize];
+        let payload = rules.iter().any(|r| r.pattern.reads_payload());
+        let (data, headers) = if payload {
+            (self.trace.payloads.value(e.data), self.trace.payloads.headers(e.headers))
+        } else {
+            (serde_json::Value::Null, serde_json::Map::new())
+        };
+        let strings = &self.trace.strings;
+        let view = crate::bus::EventView {
+            event_type: strings.resolve(e.event_type),
+            source: strings.resolve(e.source),
+            key: e.key.map(|k| strings.resolve(k)),
+            data: &data,
+            headers: &headers,
+        };
+        let matched: Vec<usize> =
+            rules.iter().enumerate().filter(|(_, r)| r.pattern.matches(&view)).map(|(i, _)| i).collect();
+        if matched.is_empty() {
+            let mut step = Step::new(StepKind::Unrouted, self.now());
+            step.event = event;
+            step.topic = bus;
+            self.push(step);
+            return;
+        }
+        for r in matched {
+            for &target in &rules[r].targets {
+                let mut step = Step::new(StepKind::Routed, self.now());
+                step.event = event;
+                step.aux = r as u32;
+                match model.topics[usize::from(target)].kind {
+                    crate::scenario::model::TopicKind::Log => {
+                        self.append_to_log(step, target, None);
+                    }
+                    crate::scenario::model::TopicKind::Queue => self.append_to_queue(step, target),
+                    crate::scenario::model::TopicKind::Bus => unreachable!("validation refuses a bus as a rule target"),
+                }
             }
         }
     }

@@ -34,6 +34,16 @@ pub struct TopicModel {
     pub dedup_window: u64,
     /// Aggregates folded from this (log) topic.
     pub aggregates: Vec<u16>,
+    /// Bus only: its rules, in file order.
+    pub rules: Vec<RuleModel>,
+}
+
+/// A bus rule: its pattern and the topics a match is appended to.
+#[derive(Clone, Debug)]
+pub struct RuleModel {
+    pub name: String,
+    pub pattern: crate::bus::Pattern,
+    pub targets: Vec<u16>,
 }
 
 /// A saga: its event types as symbols.
@@ -337,8 +347,17 @@ impl Model {
                 fifo: t.fifo.unwrap_or(false),
                 dedup_window: t.dedup_window.map_or(300_000_000, Duration::as_micros),
                 aggregates: Vec::new(),
+                rules: Vec::new(),
             })
             .collect();
+        for (t, topic) in scenario.topics.iter().enumerate() {
+            for rule in topic.rules.iter().flatten() {
+                let pattern = crate::bus::Pattern::compile(&rule.pattern)
+                    .ok_or_else(|| CompileError(format!("rule \"{}\": a pattern validation refuses", rule.name)))?;
+                let targets = rule.targets.iter().map(|name| topic_index(name)).collect::<Result<_, _>>()?;
+                topics[t].rules.push(RuleModel { name: rule.name.clone(), pattern, targets });
+            }
+        }
 
         let mut producers = Vec::new();
         for p in &scenario.producers {

@@ -103,6 +103,11 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
         StepKind::Delivered | StepKind::Requeued if step.aux != NONE32 => {
             m.insert("receive".into(), step.aux.into());
         }
+        StepKind::Routed => {
+            let bus = trace.event(step.event).topic;
+            m.insert("bus".into(), namer.topic(bus).into());
+            m.insert("rule".into(), namer.model.topics[usize::from(bus)].rules[step.aux as usize].name.clone().into());
+        }
         StepKind::Fetched => {
             m.insert("aggregate".into(), namer.model.aggregates[usize::from(step.partition)].name.clone().into());
             m.insert("version".into(), step.aux.into());

@@ -600,3 +600,53 @@ fn saga_mistakes() {
         Err("t.json: sagas[0].compensations.PaymentRequested: an event type cannot be empty".to_owned())
     );
 }
+
+#[test]
+fn bus_mistakes() {
+    let bus = |edit: &dyn Fn(&mut Value)| {
+        let mut v = base();
+        v["topics"][2] = json!({"name": "emails", "kind": "bus", "rules": [
+            {"name": "big", "match": {"type": ["OrderCreated"], "data.total": [{"numeric": [">", 100]}]},
+             "targets": ["payments"]}]});
+        edit(&mut v);
+        load(&v)
+    };
+    assert_eq!(bus(&|_| {}), Ok(()));
+    assert_eq!(
+        bus(&|v| v["consumers"][1]["topics"] = json!(["emails"])),
+        Err("t.json: consumers[1].topics[0]: cannot subscribe to bus \"emails\"".to_owned())
+    );
+    assert_eq!(
+        bus(&|v| v["topics"][2]["rules"][0]["targets"] = json!(["payment"])),
+        Err("t.json: topics[2].rules[0].targets[0]: unknown topic \"payment\" (did you mean \"payments\"?)".to_owned())
+    );
+    assert!(
+        bus(&|v| v["topics"][2]["rules"][0]["match"]["data.total"] = json!([{"numerc": [">", 1]}]))
+            .unwrap_err()
+            .starts_with(
+                "t.json: topics[2].rules[0].match.data.total[0]: unknown matcher \"numerc\" (did you mean \"numeric\"?)"
+            )
+    );
+    assert_eq!(
+        bus(&|v| v["topics"][2]["rules"][0]["match"]["data.total"] = json!([{"numeric": [">", "a"]}])),
+        Err(
+            "t.json: topics[2].rules[0].match.data.total[0]: write {\"numeric\": [OP, NUMBER, ...]} with OP one of <, \
+             <=, =, >=, >"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        bus(&|v| v["topics"][2]["rules"][0]["match"] = json!({"data.": ["x"]})),
+        Err("t.json: topics[2].rules[0].match.data.: cannot match on \"data.\": use type, source, key, data.PATH or \
+             headers.NAME"
+            .to_owned())
+    );
+    assert_eq!(
+        bus(&|v| v["faults"] = json!([{"at": "1s", "duplicate": "emails", "probability": 0.5}])),
+        Err("t.json: faults[0].duplicate: a \"duplicate\" fault cannot target bus \"emails\"".to_owned())
+    );
+    assert_eq!(
+        bus(&|v| v["topics"][2]["partitions"] = json!(2)),
+        Err("t.json: topics[2].partitions: \"partitions\" applies only to log topics (topics[2] is a bus)".to_owned())
+    );
+}

@@ -125,3 +125,143 @@ proptest! {
         }
     }
 }
+
+/// An event on the bus: (type, source, key, total, tags, channel).
+type BusEvent = (String, String, Option<String>, Option<i64>, Option<Vec<String>>, Option<String>);
+
+fn bus_event() -> impl Strategy<Value = BusEvent> {
+    (
+        prop_oneof![Just("OrderCreated"), Just("OrderCancelled"), Just("Paid")],
+        prop_oneof![Just("web"), Just("mobile")],
+        proptest::option::of(prop_oneof![Just("o-1"), Just("x-2")]),
+        proptest::option::of(0i64..=200),
+        proptest::option::of(proptest::collection::vec(prop_oneof![Just("vip"), Just("eu"), Just("us")], 0..=2)),
+        proptest::option::of(prop_oneof![Just("mobile"), Just("web")]),
+    )
+        .prop_map(|(t, s, k, total, tags, channel)| {
+            (
+                t.to_owned(),
+                s.to_owned(),
+                k.map(str::to_owned),
+                total,
+                tags.map(|v| v.into_iter().map(str::to_owned).collect()),
+                channel.map(str::to_owned),
+            )
+        })
+}
+
+/// One pattern entry for a path, as JSON.
+fn bus_entry() -> impl Strategy<Value = (String, Value)> {
+    prop_oneof![
+        Just(("type".to_owned(), json!(["OrderCreated"]))),
+        Just(("type".to_owned(), json!([{"prefix": "Order"}]))),
+        Just(("type".to_owned(), json!([{"anything-but": ["Paid", "OrderCancelled"]}]))),
+        Just(("source".to_owned(), json!(["mobile"]))),
+        Just(("key".to_owned(), json!([{"exists": true}]))),
+        Just(("key".to_owned(), json!([{"exists": false}, "o-1"]))),
+        (0i64..=200).prop_map(|n| ("data.total".to_owned(), json!([{"numeric": [">=", n]}]))),
+        (0i64..=200, 0i64..=200).prop_map(|(a, b)| ("data.total".to_owned(), json!([{"numeric": [">", a, "<=", b]}]))),
+        Just(("data.total".to_owned(), json!([{"exists": false}]))),
+        Just(("data.tags".to_owned(), json!(["vip"]))),
+        Just(("data.tags".to_owned(), json!([{"anything-but": ["eu"]}]))),
+        Just(("headers.channel".to_owned(), json!([{"exists": false}, "web"]))),
+    ]
+}
+
+/// Independent evaluation of one generated entry on one generated event.
+fn entry_matches(path: &str, entries: &Value, e: &BusEvent) -> bool {
+    let (ty, source, key, total, tags, channel) = e;
+    let value: Option<Value> = match path {
+        "type" => Some(json!(ty)),
+        "source" => Some(json!(source)),
+        "key" => key.as_ref().map(|k| json!(k)),
+        "data.total" => total.map(|t| json!(t)),
+        "data.tags" => tags.as_ref().map(|t| json!(t)),
+        _ => channel.as_ref().map(|c| json!(c)),
+    };
+    let one = |entry: &Value, v: &Value| -> bool {
+        if let Some(p) = entry.get("prefix") {
+            return v.as_str().is_some_and(|s| s.starts_with(p.as_str().unwrap()));
+        }
+        if let Some(list) = entry.get("anything-but") {
+            return !list.as_array().unwrap().contains(v);
+        }
+        if let Some(ops) = entry.get("numeric") {
+            let Some(x) = v.as_i64() else { return false };
+            return ops.as_array().unwrap().chunks(2).all(|p| {
+                let n = p[1].as_i64().unwrap();
+                match p[0].as_str().unwrap() {
+                    ">" => x > n,
+                    ">=" => x >= n,
+                    "<=" => x <= n,
+                    _ => unreachable!(),
+                }
+            });
+        }
+        entry == v
+    };
+    entries.as_array().unwrap().iter().any(|entry| match (entry.get("exists"), &value) {
+        (Some(exists), v) => exists.as_bool().unwrap() == v.is_some(),
+        (None, None) => false,
+        (None, Some(Value::Array(items))) => items.iter().any(|item| one(entry, item)),
+        (None, Some(v)) => one(entry, v),
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Every bus event is routed once per matching rule and target, or is unrouted; the counts
+    /// equal an independent evaluation of the patterns.
+    #[test]
+    fn routing_counts_follow_the_patterns(
+        events in proptest::collection::vec(bus_event(), 1..=30),
+        rules in proptest::collection::vec((proptest::collection::vec(bus_entry(), 1..=2), 1usize..=2), 1..=3),
+    ) {
+        let rules_json: Vec<Value> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, (entries, targets))| {
+                let pattern: serde_json::Map<String, Value> = entries.iter().cloned().collect();
+                let targets = &["q1", "q2"][..*targets];
+                json!({"name": format!("r{i}"), "match": pattern, "targets": targets})
+            })
+            .collect();
+        let scripted: Vec<Value> = events
+            .iter()
+            .enumerate()
+            .map(|(i, (ty, source, key, total, tags, channel))| {
+                let mut data = serde_json::Map::new();
+                if let Some(t) = total { data.insert("total".into(), json!(t)); }
+                if let Some(t) = tags { data.insert("tags".into(), json!(t)); }
+                let mut e = json!({"at": format!("{i}ms"), "topic": "bus", "type": ty, "source": source, "data": data});
+                if let Some(k) = key { e["key"] = json!(k); }
+                if let Some(c) = channel { e["headers"] = json!({"channel": c}); }
+                e
+            })
+            .collect();
+        let value = json!({"name": "generated bus", "duration": "1s",
+            "topics": [{"name": "bus", "kind": "bus", "rules": rules_json}, {"name": "q1", "kind": "queue"}, {"name": "q2"}],
+            "events": scripted});
+        let outcome = run(&value);
+        let trace = outcome.sim.trace();
+        let mut unrouted = 0;
+        for (i, (entries, targets)) in rules.iter().enumerate() {
+            // The pattern as the file has it: a later entry for the same path replaces an earlier one.
+            let pattern: serde_json::Map<String, Value> = entries.iter().cloned().collect();
+            let expected = events.iter().filter(|e| pattern.iter().all(|(p, v)| entry_matches(p, v, e))).count() * targets;
+            prop_assert_eq!(outcome.analysis.routed_by_rule(0, i), expected as u64, "rule {}", i);
+            let counted = trace.steps.iter().filter(|s| s.kind == StepKind::Routed && s.aux as usize == i).count();
+            prop_assert_eq!(counted, expected);
+        }
+        for e in &events {
+            let any = rules.iter().any(|(entries, _)| {
+                let pattern: serde_json::Map<String, Value> = entries.iter().cloned().collect();
+                pattern.iter().all(|(p, v)| entry_matches(p, v, e))
+            });
+            unrouted += u64::from(!any);
+        }
+        prop_assert_eq!(outcome.analysis.metric(eventlab::scenario::model::Metric::Unrouted, None), unrouted);
+        prop_assert_eq!(outcome.analysis.published(), events.len() as u64);
+    }
+}

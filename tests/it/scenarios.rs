@@ -131,4 +131,5 @@ scenario_tests! {
     saga_compensated => "saga-compensated",
     saga_uncompensated => "saga-uncompensated",
     fetch_newer_version => "fetch-newer-version",
+    bus_routing => "bus-routing",
 }
