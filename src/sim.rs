@@ -279,6 +279,8 @@ struct ProducerState {
     /// Key number → key symbol, filled as keys are first drawn.
     keys: KeyCache,
     sequences: Vec<i128>,
+    /// The schema version it emits of each of its event types (`upgrade` faults change them).
+    versions: Vec<u32>,
 }
 
 /// Key number → interned key: a table for the usual few thousand keys, a map beyond.
@@ -376,6 +378,7 @@ impl Simulator {
                     produced: 0,
                     keys: KeyCache::new(p.keys.as_ref().map_or(0, |k| k.cardinality)),
                     sequences: vec![0; p.sequences],
+                    versions: p.types.iter().map(|t| t.schema_version).collect(),
                 })
                 .collect(),
             faults: model.faults.iter().map(|f| Stream::for_component(seed, "fault", &f.name)).collect(),

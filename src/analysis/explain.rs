@@ -36,9 +36,26 @@ impl Analysis {
             FindingClass::Failed => {
                 let step = &trace.steps[index];
                 let reason = match FailReason::from_flag(step.flag) {
-                    FailReason::HandlerFailed => "its handler's outcome is a failure",
-                    FailReason::FailProbability => "it failed by the handler's fail_probability",
-                    FailReason::UnknownSchemaVersion => "its schema version is not accepted",
+                    FailReason::HandlerFailed => "its handler's outcome is a failure".to_owned(),
+                    FailReason::FailProbability => "it failed by the handler's fail_probability".to_owned(),
+                    FailReason::UnknownSchemaVersion => {
+                        let e = trace.event(finding.event);
+                        let gm = &self.model.groups[usize::from(finding.group)];
+                        let (_, version) = gm.upcast_steps(e.event_type, e.schema_version);
+                        let accepted = gm
+                            .accepts
+                            .iter()
+                            .find(|(t, _)| *t == e.event_type)
+                            .map(|(_, v)| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+                            .unwrap_or_default();
+                        let upcast =
+                            if version == e.schema_version { String::new() } else { format!(" (upcast to {version})") };
+                        format!(
+                            "its schema version {}{upcast} is not one {group} accepts for {} ({accepted})",
+                            e.schema_version,
+                            trace.strings.resolve(e.event_type)
+                        )
+                    }
                 };
                 format!(
                     "{id} failed in {} (attempt {}) at {}: {reason}",

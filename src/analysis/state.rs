@@ -275,10 +275,17 @@ impl Analysis {
         }
     }
 
-    /// The data a group's handler sees for an event, as the fold reads it.
-    #[allow(clippy::unused_self, reason = "upcasters, per group, rewrite the data here")]
-    fn effect_data(&self, trace: &Trace, _group: usize, event: EventIdx, rules: &Rules) -> Value {
-        fold_data(trace, rules, event)
+    /// The data a group's handler sees for an event (after its upcasters), as the fold
+    /// reads it.
+    fn effect_data(&self, trace: &Trace, group: usize, event: EventIdx, rules: &Rules) -> Value {
+        let gm = &self.model.groups[group];
+        let e = trace.event(event);
+        if !gm.upcasts_type(e.event_type) {
+            return fold_data(trace, rules, event);
+        }
+        let mut data = trace.payloads.value(e.data);
+        gm.upcast_data(e.event_type, e.schema_version, &mut data);
+        data
     }
 
     /// Each aggregate's write side, by aggregate index.

@@ -44,7 +44,7 @@ fn fail<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Inv
 /// Parts of the format that parse and are validated but that the simulator does not run
 /// yet, as `"context.field"`; the part after the last dot is what the error names. Enabling
 /// one is deleting its line here.
-const NOT_SUPPORTED_YET: &[&str] = &["fault.upgrade", "consumer.accepts", "consumer.upcasts"];
+const NOT_SUPPORTED_YET: &[&str] = &[];
 
 /// The message for `feature` (an entry of [`NOT_SUPPORTED_YET`]) used at `path`, while it
 /// is listed.
@@ -602,6 +602,7 @@ impl Validator<'_> {
         if let Some(accepts) = &c.accepts {
             for (ty, versions) in accepts {
                 let here = format!("{at}.accepts.{ty}");
+                self.type_ref(&here, ty, true)?;
                 if versions.is_empty() {
                     return fail(here, "list at least one accepted schema version");
                 }
@@ -612,9 +613,19 @@ impl Validator<'_> {
         }
         if let Some(upcasts) = &c.upcasts {
             for (ty, steps) in upcasts {
+                self.type_ref(&format!("{at}.upcasts.{ty}"), ty, true)?;
                 for (k, step) in steps.iter().enumerate() {
                     let here = format!("{at}.upcasts.{ty}[{k}]");
                     check_version(&format!("{here}.from"), step.from)?;
+                    if let Some(first) = steps[..k].iter().position(|s| s.from == step.from) {
+                        return fail(
+                            format!("{here}.from"),
+                            format!("version {} is already upcast by upcasts.{ty}[{first}]", step.from),
+                        );
+                    }
+                    if step.data.keys().any(String::is_empty) {
+                        return fail(format!("{here}.data"), "a field name cannot be empty");
+                    }
                     if step.to <= step.from {
                         return fail(
                             format!("{here}.to"),

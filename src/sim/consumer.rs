@@ -257,11 +257,16 @@ impl Simulator {
         i.fetched = None;
         let generation = i.generation;
         // A handler with `fetch` first calls for the aggregate's state, then processes.
+        // (Not for an event whose schema version it does not take: that attempt fails.)
         let gm = &self.model.groups[usize::from(group)];
         let event = &self.trace.events[work.event as usize];
-        let latency = gm.handler_for(event.event_type).and_then(|h| h.fetch).map_or(0, |(_, latency)| latency);
+        let fetch = gm
+            .handler_for(event.event_type)
+            .and_then(|h| h.fetch)
+            .filter(|_| gm.accepts(event.event_type, event.schema_version));
+        let latency = fetch.map_or(0, |(_, latency)| latency);
         let start = self.now().saturating_add(work.delay);
-        if let Some((_, latency)) = gm.handler_for(event.event_type).and_then(|h| h.fetch) {
+        if let Some((_, latency)) = fetch {
             let at = start.saturating_add(latency);
             if at <= self.model.duration {
                 self.state.agenda.schedule(at, Class::Completion, Item::Fetch { instance, generation });
@@ -332,10 +337,13 @@ impl Simulator {
         let gm = &model.groups[usize::from(group)];
         let event = &self.trace.events[work.event as usize];
         let id = event.id;
+        // The schema check comes first: a version it does not take fails, with no draw.
+        let accepted = gm.accepts(event.event_type, event.schema_version);
         let handler = gm.handler_for(event.event_type);
         let rng = &mut self.state.groups[usize::from(group)].rng;
-        let outcome = handler.map(|h| &h.outcomes[rng.weighted(&h.cumulative)]);
+        let outcome = handler.filter(|_| accepted).map(|h| &h.outcomes[rng.weighted(&h.cumulative)]);
         let failure = match (handler, outcome) {
+            _ if !accepted => Some(FailReason::UnknownSchemaVersion),
             (_, Some(o)) if o.fail => Some(FailReason::HandlerFailed),
             (Some(h), _) if h.fail_probability > 0.0 && rng.chance(h.fail_probability) => {
                 Some(FailReason::FailProbability)
@@ -503,7 +511,8 @@ impl Simulator {
             (emit.literal_data.expect("literal"), emit.literal_headers.expect("literal"))
         } else {
             let id_text = t.id.render(&self.trace.strings);
-            let trigger_data = self.trace.payloads.value(t.data);
+            let mut trigger_data = self.trace.payloads.value(t.data);
+            self.model.groups[usize::from(group)].upcast_data(t.event_type, t.schema_version, &mut trigger_data);
             let ctx = Context {
                 key: t.key.map(|k| self.trace.strings.resolve(k)),
                 id: &id_text,

@@ -137,6 +137,19 @@ pub struct GroupModel {
     pub queues: Vec<u16>,
     /// Number of `sequence` generated values in its emits.
     pub sequences: usize,
+    /// `accepts`: event type → the schema versions it takes.
+    pub accepts: Vec<(Sym, Vec<u32>)>,
+    /// `upcasts`: event type → steps (from, to, data fields set).
+    pub upcasts: Vec<(Sym, Vec<UpcastModel>)>,
+}
+
+/// One upcaster step: an event of version `from` becomes version `to`, with these data
+/// fields set.
+#[derive(Clone, Debug)]
+pub struct UpcastModel {
+    pub from: u32,
+    pub to: u32,
+    pub data: Vec<(String, serde_json::Value)>,
 }
 
 impl GroupModel {
@@ -147,6 +160,46 @@ impl GroupModel {
 
     pub fn reads_logs(&self) -> bool {
         !self.slots.is_empty()
+    }
+
+    /// The upcaster steps that apply to an event of this type and version, in order, and
+    /// the version it ends at.
+    pub fn upcast_steps(&self, event_type: Sym, version: u32) -> (Vec<&UpcastModel>, u32) {
+        let mut steps = Vec::new();
+        let mut version = version;
+        if let Some((_, chain)) = self.upcasts.iter().find(|(t, _)| *t == event_type) {
+            while let Some(step) = chain.iter().find(|s| s.from == version) {
+                steps.push(step);
+                version = step.to;
+            }
+        }
+        (steps, version)
+    }
+
+    /// Whether the group takes an event of this type and (original) version: after its
+    /// upcasters, a type listed in `accepts` must be at a listed version.
+    pub fn accepts(&self, event_type: Sym, version: u32) -> bool {
+        let Some((_, versions)) = self.accepts.iter().find(|(t, _)| *t == event_type) else { return true };
+        let (_, version) = self.upcast_steps(event_type, version);
+        versions.contains(&version)
+    }
+
+    /// Rewrites an event's data with the group's upcasters (setting their data fields).
+    pub fn upcast_data(&self, event_type: Sym, version: u32, data: &mut serde_json::Value) {
+        for step in self.upcast_steps(event_type, version).0 {
+            if !data.is_object() {
+                *data = serde_json::Value::Object(serde_json::Map::new());
+            }
+            let object = data.as_object_mut().expect("an object");
+            for (field, value) in &step.data {
+                object.insert(field.clone(), value.clone());
+            }
+        }
+    }
+
+    /// Whether the group has an upcaster for this type (its data may be rewritten).
+    pub fn upcasts_type(&self, event_type: Sym) -> bool {
+        self.upcasts.iter().any(|(t, _)| *t == event_type)
     }
 }
 
@@ -223,6 +276,13 @@ pub enum FaultAction {
         topic: u16,
         jitter: Distribution,
         until: u64,
+    },
+    /// From now on, producer `producer` emits type `kind` (its index among the producer's
+    /// event types) at `version`.
+    Upgrade {
+        producer: u16,
+        kind: u16,
+        version: u32,
     },
 }
 
@@ -479,7 +539,27 @@ impl Model {
                 for (sym, index) in named {
                     by_type[sym.index()] = index;
                 }
+                let accepts =
+                    c.accepts.iter().flatten().map(|(t, versions)| (strings.intern(t), versions.clone())).collect();
+                let upcasts = c
+                    .upcasts
+                    .iter()
+                    .flatten()
+                    .map(|(t, steps)| {
+                        let steps = steps
+                            .iter()
+                            .map(|u| UpcastModel {
+                                from: u.from,
+                                to: u.to,
+                                data: u.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                            })
+                            .collect();
+                        (strings.intern(t), steps)
+                    })
+                    .collect();
                 GroupModel {
+                    accepts,
+                    upcasts,
                     name: c.group.clone().unwrap_or_else(|| c.name.clone()),
                     consumer: c.name.clone(),
                     source: strings.intern(&c.name),
@@ -662,6 +742,20 @@ fn compile_faults(
         } else if let Some(topic) = &f.delay {
             let jitter = f.jitter.unwrap_or(Distribution::Fixed(Duration::ZERO));
             ("delay", FaultAction::Delay { topic: topic_index(topic)?, jitter, until })
+        } else if let Some(name) = &f.upgrade {
+            let producer = scenario
+                .producers
+                .iter()
+                .position(|p| &p.name == name)
+                .ok_or_else(|| CompileError(format!("unknown producer \"{name}\"")))?;
+            let ty = f.event_type.as_deref().unwrap_or_default();
+            let kind = scenario.producers[producer]
+                .events
+                .iter()
+                .position(|e| e.event_type == ty)
+                .ok_or_else(|| CompileError(format!("producer \"{name}\" has no type \"{ty}\"")))?;
+            let version = f.schema_version.unwrap_or(1);
+            ("upgrade", FaultAction::Upgrade { producer: producer as u16, kind: kind as u16, version })
         } else {
             return Err(CompileError(format!("faults[{i}]: no action this version runs")));
         };

@@ -303,19 +303,63 @@ fn n_in_an_emit() {
 }
 
 #[test]
-fn not_supported_yet() {
-    let message = error_with(|v| v["consumers"][0]["project"] = json!("Account"));
-    assert_eq!(message, "t.json: consumers[0].project: unknown aggregate \"Account\" (there are no aggregates)");
+fn schema_version_mistakes() {
+    let upgrade = json!({"at": "1s", "upgrade": "shop", "type": "OrderCreated", "schema_version": 2});
     let message = error_with(|v| {
-        v["faults"] = json!([{"at": "1s", "upgrade": "shop", "type": "OrderCreated", "schema_version": 2}]);
-    });
-    assert_eq!(message, "t.json: faults[0].upgrade: \"upgrade\" is not supported yet");
-    // A real mistake in the same file comes first.
-    let message = error_with(|v| {
-        v["faults"] = json!([{"at": "1s", "upgrade": "shop", "type": "OrderCreated", "schema_version": 2},
-                             {"at": "1s", "crash": "billing#3"}]);
+        v["faults"] = json!([upgrade, {"at": "1s", "crash": "billing#3"}]);
     });
     assert_eq!(message, "t.json: faults[1].crash: \"billing#3\": billing has instances billing#1 to billing#2");
+    let with = |edit: &dyn Fn(&mut Value)| {
+        let mut v = base();
+        v["faults"] = json!([upgrade]);
+        v["consumers"][0]["accepts"] = json!({"OrderCreated": [2]});
+        v["consumers"][0]["upcasts"] = json!({"OrderCreated": [{"from": 1, "to": 2, "data": {"currency": "EUR"}}]});
+        edit(&mut v);
+        load(&v)
+    };
+    assert_eq!(with(&|_| {}), Ok(()));
+    assert_eq!(
+        with(&|v| v["faults"][0]["upgrade"] = json!("shp")),
+        Err("t.json: faults[0].upgrade: unknown producer \"shp\" (did you mean \"shop\"?)".to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["faults"][0]["type"] = json!("OrderShipped")),
+        Err("t.json: faults[0].type: unknown event type of this producer \"OrderShipped\" (types: \"OrderCreated\", \
+             \"OrderCancelled\")"
+            .to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["faults"][0]["schema_version"] = json!(0)),
+        Err("t.json: faults[0].schema_version: schema versions start at 1".to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["faults"][0]["jitter"] = json!("1ms")),
+        Err("t.json: faults[0].jitter: \"jitter\" does not apply to a \"upgrade\" fault".to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["consumers"][0]["accepts"] = json!({"OrderCreatd": [1]})),
+        Err("t.json: consumers[0].accepts.OrderCreatd: no producer, scripted event or emit publishes type \
+             \"OrderCreatd\" (did you mean \"OrderCreated\"?)"
+            .to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["consumers"][0]["accepts"] = json!({"OrderCreated": []})),
+        Err("t.json: consumers[0].accepts.OrderCreated: list at least one accepted schema version".to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["consumers"][0]["upcasts"]["OrderCreated"][0]["to"] = json!(1)),
+        Err("t.json: consumers[0].upcasts.OrderCreated[0].to: an upcast goes to a later version than 1".to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["consumers"][0]["upcasts"]["OrderCreated"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"from": 1, "to": 3}))),
+        Err(
+            "t.json: consumers[0].upcasts.OrderCreated[1].from: version 1 is already upcast by upcasts.OrderCreated[0]"
+                .to_owned()
+        )
+    );
 }
 
 #[test]

@@ -132,4 +132,6 @@ scenario_tests! {
     saga_uncompensated => "saga-uncompensated",
     fetch_newer_version => "fetch-newer-version",
     bus_routing => "bus-routing",
+    schema_upgrade_dlq => "schema-upgrade-dlq",
+    schema_upgrade_log => "schema-upgrade-log",
 }
