@@ -45,6 +45,20 @@ impl Bits {
     fn contains(&self, n: u32) -> bool {
         self.0.get((n / 64) as usize).is_some_and(|w| w & (1 << (n % 64)) != 0)
     }
+
+    fn heap_bytes(&self) -> usize {
+        self.0.capacity() * 8
+    }
+}
+
+/// Bytes a vector holds on the heap.
+fn vec_bytes<T>(v: &Vec<T>) -> usize {
+    v.capacity() * std::mem::size_of::<T>()
+}
+
+/// Bytes a B-tree holds, about: its entries and a node's share of overhead each.
+fn tree_bytes<K, V>(len: usize) -> usize {
+    len * (std::mem::size_of::<K>() + std::mem::size_of::<V>() + 16)
 }
 
 impl IdSet {
@@ -55,6 +69,14 @@ impl IdSet {
             IdKind::Emitted(consumer, n) => self.emitted.entry(consumer).or_default().insert(n),
             IdKind::Custom(_) => self.custom.insert(id),
         }
+    }
+
+    /// Heap bytes held, about.
+    pub fn heap_bytes(&self) -> usize {
+        self.roots.heap_bytes()
+            + self.emitted.values().map(Bits::heap_bytes).sum::<usize>()
+            + tree_bytes::<Sym, Bits>(self.emitted.len())
+            + tree_bytes::<EventId, ()>(self.custom.len())
     }
 
     pub fn contains(&self, id: EventId) -> bool {
@@ -343,6 +365,42 @@ impl Analysis {
         self.observed
     }
 
+    /// Heap bytes held, about (what a time-travel checkpoint of it costs).
+    pub fn heap_bytes(&self) -> usize {
+        let groups: usize = self
+            .groups
+            .iter()
+            .map(|g| {
+                vec_bytes(&g.committed)
+                    + g.delivered.heap_bytes()
+                    + g.effected.heap_bytes()
+                    + g.completed.heap_bytes()
+                    + tree_bytes::<EventId, (EventIdx, u32)>(g.uncompleted.len())
+                    + vec_bytes(&g.slot_base)
+                    + g.latest_effect.iter().map(vec_bytes).sum::<usize>()
+                    + vec_bytes(&g.latest_effect)
+            })
+            .sum();
+        groups
+            + vec_bytes(&self.groups)
+            + self.logs.iter().flatten().map(vec_bytes).sum::<usize>()
+            + self.logs.iter().map(vec_bytes).sum::<usize>()
+            + vec_bytes(&self.first_published)
+            + vec_bytes(&self.published_by_topic)
+            + vec_bytes(&self.findings)
+            + vec_bytes(&self.instances)
+            + self.lag_history.iter().map(vec_bytes).sum::<usize>()
+            + vec_bytes(&self.notes)
+            + vec_bytes(&self.producer_of_source)
+            + vec_bytes(&self.sent)
+    }
+
+    /// The number of events published so far: events are numbered in the order of their
+    /// first publication, so these are the first ones of the trace's.
+    pub fn events_seen(&self) -> usize {
+        self.first_published.len()
+    }
+
     pub fn group(&self, group: usize) -> &GroupMetrics {
         &self.groups[group].metrics
     }
@@ -435,8 +493,15 @@ impl Analysis {
 
     /// Reads the steps appended to `trace` since the last call.
     pub fn observe(&mut self, trace: &Trace) {
+        self.observe_until(trace, trace.steps.len());
+    }
+
+    /// Reads the steps up to `end` (a step count; time travel shows the analysis as of
+    /// an earlier step).
+    pub fn observe_until(&mut self, trace: &Trace, end: usize) {
         let model = Arc::clone(&self.model);
-        while self.observed < trace.steps.len() {
+        let end = end.min(trace.steps.len());
+        while self.observed < end {
             let index = self.observed;
             let step = trace.steps[index];
             self.observed += 1;

@@ -9,5 +9,6 @@ pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod timeline;
 pub mod trace;
 pub mod tui;

@@ -25,7 +25,7 @@ pub use model::Model;
 use sched::{Agenda, Class};
 
 use crate::rng::Stream;
-use crate::trace::{Event, EventId, EventIdx, NONE32, Span, Step, StepKind, Sym, Trace};
+use crate::trace::{Event, EventId, EventIdx, NONE32, Span, Step, StepKind, Sym, Trace, TraceMark};
 
 /// A run that had to stop.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -342,6 +342,22 @@ pub struct Simulator {
     max_steps: u64,
 }
 
+/// The whole state of a simulator between two agenda items, without the trace (which only
+/// grows: the snapshot keeps its lengths). Restoring one and stepping on reproduces the
+/// original run exactly.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    state: State,
+    mark: TraceMark,
+}
+
+impl Snapshot {
+    /// The number of steps the trace had when the snapshot was taken.
+    pub fn steps(&self) -> usize {
+        self.mark.steps()
+    }
+}
+
 impl Simulator {
     /// A simulator at step 0. `max_steps` stops a run-away run.
     pub fn new(model: Arc<Model>, max_steps: u64) -> Self {
@@ -438,6 +454,19 @@ impl Simulator {
 
     pub fn model(&self) -> &Arc<Model> {
         &self.model
+    }
+
+    /// The state now (see [`Snapshot`]).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot { state: self.state.clone(), mark: self.trace.mark() }
+    }
+
+    /// Goes back to a snapshot this simulator took (at or before now): the state then, and
+    /// the trace cut back to what it was.
+    pub fn restore(&mut self, snapshot: &Snapshot) {
+        debug_assert!(snapshot.steps() <= self.trace.steps.len(), "a snapshot from this run, not from its future");
+        self.state.clone_from(&snapshot.state);
+        self.trace.truncate(&snapshot.mark);
     }
 
     pub fn trace(&self) -> &Trace {

@@ -52,6 +52,10 @@ impl Strings {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
+    }
 }
 
 /// An event id, in one of three forms:
@@ -204,6 +208,14 @@ impl Payloads {
 
     pub fn bytes(&self) -> usize {
         self.0.capacity()
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
     }
 }
 
@@ -406,7 +418,49 @@ pub struct Trace {
     pub emitters: Vec<Sym>,
 }
 
+/// The lengths of a trace's append-only tables at one moment: what [`Trace::truncate`]
+/// goes back to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceMark {
+    strings: usize,
+    payloads: usize,
+    events: usize,
+    steps: usize,
+    assignments: usize,
+    instances: usize,
+}
+
+impl TraceMark {
+    /// The number of steps at the mark.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+}
+
 impl Trace {
+    /// Where the trace is now.
+    pub fn mark(&self) -> TraceMark {
+        TraceMark {
+            strings: self.strings.len(),
+            payloads: self.payloads.len(),
+            events: self.events.len(),
+            steps: self.steps.len(),
+            assignments: self.assignments.len(),
+            instances: self.instances.len(),
+        }
+    }
+
+    /// Forgets everything appended since `mark` (every table only ever grows, so the
+    /// trace is then exactly what it was).
+    pub fn truncate(&mut self, mark: &TraceMark) {
+        self.strings.truncate(mark.strings);
+        self.payloads.truncate(mark.payloads);
+        self.events.truncate(mark.events);
+        self.steps.truncate(mark.steps);
+        self.assignments.truncate(mark.assignments);
+        self.instances.truncate(mark.instances);
+    }
+
     pub fn event(&self, idx: EventIdx) -> &Event {
         &self.events[idx as usize]
     }

@@ -144,6 +144,14 @@ pub fn handle_event(app: &mut App, event: &Event, screen: ratatui::layout::Rect)
                 app.apply(action::Action::Down);
                 true
             }
+            MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left)
+                if ui::timeline_time(app, screen, mouse.column, mouse.row).is_some() =>
+            {
+                if let Some(t) = ui::timeline_time(app, screen, mouse.column, mouse.row) {
+                    app.seek_time(t);
+                }
+                true
+            }
             MouseEventKind::Down(MouseButton::Left) if mouse.row == screen.y + 1 => {
                 if let Some((_, _, view)) =
                     ui::tab_spans().into_iter().find(|(a, b, _)| (*a..*b).contains(&mouse.column))

@@ -12,6 +12,11 @@ pub enum Action {
     Quit,
     TogglePlay,
     StepForward,
+    StepBack,
+    /// Step 0.
+    First,
+    /// The last computed step.
+    Last,
     Faster,
     Slower,
     /// Run to the end of the scenario.
@@ -34,6 +39,11 @@ pub enum Action {
     PreviousFinding,
     /// Follow the newest steps (Traffic).
     Follow,
+    /// The next fault, finding or note on the timeline.
+    NextMarker,
+    PreviousMarker,
+    /// Write the trace computed so far to a file.
+    Record,
 }
 
 /// A key as the help screen shows it, and the keys that match it.
@@ -53,6 +63,22 @@ pub const KEYMAP: &[Binding] = &[
         action: Action::StepForward,
         help: "step forward",
     },
+    Binding { keys: "← h", codes: &[KeyCode::Left, KeyCode::Char('h')], action: Action::StepBack, help: "step back" },
+    Binding { keys: "Home", codes: &[KeyCode::Home], action: Action::First, help: "step 0" },
+    Binding { keys: "End", codes: &[KeyCode::End], action: Action::Last, help: "the last computed step" },
+    Binding {
+        keys: "e",
+        codes: &[KeyCode::Char('e')],
+        action: Action::RunToEnd,
+        help: "run to the end of the scenario",
+    },
+    Binding {
+        keys: "[ ]",
+        codes: &[KeyCode::Char('[')],
+        action: Action::PreviousMarker,
+        help: "previous / next fault, finding or note",
+    },
+    Binding { keys: "", codes: &[KeyCode::Char(']')], action: Action::NextMarker, help: "" },
     Binding {
         keys: "+ -",
         codes: &[KeyCode::Char('+'), KeyCode::Char('=')],
@@ -60,7 +86,6 @@ pub const KEYMAP: &[Binding] = &[
         help: "faster / slower",
     },
     Binding { keys: "", codes: &[KeyCode::Char('-'), KeyCode::Char('_')], action: Action::Slower, help: "" },
-    Binding { keys: "End", codes: &[KeyCode::End], action: Action::RunToEnd, help: "run to the end of the scenario" },
     Binding {
         keys: "1-6",
         codes: &[KeyCode::Char('1')],
@@ -98,8 +123,19 @@ pub const KEYMAP: &[Binding] = &[
         action: Action::Filter,
         help: "filter by type, key, correlation id, group",
     },
-    Binding { keys: "n N", codes: &[KeyCode::Char('n')], action: Action::NextFinding, help: "next / previous finding" },
+    Binding {
+        keys: "n N",
+        codes: &[KeyCode::Char('n')],
+        action: Action::NextFinding,
+        help: "next / previous finding (the cursor goes there)",
+    },
     Binding { keys: "", codes: &[KeyCode::Char('N')], action: Action::PreviousFinding, help: "" },
+    Binding {
+        keys: "w",
+        codes: &[KeyCode::Char('w')],
+        action: Action::Record,
+        help: "write the trace so far to a file",
+    },
     Binding { keys: "?", codes: &[KeyCode::Char('?')], action: Action::Help, help: "this help" },
     Binding { keys: "q", codes: &[KeyCode::Char('q')], action: Action::Quit, help: "quit" },
 ];

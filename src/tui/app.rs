@@ -9,7 +9,8 @@ use crate::analysis::Analysis;
 use crate::run::RunError;
 use crate::scenario::model::Scenario;
 use crate::sim::{Model, Simulator};
-use crate::trace::{EventIdx, NO_EVENT};
+use crate::timeline::{MarkerKind, Timeline};
+use crate::trace::{EventIdx, NO_EVENT, Step, Trace};
 
 /// The six views, on keys `1`–`6`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +45,15 @@ const DEFAULT_SPEED: usize = 4;
 /// How many steps one tick may compute, so input stays responsive at any speed.
 pub const STEPS_PER_TICK: usize = 50_000;
 
+/// The most rows one move of the selection scans for a row that passes the filter.
+pub const MAX_FILTER_SCAN: usize = 1_000_000;
+
+/// Whether `hay` contains `needle`, ignoring ASCII case.
+fn contains_ignoring_case(hay: &str, needle: &str) -> bool {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
 /// A list's selection: `None` follows the newest row.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Selection {
@@ -66,8 +76,8 @@ pub struct App {
     pub path: Option<PathBuf>,
     pub seed: Option<u64>,
     pub max_steps: u64,
-    pub sim: Simulator,
-    pub analysis: Analysis,
+    /// The run: its computed steps, the step shown and the analysis as of it.
+    pub timeline: Timeline,
     pub playing: bool,
     pub speed: usize,
     /// Virtual µs the pacer has asked for.
@@ -97,14 +107,24 @@ impl App {
         seed: Option<u64>,
         max_steps: u64,
     ) -> Result<Self, RunError> {
-        let (sim, analysis) = Self::start(scenario, seed, max_steps)?;
-        Ok(App {
+        let timeline = Self::start(scenario, seed, max_steps)?;
+        Ok(Self::with(origin, path, seed, max_steps, timeline))
+    }
+
+    /// The TUI on a recorded trace (`eventlab replay`): the cursor at step 0, nothing to
+    /// compute past the trace's end, no file to watch.
+    pub fn replay(origin: String, model: Arc<Model>, trace: Trace) -> Self {
+        let seed = Some(model.seed);
+        Self::with(origin, None, seed, u64::MAX, Timeline::recorded(model, trace))
+    }
+
+    fn with(origin: String, path: Option<PathBuf>, seed: Option<u64>, max_steps: u64, timeline: Timeline) -> Self {
+        App {
             origin,
             path,
             seed,
             max_steps,
-            sim,
-            analysis,
+            timeline,
             playing: false,
             speed: DEFAULT_SPEED,
             target_us: 0.0,
@@ -118,33 +138,57 @@ impl App {
             message: None,
             error: None,
             quit: false,
-        })
+        }
     }
 
-    fn start(scenario: Scenario, seed: Option<u64>, max_steps: u64) -> Result<(Simulator, Analysis), RunError> {
+    fn start(scenario: Scenario, seed: Option<u64>, max_steps: u64) -> Result<Timeline, RunError> {
         let seed = seed.unwrap_or(scenario.seed);
         let model = Arc::new(Model::compile(Arc::new(scenario), seed)?);
-        Ok((Simulator::new(Arc::clone(&model), max_steps), Analysis::new(model)))
+        Ok(Timeline::live(Simulator::new(model, max_steps)))
     }
 
     pub fn model(&self) -> &Arc<Model> {
-        self.sim.model()
+        self.timeline.model()
     }
 
-    /// The number of the current step (0 before the first).
+    /// The whole computed trace: its tables. The steps shown are [`App::steps`].
+    pub fn trace(&self) -> &Trace {
+        self.timeline.trace()
+    }
+
+    /// The steps up to the one shown.
+    pub fn steps(&self) -> &[Step] {
+        self.timeline.steps()
+    }
+
+    /// The analysis as of the step shown.
+    pub fn analysis(&self) -> &Analysis {
+        self.timeline.analysis()
+    }
+
+    /// The events published by the step shown (the first ones of the trace's).
+    pub fn events_seen(&self) -> usize {
+        self.analysis().events_seen()
+    }
+
+    /// Virtual time at the step shown.
+    pub fn now(&self) -> u64 {
+        self.timeline.now()
+    }
+
+    /// The step shown: the number of steps done (0 before the first).
     pub fn step_number(&self) -> usize {
-        self.sim.trace().steps.len()
+        self.timeline.cursor()
     }
 
+    /// Whether the step shown is the end of the run.
     pub fn finished(&self) -> bool {
-        self.sim.is_finished()
+        self.timeline.finished()
     }
 
     /// Restarts on a new version of the scenario (hot reload), keeping the view.
     pub fn reload(&mut self, scenario: Scenario) -> Result<(), RunError> {
-        let (sim, analysis) = Self::start(scenario, self.seed, self.max_steps)?;
-        self.sim = sim;
-        self.analysis = analysis;
+        self.timeline = Self::start(scenario, self.seed, self.max_steps)?;
         self.target_us = 0.0;
         self.traffic = Selection::default();
         self.checks = Selection::default();
@@ -158,19 +202,55 @@ impl App {
     /// Runs the simulator up to `target` virtual µs, at most `budget` steps; the analysis
     /// follows. A run that passes its step limit stops with a message.
     fn run_to(&mut self, target: u64, budget: usize) {
-        let start = self.sim.trace().steps.len();
-        while self.sim.trace().steps.len() - start < budget {
-            match self.sim.step_until(target) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    self.message = Some(e.to_string());
-                    self.playing = false;
-                    break;
-                }
-            }
+        if let Err(e) = self.timeline.advance_to(target, budget) {
+            self.message = Some(e.to_string());
+            self.playing = false;
         }
-        self.analysis.observe(self.sim.trace());
+    }
+
+    /// One step forward: the next computed step, or the simulator's next.
+    pub fn step_forward(&mut self) {
+        match self.timeline.step_forward() {
+            Ok(true) => {}
+            Ok(false) => self.message = Some("the end of the run: nothing more happens".to_owned()),
+            Err(e) => self.message = Some(e.to_string()),
+        }
+        self.after_seek();
+    }
+
+    /// Moves to step `step` of the computed ones; the pacer and the lists follow.
+    pub fn seek(&mut self, step: usize) {
+        self.timeline.seek(step);
+        self.after_seek();
+    }
+
+    /// Moves to virtual time `t`: the last step due by then, computing up to it when
+    /// needed (a click on the timeline).
+    pub fn seek_time(&mut self, t: u64) {
+        self.playing = false;
+        let computed_until = self.trace().steps.last().map_or(0, |s| s.t_us);
+        if t > computed_until && !self.timeline.source_finished() {
+            if let Err(e) = self.timeline.advance_to(t, usize::MAX) {
+                self.message = Some(e.to_string());
+            }
+            self.after_seek();
+            return;
+        }
+        let steps = &self.trace().steps;
+        self.seek(steps.partition_point(|s| s.t_us <= t));
+    }
+
+    /// The pacer starts again from the time shown; selections past it are let go.
+    fn after_seek(&mut self) {
+        self.target_us = self.now() as f64;
+        let shown = self.step_number();
+        if self.traffic.selected.is_some_and(|s| s >= shown) {
+            self.traffic.selected = None;
+        }
+        let findings = self.analysis().findings().len();
+        if self.checks.selected.is_some_and(|i| i >= findings) {
+            self.checks.selected = findings.checked_sub(1);
+        }
     }
 
     /// The pacer's tick: `wall_us` of wall time passed.
@@ -191,42 +271,30 @@ impl App {
         }
     }
 
-    /// One step forward (a processed item may write more than one step).
-    pub fn step_forward(&mut self) {
-        match self.sim.step() {
-            Ok(_) => {}
-            Err(e) => self.message = Some(e.to_string()),
-        }
-        self.analysis.observe(self.sim.trace());
-        self.target_us = self.target_us.max(self.sim.now() as f64);
-    }
-
-    /// Steps that pass the filter, newest last (all when there is no filter).
+    /// Whether a step passes the filter (all do when there is none): its type, key,
+    /// correlation id, group or kind contains the text, ignoring ASCII case. Called for
+    /// every row scanned, so it allocates only to render a correlation id, last.
     pub fn matches(&self, step: usize) -> bool {
         let needle = self.filter.text.trim();
         if needle.is_empty() {
             return true;
         }
-        let trace = self.sim.trace();
+        let trace = self.trace();
         let s = &trace.steps[step];
-        let mut hay: Vec<&str> = Vec::new();
-        let correlation;
-        if s.event != NO_EVENT {
-            let e = trace.event(s.event);
-            hay.push(trace.strings.resolve(e.event_type));
-            if let Some(k) = e.key {
-                hay.push(trace.strings.resolve(k));
-            }
-            correlation = e.correlation.render(&trace.strings);
-            hay.push(&correlation);
+        let found = |hay: &str| contains_ignoring_case(hay, needle);
+        if found(s.kind.name()) {
+            return true;
         }
-        if s.group != crate::trace::NONE16 {
-            hay.push(&self.model().groups[usize::from(s.group)].name);
+        if s.group != crate::trace::NONE16 && found(&self.model().groups[usize::from(s.group)].name) {
+            return true;
         }
-        let kind = s.kind.name();
-        hay.push(kind);
-        let needle = needle.to_lowercase();
-        hay.iter().any(|h| h.to_lowercase().contains(&needle))
+        if s.event == NO_EVENT {
+            return false;
+        }
+        let e = trace.event(s.event);
+        found(trace.strings.resolve(e.event_type))
+            || e.key.is_some_and(|k| found(trace.strings.resolve(k)))
+            || found(&e.correlation.render(&trace.strings))
     }
 
     /// Applies one action.
@@ -236,18 +304,36 @@ impl App {
             Action::Quit => self.quit = true,
             Action::TogglePlay => {
                 self.playing = !self.playing && !self.finished();
-                self.target_us = self.target_us.max(self.sim.now() as f64);
+                self.target_us = self.now() as f64;
             }
             Action::StepForward => {
                 self.playing = false;
                 self.step_forward();
             }
+            Action::StepBack => {
+                self.playing = false;
+                if self.step_number() == 0 {
+                    self.message = Some("step 0: the start of the run".to_owned());
+                }
+                self.seek(self.step_number().saturating_sub(1));
+            }
+            Action::First => {
+                self.playing = false;
+                self.seek(0);
+            }
+            Action::Last => {
+                self.playing = false;
+                self.seek(self.timeline.computed());
+                self.message = Some(format!("step {}: the last computed step", self.step_number()));
+            }
             Action::Faster => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
             Action::Slower => self.speed = self.speed.saturating_sub(1),
             Action::RunToEnd => {
                 self.playing = false;
-                self.run_to(u64::MAX, usize::MAX);
-                self.target_us = self.model().duration as f64;
+                if let Err(e) = self.timeline.run_to_end() {
+                    self.message = Some(e.to_string());
+                }
+                self.after_seek();
             }
             Action::ShowView(view) => self.view = view,
             Action::NextPanel => {
@@ -273,8 +359,11 @@ impl App {
             }
             Action::Filter => self.filter.editing = true,
             Action::Help => self.help = !self.help,
-            Action::NextFinding => self.jump_finding(1),
-            Action::PreviousFinding => self.jump_finding(-1),
+            Action::NextFinding => self.jump_finding(true),
+            Action::PreviousFinding => self.jump_finding(false),
+            Action::NextMarker => self.jump_marker(true),
+            Action::PreviousMarker => self.jump_marker(false),
+            Action::Record => self.record(),
         }
     }
 
@@ -297,16 +386,17 @@ impl App {
         true
     }
 
-    /// Rows of the current list (Traffic: steps that match the filter; Checks: findings).
+    /// Rows of the current list (Traffic: steps up to the one shown that match the
+    /// filter; Checks: findings so far).
     fn move_selection(&mut self, delta: isize) {
         if self.view == View::Checks {
-            let n = self.analysis.findings().len();
+            let n = self.analysis().findings().len();
             if n > 0 {
                 let at = self.checks.selected.unwrap_or(0) as isize;
                 self.checks.selected = Some(at.saturating_add(delta).clamp(0, n as isize - 1) as usize);
             }
         } else {
-            let n = self.sim.trace().steps.len();
+            let n = self.step_number();
             if n == 0 {
                 return;
             }
@@ -314,57 +404,130 @@ impl App {
             let target = (at as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
             // Land on a row that passes the filter: in the direction of travel, or, at
             // either end, the nearest one the other way.
-            let forward = || (target..n).find(|&s| self.matches(s));
-            let backward = || (0..=target).rev().find(|&s| self.matches(s));
+            // A filter that matches nothing scans a bounded stretch, not a whole long run.
+            let forward = || (target..n).take(MAX_FILTER_SCAN).find(|&s| self.matches(s));
+            let backward = || (0..=target).rev().take(MAX_FILTER_SCAN).find(|&s| self.matches(s));
             let found = if delta < 0 { backward().or_else(forward) } else { forward().or_else(backward) };
-            let Some(target) = found else { return };
+            let Some(target) = found else {
+                self.message = Some(format!("no step matching {:?} within {MAX_FILTER_SCAN} steps", self.filter.text));
+                return;
+            };
             self.traffic.selected = Some(target);
-            let event = self.sim.trace().steps[target].event;
+            let event = self.trace().steps[target].event;
             if event != NO_EVENT {
                 self.focus_event = Some(event);
             }
         }
     }
 
-    /// Enter: on a finding, go to its step in Traffic; on a step, inspect its event.
+    /// Enter: on a finding, go to its step (the cursor moves there, Traffic shows it);
+    /// on a step, inspect its event.
     fn inspect(&mut self) {
         if self.view == View::Checks {
-            if let Some(f) = self.checks.selected.and_then(|i| self.analysis.findings().get(i)).copied() {
+            if let Some(f) = self.checks.selected.and_then(|i| self.analysis().findings().get(i)).copied() {
+                self.seek(f.step as usize);
                 self.view = View::Traffic;
                 self.traffic.selected = Some((f.step - 1) as usize);
                 self.focus_event = Some(f.event);
             }
         } else {
-            let step = self.traffic.selected.or_else(|| self.sim.trace().steps.len().checked_sub(1));
-            if let Some(event) = step.map(|s| self.sim.trace().steps[s].event).filter(|&e| e != NO_EVENT) {
+            let step = self.traffic.selected.or_else(|| self.step_number().checked_sub(1));
+            if let Some(event) = step.map(|s| self.trace().steps[s].event).filter(|&e| e != NO_EVENT) {
                 self.focus_event = Some(event);
                 self.inspector = true;
             }
         }
     }
 
-    /// `n` / `N`: the next or previous finding after the current selection.
-    fn jump_finding(&mut self, direction: isize) {
-        let n = self.analysis.findings().len();
-        if n == 0 {
-            self.message = Some("no findings so far".to_owned());
-            return;
+    /// `n` / `N`: the cursor goes to the next or previous finding. Past the last computed
+    /// one, a live run computes on until the next finding (or its end).
+    fn jump_finding(&mut self, forward: bool) {
+        self.playing = false;
+        let mut next = self.timeline.next_finding(forward);
+        if next.is_none() && forward && self.timeline.at_frontier() {
+            while next.is_none() && !self.timeline.source_finished() {
+                let before = self.timeline.computed();
+                if let Err(e) = self.timeline.advance_to(u64::MAX, STEPS_PER_TICK) {
+                    self.message = Some(e.to_string());
+                    return;
+                }
+                next = self.timeline.next_finding(true);
+                if next.is_none() && self.timeline.computed() == before {
+                    break;
+                }
+            }
         }
-        let next = match self.checks.selected {
-            None if direction > 0 => 0,
-            None => n - 1,
-            Some(i) => (i as isize + direction).rem_euclid(n as isize) as usize,
+        // Past the last one, round to the other end of the run.
+        let count = self.timeline.findings().len();
+        let wrapped = next.is_none() && count > 0;
+        let Some(index) = next.or_else(|| wrapped.then(|| if forward { 0 } else { count - 1 })) else {
+            self.after_seek();
+            self.message = Some(format!("no findings up to step {}", self.timeline.computed()));
+            return;
         };
-        self.checks.selected = Some(next);
-        let f = self.analysis.findings()[next];
+        let f = self.timeline.findings()[index];
+        self.seek(f.step as usize);
+        self.checks.selected = Some(index);
         self.traffic.selected = Some((f.step - 1) as usize);
         self.focus_event = Some(f.event);
-        self.message = Some(self.analysis.explain(self.sim.trace(), &f));
+        let wrap = if wrapped { if forward { " (from the start)" } else { " (from the end)" } } else { "" };
+        self.message = Some(format!("step {}{wrap}: {}", f.step, self.analysis().explain(self.trace(), &f)));
+    }
+
+    /// `[` / `]`: the cursor goes to the previous or next marker on the timeline.
+    fn jump_marker(&mut self, forward: bool) {
+        self.playing = false;
+        let Some(marker) = self.timeline.next_marker(forward) else {
+            let side = if forward { "after" } else { "before" };
+            self.message = Some(format!("no fault, finding or note {side} step {}", self.step_number()));
+            return;
+        };
+        self.seek(marker.step);
+        let what = match marker.kind {
+            MarkerKind::Finding => {
+                let f = self.timeline.findings()[marker.index];
+                self.checks.selected = Some(marker.index);
+                self.focus_event = Some(f.event);
+                self.traffic.selected = Some(marker.step - 1);
+                self.analysis().explain(self.trace(), &f)
+            }
+            MarkerKind::Fault => format!("fault {}", self.model().faults[marker.index].name),
+            MarkerKind::Note => "a lesson note".to_owned(),
+        };
+        self.message = Some(format!("step {}: {what}", marker.step));
+    }
+
+    /// `w`: writes the trace computed so far, atomically, into the current folder, named
+    /// after the scenario, the seed and the steps (with a number added rather than
+    /// replace a file).
+    fn record(&mut self) {
+        let name: String = self
+            .model()
+            .scenario
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .collect();
+        let name = name.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+        let stem = format!("eventlab-{name}-seed{}-step{}", self.model().seed, self.timeline.computed());
+        let path = (1..10_000)
+            .map(|n| PathBuf::from(if n == 1 { format!("{stem}.jsonl") } else { format!("{stem}-{n}.jsonl") }))
+            .find(|p| !p.exists())
+            .unwrap_or_else(|| PathBuf::from(format!("{stem}.jsonl")));
+        let steps = self.timeline.computed();
+        self.message = Some(match crate::trace::jsonl::write_file(&path, self.model(), self.trace()) {
+            Ok(()) => format!("trace of {steps} steps written to {}", path.display()),
+            Err(e) => format!("could not write {}: {e}", path.display()),
+        });
     }
 
     /// Lesson notes whose time has come, newest last.
     pub fn notes(&self) -> Vec<(u64, &str)> {
-        self.analysis.notes().iter().map(|&(t, i)| (t, self.model().scenario.notes[i as usize].text.as_str())).collect()
+        self.analysis()
+            .notes()
+            .iter()
+            .map(|&(t, i)| (t, self.model().scenario.notes[i as usize].text.as_str()))
+            .collect()
     }
 }
 
@@ -406,14 +569,14 @@ mod tests {
             (app.target_us - before - 500_000.0).abs() < 1.0,
             "×1: half a second of wall time is half a second of virtual time"
         );
-        assert!(app.sim.now() as f64 <= app.target_us);
+        assert!(app.now() as f64 <= app.target_us);
         press(&mut app, KeyCode::Char('+'));
         press(&mut app, KeyCode::Char('+'));
         assert!((SPEEDS[app.speed] - 5.0).abs() < f64::EPSILON);
-        press(&mut app, KeyCode::End);
+        press(&mut app, KeyCode::Char('e'));
         assert!(app.finished());
         assert!(!app.playing);
-        assert_eq!(app.analysis.observed(), app.step_number());
+        assert_eq!(app.analysis().observed(), app.step_number());
         press(&mut app, KeyCode::Char('q'));
         assert!(app.quit);
     }
@@ -421,7 +584,7 @@ mod tests {
     #[test]
     fn views_selection_filter_and_inspector() {
         let mut app = app("crash-duplicates");
-        press(&mut app, KeyCode::End);
+        press(&mut app, KeyCode::Char('e'));
         press(&mut app, KeyCode::Char('2'));
         assert_eq!(app.view, View::Traffic);
         press(&mut app, KeyCode::Char('k'));
@@ -435,12 +598,12 @@ mod tests {
         assert!(!app.filter.editing);
         press(&mut app, KeyCode::Char('g'));
         let first = app.traffic.selected.expect("a crash matches");
-        assert_eq!(app.sim.trace().steps[first].kind, crate::trace::StepKind::Crashed);
+        assert_eq!(app.trace().steps[first].kind, crate::trace::StepKind::Crashed);
         press(&mut app, KeyCode::Esc);
         assert!(app.filter.text.is_empty());
         press(&mut app, KeyCode::Char('G'));
         press(&mut app, KeyCode::Enter);
-        assert!(app.inspector || app.sim.trace().steps[app.traffic.selected.unwrap()].event == NO_EVENT);
+        assert!(app.inspector || app.trace().steps[app.traffic.selected.unwrap()].event == NO_EVENT);
         press(&mut app, KeyCode::Esc);
         assert!(!app.inspector);
     }
@@ -448,13 +611,60 @@ mod tests {
     #[test]
     fn findings_jump_to_their_step() {
         let mut app = app("crash-duplicates");
-        press(&mut app, KeyCode::End);
+        press(&mut app, KeyCode::Char('e'));
         press(&mut app, KeyCode::Char('n'));
-        let f = app.analysis.findings()[0];
+        let f = app.analysis().findings()[0];
         assert_eq!(app.traffic.selected, Some((f.step - 1) as usize));
         assert!(app.message.as_deref().is_some_and(|m| m.contains("twice")), "{:?}", app.message);
+        assert_eq!(app.step_number(), f.step as usize, "the cursor is at the finding");
+        assert!(app.analysis().findings().contains(&f));
         press(&mut app, KeyCode::Char('6'));
         press(&mut app, KeyCode::Enter);
         assert_eq!(app.view, View::Traffic);
+    }
+
+    #[test]
+    fn stepping_back_home_end_and_markers() {
+        let mut app = app("crash-duplicates");
+        for _ in 0..50 {
+            press(&mut app, KeyCode::Right);
+        }
+        let at = app.step_number();
+        let published = app.analysis().published();
+        press(&mut app, KeyCode::Left);
+        assert_eq!(app.step_number(), at - 1);
+        press(&mut app, KeyCode::Char('h'));
+        assert_eq!(app.step_number(), at - 2);
+        press(&mut app, KeyCode::Right);
+        press(&mut app, KeyCode::Right);
+        assert_eq!(app.step_number(), at);
+        assert_eq!(app.analysis().published(), published);
+        press(&mut app, KeyCode::Home);
+        assert_eq!(app.step_number(), 0);
+        assert_eq!(app.analysis().published(), 0);
+        assert_eq!(app.now(), 0);
+        press(&mut app, KeyCode::Left);
+        assert_eq!(app.step_number(), 0);
+        press(&mut app, KeyCode::End);
+        assert_eq!(app.step_number(), at, "End: the last computed step, nothing more computed");
+        assert!(!app.finished());
+        press(&mut app, KeyCode::Char('e'));
+        assert!(app.finished());
+        let end = app.step_number();
+        press(&mut app, KeyCode::Home);
+        press(&mut app, KeyCode::Char(']'));
+        let first = app.step_number();
+        assert!(first > 0 && app.message.as_deref().is_some_and(|m| m.starts_with(&format!("step {first}: "))));
+        press(&mut app, KeyCode::Char(']'));
+        assert!(app.step_number() > first);
+        press(&mut app, KeyCode::Char('['));
+        assert_eq!(app.step_number(), first);
+        // Playing from an earlier step goes on through the computed steps to the end.
+        press(&mut app, KeyCode::Char(' '));
+        while app.playing {
+            app.advance(1_000_000);
+        }
+        assert_eq!(app.step_number(), end);
+        assert!(app.finished());
     }
 }

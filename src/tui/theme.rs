@@ -12,6 +12,8 @@ pub const SELECTED: Style = Style::new().bg(Color::Rgb(40, 60, 90)).add_modifier
 pub const KEY: Style = Style::new().fg(Color::Black).bg(Color::Cyan);
 pub const ERROR: Style = Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD);
 pub const WARN: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+/// A fault's mark on the timeline.
+pub const FAULT: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
 pub const OK: Style = Style::new().fg(Color::Green);
 
 /// The colour of a step kind in tables and timelines.

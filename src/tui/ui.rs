@@ -33,7 +33,7 @@ impl Widget for &App {
             return;
         }
         let notes = self.notes();
-        let [header, tabs, body, note_area, footer] = regions(self, area);
+        let [header, tabs, body, note_area, timeline, footer] = regions(self, area);
         render_header(self, header, buf);
         render_tabs(self, tabs, buf);
         views::render(self, body, buf);
@@ -45,6 +45,7 @@ impl Widget for &App {
             ]);
             Paragraph::new(line).wrap(Wrap { trim: true }).render(note_area, buf);
         }
+        render_timeline(self, timeline, buf);
         render_footer(self, footer, buf);
         if let Some(error) = &self.error {
             let [banner] = Layout::vertical([Constraint::Length(3)]).areas(body);
@@ -64,19 +65,71 @@ impl Widget for &App {
     }
 }
 
-/// The screen's regions: header, tabs, body (the view), notes, footer. Mouse handling
-/// uses the same split to know what is under the pointer.
-pub fn regions(app: &App, area: Rect) -> [Rect; 5] {
+/// The screen's regions: header, tabs, body (the view), notes, timeline, footer. Mouse
+/// handling uses the same split to know what is under the pointer.
+pub fn regions(app: &App, area: Rect) -> [Rect; 6] {
     // Notes are written for a learner and can be long: room for three lines when tall.
-    let note_height = u16::from(!app.analysis.notes().is_empty()) * if area.height >= 30 { 3 } else { 2 };
+    let note_height = u16::from(!app.analysis().notes().is_empty()) * if area.height >= 30 { 3 } else { 2 };
     Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(note_height),
         Constraint::Length(1),
+        Constraint::Length(1),
     ])
     .areas(area)
+}
+
+/// The scrubber's bar within the timeline row: (first column, width).
+fn timeline_bar(area: Rect) -> (u16, u16) {
+    let label = 9; // " 10.000s" at the right
+    (area.x + 1, area.width.saturating_sub(label + 2).max(1))
+}
+
+/// The virtual time a column of the timeline row stands for (`None` off the bar).
+pub fn timeline_time(app: &App, screen: Rect, column: u16, row: u16) -> Option<u64> {
+    let area = regions(app, screen)[4];
+    let (x0, width) = timeline_bar(area);
+    if row != area.y || column < x0 || column >= x0 + width {
+        return None;
+    }
+    let duration = app.model().duration;
+    // The end of the column's slice of time: a click shows the state once it has passed.
+    Some(((u128::from(column - x0) + 1) * u128::from(duration) / u128::from(width)) as u64)
+}
+
+/// The timeline scrubber: the scenario's duration across the screen, what is computed,
+/// where the cursor is, and markers for findings, faults and notes.
+fn render_timeline(app: &App, area: Rect, buf: &mut Buffer) {
+    use crate::timeline::MarkerKind;
+    let (_, width) = timeline_bar(area);
+    let duration = app.model().duration.max(1);
+    let at = |col: u16| (u128::from(col) * u128::from(duration) / u128::from(width)) as u64;
+    let computed_until = app.trace().steps.last().map(|s| s.t_us);
+    let now = app.now();
+    let cursor_col = ((u128::from(now) * u128::from(width) / u128::from(duration)) as u16).min(width - 1);
+    let mut spans = vec![Span::raw(" ")];
+    for col in 0..width {
+        let (from, to) = (at(col), if col + 1 == width { u64::MAX } else { at(col + 1) });
+        let computed = computed_until.is_some_and(|t| t >= from);
+        let mark = app.timeline.mark_between(from, to);
+        let span = if col == cursor_col {
+            Span::styled("●", theme::KEY)
+        } else {
+            match mark {
+                Some(MarkerKind::Finding) => Span::styled("◆", theme::WARN),
+                Some(MarkerKind::Fault) => Span::styled("✗", theme::FAULT),
+                Some(MarkerKind::Note) => Span::styled("•", theme::TITLE),
+                None if computed && col < cursor_col => Span::styled("━", theme::OK),
+                None if computed => Span::raw("━"),
+                None => Span::styled("─", theme::DIM),
+            }
+        };
+        spans.push(span);
+    }
+    spans.push(Span::styled(format!(" {:>8}", seconds(duration)), theme::DIM));
+    Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
 /// The view's area on a screen of this size.
@@ -106,9 +159,13 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         state,
         Span::raw(format!("{} ", speed_label(app.speed))),
         Span::styled("│ ", theme::DIM),
-        Span::raw(format!("t {} / {} ", seconds(app.sim.now()), seconds(model.duration))),
+        Span::raw(format!("t {} / {} ", seconds(app.now()), seconds(model.duration))),
         Span::styled("│ ", theme::DIM),
         Span::styled(format!("step {}", app.step_number()), Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(
+            if app.timeline.at_frontier() { String::new() } else { format!(" of {}", app.timeline.computed()) },
+            theme::DIM,
+        ),
         Span::styled(" │ ", theme::DIM),
         Span::raw(format!("seed {}", model.seed)),
     ]);
@@ -123,7 +180,7 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
-    let findings: u64 = crate::analysis::FindingClass::ALL.iter().map(|&c| app.analysis.finding_count(c)).sum();
+    let findings: u64 = crate::analysis::FindingClass::ALL.iter().map(|&c| app.analysis().finding_count(c)).sum();
     if findings > 0 {
         spans.push(Span::styled(format!(" ⚠ {findings} findings "), theme::WARN));
     }
@@ -157,7 +214,8 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
         }
         for (keys, what) in [
             ("space", "play"),
-            ("→", "step"),
+            ("← →", "step"),
+            ("[ ]", "marks"),
             ("+/-", "speed"),
             ("1-6", "views"),
             ("Enter", "inspect"),
@@ -180,7 +238,11 @@ fn render_help(area: Rect, buf: &mut Buffer) {
         lines.push(Line::from(vec![Span::styled(format!("{keys:>10}  "), theme::TITLE), Span::raw(what)]));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled("Mouse: click a tab, scroll a list, click a row to select it.", theme::DIM));
+    lines.push(Line::styled(
+        "Mouse: click a tab, scroll a list, click a row to select it, click or drag on the timeline to seek.",
+        theme::DIM,
+    ));
+    lines.push(Line::styled("Timeline: ◆ finding  ✗ fault  • note  ● the step shown.", theme::DIM));
     lines.push(Line::styled("Esc or ? closes this help.", theme::DIM));
     Paragraph::new(lines).block(Block::bordered().border_type(BorderType::Rounded).title(" help ")).render(area, buf);
 }

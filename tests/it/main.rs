@@ -7,4 +7,5 @@ mod properties;
 mod scenarios;
 mod schema;
 mod snapshots;
+mod time_travel;
 mod tmux;

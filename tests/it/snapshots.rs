@@ -91,3 +91,31 @@ fn any_size_renders_without_panic() {
     }
     insta::assert_snapshot!("too_small", screen(&app, 20, 5));
 }
+
+/// Gone back to step 120 after running to the end, every view shows what it showed when
+/// the run first reached step 120; only the header (`step 120 of N`) and the timeline
+/// (computed further, with the markers ahead) differ.
+#[test]
+fn every_view_back_in_time_is_the_view_of_then() {
+    let mut first = stepped("crash-duplicates", 120);
+    let at = first.step_number();
+    let mut back = app("crash-duplicates");
+    back.apply(Action::RunToEnd);
+    back.seek(at);
+    assert_eq!(back.step_number(), at);
+    // The timeline row is the second last; the header the first.
+    let body = |s: &str| {
+        let lines: Vec<&str> = s.lines().collect();
+        let n = lines.len();
+        lines.iter().enumerate().filter(|(i, _)| *i != 0 && *i != n - 2).map(|(_, l)| *l).collect::<Vec<_>>().join("\n")
+    };
+    for view in View::ALL {
+        first.apply(Action::ShowView(view));
+        back.apply(Action::ShowView(view));
+        let (then, now) = (screen(&first, 120, 36), screen(&back, 120, 36));
+        assert_eq!(body(&now), body(&then), "{view:?} differs at step {at}");
+        if matches!(view, View::Flow | View::Checks) {
+            insta::assert_snapshot!(format!("back_in_time_{}", view.title().to_lowercase()), now);
+        }
+    }
+}

@@ -84,16 +84,44 @@ fn the_tui_plays_steps_switches_views_and_restores_the_terminal() {
     s.keys(&["l"]);
     let one = step_number(&s.screen());
     assert!(one >= 1, "{}", s.screen());
+    s.keys(&["Right", "l", "l"]);
+    let n = step_number(&s.screen());
+    assert!(n > one);
+
+    // Back one step at a time, exactly; forward again through the computed steps.
+    s.keys(&["h"]);
+    assert_eq!(step_number(&s.screen()), n - 1, "{}", s.screen());
+    s.keys(&["Left"]);
+    assert_eq!(step_number(&s.screen()), n - 2, "{}", s.screen());
+    assert!(s.screen().contains(&format!("step {} of {n}", n - 2)), "{}", s.screen());
     s.keys(&["Right"]);
-    assert!(step_number(&s.screen()) > one);
+    assert_eq!(step_number(&s.screen()), n - 1);
+    s.keys(&["Home"]);
+    assert_eq!(step_number(&s.screen()), 0);
+    s.keys(&["End"]);
+    assert_eq!(step_number(&s.screen()), n);
 
     // Run to the end, then the checks view shows the duplicates the lesson is about.
-    s.keys(&["End", "6"]);
+    s.keys(&["e", "6"]);
     let screen = s.wait_for("duplicate_effects");
     assert!(screen.contains("checker"), "{screen}");
     s.keys(&["j", "Enter"]);
     let screen = s.wait_for("Traffic");
     assert!(screen.contains("step"), "{screen}");
+
+    // The next finding moves the cursor back to it; w records the trace so far.
+    s.keys(&["End", "n"]);
+    let screen = s.wait_for("(from the start)");
+    let at = step_number(&screen);
+    assert!(screen.contains(&format!("step {at} of ")), "{screen}");
+    s.keys(&["w"]);
+    let screen = s.wait_for("written to");
+    let recorded: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let name = recorded[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("eventlab-crash-mid-interval-duplicate-effects-seed0-step"), "{name}");
+    assert!(recorded[0].extension().is_some_and(|e| e == "jsonl"), "{name}");
+    assert!(screen.contains(&name), "{screen}");
 
     // Help is generated from the keymap.
     s.keys(&["?"]);

@@ -18,7 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use crate::trace::jsonl::Namer;
-use crate::trace::{EventId, EventIdx, NO_EVENT, StepKind, Trace};
+use crate::trace::{EventId, EventIdx, NO_EVENT, StepKind};
 use crate::tui::app::App;
 use crate::tui::theme;
 use crate::tui::ui::seconds;
@@ -95,9 +95,9 @@ struct Chain {
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let trace = app.sim.trace();
-    let picked = app.focus_event.filter(|&e| (e as usize) < trace.events.len());
-    let Some(focus) = picked.or_else(|| default_focus(trace)) else {
+    let trace = app.trace();
+    let picked = app.focus_event.filter(|&e| (e as usize) < app.events_seen());
+    let Some(focus) = picked.or_else(|| default_focus(app)) else {
         let text = vec![
             Line::styled("No events yet.", theme::TITLE),
             Line::raw(""),
@@ -168,16 +168,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 /// The newest event that has a cause, else the newest event (within [`SCAN_EVENTS`]).
-fn default_focus(trace: &Trace) -> Option<EventIdx> {
-    let newest = trace.events.len().checked_sub(1)?;
-    let caused = trace.events.iter().enumerate().rev().take(SCAN_EVENTS).find(|(_, e)| e.cause().is_some());
+fn default_focus(app: &App) -> Option<EventIdx> {
+    let newest = app.events_seen().checked_sub(1)?;
+    let seen = &app.trace().events[..=newest];
+    let caused = seen.iter().enumerate().rev().take(SCAN_EVENTS).find(|(_, e)| e.cause().is_some());
     Some(caused.map_or(newest, |(i, _)| i) as EventIdx)
 }
 
 /// Finds the chain of `focus`: the events sharing its correlation id, their tree and times.
 fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
-    let trace = app.sim.trace();
-    let n = trace.events.len();
+    let trace = app.trace();
+    let n = app.events_seen();
     let correlation = trace.event(focus).correlation;
     let mut cuts = Vec::new();
 
@@ -201,12 +202,12 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
     if end < n || (start > 0 && (!own_root || start > top as usize)) {
         cuts.push(format!("searched events {}–{} of {n} only (at most {SCAN_EVENTS})", start + 1, end));
     }
-    let publish_step = |e: EventIdx| app.analysis.first_published(e);
+    let publish_step = |e: EventIdx| app.analysis().first_published(e);
     let mut members: Vec<Member> = (start..end)
         .filter(|&e| trace.events[e].correlation == correlation)
         .map(|e| Member {
             event: e as EventIdx,
-            publish: publish_step(e as EventIdx).map_or(0, |s| trace.steps[s].t_us),
+            publish: publish_step(e as EventIdx).map_or(0, |s| app.steps()[s].t_us),
             ..Member::default()
         })
         .collect();
@@ -243,12 +244,12 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
     // Processing, failures and dead letters, from the chain's first publish on.
     let mut tallies: BTreeMap<(usize, u16), Tally> = BTreeMap::new();
     let (lo, hi) = (members.first().map_or(NO_EVENT, |m| m.event), members.last().map_or(0, |m| m.event));
-    let from = members.first().and_then(|m| publish_step(m.event)).unwrap_or(trace.steps.len());
-    let to = (from + SCAN_STEPS).min(trace.steps.len());
-    if to < trace.steps.len() {
+    let from = members.first().and_then(|m| publish_step(m.event)).unwrap_or(app.steps().len());
+    let to = (from + SCAN_STEPS).min(app.steps().len());
+    if to < app.steps().len() {
         cuts.push(format!("processing searched in steps {}–{to} only (at most {SCAN_STEPS})", from + 1));
     }
-    for step in &trace.steps[from.min(to)..to] {
+    for step in &app.steps()[from.min(to)..to] {
         if step.event < lo || step.event > hi {
             continue;
         }
@@ -297,7 +298,7 @@ fn is_compensation(app: &App, event_type: &str) -> bool {
 
 /// The tree's rows in `rows`: guides, id, type, key, source, then the marks.
 fn tree_lines(app: &App, chain: &Chain, rows: std::ops::Range<usize>) -> Vec<Line<'static>> {
-    let trace = app.sim.trace();
+    let trace = app.trace();
     let namer = Namer { model: app.model(), trace };
     let red = theme::kind(StepKind::Failed);
     let magenta = theme::kind(StepKind::DeadLettered);
@@ -372,7 +373,7 @@ fn render_waterfall(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let trace = app.sim.trace();
+    let trace = app.trace();
     let namer = Namer { model: app.model(), trace };
     let label_width = label.map_or(0, usize::from);
     let track = usize::from(area.width).saturating_sub(label_width + 13).max(4) as u64;
@@ -479,7 +480,7 @@ mod tests {
     }
 
     fn event(app: &App, id: &str) -> EventIdx {
-        let trace = app.sim.trace();
+        let trace = app.trace();
         (0..trace.events.len() as EventIdx).find(|&e| trace.event(e).id.render(&trace.strings) == id).expect(id)
     }
 
@@ -541,9 +542,9 @@ mod tests {
     fn repeated_effects_are_marked_per_group() {
         let mut app = lesson("crash-duplicates");
         app.apply(Action::RunToEnd);
-        let trace = app.sim.trace();
+        let trace = app.trace();
         let mut effects = vec![0u32; trace.events.len()];
-        for s in &trace.steps {
+        for s in app.steps() {
             if s.kind == StepKind::Processed && s.flag != 0 {
                 effects[s.event as usize] += 1;
             }

@@ -38,7 +38,7 @@ fn render_figures(app: &App, area: Rect, buf: &mut Buffer) {
         .style(theme::TITLE);
     let rows = app.model().groups.iter().enumerate().map(|(g, gm)| {
         let cells = COLUMNS.iter().map(|(m, _)| {
-            let v = app.analysis.metric(*m, Some(g));
+            let v = app.analysis().metric(*m, Some(g));
             let bad = v > 0 && !matches!(m, Metric::Delivered | Metric::Effects | Metric::FinalLag);
             Cell::from(v.to_string()).style(if bad { theme::WARN } else { Style::new() })
         });
@@ -50,15 +50,15 @@ fn render_figures(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
-    let findings = app.analysis.findings();
-    let trace = app.sim.trace();
+    let findings = app.analysis().findings();
+    let trace = app.trace();
     let namer = crate::trace::jsonl::Namer { model: app.model(), trace };
     let height = area.height.saturating_sub(2) as usize;
     let selected = app.checks.selected;
     // A window of rows around the selection: never more work than the screen shows.
     let start = selected.map_or(findings.len().saturating_sub(height), |s| s.saturating_sub(height / 2));
     let rows = findings.iter().enumerate().skip(start).take(height).map(|(i, f)| {
-        let step = &trace.steps[(f.step - 1) as usize];
+        let step = &app.steps()[(f.step - 1) as usize];
         let row = Row::new(vec![
             Cell::from(Span::styled(format!(" {} ", f.class.name()), theme::finding(f.class))),
             Cell::from(format!("step {}", f.step)),
@@ -84,8 +84,8 @@ fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_detail(app: &App, area: Rect, buf: &mut Buffer) {
-    let text = match app.checks.selected.and_then(|i| app.analysis.findings().get(i)) {
-        Some(f) => Line::raw(app.analysis.explain(app.sim.trace(), f)),
+    let text = match app.checks.selected.and_then(|i| app.analysis().findings().get(i)) {
+        Some(f) => Line::raw(app.analysis().explain(app.trace(), f)),
         None => Line::styled("Select a finding to see why it happened.", theme::DIM),
     };
     Paragraph::new(text).wrap(Wrap { trim: true }).block(Block::bordered().title(" why ")).render(area, buf);

@@ -394,7 +394,7 @@ fn render_header(cols: &Columns, area: Rect, buf: &mut Buffer) {
 
 fn producer_boxes(app: &App, live: &Live) -> Vec<Boxed> {
     let model = app.model();
-    let sent: Vec<u64> = (0..model.producers.len()).map(|p| app.analysis.sent(p)).collect();
+    let sent: Vec<u64> = (0..model.producers.len()).map(|p| app.analysis().sent(p)).collect();
     model
         .producers
         .iter()
@@ -429,7 +429,7 @@ fn trim_rate(rate: f64) -> String {
 
 fn topic_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
     let model = app.model();
-    let analysis = &app.analysis;
+    let analysis = app.analysis();
     model
         .topics
         .iter()
@@ -524,7 +524,7 @@ fn topic_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
 /// not count).
 fn partition_lag(app: &App, live: &Live, topic: usize, partition: usize) -> u64 {
     let model = app.model();
-    let end = app.analysis.log_end(topic, partition);
+    let end = app.analysis().log_end(topic, partition);
     model.topics[topic]
         .subscribers
         .iter()
@@ -532,7 +532,8 @@ fn partition_lag(app: &App, live: &Live, topic: usize, partition: usize) -> u64 
         .filter_map(|s| {
             let g = usize::from(s.group);
             let slot = s.base as usize + partition;
-            (slot < model.groups[g].slots.len()).then(|| u64::from(end.saturating_sub(app.analysis.committed(g, slot))))
+            (slot < model.groups[g].slots.len())
+                .then(|| u64::from(end.saturating_sub(app.analysis().committed(g, slot))))
         })
         .max()
         .unwrap_or(0)
@@ -542,7 +543,7 @@ fn partition_lag(app: &App, live: &Live, topic: usize, partition: usize) -> u64 
 /// (to `+N more`) until every box fits, if they can.
 fn group_column(app: &App, live: &Live, (x, width): (u16, u16), diagram: Rect) -> (Vec<Boxed>, Vec<Rect>, usize) {
     let model = app.model();
-    let trace = app.sim.trace();
+    let trace = app.trace();
     let column = Rect { x, width, ..diagram }.intersection(diagram);
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); model.groups.len()];
     for (i, &(g, _)) in trace.instances.iter().enumerate() {
@@ -589,9 +590,9 @@ fn emits(model: &Model, g: usize) -> Vec<u16> {
 
 fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, width: u16) -> Boxed {
     let model = app.model();
-    let trace = app.sim.trace();
+    let trace = app.trace();
     let gm = &model.groups[g];
-    let metrics = app.analysis.group(g);
+    let metrics = app.analysis().group(g);
     let owned = if gm.reads_logs() { live::assignment(trace, g as u16) } else { BTreeMap::new() };
     let waiting = gm.start > live.now;
     let mut lines = Vec::new();
@@ -603,7 +604,7 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
         // The rest in one line: how many of them do what.
         let (mut busy, mut crashed, mut paused) = (0, 0, 0);
         for &i in &members[shown..] {
-            match app.analysis.instances().get(i) {
+            match app.analysis().instances().get(i) {
                 Some(s) if !s.alive => crashed += 1,
                 Some(s) if s.paused => paused += 1,
                 Some(s) if s.busy.is_some() => busy += 1,
@@ -669,11 +670,11 @@ fn instance_line(
     width: u16,
 ) -> Line<'static> {
     let model = app.model();
-    let trace = app.sim.trace();
+    let trace = app.trace();
     let (g, number) = trace.instances[i];
     let gm = &model.groups[usize::from(g)];
     let state =
-        app.analysis.instances().get(i).copied().unwrap_or(InstanceLive { alive: true, ..InstanceLive::default() });
+        app.analysis().instances().get(i).copied().unwrap_or(InstanceLive { alive: true, ..InstanceLive::default() });
     let mut spans = vec![Span::styled(format!("{}#{number} ", gm.consumer), NAME)];
     let mut event_type = None;
     if !state.alive {
@@ -682,7 +683,7 @@ fn instance_line(
         spans.push(Span::styled("‖ paused ", PAUSED));
     } else if waiting {
         spans.push(Span::styled("◌ waiting", theme::DIM));
-    } else if let Some(e) = state.busy.filter(|&e| (e as usize) < trace.events.len()) {
+    } else if let Some(e) = state.busy.filter(|&e| (e as usize) < app.events_seen()) {
         spans.push(Span::styled("● busy ", BUSY));
         let event = trace.event(e);
         spans.push(Span::raw(event.id.render(&trace.strings)));
@@ -720,11 +721,11 @@ fn instance_line(
 /// source when it happens to the arrow when it is that old.
 fn draw_movement(app: &App, live: &Live, paths: &BTreeMap<Edge, Vec<(u16, u16)>>, buf: &mut Buffer) {
     let model = app.model();
-    let trace = app.sim.trace();
+    let trace = app.trace();
     let sources = live::producer_sources(model);
     // Oldest first, so the newest are drawn on top.
     for &i in live.moving.iter().rev() {
-        let s = &trace.steps[i];
+        let s = &app.steps()[i];
         let edge = match s.kind {
             StepKind::Published => {
                 let Some(&p) = sources.get(&trace.event(s.event).source) else { continue };
@@ -749,13 +750,13 @@ fn draw_movement(app: &App, live: &Live, paths: &BTreeMap<Edge, Vec<(u16, u16)>>
 
 /// The newest events, newest first: what is moving on the edges, in words.
 fn render_ticker(app: &App, area: Rect, buf: &mut Buffer) {
-    let trace = app.sim.trace();
+    let trace = app.trace();
     let block = Block::new().borders(Borders::TOP).border_style(theme::DIM).title(Span::styled(" recent ", theme::DIM));
     let inner = block.inner(area);
     block.render(area, buf);
     let rows = usize::from(inner.height);
     let mut lines = Vec::with_capacity(rows);
-    for s in trace.steps.iter().rev().take(MAX_TICKER_SCAN) {
+    for s in app.steps().iter().rev().take(MAX_TICKER_SCAN) {
         if lines.len() >= rows {
             break;
         }
@@ -786,7 +787,7 @@ fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {
             .map_or_else(|| s_group(model, s.group), |&(g, n)| format!("{}#{n}", model.groups[usize::from(g)].consumer))
     };
     let event = |e| -> Vec<Span<'static>> {
-        if e == NO_EVENT || e as usize >= trace.events.len() {
+        if e == NO_EVENT || e as usize >= app.events_seen() {
             return vec![Span::raw(format!("{:<15}", ""))];
         }
         let ev = trace.event(e);
@@ -877,7 +878,7 @@ mod tests {
         assert!(empty.contains("shop") && empty.contains("orders") && empty.contains("billing"), "{empty}");
         assert!(empty.contains("press space"), "{empty}");
         // Just after the crash: billing#2 is down, billing#1 owns partition 0.
-        while app.sim.now() < 3_750_000 && !app.finished() {
+        while app.now() < 3_750_000 && !app.finished() {
             app.apply(Action::StepForward);
         }
         let text = screen(&app, 140, 40);
@@ -909,7 +910,7 @@ mod tests {
     #[test]
     fn events_move_along_the_edges() {
         let mut app = app("scenarios/crash-duplicates.json");
-        while app.sim.trace().steps.last().is_none_or(|s| s.kind != StepKind::Published) {
+        while app.steps().last().is_none_or(|s| s.kind != StepKind::Published) {
             app.apply(Action::StepForward);
         }
         let text = screen(&app, 120, 30);

@@ -32,9 +32,9 @@ fn field(label: &str, value: impl Into<String>) -> Line<'static> {
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     Clear.render(area, buf);
-    let trace = app.sim.trace();
+    let trace = app.trace();
     let block = Block::bordered().border_type(BorderType::Rounded);
-    let Some(focus) = app.focus_event.filter(|&e| e != NO_EVENT && (e as usize) < trace.events.len()) else {
+    let Some(focus) = app.focus_event.filter(|&e| e != NO_EVENT && (e as usize) < app.events_seen()) else {
         Paragraph::new(Line::styled("No event selected: pick a row in Traffic and press Enter.", theme::DIM))
             .block(block.title(" inspector · Esc closes "))
             .render(area, buf);
@@ -75,9 +75,9 @@ fn details(app: &App, namer: &Namer<'_>, focus: EventIdx, compact: bool) -> Vec<
     let event_type = trace.strings.resolve(e.event_type).to_owned();
     let key = e.key.map_or_else(|| "—".to_owned(), |k| trace.strings.resolve(k).to_owned());
     let source = trace.strings.resolve(e.source).to_owned();
-    let published = match app.analysis.first_published(focus) {
+    let published = match app.analysis().first_published(focus) {
         Some(s) => {
-            let step = &trace.steps[s];
+            let step = &app.steps()[s];
             format!("{} (step {}) on {}", seconds(step.t_us), s + 1, place(namer, step))
         }
         None => format!("on {}", namer.topic(e.topic)),
@@ -180,8 +180,8 @@ fn caused(namer: &Namer<'_>, focus: EventIdx) -> Vec<EventIdx> {
 
 /// The steps about `focus`, from its publication on, and whether more were left out.
 fn steps_about(app: &App, focus: EventIdx) -> (Vec<usize>, bool) {
-    let steps = &app.sim.trace().steps;
-    let start = app.analysis.first_published(focus).unwrap_or(0);
+    let steps = app.steps();
+    let start = app.analysis().first_published(focus).unwrap_or(0);
     let mut found = Vec::new();
     for (i, step) in steps.iter().enumerate().skip(start) {
         if step.event == focus {
@@ -195,7 +195,6 @@ fn steps_about(app: &App, focus: EventIdx) -> (Vec<usize>, bool) {
 }
 
 fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area: Rect, buf: &mut Buffer) {
-    let trace = namer.trace;
     let title = if more {
         format!(" where it went · the first {MAX_STEPS} steps ")
     } else {
@@ -204,8 +203,8 @@ fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area:
     let block = Block::bordered().title(Line::styled(title, theme::TITLE));
     let step_width = steps.last().map_or(4, |s| (s + 1).to_string().len().max(4)) as u16;
     let rows = steps.iter().map(|&i| {
-        let step = &trace.steps[i];
-        let finding = app.analysis.finding_at(i as u64 + 1);
+        let step = &app.steps()[i];
+        let finding = app.analysis().finding_at(i as u64 + 1);
         let kind = Cell::from(Span::styled(
             step.kind.name(),
             finding.map_or_else(|| theme::kind(step.kind), |f| theme::finding(f.class)),
@@ -266,10 +265,13 @@ mod tests {
     fn shows_a_duplicated_event_and_where_it_went() {
         let mut app = app();
         app.apply(Action::NextFinding);
+        // At the finding's step the inspector shows the event's steps so far; at the end
+        // of the run, all of them.
+        app.apply(Action::Last);
         app.apply(Action::Inspect);
         assert!(app.inspector);
-        let f = app.analysis.findings()[0];
-        let id = app.sim.trace().event(f.event).id.render(&app.sim.trace().strings);
+        let f = app.analysis().findings()[0];
+        let id = app.trace().event(f.event).id.render(&app.trace().strings);
         let screen = draw(&app, 130, 30);
         for text in [
             format!("inspector · {id}"),
@@ -294,7 +296,7 @@ mod tests {
     #[test]
     fn an_emitted_event_names_its_cause() {
         let mut app = app();
-        let trace = app.sim.trace();
+        let trace = app.trace();
         let emitted = trace.events.iter().position(|e| e.cause().is_some()).expect("an emitted event");
         app.focus_event = Some(emitted as EventIdx);
         app.inspector = true;

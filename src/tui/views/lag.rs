@@ -58,9 +58,9 @@ impl Rates {
             || -> Vec<Vec<u64>> { model.topics.iter().map(|t| vec![0; t.partitions.max(1) as usize]).collect() };
         let mut rates =
             Rates { window_us: 0, arrived: per_topic(), drained: model.groups.iter().map(|_| per_topic()).collect() };
-        let now = app.sim.now();
+        let now = app.now();
         let from = now.saturating_sub(RATE_WINDOW_US);
-        let steps = &app.sim.trace().steps;
+        let steps = app.steps();
         let mut earliest = now;
         let mut scanned = 0;
         for step in steps.iter().rev() {
@@ -102,7 +102,7 @@ impl Rates {
     /// Events a second: (processing, arrival) of a group on some (topic, partition)s.
     /// Processing counts only from the group's start, so a late joiner is not undersold.
     fn per_second(&self, app: &App, group: usize, of: &[(u16, u16)]) -> Option<(f64, f64)> {
-        let since_start = app.sim.now().saturating_sub(app.model().groups[group].start);
+        let since_start = app.now().saturating_sub(app.model().groups[group].start);
         let window = self.window_us as f64 / 1e6;
         let drain_window = self.window_us.min(since_start) as f64 / 1e6;
         if window <= 0.0 || drain_window <= 0.0 {
@@ -207,7 +207,7 @@ pub struct GroupLag {
 /// Splits a group's current lag into its log slots and its queues.
 pub fn group_lag(app: &App, g: usize) -> GroupLag {
     let gm = &app.model().groups[g];
-    let a = &app.analysis;
+    let a = app.analysis();
     let slots: Vec<u64> = gm
         .slots
         .iter()
@@ -220,7 +220,7 @@ pub fn group_lag(app: &App, g: usize) -> GroupLag {
     let on_logs: u64 = slots.iter().sum();
     // Before its first rebalance a log group has no committed offsets and no lag: the
     // analysis counts nothing, so its slots must not either.
-    let joined = app.sim.now() >= gm.start && total >= on_logs;
+    let joined = app.now() >= gm.start && total >= on_logs;
     if joined {
         GroupLag { slots, queues: total - on_logs, joined }
     } else {
@@ -232,9 +232,8 @@ pub fn group_lag(app: &App, g: usize) -> GroupLag {
 /// (its partitions summed; the oldest record of any of them), and one per group's queues.
 fn lag_rows(app: &App, per_topic: bool) -> Vec<LagRow> {
     let model = app.model();
-    let a = &app.analysis;
-    let trace = app.sim.trace();
-    let now = app.sim.now();
+    let a = app.analysis();
+    let now = app.now();
     let rates = Rates::measure(app);
     let mut rows = Vec::new();
     for (g, gm) in model.groups.iter().enumerate() {
@@ -259,7 +258,7 @@ fn lag_rows(app: &App, per_topic: bool) -> Vec<LagRow> {
                     .then(|| a.record(usize::from(t), usize::from(p), a.committed(g, slot)))
                     .flatten()
                     .and_then(|e| a.first_published(e))
-                    .map(|s| now.saturating_sub(trace.steps[s].t_us))
+                    .map(|s| now.saturating_sub(app.steps()[s].t_us))
             })
             .collect();
         let mut slot = 0;
@@ -409,7 +408,7 @@ fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
     let model = app.model();
     let duration_us = model.duration.max(1);
     let bucket_us = duration_us as f64 / LAG_BUCKETS as f64;
-    let histories: Vec<Vec<u64>> = (0..model.groups.len()).map(|g| app.analysis.lag_history(g)).collect();
+    let histories: Vec<Vec<u64>> = (0..model.groups.len()).map(|g| app.analysis().lag_history(g)).collect();
     let points: Vec<Vec<(f64, f64)>> = histories
         .iter()
         .map(|h| h.iter().enumerate().map(|(i, &v)| (i as f64 * bucket_us / 1e6, v as f64)).collect())

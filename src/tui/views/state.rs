@@ -62,10 +62,10 @@ fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -
     let compact = detail > Detail::Full;
     let model = app.model();
     let gm = &model.groups[g];
-    let trace = app.sim.trace();
+    let trace = app.trace();
     let namer = crate::trace::jsonl::Namer { model, trace };
-    let a = &app.analysis;
-    let now = app.sim.now();
+    let a = app.analysis();
+    let now = app.now();
     let mut lines = Vec::new();
 
     // Heading: name, what it reads, how it commits, where it starts.
@@ -330,8 +330,8 @@ mod tests {
         let mut app = app();
         app.apply(Action::RunToEnd);
         let screen = draw(&app, 120, 50);
-        let end0 = app.analysis.log_end(0, 0);
-        let committed0 = app.analysis.committed(0, 0);
+        let end0 = app.analysis().log_end(0, 0);
+        let committed0 = app.analysis().committed(0, 0);
         assert!(screen.contains(&format!("orders/0: committed {committed0} of {end0}")), "{screen}");
         assert!(screen.contains("orders/1: committed"), "{screen}");
         assert!(screen.contains("commit after (at-least-once)"), "{screen}");
@@ -341,8 +341,8 @@ mod tests {
         assert!(screen.contains("billing#1") && screen.contains("crashed"), "{screen}");
         assert!(screen.contains("billing#2") && screen.contains("idle"), "{screen}");
         assert!(screen.contains("delivered ·"), "{screen}");
-        let effects = app.analysis.metric(Metric::Effects, Some(0));
-        let distinct = effects - app.analysis.metric(Metric::DuplicateEffects, Some(0));
+        let effects = app.analysis().metric(Metric::Effects, Some(0));
+        let distinct = effects - app.analysis().metric(Metric::DuplicateEffects, Some(0));
         assert!(screen.contains(&format!("processed-id store: {distinct} ids")), "{screen}");
         assert!(screen.contains("none (not idempotent)"), "{screen}");
         assert!(screen.contains("joins at 3600.000s") && screen.contains("not started"), "{screen}");

@@ -211,7 +211,7 @@ const DETAIL: usize = 8;
 const DROP: [usize; 5] = [DETAIL, 5, 4, 7, 6];
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let trace = app.sim.trace();
+    let trace = app.trace();
     let namer = Namer { model: app.model(), trace };
     let rows_at = rows_area(area);
     let window = window(app, rows_at.height as usize);
@@ -221,8 +221,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .rows
         .iter()
         .map(|&i| {
-            let step = &trace.steps[i];
-            let finding = app.analysis.finding_at(i as u64 + 1);
+            let step = &app.steps()[i];
+            let finding = app.analysis().finding_at(i as u64 + 1);
             let kind = match finding {
                 Some(f) => Line::from(vec![
                     Span::styled(format!(" {} ", finding_label(f.class)), theme::finding(f.class)),
@@ -270,8 +270,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     // needed columns; the detail takes what is left.
     // The number, time and kind columns keep their width while the table scrolls.
     let mut widths: Vec<u16> = HEADERS.iter().map(|h| h.len() as u16).collect();
-    widths[0] = widths[0].max(trace.steps.len().to_string().len() as u16);
-    widths[1] = widths[1].max(seconds(app.model().duration.max(app.sim.now())).len() as u16);
+    widths[0] = widths[0].max(app.steps().len().to_string().len() as u16);
+    widths[1] = widths[1].max(seconds(app.model().duration.max(app.now())).len() as u16);
     widths[2] = widths[2].max(StepKind::ALL.iter().map(|k| k.name().len() as u16).max().unwrap_or(0));
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -302,7 +302,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         if Some(i) == selected { row.style(theme::SELECTED) } else { row }
     });
 
-    let mut title = vec![Span::styled(" traffic ", theme::TITLE), Span::raw(format!("· steps {} ", trace.steps.len()))];
+    let mut title = vec![Span::styled(" traffic ", theme::TITLE), Span::raw(format!("· steps {} ", app.steps().len()))];
     let filter = app.filter.text.trim();
     if !filter.is_empty() {
         title.push(Span::styled(format!("· filter \"{filter}\" "), theme::WARN));
@@ -311,7 +311,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Some(s) => Span::raw(format!("· step {} selected (f: follow) ", s + 1)),
         None => Span::styled("· following ", theme::OK),
     });
-    if window.rows.is_empty() && !trace.steps.is_empty() && !window.capped {
+    if window.rows.is_empty() && !app.steps().is_empty() && !window.capped {
         title.push(Span::styled("· no match ", theme::WARN));
     }
     if window.capped {
@@ -324,7 +324,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         title.push(Span::styled(note, theme::WARN));
     }
     let block = Block::bordered().title(Line::from(title));
-    if trace.steps.is_empty() {
+    if app.steps().is_empty() {
         let hint = Line::styled("no steps yet: press space to play or → to step", theme::DIM);
         Table::new(vec![Row::new(vec![Cell::from(hint)])], [Constraint::Fill(1)]).block(block).render(area, buf);
         return;
@@ -359,7 +359,7 @@ pub fn click(app: &mut App, screen: Rect, row: u16) {
     let window = window(app, rows_at.height as usize);
     let Some(&step) = window.rows.get(usize::from(row - rows_at.y)) else { return };
     app.traffic.selected = Some(step);
-    let event = app.sim.trace().steps[step].event;
+    let event = app.steps()[step].event;
     if event != NO_EVENT {
         app.focus_event = Some(event);
     }
@@ -408,7 +408,9 @@ mod tests {
     fn a_selected_finding_is_centred_and_marked() {
         let mut app = app();
         app.apply(Action::NextFinding);
-        let f = app.analysis.findings()[0];
+        // Back at the end of the run, the finding's row stays selected.
+        app.apply(Action::Last);
+        let f = app.analysis().findings()[0];
         let screen = draw(&app, 140, 21);
         assert!(screen[0].contains(&format!("step {} selected", f.step)), "{}", screen[0]);
         // 18 rows (21 lines less the borders and the header): the selection is the 9th.
@@ -453,7 +455,7 @@ mod tests {
         let shown = window(&app, rows.height as usize);
         click(&mut app, screen, rows.y + 3);
         assert_eq!(app.traffic.selected, Some(shown.rows[3]));
-        let event = app.sim.trace().steps[shown.rows[3]].event;
+        let event = app.steps()[shown.rows[3]].event;
         if event != NO_EVENT {
             assert_eq!(app.focus_event, Some(event));
         }

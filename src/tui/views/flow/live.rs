@@ -43,13 +43,12 @@ pub fn producer_sources(model: &Model) -> BTreeMap<Sym, usize> {
 /// While playing, the pacer's target (events keep moving between steps); paused, the
 /// time of the last step.
 pub fn now(app: &App) -> u64 {
-    let last = app.sim.trace().steps.last().map_or(0, |s| s.t_us);
+    let last = app.steps().last().map_or(0, |s| s.t_us);
     if app.playing { last.max(app.target_us as u64).min(app.model().duration.max(last)) } else { last }
 }
 
 pub fn scan(app: &App) -> Live {
     let model = app.model();
-    let trace = app.sim.trace();
     let now = now(app);
     let mut live = Live {
         now,
@@ -60,7 +59,7 @@ pub fn scan(app: &App) -> Live {
         moving: Vec::new(),
     };
     let since = now.saturating_sub(SECOND);
-    let steps = &trace.steps;
+    let steps = app.steps();
     let mut i = steps.len();
     let stop = steps.len().saturating_sub(MAX_SCAN);
     while i > stop {

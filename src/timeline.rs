@@ -1,0 +1,527 @@
+//! Time travel: a run's computed steps, a cursor anywhere among them, and the analysis as
+//! of the cursor.
+//!
+//! The trace of every computed step is kept, so going back never re-runs the simulator:
+//! what has to be rebuilt is the *derived* state the views show (metrics, lag, findings,
+//! instances, notes), which is a pure fold of the trace. [`Timeline`] keeps a checkpoint
+//! of that fold every [`Timeline::interval`] steps; seeking clones the nearest checkpoint
+//! at or before the target and re-observes the steps in between, so a seek costs one
+//! clone and at most one interval of steps, whatever the run's length. Stepping forward
+//! from the cursor observes one more step. When the cursor is at the last computed step,
+//! the views read the live analysis itself.
+//!
+//! A timeline is fed either by a [`Simulator`] (steps are computed on demand, past the
+//! last computed one) or by a recorded trace (`eventlab replay`), which has nothing past
+//! its end.
+
+use std::sync::Arc;
+
+use crate::analysis::{Analysis, Finding};
+use crate::sim::{Model, SimError, Simulator};
+use crate::trace::{Step, StepKind, Trace};
+
+/// Checkpoint spacing: small enough that a seek re-observes little (the analysis reads
+/// tens of millions of steps a second), large enough that a 3-million-step run keeps a
+/// few dozen checkpoints.
+pub const DEFAULT_INTERVAL: usize = 1 << 16;
+
+/// The most checkpoints kept. A checkpoint's size grows with the run (the analysis keeps
+/// a few bits to bytes per event), so a fixed spacing would cost memory quadratic in the
+/// run's length; past this many, the spacing doubles and every other checkpoint goes.
+/// Seeks then re-observe up to twice as many steps, still far under the 50 ms target
+/// on a few million steps.
+pub const MAX_CHECKPOINTS: usize = 64;
+
+/// Where steps come from.
+enum Source {
+    Live(Box<Simulator>),
+    Recorded { model: Arc<Model>, trace: Trace },
+}
+
+/// The analysis as of one step.
+#[derive(Clone)]
+struct Checkpoint {
+    step: usize,
+    analysis: Analysis,
+}
+
+/// What a marker on the timeline stands for, most important first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MarkerKind {
+    Finding,
+    Fault,
+    Note,
+}
+
+/// A step worth jumping to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Marker {
+    /// The step count once the step is done (1-based step number).
+    pub step: usize,
+    pub kind: MarkerKind,
+    /// Which one: the index among the findings, the scenario's faults or its notes.
+    pub index: usize,
+}
+
+/// A run's computed steps and a cursor among them.
+pub struct Timeline {
+    source: Source,
+    /// The analysis of every computed step.
+    frontier: Analysis,
+    /// The analysis as of the cursor, when the cursor is before the last computed step.
+    shown: Option<Analysis>,
+    cursor: usize,
+    interval: usize,
+    /// Checkpoints at step 0, `interval`, `2·interval`, ... up to the computed steps.
+    checkpoints: Vec<Checkpoint>,
+    /// Notes among the computed steps, in step order (findings come from the analysis,
+    /// faults from the scenario).
+    notes: Vec<Marker>,
+}
+
+impl Timeline {
+    /// A live run at step 0.
+    pub fn live(sim: Simulator) -> Self {
+        let frontier = Analysis::new(Arc::clone(sim.model()));
+        Self::with(Source::Live(Box::new(sim)), frontier, DEFAULT_INTERVAL)
+    }
+
+    /// A recorded trace, with the cursor at its start.
+    pub fn recorded(model: Arc<Model>, trace: Trace) -> Self {
+        let frontier = Analysis::new(Arc::clone(&model));
+        let mut timeline = Self::with(Source::Recorded { model, trace }, frontier, DEFAULT_INTERVAL);
+        timeline.catch_up();
+        timeline.seek(0);
+        timeline
+    }
+
+    fn with(source: Source, frontier: Analysis, interval: usize) -> Self {
+        let checkpoints = vec![Checkpoint { step: 0, analysis: frontier.clone() }];
+        Timeline { source, frontier, shown: None, cursor: 0, interval, checkpoints, notes: Vec::new() }
+    }
+
+    /// The same timeline with checkpoints every `interval` steps (tests use small ones).
+    #[must_use]
+    pub fn with_interval(mut self, interval: usize) -> Self {
+        assert!(self.computed() == 0 || matches!(self.source, Source::Recorded { .. }));
+        self.interval = interval.max(1);
+        self.checkpoints.truncate(1);
+        if matches!(self.source, Source::Recorded { .. }) {
+            let cursor = self.cursor;
+            self.frontier = self.checkpoints[0].analysis.clone();
+            self.notes.clear();
+            self.catch_up();
+            self.seek(cursor);
+        }
+        self
+    }
+
+    pub fn model(&self) -> &Arc<Model> {
+        match &self.source {
+            Source::Live(sim) => sim.model(),
+            Source::Recorded { model, .. } => model,
+        }
+    }
+
+    /// The whole computed trace (views read its tables; the steps they show end at the
+    /// cursor: see [`Timeline::steps`]).
+    pub fn trace(&self) -> &Trace {
+        match &self.source {
+            Source::Live(sim) => sim.trace(),
+            Source::Recorded { trace, .. } => trace,
+        }
+    }
+
+    /// The steps up to the cursor.
+    pub fn steps(&self) -> &[Step] {
+        &self.trace().steps[..self.cursor]
+    }
+
+    /// The analysis as of the cursor.
+    pub fn analysis(&self) -> &Analysis {
+        self.shown.as_ref().unwrap_or(&self.frontier)
+    }
+
+    /// The analysis of every computed step.
+    pub fn frontier(&self) -> &Analysis {
+        &self.frontier
+    }
+
+    /// The step shown: the number of steps done (0 before the first).
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// The steps computed so far.
+    pub fn computed(&self) -> usize {
+        self.trace().steps.len()
+    }
+
+    pub fn interval(&self) -> usize {
+        self.interval
+    }
+
+    pub fn is_recorded(&self) -> bool {
+        matches!(self.source, Source::Recorded { .. })
+    }
+
+    /// Virtual time at the cursor: the time of its step (the simulator's clock when the
+    /// cursor is at the last computed step of a live run).
+    pub fn now(&self) -> u64 {
+        match (&self.source, self.at_frontier()) {
+            (Source::Live(sim), true) => sim.now(),
+            _ => self.cursor.checked_sub(1).map_or(0, |i| self.trace().steps[i].t_us),
+        }
+    }
+
+    /// Whether the cursor is at the last computed step.
+    pub fn at_frontier(&self) -> bool {
+        self.cursor == self.computed()
+    }
+
+    /// Whether nothing is left to compute (the scenario's end, or a recorded trace).
+    pub fn source_finished(&self) -> bool {
+        match &self.source {
+            Source::Live(sim) => sim.is_finished(),
+            Source::Recorded { .. } => true,
+        }
+    }
+
+    /// Whether the cursor is at the end of the run.
+    pub fn finished(&self) -> bool {
+        self.at_frontier() && self.source_finished()
+    }
+
+    /// The number of checkpoints kept.
+    pub fn checkpoints(&self) -> usize {
+        self.checkpoints.len()
+    }
+
+    /// Heap bytes the checkpoints hold, about.
+    pub fn checkpoint_bytes(&self) -> usize {
+        self.checkpoints.iter().map(|c| c.analysis.heap_bytes()).sum()
+    }
+
+    /// Moves the cursor to step `step` (clamped to the computed steps).
+    pub fn seek(&mut self, step: usize) {
+        let step = step.min(self.computed());
+        if step == self.computed() {
+            self.shown = None;
+            self.cursor = step;
+            return;
+        }
+        let from = &self.checkpoints[self.checkpoint_before(step)];
+        // Going on from the analysis shown is no longer than from the checkpoint.
+        let reusable = self.shown.as_ref().is_some_and(|a| a.observed() <= step && from.step <= a.observed());
+        if !reusable {
+            match &mut self.shown {
+                Some(shown) => shown.clone_from(&from.analysis),
+                None => self.shown = Some(from.analysis.clone()),
+            }
+        }
+        let trace = match &self.source {
+            Source::Live(sim) => sim.trace(),
+            Source::Recorded { trace, .. } => trace,
+        };
+        self.shown.as_mut().expect("set above").observe_until(trace, step);
+        self.cursor = step;
+    }
+
+    /// The index of the last checkpoint at or before `step`.
+    fn checkpoint_before(&self, step: usize) -> usize {
+        self.checkpoints.partition_point(|c| c.step <= step).saturating_sub(1)
+    }
+
+    /// One step back (nothing at step 0).
+    pub fn step_back(&mut self) {
+        self.seek(self.cursor.saturating_sub(1));
+    }
+
+    /// One step forward: the next computed step, or the simulator's next one. Returns
+    /// whether the cursor moved.
+    pub fn step_forward(&mut self) -> Result<bool, SimError> {
+        if !self.at_frontier() {
+            self.seek(self.cursor + 1);
+            return Ok(true);
+        }
+        let before = self.computed();
+        if let Source::Live(sim) = &mut self.source {
+            sim.step()?;
+        }
+        self.catch_up();
+        self.cursor = self.computed();
+        Ok(self.cursor > before)
+    }
+
+    /// Moves the cursor forward to the last step due at or before `target` µs, computing
+    /// steps as needed, at most `budget` steps. Returns whether the cursor moved.
+    pub fn advance_to(&mut self, target: u64, budget: usize) -> Result<bool, SimError> {
+        let start = self.cursor;
+        if !self.at_frontier() {
+            let steps = &self.trace().steps;
+            let end = self.cursor.saturating_add(budget).min(steps.len());
+            let due = self.cursor + steps[self.cursor..end].partition_point(|s| s.t_us <= target);
+            self.seek(due);
+            if !self.at_frontier() {
+                return Ok(self.cursor > start);
+            }
+        }
+        let left = budget.saturating_sub(self.cursor - start);
+        let result = self.compute(target, left);
+        self.cursor = self.computed();
+        self.shown = None;
+        result.map(|()| self.cursor > start)
+    }
+
+    /// Computes steps due up to `target` µs, at most about `budget` of them, keeping the
+    /// frontier analysis and the checkpoints current.
+    fn compute(&mut self, target: u64, budget: usize) -> Result<(), SimError> {
+        let Source::Live(sim) = &mut self.source else { return Ok(()) };
+        let start = sim.trace().steps.len();
+        let mut result = Ok(());
+        while sim.trace().steps.len() - start < budget {
+            match sim.step_until(target) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        self.catch_up();
+        result
+    }
+
+    /// Runs the cursor to the end of the scenario (a live run computes the rest).
+    pub fn run_to_end(&mut self) -> Result<(), SimError> {
+        self.advance_to(u64::MAX, usize::MAX).map(|_| ())
+    }
+
+    /// Has the frontier analysis read every computed step, taking checkpoints and
+    /// collecting markers on the way.
+    fn catch_up(&mut self) {
+        let trace = match &self.source {
+            Source::Live(sim) => sim.trace(),
+            Source::Recorded { trace, .. } => trace,
+        };
+        let end = trace.steps.len();
+        let first = self.frontier.observed();
+        for (i, step) in trace.steps[first..end].iter().enumerate() {
+            if step.kind == StepKind::Note {
+                self.notes.push(Marker { step: first + i + 1, kind: MarkerKind::Note, index: step.aux as usize });
+            }
+        }
+        while self.frontier.observed() < end {
+            let next = (self.frontier.observed() / self.interval + 1) * self.interval;
+            self.frontier.observe_until(trace, next.min(end));
+            if self.frontier.observed() == next {
+                self.checkpoints.push(Checkpoint { step: next, analysis: self.frontier.clone() });
+                if self.checkpoints.len() > MAX_CHECKPOINTS {
+                    self.interval *= 2;
+                    let interval = self.interval;
+                    self.checkpoints.retain(|c| c.step % interval == 0);
+                }
+            }
+        }
+    }
+
+    /// Findings, faults (at the first step at or after the fault's time) and notes among
+    /// the computed steps whose step lies in `range`, in step order.
+    pub fn markers(&self, range: std::ops::Range<usize>) -> Vec<Marker> {
+        let from = self.notes.partition_point(|m| m.step < range.start);
+        let mut out: Vec<Marker> = self.notes[from..].iter().take_while(|m| m.step < range.end).copied().collect();
+        let findings = self.findings();
+        let first = findings.partition_point(|f| (f.step as usize) < range.start);
+        out.extend(
+            findings[first..]
+                .iter()
+                .enumerate()
+                .take_while(|(_, f)| (f.step as usize) < range.end)
+                .map(|(i, f)| Marker { step: f.step as usize, kind: MarkerKind::Finding, index: first + i }),
+        );
+        out.extend(self.model().faults.iter().enumerate().filter_map(|(i, f)| {
+            let step = self.step_at_time(f.at)?;
+            range.contains(&step).then_some(Marker { step, kind: MarkerKind::Fault, index: i })
+        }));
+        out.sort_by_key(|m| (m.step, m.kind, m.index));
+        out
+    }
+
+    /// The findings of every computed step, in step order.
+    pub fn findings(&self) -> &[Finding] {
+        self.frontier.findings()
+    }
+
+    /// The nearest marker strictly after (`forward`) or before the cursor.
+    pub fn next_marker(&self, forward: bool) -> Option<Marker> {
+        if forward {
+            self.markers(self.cursor + 1..self.computed() + 1).into_iter().next()
+        } else {
+            self.markers(1..self.cursor).into_iter().next_back()
+        }
+    }
+
+    /// The index (in [`Timeline::findings`]) of the nearest finding strictly after
+    /// (`forward`) or before the cursor.
+    pub fn next_finding(&self, forward: bool) -> Option<usize> {
+        let findings = self.findings();
+        if forward {
+            let i = findings.partition_point(|f| f.step as usize <= self.cursor);
+            (i < findings.len()).then_some(i)
+        } else {
+            findings.partition_point(|f| (f.step as usize) < self.cursor).checked_sub(1)
+        }
+    }
+
+    /// The most important marker among the computed steps due in `[from, to)` µs (the
+    /// timeline scrubber asks this for each of its columns: a few binary searches each).
+    pub fn mark_between(&self, from: u64, to: u64) -> Option<MarkerKind> {
+        let steps = &self.trace().steps;
+        // Step numbers (1-based) of the steps due in the window: (first, last].
+        let first = steps.partition_point(|s| s.t_us < from);
+        let last = steps.partition_point(|s| s.t_us < to);
+        if first == last {
+            return None;
+        }
+        let findings = self.findings();
+        let i = findings.partition_point(|f| (f.step as usize) <= first);
+        if findings.get(i).is_some_and(|f| (f.step as usize) <= last) {
+            return Some(MarkerKind::Finding);
+        }
+        if self.model().faults.iter().any(|f| (from..to).contains(&f.at)) {
+            return Some(MarkerKind::Fault);
+        }
+        let i = self.notes.partition_point(|m| m.step <= first);
+        self.notes.get(i).is_some_and(|m| m.step <= last).then_some(MarkerKind::Note)
+    }
+
+    /// The first step due at or after `t` µs among the computed ones (the step count
+    /// that shows it), or `None` past the last computed step.
+    pub fn step_at_time(&self, t: u64) -> Option<usize> {
+        let steps = &self.trace().steps;
+        let i = steps.partition_point(|s| s.t_us < t);
+        (i < steps.len()).then_some(i + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load::{Limits, load_str};
+
+    fn timeline(lesson: &str, interval: usize) -> Timeline {
+        let source = crate::lessons::find(lesson).expect("a lesson").source;
+        let scenario = load_str(source, lesson, &Limits::default()).expect("valid");
+        let seed = scenario.seed;
+        let model = Arc::new(Model::compile(Arc::new(scenario), seed).expect("compiles"));
+        Timeline::live(Simulator::new(model, 10_000_000)).with_interval(interval)
+    }
+
+    fn summary(a: &Analysis) -> String {
+        format!("{:?}", (a.observed(), a.findings(), a.instances(), a.total_lag(), a.notes(), a.lag_history(0)))
+    }
+
+    #[test]
+    fn stepping_back_and_forth_equals_a_direct_seek() {
+        let mut t = timeline("crash-duplicates", 16);
+        t.run_to_end().expect("runs");
+        let n = t.computed();
+        assert!(n > 100);
+        for target in [0, 1, 15, 16, 17, n / 2, n - 1, n] {
+            let mut direct = timeline("crash-duplicates", 16);
+            direct.run_to_end().expect("runs");
+            direct.seek(target);
+            let mut walked = timeline("crash-duplicates", 16);
+            walked.run_to_end().expect("runs");
+            while walked.cursor() > target {
+                walked.step_back();
+            }
+            assert_eq!(walked.cursor(), target);
+            assert_eq!(summary(walked.analysis()), summary(direct.analysis()), "at step {target}");
+            // A fresh fold of the first `target` steps is the truth.
+            let mut fresh = Analysis::new(Arc::clone(t.model()));
+            fresh.observe_until(t.trace(), target);
+            assert_eq!(summary(direct.analysis()), summary(&fresh), "at step {target}");
+        }
+        // Forward again, one step at a time, from the start.
+        t.seek(0);
+        for _ in 0..n {
+            assert!(t.step_forward().expect("steps"));
+        }
+        assert!(t.at_frontier());
+        assert_eq!(summary(t.analysis()), summary(t.frontier()));
+    }
+
+    #[test]
+    fn playing_after_going_back_replays_what_was_computed() {
+        let mut t = timeline("order-pipeline", 64);
+        t.advance_to(3_000_000, usize::MAX).expect("runs");
+        let computed = t.computed();
+        t.seek(computed / 3);
+        assert!(!t.at_frontier());
+        // Playing moves through the computed steps first, then computes more.
+        t.advance_to(3_000_000, usize::MAX).expect("runs");
+        assert_eq!(t.cursor(), computed);
+        t.run_to_end().expect("runs");
+        let mut straight = timeline("order-pipeline", 64);
+        straight.run_to_end().expect("runs");
+        assert_eq!(t.trace().steps, straight.trace().steps);
+        assert_eq!(summary(t.analysis()), summary(straight.analysis()));
+    }
+
+    #[test]
+    fn checkpoints_thin_out_on_long_runs() {
+        let mut t = timeline("crash-duplicates", 1);
+        t.run_to_end().expect("runs");
+        assert!(t.computed() > 2 * MAX_CHECKPOINTS, "a run long enough to thin out");
+        assert!(t.checkpoints() <= MAX_CHECKPOINTS);
+        assert!(t.interval() > 1 && t.interval().is_power_of_two());
+        let steps: Vec<usize> = t.checkpoints.iter().map(|c| c.step).collect();
+        assert!(steps.iter().enumerate().all(|(i, &s)| s == i * t.interval()), "{steps:?}");
+        for target in [0, 1, t.computed() / 3, t.computed() - 1] {
+            t.seek(target);
+            let mut fresh = Analysis::new(Arc::clone(t.model()));
+            fresh.observe_until(t.trace(), target);
+            assert_eq!(summary(t.analysis()), summary(&fresh));
+        }
+    }
+
+    #[test]
+    fn markers_and_findings_around_the_cursor() {
+        let mut t = timeline("crash-duplicates", 32);
+        t.run_to_end().expect("runs");
+        let findings = t.findings().to_vec();
+        assert!(!findings.is_empty());
+        t.seek(0);
+        let first = t.next_finding(true).expect("a finding ahead");
+        assert_eq!(first, 0);
+        t.seek(findings[0].step as usize);
+        assert_eq!(t.next_finding(false), None, "none strictly before the first");
+        assert_eq!(t.next_finding(true), findings.iter().position(|f| f.step > findings[0].step));
+        let crash = t.markers(0..t.computed() + 1).into_iter().find(|m| m.kind == MarkerKind::Fault).expect("a crash");
+        // The marker is the first step at the fault's time (a note may share the µs).
+        let at = t.model().faults[crash.index].at;
+        assert_eq!(t.trace().steps[crash.step - 1].t_us, at);
+        assert!(t.trace().steps[crash.step - 2].t_us < at);
+        assert!(
+            t.trace().steps[crash.step - 1..].iter().take_while(|s| s.t_us == at).any(|s| s.kind == StepKind::Crashed)
+        );
+        t.seek(0);
+        let mut seen = Vec::new();
+        while let Some(m) = t.next_marker(true) {
+            seen.push(m.step);
+            t.seek(m.step);
+        }
+        assert!(seen.windows(2).all(|w| w[0] < w[1]));
+        assert!(seen.contains(&crash.step));
+        let f = t.findings()[0];
+        let at = t.trace().steps[f.step as usize - 1].t_us;
+        assert_eq!(t.mark_between(at, at + 1), Some(MarkerKind::Finding));
+        assert_eq!(t.mark_between(at, at), None);
+        let fault = t.model().faults[crash.index].at;
+        assert!(t.mark_between(fault, fault + 1).is_some());
+        assert_eq!(t.step_at_time(0), Some(1));
+        assert_eq!(t.step_at_time(u64::MAX), None);
+    }
+}
