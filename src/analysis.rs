@@ -52,12 +52,12 @@ impl Bits {
 }
 
 /// Bytes a vector holds on the heap.
-fn vec_bytes<T>(v: &Vec<T>) -> usize {
+pub(crate) fn vec_bytes<T>(v: &Vec<T>) -> usize {
     v.capacity() * std::mem::size_of::<T>()
 }
 
 /// Bytes a B-tree holds, about: its entries and a node's share of overhead each.
-fn tree_bytes<K, V>(len: usize) -> usize {
+pub(crate) fn tree_bytes<K, V>(len: usize) -> usize {
     len * (std::mem::size_of::<K>() + std::mem::size_of::<V>() + 16)
 }
 
@@ -241,8 +241,11 @@ pub struct Analysis {
     /// Per group: its read model, when its consumer projects an aggregate.
     read_models: Vec<Option<state::ReadSide>>,
     sagas: sagas::Sagas,
-    /// Events published to a bus that matched no rule.
+    /// Events published to a bus that matched no rule, in all and per bus.
     unrouted: u64,
+    unrouted_by_topic: Vec<u64>,
+    /// Events appended to each log or queue: published there or routed there.
+    appended_by_topic: Vec<u64>,
     /// Routed copies, in all and per rule (rules numbered across buses: `rule_base`).
     routed: u64,
     routed_by_rule: Vec<u64>,
@@ -261,6 +264,8 @@ impl Analysis {
             read_models: state::read_sides(&model),
             sagas: sagas::Sagas::default(),
             unrouted: 0,
+            unrouted_by_topic: vec![0; model.topics.len()],
+            appended_by_topic: vec![0; model.topics.len()],
             routed: 0,
             routed_by_rule: vec![0; model.topics.iter().map(|t| t.rules.len()).sum()],
             rule_base: model
@@ -393,6 +398,13 @@ impl Analysis {
             + vec_bytes(&self.notes)
             + vec_bytes(&self.producer_of_source)
             + vec_bytes(&self.sent)
+            + self.aggregates.iter().map(state::WriteSide::heap_bytes).sum::<usize>()
+            + self.read_models.iter().flatten().map(state::ReadSide::heap_bytes).sum::<usize>()
+            + self.sagas.heap_bytes()
+            + vec_bytes(&self.unrouted_by_topic)
+            + vec_bytes(&self.appended_by_topic)
+            + vec_bytes(&self.routed_by_rule)
+            + vec_bytes(&self.rule_base)
     }
 
     /// The number of events published so far: events are numbered in the order of their
@@ -408,6 +420,16 @@ impl Analysis {
     /// Copies a bus routed: in all, and by one of a bus's rules.
     pub fn routed(&self) -> u64 {
         self.routed
+    }
+
+    /// Events appended to a log or queue: published to it, or routed to it from a bus.
+    pub fn appended_to(&self, topic: usize) -> u64 {
+        self.appended_by_topic[topic]
+    }
+
+    /// Events published to this bus that matched no rule.
+    pub fn unrouted_on(&self, bus: usize) -> u64 {
+        self.unrouted_by_topic[bus]
     }
 
     pub fn routed_by_rule(&self, bus: usize, rule: usize) -> u64 {
@@ -543,7 +565,10 @@ impl Analysis {
                     }
                     self.append(trace, &step);
                 }
-                StepKind::Unrouted => self.unrouted += 1,
+                StepKind::Unrouted => {
+                    self.unrouted += 1;
+                    self.unrouted_by_topic[usize::from(step.topic)] += 1;
+                }
                 StepKind::Rebalanced => {
                     let gm = &model.groups[g];
                     if !self.groups[g].joined {
@@ -645,6 +670,7 @@ impl Analysis {
     fn append(&mut self, trace: &Trace, step: &crate::trace::Step) {
         let model = Arc::clone(&self.model);
         let tm = &model.topics[usize::from(step.topic)];
+        self.appended_by_topic[usize::from(step.topic)] += 1;
         match tm.kind {
             TopicKind::Log => {
                 self.logs[usize::from(step.topic)][usize::from(step.partition)].push(step.event);

@@ -367,6 +367,14 @@ impl Store {
         self.keys.is_empty()
     }
 
+    /// Heap bytes held, about (shared strings counted where they are made, not here).
+    pub fn heap_bytes(&self) -> usize {
+        (self.slot_of.capacity()) * 4
+            + self.keys.capacity() * std::mem::size_of::<Sym>()
+            + self.cells.capacity() * std::mem::size_of::<Cell>()
+            + self.versions.capacity() * 4
+    }
+
     /// The key's state as JSON, and its version.
     pub fn state(&self, rules: &Rules, key: Sym) -> Option<(Value, u32)> {
         let slot = self.slot(key)?;

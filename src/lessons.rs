@@ -24,6 +24,7 @@ pub const LESSONS: &[Lesson] = lessons![
     "crash-duplicates",
     "poison-message",
     "event-sourcing",
+    "order-saga",
 ];
 
 /// The lesson `eventlab` opens with no arguments.

@@ -76,6 +76,10 @@ pub struct Sagas {
 }
 
 impl Sagas {
+    pub fn heap_bytes(&self) -> usize {
+        super::vec_bytes(&self.instances) + super::tree_bytes::<EventId, u32>(self.by_correlation.len())
+    }
+
     pub fn count(&self, status: SagaStatus) -> u64 {
         self.counts[status as usize]
     }

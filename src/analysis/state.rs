@@ -40,6 +40,17 @@ impl WriteSide {
         }
     }
 
+    pub fn heap_bytes(&self) -> usize {
+        use super::vec_bytes;
+        self.store.heap_bytes()
+            + vec_bytes(&self.partition)
+            + vec_bytes(&self.first_time)
+            + vec_bytes(&self.last_time)
+            + vec_bytes(&self.snapshot_cells)
+            + vec_bytes(&self.snapshot_version)
+            + vec_bytes(&self.snapshot_offset)
+    }
+
     pub fn partition(&self, slot: usize) -> u16 {
         self.partition[slot]
     }
@@ -81,6 +92,16 @@ pub struct ReadSide {
 }
 
 impl ReadSide {
+    pub fn heap_bytes(&self) -> usize {
+        use super::vec_bytes;
+        self.read.heap_bytes()
+            + self.reference.heap_bytes()
+            + vec_bytes(&self.ref_first)
+            + vec_bytes(&self.ref_last)
+            + vec_bytes(&self.diverged)
+            + vec_bytes(&self.last_applied)
+    }
+
     /// Distinct events the read model has applied for the key (its version as the write
     /// side counts versions).
     pub fn distinct_applied(&self, slot: usize) -> u32 {
