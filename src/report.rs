@@ -152,6 +152,38 @@ pub fn summary_table(outcome: &Outcome) -> String {
     if model.groups.len() > 1 {
         row("total", None);
     }
+    let trace = outcome.sim.trace();
+    for (a, am) in model.aggregates.iter().enumerate() {
+        let side = analysis.write_side(a);
+        let keys = side.store.keys();
+        let _ =
+            writeln!(out, "\naggregate {} ({} key{}):", am.name, keys.len(), if keys.len() == 1 { "" } else { "s" });
+        for (slot, &key) in keys.iter().enumerate().take(EXAMPLES * 2) {
+            let state = am.rules.to_json(side.store.row(slot));
+            let _ = writeln!(out, "  {} v{} {state}", trace.strings.resolve(key), side.store.version(slot));
+        }
+        if keys.len() > EXAMPLES * 2 {
+            let _ = writeln!(out, "  … {} more", keys.len() - EXAMPLES * 2);
+        }
+    }
+    if !model.sagas.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nsagas: {} completed · {} compensated · {} uncompensated · {} open",
+            analysis.metric(Metric::SagasCompleted, None),
+            analysis.metric(Metric::SagasCompensated, None),
+            analysis.metric(Metric::SagasUncompensated, None),
+            analysis.metric(Metric::SagasOpen, None)
+        );
+    }
+    if model.topics.iter().any(|t| !t.rules.is_empty()) {
+        let _ = writeln!(
+            out,
+            "\nbus: {} routed copies · {} unrouted",
+            analysis.routed(),
+            analysis.metric(Metric::Unrouted, None)
+        );
+    }
     let counts: Vec<String> = FindingClass::ALL
         .into_iter()
         .filter(|&c| analysis.finding_count(c) > 0)

@@ -714,6 +714,9 @@ impl Simulator {
 
     /// An event appended to a log: the aggregates handlers fetch fold it.
     fn appended(&mut self, topic: u16, event: EventIdx) {
+        if self.model.topics[usize::from(topic)].aggregates.is_empty() {
+            return;
+        }
         let model = Arc::clone(&self.model);
         for &a in &model.topics[usize::from(topic)].aggregates {
             let am = &model.aggregates[usize::from(a)];
