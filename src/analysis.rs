@@ -8,6 +8,8 @@
 
 pub mod expect;
 pub mod explain;
+pub mod sagas;
+pub mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -50,12 +52,12 @@ impl Bits {
 }
 
 /// Bytes a vector holds on the heap.
-fn vec_bytes<T>(v: &Vec<T>) -> usize {
+pub(crate) fn vec_bytes<T>(v: &Vec<T>) -> usize {
     v.capacity() * std::mem::size_of::<T>()
 }
 
 /// Bytes a B-tree holds, about: its entries and a node's share of overhead each.
-fn tree_bytes<K, V>(len: usize) -> usize {
+pub(crate) fn tree_bytes<K, V>(len: usize) -> usize {
     len * (std::mem::size_of::<K>() + std::mem::size_of::<V>() + 16)
 }
 
@@ -130,15 +132,21 @@ pub enum FindingClass {
     OutOfOrder,
     Lost,
     Failed,
+    /// A projector's read model came to differ from the fold of the log.
+    ReadModelMismatch,
+    /// A failed saga with compensations owed (known, like a loss, from the current state).
+    UncompensatedSaga,
 }
 
 impl FindingClass {
-    pub const ALL: [FindingClass; 5] = [
+    pub const ALL: [FindingClass; 7] = [
         FindingClass::DuplicateDelivery,
         FindingClass::DuplicateEffect,
         FindingClass::OutOfOrder,
         FindingClass::Lost,
         FindingClass::Failed,
+        FindingClass::ReadModelMismatch,
+        FindingClass::UncompensatedSaga,
     ];
 
     pub fn name(self) -> &'static str {
@@ -148,6 +156,8 @@ impl FindingClass {
             FindingClass::OutOfOrder => "out_of_order",
             FindingClass::Lost => "lost",
             FindingClass::Failed => "failed",
+            FindingClass::ReadModelMismatch => "read_model_mismatches",
+            FindingClass::UncompensatedSaga => "sagas_uncompensated",
         }
     }
 }
@@ -226,6 +236,21 @@ pub struct Analysis {
     producer_of_source: Vec<u32>,
     /// Distinct events each producer has published.
     sent: Vec<u64>,
+    /// Each aggregate's write side.
+    aggregates: Vec<state::WriteSide>,
+    /// Per group: its read model, when its consumer projects an aggregate.
+    read_models: Vec<Option<state::ReadSide>>,
+    sagas: sagas::Sagas,
+    /// Events published to a bus that matched no rule, in all and per bus.
+    unrouted: u64,
+    unrouted_by_topic: Vec<u64>,
+    /// Events appended to each log or queue: published there or routed there.
+    appended_by_topic: Vec<u64>,
+    /// Routed copies, in all and per rule (rules numbered across buses: `rule_base`).
+    routed: u64,
+    routed_by_rule: Vec<u64>,
+    /// Per topic, the index of its first rule in `routed_by_rule`.
+    rule_base: Vec<usize>,
 }
 
 impl Analysis {
@@ -235,6 +260,23 @@ impl Analysis {
             producer_of_source[pm.source.index()] = p as u32;
         }
         Analysis {
+            aggregates: state::write_sides(&model),
+            read_models: state::read_sides(&model),
+            sagas: sagas::Sagas::default(),
+            unrouted: 0,
+            unrouted_by_topic: vec![0; model.topics.len()],
+            appended_by_topic: vec![0; model.topics.len()],
+            routed: 0,
+            routed_by_rule: vec![0; model.topics.iter().map(|t| t.rules.len()).sum()],
+            rule_base: model
+                .topics
+                .iter()
+                .scan(0, |base, t| {
+                    let here = *base;
+                    *base += t.rules.len();
+                    Some(here)
+                })
+                .collect(),
             producer_of_source,
             sent: vec![0; model.producers.len()],
             groups: model
@@ -356,6 +398,13 @@ impl Analysis {
             + vec_bytes(&self.notes)
             + vec_bytes(&self.producer_of_source)
             + vec_bytes(&self.sent)
+            + self.aggregates.iter().map(state::WriteSide::heap_bytes).sum::<usize>()
+            + self.read_models.iter().flatten().map(state::ReadSide::heap_bytes).sum::<usize>()
+            + self.sagas.heap_bytes()
+            + vec_bytes(&self.unrouted_by_topic)
+            + vec_bytes(&self.appended_by_topic)
+            + vec_bytes(&self.routed_by_rule)
+            + vec_bytes(&self.rule_base)
     }
 
     /// The number of events published so far: events are numbered in the order of their
@@ -366,6 +415,25 @@ impl Analysis {
 
     pub fn group(&self, group: usize) -> &GroupMetrics {
         &self.groups[group].metrics
+    }
+
+    /// Copies a bus routed: in all, and by one of a bus's rules.
+    pub fn routed(&self) -> u64 {
+        self.routed
+    }
+
+    /// Events appended to a log or queue: published to it, or routed to it from a bus.
+    pub fn appended_to(&self, topic: usize) -> u64 {
+        self.appended_by_topic[topic]
+    }
+
+    /// Events published to this bus that matched no rule.
+    pub fn unrouted_on(&self, bus: usize) -> u64 {
+        self.unrouted_by_topic[bus]
+    }
+
+    pub fn routed_by_rule(&self, bus: usize, rule: usize) -> u64 {
+        self.routed_by_rule[self.rule_base[bus] + rule]
     }
 
     pub fn published(&self) -> u64 {
@@ -386,14 +454,11 @@ impl Analysis {
     pub fn metric(&self, metric: Metric, group: Option<usize>) -> u64 {
         match (metric, group) {
             (Metric::Published, _) => self.published,
-            (
-                Metric::Unrouted
-                | Metric::SagasCompleted
-                | Metric::SagasCompensated
-                | Metric::SagasUncompensated
-                | Metric::SagasOpen,
-                _,
-            ) => 0,
+            (Metric::Unrouted, _) => self.unrouted,
+            (Metric::SagasCompleted, _) => self.sagas.count(sagas::SagaStatus::Completed),
+            (Metric::SagasCompensated, _) => self.sagas.count(sagas::SagaStatus::Compensated),
+            (Metric::SagasUncompensated, _) => self.sagas.count(sagas::SagaStatus::Failed),
+            (Metric::SagasOpen, _) => self.sagas.count(sagas::SagaStatus::Open),
             (metric, Some(g)) => self.groups[g].metrics.get(metric),
             (Metric::MaxLag, None) => self.max_lag,
             (metric, None) => self.groups.iter().map(|g| g.metrics.get(metric)).sum(),
@@ -414,6 +479,7 @@ impl Analysis {
     pub fn finding_count(&self, class: FindingClass) -> u64 {
         match class {
             FindingClass::Lost => self.groups.iter().map(|g| g.metrics.lost).sum(),
+            FindingClass::UncompensatedSaga => self.sagas.count(sagas::SagaStatus::Failed),
             _ => self.finding_counts[class as usize],
         }
     }
@@ -470,7 +536,14 @@ impl Analysis {
                 self.track_instance(trace, &step);
             }
             match step.kind {
-                StepKind::Published => {
+                StepKind::Published | StepKind::Routed => {
+                    if step.kind == StepKind::Routed {
+                        self.routed += 1;
+                        self.routed_by_rule
+                            [self.rule_base[usize::from(trace.event(step.event).topic)] + step.aux as usize] += 1;
+                        self.append(trace, &step);
+                        continue;
+                    }
                     self.published += 1;
                     self.published_by_topic[usize::from(step.topic)] += 1;
                     let e = step.event as usize;
@@ -486,26 +559,15 @@ impl Analysis {
                         {
                             self.sent[p as usize] += 1;
                         }
-                    }
-                    let tm = &model.topics[usize::from(step.topic)];
-                    match tm.kind {
-                        TopicKind::Log => {
-                            self.logs[usize::from(step.topic)][usize::from(step.partition)].push(step.event);
-                            for sub in &tm.subscribers {
-                                if self.groups[usize::from(sub.group)].joined {
-                                    self.add_lag(usize::from(sub.group), 1);
-                                }
-                            }
+                        if !model.sagas.is_empty() {
+                            self.sagas.observe(&model, trace, step.event, index);
                         }
-                        TopicKind::Queue => {
-                            for sub in &tm.subscribers {
-                                if model.groups[usize::from(sub.group)].start <= step.t_us {
-                                    self.add_lag(usize::from(sub.group), 1);
-                                }
-                            }
-                        }
-                        TopicKind::Bus => {}
                     }
+                    self.append(trace, &step);
+                }
+                StepKind::Unrouted => {
+                    self.unrouted += 1;
+                    self.unrouted_by_topic[usize::from(step.topic)] += 1;
                 }
                 StepKind::Rebalanced => {
                     let gm = &model.groups[g];
@@ -540,7 +602,12 @@ impl Analysis {
                     }
                     if step.kind == StepKind::Processed && step.flag != 0 {
                         track.metrics.effects += 1;
-                        if track.effected.insert(event.id) {
+                        let first = track.effected.insert(event.id);
+                        if model.projects[g].is_some() {
+                            self.project(trace, g, step.event, first, index);
+                        }
+                        let track = &mut self.groups[g];
+                        if first {
                             if let Some(key) = event.key {
                                 let published = self.first_published[step.event as usize];
                                 let keys = &mut track.latest_effect[usize::from(step.topic)];
@@ -596,6 +663,34 @@ impl Analysis {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// An event appended to a log or a queue (published there, or routed from a bus).
+    fn append(&mut self, trace: &Trace, step: &crate::trace::Step) {
+        let model = Arc::clone(&self.model);
+        let tm = &model.topics[usize::from(step.topic)];
+        self.appended_by_topic[usize::from(step.topic)] += 1;
+        match tm.kind {
+            TopicKind::Log => {
+                self.logs[usize::from(step.topic)][usize::from(step.partition)].push(step.event);
+                if !tm.aggregates.is_empty() {
+                    self.fold_append(trace, step.topic, step.partition, step.offset, step.event, step.t_us);
+                }
+                for sub in &tm.subscribers {
+                    if self.groups[usize::from(sub.group)].joined {
+                        self.add_lag(usize::from(sub.group), 1);
+                    }
+                }
+            }
+            TopicKind::Queue => {
+                for sub in &tm.subscribers {
+                    if model.groups[usize::from(sub.group)].start <= step.t_us {
+                        self.add_lag(usize::from(sub.group), 1);
+                    }
+                }
+            }
+            TopicKind::Bus => {}
         }
     }
 

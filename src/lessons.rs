@@ -32,6 +32,8 @@ pub const LESSONS: &[Lesson] = lessons![
     "producer-retries",
     "visibility-timeout",
     "poison-message",
+    "event-sourcing",
+    "order-saga",
 ];
 
 pub fn find(name: &str) -> Option<&'static Lesson> {

@@ -1,6 +1,8 @@
 //! eventlab: a terminal laboratory for event-driven architecture.
 pub mod analysis;
+pub mod bus;
 pub mod cli;
+pub mod fold;
 pub mod lessons;
 pub mod report;
 pub mod rng;

@@ -62,6 +62,7 @@ impl<'a> From<&'a Replayed> for RunView<'a> {
 fn examples(run: RunView<'_>, class: FindingClass) -> Vec<Finding> {
     match class {
         FindingClass::Lost => run.analysis.lost().into_iter().take(EXAMPLES).collect(),
+        FindingClass::UncompensatedSaga => run.analysis.uncompensated().into_iter().take(EXAMPLES).collect(),
         _ => run.analysis.findings().iter().filter(|f| f.class == class).take(EXAMPLES).copied().collect(),
     }
 }
@@ -92,15 +93,42 @@ pub fn summary_json<'a>(run: impl Into<RunView<'a>>) -> Value {
         let examples: Vec<Value> = examples(run, class)
             .iter()
             .map(|f| {
+                let scope = if f.class == FindingClass::UncompensatedSaga { "saga" } else { "group" };
                 json!({
                     "event": namer.event_id(f.event),
-                    "group": namer.group(f.group),
+                    scope: namer.finding_scope(f),
                     "step": f.step,
                     "cause": analysis.explain(trace, f),
                 })
             })
             .collect();
         findings.insert(class.name().into(), json!({"count": count, "examples": examples}));
+    }
+    let (mut aggregates, mut versions) = (Map::new(), Map::new());
+    for (a, am) in model.aggregates.iter().enumerate() {
+        let side = analysis.write_side(a);
+        let (mut states, mut numbers) = (Map::new(), Map::new());
+        for (slot, &key) in side.store.keys().iter().enumerate() {
+            let key = trace.strings.resolve(key).to_owned();
+            states.insert(key.clone(), am.rules.to_json(side.store.row(slot)));
+            numbers.insert(key, side.store.version(slot).into());
+        }
+        aggregates.insert(am.name.clone(), Value::Object(states));
+        versions.insert(am.name.clone(), Value::Object(numbers));
+    }
+    let mut read_models = Map::new();
+    for (g, gm) in model.groups.iter().enumerate() {
+        if let Some(side) = analysis.read_side(g) {
+            let rules = &model.aggregates[side.aggregate].rules;
+            let states: Map<String, Value> = side
+                .read
+                .keys()
+                .iter()
+                .enumerate()
+                .map(|(slot, &key)| (trace.strings.resolve(key).to_owned(), rules.to_json(side.read.row(slot))))
+                .collect();
+            read_models.insert(gm.consumer.clone(), Value::Object(states));
+        }
     }
     json!({
         "scenario": model.scenario.name,
@@ -111,8 +139,9 @@ pub fn summary_json<'a>(run: impl Into<RunView<'a>>) -> Value {
         "totals": totals,
         "groups": groups,
         "published_by_topic": published_by_topic,
-        "aggregates": {},
-        "aggregate_versions": {},
+        "aggregates": aggregates,
+        "aggregate_versions": versions,
+        "read_models": read_models,
         "findings": findings,
         "expectations": run.checked.iter().map(Checked::to_json).collect::<Vec<_>>(),
         "passed": run.passed(),
@@ -163,6 +192,37 @@ pub fn summary_table<'a>(run: impl Into<RunView<'a>>) -> String {
     }
     if model.groups.len() > 1 {
         row("total", None);
+    }
+    for (a, am) in model.aggregates.iter().enumerate() {
+        let side = analysis.write_side(a);
+        let keys = side.store.keys();
+        let _ =
+            writeln!(out, "\naggregate {} ({} key{}):", am.name, keys.len(), if keys.len() == 1 { "" } else { "s" });
+        for (slot, &key) in keys.iter().enumerate().take(EXAMPLES * 2) {
+            let state = am.rules.to_json(side.store.row(slot));
+            let _ = writeln!(out, "  {} v{} {state}", trace.strings.resolve(key), side.store.version(slot));
+        }
+        if keys.len() > EXAMPLES * 2 {
+            let _ = writeln!(out, "  … {} more", keys.len() - EXAMPLES * 2);
+        }
+    }
+    if !model.sagas.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nsagas: {} completed · {} compensated · {} uncompensated · {} open",
+            analysis.metric(Metric::SagasCompleted, None),
+            analysis.metric(Metric::SagasCompensated, None),
+            analysis.metric(Metric::SagasUncompensated, None),
+            analysis.metric(Metric::SagasOpen, None)
+        );
+    }
+    if model.topics.iter().any(|t| !t.rules.is_empty()) {
+        let _ = writeln!(
+            out,
+            "\nbus: {} routed copies · {} unrouted",
+            analysis.routed(),
+            analysis.metric(Metric::Unrouted, None)
+        );
     }
     let counts: Vec<String> = FindingClass::ALL
         .into_iter()

@@ -47,7 +47,7 @@ pub fn run(scenario: Scenario, seed: Option<u64>, max_steps: u64) -> Result<Outc
         }
     }
     analysis.observe(sim.trace());
-    let checked = analysis.check_all();
+    let checked = analysis.check_all(sim.trace());
     Ok(Outcome { sim, analysis, checked })
 }
 
@@ -70,6 +70,6 @@ impl Replayed {
 pub fn replay(recorded: Recorded) -> Replayed {
     let mut analysis = Analysis::new(Arc::clone(&recorded.model));
     analysis.observe(&recorded.trace);
-    let checked = analysis.check_all();
+    let checked = analysis.check_all(&recorded.trace);
     Replayed { recorded, analysis, checked }
 }

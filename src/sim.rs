@@ -25,7 +25,7 @@ pub use model::Model;
 use sched::{Agenda, Class};
 
 use crate::rng::Stream;
-use crate::trace::{Event, EventId, EventIdx, Span, Step, StepKind, Sym, Trace, TraceMark};
+use crate::trace::{Event, EventId, EventIdx, NONE32, Span, Step, StepKind, Sym, Trace, TraceMark};
 
 /// A run that had to stop.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +42,11 @@ enum Item {
     Note(u32),
     /// Fault `i` starts.
     Fault(u32),
+    /// The instance's `fetch` call returns (`generation` guards against a crash since).
+    Fetch {
+        instance: u16,
+        generation: u32,
+    },
     /// The instance's current processing ends (`generation` guards against a crash since).
     Complete {
         instance: u16,
@@ -248,6 +253,8 @@ struct InstanceState {
     paused: u32,
     /// Active `slow` faults on it (fault indices): processing times are multiplied.
     slowed_by: Vec<u32>,
+    /// The state its current attempt's `fetch` read.
+    fetched: Option<Arc<serde_json::Value>>,
 }
 
 impl InstanceState {
@@ -265,6 +272,7 @@ impl InstanceState {
             generation: 0,
             paused: 0,
             slowed_by: Vec::new(),
+            fetched: None,
         }
     }
 }
@@ -278,6 +286,8 @@ struct ProducerState {
     /// Key number → key symbol, filled as keys are first drawn.
     keys: KeyCache,
     sequences: Vec<i128>,
+    /// The schema version it emits of each of its event types (`upgrade` faults change them).
+    versions: Vec<u32>,
 }
 
 /// Key number → interned key: a table for the usual few thousand keys, a map beyond.
@@ -323,6 +333,11 @@ struct State {
     fault_targets: Vec<Vec<u16>>,
     /// Events published by producers and scripts so far: `evt-NNNNNN` numbers.
     roots: u32,
+    /// The write side of each aggregate a handler fetches (empty for the others).
+    aggregates: Vec<crate::fold::Store>,
+    /// Per fetched aggregate, per event index: the version its append produced
+    /// (`u32::MAX`: none).
+    produced: Vec<Vec<u32>>,
 }
 
 /// The simulator: a compiled model, its state and the trace so far.
@@ -386,11 +401,14 @@ impl Simulator {
                     produced: 0,
                     keys: KeyCache::new(p.keys.as_ref().map_or(0, |k| k.cardinality)),
                     sequences: vec![0; p.sequences],
+                    versions: p.types.iter().map(|t| t.schema_version).collect(),
                 })
                 .collect(),
             faults: model.faults.iter().map(|f| Stream::for_component(seed, "fault", &f.name)).collect(),
             fault_targets: vec![Vec::new(); model.faults.len()],
             roots: 0,
+            aggregates: model.aggregates.iter().map(|a| crate::fold::Store::new(&a.rules)).collect(),
+            produced: vec![Vec::new(); model.aggregates.len()],
         };
         // Room for the expected run up front: growing a vector of millions of steps by
         // doubling costs copies and page faults that show in the throughput.
@@ -518,6 +536,7 @@ impl Simulator {
             }
             Item::Fault(i) => self.fault(i as usize),
             Item::FaultEnd(i) => self.fault_end(i as usize),
+            Item::Fetch { instance, generation } => self.fetch(instance, generation),
             Item::Complete { instance, generation } => self.complete(instance, generation),
             Item::Commit { instance, slot, offset } => self.commit(instance, slot, offset),
             Item::RevokeCommit(instance) => self.revoke_commit(instance),
@@ -582,42 +601,138 @@ impl Simulator {
         let model = Arc::clone(&self.model);
         let tm = &model.topics[usize::from(topic)];
         match tm.kind {
-            crate::scenario::model::TopicKind::Log => {
-                let partition = partition.unwrap_or_else(|| self.partition_for(topic, event));
-                let published_at = self.trace.steps.len() as u32;
-                let log = &mut self.state.topics[usize::from(topic)].partitions[partition as usize];
-                step.partition = partition as u16;
-                step.offset = log.len() as u32;
-                log.push(Record { event, published_at });
-                self.push(step);
-                for sub in &tm.subscribers {
-                    let group = &self.state.groups[usize::from(sub.group)];
-                    if !group.joined {
-                        continue;
-                    }
-                    if let Some(owner) = group.slots[(sub.base + partition) as usize].owner {
-                        self.wake(owner);
-                    }
-                }
-                Some(partition)
-            }
+            crate::scenario::model::TopicKind::Log => Some(self.append_to_log(step, topic, partition)),
             crate::scenario::model::TopicKind::Queue => {
-                if tm.fifo {
-                    let id = self.trace.events[event as usize].id;
-                    let seen = &mut self.state.topics[usize::from(topic)].dedup;
-                    if seen.get(&id).is_some_and(|&at| now - at < tm.dedup_window) {
-                        step.kind = StepKind::DroppedDuplicate;
-                        self.push(step);
-                        return None;
-                    }
-                    seen.insert(id, now);
-                }
-                self.push(step);
-                self.enqueue(topic, event);
+                self.append_to_queue(step, topic);
                 None
             }
             crate::scenario::model::TopicKind::Bus => {
-                unreachable!("bus topics are refused by validation until routing lands")
+                self.push(step);
+                self.route(event, topic);
+                None
+            }
+        }
+    }
+
+    /// Appends `step`'s event to a log (a `published` or `routed` step): the partition
+    /// (`partition`, or the partitioner's) and offset are filled in, the record stored, the
+    /// owners woken and the fetched aggregates folded. Returns the partition.
+    fn append_to_log(&mut self, mut step: Step, topic: u16, partition: Option<u32>) -> u32 {
+        let event = step.event;
+        let partition = partition.unwrap_or_else(|| self.partition_for(topic, event));
+        let published_at = self.trace.steps.len() as u32;
+        let log = &mut self.state.topics[usize::from(topic)].partitions[partition as usize];
+        step.topic = topic;
+        step.partition = partition as u16;
+        step.offset = log.len() as u32;
+        log.push(Record { event, published_at });
+        self.push(step);
+        self.appended(topic, event);
+        let model = Arc::clone(&self.model);
+        for sub in &model.topics[usize::from(topic)].subscribers {
+            let group = &self.state.groups[usize::from(sub.group)];
+            if !group.joined {
+                continue;
+            }
+            if let Some(owner) = group.slots[(sub.base + partition) as usize].owner {
+                self.wake(owner);
+            }
+        }
+        partition
+    }
+
+    /// Appends `step`'s event to a queue (a `published` or `routed` step), unless a FIFO
+    /// queue saw its id within its `dedup_window` (a `dropped_duplicate` step instead).
+    fn append_to_queue(&mut self, mut step: Step, topic: u16) {
+        let now = self.now();
+        let event = step.event;
+        step.topic = topic;
+        let tm = &self.model.topics[usize::from(topic)];
+        if tm.fifo {
+            let id = self.trace.events[event as usize].id;
+            let seen = &mut self.state.topics[usize::from(topic)].dedup;
+            if seen.get(&id).is_some_and(|&at| now - at < tm.dedup_window) {
+                step.kind = StepKind::DroppedDuplicate;
+                step.aux = NONE32;
+                self.push(step);
+                return;
+            }
+            seen.insert(id, now);
+        }
+        self.push(step);
+        self.enqueue(topic, event);
+    }
+
+    /// An event published to a bus: matched against every rule; for each matching rule and
+    /// each of its targets, appended to the target (a `routed` step with the rule); an
+    /// `unrouted` step when no rule matches.
+    fn route(&mut self, event: EventIdx, bus: u16) {
+        let model = Arc::clone(&self.model);
+        let rules = &model.topics[usize::from(bus)].rules;
+        let e = &self.trace.events[event as usize];
+        let payload = rules.iter().any(|r| r.pattern.reads_payload());
+        let (data, headers) = if payload {
+            (self.trace.payloads.value(e.data), self.trace.payloads.headers(e.headers))
+        } else {
+            (serde_json::Value::Null, serde_json::Map::new())
+        };
+        let strings = &self.trace.strings;
+        let view = crate::bus::EventView {
+            event_type: strings.resolve(e.event_type),
+            source: strings.resolve(e.source),
+            key: e.key.map(|k| strings.resolve(k)),
+            data: &data,
+            headers: &headers,
+        };
+        let matched: Vec<usize> =
+            rules.iter().enumerate().filter(|(_, r)| r.pattern.matches(&view)).map(|(i, _)| i).collect();
+        if matched.is_empty() {
+            let mut step = Step::new(StepKind::Unrouted, self.now());
+            step.event = event;
+            step.topic = bus;
+            self.push(step);
+            return;
+        }
+        for r in matched {
+            for &target in &rules[r].targets {
+                let mut step = Step::new(StepKind::Routed, self.now());
+                step.event = event;
+                step.aux = r as u32;
+                match model.topics[usize::from(target)].kind {
+                    crate::scenario::model::TopicKind::Log => {
+                        self.append_to_log(step, target, None);
+                    }
+                    crate::scenario::model::TopicKind::Queue => self.append_to_queue(step, target),
+                    crate::scenario::model::TopicKind::Bus => unreachable!("validation refuses a bus as a rule target"),
+                }
+            }
+        }
+    }
+
+    /// An event appended to a log: the aggregates handlers fetch fold it.
+    fn appended(&mut self, topic: u16, event: EventIdx) {
+        if self.model.topics[usize::from(topic)].aggregates.is_empty() {
+            return;
+        }
+        let model = Arc::clone(&self.model);
+        for &a in &model.topics[usize::from(topic)].aggregates {
+            let am = &model.aggregates[usize::from(a)];
+            let e = &self.trace.events[event as usize];
+            let Some(key) = e.key.filter(|_| am.fetched && am.rules.applies(e.event_type)) else { continue };
+            let event_type = e.event_type;
+            let data = if am.rules.reads_data(event_type) {
+                self.trace.payloads.value(e.data)
+            } else {
+                serde_json::Value::Null
+            };
+            let store = &mut self.state.aggregates[usize::from(a)];
+            let version = store.apply(&am.rules, key, event_type, &data).expect("applied");
+            let produced = &mut self.state.produced[usize::from(a)];
+            if produced.len() <= event as usize {
+                produced.resize(event as usize + 1, u32::MAX);
+            }
+            if produced[event as usize] == u32::MAX {
+                produced[event as usize] = version;
             }
         }
     }

@@ -371,7 +371,8 @@ pub const NONE32: u32 = u32::MAX;
 /// `group`/`instance` for consumer steps (`instance` is the index in [`crate::sim::Model`]'s
 /// instance list); `aux` is kind-specific: the note index (`note`), the failure attempt
 /// (`failed`), the receive count (`delivered` on queues), the assignment index
-/// (`rebalanced`); `flag` is kind-specific: `effect` on `processed`, the failure reason on
+/// (`rebalanced`), the version read (`fetched`); on `fetched`, `partition` is the aggregate's
+/// index and `offset` the version the event's own append produced; `flag` is kind-specific: `effect` on `processed`, the failure reason on
 /// `failed`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Step {

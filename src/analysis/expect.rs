@@ -3,7 +3,8 @@
 use serde_json::{Value, json};
 
 use super::Analysis;
-use crate::scenario::model::{Expectation, Metric};
+use crate::scenario::model::{Expectation, Metric, StateRef};
+use crate::trace::Trace;
 
 /// The outcome of one expectation.
 #[derive(Clone, Debug)]
@@ -65,7 +66,7 @@ pub fn json_equal(a: &Value, b: &Value) -> bool {
 
 impl Analysis {
     /// Evaluates one expectation against the current figures.
-    pub fn check(&self, expect: &Expectation) -> Checked {
+    pub fn check(&self, trace: &Trace, expect: &Expectation) -> Checked {
         let actual = match expect.metric {
             Some(Metric::Published) => {
                 let topic = expect.topic.as_deref().and_then(|t| self.model.topic_named(t));
@@ -75,8 +76,7 @@ impl Analysis {
                 let group = expect.group.as_deref().and_then(|g| self.model.group_named(g));
                 Value::from(self.metric(metric, group.map(usize::from)))
             }
-            // State expectations are refused by validation until aggregates land.
-            None => Value::Null,
+            None => expect.state.as_ref().map_or(Value::Null, |state| self.state_field(trace, state)),
         };
         let passed = if let Some(want) = &expect.equals {
             json_equal(&actual, want)
@@ -90,8 +90,23 @@ impl Analysis {
         Checked { expect: expect.clone(), passed, actual }
     }
 
+    /// The field a state expectation reads (`null` when the key or the field has none).
+    pub fn state_field(&self, trace: &Trace, state: &StateRef) -> Value {
+        let Some(key) = trace.strings.get(&state.key) else { return Value::Null };
+        let object = if let Some(aggregate) = &state.aggregate {
+            let Some(a) = self.model.aggregates.iter().position(|m| &m.name == aggregate) else { return Value::Null };
+            self.aggregate_state(a, key).map(|(v, _)| v)
+        } else if let Some(consumer) = &state.read_model {
+            let Some(g) = self.model.groups.iter().position(|m| &m.consumer == consumer) else { return Value::Null };
+            self.read_model_state(g, key)
+        } else {
+            None
+        };
+        object.and_then(|o| o.get(&state.field).cloned()).unwrap_or(Value::Null)
+    }
+
     /// Every expectation of the scenario.
-    pub fn check_all(&self) -> Vec<Checked> {
-        self.model.scenario.expect.iter().map(|e| self.check(e)).collect()
+    pub fn check_all(&self, trace: &Trace) -> Vec<Checked> {
+        self.model.scenario.expect.iter().map(|e| self.check(trace, e)).collect()
     }
 }

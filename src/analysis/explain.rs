@@ -6,6 +6,11 @@ use super::{Analysis, Finding, FindingClass};
 use crate::trace::jsonl::Namer;
 use crate::trace::{FailReason, NO_EVENT, StepKind, Trace};
 
+/// A state object without its braces' spacing: `{"balance":170}`.
+fn compact(value: &serde_json::Value) -> String {
+    value.to_string()
+}
+
 /// A time as a timeline reads it: `2.550s` (µs only when there are some).
 fn at(t_us: u64) -> String {
     if t_us % 1000 == 0 { format!("{:.3}s", t_us as f64 / 1e6) } else { format!("{:.6}s", t_us as f64 / 1e6) }
@@ -17,7 +22,7 @@ impl Analysis {
         let namer = Namer { model: &self.model, trace };
         let index = (finding.step - 1) as usize;
         let id = namer.event_id(finding.event);
-        let group = namer.group(finding.group).to_owned();
+        let group = namer.finding_scope(finding).to_owned();
         match finding.class {
             FindingClass::DuplicateDelivery | FindingClass::DuplicateEffect => {
                 let what = if finding.class == FindingClass::DuplicateEffect { "processed" } else { "delivered" };
@@ -26,12 +31,31 @@ impl Analysis {
             }
             FindingClass::OutOfOrder => self.order_cause(trace, &namer, finding, index),
             FindingClass::Lost => Self::loss_cause(trace, &namer, finding, index),
+            FindingClass::ReadModelMismatch => self.mismatch_cause(trace, &namer, finding, index),
+            FindingClass::UncompensatedSaga => self.saga_cause(trace, finding),
             FindingClass::Failed => {
                 let step = &trace.steps[index];
                 let reason = match FailReason::from_flag(step.flag) {
-                    FailReason::HandlerFailed => "its handler's outcome is a failure",
-                    FailReason::FailProbability => "it failed by the handler's fail_probability",
-                    FailReason::UnknownSchemaVersion => "its schema version is not accepted",
+                    FailReason::HandlerFailed => "its handler's outcome is a failure".to_owned(),
+                    FailReason::FailProbability => "it failed by the handler's fail_probability".to_owned(),
+                    FailReason::UnknownSchemaVersion => {
+                        let e = trace.event(finding.event);
+                        let gm = &self.model.groups[usize::from(finding.group)];
+                        let (_, version) = gm.upcast_steps(e.event_type, e.schema_version);
+                        let accepted = gm
+                            .accepts
+                            .iter()
+                            .find(|(t, _)| *t == e.event_type)
+                            .map(|(_, v)| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+                            .unwrap_or_default();
+                        let upcast =
+                            if version == e.schema_version { String::new() } else { format!(" (upcast to {version})") };
+                        format!(
+                            "its schema version {}{upcast} is not one {group} accepts for {} ({accepted})",
+                            e.schema_version,
+                            trace.strings.resolve(e.event_type)
+                        )
+                    }
                 };
                 format!(
                     "{id} failed in {} (attempt {}) at {}: {reason}",
@@ -137,6 +161,39 @@ impl Analysis {
             ),
             None => format!("{id} (key {key}) took effect after an event of the same key published later"),
         }
+    }
+
+    /// Why a read model came to differ from the fold of the log.
+    fn mismatch_cause(&self, trace: &Trace, namer: &Namer<'_>, finding: &Finding, index: usize) -> String {
+        let id = namer.event_id(finding.event);
+        let event = trace.event(finding.event);
+        let group = usize::from(finding.group);
+        let consumer = &self.model.groups[group].consumer;
+        let key = event.key.map_or("", |k| trace.strings.resolve(k));
+        let again = trace.steps[..index].iter().any(|s| {
+            s.kind == StepKind::Processed
+                && s.flag != 0
+                && usize::from(s.group) == group
+                && s.event != NO_EVENT
+                && trace.event(s.event).id == event.id
+        });
+        let how = if again {
+            format!("{id} was applied twice (a duplicate effect)")
+        } else {
+            format!("{id} was applied after an event of key {key} published later (out of order)")
+        };
+        let values = event
+            .key
+            .and_then(|k| self.read_model_at(trace, group, k, index))
+            .map(|(read, reference)| {
+                format!("; read model {}, fold of the log {}", compact(&read), compact(&reference))
+            })
+            .unwrap_or_default();
+        format!(
+            "read model differs from the fold of the log: {consumer}, key {key}, from step {} ({}): {how}{values}",
+            index + 1,
+            at(trace.steps[index].t_us)
+        )
     }
 
     /// Why an event was committed or acked without being processed.

@@ -44,17 +44,7 @@ fn fail<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Inv
 /// Parts of the format that parse and are validated but that the simulator does not run
 /// yet, as `"context.field"`; the part after the last dot is what the error names. Enabling
 /// one is deleting its line here.
-const NOT_SUPPORTED_YET: &[&str] = &[
-    "fault.upgrade",
-    "scenario.aggregates",
-    "scenario.sagas",
-    "topic.kind.bus",
-    "consumer.accepts",
-    "consumer.upcasts",
-    "consumer.project",
-    "handler.fetch",
-    "expect.state",
-];
+const NOT_SUPPORTED_YET: &[&str] = &[];
 
 /// The message for `feature` (an entry of [`NOT_SUPPORTED_YET`]) used at `path`, while it
 /// is listed.
@@ -105,9 +95,6 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
     for (i, saga) in s.sagas.iter().enumerate() {
         v.saga(i, saga)?;
     }
-    if !s.sagas.is_empty() {
-        v.not_yet("scenario.sagas", "sagas");
-    }
     for (i, expectation) in s.expect.iter().enumerate() {
         v.expectation(i, expectation)?;
     }
@@ -142,6 +129,8 @@ struct Names<'a> {
     producers: IndexMap<&'a str, (usize, &'a Producer)>,
     consumers: IndexMap<&'a str, (usize, &'a Consumer)>,
     groups: IndexMap<&'a str, usize>,
+    /// Every event type something publishes: producers, scripted events, emits.
+    types: indexmap::IndexSet<&'a str>,
     aggregates: IndexMap<&'a str, usize>,
     sagas: IndexMap<&'a str, usize>,
 }
@@ -159,7 +148,17 @@ impl<'a> Names<'a> {
         for (i, c) in s.consumers.iter().enumerate() {
             groups.entry(group_of(c)).or_insert(i);
         }
+        let mut types = indexmap::IndexSet::new();
+        types.extend(s.producers.iter().flat_map(|p| p.events.iter().map(|e| e.event_type.as_str())));
+        types.extend(s.events.iter().map(|e| e.event_type.as_str()));
+        for handler in s.consumers.iter().flat_map(|c| c.handles.values()) {
+            let outcomes = handler.outcomes.iter().flatten().filter_map(|o| o.emit.as_ref());
+            for emit in handler.emit.iter().chain(outcomes).flatten() {
+                types.insert(emit.event_type.as_str());
+            }
+        }
         Names {
+            types,
             topics: table(&s.topics, |t| t.name.as_str()),
             producers: table(&s.producers, |p| p.name.as_str()),
             consumers: table(&s.consumers, |c| c.name.as_str()),
@@ -328,6 +327,20 @@ impl Validator<'_> {
             Some((_, consumer)) => Ok(consumer),
             None => fail(path, unknown("consumer", "consumers", name, self.names.consumers.keys().copied())),
         }
+    }
+
+    /// An event type something in the scenario publishes; with `typo_only`, only one that
+    /// nothing publishes while a published type is close to it (a likely typo) is refused.
+    fn type_ref(&self, path: &str, event_type: &str, typo_only: bool) -> Check {
+        check_event_type(path, event_type)?;
+        if !self.names.types.contains(event_type) {
+            let hint = did_you_mean(event_type, self.names.types.iter().copied());
+            if typo_only && hint.is_empty() {
+                return Ok(());
+            }
+            return fail(path, format!("no producer, scripted event or emit publishes type \"{event_type}\"{hint}"));
+        }
+        Ok(())
     }
 
     fn aggregate_ref(&self, path: &str, name: &str) -> Check {
@@ -594,6 +607,7 @@ impl Validator<'_> {
         if let Some(accepts) = &c.accepts {
             for (ty, versions) in accepts {
                 let here = format!("{at}.accepts.{ty}");
+                self.type_ref(&here, ty, true)?;
                 if versions.is_empty() {
                     return fail(here, "list at least one accepted schema version");
                 }
@@ -604,9 +618,19 @@ impl Validator<'_> {
         }
         if let Some(upcasts) = &c.upcasts {
             for (ty, steps) in upcasts {
+                self.type_ref(&format!("{at}.upcasts.{ty}"), ty, true)?;
                 for (k, step) in steps.iter().enumerate() {
                     let here = format!("{at}.upcasts.{ty}[{k}]");
                     check_version(&format!("{here}.from"), step.from)?;
+                    if let Some(first) = steps[..k].iter().position(|s| s.from == step.from) {
+                        return fail(
+                            format!("{here}.from"),
+                            format!("version {} is already upcast by upcasts.{ty}[{first}]", step.from),
+                        );
+                    }
+                    if step.data.keys().any(String::is_empty) {
+                        return fail(format!("{here}.data"), "a field name cannot be empty");
+                    }
                     if step.to <= step.from {
                         return fail(
                             format!("{here}.to"),
@@ -815,8 +839,18 @@ impl Validator<'_> {
                 format!("an aggregate's topic must be a log (\"{}\" is a {})", a.topic, kind_name(topic.kind)),
             );
         }
+        if a.apply.is_empty() {
+            return fail(field("apply"), "an aggregate needs at least one event type in \"apply\"");
+        }
         for (ty, fields) in &a.apply {
+            if ty.is_empty() {
+                return fail(field("apply"), "an event type cannot be empty");
+            }
+            self.type_ref(&format!("{at}.apply.{ty}"), ty, true)?;
             for (name, op) in fields {
+                if name.is_empty() {
+                    return fail(format!("{at}.apply.{ty}"), "a field name cannot be empty");
+                }
                 check_operation(&format!("{at}.apply.{ty}.{name}"), op)?;
             }
         }
@@ -837,14 +871,24 @@ impl Validator<'_> {
             i,
             self.names.sagas.get(saga.name.as_str()).copied(),
         )?;
-        check_event_type(&format!("{at}.starts"), &saga.starts)?;
+        // The saga's other types are its specification: a missing compensation is what
+        // makes a saga uncompensated, so only `starts` must be published by something.
+        self.type_ref(&format!("{at}.starts"), &saga.starts, false)?;
+        if saga.completes.is_empty() && saga.fails.is_empty() {
+            return fail(at, "a saga needs \"completes\" or \"fails\" (else every instance stays open)");
+        }
         for (list, types) in [("completes", &saga.completes), ("fails", &saga.fails)] {
             for (k, ty) in types.iter().enumerate() {
                 check_event_type(&format!("{at}.{list}[{k}]"), ty)?;
             }
         }
+        if saga.compensations.len() > 64 {
+            return fail(format!("{at}.compensations"), "a saga has at most 64 compensations");
+        }
         for (ty, compensation) in &saga.compensations {
-            check_event_type(&format!("{at}.compensations"), ty)?;
+            if ty.is_empty() {
+                return fail(format!("{at}.compensations"), "an event type cannot be empty");
+            }
             check_event_type(&format!("{at}.compensations.{ty}"), compensation)?;
         }
         Ok(())
@@ -895,23 +939,42 @@ impl Validator<'_> {
                 }
             }
             let here = field("state");
-            match (&state.aggregate, &state.read_model) {
-                (Some(aggregate), None) => self.aggregate_ref(&format!("{here}.aggregate"), aggregate)?,
+            let aggregate = match (&state.aggregate, &state.read_model) {
+                (Some(aggregate), None) => {
+                    self.aggregate_ref(&format!("{here}.aggregate"), aggregate)?;
+                    aggregate
+                }
                 (None, Some(consumer)) => {
                     let c = self.consumer_ref(&format!("{here}.read_model"), consumer)?;
-                    if c.project.is_none() {
+                    let Some(aggregate) = &c.project else {
                         return fail(
                             format!("{here}.read_model"),
                             format!("consumer \"{consumer}\" builds no read model (it has no \"project\")"),
                         );
-                    }
+                    };
+                    aggregate
                 }
                 _ => return fail(&here, "\"state\" needs exactly one of \"aggregate\" and \"read_model\""),
+            };
+            if state.key.is_empty() {
+                return fail(format!("{here}.key"), "\"key\" cannot be empty (keyless events are not folded)");
             }
             if state.field.is_empty() {
                 return fail(format!("{here}.field"), "\"field\" cannot be empty");
             }
-            self.not_yet("expect.state", &here);
+            if let Some(&i) = self.names.aggregates.get(aggregate.as_str()) {
+                let a = &self.s.aggregates[i];
+                let fields: Vec<&str> =
+                    a.initial.keys().chain(a.apply.values().flat_map(|f| f.keys())).map(String::as_str).collect();
+                if !fields.contains(&state.field.as_str()) {
+                    let hint = did_you_mean(&state.field, fields.iter().copied());
+                    let hint = if hint.is_empty() { format!(" (its fields: {})", fields.join(", ")) } else { hint };
+                    return fail(
+                        format!("{here}.field"),
+                        format!("aggregate {aggregate} has no field \"{}\"{hint}", state.field),
+                    );
+                }
+            }
         }
         Ok(())
     }
@@ -1195,7 +1258,7 @@ mod tests {
             problem(json!({"topics": bus(json!([rule])), "consumers": [{"name": "c", "topics": ["bus"]}]})),
             "consumers[0].topics[0]: cannot subscribe to bus \"bus\""
         );
-        assert_eq!(problem(json!({"topics": bus(json!([rule]))})), "topics[2].kind: \"bus\" is not supported yet");
+        assert!(validate(&scenario(json!({"topics": bus(json!([rule]))})), &Limits::default()).is_ok());
         let mut bad = rule.clone();
         bad["targets"] = json!(["bus"]);
         assert_eq!(
@@ -1276,18 +1339,32 @@ mod tests {
 
     #[test]
     fn aggregates_and_state_expectations() {
+        let deposit = json!([{"at": 0, "topic": "orders", "type": "Deposited", "key": "k"}]);
+        assert_eq!(
+            problem(json!({"aggregates": [{"name": "A", "topic": "orders", "apply": {"Deposted": {"n": {"inc": 1}}}}],
+                           "events": deposit})),
+            "aggregates[0].apply.Deposted: no producer, scripted event or emit publishes type \"Deposted\" (did you mean \"Deposited\"?)"
+        );
         let aggregate = |topic: &str, op: Value| json!([{"name": "Account", "topic": topic, "apply": {"Deposited": {"balance": op}}}]);
         assert_eq!(
             problem(json!({"aggregates": aggregate("jobs", json!({"add": "data.amount"}))})),
             "aggregates[0].topic: an aggregate's topic must be a log (\"jobs\" is a queue)"
         );
         assert!(
-            problem(json!({"aggregates": aggregate("orders", json!({"ad": "data.amount"}))}))
+            problem(json!({"aggregates": aggregate("orders", json!({"ad": "data.amount"})), "events": deposit}))
                 .starts_with("aggregates[0].apply.Deposited.balance: unknown operation \"ad\" (did you mean \"add\"?)")
         );
+        assert!(
+            validate(
+                &scenario(json!({"aggregates": aggregate("orders", json!({"inc": 1})), "events": deposit})),
+                &Limits::default()
+            )
+            .is_ok()
+        );
         assert_eq!(
-            problem(json!({"aggregates": aggregate("orders", json!({"inc": 1}))})),
-            "aggregates: \"aggregates\" is not supported yet"
+            problem(json!({"aggregates": aggregate("orders", json!({"inc": 1})), "events": deposit,
+                           "expect": [{"state": {"aggregate": "Account", "key": "k", "field": "balanse"}, "equals": 1}]})),
+            "expect[0].state.field: aggregate Account has no field \"balanse\" (did you mean \"balance\"?)"
         );
         assert_eq!(
             problem(json!({"consumers": [{"name": "c", "topics": ["orders"]}],

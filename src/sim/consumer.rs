@@ -260,11 +260,62 @@ impl Simulator {
             (took as f64 * factor).round() as u64
         };
         i.current = Some(Work { delay: 0, ..work });
+        i.fetched = None;
         let generation = i.generation;
-        let at = self.now().saturating_add(work.delay).saturating_add(took);
+        // A handler with `fetch` first calls for the aggregate's state, then processes.
+        // (Not for an event whose schema version it does not take: that attempt fails.)
+        let gm = &self.model.groups[usize::from(group)];
+        let event = &self.trace.events[work.event as usize];
+        let fetch = gm
+            .handler_for(event.event_type)
+            .and_then(|h| h.fetch)
+            .filter(|_| gm.accepts(event.event_type, event.schema_version));
+        let latency = fetch.map_or(0, |(_, latency)| latency);
+        let start = self.now().saturating_add(work.delay);
+        if let Some((_, latency)) = fetch {
+            let at = start.saturating_add(latency);
+            if at <= self.model.duration {
+                self.state.agenda.schedule(at, Class::Completion, Item::Fetch { instance, generation });
+            }
+        }
+        let at = start.saturating_add(latency).saturating_add(took);
         if at <= self.model.duration {
             self.state.agenda.schedule(at, Class::Completion, Item::Complete { instance, generation });
         }
+    }
+
+    /// A `fetch` returns: the aggregate's current write-side state for the event's key (the
+    /// initial state at version 0 when the key has none), recorded in a `fetched` step with
+    /// the version read and the version the event's own append produced.
+    pub(super) fn fetch(&mut self, instance: u16, generation: u32) {
+        let i = &self.state.instances[usize::from(instance)];
+        if i.generation != generation || !i.alive {
+            return;
+        }
+        let group = i.group;
+        let work = i.current.expect("a fetching instance holds work");
+        let model = Arc::clone(&self.model);
+        let e = &self.trace.events[work.event as usize];
+        let Some((a, _)) = model.groups[usize::from(group)].handler_for(e.event_type).and_then(|h| h.fetch) else {
+            return;
+        };
+        let am = &model.aggregates[usize::from(a)];
+        let store = &self.state.aggregates[usize::from(a)];
+        let (state, version) = match e.key.and_then(|k| store.state(&am.rules, k)) {
+            Some(read) => read,
+            None => (am.rules.to_json(&am.rules.initial), 0),
+        };
+        let produced =
+            self.state.produced[usize::from(a)].get(work.event as usize).copied().unwrap_or(crate::trace::NONE32);
+        self.state.instances[usize::from(instance)].fetched = Some(Arc::new(state));
+        let mut step = Step::new(StepKind::Fetched, self.now());
+        step.event = work.event;
+        step.group = group;
+        step.instance = instance;
+        step.aux = version;
+        step.offset = produced;
+        step.partition = a;
+        self.push(step);
     }
 
     /// A log instance retries its failed record in place.
@@ -293,10 +344,13 @@ impl Simulator {
         let gm = &model.groups[usize::from(group)];
         let event = &self.trace.events[work.event as usize];
         let id = event.id;
+        // The schema check comes first: a version it does not take fails, with no draw.
+        let accepted = gm.accepts(event.event_type, event.schema_version);
         let handler = gm.handler_for(event.event_type);
         let rng = &mut self.state.groups[usize::from(group)].rng;
-        let outcome = handler.map(|h| &h.outcomes[rng.weighted(&h.cumulative)]);
+        let outcome = handler.filter(|_| accepted).map(|h| &h.outcomes[rng.weighted(&h.cumulative)]);
         let failure = match (handler, outcome) {
+            _ if !accepted => Some(FailReason::UnknownSchemaVersion),
             (_, Some(o)) if o.fail => Some(FailReason::HandlerFailed),
             (Some(h), _) if h.fail_probability > 0.0 && rng.chance(h.fail_probability) => {
                 Some(FailReason::FailProbability)
@@ -352,8 +406,9 @@ impl Simulator {
             step.flag = u8::from(handler.is_some());
             self.push(step);
             if let Some(outcome) = outcome {
+                let fetched = self.state.instances[usize::from(instance)].fetched.clone();
                 for emit in &outcome.emits {
-                    self.emit(group, work.event, emit);
+                    self.emit(group, work.event, emit, fetched.as_deref());
                 }
             }
         }
@@ -499,7 +554,7 @@ impl Simulator {
     /// Publishes (now or after its delay) one emit of a completed handler. Templates are
     /// rendered now, against the trigger; only an emit with placeholders reads the
     /// trigger's data back.
-    fn emit(&mut self, group: u16, trigger: u32, emit: &EmitModel) {
+    fn emit(&mut self, group: u16, trigger: u32, emit: &EmitModel, fetched: Option<&serde_json::Value>) {
         let now = self.now();
         let t = &self.trace.events[trigger as usize];
         let (correlation, trigger_key) = (t.correlation, t.key);
@@ -511,14 +566,15 @@ impl Simulator {
             (emit.literal_data.expect("literal"), emit.literal_headers.expect("literal"))
         } else {
             let id_text = t.id.render(&self.trace.strings);
-            let trigger_data = self.trace.payloads.value(t.data);
+            let mut trigger_data = self.trace.payloads.value(t.data);
+            self.model.groups[usize::from(group)].upcast_data(t.event_type, t.schema_version, &mut trigger_data);
             let ctx = Context {
                 key: t.key.map(|k| self.trace.strings.resolve(k)),
                 id: &id_text,
                 event_type: self.trace.strings.resolve(t.event_type),
                 data: &trigger_data,
                 n: 0,
-                state: None,
+                state: fetched,
             };
             let g = &mut self.state.groups[usize::from(group)];
             let data = match (&emit.literal_data, &emit.data) {

@@ -63,6 +63,9 @@ impl Simulator {
                 self.schedule_end(f, until);
             }
             FaultAction::AddInstance { group } => self.add_instance(group),
+            FaultAction::Upgrade { producer, kind, version } => {
+                self.state.producers[usize::from(producer)].versions[usize::from(kind)] = version;
+            }
             FaultAction::Duplicate { topic, until, .. } | FaultAction::Delay { topic, until, .. } => {
                 self.state.topics[usize::from(topic)].faults.push(f as u32);
                 self.schedule_end(f, until);
@@ -94,7 +97,7 @@ impl Simulator {
             FaultAction::Duplicate { topic, .. } | FaultAction::Delay { topic, .. } => {
                 self.state.topics[usize::from(topic)].faults.retain(|&g| g as usize != f);
             }
-            FaultAction::Crash { .. } | FaultAction::AddInstance { .. } => {}
+            FaultAction::Crash { .. } | FaultAction::AddInstance { .. } | FaultAction::Upgrade { .. } => {}
         }
     }
 

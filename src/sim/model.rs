@@ -34,6 +34,41 @@ pub struct TopicModel {
     pub dead_letter: Option<u16>,
     pub fifo: bool,
     pub dedup_window: u64,
+    /// Aggregates folded from this (log) topic.
+    pub aggregates: Vec<u16>,
+    /// Bus only: its rules, in file order.
+    pub rules: Vec<RuleModel>,
+}
+
+/// A bus rule: its pattern and the topics a match is appended to.
+#[derive(Clone, Debug)]
+pub struct RuleModel {
+    pub name: String,
+    pub pattern: crate::bus::Pattern,
+    pub targets: Vec<u16>,
+}
+
+/// A saga: its event types as symbols.
+#[derive(Clone, Debug)]
+pub struct SagaModel {
+    pub name: String,
+    pub starts: Sym,
+    pub completes: Vec<Sym>,
+    pub fails: Vec<Sym>,
+    /// (compensable type, compensating type), at most 64.
+    pub compensations: Vec<(Sym, Sym)>,
+}
+
+/// An aggregate: its rules compiled, and the log topic it folds.
+#[derive(Clone, Debug)]
+pub struct AggregateModel {
+    pub name: String,
+    pub topic: u16,
+    pub rules: Arc<crate::fold::Rules>,
+    /// 0: no snapshots.
+    pub snapshot_every: u32,
+    /// Some handler fetches it: the simulator keeps its write side too.
+    pub fetched: bool,
 }
 
 /// One outcome of a handler: fail, or publish these emits.
@@ -48,6 +83,8 @@ pub struct HandlerModel {
     pub outcomes: Vec<OutcomeModel>,
     pub cumulative: Vec<f64>,
     pub fail_probability: f64,
+    /// `fetch`: the aggregate read and the call's latency in µs.
+    pub fetch: Option<(u16, u64)>,
 }
 
 #[derive(Clone, Debug)]
@@ -102,6 +139,19 @@ pub struct GroupModel {
     pub queues: Vec<u16>,
     /// Number of `sequence` generated values in its emits.
     pub sequences: usize,
+    /// `accepts`: event type → the schema versions it takes.
+    pub accepts: Vec<(Sym, Vec<u32>)>,
+    /// `upcasts`: event type → steps (from, to, data fields set).
+    pub upcasts: Vec<(Sym, Vec<UpcastModel>)>,
+}
+
+/// One upcaster step: an event of version `from` becomes version `to`, with these data
+/// fields set.
+#[derive(Clone, Debug)]
+pub struct UpcastModel {
+    pub from: u32,
+    pub to: u32,
+    pub data: Vec<(String, serde_json::Value)>,
 }
 
 impl GroupModel {
@@ -112,6 +162,46 @@ impl GroupModel {
 
     pub fn reads_logs(&self) -> bool {
         !self.slots.is_empty()
+    }
+
+    /// The upcaster steps that apply to an event of this type and version, in order, and
+    /// the version it ends at.
+    pub fn upcast_steps(&self, event_type: Sym, version: u32) -> (Vec<&UpcastModel>, u32) {
+        let mut steps = Vec::new();
+        let mut version = version;
+        if let Some((_, chain)) = self.upcasts.iter().find(|(t, _)| *t == event_type) {
+            while let Some(step) = chain.iter().find(|s| s.from == version) {
+                steps.push(step);
+                version = step.to;
+            }
+        }
+        (steps, version)
+    }
+
+    /// Whether the group takes an event of this type and (original) version: after its
+    /// upcasters, a type listed in `accepts` must be at a listed version.
+    pub fn accepts(&self, event_type: Sym, version: u32) -> bool {
+        let Some((_, versions)) = self.accepts.iter().find(|(t, _)| *t == event_type) else { return true };
+        let (_, version) = self.upcast_steps(event_type, version);
+        versions.contains(&version)
+    }
+
+    /// Rewrites an event's data with the group's upcasters (setting their data fields).
+    pub fn upcast_data(&self, event_type: Sym, version: u32, data: &mut serde_json::Value) {
+        for step in self.upcast_steps(event_type, version).0 {
+            if !data.is_object() {
+                *data = serde_json::Value::Object(serde_json::Map::new());
+            }
+            let object = data.as_object_mut().expect("an object");
+            for (field, value) in &step.data {
+                object.insert(field.clone(), value.clone());
+            }
+        }
+    }
+
+    /// Whether the group has an upcaster for this type (its data may be rewritten).
+    pub fn upcasts_type(&self, event_type: Sym) -> bool {
+        self.upcasts.iter().any(|(t, _)| *t == event_type)
     }
 }
 
@@ -189,6 +279,13 @@ pub enum FaultAction {
         jitter: Distribution,
         until: u64,
     },
+    /// From now on, producer `producer` emits type `kind` (its index among the producer's
+    /// event types) at `version`.
+    Upgrade {
+        producer: u16,
+        kind: u16,
+        version: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -225,6 +322,10 @@ pub struct Model {
     pub producers: Vec<ProducerModel>,
     pub scripted: Vec<ScriptedModel>,
     pub faults: Vec<FaultModel>,
+    pub aggregates: Vec<AggregateModel>,
+    /// Per group: the aggregate its consumer projects (`project`), if any.
+    pub projects: Vec<Option<u16>>,
+    pub sagas: Vec<SagaModel>,
     /// The string table as it stands before the run: every name in the scenario.
     pub strings: Strings,
     /// The payload arena as it stands before the run: every literal `data` and `headers`.
@@ -316,8 +417,18 @@ impl Model {
                     .map(|i| i as u16),
                 fifo: t.fifo.unwrap_or(false),
                 dedup_window: t.dedup_window.map_or(300_000_000, Duration::as_micros),
+                aggregates: Vec::new(),
+                rules: Vec::new(),
             })
             .collect();
+        for (t, topic) in scenario.topics.iter().enumerate() {
+            for rule in topic.rules.iter().flatten() {
+                let pattern = crate::bus::Pattern::compile(&rule.pattern)
+                    .ok_or_else(|| CompileError(format!("rule \"{}\": a pattern validation refuses", rule.name)))?;
+                let targets = rule.targets.iter().map(|name| topic_index(name)).collect::<Result<_, _>>()?;
+                topics[t].rules.push(RuleModel { name: rule.name.clone(), pattern, targets });
+            }
+        }
 
         let mut producers = Vec::new();
         for p in &scenario.producers {
@@ -393,7 +504,14 @@ impl Model {
             let mut wildcard = None;
             for (event_type, handler) in &c.handles {
                 let index = handlers.len() as u32;
-                handlers.push(compile_handler(handler, &topic_index, &mut strings, &mut payloads, &mut sequences)?);
+                handlers.push(compile_handler(
+                    &scenario,
+                    handler,
+                    &topic_index,
+                    &mut strings,
+                    &mut payloads,
+                    &mut sequences,
+                )?);
                 if event_type == "*" {
                     wildcard = Some(index);
                 } else {
@@ -432,7 +550,27 @@ impl Model {
                 for (sym, index) in named {
                     by_type[sym.index()] = index;
                 }
+                let accepts =
+                    c.accepts.iter().flatten().map(|(t, versions)| (strings.intern(t), versions.clone())).collect();
+                let upcasts = c
+                    .upcasts
+                    .iter()
+                    .flatten()
+                    .map(|(t, steps)| {
+                        let steps = steps
+                            .iter()
+                            .map(|u| UpcastModel {
+                                from: u.from,
+                                to: u.to,
+                                data: u.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                            })
+                            .collect();
+                        (strings.intern(t), steps)
+                    })
+                    .collect();
                 GroupModel {
+                    accepts,
+                    upcasts,
                     name: c.group.clone().unwrap_or_else(|| c.name.clone()),
                     consumer: c.name.clone(),
                     source: strings.intern(&c.name),
@@ -457,6 +595,43 @@ impl Model {
             .collect();
 
         let faults = compile_faults(&scenario, &topic_index)?;
+        let fetched = |name: &str| {
+            scenario
+                .consumers
+                .iter()
+                .flat_map(|c| c.handles.values())
+                .any(|h| h.fetch.as_ref().is_some_and(|f| f.aggregate == name))
+        };
+        let mut aggregates = Vec::new();
+        for (a, agg) in scenario.aggregates.iter().enumerate() {
+            let topic = topic_index(&agg.topic)?;
+            topics[usize::from(topic)].aggregates.push(a as u16);
+            aggregates.push(AggregateModel {
+                name: agg.name.clone(),
+                topic,
+                rules: Arc::new(crate::fold::Rules::compile(&agg.initial, &agg.apply, &mut strings)),
+                snapshot_every: agg.snapshot_every.map_or(0, |n| n.min(u64::from(u32::MAX)) as u32),
+                fetched: fetched(&agg.name),
+            });
+        }
+        let aggregate_index = |name: &str| scenario.aggregates.iter().position(|a| a.name == name).map(|a| a as u16);
+        let projects = scenario.consumers.iter().map(|c| c.project.as_deref().and_then(aggregate_index)).collect();
+        let sagas = scenario
+            .sagas
+            .iter()
+            .map(|saga| SagaModel {
+                name: saga.name.clone(),
+                starts: strings.intern(&saga.starts),
+                completes: saga.completes.iter().map(|t| strings.intern(t)).collect(),
+                fails: saga.fails.iter().map(|t| strings.intern(t)).collect(),
+                compensations: saga
+                    .compensations
+                    .iter()
+                    .take(64)
+                    .map(|(a, b)| (strings.intern(a), strings.intern(b)))
+                    .collect(),
+            })
+            .collect();
         let names = Names {
             groups: groups.iter().enumerate().map(|(g, gm)| (gm.name.clone(), g as u16)).collect(),
             consumers: groups.iter().enumerate().map(|(g, gm)| (gm.consumer.clone(), g as u16)).collect(),
@@ -464,7 +639,10 @@ impl Model {
         };
         Ok(Model {
             names,
+            sagas,
             faults,
+            aggregates,
+            projects,
             seed,
             duration: scenario.duration.as_micros(),
             topics,
@@ -510,20 +688,22 @@ impl Model {
 }
 
 fn compile_handler(
+    scenario: &Scenario,
     handler: &Handler,
     topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
     strings: &mut Strings,
     payloads: &mut Payloads,
     sequences: &mut Vec<String>,
 ) -> Result<HandlerModel, CompileError> {
+    let site = if handler.fetch.is_some() { Site::EmitWithFetch } else { Site::Emit };
     let mut compile_emits =
         |emits: Option<&Vec<crate::scenario::model::Emit>>| -> Result<Vec<EmitModel>, CompileError> {
             emits
                 .into_iter()
                 .flatten()
                 .map(|e| {
-                    let data = compile_optional_data(e.data.as_ref(), Site::Emit, sequences)?;
-                    let headers = compile_headers(&e.headers, Site::Emit)?;
+                    let data = compile_optional_data(e.data.as_ref(), site, sequences)?;
+                    let headers = compile_headers(&e.headers, site)?;
                     Ok(EmitModel {
                         literal_data: literal_data(data.as_ref(), payloads),
                         literal_headers: literal_headers(&headers, payloads),
@@ -531,12 +711,7 @@ fn compile_handler(
                         headers,
                         topic: topic_index(&e.topic)?,
                         event_type: strings.intern(&e.event_type),
-                        key: e
-                            .key
-                            .as_deref()
-                            .map(|k| StrTemplate::parse(k, Site::Emit))
-                            .transpose()
-                            .map_err(CompileError)?,
+                        key: e.key.as_deref().map(|k| StrTemplate::parse(k, site)).transpose().map_err(CompileError)?,
                         delay: e.delay.map_or(0, Duration::as_micros),
                         schema_version: e.schema_version.unwrap_or(1),
                     })
@@ -550,7 +725,19 @@ fn compile_handler(
             .collect::<Result<Vec<_>, CompileError>>()?,
         None => vec![(1.0, OutcomeModel { fail: false, emits: compile_emits(handler.emit.as_ref())? })],
     };
+    let fetch = match &handler.fetch {
+        Some(f) => Some((
+            scenario
+                .aggregates
+                .iter()
+                .position(|a| a.name == f.aggregate)
+                .ok_or_else(|| CompileError(format!("unknown aggregate \"{}\"", f.aggregate)))? as u16,
+            f.latency.as_micros(),
+        )),
+        None => None,
+    };
     Ok(HandlerModel {
+        fetch,
         fail_probability: handler.fail_probability.unwrap_or(0.0),
         cumulative: rng::cumulative(outcomes.iter().map(|(w, _)| *w)),
         outcomes: outcomes.into_iter().map(|(_, o)| o).collect(),
@@ -598,6 +785,20 @@ fn compile_faults(
         } else if let Some(topic) = &f.delay {
             let jitter = f.jitter.unwrap_or(Distribution::Fixed(Duration::ZERO));
             ("delay", FaultAction::Delay { topic: topic_index(topic)?, jitter, until })
+        } else if let Some(name) = &f.upgrade {
+            let producer = scenario
+                .producers
+                .iter()
+                .position(|p| &p.name == name)
+                .ok_or_else(|| CompileError(format!("unknown producer \"{name}\"")))?;
+            let ty = f.event_type.as_deref().unwrap_or_default();
+            let kind = scenario.producers[producer]
+                .events
+                .iter()
+                .position(|e| e.event_type == ty)
+                .ok_or_else(|| CompileError(format!("producer \"{name}\" has no type \"{ty}\"")))?;
+            let version = f.schema_version.unwrap_or(1);
+            ("upgrade", FaultAction::Upgrade { producer: producer as u16, kind: kind as u16, version })
         } else {
             return Err(CompileError(format!("faults[{i}]: no action this version runs")));
         };

@@ -53,7 +53,9 @@ impl Simulator {
             state.keys.get_or_insert(number, || self.trace.strings.intern(&format!("{}{number}", keys.prefix)))
         });
         let state = &mut self.state.producers[p];
-        let ty = &pm.types[state.rng.weighted(&pm.cumulative)];
+        let kind = state.rng.weighted(&pm.cumulative);
+        let ty = &pm.types[kind];
+        let schema_version = state.versions[kind];
         self.state.roots += 1;
         let id = EventId::root(self.state.roots);
         let (data, headers) = if let (Some(data), Some(headers)) = (ty.literal_data, ty.literal_headers) {
@@ -92,7 +94,7 @@ impl Simulator {
             correlation: None,
             cause: None,
             emitter: None,
-            schema_version: ty.schema_version,
+            schema_version,
             headers,
             data,
         };

@@ -34,6 +34,14 @@ impl Namer<'_> {
         &self.model.groups[usize::from(group)].name
     }
 
+    /// What a finding is about: its group, or for a saga finding the saga.
+    pub fn finding_scope(&self, finding: &crate::analysis::Finding) -> &str {
+        match finding.class {
+            crate::analysis::FindingClass::UncompensatedSaga => &self.model.sagas[usize::from(finding.group)].name,
+            _ => self.group(finding.group),
+        }
+    }
+
     pub fn instance(&self, instance: u16) -> String {
         let (group, number) = self.trace.instances[usize::from(instance)];
         self.model.instance_name(group, number)
@@ -65,7 +73,7 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
             m.insert("partition".into(), step.partition.into());
         }
     }
-    if step.offset != NONE32 {
+    if step.offset != NONE32 && step.kind != StepKind::Fetched {
         m.insert("offset".into(), step.offset.into());
     }
     if step.group != NONE16 {
@@ -100,6 +108,18 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
         }
         StepKind::Delivered | StepKind::Requeued if step.aux != NONE32 => {
             m.insert("receive".into(), step.aux.into());
+        }
+        StepKind::Routed => {
+            let bus = trace.event(step.event).topic;
+            m.insert("bus".into(), namer.topic(bus).into());
+            m.insert("rule".into(), namer.model.topics[usize::from(bus)].rules[step.aux as usize].name.clone().into());
+        }
+        StepKind::Fetched => {
+            m.insert("aggregate".into(), namer.model.aggregates[usize::from(step.partition)].name.clone().into());
+            m.insert("version".into(), step.aux.into());
+            if step.offset != NONE32 {
+                m.insert("event_version".into(), step.offset.into());
+            }
         }
         StepKind::DeadLettered => {
             m.insert("dead_letter".into(), namer.topic(step.aux as u16).into());

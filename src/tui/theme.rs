@@ -40,6 +40,9 @@ pub fn finding(class: FindingClass) -> Style {
             Style::new().fg(Color::Black).bg(Color::Yellow)
         }
         FindingClass::OutOfOrder => Style::new().fg(Color::Black).bg(Color::LightBlue),
-        FindingClass::Lost | FindingClass::Failed => Style::new().fg(Color::White).bg(Color::Red),
+        FindingClass::Lost
+        | FindingClass::Failed
+        | FindingClass::ReadModelMismatch
+        | FindingClass::UncompensatedSaga => Style::new().fg(Color::White).bg(Color::Red),
     }
 }

@@ -303,19 +303,63 @@ fn n_in_an_emit() {
 }
 
 #[test]
-fn not_supported_yet() {
-    let message = error_with(|v| v["consumers"][0]["project"] = json!("Account"));
-    assert_eq!(message, "t.json: consumers[0].project: unknown aggregate \"Account\" (there are no aggregates)");
+fn schema_version_mistakes() {
+    let upgrade = json!({"at": "1s", "upgrade": "shop", "type": "OrderCreated", "schema_version": 2});
     let message = error_with(|v| {
-        v["faults"] = json!([{"at": "1s", "upgrade": "shop", "type": "OrderCreated", "schema_version": 2}]);
-    });
-    assert_eq!(message, "t.json: faults[0].upgrade: \"upgrade\" is not supported yet");
-    // A real mistake in the same file comes first.
-    let message = error_with(|v| {
-        v["faults"] = json!([{"at": "1s", "upgrade": "shop", "type": "OrderCreated", "schema_version": 2},
-                             {"at": "1s", "crash": "billing#3"}]);
+        v["faults"] = json!([upgrade, {"at": "1s", "crash": "billing#3"}]);
     });
     assert_eq!(message, "t.json: faults[1].crash: \"billing#3\": billing has instances billing#1 to billing#2");
+    let with = |edit: &dyn Fn(&mut Value)| {
+        let mut v = base();
+        v["faults"] = json!([upgrade]);
+        v["consumers"][0]["accepts"] = json!({"OrderCreated": [2]});
+        v["consumers"][0]["upcasts"] = json!({"OrderCreated": [{"from": 1, "to": 2, "data": {"currency": "EUR"}}]});
+        edit(&mut v);
+        load(&v)
+    };
+    assert_eq!(with(&|_| {}), Ok(()));
+    assert_eq!(
+        with(&|v| v["faults"][0]["upgrade"] = json!("shp")),
+        Err("t.json: faults[0].upgrade: unknown producer \"shp\" (did you mean \"shop\"?)".to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["faults"][0]["type"] = json!("OrderShipped")),
+        Err("t.json: faults[0].type: unknown event type of this producer \"OrderShipped\" (types: \"OrderCreated\", \
+             \"OrderCancelled\")"
+            .to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["faults"][0]["schema_version"] = json!(0)),
+        Err("t.json: faults[0].schema_version: schema versions start at 1".to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["faults"][0]["jitter"] = json!("1ms")),
+        Err("t.json: faults[0].jitter: \"jitter\" does not apply to a \"upgrade\" fault".to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["consumers"][0]["accepts"] = json!({"OrderCreatd": [1]})),
+        Err("t.json: consumers[0].accepts.OrderCreatd: no producer, scripted event or emit publishes type \
+             \"OrderCreatd\" (did you mean \"OrderCreated\"?)"
+            .to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["consumers"][0]["accepts"] = json!({"OrderCreated": []})),
+        Err("t.json: consumers[0].accepts.OrderCreated: list at least one accepted schema version".to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["consumers"][0]["upcasts"]["OrderCreated"][0]["to"] = json!(1)),
+        Err("t.json: consumers[0].upcasts.OrderCreated[0].to: an upcast goes to a later version than 1".to_owned())
+    );
+    assert_eq!(
+        with(&|v| v["consumers"][0]["upcasts"]["OrderCreated"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"from": 1, "to": 3}))),
+        Err(
+            "t.json: consumers[0].upcasts.OrderCreated[1].from: version 1 is already upcast by upcasts.OrderCreated[0]"
+                .to_owned()
+        )
+    );
 }
 
 #[test]
@@ -462,4 +506,191 @@ fn no_mutation_panics() {
     }
     assert!(tried > 500, "{tried} variants");
     assert!(refused > tried / 2, "most mutations are refused: {refused} of {tried}");
+}
+
+/// `base()` with an aggregate on `orders` that `payer` projects, then `edit`.
+fn aggregate_base(edit: impl FnOnce(&mut Value)) -> Value {
+    let mut v = base();
+    v["aggregates"] = json!([{"name": "Account", "topic": "orders", "initial": {"balance": 0},
+        "apply": {"OrderCreated": {"balance": {"add": "data.total"}}, "OrderCancelled": {"cancelled": {"inc": 1}}},
+        "snapshot_every": 10}]);
+    v["consumers"][0]["project"] = json!("Account");
+    v["expect"] = json!([{"state": {"aggregate": "Account", "key": "order-1", "field": "cancelled"}, "equals": 0},
+                         {"state": {"read_model": "billing", "key": "order-1", "field": "balance"}, "at_least": 0}]);
+    edit(&mut v);
+    v
+}
+
+fn aggregate_error(edit: impl FnOnce(&mut Value)) -> String {
+    let message = load(&aggregate_base(edit)).expect_err("the edited scenario should be refused");
+    assert!(!message.contains('\n'), "one line: {message}");
+    message
+}
+
+#[test]
+fn event_sourcing_mistakes() {
+    assert_eq!(load(&aggregate_base(|_| {})), Ok(()));
+    assert_eq!(
+        aggregate_error(|v| v["consumers"][0]["project"] = json!("Acount")),
+        "t.json: consumers[0].project: unknown aggregate \"Acount\" (did you mean \"Account\"?)"
+    );
+    assert_eq!(
+        aggregate_error(|v| v["aggregates"][0]["topic"] = json!("payments")),
+        "t.json: aggregates[0].topic: an aggregate's topic must be a log (\"payments\" is a queue)"
+    );
+    assert_eq!(
+        aggregate_error(|v| v["aggregates"][0]["topic"] = json!("order")),
+        "t.json: aggregates[0].topic: unknown topic \"order\" (did you mean \"orders\"?)"
+    );
+    assert!(
+        aggregate_error(|v| v["aggregates"][0]["apply"]["OrderCreated"]["balance"] = json!({"sum": "data.total"}))
+            .starts_with(
+                "t.json: aggregates[0].apply.OrderCreated.balance: unknown operation \"sum\" (did you mean \"sub\"?)"
+            )
+    );
+    assert!(
+        aggregate_error(|v| v["aggregates"][0]["apply"]["OrderCreated"]["balance"] = json!({"add": "total"}))
+            .starts_with("t.json: aggregates[0].apply.OrderCreated.balance: an operation is")
+    );
+    assert_eq!(
+        aggregate_error(|v| v["aggregates"][0]["snapshot_every"] = json!(0)),
+        "t.json: aggregates[0].snapshot_every: snapshot_every must be at least 1"
+    );
+    assert_eq!(
+        aggregate_error(|v| v["aggregates"][0]["apply"] = json!({})),
+        "t.json: aggregates[0].apply: an aggregate needs at least one event type in \"apply\""
+    );
+    assert_eq!(
+        aggregate_error(|v| v["expect"][0]["state"]["field"] = json!("balanse")),
+        "t.json: expect[0].state.field: aggregate Account has no field \"balanse\" (did you mean \"balance\"?)"
+    );
+    assert_eq!(
+        aggregate_error(|v| v["expect"][0]["state"]["aggregate"] = json!("Acount")),
+        "t.json: expect[0].state.aggregate: unknown aggregate \"Acount\" (did you mean \"Account\"?)"
+    );
+    assert_eq!(
+        aggregate_error(|v| v["expect"][1]["state"]["read_model"] = json!("payer")),
+        "t.json: expect[1].state.read_model: consumer \"payer\" builds no read model (it has no \"project\")"
+    );
+    assert_eq!(
+        aggregate_error(|v| v["expect"][1]["state"]["aggregate"] = json!("Account")),
+        "t.json: expect[1].state: \"state\" needs exactly one of \"aggregate\" and \"read_model\""
+    );
+    assert_eq!(
+        aggregate_error(|v| v["expect"][0]["group"] = json!("billing-group")),
+        "t.json: expect[0].group: \"group\" applies only to a metric"
+    );
+    let fetch = |v: &mut Value, aggregate: &str| {
+        v["consumers"][1]["handles"]["PaymentRequested"]["fetch"] = json!({"aggregate": aggregate, "latency": "5ms"});
+        v["consumers"][1]["handles"]["PaymentRequested"]["emit"][0]["data"] = json!({"balance": "{state.balance}"});
+    };
+    assert_eq!(load(&aggregate_base(|v| fetch(v, "Account"))), Ok(()));
+    assert_eq!(
+        aggregate_error(|v| fetch(v, "account")),
+        "t.json: consumers[1].handles.PaymentRequested.fetch.aggregate: unknown aggregate \"account\" (did you mean \
+         \"Account\"?)"
+    );
+    assert_eq!(
+        aggregate_error(|v| {
+            fetch(v, "Account");
+            v["consumers"][1]["handles"]["PaymentRequested"]["fetch"]["latency"] = json!("5 parsecs");
+        })
+        .split_once(": ")
+        .map(|(_, rest)| rest.starts_with("consumers[1].handles.PaymentRequested.fetch.latency")),
+        Some(true)
+    );
+    assert_eq!(
+        aggregate_error(|v| v["consumers"][1]["handles"]["PaymentRequested"]["emit"][0]["data"] =
+            json!({"balance": "{state.balance}"})),
+        "t.json: consumers[1].handles.PaymentRequested.emit[0].data.balance: placeholder {state.balance} needs a \
+         handler with \"fetch\""
+    );
+}
+
+#[test]
+fn saga_mistakes() {
+    let saga = |edit: &dyn Fn(&mut Value)| {
+        let mut v = base();
+        v["sagas"] = json!([{"name": "order", "starts": "OrderCreated", "completes": ["Receipt"],
+                             "fails": ["PaymentFailed"], "compensations": {"PaymentRequested": "PaymentRefunded"}}]);
+        v["expect"] = json!([{"metric": "sagas_uncompensated", "equals": 0}]);
+        edit(&mut v);
+        load(&v)
+    };
+    assert_eq!(saga(&|_| {}), Ok(()));
+    assert_eq!(
+        saga(&|v| v["sagas"][0]["starts"] = json!("OrderCreatd")),
+        Err("t.json: sagas[0].starts: no producer, scripted event or emit publishes type \"OrderCreatd\" (did you mean \
+             \"OrderCreated\"?)"
+            .to_owned())
+    );
+    assert_eq!(
+        saga(&|v| v["expect"][0]["group"] = json!("payer")),
+        Err("t.json: expect[0].group: sagas_uncompensated is a global metric; it takes no group".to_owned())
+    );
+    assert_eq!(
+        saga(&|v| {
+            v["sagas"][0]["completes"] = json!([]);
+            v["sagas"][0]["fails"] = json!([]);
+        }),
+        Err("t.json: sagas[0]: a saga needs \"completes\" or \"fails\" (else every instance stays open)".to_owned())
+    );
+    assert_eq!(
+        saga(&|v| v["sagas"][0]["name"] = json!("")),
+        Err("t.json: sagas[0].name: a saga name cannot be empty".to_owned())
+    );
+    assert_eq!(
+        saga(&|v| v["sagas"][0]["compensations"] = json!({"PaymentRequested": ""})),
+        Err("t.json: sagas[0].compensations.PaymentRequested: an event type cannot be empty".to_owned())
+    );
+}
+
+#[test]
+fn bus_mistakes() {
+    let bus = |edit: &dyn Fn(&mut Value)| {
+        let mut v = base();
+        v["topics"][2] = json!({"name": "emails", "kind": "bus", "rules": [
+            {"name": "big", "match": {"type": ["OrderCreated"], "data.total": [{"numeric": [">", 100]}]},
+             "targets": ["payments"]}]});
+        edit(&mut v);
+        load(&v)
+    };
+    assert_eq!(bus(&|_| {}), Ok(()));
+    assert_eq!(
+        bus(&|v| v["consumers"][1]["topics"] = json!(["emails"])),
+        Err("t.json: consumers[1].topics[0]: cannot subscribe to bus \"emails\"".to_owned())
+    );
+    assert_eq!(
+        bus(&|v| v["topics"][2]["rules"][0]["targets"] = json!(["payment"])),
+        Err("t.json: topics[2].rules[0].targets[0]: unknown topic \"payment\" (did you mean \"payments\"?)".to_owned())
+    );
+    assert!(
+        bus(&|v| v["topics"][2]["rules"][0]["match"]["data.total"] = json!([{"numerc": [">", 1]}]))
+            .unwrap_err()
+            .starts_with(
+                "t.json: topics[2].rules[0].match.data.total[0]: unknown matcher \"numerc\" (did you mean \"numeric\"?)"
+            )
+    );
+    assert_eq!(
+        bus(&|v| v["topics"][2]["rules"][0]["match"]["data.total"] = json!([{"numeric": [">", "a"]}])),
+        Err(
+            "t.json: topics[2].rules[0].match.data.total[0]: write {\"numeric\": [OP, NUMBER, ...]} with OP one of <, \
+             <=, =, >=, >"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        bus(&|v| v["topics"][2]["rules"][0]["match"] = json!({"data.": ["x"]})),
+        Err("t.json: topics[2].rules[0].match.data.: cannot match on \"data.\": use type, source, key, data.PATH or \
+             headers.NAME"
+            .to_owned())
+    );
+    assert_eq!(
+        bus(&|v| v["faults"] = json!([{"at": "1s", "duplicate": "emails", "probability": 0.5}])),
+        Err("t.json: faults[0].duplicate: a \"duplicate\" fault cannot target bus \"emails\"".to_owned())
+    );
+    assert_eq!(
+        bus(&|v| v["topics"][2]["partitions"] = json!(2)),
+        Err("t.json: topics[2].partitions: \"partitions\" applies only to log topics (topics[2] is a bus)".to_owned())
+    );
 }

@@ -1,6 +1,7 @@
 //! eventlab's one integration-test binary; each module is one area.
 mod bad_input;
 mod cli;
+mod eda_properties;
 mod fault_properties;
 mod lessons;
 mod properties;

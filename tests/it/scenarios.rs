@@ -128,4 +128,12 @@ scenario_tests! {
     revoke_commit_idle => "revoke-commit-idle",
     revoke_commit_interval => "revoke-commit-interval",
     visibility_dlq => "visibility-dlq",
+    bank_account => "bank-account",
+    read_model_duplicate => "read-model-duplicate",
+    saga_compensated => "saga-compensated",
+    saga_uncompensated => "saga-uncompensated",
+    fetch_newer_version => "fetch-newer-version",
+    bus_routing => "bus-routing",
+    schema_upgrade_dlq => "schema-upgrade-dlq",
+    schema_upgrade_log => "schema-upgrade-log",
 }

@@ -167,3 +167,25 @@ fn what_if_menu_and_before_and_after() {
     app.apply(Action::ShowView(View::Checks));
     insta::assert_snapshot!("what_if_checks", screen(&app, 120, 36));
 }
+
+#[test]
+fn event_sourcing_and_read_models() {
+    // Mid-run: account 123 at version 3, the duplicate fault not yet started.
+    let mut app = stepped("event-sourcing", 40);
+    app.apply(Action::ShowView(View::State));
+    insta::assert_snapshot!("es_mid_state", screen(&app, 120, 36));
+    app.apply(Action::RunToEnd);
+    insta::assert_snapshot!("es_end_state", screen(&app, 120, 36));
+    app.apply(Action::ShowView(View::Checks));
+    insta::assert_snapshot!("es_end_checks", screen(&app, 120, 36));
+}
+
+#[test]
+fn sagas_on_a_bus() {
+    let mut app = app("order-saga");
+    app.apply(Action::RunToEnd);
+    for view in [View::Flow, View::Chains] {
+        app.apply(Action::ShowView(view));
+        insta::assert_snapshot!(format!("saga_{}", view.title().to_lowercase()), screen(&app, 120, 36));
+    }
+}

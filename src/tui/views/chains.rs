@@ -17,6 +17,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
+use crate::analysis::sagas::SagaStatus;
 use crate::trace::jsonl::Namer;
 use crate::trace::{EventId, EventIdx, NO_EVENT, StepKind};
 use crate::tui::app::App;
@@ -33,9 +34,9 @@ const MAX_INDENT: usize = 16;
 const SIDE_BY_SIDE: u16 = 110;
 /// The narrowest waterfall beside the tree.
 const MIN_TRACK: u16 = 36;
-/// Words that make an event type a compensation, for scenarios without sagas. Sagas are
-/// parsed from the format (`sagas[].compensations`) but not analysed yet, so their declared
-/// compensating types are taken as well and nothing else is known about them here.
+/// Words that make an event type a compensation, for scenarios without sagas; with sagas,
+/// their declared compensating types are taken as well, and each saga instance of the
+/// correlation shows its status (from the analysis).
 const COMPENSATING_WORDS: [&str; 5] = ["Cancel", "Refund", "Release", "Compensat", "Revert"];
 
 pub const HOW_TO_PICK: &str = "select a step in Traffic (2) or a finding in Checks (6)";
@@ -58,6 +59,8 @@ struct Member {
     /// When and to which topic it was dead-lettered.
     dead_letter: Option<(u64, u16)>,
     delivered: bool,
+    /// Its last `fetch`: (aggregate, version read, version the event produced).
+    fetched: Option<(u16, u32, u32)>,
 }
 
 impl Member {
@@ -109,13 +112,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let chain = collect(app, focus, picked.is_some());
     let namer = Namer { model: app.model(), trace };
+    let sagas = saga_summary(app, chain.correlation);
     let title = format!(
-        " chain of {} · correlation {} · {} event{} · {} ",
+        " chain of {} · correlation {} · {} event{} · {}{} ",
         namer.event_id(chain.focus),
         chain.correlation.render(&trace.strings),
         chain.members.len(),
         if chain.members.len() == 1 { "" } else { "s" },
         duration(chain.t1 - chain.t0),
+        sagas.iter().flat_map(|s| [" · ", s.as_str()]).collect::<String>(),
     );
     let mut bottom = Vec::new();
     if !chain.picked {
@@ -260,6 +265,7 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
                 | StepKind::SkippedDuplicate
                 | StepKind::Failed
                 | StepKind::DeadLettered
+                | StepKind::Fetched
         );
         let Some(i) = relevant.then(|| find(&members, step.event)).flatten() else { continue };
         let m = &mut members[i];
@@ -275,6 +281,7 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
                 m.failed = Some(m.failed.map_or(step.t_us, |t| t.max(step.t_us)));
                 tallies.entry((i, step.group)).or_default().failed += 1;
             }
+            StepKind::Fetched => m.fetched = Some((step.partition, step.aux, step.offset)),
             _ => m.dead_letter = Some((step.t_us, step.aux as u16)),
         }
     }
@@ -321,6 +328,16 @@ fn tree_lines(app: &App, chain: &Chain, rows: std::ops::Range<usize>) -> Vec<Lin
             if is_compensation(app, ty) {
                 spans.push(Span::styled("  ↺ compensation", Style::new().fg(Color::LightBlue)));
             }
+            spans.extend(saga_marks(app, chain.correlation, m.event));
+            if let Some((aggregate, read, made)) = m.fetched {
+                let name = app.model().aggregates.get(usize::from(aggregate)).map_or("?", |a| a.name.as_str());
+                let (text, style) = if made != crate::trace::NONE32 && read > made {
+                    (format!("  ⇣ fetched {name} v{read}, event made v{made}: moved on"), theme::WARN)
+                } else {
+                    (format!("  ⇣ fetched {name} v{read}"), theme::DIM)
+                };
+                spans.push(Span::styled(text, style));
+            }
             for (&(_, group), tally) in chain.tallies.range((i, 0)..=(i, u16::MAX)) {
                 if tally.effects > 1 {
                     spans.push(Span::styled(format!("  ×{} {}", tally.effects, namer.group(group)), theme::WARN));
@@ -335,6 +352,41 @@ fn tree_lines(app: &App, chain: &Chain, rows: std::ops::Range<usize>) -> Vec<Lin
             let line = Line::from(spans);
             if m.event == chain.focus { line.style(theme::SELECTED) } else { line }
         })
+        .collect()
+}
+
+/// What an event is to the sagas of its correlation: the one that completed or failed an
+/// instance, or a compensable step still owed a compensation.
+fn saga_marks(app: &App, correlation: EventId, event: EventIdx) -> Vec<Span<'static>> {
+    let model = app.model();
+    let ty = app.trace().event(event).event_type;
+    let mut spans = Vec::new();
+    for instance in app.analysis().sagas().of(correlation) {
+        let saga = &model.sagas[usize::from(instance.saga)];
+        if instance.decided_by == event {
+            let (text, style) = match instance.status() {
+                SagaStatus::Completed => (format!("  ✓ completes saga {}", saga.name), Style::new().fg(Color::Green)),
+                _ => (format!("  ✗ fails saga {}", saga.name), theme::kind(StepKind::Failed)),
+            };
+            spans.push(Span::styled(text, style));
+        }
+        let owed = saga.compensations.iter().enumerate().find(|(k, (compensable, _))| {
+            *compensable == ty && instance.status() == SagaStatus::Failed && instance.owes(*k)
+        });
+        if let Some((_, &(_, compensating))) = owed {
+            let name = app.trace().strings.resolve(compensating);
+            spans.push(Span::styled(format!("  ⚠ owes {name}"), theme::WARN));
+        }
+    }
+    spans
+}
+
+/// `saga order: compensated`, for each saga instance of a correlation.
+fn saga_summary(app: &App, correlation: EventId) -> Vec<String> {
+    app.analysis()
+        .sagas()
+        .of(correlation)
+        .map(|i| format!("saga {}: {}", app.model().sagas[usize::from(i.saga)].name, i.status().name(app.finished())))
         .collect()
 }
 

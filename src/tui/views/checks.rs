@@ -96,7 +96,7 @@ fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
             Cell::from(format!("step {}", f.step)),
             Cell::from(seconds(step.t_us)),
             Cell::from(namer.event_id(f.event)),
-            Cell::from(namer.group(f.group).to_owned()),
+            Cell::from(namer.finding_scope(f).to_owned()),
         ]);
         if Some(i) == selected { row.style(theme::SELECTED) } else { row }
     });

@@ -437,6 +437,9 @@ fn topic_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
         .map(|(t, tm)| {
             let mut lines = Vec::new();
             let published = analysis.published_to(t);
+            // What a log holds or a queue received: publishes and copies routed from a bus.
+            let appended = analysis.appended_to(t);
+            let routed_to = model.topics.iter().any(|b| b.rules.iter().any(|r| r.targets.contains(&(t as u16))));
             let kind = match tm.kind {
                 TopicKind::Log => format!("log·{}p", tm.partitions),
                 TopicKind::Queue if tm.fifo => "fifo queue".to_owned(),
@@ -476,7 +479,7 @@ fn topic_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
                     }
                     lines.extend(rows.into_iter().map(Line::from));
                     lines.push(Line::from(vec![
-                        Span::raw(format!("{published} in log")),
+                        Span::raw(format!("{appended} in log")),
                         Span::styled(format!(" · max lag {worst}"), theme::DIM),
                     ]));
                 }
@@ -491,10 +494,28 @@ fn topic_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
                         Span::styled(format!(" {waiting} "), lag_style(waiting)),
                         Span::raw(if inner >= 22 { " ready/in flight" } else { " ready" }),
                     ]));
-                    lines.push(Line::from(Span::raw(format!("{published} published"))));
+                    let what = if routed_to { "appended" } else { "published" };
+                    lines.push(Line::from(Span::raw(format!("{appended} {what}"))));
                 }
                 TopicKind::Bus => {
-                    lines.push(Line::from(Span::raw(format!("{published} routed"))));
+                    let unrouted = analysis.unrouted_on(t);
+                    lines.push(Line::from(vec![
+                        Span::raw(format!("{published} in · ")),
+                        Span::styled(
+                            format!("{unrouted} unrouted"),
+                            if unrouted > 0 { theme::WARN } else { theme::DIM },
+                        ),
+                    ]));
+                    // Its rules, each with its targets and the copies it routed.
+                    for (r, rule) in tm.rules.iter().enumerate() {
+                        let targets: Vec<&str> =
+                            rule.targets.iter().map(|&x| model.topics[usize::from(x)].name.as_str()).collect();
+                        lines.push(Line::from(vec![
+                            Span::styled(rule.name.clone(), Style::new().fg(theme::ACCENT)),
+                            Span::raw(format!(" → {} ", targets.join(", "))),
+                            Span::styled(format!("({})", analysis.routed_by_rule(t, r)), theme::DIM),
+                        ]));
+                    }
                 }
             }
             // A dead-letter queue: what the groups reading its sources gave up on.

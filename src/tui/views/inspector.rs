@@ -110,6 +110,7 @@ fn details(app: &App, namer: &Namer<'_>, focus: EventIdx, compact: bool) -> Vec<
         Line::from(vec![Span::styled(format!("{label:<LABEL$}"), theme::TITLE), Span::styled("none", theme::DIM)])
     };
     let root = Span::styled("— (a root event)", theme::DIM);
+    let fetches = fetches(app, namer, focus);
 
     let mut lines = Vec::new();
     if compact {
@@ -124,6 +125,9 @@ fn details(app: &App, namer: &Namer<'_>, focus: EventIdx, compact: bool) -> Vec<
         if !caused.is_empty() {
             let tail = if more_caused { ", …" } else { "" };
             lines.push(field("caused", format!("{}{tail}", caused.join(", "))));
+        }
+        if !fetches.is_empty() {
+            lines.push(field("fetched", fetches.join(", ")));
         }
         if !headers.is_empty() {
             lines.push(field("headers", headers.join(", ")));
@@ -152,6 +156,9 @@ fn details(app: &App, namer: &Namer<'_>, focus: EventIdx, compact: bool) -> Vec<
     if more_caused {
         lines.push(field("", "…"));
     }
+    for (i, text) in fetches.into_iter().enumerate() {
+        lines.push(field(if i == 0 { "fetched" } else { "" }, text));
+    }
     if headers.is_empty() {
         lines.push(none("headers"));
     }
@@ -166,6 +173,26 @@ fn details(app: &App, namer: &Namer<'_>, focus: EventIdx, compact: bool) -> Vec<
         lines.extend(pretty.lines().map(|l| Line::raw(format!("  {l}"))));
     }
     lines
+}
+
+/// What the fetches made for `focus` read: `billing read BankAccount v3 (the event made v2:
+/// moved on)`, one per `fetched` step (the first [`MAX_STEPS`]).
+fn fetches(app: &App, namer: &Namer<'_>, focus: EventIdx) -> Vec<String> {
+    let (steps, _) = steps_about(app, focus);
+    steps
+        .iter()
+        .map(|&i| &app.steps()[i])
+        .filter(|s| s.kind == crate::trace::StepKind::Fetched)
+        .map(|s| {
+            let aggregate = namer.model.aggregates.get(usize::from(s.partition)).map_or("?", |a| a.name.as_str());
+            let made = match s.offset {
+                crate::trace::NONE32 => "the event made none".to_owned(),
+                v if s.aux > v => format!("the event made v{v}: moved on"),
+                v => format!("the event made v{v}"),
+            };
+            format!("{} read {aggregate} v{} ({made})", namer.group(s.group), s.aux)
+        })
+        .collect()
 }
 
 /// Events emitted while handling `focus` (they come after it in the event list).

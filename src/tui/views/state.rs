@@ -2,8 +2,11 @@
 //! or its lag (queues), how it commits and where it started, its instances and what they
 //! are doing, and the size of its processed-id store when it is idempotent.
 //!
-//! Event-sourced aggregates and read models will join here once the scenario format
-//! defines them.
+//! Above them, when the scenario has aggregates: each aggregate's write side per key (state,
+//! version, last snapshot) beside the read models that project it (equal, stale by how many
+//! versions and how long, or differing from the fold of the log), and the rebuild of one key
+//! as a fold, from its events and from its last snapshot: the key of the step shown, else
+//! the key that changed last.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -23,7 +26,168 @@ const SHOWN_INSTANCES: usize = 6;
 /// Partitions listed per group before "… N more".
 const SHOWN_SLOTS: usize = 12;
 
-pub const NOTE: &str = "Event-sourced aggregates and read models appear here once the scenario defines them.";
+pub const NOTE: &str = "Aggregates (event sourcing) and read models (project) appear here when the scenario has them.";
+
+/// Keys listed per aggregate before "… N more".
+const SHOWN_KEYS: usize = 8;
+/// Fold steps shown in a rebuild (the last ones).
+const SHOWN_FOLD: usize = 6;
+
+fn json(value: &serde_json::Value) -> String {
+    value.to_string()
+}
+
+/// The key whose rebuild is shown for aggregate `a`: the key of the event of the step shown
+/// when the aggregate has state for it, else the key appended to last.
+fn focus_key(app: &App, a: usize) -> Option<(usize, crate::trace::Sym)> {
+    let side = app.analysis().write_side(a);
+    let step = app.step_number().checked_sub(1).and_then(|i| app.steps().get(i));
+    let shown = step
+        .filter(|s| s.event != crate::trace::NO_EVENT)
+        .and_then(|s| app.trace().event(s.event).key)
+        .and_then(|k| side.store.slot(k).map(|slot| (slot, k)));
+    shown.or_else(|| {
+        let keys = side.store.keys();
+        (0..keys.len()).max_by_key(|&slot| (side.last_time(slot), slot)).map(|slot| (slot, keys[slot]))
+    })
+}
+
+/// The aggregates' lines: write side per key with the read models beside it, and one key's
+/// rebuild as a fold.
+fn aggregate_lines(app: &App, room: usize) -> Vec<Line<'static>> {
+    let model = app.model();
+    let trace = app.trace();
+    let a_ = app.analysis();
+    let namer = crate::trace::jsonl::Namer { model, trace };
+    let mut lines = Vec::new();
+    for (a, am) in model.aggregates.iter().enumerate() {
+        if lines.len() >= room {
+            break;
+        }
+        let side = a_.write_side(a);
+        let keys = side.store.keys();
+        let projectors: Vec<usize> = (0..model.groups.len()).filter(|&g| model.projects[g] == Some(a as u16)).collect();
+        let snapshots =
+            if am.snapshot_every > 0 { format!(" · snapshot every {}", am.snapshot_every) } else { String::new() };
+        lines.push(Line::from(vec![
+            Span::styled(am.name.clone(), theme::TITLE.add_modifier(Modifier::BOLD)),
+            Span::styled(
+                format!(
+                    "  write side folded from log {} · {} key{}{snapshots}",
+                    model.topics[usize::from(am.topic)].name,
+                    keys.len(),
+                    if keys.len() == 1 { "" } else { "s" }
+                ),
+                theme::DIM,
+            ),
+        ]));
+        if keys.is_empty() {
+            lines.push(Line::styled("  no events applied yet", theme::DIM));
+            continue;
+        }
+        for (slot, &key) in keys.iter().enumerate().take(SHOWN_KEYS) {
+            let name = trace.strings.resolve(key).to_owned();
+            let mut spans = vec![
+                Span::raw(format!("  {name:<8} ")),
+                Span::styled(format!("v{:<3} ", side.store.version(slot)), Style::new().fg(theme::ACCENT)),
+                Span::raw(json(&am.rules.to_json(side.store.row(slot)))),
+            ];
+            let (cells, version, _) = side.snapshot(slot);
+            if version > 0 {
+                spans.push(Span::styled(
+                    format!("  snapshot v{version} {}", json(&am.rules.to_json(cells))),
+                    theme::DIM,
+                ));
+            }
+            lines.push(Line::from(spans));
+            // Beside it (below, indented), each read model of it.
+            for &g in &projectors {
+                let Some(read) = a_.read_side(g) else { continue };
+                let consumer = &model.groups[g].consumer;
+                let head = Span::styled(format!("             ↳ read model {consumer:<14} "), theme::DIM);
+                let Some(rslot) = read.read.slot(key) else {
+                    lines.push(Line::from(vec![head, Span::styled("nothing applied yet", theme::WARN)]));
+                    continue;
+                };
+                let stale = a_.staleness(trace, g, key).unwrap_or_default();
+                let state = json(&am.rules.to_json(read.read.row(rslot)));
+                let (text, style) = if read.diverged(rslot) {
+                    let fold = json(&am.rules.to_json(read.reference_row(rslot)));
+                    (format!("{state} ≠ the log's fold {fold}"), Style::new().fg(Color::White).bg(Color::Red))
+                } else if stale.behind_versions > 0 {
+                    let n = stale.behind_versions;
+                    let s = if n == 1 { "" } else { "s" };
+                    (format!("{state} stale: {n} version{s} and {} behind", seconds(stale.behind_us)), theme::WARN)
+                } else {
+                    (format!("{state} = write side (v{})", stale.read_version), Style::new().fg(Color::Green))
+                };
+                lines.push(Line::from(vec![head, Span::styled(text, style)]));
+            }
+        }
+        if keys.len() > SHOWN_KEYS {
+            lines.push(Line::styled(format!("  … {} more keys", keys.len() - SHOWN_KEYS), theme::DIM));
+        }
+        // One key's rebuild, as a fold.
+        let Some((_, key)) = focus_key(app, a) else { continue };
+        let name = trace.strings.resolve(key).to_owned();
+        if let Some(full) = a_.rebuild(trace, a, key, false) {
+            lines.push(Line::styled(
+                format!("  rebuild of {name} from its events (partition {}):", full.partition),
+                theme::TITLE,
+            ));
+            let skip = full.steps.len().saturating_sub(SHOWN_FOLD);
+            if skip == 0 {
+                lines.push(Line::from(vec![
+                    Span::styled("    v0  ".to_owned(), theme::DIM),
+                    Span::raw(json(&full.start)),
+                ]));
+            } else {
+                lines.push(Line::styled(format!("    … {skip} earlier events"), theme::DIM));
+            }
+            for step in full.steps.iter().skip(skip) {
+                let e = trace.event(step.event);
+                lines.push(Line::from(vec![
+                    Span::styled(format!("    v{:<3} ", step.version), Style::new().fg(theme::ACCENT)),
+                    Span::styled(
+                        format!(
+                            "+ {} {} @{} ⇒ ",
+                            trace.strings.resolve(e.event_type),
+                            namer.event_id(step.event),
+                            step.offset
+                        ),
+                        theme::DIM,
+                    ),
+                    Span::raw(json(&step.state)),
+                ]));
+            }
+        }
+        if let Some(quick) = a_.rebuild(trace, a, key, true).filter(|q| q.start_version > 0) {
+            let mut spans = vec![
+                Span::styled(format!("  from snapshot v{} ", quick.start_version), theme::TITLE),
+                Span::raw(json(&quick.start)),
+            ];
+            for step in &quick.steps {
+                spans.push(Span::styled(
+                    format!(" + {} ⇒ ", trace.strings.resolve(trace.event(step.event).event_type)),
+                    theme::DIM,
+                ));
+                spans.push(Span::raw(format!("v{} {}", step.version, json(&step.state))));
+            }
+            spans.push(Span::styled(
+                format!(
+                    "  ({} event{} replayed instead of {})",
+                    quick.steps.len(),
+                    if quick.steps.len() == 1 { "" } else { "s" },
+                    quick.version
+                ),
+                theme::DIM,
+            ));
+            lines.push(Line::from(spans));
+        }
+    }
+    lines.truncate(room);
+    lines
+}
 
 fn commit_mode(commit: Commit) -> String {
     match commit {
@@ -247,6 +411,18 @@ fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let [body, note] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    let body = if app.model().aggregates.is_empty() {
+        body
+    } else {
+        // Aggregates above, as many lines as they need up to 3/5 of the height; groups below.
+        let most = (body.height.saturating_sub(2) * 3 / 5) as usize;
+        let lines = aggregate_lines(app, most);
+        let height = (lines.len() as u16 + 2).min(body.height);
+        let [top, rest] = Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(body);
+        let title = format!(" aggregates · {} ", app.model().aggregates.len());
+        Paragraph::new(lines).block(Block::bordered().title(Span::styled(title, theme::TITLE))).render(top, buf);
+        rest
+    };
     let room = body.height.saturating_sub(2) as usize;
     let width = body.width.saturating_sub(2) as usize;
     let groups = app.model().groups.len();
@@ -347,7 +523,7 @@ mod tests {
         assert!(screen.contains("none (not idempotent)"), "{screen}");
         assert!(screen.contains("joins at 3600.000s") && screen.contains("not started"), "{screen}");
         assert!(screen.contains("commit before (at-most-once) · from latest"), "{screen}");
-        assert!(screen.contains("Event-sourced aggregates and read models appear here"), "{screen}");
+        assert!(screen.contains("Aggregates (event sourcing) and read models (project) appear here"), "{screen}");
     }
 
     #[test]

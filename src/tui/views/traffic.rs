@@ -123,6 +123,8 @@ fn finding_label(class: FindingClass) -> &'static str {
         FindingClass::OutOfOrder => "ORDER",
         FindingClass::Lost => "LOST",
         FindingClass::Failed => "FAIL",
+        FindingClass::ReadModelMismatch => "READ",
+        FindingClass::UncompensatedSaga => "SAGA",
     }
 }
 
@@ -134,6 +136,8 @@ pub fn finding_words(class: FindingClass) -> &'static str {
         FindingClass::OutOfOrder => "out of order",
         FindingClass::Lost => "lost",
         FindingClass::Failed => "failed",
+        FindingClass::ReadModelMismatch => "read model differs",
+        FindingClass::UncompensatedSaga => "uncompensated saga",
     }
 }
 
@@ -186,6 +190,22 @@ pub fn detail(namer: &Namer<'_>, step: &Step) -> String {
         StepKind::Failed => format!("{} (attempt {})", FailReason::from_flag(step.flag).name(), step.aux),
         StepKind::Delivered | StepKind::Requeued if step.aux != NONE32 => format!("receive {}", step.aux),
         StepKind::DeadLettered if step.aux != NONE32 => format!("→ {}", namer.topic(step.aux as u16)),
+        StepKind::Routed if step.event != NO_EVENT => {
+            let bus = trace.event(step.event).topic;
+            let rule = namer.model.topics[usize::from(bus)].rules.get(step.aux as usize);
+            format!("rule {} of {}", rule.map_or("?", |r| r.name.as_str()), namer.topic(bus))
+        }
+        StepKind::Unrouted => "matched no rule: dropped".to_owned(),
+        StepKind::Fetched => {
+            let aggregate = namer.model.aggregates.get(usize::from(step.partition)).map_or("?", |a| a.name.as_str());
+            let produced = if step.offset == NONE32 {
+                "the event produced none".to_owned()
+            } else {
+                format!("the event produced v{}", step.offset)
+            };
+            let moved = if step.offset != NONE32 && step.aux > step.offset { ": the state had moved on" } else { "" };
+            format!("{aggregate} v{} read; {produced}{moved}", step.aux)
+        }
         StepKind::Note => namer.model.scenario.notes.get(step.aux as usize).map(|n| n.text.clone()).unwrap_or_default(),
         StepKind::Rebalanced => trace.assignments.get(step.aux as usize).map_or_else(String::new, |assignment| {
             let parts: Vec<String> = assignment
