@@ -183,6 +183,24 @@ impl App {
         self.analysis().events_seen()
     }
 
+    /// Findings that stand as of the step shown rather than happen at a step: work
+    /// committed or acked without a completed processing (`lost`, so far) and failed sagas
+    /// not compensated (yet). The Checks list shows them after the findings.
+    pub fn standing_findings(&self) -> Vec<crate::analysis::Finding> {
+        let mut standing = self.analysis().lost();
+        standing.extend(self.analysis().uncompensated());
+        standing
+    }
+
+    /// Row `i` of the Checks list: the findings, then the standing ones.
+    pub fn check_row(&self, i: usize) -> Option<crate::analysis::Finding> {
+        let findings = self.analysis().findings();
+        match findings.get(i) {
+            Some(f) => Some(*f),
+            None => self.standing_findings().get(i - findings.len()).copied(),
+        }
+    }
+
     /// Virtual time at the step shown.
     pub fn now(&self) -> u64 {
         self.timeline.now()
@@ -259,7 +277,7 @@ impl App {
         if self.traffic.selected.is_some_and(|s| s >= shown) {
             self.traffic.selected = None;
         }
-        let findings = self.analysis().findings().len();
+        let findings = self.analysis().findings().len() + self.standing_findings().len();
         if self.checks.selected.is_some_and(|i| i >= findings) {
             self.checks.selected = findings.checked_sub(1);
         }
@@ -466,7 +484,7 @@ impl App {
     /// filter; Checks: findings so far).
     fn move_selection(&mut self, delta: isize) {
         if self.view == View::Checks {
-            let n = self.analysis().findings().len();
+            let n = self.analysis().findings().len() + self.standing_findings().len();
             if n > 0 {
                 let at = self.checks.selected.unwrap_or(0) as isize;
                 self.checks.selected = Some(at.saturating_add(delta).clamp(0, n as isize - 1) as usize);
@@ -500,7 +518,7 @@ impl App {
     /// on a step, inspect its event.
     fn inspect(&mut self) {
         if self.view == View::Checks {
-            if let Some(f) = self.checks.selected.and_then(|i| self.analysis().findings().get(i)).copied() {
+            if let Some(f) = self.checks.selected.and_then(|i| self.check_row(i)) {
                 self.seek(f.step as usize);
                 self.view = View::Traffic;
                 self.traffic.selected = Some((f.step - 1) as usize);
@@ -729,6 +747,22 @@ mod tests {
         press(&mut app, KeyCode::Esc);
         assert_eq!(app.experiments.menu, None);
         assert_eq!(app.experiments.current.as_deref(), Some("idempotent-billing"));
+    }
+
+    #[test]
+    fn lost_work_is_listed_after_the_findings() {
+        let mut app = app("delivery-guarantees");
+        press(&mut app, KeyCode::Char('e'));
+        let standing = app.standing_findings();
+        assert!(standing.iter().any(|f| f.class == crate::analysis::FindingClass::Lost), "{standing:?}");
+        let n = app.analysis().findings().len();
+        assert_eq!(app.check_row(n), Some(standing[0]));
+        press(&mut app, KeyCode::Char('6'));
+        press(&mut app, KeyCode::Char('G'));
+        assert_eq!(app.checks.selected, Some(n + standing.len() - 1));
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.view, View::Traffic);
+        assert_eq!(app.step_number() as u64, standing[standing.len() - 1].step);
     }
 
     #[test]

@@ -83,30 +83,37 @@ fn render_figures(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
     let findings = app.analysis().findings();
+    let standing = app.standing_findings();
+    let total = findings.len() + standing.len();
     let trace = app.trace();
     let namer = crate::trace::jsonl::Namer { model: app.model(), trace };
     let height = area.height.saturating_sub(2) as usize;
     let selected = app.checks.selected;
     // A window of rows around the selection: never more work than the screen shows.
-    let start = selected.map_or(findings.len().saturating_sub(height), |s| s.saturating_sub(height / 2));
-    let rows = findings.iter().enumerate().skip(start).take(height).map(|(i, f)| {
-        let step = &app.steps()[(f.step - 1) as usize];
+    let start = selected.map_or(total.saturating_sub(height), |s| s.saturating_sub(height / 2));
+    let rows = findings.iter().chain(&standing).enumerate().skip(start).take(height).map(|(i, f)| {
+        let time = app.steps().get((f.step as usize).wrapping_sub(1)).map_or_else(String::new, |s| seconds(s.t_us));
         let row = Row::new(vec![
             Cell::from(Span::styled(format!(" {} ", f.class.name()), theme::finding(f.class))),
             Cell::from(format!("step {}", f.step)),
-            Cell::from(seconds(step.t_us)),
+            Cell::from(time),
             Cell::from(namer.event_id(f.event)),
             Cell::from(namer.finding_scope(f).to_owned()),
         ]);
         if Some(i) == selected { row.style(theme::SELECTED) } else { row }
     });
-    let title = if findings.is_empty() {
+    let title = if total == 0 {
         " findings: none so far ".to_owned()
+    } else if standing.is_empty() {
+        format!(" findings: {total} (↑↓ select, Enter: go to its step, n/N: next/previous) ")
     } else {
-        format!(" findings: {} (↑↓ select, Enter: go to its step, n/N: next/previous) ", findings.len())
+        format!(
+            " findings: {total}, the last {} standing as of this step (lost work, uncompensated sagas) · ↑↓ Enter n/N ",
+            standing.len()
+        )
     };
     let widths = [
-        Constraint::Length(22),
+        Constraint::Length(24),
         Constraint::Length(12),
         Constraint::Length(10),
         Constraint::Length(24),
@@ -116,8 +123,8 @@ fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_detail(app: &App, area: Rect, buf: &mut Buffer) {
-    let text = match app.checks.selected.and_then(|i| app.analysis().findings().get(i)) {
-        Some(f) => Line::raw(app.analysis().explain(app.trace(), f)),
+    let text = match app.checks.selected.and_then(|i| app.check_row(i)) {
+        Some(f) => Line::raw(app.analysis().explain(app.trace(), &f)),
         None => Line::styled("Select a finding to see why it happened.", theme::DIM),
     };
     Paragraph::new(text).wrap(Wrap { trim: true }).block(Block::bordered().title(" why ")).render(area, buf);
