@@ -98,6 +98,10 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
             m.insert("schema_version".into(), e.schema_version.into());
             m.insert("headers".into(), Value::Object(trace.payloads.headers(e.headers)));
             m.insert("data".into(), trace.payloads.value(e.data));
+            if e.topic != step.topic {
+                // A routed copy a FIFO target dropped: the bus it was routed from.
+                m.insert("bus".into(), namer.topic(e.topic).into());
+            }
         }
         StepKind::Processed => {
             m.insert("effect".into(), (step.flag != 0).into());

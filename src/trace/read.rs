@@ -399,6 +399,14 @@ step_fields! {
     assignment: IndexMap<Text<'a>, IndexMap<Text<'a>, Vec<u32>>>,
     #[serde(borrow)]
     text: Text<'a>,
+    #[serde(borrow)]
+    bus: Text<'a>,
+    #[serde(borrow)]
+    rule: Text<'a>,
+    #[serde(borrow)]
+    aggregate: Text<'a>,
+    version: u32,
+    event_version: u32,
 }
 
 /// Takes a field the step needs.
@@ -465,6 +473,12 @@ struct Builder {
     members: Vec<Vec<u16>>,
     /// Per note of the scenario: whether its step has been read.
     notes_read: Vec<bool>,
+    /// The event last published to a bus: the one its `routed`, `unrouted` (and a FIFO
+    /// target's `dropped_duplicate`) steps are about, as routing follows the publication at
+    /// once.
+    routing: Option<EventIdx>,
+    /// Per instance: the event last delivered to it (the one a `fetched` step reads for).
+    delivered: Vec<EventIdx>,
 }
 
 impl Builder {
@@ -477,6 +491,8 @@ impl Builder {
         Builder {
             logs: model.topics.iter().map(|t| vec![Vec::new(); t.partitions as usize]).collect(),
             notes_read: vec![false; model.scenario.notes.len()],
+            routing: None,
+            delivered: vec![NO_EVENT; trace.instances.len()],
             by_id: FxHashMap::default(),
             shared: FxHashMap::default(),
             held: FxHashMap::default(),
@@ -572,17 +588,93 @@ impl Builder {
                     let (topic, partition) = (usize::from(step.topic), usize::from(step.partition));
                     self.logs[topic][partition].push(step.event);
                 }
+                if self.is_bus(step.topic) {
+                    self.routing = Some(step.event);
+                }
             }
             StepKind::DroppedDuplicate => {
                 step.topic = self.topic(f)?;
                 if self.is_log(step.topic) {
                     step.partition = self.partition(f, step.topic)?;
                 }
-                step.event = self.publication(step, f)?;
+                step.event = match f.bus.take() {
+                    // A routed copy a FIFO target dropped: the event being routed.
+                    Some(bus) => {
+                        let event = self.routed_event(&bus, f)?;
+                        self.same_payload(event, f, "a routed copy")?;
+                        event
+                    }
+                    None => self.publication(step, f)?,
+                };
+            }
+            StepKind::Routed => {
+                let event = self.routed_event(&need(&mut f.bus, "bus")?, f)?;
+                let bus = usize::from(self.trace.events[event as usize].topic);
+                let name = need(&mut f.rule, "rule")?;
+                let rules = &self.model.topics[bus].rules;
+                let rule = rules.iter().position(|r| r.name == *name).ok_or_else(|| {
+                    let names = rules.iter().map(|r| r.name.as_str());
+                    format!(
+                        "bus \"{}\" has no rule \"{}\"{}",
+                        self.model.topics[bus].name,
+                        &*name,
+                        did_you_mean(&name, names)
+                    )
+                })?;
+                step.topic = self.topic(f)?;
+                if !rules[rule].targets.contains(&step.topic) {
+                    return Err(format!("rule \"{}\" does not target \"{}\"", &*name, self.topic_name(step)));
+                }
+                if self.is_log(step.topic) {
+                    step.partition = self.partition(f, step.topic)?;
+                    let end = self.log(step).len();
+                    let offset = need(&mut f.offset, "offset")?;
+                    if offset as usize != end {
+                        return Err(format!(
+                            "offset {offset}, but {} ends at offset {end} (an append goes to the end)",
+                            self.place(step)
+                        ));
+                    }
+                    step.offset = offset;
+                    self.logs[usize::from(step.topic)][usize::from(step.partition)].push(event);
+                }
+                step.aux = rule as u32;
+                step.event = event;
+                self.published[event as usize] = true;
+            }
+            StepKind::Unrouted => {
+                step.topic = self.topic(f)?;
+                let bus = self.topic_name(step).to_owned();
+                step.event = self.routed_event(&bus, f)?;
+            }
+            StepKind::Fetched => {
+                self.consumer(step, f)?;
+                let shown = Shown::take(f)?;
+                let event = self.delivered[usize::from(step.instance)];
+                if event == NO_EVENT {
+                    return Err(format!("nothing was delivered to \"{}\" to fetch for", self.instance_name(step)));
+                }
+                self.matches(&shown, event)
+                    .map_err(|e| format!("the event \"{}\" holds: {e}", self.instance_name(step)))?;
+                step.event = event;
+                let name = need(&mut f.aggregate, "aggregate")?;
+                let aggregates = &self.model.aggregates;
+                let a = aggregates.iter().position(|a| a.name == *name).ok_or_else(|| {
+                    let names = aggregates.iter().map(|a| a.name.as_str());
+                    format!("unknown aggregate \"{}\"{}", &*name, did_you_mean(&name, names))
+                })?;
+                step.partition = a as u16;
+                step.aux = need(&mut f.version, "version")?;
+                if let Some(produced) = f.event_version.take() {
+                    step.offset = produced;
+                }
             }
             StepKind::Delivered | StepKind::Processed | StepKind::SkippedDuplicate | StepKind::Failed => {
                 self.consumer(step, f)?;
                 self.consumed(step, f)?;
+                if step.kind == StepKind::Delivered {
+                    self.delivered[usize::from(step.instance)] = step.event;
+                }
                 match step.kind {
                     StepKind::Delivered if !self.is_log(step.topic) => step.aux = count(f.receive.take(), "receive")?,
                     StepKind::Processed => {
@@ -657,17 +749,52 @@ impl Builder {
             }
             StepKind::Crashed | StepKind::Restarted | StepKind::Paused | StepKind::Resumed => self.consumer(step, f)?,
             StepKind::Note => step.aux = self.note(step.t_us, &need(&mut f.text, "text")?)?,
-            StepKind::Routed | StepKind::Unrouted | StepKind::Fetched => {
-                return Err(
-                    "this version of eventlab records no such steps (bus topics and fetch do not run yet)".to_owned()
-                );
-            }
         }
         Ok(())
     }
 
     fn is_log(&self, topic: u16) -> bool {
         self.model.topics[usize::from(topic)].kind == TopicKind::Log
+    }
+
+    fn is_bus(&self, topic: u16) -> bool {
+        self.model.topics[usize::from(topic)].kind == TopicKind::Bus
+    }
+
+    fn instance_name(&self, step: &Step) -> String {
+        let (group, number) = self.trace.instances[usize::from(step.instance)];
+        self.model.instance_name(group, number)
+    }
+
+    /// The event a routing step is about: the one just published to `bus`, as the line shows.
+    fn routed_event(&self, bus: &str, f: &mut Fields<'_>) -> Result<EventIdx, String> {
+        let shown = Shown::take(f)?;
+        let event = self
+            .routing
+            .filter(|&e| self.model.topics[usize::from(self.trace.events[e as usize].topic)].name == bus)
+            .ok_or_else(|| format!("no event was published to bus \"{bus}\" just before"))?;
+        self.matches(&shown, event)?;
+        Ok(event)
+    }
+
+    /// The whole event a line repeats (`what`: a retry, a routed copy dropped as a
+    /// duplicate) is the stored one.
+    fn same_payload(&self, event: EventIdx, f: &mut Fields<'_>, what: &str) -> Result<(), String> {
+        let source = need(&mut f.source, "source")?;
+        let schema_version = need(&mut f.schema_version, "schema_version")?;
+        let headers = need(&mut f.headers, "headers")?;
+        let data = need(&mut f.data, "data")?;
+        let e = &self.trace.events[event as usize];
+        let payloads = &self.trace.payloads;
+        let stored_headers = if e.headers.is_none() { "{}" } else { payloads.text(e.headers) };
+        if self.trace.strings.resolve(e.source) != &*source
+            || e.schema_version != schema_version
+            || stored_headers != headers.get()
+            || payloads.text(e.data) != data.get()
+        {
+            return Err(format!("{what} of {} (the same id) that differs from it", e.id.render(&self.trace.strings)));
+        }
+        Ok(())
     }
 
     fn topic_name(&self, step: &Step) -> &str {
@@ -753,6 +880,7 @@ impl Builder {
         }
         self.members[usize::from(group)].push(index as u16);
         self.trace.instances.push((group, next));
+        self.delivered.push(NO_EVENT);
         Ok(index as u16)
     }
 
@@ -883,27 +1011,15 @@ impl Builder {
     /// event): a new one, or the one a producer's retry repeats.
     fn publication(&mut self, step: &Step, f: &mut Fields<'_>) -> Result<EventIdx, String> {
         let shown = Shown::take(f)?;
+        if let Some(retried) = self.retried(step, &shown) {
+            self.matches(&shown, retried)?;
+            self.same_payload(retried, f, "a retry")?;
+            return Ok(retried);
+        }
         let source = need(&mut f.source, "source")?;
         let schema_version = need(&mut f.schema_version, "schema_version")?;
         let headers = need(&mut f.headers, "headers")?;
         let data = need(&mut f.data, "data")?;
-        if let Some(retried) = self.retried(step, &shown) {
-            self.matches(&shown, retried)?;
-            let e = &self.trace.events[retried as usize];
-            let payloads = &self.trace.payloads;
-            let stored_headers = if e.headers.is_none() { "{}" } else { payloads.text(e.headers) };
-            if self.trace.strings.resolve(e.source) != &*source
-                || e.schema_version != schema_version
-                || stored_headers != headers.get()
-                || payloads.text(e.data) != data.get()
-            {
-                return Err(format!(
-                    "a retry of {} (the same id, just after it) that differs from it",
-                    e.id.render(&self.trace.strings)
-                ));
-            }
-            return Ok(retried);
-        }
         let index = self.trace.events.len();
         if index >= NO_EVENT as usize {
             return Err("more events than a trace holds".to_owned());
@@ -976,7 +1092,12 @@ impl Builder {
     /// copy's step, at the same time, on the same topic and partition, with the same id, from
     /// a producer that retries onto that topic.
     fn retried(&self, step: &Step, shown: &Shown<'_>) -> Option<EventIdx> {
-        let previous = self.trace.steps.last()?;
+        // A publication to a bus is followed by its routing: the retry comes after that.
+        let routing = |s: &&Step| {
+            matches!(s.kind, StepKind::Routed | StepKind::Unrouted)
+                || (s.kind == StepKind::DroppedDuplicate && self.trace.events[s.event as usize].topic != s.topic)
+        };
+        let previous = self.trace.steps.iter().rev().find(|s| !routing(s))?;
         if !matches!(previous.kind, StepKind::Published | StepKind::DroppedDuplicate)
             || (previous.t_us, previous.topic, previous.partition) != (step.t_us, step.topic, step.partition)
         {

@@ -176,6 +176,60 @@ fn events_sharing_ids_custom_ids_and_joined_instances_read_back() {
     assert_round_trip("shared ids", &outcome);
 }
 
+/// A bus with retrying producers (one idempotent), two rules onto one FIFO queue (the second
+/// copy dropped as a duplicate), a log target and thin notifications that fetch an aggregate.
+fn routed_and_fetched() -> Value {
+    json!({
+        "name": "routed and fetched",
+        "duration": "2s",
+        "topics": [
+            {"name": "bus", "kind": "bus", "rules": [
+                {"name": "all", "match": {"type": [{"prefix": "Money"}]}, "targets": ["fifo", "accounts"]},
+                {"name": "big", "match": {"data.amount": [{"numeric": [">", 50]}]}, "targets": ["fifo"]}
+            ]},
+            {"name": "fifo", "kind": "queue", "fifo": true},
+            {"name": "accounts", "partitions": 2},
+            {"name": "notifications", "kind": "queue"}
+        ],
+        "producers": [
+            {"name": "atm", "topic": "bus", "rate": 40, "keys": {"cardinality": 3},
+             "events": [{"type": "MoneyDeposited", "data": {"amount": {"int": [1, 100]}}},
+                        {"type": "Nothing", "weight": 0.2}],
+             "retry_duplicates": 0.3},
+            {"name": "bank", "topic": "bus", "rate": 20, "keys": {"cardinality": 3},
+             "events": [{"type": "MoneyWithdrawn", "data": {"amount": {"int": [1, 100]}}}],
+             "retry_duplicates": 0.3, "idempotent": true}
+        ],
+        "consumers": [
+            {"name": "ledger", "topics": ["fifo"], "processing": "2ms"},
+            {"name": "notifier", "topics": ["accounts"], "processing": "5ms",
+             "handles": {"MoneyDeposited": {"fetch": {"aggregate": "Account", "latency": "30ms"},
+                                            "emit": [{"topic": "notifications", "type": "BalanceNotified",
+                                                      "data": {"balance": "{state.balance}"}}]}}}
+        ],
+        "aggregates": [
+            {"name": "Account", "topic": "accounts", "initial": {"balance": 0},
+             "apply": {"MoneyDeposited": {"balance": {"add": "data.amount"}},
+                       "MoneyWithdrawn": {"balance": {"sub": "data.amount"}}}}
+        ]
+    })
+}
+
+#[test]
+fn routed_copies_retries_to_a_bus_and_fetches_read_back() {
+    let outcome = run_value(&routed_and_fetched());
+    let trace = outcome.sim.trace();
+    for kind in [StepKind::Routed, StepKind::Unrouted, StepKind::Fetched, StepKind::DroppedDuplicate] {
+        assert!(trace.steps.iter().any(|s| s.kind == kind), "the scenario has a {} step", kind.name());
+    }
+    let routed_dropped =
+        trace.steps.iter().any(|s| s.kind == StepKind::DroppedDuplicate && trace.event(s.event).topic != s.topic);
+    assert!(routed_dropped, "a routed copy is dropped by the FIFO queue");
+    let bus_publications = |t: &Trace| t.steps.iter().filter(|s| s.kind == StepKind::Published && s.topic == 0).count();
+    assert!(bus_publications(trace) > trace.events.iter().filter(|e| e.topic == 0).count(), "a retry to the bus");
+    assert_round_trip("routed and fetched", &outcome);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -370,7 +424,8 @@ fn a_step_that_does_not_fit_the_trace_is_an_error_naming_its_line() {
             "causation_id \"evt-000500\" names no earlier event",
         ),
         (publish, "headers", Some(json!({"n": 1})), "\"headers\" is not an object of strings"),
-        (publish, "rule", Some(json!("r")), "unknown field \"rule\""),
+        (publish, "rule", Some(json!("r")), "published step: unexpected field \"rule\""),
+        (publish, "colour", Some(json!("r")), "unknown field \"colour\""),
         (
             line_of("processed", any),
             "effect",
