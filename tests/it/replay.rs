@@ -193,11 +193,11 @@ fn routed_and_fetched() -> Value {
         ],
         "producers": [
             {"name": "atm", "topic": "bus", "rate": 40, "keys": {"cardinality": 3},
-             "events": [{"type": "MoneyDeposited", "data": {"amount": {"int": [1, 100]}}},
+             "events": [{"type": "MoneyDeposited", "data": {"amount": {"uniform": [1, 100]}}},
                         {"type": "Nothing", "weight": 0.2}],
              "retry_duplicates": 0.3},
             {"name": "bank", "topic": "bus", "rate": 20, "keys": {"cardinality": 3},
-             "events": [{"type": "MoneyWithdrawn", "data": {"amount": {"int": [1, 100]}}}],
+             "events": [{"type": "MoneyWithdrawn", "data": {"amount": {"uniform": [1, 100]}}}],
              "retry_duplicates": 0.3, "idempotent": true}
         ],
         "consumers": [
