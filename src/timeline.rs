@@ -355,22 +355,33 @@ impl Timeline {
 
     /// The nearest marker strictly after (`forward`) or before the cursor.
     pub fn next_marker(&self, forward: bool) -> Option<Marker> {
+        self.marker_from(self.cursor, forward)
+    }
+
+    /// The nearest marker among the computed steps strictly after (`forward`) or before step
+    /// `at`.
+    pub fn marker_from(&self, at: usize, forward: bool) -> Option<Marker> {
         if forward {
-            self.markers(self.cursor + 1..self.computed() + 1).into_iter().next()
+            self.markers(at + 1..self.computed() + 1).into_iter().next()
         } else {
-            self.markers(1..self.cursor).into_iter().next_back()
+            self.markers(1..at).into_iter().next_back()
         }
     }
 
     /// The index (in [`Timeline::findings`]) of the nearest finding strictly after
     /// (`forward`) or before the cursor.
     pub fn next_finding(&self, forward: bool) -> Option<usize> {
+        self.finding_from(self.cursor, forward)
+    }
+
+    /// The index of the nearest finding strictly after (`forward`) or before step `at`.
+    pub fn finding_from(&self, at: usize, forward: bool) -> Option<usize> {
         let findings = self.findings();
         if forward {
-            let i = findings.partition_point(|f| f.step as usize <= self.cursor);
+            let i = findings.partition_point(|f| f.step as usize <= at);
             (i < findings.len()).then_some(i)
         } else {
-            findings.partition_point(|f| (f.step as usize) < self.cursor).checked_sub(1)
+            findings.partition_point(|f| (f.step as usize) < at).checked_sub(1)
         }
     }
 

@@ -537,6 +537,7 @@ impl App {
     /// one, a live run computes on until the next finding (or its end).
     fn jump_finding(&mut self, forward: bool) {
         self.playing = false;
+        let origin = self.step_number();
         let mut next = self.timeline.next_finding(forward);
         if next.is_none() && forward && self.timeline.at_frontier() {
             while next.is_none() && !self.timeline.source_finished() {
@@ -545,7 +546,7 @@ impl App {
                     self.message = Some(e.to_string());
                     return;
                 }
-                next = self.timeline.next_finding(true);
+                next = self.timeline.finding_from(origin, true);
                 if next.is_none() && self.timeline.computed() == before {
                     break;
                 }
@@ -571,9 +572,25 @@ impl App {
     /// `[` / `]`: the cursor goes to the previous or next marker on the timeline.
     fn jump_marker(&mut self, forward: bool) {
         self.playing = false;
-        let Some(marker) = self.timeline.next_marker(forward) else {
+        let origin = self.step_number();
+        let mut next = self.timeline.next_marker(forward);
+        // None among the computed steps: compute ahead until one comes (a note or fault due
+        // later, a finding), or the run ends.
+        while next.is_none() && forward && !self.timeline.source_finished() {
+            let before = self.timeline.computed();
+            if let Err(e) = self.timeline.advance_to(u64::MAX, STEPS_PER_TICK) {
+                self.message = Some(e.to_string());
+                return;
+            }
+            if self.timeline.computed() == before {
+                break;
+            }
+            next = self.timeline.marker_from(origin, true);
+        }
+        let Some(marker) = next else {
+            self.seek(origin);
             let side = if forward { "after" } else { "before" };
-            self.message = Some(format!("no fault, finding or note {side} step {}", self.step_number()));
+            self.message = Some(format!("no fault, finding or note {side} step {origin}"));
             return;
         };
         self.seek(marker.step);
@@ -615,13 +632,14 @@ impl App {
         });
     }
 
-    /// Lesson notes whose time has come, newest last.
+    /// Lesson notes whose time has come, newest last. At step 0, before the first step, the
+    /// notes due at 0 s show already: a lesson opens with its first note on screen.
     pub fn notes(&self) -> Vec<(u64, &str)> {
-        self.analysis()
-            .notes()
-            .iter()
-            .map(|&(t, i)| (t, self.model().scenario.notes[i as usize].text.as_str()))
-            .collect()
+        let notes = &self.model().scenario.notes;
+        if self.step_number() == 0 {
+            return notes.iter().filter(|n| n.at.as_micros() == 0).map(|n| (0, n.text.as_str())).collect();
+        }
+        self.analysis().notes().iter().map(|&(t, i)| (t, notes[i as usize].text.as_str())).collect()
     }
 }
 
@@ -763,6 +781,37 @@ mod tests {
         press(&mut app, KeyCode::Enter);
         assert_eq!(app.view, View::Traffic);
         assert_eq!(app.step_number() as u64, standing[standing.len() - 1].step);
+    }
+
+    #[test]
+    fn n_from_the_start_computes_up_to_the_first_finding() {
+        let mut app = app("crash-duplicates");
+        press(&mut app, KeyCode::Char('n'));
+        let first = app.analysis().findings()[0];
+        assert_eq!(app.step_number() as u64, first.step);
+        assert_eq!(app.checks.selected, Some(0));
+        assert!(app.message.as_deref().is_some_and(|m| !m.contains("from the start")), "{:?}", app.message);
+    }
+
+    #[test]
+    fn a_lesson_opens_with_its_first_note_and_brackets_reach_notes_not_computed_yet() {
+        let mut app = app("read-model-lag");
+        assert_eq!(app.step_number(), 0);
+        let first = &app.model().scenario.notes[0].text;
+        assert_eq!(app.notes(), vec![(0, first.as_str())]);
+        // The note at 0 s is step 1; the next, at 1 s, is not computed yet: ] computes up to it.
+        press(&mut app, KeyCode::Char(']'));
+        assert_eq!(app.step_number(), 1);
+        press(&mut app, KeyCode::Char(']'));
+        assert_eq!(app.now(), 1_000_000);
+        assert_eq!(app.trace().steps[app.step_number() - 1].kind, crate::trace::StepKind::Note);
+        assert_eq!(app.notes().len(), 2);
+        // Past the last marker the cursor stays where it was.
+        press(&mut app, KeyCode::Char('e'));
+        let end = app.step_number();
+        press(&mut app, KeyCode::Char(']'));
+        assert_eq!(app.step_number(), end);
+        assert!(app.message.as_deref().is_some_and(|m| m.starts_with("no fault, finding or note after step")));
     }
 
     #[test]

@@ -138,7 +138,7 @@ fn render_timeline(app: &App, area: Rect, buf: &mut Buffer) {
 /// area is as tall as the scenario's longest note needs at this width (so it does not jump
 /// from note to note), at most 5 lines (3 on a screen under 24 rows).
 fn note_height(app: &App, area: Rect) -> u16 {
-    if app.analysis().notes().is_empty() {
+    if app.notes().is_empty() {
         return 0;
     }
     let most = if area.height >= 24 { 5 } else { 3 };
