@@ -32,6 +32,12 @@ impl Duration {
     /// that is not a whole number of microseconds is refused rather than rounded.
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
+        if text.starts_with('-') {
+            return Err(format!("duration \"{text}\" is negative: a duration is 0 or more (e.g. \"250ms\")"));
+        }
+        if text.starts_with(|c: char| !(c.is_ascii_digit() || c == '.')) {
+            return Err(format!("duration \"{text}\" does not start with a number (e.g. \"250ms\", \"1.5s\")"));
+        }
         let split = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .ok_or_else(|| format!("duration \"{text}\" has no unit (use us, ms, s, m or h, e.g. \"250ms\"; a bare number must be a JSON integer of milliseconds)"))?;

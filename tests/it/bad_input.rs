@@ -402,6 +402,8 @@ fn bad_durations() {
             "duration \"10\" has no unit (use us, ms, s, m or h, e.g. \"250ms\"; a bare number must be a JSON integer of milliseconds)",
         ),
         (json!(-5), "duration -5 is negative"),
+        (json!("-1s"), "duration \"-1s\" is negative: a duration is 0 or more (e.g. \"250ms\")"),
+        (json!("s"), "duration \"s\" does not start with a number (e.g. \"250ms\", \"1.5s\")"),
         (json!(1.5), "duration 1.5 is not an integer of milliseconds (write a string with a unit, e.g. \"1500us\")"),
         (json!("0.5us"), "duration \"0.5us\" is finer than one microsecond"),
         (
