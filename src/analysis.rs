@@ -199,6 +199,11 @@ pub struct InstanceLive {
     pub paused: bool,
     /// The event it is processing (its latest delivery not yet processed or failed).
     pub busy: Option<EventIdx>,
+    /// A log record whose processing failed and that it retries in place after the group's
+    /// `retry_delay`, blocking its partition, with the attempts failed so far.
+    pub retrying: Option<(EventIdx, u32)>,
+    /// The log partition of the record it retries (topic, partition).
+    pub retrying_in: (u16, u16),
     pub delivered: u64,
     pub effects: u64,
 }
@@ -570,6 +575,19 @@ impl Analysis {
                     self.unrouted_by_topic[usize::from(step.topic)] += 1;
                 }
                 StepKind::Rebalanced => {
+                    // An instance that lost the partition of the record it was retrying gave
+                    // the record up (its next owner reads it again).
+                    let assignment = &trace.assignments[step.aux as usize];
+                    for (i, live) in self.instances.iter_mut().enumerate() {
+                        if let Some((topic, partition)) = live.retrying.map(|_| live.retrying_in)
+                            && usize::from(trace.instances[i].0) == g
+                            && !assignment
+                                .iter()
+                                .any(|(inst, t, ps)| usize::from(*inst) == i && *t == topic && ps.contains(&partition))
+                        {
+                            live.retrying = None;
+                        }
+                    }
                     let gm = &model.groups[g];
                     if !self.groups[g].joined {
                         // The first join: the start position counts as committed.
@@ -703,6 +721,7 @@ impl Analysis {
         match step.kind {
             StepKind::Delivered => {
                 live.delivered += 1;
+                live.retrying = None;
                 if live.busy.is_none() {
                     live.busy = Some(step.event);
                 }
@@ -712,10 +731,19 @@ impl Analysis {
                     live.effects += 1;
                 }
                 live.busy = None;
+                live.retrying = None;
+                // A log consumer keeps a failed record and tries it again (a queue nacks it).
+                if step.kind == StepKind::Failed
+                    && self.model.topics[usize::from(step.topic)].kind == crate::scenario::model::TopicKind::Log
+                {
+                    live.retrying = Some((step.event, step.aux));
+                    live.retrying_in = (step.topic, step.partition);
+                }
             }
             StepKind::Crashed => {
                 live.alive = false;
                 live.busy = None;
+                live.retrying = None;
             }
             StepKind::Restarted => live.alive = true,
             StepKind::Paused => live.paused = true,

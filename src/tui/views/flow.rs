@@ -628,7 +628,7 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
             match app.analysis().instances().get(i) {
                 Some(s) if !s.alive => crashed += 1,
                 Some(s) if s.paused => paused += 1,
-                Some(s) if s.busy.is_some() => busy += 1,
+                Some(s) if s.busy.is_some() || s.retrying.is_some() => busy += 1,
                 _ => {}
             }
         }
@@ -708,6 +708,11 @@ fn instance_line(
         spans.push(Span::styled("● busy ", BUSY));
         let event = trace.event(e);
         spans.push(Span::raw(event.id.render(&trace.strings)));
+        event_type = Some(trace.strings.resolve(event.event_type).to_owned());
+    } else if let Some((e, failed)) = state.retrying.filter(|&(e, _)| (e as usize) < app.events_seen()) {
+        spans.push(Span::styled("↻ retrying ", PAUSED));
+        let event = trace.event(e);
+        spans.push(Span::raw(format!("{} ×{failed}", event.id.render(&trace.strings))));
         event_type = Some(trace.strings.resolve(event.event_type).to_owned());
     } else {
         spans.push(Span::styled("○ idle", theme::DIM));

@@ -198,13 +198,15 @@ fn commit_mode(commit: Commit) -> String {
 }
 
 /// What one instance is doing, in a few words, and its style.
-fn live_state(live: &InstanceLive, busy_with: Option<String>) -> (String, Style) {
+fn live_state(live: &InstanceLive, busy_with: Option<String>, retrying: Option<(String, u32)>) -> (String, Style) {
     if !live.alive {
         ("crashed".to_owned(), Style::new().fg(Color::Red).add_modifier(Modifier::BOLD))
     } else if live.paused {
         ("paused".to_owned(), theme::WARN)
     } else if let Some(id) = busy_with {
         (format!("busy with {id}"), Style::new().fg(Color::Cyan))
+    } else if let Some((id, failed)) = retrying {
+        (format!("retrying {id} ×{failed}"), theme::WARN)
     } else {
         ("idle".to_owned(), theme::DIM)
     }
@@ -359,7 +361,7 @@ fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -
         if detail == Detail::Tight {
             let (mut busy, mut paused, mut delivered, mut effects) = (0, 0, 0, 0);
             for l in mine.iter().filter_map(|&(i, _)| lives.get(i)) {
-                busy += usize::from(l.alive && l.busy.is_some());
+                busy += usize::from(l.alive && (l.busy.is_some() || l.retrying.is_some()));
                 paused += usize::from(l.alive && l.paused);
                 delivered += l.delivered;
                 effects += l.effects;
@@ -375,7 +377,8 @@ fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -
         for &(i, number) in mine.iter().take(shown_instances) {
             let live = lives.get(i).unwrap_or(&fallback);
             let busy = live.busy.map(|e| namer.event_id(e));
-            let (state, style) = live_state(live, busy);
+            let retrying = live.retrying.map(|(e, failed)| (namer.event_id(e), failed));
+            let (state, style) = live_state(live, busy, retrying);
             lines.push(Line::from(vec![
                 Span::raw(format!("     {:<16} ", format!("{}#{number}", gm.consumer))),
                 Span::styled(format!("{state:<28} "), style),
