@@ -33,6 +33,7 @@ pub const LESSONS: &[Lesson] = lessons![
     "visibility-timeout",
     "poison-message",
     "event-sourcing",
+    "thin-notifications",
     "order-saga",
 ];
 
