@@ -34,6 +34,7 @@ pub const LESSONS: &[Lesson] = lessons![
     "poison-message",
     "event-sourcing",
     "thin-notifications",
+    "schema-evolution",
     "order-saga",
 ];
 
