@@ -34,6 +34,8 @@ pub const LESSONS: &[Lesson] = lessons![
     "poison-message",
     "event-sourcing",
     "read-model-lag",
+    "thin-notifications",
+    "schema-evolution",
     "order-saga",
 ];
 
