@@ -768,6 +768,24 @@ mod tests {
     }
 
     #[test]
+    fn a_what_if_keeps_the_run_wide_figures_before() {
+        use crate::scenario::model::Metric;
+        let source = crate::lessons::find("order-saga").expect("a lesson").source;
+        let mut app = app("order-saga").with_source(source, None);
+        press(&mut app, KeyCode::Char('v'));
+        press(&mut app, KeyCode::Down);
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.experiments.current.as_deref(), Some("no-compensation"));
+        let before = app.experiments.before.clone().expect("kept");
+        assert_eq!(before.run_figure(Metric::SagasCompensated), Some(2));
+        assert_eq!(before.run_figure(Metric::SagasUncompensated), Some(0));
+        assert_eq!(before.run_figure(Metric::Unrouted), Some(1));
+        assert_eq!(before.run_figure(Metric::ReadModelMismatches), None, "no read models here");
+        press(&mut app, KeyCode::Char('e'));
+        assert_eq!(app.analysis().metric(Metric::SagasUncompensated, None), 2);
+    }
+
+    #[test]
     fn lost_work_is_listed_after_the_findings() {
         let mut app = app("delivery-guarantees");
         press(&mut app, KeyCode::Char('e'));

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::analysis::{Analysis, GroupMetrics};
 use crate::scenario::load::{Limits, load_str, load_str_variant};
+use crate::scenario::model::{Metric, TopicKind};
 use crate::sim::Model;
 
 /// The experiments a run can switch between.
@@ -33,6 +34,29 @@ pub struct Before {
     pub steps: usize,
     /// Per group, by name (a variant may add or remove groups).
     pub groups: Vec<(String, GroupMetrics)>,
+    /// The run-wide figures of [`run_figures`].
+    pub run: Vec<(Metric, u64)>,
+}
+
+/// The run-wide figures worth showing for a scenario: what was published, and the sagas,
+/// the bus and the read models when it has them.
+pub fn run_figures(model: &Model) -> Vec<Metric> {
+    let mut figures = vec![Metric::Published];
+    if model.topics.iter().any(|t| t.kind == TopicKind::Bus) {
+        figures.push(Metric::Unrouted);
+    }
+    if model.projects.iter().any(Option::is_some) {
+        figures.push(Metric::ReadModelMismatches);
+    }
+    if !model.sagas.is_empty() {
+        figures.extend([
+            Metric::SagasCompleted,
+            Metric::SagasCompensated,
+            Metric::SagasUncompensated,
+            Metric::SagasOpen,
+        ]);
+    }
+    figures
 }
 
 impl Before {
@@ -42,7 +66,13 @@ impl Before {
             complete,
             steps: analysis.observed(),
             groups: model.groups.iter().enumerate().map(|(g, gm)| (gm.name.clone(), *analysis.group(g))).collect(),
+            run: run_figures(model).into_iter().map(|m| (m, analysis.metric(m, None))).collect(),
         }
+    }
+
+    /// A run-wide figure of the run before, if it showed that one.
+    pub fn run_figure(&self, metric: Metric) -> Option<u64> {
+        self.run.iter().find(|(m, _)| *m == metric).map(|(_, v)| *v)
     }
 
     pub fn group(&self, name: &str) -> Option<&GroupMetrics> {

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget, Wrap};
 
 use crate::scenario::model::Metric;
 use crate::tui::app::App;
+use crate::tui::experiments::run_figures;
 use crate::tui::theme;
 use crate::tui::ui::seconds;
 
@@ -26,8 +27,9 @@ const COLUMNS: [(Metric, &str); 9] = [
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let groups = app.model().groups.len() as u16;
+    // The group table, then one line of run-wide figures.
     let [figures, list, detail] =
-        Layout::vertical([Constraint::Length(groups + 3), Constraint::Min(3), Constraint::Length(4)]).areas(area);
+        Layout::vertical([Constraint::Length(groups + 4), Constraint::Min(3), Constraint::Length(4)]).areas(area);
     render_figures(app, figures, buf);
     render_findings(app, list, buf);
     render_detail(app, detail, buf);
@@ -78,7 +80,40 @@ fn render_figures(app: &App, area: Rect, buf: &mut Buffer) {
             app.step_number()
         ),
     };
-    Table::new(rows, constraints).header(header).block(Block::bordered().title(title)).render(area, buf);
+    let block = Block::bordered().title(title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let [table, run] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+    Table::new(rows, constraints).header(header).render(table, buf);
+    render_run_figures(app, run, buf);
+}
+
+/// One line of run-wide figures (published; unrouted, read model mismatches and sagas when
+/// the scenario has them), `before → now` after a "what if" switch.
+fn render_run_figures(app: &App, area: Rect, buf: &mut Buffer) {
+    let before = app.experiments.before.as_ref();
+    let mut spans = vec![Span::styled("run-wide ", theme::TITLE)];
+    for (i, metric) in run_figures(app.model()).into_iter().enumerate() {
+        let v = app.analysis().metric(metric, None);
+        let bad =
+            v > 0 && matches!(metric, Metric::Unrouted | Metric::ReadModelMismatches | Metric::SagasUncompensated);
+        let mut style = if bad { theme::WARN } else { Style::new() };
+        let text = match before.and_then(|b| b.run_figure(metric)) {
+            Some(old) => {
+                if old != v {
+                    style = style.add_modifier(Modifier::BOLD);
+                }
+                format!("{old} → {v}")
+            }
+            None => v.to_string(),
+        };
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme::DIM));
+        }
+        spans.push(Span::raw(format!("{} ", metric.name().replace('_', " "))));
+        spans.push(Span::styled(text, style));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
 fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
