@@ -237,8 +237,9 @@ impl Timeline {
         self.seek(self.cursor.saturating_sub(1));
     }
 
-    /// One step forward: the next computed step, or the simulator's next one. Returns
-    /// whether the cursor moved.
+    /// Exactly one step forward: the next computed step, or the simulator's next one (when
+    /// the simulator appends several steps at once, the cursor stops at the first of them).
+    /// Returns whether the cursor moved.
     pub fn step_forward(&mut self) -> Result<bool, SimError> {
         if !self.at_frontier() {
             self.seek(self.cursor + 1);
@@ -250,6 +251,10 @@ impl Timeline {
         }
         self.catch_up();
         self.cursor = self.computed();
+        self.shown = None;
+        if self.computed() > before + 1 {
+            self.seek(before + 1);
+        }
         Ok(self.cursor > before)
     }
 
@@ -462,6 +467,24 @@ mod tests {
         }
         assert!(t.at_frontier());
         assert_eq!(summary(t.analysis()), summary(t.frontier()));
+    }
+
+    #[test]
+    fn stepping_forward_from_the_frontier_moves_exactly_one_step() {
+        // A crash, a rebalance and its commits append several steps at one agenda item.
+        let mut t = timeline("crash-duplicates", 64);
+        let mut several = false;
+        for n in 1..=360 {
+            let computed = t.computed();
+            assert!(t.step_forward().expect("steps"));
+            assert_eq!(t.cursor(), n);
+            several |= t.computed() > computed + 1;
+            let mut fresh = Analysis::new(Arc::clone(t.model()));
+            fresh.observe_until(t.trace(), n);
+            assert_eq!(summary(t.analysis()), summary(&fresh), "at step {n}");
+        }
+        assert!(several, "some step computed more than one");
+        assert!(!t.step_forward().expect("at the end"), "360 steps in all");
     }
 
     #[test]
