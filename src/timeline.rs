@@ -333,9 +333,25 @@ impl Timeline {
 
     /// Findings, faults (at the first step at or after the fault's time) and notes among
     /// the computed steps whose step lies in `range`, in step order.
+    ///
+    /// A note is due first in its microsecond (the format's order), but it describes that
+    /// moment: its marker is the last computed step of its microsecond, when what happens
+    /// then has happened. Notes at 0 s show from step 0 on and have no marker.
     pub fn markers(&self, range: std::ops::Range<usize>) -> Vec<Marker> {
-        let from = self.notes.partition_point(|m| m.step < range.start);
-        let mut out: Vec<Marker> = self.notes[from..].iter().take_while(|m| m.step < range.end).copied().collect();
+        let steps = &self.trace().steps;
+        let moment_end = |m: &Marker| {
+            let t = steps[m.step - 1].t_us;
+            Marker { step: m.step - 1 + steps[m.step - 1..].partition_point(|s| s.t_us == t), ..*m }
+        };
+        // Moment ends keep the notes' order; a note whose moment ends in range starts before
+        // its end.
+        let from = self.notes.partition_point(|m| moment_end(m).step < range.start);
+        let mut out: Vec<Marker> = self.notes[from..]
+            .iter()
+            .filter(|m| steps[m.step - 1].t_us > 0)
+            .map(moment_end)
+            .take_while(|m| m.step < range.end)
+            .collect();
         let findings = self.findings();
         let first = findings.partition_point(|f| (f.step as usize) < range.start);
         out.extend(

@@ -1,6 +1,7 @@
 //! Why a finding happened: the mechanism behind a duplicate, an ordering break or a loss,
 //! read back from the trace ("evt-000123 processed twice by billing: billing#1 crashed at
-//! 2.550s before committing offset 25; billing#2 read it again after the rebalance").
+//! 2.550s before committing past orders/1 offset 24; billing#2 read it again from the last
+//! committed offset after the rebalance").
 
 use super::{Analysis, Finding, FindingClass};
 use crate::trace::jsonl::Namer;
@@ -99,7 +100,12 @@ impl Analysis {
             let commit = if first.offset == crate::trace::NONE32 {
                 "before acking it; it came back when its visibility timeout expired".to_owned()
             } else {
-                format!("before committing offset {}; {b} read it again after the rebalance", first.offset + 1)
+                format!(
+                    "before committing past {}/{} offset {}; {b} read it again from the last committed offset after the rebalance",
+                    namer.topic(first.topic),
+                    first.partition,
+                    first.offset
+                )
             };
             return format!("{a} crashed at {} {commit}", at(crash.t_us));
         }

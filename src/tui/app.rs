@@ -439,7 +439,14 @@ impl App {
             }
         };
         let complete = self.timeline.run_to_end().is_ok();
-        let before = Before::of(self.experiments.label(), complete, self.model(), self.timeline.frontier());
+        let before = Before::of(
+            self.experiments.label(),
+            complete,
+            self.model(),
+            self.timeline.trace(),
+            self.timeline.frontier(),
+            &scenario.expect,
+        );
         match Self::start(scenario, self.seed, self.max_steps) {
             Ok(timeline) => self.timeline = timeline,
             Err(e) => {
@@ -817,13 +824,16 @@ mod tests {
         assert_eq!(app.step_number(), 0);
         let first = &app.model().scenario.notes[0].text;
         assert_eq!(app.notes(), vec![(0, first.as_str())]);
-        // The note at 0 s is step 1; the next, at 1 s, is not computed yet: ] computes up to it.
-        press(&mut app, KeyCode::Char(']'));
-        assert_eq!(app.step_number(), 1);
+        // The note at 0 s shows already (no marker); the next, at 1 s, is not computed yet:
+        // ] computes up to it and stops after everything due at 1 s, which it describes.
         press(&mut app, KeyCode::Char(']'));
         assert_eq!(app.now(), 1_000_000);
-        assert_eq!(app.trace().steps[app.step_number() - 1].kind, crate::trace::StepKind::Note);
         assert_eq!(app.notes().len(), 2);
+        let at = app.step_number();
+        let note =
+            app.trace().steps[..at].iter().rposition(|s| s.kind == crate::trace::StepKind::Note).expect("a note");
+        assert!(app.trace().steps[note..at].iter().all(|s| s.t_us == 1_000_000));
+        assert!(app.trace().steps[at].t_us > 1_000_000, "the last step at 1 s");
         // Past the last marker the cursor stays where it was.
         press(&mut app, KeyCode::Char('e'));
         let end = app.step_number();

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use crate::analysis::{Analysis, GroupMetrics};
 use crate::scenario::load::{Limits, load_str, load_str_variant};
-use crate::scenario::model::{Metric, TopicKind};
+use crate::scenario::model::{Expectation, Metric, TopicKind};
 use crate::sim::Model;
+use crate::trace::Trace;
 
 /// The experiments a run can switch between.
 #[derive(Clone, Debug, Default)]
@@ -36,6 +37,9 @@ pub struct Before {
     pub groups: Vec<(String, GroupMetrics)>,
     /// The run-wide figures of [`run_figures`].
     pub run: Vec<(Metric, u64)>,
+    /// What the expectations of the run after the switch read in this run (by index;
+    /// `None` where they name a group or topic this run did not have).
+    pub expectations: Vec<Option<serde_json::Value>>,
 }
 
 /// The run-wide figures worth showing for a scenario: what was published, and the sagas,
@@ -60,14 +64,33 @@ pub fn run_figures(model: &Model) -> Vec<Metric> {
 }
 
 impl Before {
-    pub fn of(label: String, complete: bool, model: &Model, analysis: &Analysis) -> Self {
+    /// The figures of a run (`model`, `trace`, `analysis`), and what the expectations `next`
+    /// (of the run to compare with) read in it.
+    pub fn of(
+        label: String,
+        complete: bool,
+        model: &Model,
+        trace: &Trace,
+        analysis: &Analysis,
+        next: &[Expectation],
+    ) -> Self {
+        let known = |e: &Expectation| {
+            e.group.as_deref().is_none_or(|g| model.group_named(g).is_some())
+                && e.topic.as_deref().is_none_or(|t| model.topic_named(t).is_some())
+        };
         Before {
+            expectations: next.iter().map(|e| known(e).then(|| analysis.check(trace, e).actual)).collect(),
             label,
             complete,
             steps: analysis.observed(),
             groups: model.groups.iter().enumerate().map(|(g, gm)| (gm.name.clone(), *analysis.group(g))).collect(),
             run: run_figures(model).into_iter().map(|m| (m, analysis.metric(m, None))).collect(),
         }
+    }
+
+    /// What expectation `i` of the run now read in the run before.
+    pub fn expectation(&self, i: usize) -> Option<&serde_json::Value> {
+        self.expectations.get(i).and_then(Option::as_ref)
     }
 
     /// A run-wide figure of the run before, if it showed that one.

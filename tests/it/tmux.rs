@@ -200,7 +200,8 @@ fn a_variant_opens_in_the_tui() {
     // The redeliveries still happen; no duplicate effect is found.
     s.keys(&["e", "6"]);
     let screen = s.wait_for("duplicate_deliveries");
-    assert!(!screen.contains("duplicate_effects"), "{screen}");
+    assert!(!screen.contains("│ duplicate_effects"), "no such finding: {screen}");
+    assert!(screen.contains("✓  billing duplicate_effects = 0"), "the expectation holds: {screen}");
     s.keys(&["q"]);
 }
 

@@ -13,7 +13,7 @@ use crate::tui::experiments::run_figures;
 use crate::tui::theme;
 use crate::tui::ui::seconds;
 
-const COLUMNS: [(Metric, &str); 9] = [
+const COLUMNS: [(Metric, &str); 10] = [
     (Metric::Delivered, "delivered"),
     (Metric::Effects, "effects"),
     (Metric::DuplicateDeliveries, "dup deliv"),
@@ -22,22 +22,77 @@ const COLUMNS: [(Metric, &str); 9] = [
     (Metric::Lost, "lost"),
     (Metric::Failed, "failed"),
     (Metric::DeadLettered, "dead letters"),
+    (Metric::MaxLag, "max lag"),
     (Metric::FinalLag, "lag"),
 ];
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let groups = app.model().groups.len() as u16;
-    // The group table, then one line of run-wide figures.
-    let [figures, list, detail] =
-        Layout::vertical([Constraint::Length(groups + 4), Constraint::Min(3), Constraint::Length(4)]).areas(area);
-    render_figures(app, figures, buf);
+    // The group table, then the run-wide figures (a line, two when they do not fit).
+    let run = run_line(app);
+    let run_lines = if run.width() + 2 > usize::from(area.width) { 2 } else { 1 };
+    let expectations = app.model().scenario.expect.len().min(MAX_EXPECTATION_ROWS) as u16;
+    let [figures, expect, list, detail] = Layout::vertical([
+        Constraint::Length(groups + 3 + run_lines),
+        Constraint::Length(if expectations == 0 { 0 } else { expectations + 2 }),
+        Constraint::Min(3),
+        Constraint::Length(4),
+    ])
+    .areas(area);
+    render_figures(app, run, figures, buf);
+    render_expectations(app, expect, buf);
     render_findings(app, list, buf);
     render_detail(app, detail, buf);
 }
 
+/// At most this many expectations are listed (the rest are counted in the title).
+const MAX_EXPECTATION_ROWS: usize = 6;
+
+/// The scenario's expectations: at the end of the run whether each holds; before that, the
+/// figure so far. After a "what if" switch, the run before's figure → now.
+fn render_expectations(app: &App, area: Rect, buf: &mut Buffer) {
+    let expect = &app.model().scenario.expect;
+    if expect.is_empty() || area.height == 0 {
+        return;
+    }
+    let end = app.finished();
+    let before = app.experiments.before.as_ref();
+    let checked: Vec<_> = expect.iter().map(|e| app.analysis().check(app.trace(), e)).collect();
+    let passed = checked.iter().filter(|c| c.passed).count();
+    let rows = checked.iter().enumerate().take(MAX_EXPECTATION_ROWS).map(|(i, c)| {
+        let (mark, style) = match (end, c.passed) {
+            (true, true) => ("✓", theme::OK),
+            (true, false) => ("✗", theme::FAULT),
+            (false, _) => ("·", theme::DIM),
+        };
+        let actual = c.actual.to_string();
+        let value = match before.and_then(|b| b.expectation(i)) {
+            Some(old) if *old != c.actual => Span::styled(format!("{old} → {actual}"), Modifier::BOLD),
+            Some(old) => Span::raw(format!("{old} → {actual}")),
+            None => Span::raw(actual),
+        };
+        Row::new(vec![
+            Cell::from(Span::styled(mark, style)),
+            Cell::from(c.describe()),
+            Cell::from(Line::from(vec![Span::styled(if end { "actual " } else { "so far " }, theme::DIM), value])),
+        ])
+    });
+    let hidden = match expect.len().saturating_sub(MAX_EXPECTATION_ROWS) {
+        0 => String::new(),
+        n => format!(", {n} not shown (eventlab run --headless lists all)"),
+    };
+    let title = if end {
+        format!(" expectations: {passed} of {} hold{hidden} ", expect.len())
+    } else {
+        format!(" expectations: {} (checked at the end of the run){hidden} ", expect.len())
+    };
+    let widths = [Constraint::Length(2), Constraint::Percentage(50), Constraint::Fill(1)];
+    Table::new(rows, widths).block(Block::bordered().title(title)).render(area, buf);
+}
+
 /// The figures per group; after a "what if" switch, each as `before → now` (the run before
 /// at its end, this one at the step shown), changes highlighted.
-fn render_figures(app: &App, area: Rect, buf: &mut Buffer) {
+fn render_figures(app: &App, run: Line<'static>, area: Rect, buf: &mut Buffer) {
     let before = app.experiments.before.as_ref();
     let header = Row::new(std::iter::once(Cell::from("group")).chain(COLUMNS.iter().map(|(_, t)| Cell::from(*t))))
         .style(theme::TITLE);
@@ -83,14 +138,15 @@ fn render_figures(app: &App, area: Rect, buf: &mut Buffer) {
     let block = Block::bordered().title(title);
     let inner = block.inner(area);
     block.render(area, buf);
-    let [table, run] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+    let groups = app.model().groups.len() as u16;
+    let [table, run_area] = Layout::vertical([Constraint::Length(groups + 1), Constraint::Min(1)]).areas(inner);
     Table::new(rows, constraints).header(header).render(table, buf);
-    render_run_figures(app, run, buf);
+    Paragraph::new(run).wrap(Wrap { trim: true }).render(run_area, buf);
 }
 
-/// One line of run-wide figures (published; unrouted, read model mismatches and sagas when
-/// the scenario has them), `before → now` after a "what if" switch.
-fn render_run_figures(app: &App, area: Rect, buf: &mut Buffer) {
+/// The run-wide figures (published; unrouted, read model mismatches and sagas when the
+/// scenario has them), `before → now` after a "what if" switch.
+fn run_line(app: &App) -> Line<'static> {
     let before = app.experiments.before.as_ref();
     let mut spans = vec![Span::styled("run-wide ", theme::TITLE)];
     for (i, metric) in run_figures(app.model()).into_iter().enumerate() {
@@ -113,7 +169,7 @@ fn render_run_figures(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::raw(format!("{} ", metric.name().replace('_', " "))));
         spans.push(Span::styled(text, style));
     }
-    Paragraph::new(Line::from(spans)).render(area, buf);
+    Line::from(spans)
 }
 
 fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
@@ -125,7 +181,9 @@ fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
     let height = area.height.saturating_sub(2) as usize;
     let selected = app.checks.selected;
     // A window of rows around the selection: never more work than the screen shows.
-    let start = selected.map_or(total.saturating_sub(height), |s| s.saturating_sub(height / 2));
+    let start = selected
+        .map_or(total.saturating_sub(height), |s| s.saturating_sub(height / 2))
+        .min(total.saturating_sub(height));
     let rows = findings.iter().chain(&standing).enumerate().skip(start).take(height).map(|(i, f)| {
         let time = app.steps().get((f.step as usize).wrapping_sub(1)).map_or_else(String::new, |s| seconds(s.t_us));
         let row = Row::new(vec![
