@@ -58,6 +58,7 @@ pub struct ReplayArgs {
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// A scenario file, or the name of a built-in lesson (an existing path wins).
+    #[arg(value_name = "FILE|LESSON")]
     pub target: String,
     /// Run without the TUI and print a summary (implied by --json).
     #[arg(long)]
@@ -92,8 +93,11 @@ pub fn main() -> ExitCode {
         Err(e) if e.use_stderr() => {
             // A usage error: clap's first line ("error: unexpected argument '--bogus' found"),
             // one line as the contract asks, and where to read more.
+            // A first line that ends in ':' lists what it means below (the missing
+            // arguments): those lines join it.
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("error: bad usage");
+            let first: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            let first = if first.is_empty() { "error: bad usage".to_owned() } else { first.join(" ") };
             eprintln!("{first} (see `eventlab --help`)");
             return ExitCode::from(2);
         }

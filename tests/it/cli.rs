@@ -229,6 +229,9 @@ fn usage_errors_are_one_line() {
     assert!(line.contains("frobnicate"), "{line}");
     let line = one_line_error(&run(&["run", file.to_str().unwrap(), "--headless", "--bogus"]));
     assert!(line.contains("--bogus"), "{line}");
+    // The missing argument is named, not left as an empty list.
+    let line = one_line_error(&run(&["run", "--headless"]));
+    assert!(line.contains("not provided: <FILE|LESSON>"), "{line}");
 }
 
 #[test]
