@@ -325,5 +325,8 @@ fn render_help(area: Rect, buf: &mut Buffer) {
     ));
     lines.push(Line::styled("Timeline: ◆ finding  ✗ fault  • note  ● the step shown.", theme::DIM));
     lines.push(Line::styled("Esc or ? closes this help.", theme::DIM));
-    Paragraph::new(lines).block(Block::bordered().border_type(BorderType::Rounded).title(" help ")).render(area, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(Block::bordered().border_type(BorderType::Rounded).title(" help "))
+        .render(area, buf);
 }

@@ -413,13 +413,20 @@ fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let [body, note] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    // Without aggregates, the last line says where they would be.
+    let hint = u16::from(app.model().aggregates.is_empty());
+    let [body, note] = Layout::vertical([Constraint::Min(0), Constraint::Length(hint)]).areas(area);
     let body = if app.model().aggregates.is_empty() {
         body
     } else {
         // Aggregates above, as many lines as they need up to 3/5 of the height; groups below.
         let most = (body.height.saturating_sub(2) * 3 / 5) as usize;
-        let lines = aggregate_lines(app, most);
+        let mut lines = aggregate_lines(app, most);
+        if lines.len() > most && most > 0 {
+            let cut = lines.len() - (most - 1);
+            lines.truncate(most - 1);
+            lines.push(Line::styled(format!("  … {cut} more lines: a taller terminal shows them"), theme::DIM));
+        }
         let height = (lines.len() as u16 + 2).min(body.height);
         let [top, rest] = Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(body);
         let title = format!(" aggregates · {} ", app.model().aggregates.len());
@@ -463,7 +470,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         format!(" state · {groups} group{} ", if groups == 1 { "" } else { "s" })
     };
     Paragraph::new(lines).block(Block::bordered().title(Span::styled(title, theme::TITLE))).render(body, buf);
-    Paragraph::new(Line::styled(format!(" {NOTE}"), theme::DIM)).render(note, buf);
+    if hint > 0 {
+        Paragraph::new(Line::styled(format!(" {NOTE}"), theme::DIM)).render(note, buf);
+    }
 }
 
 #[cfg(test)]
