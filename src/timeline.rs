@@ -77,6 +77,9 @@ pub struct Timeline {
     /// Notes among the computed steps, in step order (findings come from the analysis,
     /// faults from the scenario).
     notes: Vec<Marker>,
+    /// The standing findings of the computed steps (work committed but never completed,
+    /// failed sagas not compensated), in step order: marked like the findings.
+    standing: Vec<Finding>,
 }
 
 impl Timeline {
@@ -97,7 +100,16 @@ impl Timeline {
 
     fn with(source: Source, frontier: Analysis, interval: usize) -> Self {
         let checkpoints = vec![Checkpoint { step: 0, analysis: frontier.clone() }];
-        Timeline { source, frontier, shown: None, cursor: 0, interval, checkpoints, notes: Vec::new() }
+        Timeline {
+            source,
+            frontier,
+            shown: None,
+            cursor: 0,
+            interval,
+            checkpoints,
+            notes: Vec::new(),
+            standing: Vec::new(),
+        }
     }
 
     /// The same timeline with checkpoints every `interval` steps (tests use small ones).
@@ -317,6 +329,7 @@ impl Timeline {
                 self.notes.push(Marker { step: first + i + 1, kind: MarkerKind::Note, index: step.aux as usize });
             }
         }
+        let grew = self.frontier.observed() < end;
         while self.frontier.observed() < end {
             let next = (self.frontier.observed() / self.interval + 1) * self.interval;
             self.frontier.observe_until(trace, next.min(end));
@@ -329,6 +342,16 @@ impl Timeline {
                 }
             }
         }
+        if grew {
+            self.update_standing();
+        }
+    }
+
+    /// The frontier's standing findings, kept in step order.
+    fn update_standing(&mut self) {
+        self.standing = self.frontier.lost();
+        self.standing.extend(self.frontier.uncompensated());
+        self.standing.sort_by_key(|f| (f.step, f.group, f.event));
     }
 
     /// Findings, faults (at the first step at or after the fault's time) and notes among
@@ -361,6 +384,10 @@ impl Timeline {
                 .take_while(|(_, f)| (f.step as usize) < range.end)
                 .map(|(i, f)| Marker { step: f.step as usize, kind: MarkerKind::Finding, index: first + i }),
         );
+        let first = self.standing.partition_point(|f| (f.step as usize) < range.start);
+        out.extend(self.standing[first..].iter().enumerate().take_while(|(_, f)| (f.step as usize) < range.end).map(
+            |(i, f)| Marker { step: f.step as usize, kind: MarkerKind::Finding, index: findings.len() + first + i },
+        ));
         out.extend(self.model().faults.iter().enumerate().filter_map(|(i, f)| {
             let step = self.step_at_time(f.at)?;
             range.contains(&step).then_some(Marker { step, kind: MarkerKind::Fault, index: i })
@@ -395,15 +422,38 @@ impl Timeline {
         self.finding_from(self.cursor, forward)
     }
 
-    /// The index of the nearest finding strictly after (`forward`) or before step `at`.
+    /// The index (see [`Timeline::finding`]) of the nearest finding strictly after
+    /// (`forward`) or before step `at`, the standing ones included.
     pub fn finding_from(&self, at: usize, forward: bool) -> Option<usize> {
         let findings = self.findings();
-        if forward {
-            let i = findings.partition_point(|f| f.step as usize <= at);
-            (i < findings.len()).then_some(i)
-        } else {
-            findings.partition_point(|f| (f.step as usize) < at).checked_sub(1)
+        let nearest = |list: &[Finding]| {
+            if forward {
+                let i = list.partition_point(|f| f.step as usize <= at);
+                (i < list.len()).then_some(i)
+            } else {
+                list.partition_point(|f| (f.step as usize) < at).checked_sub(1)
+            }
+        };
+        let a = nearest(findings);
+        let b = nearest(&self.standing).map(|j| findings.len() + j);
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                let (sa, sb) = (self.finding(a).step, self.finding(b).step);
+                Some(if (sa <= sb) == forward { a } else { b })
+            }
+            (a, b) => a.or(b),
         }
+    }
+
+    /// Finding `index`: the findings of the computed steps, then the standing ones.
+    pub fn finding(&self, index: usize) -> Finding {
+        let findings = self.findings();
+        findings.get(index).copied().unwrap_or_else(|| self.standing[index - findings.len()])
+    }
+
+    /// How many findings [`Timeline::finding`] numbers.
+    pub fn finding_count(&self) -> usize {
+        self.findings().len() + self.standing.len()
     }
 
     /// The most important marker among the computed steps due in `[from, to)` µs (the
@@ -419,6 +469,10 @@ impl Timeline {
         let findings = self.findings();
         let i = findings.partition_point(|f| (f.step as usize) <= first);
         if findings.get(i).is_some_and(|f| (f.step as usize) <= last) {
+            return Some(MarkerKind::Finding);
+        }
+        let i = self.standing.partition_point(|f| (f.step as usize) <= first);
+        if self.standing.get(i).is_some_and(|f| (f.step as usize) <= last) {
             return Some(MarkerKind::Finding);
         }
         if self.model().faults.iter().any(|f| (from..to).contains(&f.at)) {

@@ -560,20 +560,29 @@ impl App {
             }
         }
         // Past the last one, round to the other end of the run.
-        let count = self.timeline.findings().len();
-        let wrapped = next.is_none() && count > 0;
-        let Some(index) = next.or_else(|| wrapped.then(|| if forward { 0 } else { count - 1 })) else {
+        let wrapped = next.is_none() && self.timeline.finding_count() > 0;
+        let around = || self.timeline.finding_from(if forward { 0 } else { usize::MAX }, forward);
+        let Some(index) = next.or_else(|| if wrapped { around() } else { None }) else {
             self.after_seek();
             self.message = Some(format!("no findings up to step {}", self.timeline.computed()));
             return;
         };
-        let f = self.timeline.findings()[index];
-        self.seek(f.step as usize);
-        self.checks.selected = Some(index);
-        self.traffic.selected = Some((f.step - 1) as usize);
-        self.focus_event = Some(f.event);
+        let f = self.timeline.finding(index);
+        self.go_to_finding(f);
         let wrap = if wrapped { if forward { " (from the start)" } else { " (from the end)" } } else { "" };
         self.message = Some(format!("step {}{wrap}: {}", f.step, self.analysis().explain(self.trace(), &f)));
+    }
+
+    /// Shows finding `f`: the cursor at its step, its row selected in Checks and in Traffic.
+    fn go_to_finding(&mut self, f: crate::analysis::Finding) {
+        self.seek(f.step as usize);
+        let findings = self.analysis().findings();
+        self.checks.selected = match findings.iter().position(|g| *g == f) {
+            Some(i) => Some(i),
+            None => self.standing_findings().iter().position(|g| *g == f).map(|i| findings.len() + i),
+        };
+        self.traffic.selected = Some((f.step - 1) as usize);
+        self.focus_event = Some(f.event);
     }
 
     /// `[` / `]`: the cursor goes to the previous or next marker on the timeline.
@@ -603,10 +612,8 @@ impl App {
         self.seek(marker.step);
         let what = match marker.kind {
             MarkerKind::Finding => {
-                let f = self.timeline.findings()[marker.index];
-                self.checks.selected = Some(marker.index);
-                self.focus_event = Some(f.event);
-                self.traffic.selected = Some(marker.step - 1);
+                let f = self.timeline.finding(marker.index);
+                self.go_to_finding(f);
                 self.analysis().explain(self.trace(), &f)
             }
             MarkerKind::Fault => format!("fault {}", self.model().faults[marker.index].name),
@@ -790,6 +797,33 @@ mod tests {
         assert_eq!(before.run_figure(Metric::ReadModelMismatches), None, "no read models here");
         press(&mut app, KeyCode::Char('e'));
         assert_eq!(app.analysis().metric(Metric::SagasUncompensated, None), 2);
+    }
+
+    #[test]
+    fn standing_findings_are_marked_and_reached_by_n_and_brackets() {
+        let source = crate::lessons::find("order-saga").expect("a lesson").source;
+        let scenario =
+            crate::scenario::load::load_str_variant(source, "order-saga", &Limits::default(), Some("no-compensation"))
+                .expect("valid");
+        let mut app = App::new("order-saga".to_owned(), None, scenario, None, 10_000_000).expect("compiles");
+        assert!(app.analysis().findings().is_empty(), "uncompensated sagas are standing findings only");
+        press(&mut app, KeyCode::Char('n'));
+        assert_eq!(app.step_number(), 15, "the first failed saga, decided at step 15");
+        assert_eq!(app.checks.selected, Some(0));
+        assert!(app.message.as_deref().is_some_and(|m| m.contains("not compensated")), "{:?}", app.message);
+        press(&mut app, KeyCode::Char('n'));
+        assert_eq!(app.step_number(), 73);
+        press(&mut app, KeyCode::Char('n'));
+        assert_eq!(app.step_number(), 15, "round to the first");
+        press(&mut app, KeyCode::Char('N'));
+        assert_eq!(app.step_number(), 73, "round to the last");
+        let t = app.trace().steps[14].t_us;
+        assert_eq!(app.timeline.mark_between(t, t + 1), Some(MarkerKind::Finding));
+        press(&mut app, KeyCode::Home);
+        while app.step_number() < 15 {
+            press(&mut app, KeyCode::Char(']'));
+        }
+        assert_eq!(app.step_number(), 15, "] stops at the failed saga");
     }
 
     #[test]
