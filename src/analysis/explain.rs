@@ -26,9 +26,23 @@ impl Analysis {
         let group = namer.finding_scope(finding).to_owned();
         match finding.class {
             FindingClass::DuplicateDelivery | FindingClass::DuplicateEffect => {
-                let what = if finding.class == FindingClass::DuplicateEffect { "processed" } else { "delivered" };
+                let effect = finding.class == FindingClass::DuplicateEffect;
+                let what = if effect { "processed" } else { "delivered" };
+                // The how-many-th time (a queue message may be received many times).
+                let times = trace.steps[..=index]
+                    .iter()
+                    .filter(|s| s.event == finding.event && s.group == finding.group)
+                    .filter(|s| {
+                        if effect {
+                            s.kind == StepKind::Processed && s.flag != 0
+                        } else {
+                            s.kind == StepKind::Delivered
+                        }
+                    })
+                    .count();
+                let times = if times <= 2 { "twice".to_owned() } else { format!("{times} times") };
                 let cause = Self::redelivery_cause(trace, &namer, finding, index);
-                format!("{id} {what} twice by {group}: {cause}")
+                format!("{id} {what} {times} by {group}: {cause}")
             }
             FindingClass::OutOfOrder => self.order_cause(trace, &namer, finding, index),
             FindingClass::Lost => Self::loss_cause(trace, &namer, finding, index),

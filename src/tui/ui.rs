@@ -230,7 +230,8 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let findings: u64 = crate::analysis::FindingClass::ALL.iter().map(|&c| app.analysis().finding_count(c)).sum();
     if findings > 0 {
-        spans.push(Span::styled(format!(" ⚠ {findings} findings "), theme::WARN));
+        let s = if findings == 1 { "" } else { "s" };
+        spans.push(Span::styled(format!(" ⚠ {findings} finding{s} "), theme::WARN));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }

@@ -824,7 +824,13 @@ fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {
     };
     let arrow = Span::styled(" ──▶ ", EDGE);
     let mut spans = vec![Span::styled(format!("{:>8} ", seconds(s.t_us)), theme::DIM)];
-    let kind = Span::styled(format!("{:<10} ", s.kind.name()), theme::kind(s.kind));
+    // Short enough for one column: the two long kinds by their first word.
+    let label = match s.kind {
+        StepKind::SkippedDuplicate => "skipped",
+        StepKind::DroppedDuplicate => "dropped",
+        kind => kind.name(),
+    };
+    let kind = Span::styled(format!("{label:<13} "), theme::kind(s.kind));
     match s.kind {
         StepKind::Published => {
             let source = trace.strings.resolve(trace.event(s.event).source).to_owned();
@@ -838,10 +844,7 @@ fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {
             spans.extend([Span::raw(topic(s.topic, s.partition)), arrow, Span::raw(instance(s.instance))]);
         }
         StepKind::Failed | StepKind::DeadLettered | StepKind::SkippedDuplicate => {
-            spans.push(Span::styled(
-                format!("{:<10} ", s.kind.name()),
-                theme::kind(s.kind).add_modifier(Modifier::BOLD),
-            ));
+            spans.push(Span::styled(format!("{label:<13} "), theme::kind(s.kind).add_modifier(Modifier::BOLD)));
             spans.extend(event(s.event));
             spans.push(Span::raw(format!("in {}", instance(s.instance))));
         }

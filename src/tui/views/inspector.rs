@@ -225,7 +225,7 @@ fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area:
     let title = if more {
         format!(" where it went · the first {MAX_STEPS} steps ")
     } else {
-        format!(" where it went · {} steps ", steps.len())
+        format!(" where it went · {} step{} ", steps.len(), if steps.len() == 1 { "" } else { "s" })
     };
     let block = Block::bordered().title(Line::styled(title, theme::TITLE));
     let step_width = steps.last().map_or(4, |s| (s + 1).to_string().len().max(4)) as u16;
