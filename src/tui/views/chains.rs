@@ -61,6 +61,9 @@ struct Member {
     delivered: bool,
     /// Its last `fetch`: (aggregate, version read, version the event produced).
     fetched: Option<(u16, u32, u32)>,
+    /// Published to a bus: routed to a topic some group reads, or matched no rule.
+    routed_to_readers: bool,
+    unrouted: bool,
 }
 
 impl Member {
@@ -138,15 +141,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
 
     let waterfall_title = format!(" waterfall from {} · {} ", seconds(chain.t0), duration(chain.t1 - chain.t0));
-    if inner.width >= SIDE_BY_SIDE {
+    // Side by side when the screen is wide and the tree's rows fit beside the narrowest
+    // waterfall; else stacked, the tree with the whole width.
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    let rows = window(&chain, body.height);
+    let lines = tree_lines(app, &chain, rows.clone());
+    let needed = u16::try_from(lines.iter().map(Line::width).max().unwrap_or(0)).unwrap_or(u16::MAX).saturating_add(1);
+    if inner.width >= SIDE_BY_SIDE && needed <= inner.width - MIN_TRACK {
         // The tree takes what its visible rows need, the waterfall the rest (at least
         // MIN_TRACK columns); their rows line up: same window, one row each.
-        let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
-        let rows = window(&chain, body.height);
-        let lines = tree_lines(app, &chain, rows.clone());
-        let needed =
-            u16::try_from(lines.iter().map(Line::width).max().unwrap_or(0)).unwrap_or(u16::MAX).saturating_add(1);
-        let tree_width = needed.clamp(inner.width / 2, inner.width - MIN_TRACK);
+        let tree_width = needed.max(inner.width / 2);
         let [tree, waterfall] = Layout::horizontal([Constraint::Length(tree_width), Constraint::Min(0)]).areas(body);
         let head_tree = Rect { width: tree.width, ..head };
         let head_waterfall = Rect { x: waterfall.x, width: waterfall.width, ..head };
@@ -266,6 +270,8 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
                 | StepKind::Failed
                 | StepKind::DeadLettered
                 | StepKind::Fetched
+                | StepKind::Routed
+                | StepKind::Unrouted
         );
         let Some(i) = relevant.then(|| find(&members, step.event)).flatten() else { continue };
         let m = &mut members[i];
@@ -282,6 +288,10 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
                 tallies.entry((i, step.group)).or_default().failed += 1;
             }
             StepKind::Fetched => m.fetched = Some((step.partition, step.aux, step.offset)),
+            StepKind::Routed => {
+                m.routed_to_readers |= !app.model().topics[usize::from(step.topic)].subscribers.is_empty();
+            }
+            StepKind::Unrouted => m.unrouted = true,
             _ => m.dead_letter = Some((step.t_us, step.aux as u16)),
         }
     }
@@ -444,7 +454,11 @@ fn render_waterfall(
                 (theme::kind(StepKind::Failed), "failed".to_owned())
             } else if m.delivered {
                 (theme::kind(StepKind::Delivered), "in flight".to_owned())
-            } else if app.model().topics[usize::from(trace.event(m.event).topic)].subscribers.is_empty() {
+            } else if m.unrouted {
+                (theme::kind(StepKind::Unrouted), "unrouted".to_owned())
+            } else if !m.routed_to_readers
+                && app.model().topics[usize::from(trace.event(m.event).topic)].subscribers.is_empty()
+            {
                 (theme::kind(StepKind::Published), "no consumer".to_owned())
             } else {
                 (theme::kind(StepKind::Published), "waiting".to_owned())
@@ -534,6 +548,25 @@ mod tests {
     fn event(app: &App, id: &str) -> EventIdx {
         let trace = app.trace();
         (0..trace.events.len() as EventIdx).find(|&e| trace.event(e).id.render(&trace.strings) == id).expect(id)
+    }
+
+    #[test]
+    fn bus_events_are_routed_or_unrouted_not_without_consumer() {
+        let source = crate::lessons::find("order-saga").expect("a lesson").source;
+        let mut app = app_from(source);
+        app.apply(Action::RunToEnd);
+        app.focus_event = Some(event(&app, "evt-000009"));
+        let (_, text) = draw(&app, 140, 12);
+        assert!(text.contains("AuditPing") && text.contains("unrouted"), "{text}");
+        // A payment result is routed to payment-results, which two groups read.
+        let trace = app.trace();
+        let failed = (0..trace.events.len() as EventIdx)
+            .find(|&e| trace.strings.resolve(trace.event(e).event_type) == "PaymentFailed")
+            .expect("a failed payment");
+        app.focus_event = Some(failed);
+        let (_, text) = draw(&app, 140, 12);
+        assert!(text.contains("PaymentFailed"), "{text}");
+        assert!(!text.contains("no consumer"), "every event of this chain is routed to a reader: {text}");
     }
 
     #[test]
