@@ -124,8 +124,8 @@ enum CatchUp {
     Done,
     /// Draining faster than it fills: seconds to zero.
     In(f64),
-    /// Keeping pace with a backlog smaller than a second's work (records in flight):
-    /// seconds of work it holds.
+    /// Keeping pace with arrivals, with a backlog smaller than a second's work (records in
+    /// flight): seconds of work it holds.
     Steady(f64),
     /// Not catching up (no processing, or slower than arrivals): "—".
     Never,
@@ -142,7 +142,7 @@ impl CatchUp {
             CatchUp::Never
         } else if drain > arrival * 1.02 {
             CatchUp::In(lag / (drain - arrival))
-        } else if lag <= drain {
+        } else if drain >= arrival * 0.98 && lag <= drain {
             CatchUp::Steady(lag / drain)
         } else {
             CatchUp::Never
@@ -550,6 +550,8 @@ mod tests {
         assert_eq!(CatchUp::estimate(10, Some((15.0, 5.0))), CatchUp::In(1.0));
         assert_eq!(CatchUp::estimate(2, Some((5.0, 5.0))), CatchUp::Steady(0.4));
         assert_eq!(CatchUp::estimate(50, Some((5.0, 5.0))), CatchUp::Never);
+        // A small backlog that grows is not steady: arrivals outpace the draining.
+        assert_eq!(CatchUp::estimate(4, Some((4.5, 8.0))), CatchUp::Never);
         assert_eq!(bar(0, 10, 8), "");
         assert_eq!(bar(10, 10, 4), "████");
         assert_eq!(bar(5, 10, 4), "██");
