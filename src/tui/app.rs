@@ -616,7 +616,12 @@ impl App {
                 self.go_to_finding(f);
                 self.analysis().explain(self.trace(), &f)
             }
-            MarkerKind::Fault => format!("fault {}", self.model().faults[marker.index].name),
+            MarkerKind::Fault => {
+                // As the scenario file says it: {"at": "1.5s", "upgrade": "shop", ...}.
+                let fault = self.model().scenario.faults.get(marker.index);
+                let text = fault.and_then(|f| serde_json::to_string(f).ok()).unwrap_or_default();
+                format!("fault {}", text.replace("\":", "\": ").replace(",\"", ", \""))
+            }
             MarkerKind::Note => "a lesson note".to_owned(),
         };
         self.message = Some(format!("step {}: {what}", marker.step));
@@ -850,6 +855,21 @@ mod tests {
         assert_eq!(app.step_number() as u64, first.step);
         assert_eq!(app.checks.selected, Some(0));
         assert!(app.message.as_deref().is_some_and(|m| !m.contains("from the start")), "{:?}", app.message);
+    }
+
+    #[test]
+    fn a_fault_mark_says_the_fault_as_the_file_does() {
+        let mut app = app("crash-duplicates");
+        while !app.message.as_deref().is_some_and(|m| m.contains("fault")) {
+            let at = app.step_number();
+            press(&mut app, KeyCode::Char(']'));
+            assert!(app.step_number() > at, "a fault mark ahead: {:?}", app.message);
+        }
+        let message = app.message.clone().unwrap_or_default();
+        assert!(
+            message.contains(r#"fault {"at": "3700ms", "crash": "billing#2", "restart_after": "2s"}"#),
+            "{message}"
+        );
     }
 
     #[test]
