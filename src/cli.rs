@@ -186,8 +186,17 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
     });
     if !(args.headless || args.json) {
         // The TUI on the recorded steps: every view, time travel, nothing computed past the end.
+        let name = args
+            .trace
+            .file_name()
+            .map_or_else(|| args.trace.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let banner = match recorded.truncated {
+            Some(cut) => format!("▣ replay of {name}, cut: steps 1–{} only", cut.last_step),
+            None => format!("▣ replay of {name}"),
+        };
         let mut app = crate::tui::App::replay(args.trace.display().to_string(), recorded.model, recorded.trace);
         app.message = warning;
+        app.banner = Some(banner);
         crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -97,6 +97,9 @@ pub struct App {
     pub help: bool,
     /// A one-line message for the footer (a reload, a run-away run).
     pub message: Option<String>,
+    /// What this is when it is not a live run, beside the tabs for as long as it runs (a
+    /// replayed trace, and where it was cut).
+    pub banner: Option<String>,
     /// A reload's validation error, shown until the file is fixed.
     pub error: Option<String>,
     pub quit: bool,
@@ -140,6 +143,7 @@ impl App {
             filter: Filter::default(),
             help: false,
             message: None,
+            banner: None,
             error: None,
             quit: false,
         }

@@ -233,6 +233,9 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
         let s = if findings == 1 { "" } else { "s" };
         spans.push(Span::styled(format!(" ⚠ {findings} finding{s} "), theme::WARN));
     }
+    if let Some(banner) = &app.banner {
+        spans.push(Span::styled(format!(" {banner} "), theme::DIM));
+    }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
