@@ -204,6 +204,8 @@ pub struct InstanceLive {
     pub retrying: Option<(EventIdx, u32)>,
     /// The log partition of the record it retries (topic, partition).
     pub retrying_in: (u16, u16),
+    /// Its group.
+    pub group: u16,
     pub delivered: u64,
     pub effects: u64,
 }
@@ -229,6 +231,10 @@ pub struct Analysis {
     finding_counts: [u64; FindingClass::ALL.len()],
     /// Per instance index (as in [`Trace::instances`]).
     instances: Vec<InstanceLive>,
+    /// Instances running or that ran: the scenario's, then those `joined` so far.
+    instance_count: usize,
+    /// Per group: the index in `Trace::assignments` of its latest `rebalanced` step.
+    latest_assignment: Vec<Option<u32>>,
     /// Per group, per bucket of virtual time: the highest lag seen in it (`u64::MAX`: no
     /// change in that bucket, the lag carried on).
     lag_history: Vec<Vec<u64>>,
@@ -264,6 +270,8 @@ impl Analysis {
         for (p, pm) in model.producers.iter().enumerate() {
             producer_of_source[pm.source.index()] = p as u32;
         }
+        let instance_count = model.groups.iter().map(|g| g.instances as usize).sum();
+        let latest_assignment = vec![None; model.groups.len()];
         Analysis {
             aggregates: state::write_sides(&model),
             read_models: state::read_sides(&model),
@@ -314,6 +322,8 @@ impl Analysis {
             findings: Vec::new(),
             finding_counts: [0; FindingClass::ALL.len()],
             instances: Vec::new(),
+            instance_count,
+            latest_assignment,
             bucket: 0,
             bucket_time: 0,
             notes: Vec::new(),
@@ -333,6 +343,17 @@ impl Analysis {
     /// What each instance is doing, by instance index.
     pub fn instances(&self) -> &[InstanceLive] {
         &self.instances
+    }
+
+    /// How many instances exist at the step observed (the trace's list may go on with
+    /// instances that join later).
+    pub fn instance_count(&self) -> usize {
+        self.instance_count
+    }
+
+    /// The index in `Trace::assignments` of `group`'s assignment at the step observed.
+    pub fn latest_assignment(&self, group: usize) -> Option<usize> {
+        self.latest_assignment.get(group).copied().flatten().map(|a| a as usize)
     }
 
     /// A group's committed offset on one of its slots (see `GroupModel::slots`).
@@ -574,7 +595,9 @@ impl Analysis {
                     self.unrouted += 1;
                     self.unrouted_by_topic[usize::from(step.topic)] += 1;
                 }
+                StepKind::Joined => self.instance_count += 1,
                 StepKind::Rebalanced => {
+                    self.latest_assignment[g] = Some(step.aux);
                     // An instance that lost the partition of the record it was retrying gave
                     // the record up (its next owner reads it again).
                     let assignment = &trace.assignments[step.aux as usize];
@@ -718,6 +741,7 @@ impl Analysis {
             self.instances.resize(trace.instances.len(), InstanceLive { alive: true, ..InstanceLive::default() });
         }
         let live = &mut self.instances[i];
+        live.group = step.group;
         match step.kind {
             StepKind::Delivered => {
                 live.delivered += 1;
@@ -764,6 +788,30 @@ impl Analysis {
             track.uncompleted.insert(id, (event, index as u32 + 1));
             track.metrics.lost += 1;
         }
+    }
+
+    /// Whether a live instance of `group` holds `event` now (processing it, or retrying it
+    /// in place): committed before its processing, it is not lost yet.
+    pub fn in_hand(&self, group: usize, event: EventIdx) -> bool {
+        self.instances.iter().any(|l| {
+            l.alive
+                && usize::from(l.group) == group
+                && (l.busy == Some(event) || l.retrying.is_some_and(|(e, _)| e == event))
+        })
+    }
+
+    /// Of the `lost` count (of `group`, or of all), the events a live instance still holds:
+    /// while the run goes on, a commit before processing is not a loss yet.
+    pub fn lost_in_hand(&self, group: Option<usize>) -> u64 {
+        let groups = self.groups.iter().enumerate().filter(|(g, _)| group.is_none_or(|x| x == *g));
+        groups.map(|(g, track)| track.uncompleted.values().filter(|(e, _)| self.in_hand(g, *e)).count() as u64).sum()
+    }
+
+    /// [`Analysis::lost`] without the events a live instance still holds.
+    pub fn lost_so_far(&self) -> Vec<Finding> {
+        let mut lost = self.lost();
+        lost.retain(|f| !self.in_hand(usize::from(f.group), f.event));
+        lost
     }
 
     /// Events lost so far: committed (log) or acked (queue) without a completed

@@ -349,7 +349,7 @@ impl Timeline {
 
     /// The frontier's standing findings, kept in step order.
     fn update_standing(&mut self) {
-        self.standing = self.frontier.lost();
+        self.standing = self.frontier.lost_so_far();
         self.standing.extend(self.frontier.uncompensated());
         self.standing.sort_by_key(|f| (f.step, f.group, f.event));
     }
@@ -389,7 +389,13 @@ impl Timeline {
             |(i, f)| Marker { step: f.step as usize, kind: MarkerKind::Finding, index: findings.len() + first + i },
         ));
         out.extend(self.model().faults.iter().enumerate().filter_map(|(i, f)| {
-            let step = self.step_at_time(f.at)?;
+            // Notes due at the same microsecond come first (the same class, file order):
+            // the mark is on the fault's own step.
+            let mut step = self.step_at_time(f.at)?;
+            while steps.get(step - 1).is_some_and(|s| s.kind == StepKind::Note && s.t_us == f.at) && step < steps.len()
+            {
+                step += 1;
+            }
             range.contains(&step).then_some(Marker { step, kind: MarkerKind::Fault, index: i })
         }));
         out.sort_by_key(|m| (m.step, m.kind, m.index));
@@ -604,12 +610,16 @@ mod tests {
         assert_eq!(t.next_finding(false), None, "none strictly before the first");
         assert_eq!(t.next_finding(true), findings.iter().position(|f| f.step > findings[0].step));
         let crash = t.markers(0..t.computed() + 1).into_iter().find(|m| m.kind == MarkerKind::Fault).expect("a crash");
-        // The marker is the first step at the fault's time (a note may share the µs).
+        // The marker is the fault's own step: the first at its time after any note of that µs.
         let at = t.model().faults[crash.index].at;
         assert_eq!(t.trace().steps[crash.step - 1].t_us, at);
-        assert!(t.trace().steps[crash.step - 2].t_us < at);
+        assert_eq!(t.trace().steps[crash.step - 1].kind, StepKind::Crashed);
         assert!(
-            t.trace().steps[crash.step - 1..].iter().take_while(|s| s.t_us == at).any(|s| s.kind == StepKind::Crashed)
+            t.trace().steps[..crash.step - 1]
+                .iter()
+                .rev()
+                .take_while(|s| s.t_us == at)
+                .all(|s| s.kind == StepKind::Note)
         );
         t.seek(0);
         let mut seen = Vec::new();

@@ -191,7 +191,7 @@ impl App {
     /// committed or acked without a completed processing (`lost`, so far) and failed sagas
     /// not compensated (yet). The Checks list shows them after the findings.
     pub fn standing_findings(&self) -> Vec<crate::analysis::Finding> {
-        let mut standing = self.analysis().lost();
+        let mut standing = self.analysis().lost_so_far();
         standing.extend(self.analysis().uncompensated());
         standing
     }
@@ -833,6 +833,22 @@ mod tests {
             press(&mut app, KeyCode::Char(']'));
         }
         assert_eq!(app.step_number(), 15, "] stops at the failed saga");
+    }
+
+    #[test]
+    fn a_record_committed_before_its_processing_is_not_lost_while_in_hand() {
+        use crate::scenario::model::Metric;
+        let mut app = app("delivery-guarantees");
+        for _ in 0..81 {
+            press(&mut app, KeyCode::Right);
+        }
+        let a = app.analysis();
+        assert_eq!(a.metric(Metric::Lost, None), 1, "committed, not completed yet");
+        assert_eq!(a.lost_in_hand(None), 1, "commit-before#1 holds it");
+        assert!(app.standing_findings().iter().all(|f| f.class != crate::analysis::FindingClass::Lost));
+        press(&mut app, KeyCode::Char('e'));
+        assert_eq!(app.analysis().lost_in_hand(None), 0);
+        assert!(app.standing_findings().iter().any(|f| f.class == crate::analysis::FindingClass::Lost));
     }
 
     #[test]

@@ -31,26 +31,31 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     // The group table, then the run-wide figures (a line, two when they do not fit).
     let run = run_line(app);
     let run_lines = if run.width() + 2 > usize::from(area.width) { 2 } else { 1 };
-    let expectations = app.model().scenario.expect.len().min(MAX_EXPECTATION_ROWS) as u16;
+    // As many expectations as leave the findings five rows (at least MIN_EXPECTATION_ROWS).
+    let figures_height = groups + 3 + run_lines;
+    let room = usize::from(area.height.saturating_sub(figures_height + 4 + 7 + 2));
+    let shown = app.model().scenario.expect.len().min(room.max(MIN_EXPECTATION_ROWS));
+    let expectations = shown as u16;
     let [figures, expect, list, detail] = Layout::vertical([
-        Constraint::Length(groups + 3 + run_lines),
+        Constraint::Length(figures_height),
         Constraint::Length(if expectations == 0 { 0 } else { expectations + 2 }),
         Constraint::Min(3),
         Constraint::Length(4),
     ])
     .areas(area);
     render_figures(app, run, figures, buf);
-    render_expectations(app, expect, buf);
+    render_expectations(app, shown, expect, buf);
     render_findings(app, list, buf);
     render_detail(app, detail, buf);
 }
 
-/// At most this many expectations are listed (the rest are counted in the title).
-const MAX_EXPECTATION_ROWS: usize = 6;
+/// This many expectations are listed even on a small screen (the rest are counted in the
+/// title).
+const MIN_EXPECTATION_ROWS: usize = 3;
 
 /// The scenario's expectations: at the end of the run whether each holds; before that, the
 /// figure so far. After a "what if" switch, the run before's figure → now.
-fn render_expectations(app: &App, area: Rect, buf: &mut Buffer) {
+fn render_expectations(app: &App, shown: usize, area: Rect, buf: &mut Buffer) {
     let expect = &app.model().scenario.expect;
     if expect.is_empty() || area.height == 0 {
         return;
@@ -59,7 +64,7 @@ fn render_expectations(app: &App, area: Rect, buf: &mut Buffer) {
     let before = app.experiments.before.as_ref();
     let checked: Vec<_> = expect.iter().map(|e| app.analysis().check(app.trace(), e)).collect();
     let passed = checked.iter().filter(|c| c.passed).count();
-    let rows = checked.iter().enumerate().take(MAX_EXPECTATION_ROWS).map(|(i, c)| {
+    let rows = checked.iter().enumerate().take(shown).map(|(i, c)| {
         let (mark, style) = match (end, c.passed) {
             (true, true) => ("✓", theme::OK),
             (true, false) => ("✗", theme::FAULT),
@@ -77,7 +82,7 @@ fn render_expectations(app: &App, area: Rect, buf: &mut Buffer) {
             Cell::from(Line::from(vec![Span::styled(if end { "actual " } else { "so far " }, theme::DIM), value])),
         ])
     });
-    let hidden = match expect.len().saturating_sub(MAX_EXPECTATION_ROWS) {
+    let hidden = match expect.len().saturating_sub(shown) {
         0 => String::new(),
         n => format!(", {n} not shown (eventlab run --headless lists all)"),
     };
@@ -108,7 +113,10 @@ fn render_figures(app: &App, run: Line<'static>, area: Rect, buf: &mut Buffer) {
                 .iter()
                 .enumerate()
                 .map(|(c, (m, _))| {
-                    let v = app.analysis().metric(*m, Some(g));
+                    let mut v = app.analysis().metric(*m, Some(g));
+                    if *m == Metric::Lost {
+                        v -= app.analysis().lost_in_hand(Some(g));
+                    }
                     let bad = v > 0 && !matches!(m, Metric::Delivered | Metric::Effects | Metric::FinalLag);
                     let style = if bad { theme::WARN } else { Style::new() };
                     let (text, style) = match was.map(|w| w.get(*m)) {

@@ -567,7 +567,8 @@ fn group_column(app: &App, live: &Live, (x, width): (u16, u16), diagram: Rect) -
     let trace = app.trace();
     let column = Rect { x, width, ..diagram }.intersection(diagram);
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); model.groups.len()];
-    for (i, &(g, _)) in trace.instances.iter().enumerate() {
+    // The instances that exist at the step shown.
+    for (i, &(g, _)) in trace.instances.iter().enumerate().take(app.analysis().instance_count()) {
         if let Some(m) = members.get_mut(usize::from(g)) {
             m.push(i);
         }
@@ -614,7 +615,8 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
     let trace = app.trace();
     let gm = &model.groups[g];
     let metrics = app.analysis().group(g);
-    let owned = if gm.reads_logs() { live::assignment(trace, g as u16) } else { BTreeMap::new() };
+    let owned =
+        if gm.reads_logs() { live::assignment(trace, app.analysis().latest_assignment(g)) } else { BTreeMap::new() };
     let waiting = gm.start > live.now;
     let mut lines = Vec::new();
     let shown = if members.len() > cap { cap - 1 } else { members.len() };
@@ -658,7 +660,7 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
         (metrics.failed, "failed"),
         (metrics.dead_lettered, "dead"),
         (metrics.out_of_order, "out of order"),
-        (metrics.lost, "lost"),
+        (metrics.lost - app.analysis().lost_in_hand(Some(g)), "lost"),
     ] {
         if n > 0 {
             summary.push(Span::styled(format!(" · {n} {what}"), theme::WARN));
@@ -679,7 +681,8 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
             Span::raw(" "),
         ])
     };
-    let border = if metrics.duplicate_effects + metrics.lost + metrics.out_of_order > 0 { PAUSED } else { BOX };
+    let lost = metrics.lost - app.analysis().lost_in_hand(Some(g));
+    let border = if metrics.duplicate_effects + lost + metrics.out_of_order > 0 { PAUSED } else { BOX };
     Boxed { title: gm.name.clone(), right, lines, border }
 }
 
@@ -898,6 +901,23 @@ mod tests {
             .map(|y| (0..width).map(|x| buf[(x, y)].symbol().to_owned()).collect::<String>())
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    /// Gone back after computing ahead, the group boxes show the instances and partitions of
+    /// the step shown, not of the last computed one.
+    #[test]
+    fn instances_and_partitions_are_those_of_the_step_shown() {
+        let mut fresh = app("scenarios/consumer-groups.json");
+        let mut back = app("scenarios/consumer-groups.json");
+        back.apply(Action::RunToEnd);
+        while fresh.now() < 3_600_000 {
+            fresh.apply(Action::StepForward);
+        }
+        back.seek(fresh.step_number());
+        let (then, now) = (screen(&fresh, 140, 40), screen(&back, 140, 40));
+        let boxes = |s: &str| s.lines().filter(|l| l.contains("billing#")).map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(boxes(&now), boxes(&then), "\n{now}\n---\n{then}");
+        assert!(!now.contains("billing#5"), "{now}");
     }
 
     #[test]

@@ -351,6 +351,7 @@ fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -
         .instances
         .iter()
         .enumerate()
+        .take(app.analysis().instance_count())
         .filter(|(_, (group, _))| usize::from(*group) == g)
         .map(|(i, &(_, number))| (i, number))
         .collect();

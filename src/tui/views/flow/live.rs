@@ -16,8 +16,6 @@ pub const MOTION_US: u64 = 200_000;
 const MAX_SCAN: usize = 60_000;
 /// The most moving events drawn.
 const MAX_MOVING: usize = 128;
-/// The most assignments looked through for one group's latest.
-const MAX_ASSIGNMENTS: usize = 4_096;
 
 /// The tail of the trace, summed up.
 pub struct Live {
@@ -95,18 +93,12 @@ pub fn scan(app: &App) -> Live {
     live
 }
 
-/// A group's partitions per instance after its latest rebalance: instance index →
-/// (topic, partitions). Empty before the group's first assignment.
-pub fn assignment(trace: &Trace, group: u16) -> BTreeMap<u16, Vec<(u16, Vec<u16>)>> {
+/// A group's partitions per instance in its assignment `index` (of `Trace::assignments`;
+/// the analysis knows the group's latest at the step shown): instance index → (topic,
+/// partitions). Empty before the group's first assignment.
+pub fn assignment(trace: &Trace, index: Option<usize>) -> BTreeMap<u16, Vec<(u16, Vec<u16>)>> {
     let mut owned: BTreeMap<u16, Vec<(u16, Vec<u16>)>> = BTreeMap::new();
-    let of_group = |instance: u16| trace.instances.get(usize::from(instance)).is_some_and(|&(g, _)| g == group);
-    let latest = trace
-        .assignments
-        .iter()
-        .rev()
-        .take(MAX_ASSIGNMENTS)
-        .find(|a| a.first().is_some_and(|&(instance, _, _)| of_group(instance)));
-    for (instance, topic, partitions) in latest.into_iter().flatten() {
+    for (instance, topic, partitions) in index.and_then(|i| trace.assignments.get(i)).into_iter().flatten() {
         owned.entry(*instance).or_default().push((*topic, partitions.clone()));
     }
     owned
