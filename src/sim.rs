@@ -449,6 +449,11 @@ impl Simulator {
         sim
     }
 
+    /// The trace of the run, the simulator given up.
+    pub fn into_trace(self) -> Trace {
+        self.trace
+    }
+
     pub fn model(&self) -> &Arc<Model> {
         &self.model
     }

@@ -181,9 +181,22 @@ impl Timeline {
     /// cursor is at the last computed step of a live run).
     pub fn now(&self) -> u64 {
         match (&self.source, self.at_frontier()) {
+            // Nothing more happens: the whole scenario's time has passed.
+            (Source::Live(sim), true) if sim.is_finished() => sim.model().duration,
             (Source::Live(sim), true) => sim.now(),
             _ => self.cursor.checked_sub(1).map_or(0, |i| self.trace().steps[i].t_us),
         }
+    }
+
+    /// The run's model, its computed trace and their analysis, the timeline given up (a
+    /// finished run kept to compare with).
+    pub fn into_run(self) -> (Arc<Model>, Trace, Analysis) {
+        let model = Arc::clone(self.model());
+        let trace = match self.source {
+            Source::Live(sim) => sim.into_trace(),
+            Source::Recorded { trace, .. } => trace,
+        };
+        (model, trace, self.frontier)
     }
 
     /// Whether the cursor is at the last computed step.

@@ -442,22 +442,25 @@ impl App {
                 return;
             }
         };
-        let complete = self.timeline.run_to_end().is_ok();
-        let before = Before::of(
-            self.experiments.label(),
-            complete,
-            self.model(),
-            self.timeline.trace(),
-            self.timeline.frontier(),
-            &scenario.expect,
-        );
-        match Self::start(scenario, self.seed, self.max_steps) {
-            Ok(timeline) => self.timeline = timeline,
+        // Between two variants, the comparison stays with the lesson as written.
+        let keep = variant.is_some()
+            && self.experiments.current.is_some()
+            && self.experiments.before.as_ref().is_some_and(|b| b.label == "as written" && b.complete);
+        let complete = keep || self.timeline.run_to_end().is_ok();
+        let timeline = match Self::start(scenario, self.seed, self.max_steps) {
+            Ok(timeline) => timeline,
             Err(e) => {
                 self.message = Some(e.to_string());
                 return;
             }
-        }
+        };
+        let label = self.experiments.label();
+        let finished = std::mem::replace(&mut self.timeline, timeline);
+        let before = if keep {
+            self.experiments.before.take().expect("kept")
+        } else {
+            Before::of(label, complete, finished.into_run())
+        };
         self.experiments.before = Some(before);
         self.experiments.current = variant;
         self.playing = false;
@@ -788,6 +791,23 @@ mod tests {
         press(&mut app, KeyCode::Esc);
         assert_eq!(app.experiments.menu, None);
         assert_eq!(app.experiments.current.as_deref(), Some("idempotent-billing"));
+        // From one variant to another, the comparison stays with the lesson as written.
+        let row = 1 + app.experiments.variants.iter().position(|(n, _)| n == "commit-after").expect("there");
+        app.switch(row);
+        assert_eq!(app.experiments.current.as_deref(), Some("commit-after"));
+        let before = app.experiments.before.clone().expect("kept");
+        assert_eq!(before.label, "as written");
+        assert_eq!(before.group("billing").expect("billing").duplicate_effects, duplicates);
+        let e = app
+            .model()
+            .scenario
+            .expect
+            .iter()
+            .find(|e| e.metric == Some(crate::scenario::model::Metric::DuplicateEffects));
+        assert_eq!(before.expectation(e.expect("an expectation on duplicate effects")), Some(duplicates.into()));
+        // Back to the lesson as written, the variant is the one to compare with.
+        app.switch(0);
+        assert_eq!(app.experiments.before.as_ref().map(|b| b.label.as_str()), Some("commit-after"));
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub struct Experiments {
 }
 
 /// A finished (or stopped) run's figures, to compare the next run with.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Before {
     /// "as written" or the variant's name.
     pub label: String,
@@ -37,9 +37,14 @@ pub struct Before {
     pub groups: Vec<(String, GroupMetrics)>,
     /// The run-wide figures of [`run_figures`].
     pub run: Vec<(Metric, u64)>,
-    /// What the expectations of the run after the switch read in this run (by index;
-    /// `None` where they name a group or topic this run did not have).
-    pub expectations: Vec<Option<serde_json::Value>>,
+    /// The run itself (model, trace, analysis at its end), to read any expectation in it.
+    finished: Arc<(Arc<Model>, Trace, Analysis)>,
+}
+
+impl std::fmt::Debug for Before {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Before").field("label", &self.label).field("complete", &self.complete).finish_non_exhaustive()
+    }
 }
 
 /// The run-wide figures worth showing for a scenario: what was published, and the sagas,
@@ -64,33 +69,25 @@ pub fn run_figures(model: &Model) -> Vec<Metric> {
 }
 
 impl Before {
-    /// The figures of a run (`model`, `trace`, `analysis`), and what the expectations `next`
-    /// (of the run to compare with) read in it.
-    pub fn of(
-        label: String,
-        complete: bool,
-        model: &Model,
-        trace: &Trace,
-        analysis: &Analysis,
-        next: &[Expectation],
-    ) -> Self {
-        let known = |e: &Expectation| {
-            e.group.as_deref().is_none_or(|g| model.group_named(g).is_some())
-                && e.topic.as_deref().is_none_or(|t| model.topic_named(t).is_some())
-        };
+    /// The figures of a finished (or stopped) run, kept whole to compare with.
+    pub fn of(label: String, complete: bool, (model, trace, analysis): (Arc<Model>, Trace, Analysis)) -> Self {
         Before {
-            expectations: next.iter().map(|e| known(e).then(|| analysis.check(trace, e).actual)).collect(),
             label,
             complete,
             steps: analysis.observed(),
             groups: model.groups.iter().enumerate().map(|(g, gm)| (gm.name.clone(), *analysis.group(g))).collect(),
-            run: run_figures(model).into_iter().map(|m| (m, analysis.metric(m, None))).collect(),
+            run: run_figures(&model).into_iter().map(|m| (m, analysis.metric(m, None))).collect(),
+            finished: Arc::new((model, trace, analysis)),
         }
     }
 
-    /// What expectation `i` of the run now read in the run before.
-    pub fn expectation(&self, i: usize) -> Option<&serde_json::Value> {
-        self.expectations.get(i).and_then(Option::as_ref)
+    /// What expectation `e` (of the run now) reads in the run before; `None` when it names
+    /// a group or topic that run did not have.
+    pub fn expectation(&self, e: &Expectation) -> Option<serde_json::Value> {
+        let (model, trace, analysis) = &*self.finished;
+        let known = e.group.as_deref().is_none_or(|g| model.group_named(g).is_some())
+            && e.topic.as_deref().is_none_or(|t| model.topic_named(t).is_some());
+        known.then(|| analysis.check(trace, e).actual)
     }
 
     /// A run-wide figure of the run before, if it showed that one.

@@ -71,8 +71,8 @@ fn render_expectations(app: &App, shown: usize, area: Rect, buf: &mut Buffer) {
             (false, _) => ("·", theme::DIM),
         };
         let actual = c.actual.to_string();
-        let value = match before.and_then(|b| b.expectation(i)) {
-            Some(old) if *old != c.actual => Span::styled(format!("{old} → {actual}"), Modifier::BOLD),
+        let value = match before.and_then(|b| b.expectation(&expect[i])) {
+            Some(old) if old != c.actual => Span::styled(format!("{old} → {actual}"), Modifier::BOLD),
             Some(old) => Span::raw(format!("{old} → {actual}")),
             None => Span::raw(actual),
         };
