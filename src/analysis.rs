@@ -100,6 +100,8 @@ pub struct GroupMetrics {
     pub failed: u64,
     pub dead_lettered: u64,
     pub max_lag: u64,
+    /// When `max_lag` was first reached (µs).
+    pub max_lag_at: u64,
     /// The current lag (the final lag at the end of the run).
     pub lag: u64,
     pub read_model_mismatches: u64,
@@ -526,7 +528,10 @@ impl Analysis {
     fn add_lag(&mut self, group: usize, amount: u64) {
         let m = &mut self.groups[group].metrics;
         m.lag += amount;
-        m.max_lag = m.max_lag.max(m.lag);
+        if m.lag > m.max_lag {
+            m.max_lag = m.lag;
+            m.max_lag_at = self.bucket_time;
+        }
         self.record_lag(group);
         self.lag += amount;
         self.max_lag = self.max_lag.max(self.lag);

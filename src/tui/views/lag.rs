@@ -428,11 +428,12 @@ fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     let title = match peak {
-        Some((v, g, i)) => format!(
-            " lag over time · max {v} ({}) at {} ",
-            model.groups[g].name,
-            seconds((i as f64 * bucket_us) as u64)
-        ),
+        Some((v, g, i)) => {
+            // The exact time when the group first reached it, else the bucket's start.
+            let metrics = app.analysis().group(g);
+            let at = if metrics.max_lag == v { metrics.max_lag_at } else { (i as f64 * bucket_us) as u64 };
+            format!(" lag over time · max {v} ({}) at {} ", model.groups[g].name, seconds(at))
+        }
         None => " lag over time · no lag so far ".to_owned(),
     };
     let seconds_label = |us: u64| Span::raw(format!("{}s", trim(us as f64 / 1e6)));
