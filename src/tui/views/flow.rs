@@ -412,8 +412,9 @@ fn producer_boxes(app: &App, live: &Live) -> Vec<Boxed> {
             Boxed {
                 title: p.name.clone(),
                 right: Line::raw(""),
+                // Once done, its rate no longer matters: the count and "done" fit a narrow box.
                 lines: vec![Line::from(vec![
-                    Span::raw(format!("{}/s ", trim_rate(p.rate))),
+                    Span::raw(if started && stopped { String::new() } else { format!("{}/s ", trim_rate(p.rate)) }),
                     Span::styled(format!("{} sent", sent.get(i).copied().unwrap_or(0)), theme::DIM),
                     state,
                 ])],
