@@ -655,9 +655,10 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
         lines.push(Line::styled("no instances", theme::DIM));
     }
     let mut summary = vec![Span::raw(format!("{} delivered", metrics.delivered))];
-    summary.push(Span::styled(format!(" · {} effects", metrics.effects), theme::DIM));
+    let s = |n: u64| if n == 1 { "" } else { "s" };
+    summary.push(Span::styled(format!(" · {} effect{}", metrics.effects, s(metrics.effects)), theme::DIM));
     for (n, what) in [
-        (metrics.duplicate_effects, "dup effects"),
+        (metrics.duplicate_effects, if metrics.duplicate_effects == 1 { "dup effect" } else { "dup effects" }),
         (metrics.failed, "failed"),
         (metrics.dead_lettered, "dead"),
         (metrics.out_of_order, "out of order"),
