@@ -80,6 +80,8 @@ pub struct Timeline {
     /// The standing findings of the computed steps (work committed but never completed,
     /// failed sagas not compensated), in step order: marked like the findings.
     standing: Vec<Finding>,
+    /// What the standing findings were computed for: lost, of them in hand, uncompensated.
+    standing_key: Option<(u64, u64, u64)>,
 }
 
 impl Timeline {
@@ -109,6 +111,7 @@ impl Timeline {
             checkpoints,
             notes: Vec::new(),
             standing: Vec::new(),
+            standing_key: None,
         }
     }
 
@@ -342,7 +345,6 @@ impl Timeline {
                 self.notes.push(Marker { step: first + i + 1, kind: MarkerKind::Note, index: step.aux as usize });
             }
         }
-        let grew = self.frontier.observed() < end;
         while self.frontier.observed() < end {
             let next = (self.frontier.observed() / self.interval + 1) * self.interval;
             self.frontier.observe_until(trace, next.min(end));
@@ -355,16 +357,25 @@ impl Timeline {
                 }
             }
         }
-        if grew {
-            self.update_standing();
-        }
+        self.update_standing();
     }
 
-    /// The frontier's standing findings, kept in step order.
+    /// The frontier's standing findings, kept in step order (at most
+    /// [`crate::analysis::KEPT_FINDINGS`]), computed again only when what they count changed.
     fn update_standing(&mut self) {
-        self.standing = self.frontier.lost_so_far();
-        self.standing.extend(self.frontier.uncompensated());
+        use crate::analysis::FindingClass;
+        let finished = self.source_finished();
+        let a = &self.frontier;
+        let in_hand = if finished { 0 } else { a.lost_in_hand(None) };
+        let key = (a.finding_count(FindingClass::Lost), in_hand, a.finding_count(FindingClass::UncompensatedSaga));
+        if self.standing_key == Some(key) {
+            return;
+        }
+        self.standing_key = Some(key);
+        self.standing = if finished { a.lost() } else { a.lost_so_far() };
+        self.standing.extend(a.uncompensated());
         self.standing.sort_by_key(|f| (f.step, f.group, f.event));
+        self.standing.truncate(crate::analysis::KEPT_FINDINGS);
     }
 
     /// Findings, faults (at the first step at or after the fault's time) and notes among

@@ -477,9 +477,13 @@ struct Builder {
     /// target's `dropped_duplicate`) steps are about, as routing follows the publication at
     /// once.
     routing: Option<EventIdx>,
-    /// Per instance: the event last delivered to it (the one a `fetched` step reads for).
-    delivered: Vec<EventIdx>,
+    /// Per instance: the events last delivered to it, newest last (a `fetched` step is for
+    /// one of them: with `prefetch`, later messages arrive while one is processed).
+    delivered: Vec<std::collections::VecDeque<EventIdx>>,
 }
+
+/// How many of an instance's latest deliveries a `fetched` step is looked for among.
+const FETCH_WINDOW: usize = 256;
 
 impl Builder {
     fn new(model: Arc<Model>) -> Self {
@@ -492,7 +496,7 @@ impl Builder {
             logs: model.topics.iter().map(|t| vec![Vec::new(); t.partitions as usize]).collect(),
             notes_read: vec![false; model.scenario.notes.len()],
             routing: None,
-            delivered: vec![NO_EVENT; trace.instances.len()],
+            delivered: vec![std::collections::VecDeque::new(); trace.instances.len()],
             by_id: FxHashMap::default(),
             shared: FxHashMap::default(),
             held: FxHashMap::default(),
@@ -650,10 +654,13 @@ impl Builder {
             StepKind::Fetched => {
                 self.consumer(step, f)?;
                 let shown = Shown::take(f)?;
-                let event = self.delivered[usize::from(step.instance)];
-                if event == NO_EVENT {
+                let held = &self.delivered[usize::from(step.instance)];
+                let Some(&newest) = held.back() else {
                     return Err(format!("nothing was delivered to \"{}\" to fetch for", self.instance_name(step)));
-                }
+                };
+                // The latest delivery of the event the line shows (else, the newest, to
+                // say how it differs).
+                let event = held.iter().rev().copied().find(|&e| self.matches(&shown, e).is_ok()).unwrap_or(newest);
                 self.matches(&shown, event)
                     .map_err(|e| format!("the event \"{}\" holds: {e}", self.instance_name(step)))?;
                 step.event = event;
@@ -673,7 +680,11 @@ impl Builder {
                 self.consumer(step, f)?;
                 self.consumed(step, f)?;
                 if step.kind == StepKind::Delivered {
-                    self.delivered[usize::from(step.instance)] = step.event;
+                    let held = &mut self.delivered[usize::from(step.instance)];
+                    if held.len() == FETCH_WINDOW {
+                        held.pop_front();
+                    }
+                    held.push_back(step.event);
                 }
                 match step.kind {
                     StepKind::Delivered if !self.is_log(step.topic) => step.aux = count(f.receive.take(), "receive")?,
@@ -880,7 +891,7 @@ impl Builder {
         }
         self.members[usize::from(group)].push(index as u16);
         self.trace.instances.push((group, next));
-        self.delivered.push(NO_EVENT);
+        self.delivered.push(std::collections::VecDeque::new());
         Ok(index as u16)
     }
 

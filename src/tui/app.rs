@@ -191,9 +191,17 @@ impl App {
     /// committed or acked without a completed processing (`lost`, so far) and failed sagas
     /// not compensated (yet). The Checks list shows them after the findings.
     pub fn standing_findings(&self) -> Vec<crate::analysis::Finding> {
-        let mut standing = self.analysis().lost_so_far();
+        // While the run goes on, a record committed before its processing is not lost yet.
+        let mut standing = if self.finished() { self.analysis().lost() } else { self.analysis().lost_so_far() };
         standing.extend(self.analysis().uncompensated());
         standing
+    }
+
+    /// Work lost so far (of `group`, or of all): at the end of the run the checker's count;
+    /// before it, without the records an instance still holds.
+    pub fn lost_now(&self, group: Option<usize>) -> u64 {
+        let lost = self.analysis().metric(crate::scenario::model::Metric::Lost, group);
+        if self.finished() { lost } else { lost - self.analysis().lost_in_hand(group) }
     }
 
     /// Row `i` of the Checks list: the findings, then the standing ones.
@@ -605,7 +613,7 @@ impl App {
                 self.message = Some(e.to_string());
                 return;
             }
-            if self.timeline.computed() == before {
+            if self.timeline.at_frontier() && self.timeline.computed() == before {
                 break;
             }
             next = self.timeline.marker_from(origin, true);

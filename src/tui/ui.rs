@@ -228,9 +228,13 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
-    let findings: u64 =
-        crate::analysis::FindingClass::ALL.iter().map(|&c| app.analysis().finding_count(c)).sum::<u64>()
-            - app.analysis().lost_in_hand(None);
+    let findings: u64 = crate::analysis::FindingClass::ALL
+        .iter()
+        .map(|&c| match c {
+            crate::analysis::FindingClass::Lost => app.lost_now(None),
+            c => app.analysis().finding_count(c),
+        })
+        .sum();
     if findings > 0 {
         let s = if findings == 1 { "" } else { "s" };
         spans.push(Span::styled(format!(" ⚠ {findings} finding{s} "), theme::WARN));

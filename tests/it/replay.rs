@@ -184,11 +184,12 @@ fn routed_and_fetched() -> Value {
         "duration": "2s",
         "topics": [
             {"name": "bus", "kind": "bus", "rules": [
-                {"name": "all", "match": {"type": [{"prefix": "Money"}]}, "targets": ["fifo", "accounts"]},
+                {"name": "all", "match": {"type": [{"prefix": "Money"}]}, "targets": ["fifo", "accounts", "accounts-q"]},
                 {"name": "big", "match": {"data.amount": [{"numeric": [">", 50]}]}, "targets": ["fifo"]}
             ]},
             {"name": "fifo", "kind": "queue", "fifo": true},
             {"name": "accounts", "partitions": 2},
+            {"name": "accounts-q", "kind": "queue"},
             {"name": "notifications", "kind": "queue"}
         ],
         "producers": [
@@ -202,6 +203,9 @@ fn routed_and_fetched() -> Value {
         ],
         "consumers": [
             {"name": "ledger", "topics": ["fifo"], "processing": "2ms"},
+            // With prefetch, later messages arrive while one is fetched for.
+            {"name": "texter", "topics": ["accounts-q"], "processing": "20ms", "prefetch": 3,
+             "handles": {"MoneyDeposited": {"fetch": {"aggregate": "Account", "latency": "30ms"}}}},
             {"name": "notifier", "topics": ["accounts"], "processing": "5ms",
              "handles": {"MoneyDeposited": {"fetch": {"aggregate": "Account", "latency": "30ms"},
                                             "emit": [{"topic": "notifications", "type": "BalanceNotified",
@@ -225,6 +229,15 @@ fn routed_copies_retries_to_a_bus_and_fetches_read_back() {
     let routed_dropped =
         trace.steps.iter().any(|s| s.kind == StepKind::DroppedDuplicate && trace.event(s.event).topic != s.topic);
     assert!(routed_dropped, "a routed copy is dropped by the FIFO queue");
+    let fetched_behind = trace.steps.iter().enumerate().any(|(i, s)| {
+        s.kind == StepKind::Fetched
+            && trace.steps[..i]
+                .iter()
+                .rev()
+                .find(|d| d.kind == StepKind::Delivered && d.instance == s.instance)
+                .is_some_and(|d| d.event != s.event)
+    });
+    assert!(fetched_behind, "a fetch for a message delivered before the instance's latest (prefetch)");
     let bus_publications = |t: &Trace| t.steps.iter().filter(|s| s.kind == StepKind::Published && s.topic == 0).count();
     assert!(bus_publications(trace) > trace.events.iter().filter(|e| e.topic == 0).count(), "a retry to the bus");
     assert_round_trip("routed and fetched", &outcome);

@@ -113,10 +113,7 @@ fn render_figures(app: &App, run: Line<'static>, area: Rect, buf: &mut Buffer) {
                 .iter()
                 .enumerate()
                 .map(|(c, (m, _))| {
-                    let mut v = app.analysis().metric(*m, Some(g));
-                    if *m == Metric::Lost {
-                        v -= app.analysis().lost_in_hand(Some(g));
-                    }
+                    let v = if *m == Metric::Lost { app.lost_now(Some(g)) } else { app.analysis().metric(*m, Some(g)) };
                     let bad = v > 0 && !matches!(m, Metric::Delivered | Metric::Effects | Metric::FinalLag);
                     let style = if bad { theme::WARN } else { Style::new() };
                     let (text, style) = match was.map(|w| w.get(*m)) {

@@ -662,7 +662,7 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
         (metrics.failed, "failed"),
         (metrics.dead_lettered, "dead"),
         (metrics.out_of_order, "out of order"),
-        (metrics.lost - app.analysis().lost_in_hand(Some(g)), "lost"),
+        (app.lost_now(Some(g)), "lost"),
     ] {
         if n > 0 {
             summary.push(Span::styled(format!(" · {n} {what}"), theme::WARN));
@@ -683,7 +683,7 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
             Span::raw(" "),
         ])
     };
-    let lost = metrics.lost - app.analysis().lost_in_hand(Some(g));
+    let lost = app.lost_now(Some(g));
     let border = if metrics.duplicate_effects + lost + metrics.out_of_order > 0 { PAUSED } else { BOX };
     Boxed { title: gm.name.clone(), right, lines, border }
 }
