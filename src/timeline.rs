@@ -184,9 +184,9 @@ impl Timeline {
     /// cursor is at the last computed step of a live run).
     pub fn now(&self) -> u64 {
         match (&self.source, self.at_frontier()) {
-            // Nothing more happens: the whole scenario's time has passed.
-            (Source::Live(sim), true) if sim.is_finished() => sim.model().duration,
-            (Source::Live(sim), true) => sim.now(),
+            // While the run goes on, the clock (quiet time passes too); at its end, the
+            // last step's time, as when stepping back and forth to it.
+            (Source::Live(sim), true) if !sim.is_finished() => sim.now(),
             _ => self.cursor.checked_sub(1).map_or(0, |i| self.trace().steps[i].t_us),
         }
     }
@@ -419,6 +419,14 @@ impl Timeline {
             while steps.get(step - 1).is_some_and(|s| s.kind == StepKind::Note && s.t_us == f.at) && step < steps.len()
             {
                 step += 1;
+            }
+            // A fault without a step of its own (a duplicate or delay window, an upgrade)
+            // marks the last step before it: the state it starts from.
+            if steps[step - 1].t_us > f.at {
+                step -= 1;
+            }
+            if step == 0 {
+                return None;
             }
             range.contains(&step).then_some(Marker { step, kind: MarkerKind::Fault, index: i })
         }));

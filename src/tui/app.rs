@@ -921,6 +921,20 @@ mod tests {
     }
 
     #[test]
+    fn a_fault_without_a_step_marks_the_state_it_starts_from() {
+        // event-sourcing's duplicate window opens at 750 ms and writes no step of its own.
+        let mut app = app("event-sourcing");
+        while !app.message.as_deref().is_some_and(|m| m.contains("fault")) {
+            let at = app.step_number();
+            press(&mut app, KeyCode::Char(']'));
+            assert!(app.step_number() >= at, "{:?}", app.message);
+            assert!(app.step_number() > at || app.message.as_deref().is_some_and(|m| m.contains("fault")));
+        }
+        assert_eq!(app.now(), 750_000, "{:?}", app.message);
+        assert!(app.trace().steps[app.step_number()].t_us > 750_000, "the last step before the window");
+    }
+
+    #[test]
     fn a_lesson_opens_with_its_first_note_and_brackets_reach_notes_not_computed_yet() {
         let mut app = app("read-model-lag");
         assert_eq!(app.step_number(), 0);
