@@ -26,7 +26,7 @@ impl SagaStatus {
             SagaStatus::Open => "open",
             SagaStatus::Completed => "completed",
             SagaStatus::Failed if finished => "uncompensated",
-            SagaStatus::Failed => "failed",
+            SagaStatus::Failed => "failed, uncompensated so far",
             SagaStatus::Compensated => "compensated",
         }
     }

@@ -201,7 +201,7 @@ fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
         if Some(i) == selected { row.style(theme::SELECTED) } else { row }
     });
     let title = if total == 0 {
-        " findings: none so far ".to_owned()
+        if app.finished() { " findings: none ".to_owned() } else { " findings: none so far ".to_owned() }
     } else if standing.is_empty() {
         format!(" findings: {total} (↑↓ select, Enter: go to its step, n/N: next/previous) ")
     } else {
