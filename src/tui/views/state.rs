@@ -185,7 +185,8 @@ fn aggregate_lines(app: &App, room: usize) -> Vec<Line<'static>> {
             lines.push(Line::from(spans));
         }
     }
-    lines.truncate(room);
+    // One line more than fits tells the caller that some did not.
+    lines.truncate(room + 1);
     lines
 }
 
@@ -420,13 +421,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let body = if app.model().aggregates.is_empty() {
         body
     } else {
-        // Aggregates above, as many lines as they need up to 3/5 of the height; groups below.
-        let most = (body.height.saturating_sub(2) * 3 / 5) as usize;
+        // Aggregates above, as many lines as they need: up to 3/5 of the height, or more
+        // when the groups below need less (in their tightest form); groups below.
+        let width = body.width.saturating_sub(2) as usize;
+        let groups_need: usize = (0..app.model().groups.len())
+            .map(|g| group_lines(app, g, usize::MAX, Detail::Tight, width).len())
+            .sum::<usize>()
+            + 2;
+        let most = (body.height.saturating_sub(2) * 3 / 5)
+            .max(body.height.saturating_sub(2).saturating_sub(groups_need as u16)) as usize;
         let mut lines = aggregate_lines(app, most);
         if lines.len() > most && most > 0 {
-            let cut = lines.len() - (most - 1);
             lines.truncate(most - 1);
-            lines.push(Line::styled(format!("  … {cut} more lines: a taller terminal shows them"), theme::DIM));
+            lines.push(Line::styled("  … more below: a taller terminal shows the rest", theme::DIM));
         }
         let height = (lines.len() as u16 + 2).min(body.height);
         let [top, rest] = Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(body);
@@ -512,6 +519,21 @@ mod tests {
         let mut buf = Buffer::empty(area);
         render(app, area, &mut buf);
         (0..height).map(|y| (0..width).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n").collect()
+    }
+
+    /// The aggregates take the room the groups below do not need: every read model of
+    /// read-model-lag's six accounts fits the State view of a 120×40 terminal.
+    #[test]
+    fn aggregates_take_the_room_the_groups_leave() {
+        let source = crate::lessons::find("read-model-lag").expect("a lesson").source;
+        let scenario = load_str(source, "read-model-lag", &Limits::default()).expect("valid");
+        let mut app = App::new("test".to_owned(), None, scenario, None, 1_000_000).expect("compiles");
+        while app.now() < 1_000_000 {
+            app.apply(Action::StepForward);
+        }
+        let text = draw(&app, 120, 33);
+        assert_eq!(text.matches("read model statements").count(), 6, "{text}");
+        assert!(text.contains("statements reads log accounts"), "{text}");
     }
 
     #[test]
