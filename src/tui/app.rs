@@ -90,6 +90,9 @@ pub struct App {
     pub traffic: Selection,
     /// Checks: the selected finding.
     pub checks: Selection,
+    /// The finding picked in Checks: its row is found again after every move, as findings
+    /// come and standing ones go.
+    checks_pick: Option<crate::analysis::Finding>,
     /// The event the Chains view and the inspector are about.
     pub focus_event: Option<EventIdx>,
     pub inspector: bool,
@@ -138,6 +141,7 @@ impl App {
             view: View::Flow,
             traffic: Selection::default(),
             checks: Selection::default(),
+            checks_pick: None,
             focus_event: None,
             inspector: false,
             filter: Filter::default(),
@@ -234,6 +238,7 @@ impl App {
         self.target_us = 0.0;
         self.traffic = Selection::default();
         self.checks = Selection::default();
+        self.checks_pick = None;
         self.focus_event = None;
         self.inspector = false;
         self.error = None;
@@ -289,9 +294,22 @@ impl App {
         if self.traffic.selected.is_some_and(|s| s >= shown) {
             self.traffic.selected = None;
         }
+        if let Some(f) = self.checks_pick {
+            self.checks.selected = self.check_row_of(f);
+        }
         let findings = self.analysis().findings().len() + self.standing_findings().len();
         if self.checks.selected.is_some_and(|i| i >= findings) {
             self.checks.selected = findings.checked_sub(1);
+        }
+    }
+
+    /// The row of finding `f` in the Checks list at the step shown.
+    fn check_row_of(&self, f: crate::analysis::Finding) -> Option<usize> {
+        let findings = self.analysis().findings();
+        let i = findings.partition_point(|g| g.step < f.step);
+        match findings[i..].iter().take_while(|g| g.step == f.step).position(|g| *g == f) {
+            Some(j) => Some(i + j),
+            None => self.standing_findings().iter().position(|g| *g == f).map(|j| findings.len() + j),
         }
     }
 
@@ -475,6 +493,7 @@ impl App {
         self.target_us = 0.0;
         self.traffic = Selection::default();
         self.checks = Selection::default();
+        self.checks_pick = None;
         self.focus_event = None;
         self.inspector = false;
         self.message = Some(format!(
@@ -510,6 +529,7 @@ impl App {
             if n > 0 {
                 let at = self.checks.selected.unwrap_or(0) as isize;
                 self.checks.selected = Some(at.saturating_add(delta).clamp(0, n as isize - 1) as usize);
+                self.checks_pick = self.checks.selected.and_then(|i| self.check_row(i));
             }
         } else {
             let n = self.step_number();
@@ -590,12 +610,8 @@ impl App {
 
     /// Shows finding `f`: the cursor at its step, its row selected in Checks and in Traffic.
     fn go_to_finding(&mut self, f: crate::analysis::Finding) {
+        self.checks_pick = Some(f);
         self.seek(f.step as usize);
-        let findings = self.analysis().findings();
-        self.checks.selected = match findings.iter().position(|g| *g == f) {
-            Some(i) => Some(i),
-            None => self.standing_findings().iter().position(|g| *g == f).map(|i| findings.len() + i),
-        };
         self.traffic.selected = Some((f.step - 1) as usize);
         self.focus_event = Some(f.event);
     }
@@ -877,6 +893,23 @@ mod tests {
         press(&mut app, KeyCode::Char('e'));
         assert_eq!(app.analysis().lost_in_hand(None), 0);
         assert!(app.standing_findings().iter().any(|f| f.class == crate::analysis::FindingClass::Lost));
+    }
+
+    #[test]
+    fn the_finding_picked_in_checks_stays_picked_as_rows_move() {
+        // delivery-guarantees: a standing loss, then findings after it as the run goes on.
+        let mut app = app("delivery-guarantees");
+        while !app.standing_findings().iter().any(|f| f.class == crate::analysis::FindingClass::Lost) {
+            press(&mut app, KeyCode::Right);
+        }
+        press(&mut app, KeyCode::Char('6'));
+        press(&mut app, KeyCode::Char('G'));
+        let picked = app.checks.selected.and_then(|i| app.check_row(i)).expect("a row");
+        assert_eq!(picked.class, crate::analysis::FindingClass::Lost);
+        let before = app.analysis().findings().len();
+        press(&mut app, KeyCode::Char('e'));
+        assert!(app.analysis().findings().len() > before, "findings came after it");
+        assert_eq!(app.checks.selected.and_then(|i| app.check_row(i)), Some(picked));
     }
 
     #[test]
