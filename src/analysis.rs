@@ -812,6 +812,15 @@ impl Analysis {
         groups.map(|(g, track)| track.uncompleted.values().filter(|(e, _)| self.in_hand(g, *e)).count() as u64).sum()
     }
 
+    /// Findings that stand as of the step observed rather than happen at a step: work lost
+    /// (while the run is not `finished`, without what an instance still holds), then failed
+    /// sagas not compensated.
+    pub fn standing(&self, finished: bool) -> Vec<Finding> {
+        let mut standing = if finished { self.lost() } else { self.lost_so_far() };
+        standing.extend(self.uncompensated());
+        standing
+    }
+
     /// [`Analysis::lost`] without the events a live instance still holds.
     pub fn lost_so_far(&self) -> Vec<Finding> {
         let mut lost = self.lost();

@@ -372,8 +372,7 @@ impl Timeline {
             return;
         }
         self.standing_key = Some(key);
-        self.standing = if finished { a.lost() } else { a.lost_so_far() };
-        self.standing.extend(a.uncompensated());
+        self.standing = a.standing(finished);
         self.standing.sort_by_key(|f| (f.step, f.group, f.event));
         self.standing.truncate(crate::analysis::KEPT_FINDINGS);
     }

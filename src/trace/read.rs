@@ -575,16 +575,7 @@ impl Builder {
             StepKind::Published => {
                 step.topic = self.topic(f)?;
                 if self.is_log(step.topic) {
-                    step.partition = self.partition(f, step.topic)?;
-                    let end = self.log(step).len();
-                    let offset = need(&mut f.offset, "offset")?;
-                    if offset as usize != end {
-                        return Err(format!(
-                            "offset {offset}, but {} ends at offset {end} (an append goes to the end)",
-                            self.place(step)
-                        ));
-                    }
-                    step.offset = offset;
+                    self.append_position(step, f)?;
                 }
                 step.event = self.publication(step, f)?;
                 self.published[step.event as usize] = true;
@@ -630,16 +621,7 @@ impl Builder {
                     return Err(format!("rule \"{}\" does not target \"{}\"", &*name, self.topic_name(step)));
                 }
                 if self.is_log(step.topic) {
-                    step.partition = self.partition(f, step.topic)?;
-                    let end = self.log(step).len();
-                    let offset = need(&mut f.offset, "offset")?;
-                    if offset as usize != end {
-                        return Err(format!(
-                            "offset {offset}, but {} ends at offset {end} (an append goes to the end)",
-                            self.place(step)
-                        ));
-                    }
-                    step.offset = offset;
+                    self.append_position(step, f)?;
                     self.logs[usize::from(step.topic)][usize::from(step.partition)].push(event);
                 }
                 step.aux = rule as u32;
@@ -766,6 +748,22 @@ impl Builder {
 
     fn is_log(&self, topic: u16) -> bool {
         self.model.topics[usize::from(topic)].kind == TopicKind::Log
+    }
+
+    /// The partition and offset of an append to a log (a `published` or `routed` step): the
+    /// offset must be the partition's end.
+    fn append_position(&self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
+        step.partition = self.partition(f, step.topic)?;
+        let end = self.log(step).len();
+        let offset = need(&mut f.offset, "offset")?;
+        if offset as usize != end {
+            return Err(format!(
+                "offset {offset}, but {} ends at offset {end} (an append goes to the end)",
+                self.place(step)
+            ));
+        }
+        step.offset = offset;
+        Ok(())
     }
 
     fn is_bus(&self, topic: u16) -> bool {

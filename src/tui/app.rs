@@ -196,9 +196,7 @@ impl App {
     /// not compensated (yet). The Checks list shows them after the findings.
     pub fn standing_findings(&self) -> Vec<crate::analysis::Finding> {
         // While the run goes on, a record committed before its processing is not lost yet.
-        let mut standing = if self.finished() { self.analysis().lost() } else { self.analysis().lost_so_far() };
-        standing.extend(self.analysis().uncompensated());
-        standing
+        self.analysis().standing(self.finished())
     }
 
     /// Work lost so far (of `group`, or of all): at the end of the run the checker's count;

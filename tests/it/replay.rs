@@ -166,13 +166,18 @@ fn shared_ids() -> Value {
     })
 }
 
+/// The run has a step of each of `kinds` (so its round trip covers them).
+fn assert_has_kinds(trace: &Trace, kinds: &[StepKind]) {
+    for kind in kinds {
+        assert!(trace.steps.iter().any(|s| s.kind == *kind), "the scenario has a {} step", kind.name());
+    }
+}
+
 #[test]
 fn events_sharing_ids_custom_ids_and_joined_instances_read_back() {
     let outcome = run_value(&shared_ids());
     let trace = outcome.sim.trace();
-    for kind in [StepKind::DroppedDuplicate, StepKind::Joined, StepKind::Crashed, StepKind::Restarted] {
-        assert!(trace.steps.iter().any(|s| s.kind == kind), "the scenario has a {} step", kind.name());
-    }
+    assert_has_kinds(trace, &[StepKind::DroppedDuplicate, StepKind::Joined, StepKind::Crashed, StepKind::Restarted]);
     assert_round_trip("shared ids", &outcome);
 }
 
@@ -223,9 +228,7 @@ fn routed_and_fetched() -> Value {
 fn routed_copies_retries_to_a_bus_and_fetches_read_back() {
     let outcome = run_value(&routed_and_fetched());
     let trace = outcome.sim.trace();
-    for kind in [StepKind::Routed, StepKind::Unrouted, StepKind::Fetched, StepKind::DroppedDuplicate] {
-        assert!(trace.steps.iter().any(|s| s.kind == kind), "the scenario has a {} step", kind.name());
-    }
+    assert_has_kinds(trace, &[StepKind::Routed, StepKind::Unrouted, StepKind::Fetched, StepKind::DroppedDuplicate]);
     let routed_dropped =
         trace.steps.iter().any(|s| s.kind == StepKind::DroppedDuplicate && trace.event(s.event).topic != s.topic);
     assert!(routed_dropped, "a routed copy is dropped by the FIFO queue");
