@@ -96,17 +96,23 @@ enum Item {
     Produce(u32),
     Script(u32),
     Emit(Box<Pending>),
+    /// Deliveries to the group's free instances (see [`Simulator::dispatch`]).
     Dispatch(u16),
-    DispatchQueue {
-        group: u16,
-        queue: u16,
-    },
     /// A `duplicate` fault's second delivery of the work the instance holds in
     /// [`InstanceState::redelivery`] (`generation` guards against a crash since).
     Redeliver {
         instance: u16,
         generation: u32,
     },
+}
+
+/// Something an agenda item woke that may make a delivery possible.
+#[derive(Clone, Copy, Debug)]
+enum Woken {
+    /// A log instance free or newly assigned, or a record appended to a partition it owns.
+    Instance(u16),
+    /// A group's queue with ready messages, or an instance of the group with room.
+    Queues(u16),
 }
 
 /// An emitted event waiting for its publish time.
@@ -150,7 +156,9 @@ struct TopicState {
 #[derive(Clone, Copy, Debug)]
 struct Msg {
     event: EventIdx,
-    /// Its place in the queue, kept when it becomes ready again.
+    /// Its place in the queue, kept when it becomes ready again: the index of the step that
+    /// put it there (a publish, a routed copy, a dead-letter move), so it also orders the
+    /// messages of a group's several queues by when they were published.
     seq: u64,
     receives: u32,
 }
@@ -158,9 +166,7 @@ struct Msg {
 #[derive(Clone, Debug, Default)]
 struct QueueState {
     ready: VecDeque<Msg>,
-    next_seq: u64,
     round_robin: usize,
-    dispatch_pending: bool,
     /// Received and not yet acked, expired or nacked: seq → the message as of its latest
     /// receive (only that receive's ack deletes it) and that receive's visibility deadline.
     inflight: BTreeMap<u64, (Msg, u64)>,
@@ -208,6 +214,10 @@ struct GroupState {
     sequences: Vec<i128>,
     /// Events its handlers emitted so far: `CONSUMER-NNNNNN` numbers.
     emitted: u32,
+    /// Free log instances that asked for a record since its last dispatch.
+    asking: Vec<u16>,
+    /// A `Dispatch` item is on the agenda.
+    dispatch_pending: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -245,7 +255,8 @@ struct InstanceState {
     /// pending `redelivery`. A log record is fetched only by an instance that holds
     /// nothing; a queue message goes to one that holds fewer than its prefetch.
     held: u32,
-    dispatch_pending: bool,
+    /// It is in its group's `asking` list.
+    asking: bool,
     /// Bumped when the work the instance has on the agenda is abandoned (a crash, a dropped
     /// `redelivery`): items of an older generation are void.
     generation: u32,
@@ -268,7 +279,7 @@ impl InstanceState {
             inbox: VecDeque::new(),
             redelivery: None,
             held: 0,
-            dispatch_pending: false,
+            asking: false,
             generation: 0,
             paused: 0,
             slowed_by: Vec::new(),
@@ -338,6 +349,8 @@ struct State {
     /// Per fetched aggregate, per event index: the version its append produced
     /// (`u32::MAX`: none).
     produced: Vec<Vec<u32>>,
+    /// What the current agenda item woke (empty between items).
+    woken: Vec<Woken>,
 }
 
 /// The simulator: a compiled model, its state and the trace so far.
@@ -389,6 +402,8 @@ impl Simulator {
                     members: Vec::new(),
                     sequences: vec![0; g.sequences],
                     emitted: 0,
+                    asking: Vec::new(),
+                    dispatch_pending: false,
                 })
                 .collect(),
             instances: Vec::new(),
@@ -409,6 +424,7 @@ impl Simulator {
             roots: 0,
             aggregates: model.aggregates.iter().map(|a| crate::fold::Store::new(&a.rules)).collect(),
             produced: vec![Vec::new(); model.aggregates.len()],
+            woken: Vec::new(),
         };
         // Room for the expected run up front: growing a vector of millions of steps by
         // doubling costs copies and page faults that show in the throughput.
@@ -523,6 +539,7 @@ impl Simulator {
     fn process_next(&mut self, limit: u64) -> Result<bool, SimError> {
         let Some((_, item)) = self.state.agenda.pop_until(limit) else { return Ok(false) };
         self.handle(item);
+        self.schedule_dispatches();
         if self.trace.steps.len() as u64 > self.max_steps {
             return Err(SimError::TooManySteps {
                 limit: self.max_steps,
@@ -561,8 +578,7 @@ impl Simulator {
                 let topic = self.trace.events[event as usize].topic;
                 self.publish(event, topic, None);
             }
-            Item::Dispatch(instance) => self.dispatch_log(instance),
-            Item::DispatchQueue { group, queue } => self.dispatch_queue(group, queue),
+            Item::Dispatch(group) => self.dispatch(group),
         }
     }
 
@@ -752,8 +768,8 @@ impl Simulator {
                 continue;
             }
             let queue = &mut group.queues[sub.base as usize];
-            queue.next_seq += 1;
-            let seq = queue.next_seq;
+            // The step that enqueued it was just written.
+            let seq = self.trace.steps.len() as u64 - 1;
             queue.ready.push_back(Msg { event, seq, receives: 0 });
             if model.topics[usize::from(topic)].fifo
                 && let Some(key) = key

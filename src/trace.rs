@@ -157,6 +157,8 @@ pub struct Span {
 
 impl Span {
     pub const NONE: Span = Span { start: 0, len: 0 };
+    /// `{}`: the data of an event given none (every [`Payloads`] starts with it).
+    pub const EMPTY_OBJECT: Span = Span { start: 0, len: 2 };
 
     pub fn is_none(self) -> bool {
         self.len == 0
@@ -170,14 +172,24 @@ impl Span {
 /// every step and by every event made from the same literal: a literal `data` of a scenario
 /// is stored once, before the run. Reading one back parses it (the TUI's inspector, a
 /// template that refers to the trigger's data); writing the trace copies the text.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Payloads(Vec<u8>);
 
+impl Default for Payloads {
+    /// Payloads start with `{}`, the data of an event given none ([`Span::EMPTY_OBJECT`]).
+    fn default() -> Self {
+        Payloads(b"{}".to_vec())
+    }
+}
+
 impl Payloads {
-    /// Stores a value (`null` is the empty span).
+    /// Stores a value (`null` is the empty span, `{}` is [`Span::EMPTY_OBJECT`]).
     pub fn push(&mut self, value: &Value) -> Span {
         if value.is_null() {
             return Span::NONE;
+        }
+        if value.as_object().is_some_and(serde_json::Map::is_empty) {
+            return Span::EMPTY_OBJECT;
         }
         let start = self.0.len();
         serde_json::to_writer(&mut self.0, value).expect("a Value always serializes");
@@ -200,6 +212,9 @@ impl Payloads {
         let text = raw.get().trim();
         if text == "null" {
             return Span::NONE;
+        }
+        if text == "{}" {
+            return Span::EMPTY_OBJECT;
         }
         let start = self.0.len();
         self.0.extend_from_slice(text.as_bytes());

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::producer::render_headers;
-use super::{Item, Pending, Simulator, Source, Work};
+use super::{Item, Pending, Simulator, Source, Woken, Work};
 use crate::scenario::model::{Commit, From};
 use crate::scenario::template::Context;
 use crate::scenario::template::StrTemplate;
@@ -55,9 +55,7 @@ impl Simulator {
                 self.wake(member);
             }
         }
-        for queue in 0..gm.queues.len() {
-            self.wake_queue(group, queue as u16);
-        }
+        self.wake_queues(group);
     }
 
     /// Assigns the group's log partitions over its live members; returns the assignment.
@@ -147,21 +145,100 @@ impl Simulator {
         }
     }
 
-    /// Asks for a delivery to a log instance at the end of this microsecond.
+    /// A free log instance asks for a record. It waits in its group's `asking` list until
+    /// the group's next dispatch, which is scheduled once a record is there for it (see
+    /// [`Self::schedule_dispatches`]).
     pub(super) fn wake(&mut self, instance: u16) {
         let i = &mut self.state.instances[usize::from(instance)];
-        if !i.dispatch_pending && i.alive && i.held == 0 && i.paused == 0 && !i.owned.is_empty() {
-            i.dispatch_pending = true;
-            let now = self.now();
-            self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(instance));
+        if i.alive && i.held == 0 && i.paused == 0 && !i.owned.is_empty() {
+            if !i.asking {
+                i.asking = true;
+                let group = i.group;
+                self.state.groups[usize::from(group)].asking.push(instance);
+            }
+            self.state.woken.push(Woken::Instance(instance));
+        }
+    }
+
+    /// Whether a free log instance has a record to fetch now.
+    fn can_fetch(&self, instance: u16) -> bool {
+        let i = &self.state.instances[usize::from(instance)];
+        let g = &self.state.groups[usize::from(i.group)];
+        if !i.alive || i.held > 0 || i.paused > 0 || g.rebalance.is_some() {
+            return false;
+        }
+        let gm = &self.model.groups[usize::from(i.group)];
+        i.owned.iter().any(|&slot| {
+            let (topic, partition) = gm.slots[slot as usize];
+            (g.slots[slot as usize].position as usize)
+                < self.state.topics[usize::from(topic)].partitions[usize::from(partition)].len()
+        })
+    }
+
+    /// After each agenda item: a delivery is scheduled at the step that makes it possible
+    /// (a record or message available and an instance free, assigned or resumed, whichever
+    /// comes last). So each group the item woke with a delivery now possible gets one
+    /// `Dispatch` (class 6 of this microsecond), in consumer file order, unless one is on
+    /// the agenda already.
+    pub(super) fn schedule_dispatches(&mut self) {
+        if self.state.woken.is_empty() {
+            return;
+        }
+        let woken = std::mem::take(&mut self.state.woken);
+        let mut groups: Vec<u16> = woken
+            .iter()
+            .filter_map(|&w| match w {
+                Woken::Instance(instance) => {
+                    self.can_fetch(instance).then(|| self.state.instances[usize::from(instance)].group)
+                }
+                Woken::Queues(group) => self.can_receive(group).then_some(group),
+            })
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        let now = self.now();
+        for group in groups {
+            let g = &mut self.state.groups[usize::from(group)];
+            if !g.dispatch_pending {
+                g.dispatch_pending = true;
+                self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(group));
+            }
+        }
+        let mut woken = woken;
+        woken.clear();
+        self.state.woken = woken;
+    }
+
+    /// Deliveries to a group's free instances: each log instance that asked, in instance
+    /// number order, fetches its earliest-published available record; then the ready
+    /// messages of its queues, earliest published first, go to instances with room under
+    /// the prefetch, round-robin per queue (see [`Self::dispatch_queues`]).
+    pub(super) fn dispatch(&mut self, group: u16) {
+        let g = &mut self.state.groups[usize::from(group)];
+        g.dispatch_pending = false;
+        if !g.asking.is_empty() {
+            let mut asking = std::mem::take(&mut g.asking);
+            // A group's instance indices follow their numbers (an added one comes last).
+            asking.sort_unstable();
+            for &instance in &asking {
+                self.state.instances[usize::from(instance)].asking = false;
+                self.fetch_record(instance);
+            }
+            let g = &mut self.state.groups[usize::from(group)];
+            if g.asking.is_empty() {
+                asking.clear();
+                g.asking = asking;
+            }
+        }
+        if !self.model.groups[usize::from(group)].queues.is_empty() {
+            self.dispatch_queues(group);
         }
     }
 
     /// A free log instance fetches the earliest-published available record among the
     /// partitions it owns (none while its group rebalances).
-    pub(super) fn dispatch_log(&mut self, instance: u16) {
-        let i = &mut self.state.instances[usize::from(instance)];
-        i.dispatch_pending = false;
+    fn fetch_record(&mut self, instance: u16) {
+        let i = &self.state.instances[usize::from(instance)];
         if !i.alive || i.held > 0 || i.paused > 0 {
             return;
         }
@@ -476,19 +553,18 @@ impl Simulator {
         self.take_next(instance);
     }
 
-    /// A free instance takes the next received message, or asks for a delivery.
+    /// A free instance takes the next received message, or asks for a delivery. Either
+    /// way a place under its prefetch may have been freed (a nack, a dead-letter move), so
+    /// its group's queues dispatch.
     fn take_next(&mut self, instance: u16) {
         let i = &mut self.state.instances[usize::from(instance)];
+        let group = i.group;
         if let Some(next) = i.inbox.pop_front() {
             self.start_processing(instance, next);
-            return;
+        } else {
+            self.wake(instance);
         }
-        let group = i.group;
-        // A rebalance waiting for this record finishes after its revoke commit (class 3).
-        self.wake(instance);
-        for queue in 0..self.model.groups[usize::from(group)].queues.len() {
-            self.wake_queue(group, queue as u16);
-        }
+        self.wake_queues(group);
     }
 
     /// A rebalance starts: a pending second delivery of a log record is dropped (see
@@ -546,8 +622,13 @@ impl Simulator {
                 self.write_commit(group, instance, slot, s.done);
             }
         }
-        if self.state.groups[usize::from(group)].rebalance.is_some() {
-            self.try_finish_rebalance(group);
+        // The last survivor done after the pause: the rebalance ends now, as a timer
+        // (class 4 of this microsecond).
+        if let Some(rebalance) = self.state.groups[usize::from(group)].rebalance
+            && rebalance.paused_enough
+        {
+            let (now, deadline) = (self.now(), rebalance.deadline);
+            self.state.agenda.schedule(now, Class::Timer, Item::RebalanceEnd { group, deadline });
         }
     }
 
@@ -580,7 +661,7 @@ impl Simulator {
             let data = match (&emit.literal_data, &emit.data) {
                 (Some(span), _) => Rendered::Stored(*span),
                 (None, Some(template)) => Rendered::Value(template.render(&mut g.rng, &mut g.sequences, Some(&ctx))),
-                (None, None) => Rendered::Stored(Span::NONE),
+                (None, None) => Rendered::Stored(Span::EMPTY_OBJECT),
             };
             let headers = match emit.literal_headers {
                 Some(span) => Rendered::Stored(span),
@@ -604,6 +685,12 @@ impl Simulator {
             headers,
             data,
         };
+        if emit.delay == 0 {
+            // Published at completion (class 2), before the trigger's commit or ack.
+            let event = self.new_event(&pending, None);
+            self.publish(event, pending.topic, None);
+            return;
+        }
         let at = now.saturating_add(emit.delay);
         if at <= self.model.duration {
             self.state.agenda.schedule(at, Class::Publish, Item::Emit(Box::new(pending)));

@@ -37,8 +37,9 @@ impl Simulator {
         let model = Arc::clone(&self.model);
         match model.faults[f].action {
             FaultAction::Crash { group, instance, restart_after } => {
-                for i in self.targets(group, instance) {
-                    self.crash(i);
+                let targets = self.targets(group, instance);
+                self.crash(group, &targets);
+                for i in targets {
                     if let Some(after) = restart_after {
                         let at = self.now().saturating_add(after);
                         if at <= model.duration {
@@ -64,7 +65,15 @@ impl Simulator {
             }
             FaultAction::AddInstance { group } => self.add_instance(group),
             FaultAction::Upgrade { producer, kind, version } => {
-                self.state.producers[usize::from(producer)].versions[usize::from(kind)] = version;
+                // Every entry of that type in the producer's `events`.
+                let types = &model.producers[usize::from(producer)].types;
+                let event_type = types[usize::from(kind)].event_type;
+                let versions = &mut self.state.producers[usize::from(producer)].versions;
+                for (k, ty) in types.iter().enumerate() {
+                    if ty.event_type == event_type {
+                        versions[k] = version;
+                    }
+                }
             }
             FaultAction::Duplicate { topic, until, .. } | FaultAction::Delay { topic, until, .. } => {
                 self.state.topics[usize::from(topic)].faults.push(f as u32);
@@ -85,9 +94,7 @@ impl Simulator {
                     self.instance_step(StepKind::Resumed, i);
                     self.wake(i);
                 }
-                for queue in 0..model.groups[usize::from(group)].queues.len() {
-                    self.wake_queue(group, queue as u16);
-                }
+                self.wake_queues(group);
             }
             FaultAction::Slow { group, instance, .. } => {
                 for i in self.targets(group, instance) {
@@ -101,25 +108,39 @@ impl Simulator {
         }
     }
 
-    /// An instance stops at once: its work is abandoned, nothing is committed; a log group
-    /// rebalances. Queue messages it held come back when their visibility expires.
-    pub(super) fn crash(&mut self, instance: u16) {
-        let i = &mut self.state.instances[usize::from(instance)];
-        if !i.alive {
+    /// Instances of one group stop at once, all in the same instant (so none commits on
+    /// another's behalf): their work is abandoned and nothing is committed; what they
+    /// processed since their partitions' committed offsets is forgotten (a restarted
+    /// instance commits none of it). A log group rebalances. Queue messages they held come
+    /// back when their visibility expires. An instance already down is left as it is.
+    pub(super) fn crash(&mut self, group: u16, targets: &[u16]) {
+        let mut any = false;
+        for &instance in targets {
+            let i = &mut self.state.instances[usize::from(instance)];
+            if !i.alive {
+                continue;
+            }
+            any = true;
+            i.alive = false;
+            i.generation += 1;
+            i.current = None;
+            i.inbox.clear();
+            i.redelivery = None;
+            i.held = 0;
+            let owned = std::mem::take(&mut i.owned);
+            let g = &mut self.state.groups[usize::from(group)];
+            for slot in owned {
+                let s = &mut g.slots[slot as usize];
+                s.owner = None;
+                (s.position, s.done) = (s.committed, s.committed);
+            }
+            self.instance_step(StepKind::Crashed, instance);
+        }
+        if !any {
             return;
         }
-        i.alive = false;
-        i.generation += 1;
-        i.current = None;
-        i.inbox.clear();
-        i.redelivery = None;
-        i.held = 0;
-        let group = i.group;
-        self.instance_step(StepKind::Crashed, instance);
         self.start_rebalance(group);
-        for queue in 0..self.model.groups[usize::from(group)].queues.len() {
-            self.wake_queue(group, queue as u16);
-        }
+        self.wake_queues(group);
     }
 
     /// A crashed instance comes back with its name and place.
@@ -132,9 +153,7 @@ impl Simulator {
         let group = i.group;
         self.instance_step(StepKind::Restarted, instance);
         self.start_rebalance(group);
-        for queue in 0..self.model.groups[usize::from(group)].queues.len() {
-            self.wake_queue(group, queue as u16);
-        }
+        self.wake_queues(group);
     }
 
     /// One more instance joins the consumer, with the next number.
@@ -152,9 +171,7 @@ impl Simulator {
         self.state.groups[usize::from(group)].members.push(index);
         self.instance_step(StepKind::Joined, index);
         self.start_rebalance(group);
-        for queue in 0..self.model.groups[usize::from(group)].queues.len() {
-            self.wake_queue(group, queue as u16);
-        }
+        self.wake_queues(group);
     }
 
     /// A log group that has joined stops taking records for `rebalance`; idle survivors

@@ -279,8 +279,8 @@ pub enum FaultAction {
         jitter: Distribution,
         until: u64,
     },
-    /// From now on, producer `producer` emits type `kind` (its index among the producer's
-    /// event types) at `version`.
+    /// From now on, producer `producer` emits the type of its `events` entry `kind` at
+    /// `version` (every entry of that type).
     Upgrade {
         producer: u16,
         kind: u16,
@@ -360,7 +360,7 @@ fn compile_headers(
 /// Stores a literal payload once, before the run.
 fn literal_data(data: Option<&DataTemplate>, payloads: &mut Payloads) -> Option<Span> {
     match data {
-        None => Some(Span::NONE),
+        None => Some(Span::EMPTY_OBJECT),
         Some(DataTemplate::Literal(value)) => Some(payloads.push(value)),
         Some(_) => None,
     }
@@ -488,7 +488,7 @@ impl Model {
                 source: strings.intern(&e.source),
                 headers: payloads
                     .push_headers(&e.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()),
-                data: e.data.as_ref().map_or(Span::NONE, |d| payloads.push(d)),
+                data: e.data.as_ref().map_or(Span::EMPTY_OBJECT, |d| payloads.push(d)),
                 schema_version: e.schema_version,
             });
         }

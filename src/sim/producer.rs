@@ -63,7 +63,7 @@ impl Simulator {
         } else {
             let mut data = match &ty.data {
                 Some(template) => template.render(&mut state.rng, &mut state.sequences, None),
-                None => Value::Null,
+                None => Value::Object(serde_json::Map::new()),
             };
             // Placeholders refer to the event itself, its generated data included.
             let mut headers = Vec::new();

@@ -6,14 +6,31 @@ use crate::sim::sched::Class;
 use crate::trace::{Step, StepKind};
 
 impl Simulator {
-    /// Asks for deliveries from a group's queue at the end of this microsecond.
+    /// A group's queue may have a message to deliver (see
+    /// [`Self::schedule_dispatches`]).
     pub(super) fn wake_queue(&mut self, group: u16, queue: u16) {
-        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
-        if !q.dispatch_pending && !q.ready.is_empty() {
-            q.dispatch_pending = true;
-            let now = self.now();
-            self.state.agenda.schedule(now, Class::Delivery, Item::DispatchQueue { group, queue });
+        if !self.state.groups[usize::from(group)].queues[usize::from(queue)].ready.is_empty() {
+            self.state.woken.push(super::Woken::Queues(group));
         }
+    }
+
+    /// An instance of the group may have room again: any of its queues may deliver.
+    pub(super) fn wake_queues(&mut self, group: u16) {
+        if self.state.groups[usize::from(group)].queues.iter().any(|q| !q.ready.is_empty()) {
+            self.state.woken.push(super::Woken::Queues(group));
+        }
+    }
+
+    /// Whether one of the group's queues has a deliverable message and an instance has
+    /// room under the prefetch.
+    pub(super) fn can_receive(&self, group: u16) -> bool {
+        let g = &self.state.groups[usize::from(group)];
+        let prefetch = self.model.groups[usize::from(group)].prefetch;
+        let room = g.members.iter().any(|&m| {
+            let i = &self.state.instances[usize::from(m)];
+            i.alive && i.paused == 0 && i.held < prefetch
+        });
+        room && (0..g.queues.len()).any(|q| self.next_deliverable(group, q as u16).is_some())
     }
 
     /// The first ready message that may be delivered: on a FIFO queue, one whose key has no
@@ -30,24 +47,35 @@ impl Simulator {
         })
     }
 
-    /// Hands ready messages to instances with room, round-robin, in queue order.
-    pub(super) fn dispatch_queue(&mut self, group: u16, queue: u16) {
+    /// Hands the group's ready messages to instances with room: the deliverable message
+    /// published earliest among its queues goes next, to that queue's next instance
+    /// (round-robin) with room under the prefetch.
+    pub(super) fn dispatch_queues(&mut self, group: u16) {
         let g = usize::from(group);
-        self.state.groups[g].queues[usize::from(queue)].dispatch_pending = false;
-        let gm = &self.model.groups[g];
-        let topic = gm.queues[usize::from(queue)];
-        let (prefetch, visibility) = (gm.prefetch, self.model.topics[usize::from(topic)].visibility_timeout);
-        while let Some(index) = self.next_deliverable(group, queue) {
+        let model = std::sync::Arc::clone(&self.model);
+        let gm = &model.groups[g];
+        loop {
+            let mut best: Option<(u64, u16, usize)> = None; // (seq, queue, index in ready)
+            for queue in 0..gm.queues.len() as u16 {
+                if let Some(index) = self.next_deliverable(group, queue) {
+                    let seq = self.state.groups[g].queues[usize::from(queue)].ready[index].seq;
+                    if best.is_none_or(|(at, ..)| seq < at) {
+                        best = Some((seq, queue, index));
+                    }
+                }
+            }
+            let Some((_, queue, index)) = best else { return };
             let members = &self.state.groups[g].members;
             let q = &self.state.groups[g].queues[usize::from(queue)];
             let n = members.len();
             let Some(k) = (0..n).map(|j| (q.round_robin + j) % n).find(|&k| {
                 let i = &self.state.instances[usize::from(members[k])];
-                i.alive && i.paused == 0 && i.held < prefetch
+                i.alive && i.paused == 0 && i.held < gm.prefetch
             }) else {
                 return;
             };
             let instance = members[k];
+            let visibility = model.topics[usize::from(gm.queues[usize::from(queue)])].visibility_timeout;
             let q = &mut self.state.groups[g].queues[usize::from(queue)];
             q.round_robin = (k + 1) % n;
             let mut msg = q.ready.remove(index).expect("deliverable");
@@ -215,7 +243,7 @@ impl Simulator {
             self.push(step);
             self.release_key(group, queue, msg);
         }
-        self.wake_queue(group, queue);
+        self.wake_queues(group);
         self.wake(instance);
     }
 

@@ -859,22 +859,22 @@ mod tests {
         let mut app = App::new("order-saga".to_owned(), None, scenario, None, 10_000_000).expect("compiles");
         assert!(app.analysis().findings().is_empty(), "uncompensated sagas are standing findings only");
         press(&mut app, KeyCode::Char('n'));
-        assert_eq!(app.step_number(), 15, "the first failed saga, decided at step 15");
+        assert_eq!(app.step_number(), 14, "the first failed saga, decided at step 14");
         assert_eq!(app.checks.selected, Some(0));
         assert!(app.message.as_deref().is_some_and(|m| m.contains("not compensated")), "{:?}", app.message);
         press(&mut app, KeyCode::Char('n'));
-        assert_eq!(app.step_number(), 73);
+        assert_eq!(app.step_number(), 72);
         press(&mut app, KeyCode::Char('n'));
-        assert_eq!(app.step_number(), 15, "round to the first");
+        assert_eq!(app.step_number(), 14, "round to the first");
         press(&mut app, KeyCode::Char('N'));
-        assert_eq!(app.step_number(), 73, "round to the last");
-        let t = app.trace().steps[14].t_us;
+        assert_eq!(app.step_number(), 72, "round to the last");
+        let t = app.trace().steps[13].t_us;
         assert_eq!(app.timeline.mark_between(t, t + 1), Some(MarkerKind::Finding));
         press(&mut app, KeyCode::Home);
-        while app.step_number() < 15 {
+        while app.step_number() < 14 {
             press(&mut app, KeyCode::Char(']'));
         }
-        assert_eq!(app.step_number(), 15, "] stops at the failed saga");
+        assert_eq!(app.step_number(), 14, "] stops at the failed saga");
     }
 
     #[test]

@@ -136,4 +136,12 @@ scenario_tests! {
     bus_routing => "bus-routing",
     schema_upgrade_dlq => "schema-upgrade-dlq",
     schema_upgrade_log => "schema-upgrade-log",
+    emit_at_completion => "emit-at-completion",
+    whole_consumer_crash => "whole-consumer-crash",
+    restart_commits_nothing => "restart-commits-nothing",
+    stale_nack_dispatches => "stale-nack-dispatches",
+    earliest_across_queues => "earliest-across-queues",
+    upgrade_every_entry => "upgrade-every-entry",
+    dead_letter_frees_instance => "dead-letter-frees-instance",
+    delivery_order => "delivery-order",
 }
