@@ -4,6 +4,7 @@ mod cli;
 mod eda_properties;
 mod fault_properties;
 mod lessons;
+mod order;
 mod properties;
 mod replay;
 mod scenarios;
