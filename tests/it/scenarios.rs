@@ -144,4 +144,5 @@ scenario_tests! {
     upgrade_every_entry => "upgrade-every-entry",
     dead_letter_frees_instance => "dead-letter-frees-instance",
     delivery_order => "delivery-order",
+    rebalance_number_order => "rebalance-number-order",
 }
