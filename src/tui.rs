@@ -2,10 +2,15 @@
 //!
 //! One task owns the [`App`]; a `select!` waits on terminal input (crossterm's
 //! `EventStream`), a frame tick (the pacer advances the simulation), changes of the
-//! scenario file (hot reload) and SIGTERM/SIGHUP. The screen is redrawn after something
-//! changed, at most once per event, from `&App` (rendering never mutates). The terminal is
-//! restored on quit, on error, on a signal and on panic (ratatui's hook, installed after
-//! color-eyre's).
+//! scenario file (hot reload) and SIGTERM/SIGINT/SIGHUP. The screen is redrawn after
+//! something changed, at most once per event, from `&App` (rendering never mutates). The
+//! terminal is restored on quit, on error, on a signal and on panic (ratatui's hook,
+//! installed after color-eyre's). A signal sent from outside (`kill -INT PID`; in raw mode
+//! Ctrl-C is a key, which quits with status 0) ends the process with status 128 + the
+//! signal once the terminal is restored: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP.
+//!
+//! A hot reload is loaded within the [`Limits`] the app was started with, as the first
+//! load was: a file edited to need more than they allow is refused before it runs.
 //!
 //! Bare `eventlab` starts with the lesson [`picker`] instead, in the same terminal session:
 //! Enter opens a lesson in an app, whose `q` comes back to the picker (Ctrl-C, a signal or
@@ -38,34 +43,38 @@ use crate::scenario::load::{Limits, load_file_variant, load_str_variant};
 /// The frame tick: 30 frames a second while playing.
 const TICK: Duration = Duration::from_millis(33);
 
-/// Runs the TUI until the user quits.
+/// Runs the TUI until the user quits (or a signal ends the process, see the module's
+/// documentation).
 pub fn run(app: App) -> Result<()> {
     in_terminal(|mut terminal| async move {
         let mut inputs = Inputs::new()?;
-        event_loop(&mut terminal, &mut inputs, app).await.map(drop)
+        event_loop(&mut terminal, &mut inputs, app).await?;
+        Ok(inputs.signals.caught)
     })
 }
 
-/// Runs the lesson picker until the user quits it; each lesson it opens runs in an app with
-/// at most `max_steps` steps, and comes back to the picker when the user quits the lesson.
-pub fn run_picker(mut picker: Picker, max_steps: u64) -> Result<()> {
+/// Runs the lesson picker until the user quits it; each lesson it opens runs in an app
+/// within `limits`, and comes back to the picker when the user quits the lesson.
+pub fn run_picker(mut picker: Picker, limits: Limits) -> Result<()> {
     in_terminal(|mut terminal| async move {
         let mut inputs = Inputs::new()?;
         loop {
-            let Some((lesson, variant)) = pick(&mut terminal, &mut inputs, &mut picker).await? else { return Ok(()) };
-            let Some(source) = crate::lessons::find(lesson) else { return Ok(()) };
+            let Some((lesson, variant)) = pick(&mut terminal, &mut inputs, &mut picker).await? else {
+                return Ok(inputs.signals.caught);
+            };
+            let Some(source) = crate::lessons::find(lesson) else { return Ok(inputs.signals.caught) };
             let origin = source.origin();
-            let opened = load_str_variant(source.source, &origin, &Limits { max_steps }, variant.as_deref())
+            let opened = load_str_variant(source.source, &origin, &limits, variant.as_deref())
                 .map_err(|e| e.to_string())
                 .and_then(|scenario| {
-                    App::new(origin.clone(), None, scenario, None, max_steps)
+                    App::new(origin.clone(), None, scenario, None, limits)
                         .map(|app| app.with_source(source.source, variant.clone()))
                         .map_err(|e| format!("{origin}: {e}"))
                 });
             match opened {
                 Ok(app) => {
                     if event_loop(&mut terminal, &mut inputs, app).await? == Exit::Leave {
-                        return Ok(());
+                        return Ok(inputs.signals.caught);
                     }
                 }
                 Err(message) => picker.message = Some(message),
@@ -75,11 +84,12 @@ pub fn run_picker(mut picker: Picker, max_steps: u64) -> Result<()> {
 }
 
 /// Sets the terminal up for the TUI, runs `body` on a current-thread runtime, and restores
-/// the terminal whatever happened.
+/// the terminal whatever happened. `body` gives the signal that ended it, if one did: the
+/// process then exits with 128 + that signal, the terminal restored.
 fn in_terminal<F, Fut>(body: F) -> Result<()>
 where
     F: FnOnce(ratatui::DefaultTerminal) -> Fut,
-    Fut: std::future::Future<Output = Result<()>>,
+    Fut: std::future::Future<Output = Result<Option<i32>>>,
 {
     if !std::io::stdout().is_terminal() {
         return Err(eyre!("the TUI needs a terminal; run with --headless for a summary"));
@@ -91,24 +101,52 @@ where
     let result = runtime.block_on(body(terminal));
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
-    result
+    match result {
+        Ok(Some(signal)) => std::process::exit(128 + signal),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Terminal input and the signals that end the TUI, shared by the picker and the lessons it
 /// opens (one `EventStream` for the whole session, so no key press is lost between them).
 struct Inputs {
     events: EventStream,
-    terminate: Signal,
-    hangup: Signal,
+    signals: Signals,
 }
 
 impl Inputs {
     fn new() -> Result<Self> {
         Ok(Inputs {
             events: EventStream::new(),
-            terminate: signal(SignalKind::terminate())?,
-            hangup: signal(SignalKind::hangup())?,
+            signals: Signals {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+                hangup: signal(SignalKind::hangup())?,
+                caught: None,
+            },
         })
+    }
+}
+
+/// The signals that end the TUI.
+struct Signals {
+    terminate: Signal,
+    interrupt: Signal,
+    hangup: Signal,
+    /// The signal that ended the TUI, if one did.
+    caught: Option<i32>,
+}
+
+impl Signals {
+    /// The next of SIGTERM, SIGINT, SIGHUP, noted in `caught`.
+    async fn next(&mut self) {
+        let caught = tokio::select! {
+            _ = self.terminate.recv() => SignalKind::terminate(),
+            _ = self.interrupt.recv() => SignalKind::interrupt(),
+            _ = self.hangup.recv() => SignalKind::hangup(),
+        };
+        self.caught = Some(caught.as_raw_value());
     }
 }
 
@@ -142,8 +180,7 @@ async fn pick(
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(None),
             },
-            _ = inputs.terminate.recv() => return Ok(None),
-            _ = inputs.hangup.recv() => return Ok(None),
+            () = inputs.signals.next() => return Ok(None),
         };
         match picker.choice.take() {
             Some(picker::Choice::Open { lesson, variant }) => return Ok(Some((lesson, variant))),
@@ -207,8 +244,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs
                 reload(&mut app);
                 dirty = true;
             }
-            _ = inputs.terminate.recv() => return Ok(Exit::Leave),
-            _ = inputs.hangup.recv() => return Ok(Exit::Leave),
+            () = inputs.signals.next() => return Ok(Exit::Leave),
         }
         if app.quit {
             return Ok(Exit::Quit);
@@ -216,12 +252,13 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs
     }
 }
 
-/// Validates the changed file again (with the variant running); a bad file is shown, the
-/// last good run goes on.
+/// Validates the changed file again (with the variant running), within the limits the app
+/// was started with; a bad file (or one over the limits) is shown, the last good run goes
+/// on.
 fn reload(app: &mut App) {
     let Some(path) = app.path.clone() else { return };
     let variant = app.experiments.current.clone();
-    match load_file_variant(&path, &Limits { max_steps: app.max_steps }, variant.as_deref()) {
+    match load_file_variant(&path, &app.limits, variant.as_deref()) {
         Ok(scenario) => {
             if let Err(e) = app.reload(scenario) {
                 app.error = Some(format!("{}: {e}", path.display()));

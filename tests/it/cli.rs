@@ -636,7 +636,7 @@ fn replay_of_a_cut_trace_warns_and_summarises_the_steps_it_has() {
     assert_eq!(code(&replayed), 1, "{}", stderr(&replayed));
     assert_eq!(
         stderr(&replayed),
-        format!("warning: {} is cut mid-line at line 32; loaded up to step 30\n", path.display())
+        format!("warning: {} is cut at line 32, before its end line; loaded up to step 30\n", path.display())
     );
     assert_eq!(json_summary(&replayed)["steps"], 30);
 }

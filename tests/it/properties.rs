@@ -336,7 +336,7 @@ fn published_at(trace: &Trace, event: u32) -> u64 {
 
 fn jsonl_bytes(model: &Model, trace: &Trace) -> Vec<u8> {
     let mut out = Vec::new();
-    jsonl::write(&mut out, model, trace).expect("writes to memory");
+    jsonl::write(&mut out, model, trace, true).expect("writes to memory");
     out
 }
 
