@@ -77,10 +77,9 @@ impl Target {
         match fs::metadata(&path) {
             Ok(meta) if meta.is_file() => {}
             Ok(meta) => {
-                let what =
-                    if meta.is_dir() { "a folder".to_owned() } else { format!("not a regular file ({})", kind(&meta)) };
+                let what = if meta.is_dir() { "a folder" } else { kind(&meta) };
                 return Err(io::Error::other(format!(
-                    "{what}: a trace is written to a regular file (leave --trace out to write none)"
+                    "{what}, not a regular file (a trace is written to a file; leave --trace out to write none)"
                 )));
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -89,7 +88,7 @@ impl Target {
         let name = path.file_name().ok_or_else(|| io::Error::other("not a file name"))?.to_owned();
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
         if !dir.is_dir() {
-            return Err(io::Error::other(format!("no folder {}", dir.display())));
+            return Err(io::Error::other(format!("no such folder {}", dir.display())));
         }
         let target = Target { path, dir, name };
         target.remove_leftovers();
