@@ -317,3 +317,46 @@ pub fn handle_event(app: &mut App, event: &Event, screen: ratatui::layout::Rect)
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use crate::scenario::load::load_file;
+
+    fn scenario(count: u32) -> String {
+        format!(
+            r#"{{"name": "reload", "duration": "10s", "topics": [{{"name": "orders"}}],
+                "producers": [{{"name": "shop", "topic": "orders", "rate": 100, "count": {count}, "events": [{{"type": "A"}}]}}],
+                "consumers": [{{"name": "billing", "topics": ["orders"], "processing": "1ms"}}]}}"#
+        )
+    }
+
+    /// A hot reload is loaded within the limits the app was started with: a file edited to
+    /// need more is refused before it runs, and the last good run goes on.
+    #[test]
+    fn a_reload_is_held_to_the_apps_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, scenario(10)).unwrap();
+        let mut limits = Limits::default();
+        limits.max_steps = 1_000;
+        let first = load_file(&path, &limits).expect("within the limits");
+        let mut app = App::new("s.json".to_owned(), Some(path.clone()), first, None, limits).expect("compiles");
+        let before = Arc::clone(app.model());
+
+        std::fs::write(&path, scenario(1_000)).unwrap();
+        assert!(load_file(&path, &Limits::default()).is_ok(), "within the default limits");
+        reload(&mut app);
+        let error = app.error.clone().expect("refused");
+        assert!(error.contains("exceeds the limit of 1000"), "{error}");
+        assert!(Arc::ptr_eq(app.model(), &before), "the last good run goes on");
+
+        std::fs::write(&path, scenario(20)).unwrap();
+        app.error = None;
+        reload(&mut app);
+        assert_eq!(app.error, None);
+        assert!(!Arc::ptr_eq(app.model(), &before), "reloaded");
+    }
+}
