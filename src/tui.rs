@@ -38,7 +38,7 @@ use tokio::sync::mpsc;
 pub use app::App;
 pub use picker::Picker;
 
-use crate::scenario::load::{Limits, load_file_variant, load_str_variant};
+use crate::scenario::load::{Limits, MAX_FILE_BYTES, load_file_variant, load_str_variant};
 
 /// The frame tick: 30 frames a second while playing.
 const TICK: Duration = Duration::from_millis(33);
@@ -191,9 +191,10 @@ async fn pick(
 }
 
 /// Watches the scenario file's folder (editors often replace a file rather than write it).
-fn watch(path: &Path) -> Option<(notify::RecommendedWatcher, mpsc::UnboundedReceiver<()>)> {
+/// Changes are coalesced: one pending notice at most, however fast the file is written.
+fn watch(path: &Path) -> Option<(notify::RecommendedWatcher, mpsc::Receiver<()>)> {
     use notify::Watcher;
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::channel(1);
     let file = path.canonicalize().ok()?;
     let name = file.file_name()?.to_owned();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -201,7 +202,7 @@ fn watch(path: &Path) -> Option<(notify::RecommendedWatcher, mpsc::UnboundedRece
             && (event.kind.is_modify() || event.kind.is_create())
             && event.paths.iter().any(|p| p.file_name() == Some(&name))
         {
-            let _ = tx.send(());
+            let _ = tx.try_send(());
         }
     })
     .ok()?;
@@ -214,7 +215,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs
     let mut pacer = pacer::Pacer::new();
     let (_watcher, mut changes) = match app.path.as_deref().and_then(watch) {
         Some((watcher, rx)) => (Some(watcher), rx),
-        None => (None, mpsc::unbounded_channel().1),
+        None => (None, mpsc::channel(1).1),
     };
     let mut dirty = true;
     loop {
@@ -262,13 +263,22 @@ fn reload(app: &mut App) {
         Ok(scenario) => {
             if let Err(e) = app.reload(scenario) {
                 app.error = Some(format!("{}: {e}", path.display()));
-            } else if let Ok(text) = std::fs::read_to_string(&path) {
+            } else if let Some(text) = read_bounded(&path) {
                 let origin = app.origin.clone();
                 app.experiments.set_source(&text, &origin);
             }
         }
         Err(e) => app.error = Some(e.to_string()),
     }
+}
+
+/// The file's text for the variants menu, read no further than a scenario file may be long
+/// (the file may have grown since it was loaded).
+fn read_bounded(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::fs::File::open(path).ok()?.take(MAX_FILE_BYTES + 1).read_to_string(&mut text).ok()?;
+    (text.len() as u64 <= MAX_FILE_BYTES).then_some(text)
 }
 
 /// Applies one terminal event; returns whether the screen must be redrawn.
