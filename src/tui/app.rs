@@ -433,7 +433,7 @@ impl App {
             Action::PreviousFinding => self.jump_finding(false),
             Action::NextMarker => self.jump_marker(true),
             Action::PreviousMarker => self.jump_marker(false),
-            Action::Record => self.record(),
+            Action::Record => self.record(std::path::Path::new("")),
             Action::Experiments => {
                 if self.experiments.variants.is_empty() {
                     self.message = Some(
@@ -665,10 +665,10 @@ impl App {
         self.message = Some(format!("step {}: {what}", marker.step));
     }
 
-    /// `w`: writes the trace computed so far, atomically, into the current folder, named
-    /// after the scenario, the seed and the steps (with a number added rather than
+    /// `w`: writes the trace computed so far, atomically, into the current folder (`dir`),
+    /// named after the scenario, the seed and the steps (with a number added rather than
     /// replace a file).
-    fn record(&mut self) {
+    fn record(&mut self, dir: &std::path::Path) {
         let name: String = self
             .model()
             .scenario
@@ -679,9 +679,9 @@ impl App {
         let name = name.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
         let stem = format!("eventlab-{name}-seed{}-step{}", self.model().seed, self.timeline.computed());
         let path = (1..10_000)
-            .map(|n| PathBuf::from(if n == 1 { format!("{stem}.jsonl") } else { format!("{stem}-{n}.jsonl") }))
+            .map(|n| dir.join(if n == 1 { format!("{stem}.jsonl") } else { format!("{stem}-{n}.jsonl") }))
             .find(|p| !p.exists())
-            .unwrap_or_else(|| PathBuf::from(format!("{stem}.jsonl")));
+            .unwrap_or_else(|| dir.join(format!("{stem}.jsonl")));
         let steps = self.timeline.computed();
         // Complete only when every step of the run is in it: a live run computed to its end,
         // or a replayed trace whose own end line said so.
@@ -727,6 +727,35 @@ mod tests {
         {
             app.apply(action);
         }
+    }
+
+    /// `w` mid-run writes a trace whose end line says it is not complete; at the end of the
+    /// run, complete. Either reads back whole.
+    #[test]
+    fn a_trace_written_mid_run_ends_not_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = app("fan-out");
+        for _ in 0..5 {
+            app.step_forward();
+        }
+        let end_of = |app: &mut App| {
+            app.record(dir.path());
+            let written: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+            assert_eq!(written.len(), 1, "{written:?}: no temporary file left");
+            let recorded = crate::trace::read::read_file(&written[0]).expect("reads back");
+            std::fs::remove_file(&written[0]).unwrap();
+            assert_eq!(recorded.truncated, None);
+            recorded.end.expect("an end line")
+        };
+        let computed = app.timeline.computed() as u64;
+        let end = end_of(&mut app);
+        assert!(!end.complete);
+        assert_eq!(end.steps, computed);
+        assert_eq!(end.t_us, app.trace().steps.last().unwrap().t_us);
+        app.apply(Action::RunToEnd);
+        let end = end_of(&mut app);
+        assert!(end.complete);
+        assert_eq!(end.t_us, app.model().duration);
     }
 
     #[test]
