@@ -350,8 +350,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.json");
         std::fs::write(&path, scenario(10)).unwrap();
-        let mut limits = Limits::default();
-        limits.max_steps = 1_000;
+        #[allow(
+            clippy::field_reassign_with_default,
+            reason = "Limits may gain fields: a struct literal would have to name them all"
+        )]
+        let limits = {
+            let mut limits = Limits::default();
+            limits.max_steps = 1_000;
+            limits
+        };
         let first = load_file(&path, &limits).expect("within the limits");
         let mut app = App::new("s.json".to_owned(), Some(path.clone()), first, None, limits).expect("compiles");
         let before = Arc::clone(app.model());
