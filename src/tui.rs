@@ -46,8 +46,8 @@ const TICK: Duration = Duration::from_millis(33);
 /// Runs the TUI until the user quits (or a signal ends the process, see the module's
 /// documentation).
 pub fn run(app: App) -> Result<()> {
-    in_terminal(|mut terminal| async move {
-        let mut inputs = Inputs::new()?;
+    in_terminal(|mut terminal, signals| async move {
+        let mut inputs = Inputs { events: EventStream::new(), signals };
         event_loop(&mut terminal, &mut inputs, app).await?;
         Ok(inputs.signals.caught)
     })
@@ -56,8 +56,8 @@ pub fn run(app: App) -> Result<()> {
 /// Runs the lesson picker until the user quits it; each lesson it opens runs in an app
 /// within `limits`, and comes back to the picker when the user quits the lesson.
 pub fn run_picker(mut picker: Picker, limits: Limits) -> Result<()> {
-    in_terminal(|mut terminal| async move {
-        let mut inputs = Inputs::new()?;
+    in_terminal(|mut terminal, signals| async move {
+        let mut inputs = Inputs { events: EventStream::new(), signals };
         loop {
             let Some((lesson, variant)) = pick(&mut terminal, &mut inputs, &mut picker).await? else {
                 return Ok(inputs.signals.caught);
@@ -84,11 +84,12 @@ pub fn run_picker(mut picker: Picker, limits: Limits) -> Result<()> {
 }
 
 /// Sets the terminal up for the TUI, runs `body` on a current-thread runtime, and restores
-/// the terminal whatever happened. `body` gives the signal that ended it, if one did: the
-/// process then exits with 128 + that signal, the terminal restored.
+/// the terminal whatever happened. The signals that end the TUI are caught from before the
+/// terminal is set up; `body` gives the one that ended it, if one did: the process then
+/// exits with 128 + that signal, the terminal restored.
 fn in_terminal<F, Fut>(body: F) -> Result<()>
 where
-    F: FnOnce(ratatui::DefaultTerminal) -> Fut,
+    F: FnOnce(ratatui::DefaultTerminal, Signals) -> Fut,
     Fut: std::future::Future<Output = Result<Option<i32>>>,
 {
     if !std::io::stdout().is_terminal() {
@@ -96,9 +97,13 @@ where
     }
     let _ = color_eyre::install();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let signals = {
+        let _context = runtime.enter();
+        Signals::new()?
+    };
     let terminal = ratatui::init();
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
-    let result = runtime.block_on(body(terminal));
+    let result = runtime.block_on(body(terminal, signals));
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     match result {
@@ -115,20 +120,6 @@ struct Inputs {
     signals: Signals,
 }
 
-impl Inputs {
-    fn new() -> Result<Self> {
-        Ok(Inputs {
-            events: EventStream::new(),
-            signals: Signals {
-                terminate: signal(SignalKind::terminate())?,
-                interrupt: signal(SignalKind::interrupt())?,
-                hangup: signal(SignalKind::hangup())?,
-                caught: None,
-            },
-        })
-    }
-}
-
 /// The signals that end the TUI.
 struct Signals {
     terminate: Signal,
@@ -139,6 +130,16 @@ struct Signals {
 }
 
 impl Signals {
+    /// Catches SIGTERM, SIGINT and SIGHUP from now on (in a runtime's context).
+    fn new() -> Result<Self> {
+        Ok(Signals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+            hangup: signal(SignalKind::hangup())?,
+            caught: None,
+        })
+    }
+
     /// The next of SIGTERM, SIGINT, SIGHUP, noted in `caught`.
     async fn next(&mut self) {
         let caught = tokio::select! {
