@@ -1,7 +1,8 @@
 //! The command line (the contract's "Command line" section).
 //!
 //! Exit codes: 0 all expectations hold (or nothing to check), 1 an expectation failed,
-//! 2 bad input or usage — always one clear line on stderr, never a panic.
+//! 2 bad input or usage — always one clear line on stderr, never a panic; 128 + the signal
+//! when SIGTERM, SIGINT or SIGHUP stops a headless run or the TUI ([`crate::run::signals`]).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
