@@ -20,8 +20,7 @@ fn main() {
         .find(|a| std::path::Path::new(a).extension().is_some_and(|e| e.eq_ignore_ascii_case("json")))
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/busy-shop.json"), PathBuf::from);
     let scenario = load_file(&path, &Limits::default()).unwrap_or_else(|e| panic!("{e}"));
-    let mut app =
-        App::new(path.display().to_string(), None, scenario, None, Limits::default().max_steps).expect("compiles");
+    let mut app = App::new(path.display().to_string(), None, scenario, None, Limits::default()).expect("compiles");
     let started = Instant::now();
     app.apply(Action::RunToEnd);
     println!("ran {} steps in {:.2} s; rendering at 200×60", app.step_number(), started.elapsed().as_secs_f64());

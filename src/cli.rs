@@ -1,7 +1,8 @@
 //! The command line (the contract's "Command line" section).
 //!
 //! Exit codes: 0 all expectations hold (or nothing to check), 1 an expectation failed,
-//! 2 bad input or usage — always one clear line on stderr, never a panic.
+//! 2 bad input or usage — always one clear line on stderr, never a panic; 128 + the signal
+//! when SIGTERM, SIGINT or SIGHUP stops a headless run or the TUI ([`crate::run::signals`]).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -176,14 +177,8 @@ fn lessons_text() -> Result<String, Failure> {
 /// with the expectations evaluated on the recorded trace.
 fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
     let recorded = crate::trace::read::read_file(&args.trace).map_err(|e| usage(e.to_string()))?;
-    let warning = recorded.truncated.map(|cut| {
-        format!(
-            "warning: {} is cut mid-line at line {}; loaded up to step {}",
-            args.trace.display(),
-            cut.line,
-            cut.last_step
-        )
-    });
+    // A trace without its end line was cut, at a line boundary or in a line: said alike.
+    let warning = recorded.truncated.map(|cut| cut.warning(&args.trace.display().to_string()));
     if !(args.headless || args.json) {
         // The TUI on the recorded steps: every view, time travel, nothing computed past the end.
         let name = args
@@ -194,7 +189,9 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
             Some(cut) => format!("▣ replay of {name}, cut: steps 1–{} only", cut.last_step),
             None => format!("▣ replay of {name}"),
         };
-        let mut app = crate::tui::App::replay(args.trace.display().to_string(), recorded.model, recorded.trace);
+        let complete = recorded.complete();
+        let mut app =
+            crate::tui::App::replay(args.trace.display().to_string(), recorded.model, recorded.trace, complete);
         app.message = warning;
         app.banner = Some(banner);
         crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
@@ -248,7 +245,7 @@ fn picker() -> Result<ExitCode, Failure> {
         ));
     }
     let picker = crate::tui::Picker::new(lessons::LESSONS).map_err(|e| usage(e.to_string()))?;
-    crate::tui::run_picker(picker, Limits::default().max_steps).map_err(|e| usage(format!("eventlab: {e}")))?;
+    crate::tui::run_picker(picker, Limits::default()).map_err(|e| usage(format!("eventlab: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -265,7 +262,7 @@ fn tui(args: &RunArgs) -> Result<ExitCode, Failure> {
         Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
         None => lessons::find(&args.target).map_or_else(String::new, |l| l.source.to_owned()),
     };
-    let app = crate::tui::App::new(origin.clone(), path, scenario, args.seed, limits.max_steps)
+    let app = crate::tui::App::new(origin.clone(), path, scenario, args.seed, limits)
         .map_err(|e| usage(format!("{origin}: {e}")))?
         .with_source(&source, args.variant.clone());
     crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
@@ -273,13 +270,21 @@ fn tui(args: &RunArgs) -> Result<ExitCode, Failure> {
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
+    // SIGTERM, SIGINT, SIGHUP: the trace's temporary file removed, exit 128 + the signal.
+    let _ = crate::run::signals::exit_on_signals();
     let limits = limits(args.max_steps)?;
     let (origin, scenario) = load_target(&args.target, limits, args.variant.as_deref())?;
+    let cannot_write = |path: &Path, e| usage(format!("{}: cannot write the trace: {e}", path.display()));
+    // Before the run: a device or a folder is refused, a symbolic link followed.
+    let target = match &args.trace {
+        Some(path) => Some((path, crate::trace::file::Target::resolve(path).map_err(|e| cannot_write(path, e))?)),
+        None => None,
+    };
     let outcome =
         crate::run::run(scenario, args.seed, limits.max_steps).map_err(|e| usage(format!("{origin}: {e}")))?;
-    if let Some(path) = &args.trace {
-        crate::trace::jsonl::write_file(path, outcome.sim.model(), outcome.sim.trace())
-            .map_err(|e| usage(format!("{}: cannot write the trace: {e}", path.display())))?;
+    if let Some((path, target)) = &target {
+        let complete = outcome.sim.is_finished();
+        target.write(outcome.sim.model(), outcome.sim.trace(), complete).map_err(|e| cannot_write(path, e))?;
     }
     if args.json {
         println!("{}", crate::report::summary_json(&outcome));

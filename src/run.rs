@@ -1,5 +1,8 @@
 //! A whole run, headless: compile, simulate, analyse; or read a recorded run back and
-//! analyse it the same way. The one place the pieces meet.
+//! analyse it the same way. The one place the pieces meet. [`signals`] stops a headless
+//! run cleanly.
+
+pub mod signals;
 
 use std::sync::Arc;
 

@@ -3,8 +3,9 @@
 //! Events are stored once ([`Event`], in publish order of first publication) and steps refer
 //! to them by index; a [`Step`] is a fixed 32-byte record. Names (types, keys, sources,
 //! custom ids) are interned in one string table. Rendering to JSON Lines (`--trace`) lives
-//! in [`jsonl`], reading it back in [`read`].
+//! in [`jsonl`], writing it to a file in [`file`], reading it back in [`read`].
 
+pub mod file;
 pub mod jsonl;
 pub mod read;
 

@@ -2,10 +2,15 @@
 //!
 //! One task owns the [`App`]; a `select!` waits on terminal input (crossterm's
 //! `EventStream`), a frame tick (the pacer advances the simulation), changes of the
-//! scenario file (hot reload) and SIGTERM/SIGHUP. The screen is redrawn after something
-//! changed, at most once per event, from `&App` (rendering never mutates). The terminal is
-//! restored on quit, on error, on a signal and on panic (ratatui's hook, installed after
-//! color-eyre's).
+//! scenario file (hot reload) and SIGTERM/SIGINT/SIGHUP. The screen is redrawn after
+//! something changed, at most once per event, from `&App` (rendering never mutates). The
+//! terminal is restored on quit, on error, on a signal and on panic (ratatui's hook,
+//! installed after color-eyre's). A signal sent from outside (`kill -INT PID`; in raw mode
+//! Ctrl-C is a key, which quits with status 0) ends the process with status 128 + the
+//! signal once the terminal is restored: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP.
+//!
+//! A hot reload is loaded within the [`Limits`] the app was started with, as the first
+//! load was: a file edited to need more than they allow is refused before it runs.
 //!
 //! Bare `eventlab` starts with the lesson [`picker`] instead, in the same terminal session:
 //! Enter opens a lesson in an app, whose `q` comes back to the picker (Ctrl-C, a signal or
@@ -33,39 +38,43 @@ use tokio::sync::mpsc;
 pub use app::App;
 pub use picker::Picker;
 
-use crate::scenario::load::{Limits, load_file_variant, load_str_variant};
+use crate::scenario::load::{Limits, MAX_FILE_BYTES, load_file_variant, load_str_variant};
 
 /// The frame tick: 30 frames a second while playing.
 const TICK: Duration = Duration::from_millis(33);
 
-/// Runs the TUI until the user quits.
+/// Runs the TUI until the user quits (or a signal ends the process, see the module's
+/// documentation).
 pub fn run(app: App) -> Result<()> {
-    in_terminal(|mut terminal| async move {
-        let mut inputs = Inputs::new()?;
-        event_loop(&mut terminal, &mut inputs, app).await.map(drop)
+    in_terminal(|mut terminal, signals| async move {
+        let mut inputs = Inputs { events: EventStream::new(), signals };
+        event_loop(&mut terminal, &mut inputs, app).await?;
+        Ok(inputs.signals.caught)
     })
 }
 
-/// Runs the lesson picker until the user quits it; each lesson it opens runs in an app with
-/// at most `max_steps` steps, and comes back to the picker when the user quits the lesson.
-pub fn run_picker(mut picker: Picker, max_steps: u64) -> Result<()> {
-    in_terminal(|mut terminal| async move {
-        let mut inputs = Inputs::new()?;
+/// Runs the lesson picker until the user quits it; each lesson it opens runs in an app
+/// within `limits`, and comes back to the picker when the user quits the lesson.
+pub fn run_picker(mut picker: Picker, limits: Limits) -> Result<()> {
+    in_terminal(|mut terminal, signals| async move {
+        let mut inputs = Inputs { events: EventStream::new(), signals };
         loop {
-            let Some((lesson, variant)) = pick(&mut terminal, &mut inputs, &mut picker).await? else { return Ok(()) };
-            let Some(source) = crate::lessons::find(lesson) else { return Ok(()) };
+            let Some((lesson, variant)) = pick(&mut terminal, &mut inputs, &mut picker).await? else {
+                return Ok(inputs.signals.caught);
+            };
+            let Some(source) = crate::lessons::find(lesson) else { return Ok(inputs.signals.caught) };
             let origin = source.origin();
-            let opened = load_str_variant(source.source, &origin, &Limits { max_steps }, variant.as_deref())
+            let opened = load_str_variant(source.source, &origin, &limits, variant.as_deref())
                 .map_err(|e| e.to_string())
                 .and_then(|scenario| {
-                    App::new(origin.clone(), None, scenario, None, max_steps)
+                    App::new(origin.clone(), None, scenario, None, limits)
                         .map(|app| app.with_source(source.source, variant.clone()))
                         .map_err(|e| format!("{origin}: {e}"))
                 });
             match opened {
                 Ok(app) => {
                     if event_loop(&mut terminal, &mut inputs, app).await? == Exit::Leave {
-                        return Ok(());
+                        return Ok(inputs.signals.caught);
                     }
                 }
                 Err(message) => picker.message = Some(message),
@@ -75,40 +84,70 @@ pub fn run_picker(mut picker: Picker, max_steps: u64) -> Result<()> {
 }
 
 /// Sets the terminal up for the TUI, runs `body` on a current-thread runtime, and restores
-/// the terminal whatever happened.
+/// the terminal whatever happened. The signals that end the TUI are caught from before the
+/// terminal is set up; `body` gives the one that ended it, if one did: the process then
+/// exits with 128 + that signal, the terminal restored.
 fn in_terminal<F, Fut>(body: F) -> Result<()>
 where
-    F: FnOnce(ratatui::DefaultTerminal) -> Fut,
-    Fut: std::future::Future<Output = Result<()>>,
+    F: FnOnce(ratatui::DefaultTerminal, Signals) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<i32>>>,
 {
     if !std::io::stdout().is_terminal() {
         return Err(eyre!("the TUI needs a terminal; run with --headless for a summary"));
     }
     let _ = color_eyre::install();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let signals = {
+        let _context = runtime.enter();
+        Signals::new()?
+    };
     let terminal = ratatui::init();
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
-    let result = runtime.block_on(body(terminal));
+    let result = runtime.block_on(body(terminal, signals));
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
-    result
+    match result {
+        Ok(Some(signal)) => std::process::exit(128 + signal),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Terminal input and the signals that end the TUI, shared by the picker and the lessons it
 /// opens (one `EventStream` for the whole session, so no key press is lost between them).
 struct Inputs {
     events: EventStream,
-    terminate: Signal,
-    hangup: Signal,
+    signals: Signals,
 }
 
-impl Inputs {
+/// The signals that end the TUI.
+struct Signals {
+    terminate: Signal,
+    interrupt: Signal,
+    hangup: Signal,
+    /// The signal that ended the TUI, if one did.
+    caught: Option<i32>,
+}
+
+impl Signals {
+    /// Catches SIGTERM, SIGINT and SIGHUP from now on (in a runtime's context).
     fn new() -> Result<Self> {
-        Ok(Inputs {
-            events: EventStream::new(),
+        Ok(Signals {
             terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
             hangup: signal(SignalKind::hangup())?,
+            caught: None,
         })
+    }
+
+    /// The next of SIGTERM, SIGINT, SIGHUP, noted in `caught`.
+    async fn next(&mut self) {
+        let caught = tokio::select! {
+            _ = self.terminate.recv() => SignalKind::terminate(),
+            _ = self.interrupt.recv() => SignalKind::interrupt(),
+            _ = self.hangup.recv() => SignalKind::hangup(),
+        };
+        self.caught = Some(caught.as_raw_value());
     }
 }
 
@@ -142,8 +181,7 @@ async fn pick(
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(None),
             },
-            _ = inputs.terminate.recv() => return Ok(None),
-            _ = inputs.hangup.recv() => return Ok(None),
+            () = inputs.signals.next() => return Ok(None),
         };
         match picker.choice.take() {
             Some(picker::Choice::Open { lesson, variant }) => return Ok(Some((lesson, variant))),
@@ -154,9 +192,10 @@ async fn pick(
 }
 
 /// Watches the scenario file's folder (editors often replace a file rather than write it).
-fn watch(path: &Path) -> Option<(notify::RecommendedWatcher, mpsc::UnboundedReceiver<()>)> {
+/// Changes are coalesced: one pending notice at most, however fast the file is written.
+fn watch(path: &Path) -> Option<(notify::RecommendedWatcher, mpsc::Receiver<()>)> {
     use notify::Watcher;
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::channel(1);
     let file = path.canonicalize().ok()?;
     let name = file.file_name()?.to_owned();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -164,7 +203,7 @@ fn watch(path: &Path) -> Option<(notify::RecommendedWatcher, mpsc::UnboundedRece
             && (event.kind.is_modify() || event.kind.is_create())
             && event.paths.iter().any(|p| p.file_name() == Some(&name))
         {
-            let _ = tx.send(());
+            let _ = tx.try_send(());
         }
     })
     .ok()?;
@@ -177,7 +216,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs
     let mut pacer = pacer::Pacer::new();
     let (_watcher, mut changes) = match app.path.as_deref().and_then(watch) {
         Some((watcher, rx)) => (Some(watcher), rx),
-        None => (None, mpsc::unbounded_channel().1),
+        None => (None, mpsc::channel(1).1),
     };
     let mut dirty = true;
     loop {
@@ -207,8 +246,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs
                 reload(&mut app);
                 dirty = true;
             }
-            _ = inputs.terminate.recv() => return Ok(Exit::Leave),
-            _ = inputs.hangup.recv() => return Ok(Exit::Leave),
+            () = inputs.signals.next() => return Ok(Exit::Leave),
         }
         if app.quit {
             return Ok(Exit::Quit);
@@ -216,22 +254,32 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs
     }
 }
 
-/// Validates the changed file again (with the variant running); a bad file is shown, the
-/// last good run goes on.
+/// Validates the changed file again (with the variant running), within the limits the app
+/// was started with; a bad file (or one over the limits) is shown, the last good run goes
+/// on.
 fn reload(app: &mut App) {
     let Some(path) = app.path.clone() else { return };
     let variant = app.experiments.current.clone();
-    match load_file_variant(&path, &Limits { max_steps: app.max_steps }, variant.as_deref()) {
+    match load_file_variant(&path, &app.limits, variant.as_deref()) {
         Ok(scenario) => {
             if let Err(e) = app.reload(scenario) {
                 app.error = Some(format!("{}: {e}", path.display()));
-            } else if let Ok(text) = std::fs::read_to_string(&path) {
+            } else if let Some(text) = read_bounded(&path) {
                 let origin = app.origin.clone();
                 app.experiments.set_source(&text, &origin);
             }
         }
         Err(e) => app.error = Some(e.to_string()),
     }
+}
+
+/// The file's text for the variants menu, read no further than a scenario file may be long
+/// (the file may have grown since it was loaded).
+fn read_bounded(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::fs::File::open(path).ok()?.take(MAX_FILE_BYTES + 1).read_to_string(&mut text).ok()?;
+    (text.len() as u64 <= MAX_FILE_BYTES).then_some(text)
 }
 
 /// Applies one terminal event; returns whether the screen must be redrawn.
@@ -278,5 +326,55 @@ pub fn handle_event(app: &mut App, event: &Event, screen: ratatui::layout::Rect)
         },
         Event::Resize(..) => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use crate::scenario::load::load_file;
+
+    fn scenario(count: u32) -> String {
+        format!(
+            r#"{{"name": "reload", "duration": "10s", "topics": [{{"name": "orders"}}],
+                "producers": [{{"name": "shop", "topic": "orders", "rate": 100, "count": {count}, "events": [{{"type": "A"}}]}}],
+                "consumers": [{{"name": "billing", "topics": ["orders"], "processing": "1ms"}}]}}"#
+        )
+    }
+
+    /// A hot reload is loaded within the limits the app was started with: a file edited to
+    /// need more is refused before it runs, and the last good run goes on.
+    #[test]
+    fn a_reload_is_held_to_the_apps_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, scenario(10)).unwrap();
+        #[allow(
+            clippy::field_reassign_with_default,
+            reason = "Limits may gain fields: a struct literal would have to name them all"
+        )]
+        let limits = {
+            let mut limits = Limits::default();
+            limits.max_steps = 1_000;
+            limits
+        };
+        let first = load_file(&path, &limits).expect("within the limits");
+        let mut app = App::new("s.json".to_owned(), Some(path.clone()), first, None, limits).expect("compiles");
+        let before = Arc::clone(app.model());
+
+        std::fs::write(&path, scenario(1_000)).unwrap();
+        assert!(load_file(&path, &Limits::default()).is_ok(), "within the default limits");
+        reload(&mut app);
+        let error = app.error.clone().expect("refused");
+        assert!(error.contains("exceeds the limit of 1000"), "{error}");
+        assert!(Arc::ptr_eq(app.model(), &before), "the last good run goes on");
+
+        std::fs::write(&path, scenario(20)).unwrap();
+        app.error = None;
+        reload(&mut app);
+        assert_eq!(app.error, None);
+        assert!(!Arc::ptr_eq(app.model(), &before), "reloaded");
     }
 }

@@ -147,8 +147,29 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
     m
 }
 
-/// Writes the whole trace as JSON Lines.
-pub fn write(out: &mut impl Write, model: &Model, trace: &Trace) -> io::Result<()> {
+/// The figures of a trace's last line, `{"end": {"steps": N, "t_us": T, "complete": B}}`:
+/// the number of step lines before it, the virtual time the recording reaches (the
+/// scenario's duration when complete, else the last step's time) and whether the run
+/// reached its end. A trace without it was cut ([`super::read`] says so).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct End {
+    pub steps: u64,
+    pub t_us: u64,
+    pub complete: bool,
+}
+
+impl End {
+    /// The end of `trace`: `complete` when the run reached the scenario's end (a headless
+    /// run), not when it stopped early (`w` in the TUI mid-run).
+    pub fn of(model: &Model, trace: &Trace, complete: bool) -> Self {
+        let t_us = if complete { model.duration } else { trace.steps.last().map_or(0, |s| s.t_us) };
+        End { steps: trace.steps.len() as u64, t_us, complete }
+    }
+}
+
+/// Writes the whole trace as JSON Lines, its `end` line last (see [`End`]).
+pub fn write(out: &mut impl Write, model: &Model, trace: &Trace, complete: bool) -> io::Result<()> {
     serde_json::to_writer(&mut *out, &header(&model.scenario, model.seed))?;
     out.write_all(b"\n")?;
     let namer = Namer { model, trace };
@@ -156,24 +177,6 @@ pub fn write(out: &mut impl Write, model: &Model, trace: &Trace) -> io::Result<(
         serde_json::to_writer(&mut *out, &step_json(&namer, i as u64 + 1, step))?;
         out.write_all(b"\n")?;
     }
-    Ok(())
-}
-
-/// Writes the trace to `path` atomically: a temporary file beside it, then a rename.
-pub fn write_file(path: &std::path::Path, model: &Model, trace: &Trace) -> io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
-    let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        let mut out = io::BufWriter::with_capacity(1 << 20, file);
-        write(&mut out, model, trace)?;
-        let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    serde_json::to_writer(&mut *out, &json!({"end": End::of(model, trace, complete)}))?;
+    out.write_all(b"\n")
 }

@@ -13,10 +13,14 @@
 //! Every failure is one [`ReadError`] line, `FILE:LINE: what is wrong`: not a trace at all, a
 //! header whose definition does not validate, a line that is not a JSON object, or a step that
 //! does not fit the trace so far (an unknown name, a gap in the step numbers, time going
-//! backward, an event that was never published, a field its kind does not have). The one
-//! exception is a **cut last line** (no final newline, and the start of a JSON object): the
-//! trace loads up to its last whole line and [`Recorded::truncated`] says where it stopped.
-//! Nothing here panics, whatever the bytes.
+//! backward, an event that was never published, a field its kind does not have), an `end`
+//! line whose figures are not the trace's, a line after the `end` line.
+//!
+//! A trace ends with its `end` line ([`End`]). One without it was **cut**: at a line
+//! boundary (`head -n 100`), or in a line (no final newline, and the start of a JSON
+//! object). Either way it loads up to its last whole step and [`Recorded::truncated`] says
+//! where it stopped, the same way ([`Truncated::warning`]). Nothing here panics, whatever
+//! the bytes.
 //!
 //! What a trace cannot say for certain: when several events share an id (scripted events given
 //! the same `id`), a queue step names only the id, so it is read as being about a copy with
@@ -37,7 +41,7 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::jsonl::FORMAT_VERSION;
+use super::jsonl::{End, FORMAT_VERSION};
 use super::{
     Assignment, Event, EventId, EventIdx, FailReason, MAX_STEPS, NO_EVENT, NONE16, Span, Step, StepKind, Trace,
 };
@@ -57,18 +61,39 @@ pub struct Recorded {
     /// The scenario of the header, compiled with the header's seed.
     pub model: Arc<Model>,
     pub trace: Trace,
-    /// Where a cut last line ended the trace, if it was cut.
+    /// Where the trace was cut, if it has no `end` line.
     pub truncated: Option<Truncated>,
+    /// The `end` line, if the trace has one (checked against the steps read).
+    pub end: Option<End>,
 }
 
-/// A trace whose last line was cut (a recording interrupted, a copy cut short): it loads up
-/// to its last whole line.
+impl Recorded {
+    /// Whether the recorded run reached its end (its `end` line says `complete`).
+    pub fn complete(&self) -> bool {
+        self.end.is_some_and(|end| end.complete)
+    }
+}
+
+/// A trace without its `end` line (a recording interrupted, a copy cut short, at a line
+/// boundary or in a line): it loads up to its last whole step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Truncated {
     /// The number of the last whole step kept (0: none, only the header).
     pub last_step: u64,
-    /// The 1-based line that was cut.
+    /// The 1-based line where it was cut: the line cut short, or the one after the last
+    /// whole line (where the `end` line should have been).
     pub line: usize,
+}
+
+impl Truncated {
+    /// What `eventlab replay` says of a cut trace (`origin` names it), whether it was cut at
+    /// a line boundary or in a line.
+    pub fn warning(&self, origin: &str) -> String {
+        format!(
+            "warning: {origin} is cut at line {}, before its end line; loaded up to step {}",
+            self.line, self.last_step
+        )
+    }
 }
 
 /// Why a trace could not be read: `FILE:LINE: MESSAGE`, or `FILE: MESSAGE` when no line is
@@ -127,11 +152,16 @@ pub fn read(mut input: impl BufRead, origin: &str) -> Result<Recorded, ReadError
     let mut builder = Builder::new(Arc::new(model));
     let mut line = 1;
     let mut truncated = None;
+    let mut end = None;
     while let Some(whole) = next_line(&mut input, &mut buf).map_err(cannot_read)? {
         line += 1;
+        if end.is_some() {
+            return Err(fail(line, format!("a line after the end line (line {}): the trace ended there", line - 1)));
+        }
         check_length(&buf).map_err(|m| fail(line, m))?;
         match builder.line(&buf, whole) {
-            Ok(()) => {}
+            Ok(None) => {}
+            Ok(Some(last)) => end = Some(last),
             Err(Bad::Cut) => {
                 truncated = Some(Truncated { last_step: builder.trace.steps.len() as u64, line });
                 break;
@@ -139,7 +169,11 @@ pub fn read(mut input: impl BufRead, origin: &str) -> Result<Recorded, ReadError
             Err(Bad::Invalid(message)) => return Err(fail(line, message)),
         }
     }
-    Ok(Recorded { model: builder.model, trace: builder.trace, truncated })
+    if end.is_none() && truncated.is_none() {
+        // Cut at a line boundary: reported as a cut in a line is.
+        truncated = Some(Truncated { last_step: builder.trace.steps.len() as u64, line: line + 1 });
+    }
+    Ok(Recorded { model: builder.model, trace: builder.trace, truncated, end })
 }
 
 /// Reads one line into `buf`, without its newline: `None` at the end of the input, else
@@ -407,6 +441,8 @@ step_fields! {
     aggregate: Text<'a>,
     version: u32,
     event_version: u32,
+    /// The `end` line's one field.
+    end: End,
 }
 
 /// Takes a field the step needs.
@@ -508,8 +544,9 @@ impl Builder {
         }
     }
 
-    /// One step line (without its newline); `whole` when a newline ended it.
-    fn line(&mut self, bytes: &[u8], whole: bool) -> Result<(), Bad> {
+    /// One step line (without its newline), or the `end` line (returned); `whole` when a
+    /// newline ended it.
+    fn line(&mut self, bytes: &[u8], whole: bool) -> Result<Option<End>, Bad> {
         // A cut in the middle of a character leaves an incomplete one at the end.
         let (text, cut_char) = match std::str::from_utf8(bytes) {
             Ok(text) => (text, false),
@@ -526,14 +563,43 @@ impl Builder {
                 "not a step: a step line is a JSON object {\"step\": N, \"t_us\": T, \"kind\": K, ...}".to_owned(),
             ));
         }
-        let fields: Fields<'_> = match serde_json::from_str(text) {
+        let mut fields: Fields<'_> = match serde_json::from_str(text) {
             // A cut line is the start of an object: its parse ends early, at the end of input.
             Err(e) if !whole && e.is_eof() => return Err(Bad::Cut),
             _ if cut_char => return Err(Bad::Invalid("not UTF-8 text (it ends inside a character)".to_owned())),
             Ok(fields) => fields,
             Err(e) => return Err(Bad::Invalid(json_message::<Fields<'_>>(&e, text, STEP_FIELDS))),
         };
-        self.step(fields).map_err(Bad::Invalid)
+        if let Some(end) = fields.end.take() {
+            if let Some(field) = fields.leftover() {
+                return Err(Bad::Invalid(format!("the end line: unexpected field \"{field}\"")));
+            }
+            return self.end(end).map(Some).map_err(|e| Bad::Invalid(format!("the end line: {e}")));
+        }
+        self.step(fields).map(|()| None).map_err(Bad::Invalid)
+    }
+
+    /// Checks the `end` line's figures against the trace read.
+    fn end(&self, end: End) -> Result<End, String> {
+        let steps = self.trace.steps.len() as u64;
+        if end.steps != steps {
+            return Err(format!("it says {} steps, but the trace has {steps}", end.steps));
+        }
+        let last = self.trace.steps.last().map_or(0, |s| s.t_us);
+        let duration = self.model.duration;
+        if end.t_us < last {
+            return Err(format!("t_us {} is before the last step's ({last})", end.t_us));
+        }
+        if end.t_us > duration {
+            return Err(format!("t_us {} is past the scenario's duration ({})", end.t_us, Duration(duration)));
+        }
+        if end.complete && end.t_us != duration {
+            return Err(format!(
+                "a complete run ends at the scenario's duration (t_us {duration}), not at t_us {}",
+                end.t_us
+            ));
+        }
+        Ok(end)
     }
 
     /// Appends the step a line describes, after checking it fits the trace so far.

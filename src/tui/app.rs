@@ -8,6 +8,7 @@ use super::action::Action;
 use super::experiments::{Before, Experiments};
 use crate::analysis::Analysis;
 use crate::run::RunError;
+use crate::scenario::load::Limits;
 use crate::scenario::model::Scenario;
 use crate::sim::{Model, Simulator};
 use crate::timeline::{MarkerKind, Timeline};
@@ -76,7 +77,9 @@ pub struct App {
     /// The file to watch for hot reload (`None` for a built-in lesson).
     pub path: Option<PathBuf>,
     pub seed: Option<u64>,
-    pub max_steps: u64,
+    /// The limits the app was started with (`--max-steps`, ...): a hot reload and a
+    /// variant are loaded within them too, before they run.
+    pub limits: Limits,
     /// The run: its computed steps, the step shown and the analysis as of it.
     pub timeline: Timeline,
     /// "What if" variants to switch to, and the figures of the run before.
@@ -105,6 +108,8 @@ pub struct App {
     pub banner: Option<String>,
     /// A reload's validation error, shown until the file is fixed.
     pub error: Option<String>,
+    /// A replayed trace whose run reached its end (see [`App::replay`]).
+    recorded_complete: bool,
     pub quit: bool,
 }
 
@@ -114,25 +119,29 @@ impl App {
         path: Option<PathBuf>,
         scenario: Scenario,
         seed: Option<u64>,
-        max_steps: u64,
+        limits: Limits,
     ) -> Result<Self, RunError> {
-        let timeline = Self::start(scenario, seed, max_steps)?;
-        Ok(Self::with(origin, path, seed, max_steps, timeline))
+        let timeline = Self::start(scenario, seed, limits.max_steps)?;
+        Ok(Self::with(origin, path, seed, limits, timeline))
     }
 
     /// The TUI on a recorded trace (`eventlab replay`): the cursor at step 0, nothing to
-    /// compute past the trace's end, no file to watch.
-    pub fn replay(origin: String, model: Arc<Model>, trace: Trace) -> Self {
+    /// compute past the trace's end, no file to watch. `complete` when the trace's `end`
+    /// line says the run reached its end (what `w` writes again).
+    pub fn replay(origin: String, model: Arc<Model>, trace: Trace, complete: bool) -> Self {
         let seed = Some(model.seed);
-        Self::with(origin, None, seed, u64::MAX, Timeline::recorded(model, trace))
+        let mut app = Self::with(origin, None, seed, Limits::default(), Timeline::recorded(model, trace));
+        app.recorded_complete = complete;
+        app
     }
 
-    fn with(origin: String, path: Option<PathBuf>, seed: Option<u64>, max_steps: u64, timeline: Timeline) -> Self {
+    fn with(origin: String, path: Option<PathBuf>, seed: Option<u64>, limits: Limits, timeline: Timeline) -> Self {
         App {
             origin,
             path,
             seed,
-            max_steps,
+            limits,
+            recorded_complete: false,
             timeline,
             experiments: Experiments::default(),
             playing: false,
@@ -232,7 +241,7 @@ impl App {
 
     /// Restarts on a new version of the scenario (hot reload), keeping the view.
     pub fn reload(&mut self, scenario: Scenario) -> Result<(), RunError> {
-        self.timeline = Self::start(scenario, self.seed, self.max_steps)?;
+        self.timeline = Self::start(scenario, self.seed, self.limits.max_steps)?;
         self.target_us = 0.0;
         self.traffic = Selection::default();
         self.checks = Selection::default();
@@ -424,7 +433,7 @@ impl App {
             Action::PreviousFinding => self.jump_finding(false),
             Action::NextMarker => self.jump_marker(true),
             Action::PreviousMarker => self.jump_marker(false),
-            Action::Record => self.record(),
+            Action::Record => self.record(std::path::Path::new("")),
             Action::Experiments => {
                 if self.experiments.variants.is_empty() {
                     self.message = Some(
@@ -459,7 +468,7 @@ impl App {
     /// (run to its end first) to compare with.
     pub fn switch(&mut self, row: usize) {
         let variant = self.experiments.choice(row);
-        let scenario = match self.experiments.load(&self.origin, self.max_steps, variant.as_deref()) {
+        let scenario = match self.experiments.load(&self.origin, &self.limits, variant.as_deref()) {
             Ok(scenario) => scenario,
             Err(e) => {
                 self.message = Some(e);
@@ -471,7 +480,7 @@ impl App {
             && self.experiments.current.is_some()
             && self.experiments.before.as_ref().is_some_and(|b| b.label == "as written" && b.complete);
         let complete = keep || self.timeline.run_to_end().is_ok();
-        let timeline = match Self::start(scenario, self.seed, self.max_steps) {
+        let timeline = match Self::start(scenario, self.seed, self.limits.max_steps) {
             Ok(timeline) => timeline,
             Err(e) => {
                 self.message = Some(e.to_string());
@@ -656,10 +665,10 @@ impl App {
         self.message = Some(format!("step {}: {what}", marker.step));
     }
 
-    /// `w`: writes the trace computed so far, atomically, into the current folder, named
-    /// after the scenario, the seed and the steps (with a number added rather than
+    /// `w`: writes the trace computed so far, atomically, into the current folder (`dir`),
+    /// named after the scenario, the seed and the steps (with a number added rather than
     /// replace a file).
-    fn record(&mut self) {
+    fn record(&mut self, dir: &std::path::Path) {
         let name: String = self
             .model()
             .scenario
@@ -670,11 +679,17 @@ impl App {
         let name = name.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
         let stem = format!("eventlab-{name}-seed{}-step{}", self.model().seed, self.timeline.computed());
         let path = (1..10_000)
-            .map(|n| PathBuf::from(if n == 1 { format!("{stem}.jsonl") } else { format!("{stem}-{n}.jsonl") }))
+            .map(|n| dir.join(if n == 1 { format!("{stem}.jsonl") } else { format!("{stem}-{n}.jsonl") }))
             .find(|p| !p.exists())
-            .unwrap_or_else(|| PathBuf::from(format!("{stem}.jsonl")));
+            .unwrap_or_else(|| dir.join(format!("{stem}.jsonl")));
         let steps = self.timeline.computed();
-        self.message = Some(match crate::trace::jsonl::write_file(&path, self.model(), self.trace()) {
+        // Complete only when every step of the run is in it: a live run computed to its end,
+        // or a replayed trace whose own end line said so.
+        let complete =
+            if self.timeline.is_recorded() { self.recorded_complete } else { self.timeline.source_finished() };
+        let written = crate::trace::file::Target::resolve(&path)
+            .and_then(|target| target.write(self.model(), self.trace(), complete));
+        self.message = Some(match written {
             Ok(()) => format!("trace of {steps} steps written to {}", path.display()),
             Err(e) => format!("could not write {}: {e}", path.display()),
         });
@@ -702,7 +717,7 @@ mod tests {
     fn app(lesson: &str) -> App {
         let source = crate::lessons::find(lesson).expect("a lesson").source;
         let scenario = load_str(source, lesson, &Limits::default()).expect("valid");
-        App::new(lesson.to_owned(), None, scenario, None, 10_000_000).expect("compiles")
+        App::new(lesson.to_owned(), None, scenario, None, Limits::default()).expect("compiles")
     }
 
     fn press(app: &mut App, code: KeyCode) {
@@ -712,6 +727,35 @@ mod tests {
         {
             app.apply(action);
         }
+    }
+
+    /// `w` mid-run writes a trace whose end line says it is not complete; at the end of the
+    /// run, complete. Either reads back whole.
+    #[test]
+    fn a_trace_written_mid_run_ends_not_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = app("fan-out");
+        for _ in 0..5 {
+            app.step_forward();
+        }
+        let end_of = |app: &mut App| {
+            app.record(dir.path());
+            let written: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+            assert_eq!(written.len(), 1, "{written:?}: no temporary file left");
+            let recorded = crate::trace::read::read_file(&written[0]).expect("reads back");
+            std::fs::remove_file(&written[0]).unwrap();
+            assert_eq!(recorded.truncated, None);
+            recorded.end.expect("an end line")
+        };
+        let computed = app.timeline.computed() as u64;
+        let end = end_of(&mut app);
+        assert!(!end.complete);
+        assert_eq!(end.steps, computed);
+        assert_eq!(end.t_us, app.trace().steps.last().unwrap().t_us);
+        app.apply(Action::RunToEnd);
+        let end = end_of(&mut app);
+        assert!(end.complete);
+        assert_eq!(end.t_us, app.model().duration);
     }
 
     #[test]
@@ -856,7 +900,7 @@ mod tests {
         let scenario =
             crate::scenario::load::load_str_variant(source, "order-saga", &Limits::default(), Some("no-compensation"))
                 .expect("valid");
-        let mut app = App::new("order-saga".to_owned(), None, scenario, None, 10_000_000).expect("compiles");
+        let mut app = App::new("order-saga".to_owned(), None, scenario, None, Limits::default()).expect("compiles");
         assert!(app.analysis().findings().is_empty(), "uncompensated sagas are standing findings only");
         press(&mut app, KeyCode::Char('n'));
         assert_eq!(app.step_number(), 14, "the first failed saga, decided at step 14");

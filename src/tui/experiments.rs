@@ -125,15 +125,15 @@ impl Experiments {
         self.current.as_ref().and_then(|c| self.variants.iter().position(|(n, _)| n == c)).map_or(0, |i| i + 1)
     }
 
-    /// Loads the scenario with `variant` applied.
+    /// Loads the scenario with `variant` applied, within the app's `limits`.
     pub fn load(
         &self,
         origin: &str,
-        max_steps: u64,
+        limits: &Limits,
         variant: Option<&str>,
     ) -> Result<crate::scenario::model::Scenario, String> {
         let source = self.source.as_deref().ok_or("this run has no scenario text to apply a variant to")?;
-        load_str_variant(source, origin, &Limits { max_steps }, variant).map_err(|e| e.to_string())
+        load_str_variant(source, origin, limits, variant).map_err(|e| e.to_string())
     }
 
     /// A new text of the scenario (hot reload): the variants are read again.

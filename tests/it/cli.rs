@@ -267,8 +267,9 @@ fn trace_writes_jsonl_with_header_numbered_steps_and_whole_events() {
     assert_eq!(header["seed"], 3);
     assert_eq!(header["definition"]["name"], "small");
     assert!(header["definition"]["topics"].is_array());
-    let steps = &lines[1..];
+    let steps = &lines[1..lines.len() - 1];
     assert_eq!(steps.len() as u64, summary["steps"].as_u64().unwrap());
+    assert_eq!(lines[lines.len() - 1], json!({"end": {"steps": steps.len(), "t_us": 2_000_000, "complete": true}}));
     let mut published = 0;
     let mut last_t = 0;
     for (i, step) in steps.iter().enumerate() {
@@ -636,7 +637,7 @@ fn replay_of_a_cut_trace_warns_and_summarises_the_steps_it_has() {
     assert_eq!(code(&replayed), 1, "{}", stderr(&replayed));
     assert_eq!(
         stderr(&replayed),
-        format!("warning: {} is cut mid-line at line 32; loaded up to step 30\n", path.display())
+        format!("warning: {} is cut at line 32, before its end line; loaded up to step 30\n", path.display())
     );
     assert_eq!(json_summary(&replayed)["steps"], 30);
 }

@@ -489,7 +489,7 @@ fn run(value: &Value) -> Outcome {
 
 fn jsonl_bytes(model: &Model, trace: &Trace) -> Vec<u8> {
     let mut out = Vec::new();
-    jsonl::write(&mut out, model, trace).expect("writes to memory");
+    jsonl::write(&mut out, model, trace, true).expect("writes to memory");
     out
 }
 

@@ -9,6 +9,7 @@ mod properties;
 mod replay;
 mod scenarios;
 mod schema;
+mod signals;
 mod snapshots;
 mod time_travel;
 mod tmux;

@@ -22,7 +22,7 @@ const NAME: &str = "t.jsonl";
 
 fn jsonl_bytes(model: &Model, trace: &Trace) -> Vec<u8> {
     let mut out = Vec::new();
-    jsonl::write(&mut out, model, trace).expect("writes to memory");
+    jsonl::write(&mut out, model, trace, true).expect("writes to memory");
     out
 }
 
@@ -96,6 +96,8 @@ fn assert_round_trip(name: &str, outcome: &Outcome) {
     let bytes = recording(outcome);
     let recorded = read(&bytes[..], name).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(recorded.truncated, None, "{name}");
+    assert_eq!(recorded.end.map(|end| end.steps), Some(outcome.sim.trace().steps.len() as u64), "{name}");
+    assert!(recorded.complete(), "{name}");
     let again = jsonl_bytes(&recorded.model, &recorded.trace);
     assert!(again == bytes, "{name}: written again, differs at {}", first_different_line(&bytes, &again));
     assert_same_trace(name, outcome.sim.trace(), &recorded.trace);
@@ -315,21 +317,25 @@ fn lines(bytes: &[u8]) -> Vec<(usize, usize)> {
 fn a_cut_trace_loads_up_to_its_last_whole_line() {
     let bytes = varied_bytes();
     let full = read_ok(bytes);
+    assert_eq!(full.truncated, None);
     let lines = lines(bytes);
-    // Line k + 1 holds step k.
-    for (k, &(start, end)) in lines.iter().enumerate().skip(1) {
+    let steps = lines.len() - 2;
+    // Line k + 1 holds step k; the last line is the end line.
+    for (k, &(start, end)) in lines.iter().enumerate().take(steps + 1).skip(1) {
         let step = k as u64;
         let kept = |recorded: &Recorded, n: u64| {
             assert_eq!(recorded.trace.steps.len() as u64, n);
             assert_eq!(recorded.trace.steps[..], full.trace.steps[..n as usize]);
+            assert_eq!(recorded.end, None);
         };
-        // At a line boundary: the whole lines before it, nothing cut.
+        // At a line boundary: the whole lines before it, and no end line: cut, said as a cut
+        // in a line is (where the next line should have been).
         let at_start = read_ok(&bytes[..start]);
-        assert_eq!(at_start.truncated, None);
+        assert_eq!(at_start.truncated, Some(Truncated { last_step: step - 1, line: k + 1 }));
         kept(&at_start, step - 1);
-        // A whole last line without its newline is whole.
+        // A whole last line without its newline is whole: the cut is after it.
         let no_newline = read_ok(&bytes[..end]);
-        assert_eq!(no_newline.truncated, None);
+        assert_eq!(no_newline.truncated, Some(Truncated { last_step: step, line: k + 2 }));
         kept(&no_newline, step);
         // Cut anywhere inside it: the steps before, and where it was cut.
         for cut in [start + 1, start + 2, usize::midpoint(start, end), end - 2, end - 1] {
@@ -345,6 +351,89 @@ fn a_cut_trace_loads_up_to_its_last_whole_line() {
             let _ = summary_json(&replay(recorded));
         }
     }
+}
+
+#[test]
+fn a_trace_ends_with_its_end_line_whose_figures_are_checked() {
+    let bytes = varied_bytes();
+    let text = std::str::from_utf8(bytes).expect("UTF-8");
+    let lines: Vec<&str> = text.lines().collect();
+    let steps = lines.len() - 2;
+    let full = read_ok(bytes);
+    let duration = full.model.duration;
+    let end: Value = serde_json::from_str(lines[steps + 1]).expect("JSON");
+    assert_eq!(end, json!({"end": {"steps": steps, "t_us": duration, "complete": true}}));
+    assert!(full.complete());
+    // The end line without its newline is whole.
+    assert_eq!(read_ok(&bytes[..bytes.len() - 1]).truncated, None);
+    // The end line cut short: the trace was cut after its last step.
+    let (start, stop) = (text.len() - lines[steps + 1].len() - 1, text.len() - 1);
+    for cut in [start + 1, usize::midpoint(start, stop), stop - 1] {
+        let recorded = read_ok(&bytes[..cut]);
+        assert_eq!(recorded.truncated, Some(Truncated { last_step: steps as u64, line: steps + 2 }), "cut at {cut}");
+        assert_eq!(recorded.end, None);
+    }
+    // Figures that are not the trace's, a stray field, a line after it: errors on that line.
+    let with_end = |end: &str| format!("{}\n{end}\n", lines[..=steps].join("\n"));
+    let n = steps + 2;
+    for (end, message) in [
+        (
+            json!({"end": {"steps": steps + 1, "t_us": duration, "complete": true}}),
+            format!("the end line: it says {} steps, but the trace has {steps}", steps + 1),
+        ),
+        (
+            json!({"end": {"steps": steps, "t_us": 0, "complete": false}}),
+            format!("the end line: t_us 0 is before the last step's ({})", full.trace.steps[steps - 1].t_us),
+        ),
+        (
+            json!({"end": {"steps": steps, "t_us": duration + 1, "complete": false}}),
+            format!("the end line: t_us {} is past the scenario's duration", duration + 1),
+        ),
+        (
+            json!({"end": {"steps": steps, "t_us": duration - 1, "complete": true}}),
+            format!("the end line: a complete run ends at the scenario's duration (t_us {duration})"),
+        ),
+        (json!({"end": {"steps": steps, "t_us": duration}}), "missing \"complete\"".to_owned()),
+        (
+            json!({"end": {"steps": steps, "t_us": duration, "complete": true}, "step": 1}),
+            "unexpected field".to_owned(),
+        ),
+    ] {
+        let error = read_err(with_end(&end.to_string()).as_bytes());
+        assert!(error.starts_with(&format!("t.jsonl:{n}: ")), "{error}");
+        assert!(error.contains(&message), "{error}\nshould say: {message}");
+    }
+    let after = format!("{text}{}\n", lines[1]);
+    assert_eq!(
+        read_err(after.as_bytes()),
+        format!("t.jsonl:{}: a line after the end line (line {n}): the trace ended there", n + 1)
+    );
+    // Stopped early (the TUI's `w` mid-run): not complete, at the last step's time.
+    let partial = format!(
+        "{}\n{}\n",
+        lines[..=10].join("\n"),
+        json!({"end": {"steps": 10, "t_us": full.trace.steps[9].t_us, "complete": false}})
+    );
+    let recorded = read_ok(partial.as_bytes());
+    assert_eq!(recorded.truncated, None);
+    assert!(!recorded.complete());
+    let mut again = Vec::new();
+    jsonl::write(&mut again, &recorded.model, &recorded.trace, false).expect("writes to memory");
+    assert_eq!(String::from_utf8(again).unwrap(), partial, "written again, the same bytes");
+}
+
+#[test]
+fn a_cut_at_a_line_boundary_is_warned_of_as_a_cut_in_a_line() {
+    let bytes = varied_bytes();
+    let lines = lines(bytes);
+    let (start, end) = lines[100];
+    let at_boundary = read_ok(&bytes[..start]).truncated.expect("cut");
+    let in_line = read_ok(&bytes[..usize::midpoint(start, end)]).truncated.expect("cut");
+    assert_eq!(at_boundary, in_line);
+    assert_eq!(
+        in_line.warning("t.jsonl"),
+        "warning: t.jsonl is cut at line 101, before its end line; loaded up to step 99"
+    );
 }
 
 #[test]

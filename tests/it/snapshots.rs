@@ -13,7 +13,7 @@ use ratatui::backend::TestBackend;
 fn app(lesson: &str) -> App {
     let source = eventlab::lessons::find(lesson).expect("a lesson").source;
     let scenario = load_str(source, lesson, &Limits::default()).expect("valid");
-    App::new(format!("lesson:{lesson}"), None, scenario, None, 10_000_000).expect("compiles")
+    App::new(format!("lesson:{lesson}"), None, scenario, None, Limits::default()).expect("compiles")
 }
 
 fn screen(app: &App, width: u16, height: u16) -> String {

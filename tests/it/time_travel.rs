@@ -29,7 +29,7 @@ fn model(path: &Path) -> Arc<Model> {
 
 fn bytes(sim: &Simulator) -> Vec<u8> {
     let mut out = Vec::new();
-    jsonl::write(&mut out, sim.model(), sim.trace()).expect("writes");
+    jsonl::write(&mut out, sim.model(), sim.trace(), true).expect("writes");
     out
 }
 

@@ -246,7 +246,8 @@ fn the_picker_opens_a_lesson_from_an_empty_folder() {
 }
 
 /// `eventlab replay` opens a recorded trace in the TUI: the scenario's name from the trace,
-/// every view, time travel; a trace cut mid-line opens with a warning naming its last step.
+/// every view, time travel; a trace cut mid-line (without its end line) opens with a
+/// warning naming its last step.
 #[test]
 fn a_recorded_trace_replays_in_the_tui() {
     if !tmux_available() {
@@ -268,7 +269,7 @@ fn a_recorded_trace_replays_in_the_tui() {
     std::fs::write(&cut, &text[..cut_at]).unwrap();
 
     let s = Session::start("eventlab-replay", &format!("{bin} replay {}; sleep 30", cut.display()));
-    let screen = s.wait_for("cut mid-line");
+    let screen = s.wait_for("before its end line");
     assert!(screen.contains("loaded up to step 199"), "{screen}");
     assert!(screen.contains("Crash mid-interval"), "{screen}");
     assert_eq!(step_number(&screen), 0);
@@ -287,6 +288,44 @@ fn a_recorded_trace_replays_in_the_tui() {
     let s = Session::start("eventlab-replay-whole", &format!("{bin} replay {}; sleep 30", trace.display()));
     s.wait_for("step 0");
     s.keys(&["e"]);
-    assert_eq!(step_number(&s.screen()) as usize, lines - 1);
+    // A header, the steps, the end line.
+    assert_eq!(step_number(&s.screen()) as usize, lines - 2);
     s.keys(&["q"]);
+}
+
+/// A signal sent from outside (`kill -INT PID`: in raw mode Ctrl-C is a key, not a signal)
+/// restores the terminal: the alternate screen left, the cursor shown, mouse capture off,
+/// raw mode off (what is typed echoes again); the exit status is 128 + the signal.
+#[test]
+fn a_signal_from_outside_restores_the_terminal() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventlab");
+    for (signal, status) in [("INT", 130), ("TERM", 143), ("HUP", 129)] {
+        let pid_file = dir.path().join(format!("{signal}.pid"));
+        // `exec` keeps the pid written: the one the signal goes to.
+        let command = format!(
+            "sh -c 'echo $$ > {}; exec {bin} run crash-duplicates'; echo EXITED-$?; sleep 30",
+            pid_file.display()
+        );
+        let s = Session::start(&format!("eventlab-signal-{signal}"), &command);
+        s.wait_for("step 0");
+        s.keys(&["space"]);
+        let display = |format: &str| {
+            let out = Command::new("tmux").args(["display", "-p", "-t", &s.0, format]).output().expect("tmux runs");
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        assert_eq!(display("#{alternate_on} #{cursor_flag} #{mouse_any_flag}"), "1 0 1", "the TUI is on");
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let killed = Command::new("kill").args([&format!("-{signal}"), pid.trim()]).status().expect("kill runs");
+        assert!(killed.success());
+        let screen = s.wait_for(&format!("EXITED-{status}"));
+        assert!(!screen.contains("Crash mid-interval"), "the TUI's screen is gone:\n{screen}");
+        assert_eq!(display("#{alternate_on} #{cursor_flag} #{mouse_any_flag}"), "0 1 0", "SIG{signal}");
+        // Cooked mode again: the terminal echoes what is typed while `sleep` runs.
+        s.keys(&["typed-after"]);
+        s.wait_for("typed-after");
+    }
 }

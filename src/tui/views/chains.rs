@@ -525,7 +525,7 @@ mod tests {
 
     fn app_from(source: &str) -> App {
         let scenario = load_str(source, "test", &Limits::default()).expect("valid");
-        App::new("test".to_owned(), None, scenario, None, 1_000_000).expect("compiles")
+        App::new("test".to_owned(), None, scenario, None, crate::scenario::load::Limits::default()).expect("compiles")
     }
 
     fn lesson(name: &str) -> App {

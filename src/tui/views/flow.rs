@@ -892,7 +892,7 @@ mod tests {
     fn app(path: &str) -> App {
         let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).expect("a scenario");
         let scenario = load_str(&text, path, &Limits::default()).expect("valid");
-        App::new(path.to_owned(), None, scenario, None, 1_000_000).expect("compiles")
+        App::new(path.to_owned(), None, scenario, None, crate::scenario::load::Limits::default()).expect("compiles")
     }
 
     fn screen(app: &App, width: u16, height: u16) -> String {

@@ -491,7 +491,7 @@ mod tests {
 
     fn app(source: &str) -> App {
         let scenario = load_str(source, "test", &Limits::default()).expect("valid");
-        App::new("test".to_owned(), None, scenario, None, 1_000_000).expect("compiles")
+        App::new("test".to_owned(), None, scenario, None, crate::scenario::load::Limits::default()).expect("compiles")
     }
 
     fn text(buf: &Buffer) -> String {

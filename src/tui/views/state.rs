@@ -511,7 +511,7 @@ mod tests {
 
     fn app() -> App {
         let scenario = load_str(SHOP, "test", &Limits::default()).expect("valid");
-        App::new("test".to_owned(), None, scenario, None, 1_000_000).expect("compiles")
+        App::new("test".to_owned(), None, scenario, None, crate::scenario::load::Limits::default()).expect("compiles")
     }
 
     fn draw(app: &App, width: u16, height: u16) -> String {
@@ -527,7 +527,8 @@ mod tests {
     fn aggregates_take_the_room_the_groups_leave() {
         let source = crate::lessons::find("read-model-lag").expect("a lesson").source;
         let scenario = load_str(source, "read-model-lag", &Limits::default()).expect("valid");
-        let mut app = App::new("test".to_owned(), None, scenario, None, 1_000_000).expect("compiles");
+        let mut app = App::new("test".to_owned(), None, scenario, None, crate::scenario::load::Limits::default())
+            .expect("compiles");
         while app.now() < 1_000_000 {
             app.apply(Action::StepForward);
         }

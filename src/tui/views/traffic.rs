@@ -391,7 +391,8 @@ mod tests {
     fn app() -> App {
         let source = include_str!("../../../scenarios/crash-duplicates.json");
         let scenario = load_str(source, "crash-duplicates", &Limits::default()).expect("valid");
-        let mut app = App::new("test".to_owned(), None, scenario, None, 1_000_000).expect("compiles");
+        let mut app = App::new("test".to_owned(), None, scenario, None, crate::scenario::load::Limits::default())
+            .expect("compiles");
         app.apply(Action::RunToEnd);
         app.apply(Action::ShowView(View::Traffic));
         app
