@@ -707,7 +707,13 @@ impl Analysis {
                         }
                     }
                 }
-                _ => {}
+                StepKind::Requeued
+                | StepKind::DroppedDuplicate
+                | StepKind::Fetched
+                | StepKind::Crashed
+                | StepKind::Restarted
+                | StepKind::Paused
+                | StepKind::Resumed => {}
             }
         }
     }
@@ -777,7 +783,18 @@ impl Analysis {
             StepKind::Restarted => live.alive = true,
             StepKind::Paused => live.paused = true,
             StepKind::Resumed => live.paused = false,
-            _ => {}
+            StepKind::Published
+            | StepKind::Committed
+            | StepKind::Acked
+            | StepKind::Requeued
+            | StepKind::DeadLettered
+            | StepKind::DroppedDuplicate
+            | StepKind::Routed
+            | StepKind::Unrouted
+            | StepKind::Fetched
+            | StepKind::Rebalanced
+            | StepKind::Note
+            | StepKind::Joined => {}
         }
     }
 

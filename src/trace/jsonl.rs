@@ -7,7 +7,8 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
-use super::{EventIdx, FailReason, NO_EVENT, NONE16, NONE32, Step, StepKind, Trace};
+use super::fields::{Field, Presence};
+use super::{EventIdx, FailReason, NO_EVENT, NONE16, NONE32, Step, Trace};
 use crate::scenario::model::{Scenario, TopicKind};
 use crate::sim::Model;
 
@@ -52,83 +53,65 @@ impl Namer<'_> {
     }
 }
 
-/// One step as a JSON object; `number` is its 1-based step number.
+/// One step as a JSON object; `number` is its 1-based step number. Its fields are those
+/// its kind declares ([`StepKind::fields`]), in that order, each where it applies.
 pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Value> {
-    let trace = namer.trace;
     let mut m = Map::new();
     m.insert("step".into(), number.into());
     m.insert("t_us".into(), step.t_us.into());
     m.insert("kind".into(), step.kind.name().into());
-    if step.event != NO_EVENT {
-        let e = trace.event(step.event);
-        m.insert("event".into(), namer.event_id(step.event).into());
-        m.insert("type".into(), trace.strings.resolve(e.event_type).into());
-        if let Some(key) = e.key {
-            m.insert("key".into(), trace.strings.resolve(key).into());
+    for &(field, presence) in step.kind.fields() {
+        let value = field_value(namer, step, field);
+        debug_assert!(value.is_some() || presence == Presence::Where, "a {:?} step without its {field:?}", step.kind);
+        if let Some(value) = value {
+            m.insert(field.name().into(), value);
         }
     }
-    if step.topic != NONE16 {
-        m.insert("topic".into(), namer.topic(step.topic).into());
-        if namer.model.topics[usize::from(step.topic)].kind == TopicKind::Log && step.partition != NONE16 {
-            m.insert("partition".into(), step.partition.into());
+    m
+}
+
+/// The value of one field of a step's line, if it applies to this step.
+fn field_value(namer: &Namer<'_>, step: &Step, field: Field) -> Option<Value> {
+    let trace = namer.trace;
+    let event = (step.event != NO_EVENT).then(|| trace.event(step.event));
+    let value = match field {
+        Field::Event => event.map(|_| namer.event_id(step.event))?.into(),
+        Field::Type => trace.strings.resolve(event?.event_type).into(),
+        Field::Key => trace.strings.resolve(event?.key?).into(),
+        Field::Topic => (step.topic != NONE16).then(|| namer.topic(step.topic))?.into(),
+        Field::Partition => {
+            let log = step.topic != NONE16 && namer.model.topics[usize::from(step.topic)].kind == TopicKind::Log;
+            (log && step.partition != NONE16).then_some(step.partition)?.into()
         }
-    }
-    if step.offset != NONE32 && step.kind != StepKind::Fetched {
-        m.insert("offset".into(), step.offset.into());
-    }
-    if step.group != NONE16 {
-        m.insert("group".into(), namer.group(step.group).into());
-    }
-    if step.instance != NONE16 {
-        m.insert("instance".into(), namer.instance(step.instance).into());
-    }
-    if step.event != NO_EVENT {
-        let e = trace.event(step.event);
-        m.insert("correlation_id".into(), e.correlation.render(&trace.strings).into());
-        if let Some(cause) = e.cause() {
-            m.insert("causation_id".into(), namer.event_id(cause).into());
+        // On a `fetched` step the offset field holds the version the event's own append
+        // produced (`event_version`).
+        Field::Offset | Field::EventVersion => (step.offset != NONE32).then_some(step.offset)?.into(),
+        Field::Group => (step.group != NONE16).then(|| namer.group(step.group))?.into(),
+        Field::Instance => (step.instance != NONE16).then(|| namer.instance(step.instance))?.into(),
+        Field::CorrelationId => event?.correlation.render(&trace.strings).into(),
+        Field::CausationId => namer.event_id(event?.cause()?).into(),
+        Field::Source => trace.strings.resolve(event?.source).into(),
+        Field::SchemaVersion => event?.schema_version.into(),
+        Field::Headers => Value::Object(trace.payloads.headers(event?.headers)),
+        Field::Data => trace.payloads.value(event?.data),
+        // A routed copy (or one a FIFO target dropped): the bus it was routed from.
+        Field::Bus => {
+            let bus = event?.topic;
+            (bus != step.topic).then(|| namer.topic(bus))?.into()
         }
-    }
-    match step.kind {
-        // A dropped duplicate may be the only step of its event (a FIFO queue dropped a new
-        // event whose id it had seen), so it carries the whole event too.
-        StepKind::Published | StepKind::DroppedDuplicate => {
-            let e = trace.event(step.event);
-            m.insert("source".into(), trace.strings.resolve(e.source).into());
-            m.insert("schema_version".into(), e.schema_version.into());
-            m.insert("headers".into(), Value::Object(trace.payloads.headers(e.headers)));
-            m.insert("data".into(), trace.payloads.value(e.data));
-            if e.topic != step.topic {
-                // A routed copy a FIFO target dropped: the bus it was routed from.
-                m.insert("bus".into(), namer.topic(e.topic).into());
-            }
+        Field::Effect => (step.flag != 0).into(),
+        Field::Reason => FailReason::from_flag(step.flag).name().into(),
+        // On a `fetched` step aux holds the version read.
+        Field::Attempt | Field::Version => step.aux.into(),
+        Field::Receive => (step.aux != NONE32).then_some(step.aux)?.into(),
+        Field::Rule => {
+            let bus = event?.topic;
+            namer.model.topics[usize::from(bus)].rules[step.aux as usize].name.clone().into()
         }
-        StepKind::Processed => {
-            m.insert("effect".into(), (step.flag != 0).into());
-        }
-        StepKind::Failed => {
-            m.insert("reason".into(), FailReason::from_flag(step.flag).name().into());
-            m.insert("attempt".into(), step.aux.into());
-        }
-        StepKind::Delivered | StepKind::Requeued if step.aux != NONE32 => {
-            m.insert("receive".into(), step.aux.into());
-        }
-        StepKind::Routed => {
-            let bus = trace.event(step.event).topic;
-            m.insert("bus".into(), namer.topic(bus).into());
-            m.insert("rule".into(), namer.model.topics[usize::from(bus)].rules[step.aux as usize].name.clone().into());
-        }
-        StepKind::Fetched => {
-            m.insert("aggregate".into(), namer.model.aggregates[usize::from(step.partition)].name.clone().into());
-            m.insert("version".into(), step.aux.into());
-            if step.offset != NONE32 {
-                m.insert("event_version".into(), step.offset.into());
-            }
-        }
-        StepKind::DeadLettered => {
-            m.insert("dead_letter".into(), namer.topic(step.aux as u16).into());
-        }
-        StepKind::Rebalanced => {
+        // On a `fetched` step the partition field holds the aggregate.
+        Field::Aggregate => namer.model.aggregates[usize::from(step.partition)].name.clone().into(),
+        Field::DeadLetter => namer.topic(step.aux as u16).into(),
+        Field::Assignment => {
             let mut assignment = Map::new();
             for (instance, topic, partitions) in &trace.assignments[step.aux as usize] {
                 let entry = assignment.entry(namer.instance(*instance)).or_insert_with(|| Value::Object(Map::new()));
@@ -136,15 +119,11 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
                     topics.insert(namer.topic(*topic).to_owned(), json!(partitions));
                 }
             }
-            m.insert("assignment".into(), Value::Object(assignment));
+            Value::Object(assignment)
         }
-        StepKind::Note => {
-            let note = &namer.model.scenario.notes[step.aux as usize];
-            m.insert("text".into(), note.text.clone().into());
-        }
-        _ => {}
-    }
-    m
+        Field::Text => namer.model.scenario.notes[step.aux as usize].text.clone().into(),
+    };
+    Some(value)
 }
 
 /// The figures of a trace's last line, `{"end": {"steps": N, "t_us": T, "complete": B}}`:

@@ -370,6 +370,11 @@ macro_rules! step_fields {
         const STEP_FIELDS: &[&str] = &[$(strip_raw(stringify!($name))),*];
 
         impl Fields<'_> {
+            /// The names of the fields the line has.
+            fn present(&self) -> impl Iterator<Item = &'static str> {
+                [$(self.$name.is_some().then_some(strip_raw(stringify!($name)))),*].into_iter().flatten()
+            }
+
             /// The name of a field that no reader took, if any.
             fn leftover(&self) -> Option<&'static str> {
                 $(if self.$name.is_some() {
@@ -625,6 +630,11 @@ impl Builder {
         let kind = StepKind::from_name(&name).ok_or_else(|| {
             format!("unknown step kind \"{}\"{}", &*name, did_you_mean(&name, StepKind::ALL.map(StepKind::name)))
         })?;
+        // The fields its kind carries (the table the writer follows too), and no other.
+        if let Some(field) = f.present().find(|&name| !matches!(name, "step" | "t_us" | "kind") && !kind.carries(name))
+        {
+            return Err(format!("{} step: unexpected field \"{field}\"", kind.name()));
+        }
         let mut step = Step::new(kind, t_us);
         self.read_kind(&mut step, &mut f).map_err(|e| format!("{} step: {e}", kind.name()))?;
         if let Some(field) = f.leftover() {
@@ -752,7 +762,24 @@ impl Builder {
                         step.flag = reason as u8;
                         step.aux = count(f.attempt.take(), "attempt")?;
                     }
-                    _ => {}
+                    StepKind::Published
+                    | StepKind::Delivered
+                    | StepKind::SkippedDuplicate
+                    | StepKind::Committed
+                    | StepKind::Acked
+                    | StepKind::Requeued
+                    | StepKind::DeadLettered
+                    | StepKind::DroppedDuplicate
+                    | StepKind::Routed
+                    | StepKind::Unrouted
+                    | StepKind::Fetched
+                    | StepKind::Crashed
+                    | StepKind::Restarted
+                    | StepKind::Rebalanced
+                    | StepKind::Paused
+                    | StepKind::Resumed
+                    | StepKind::Note
+                    | StepKind::Joined => {}
                 }
             }
             StepKind::Committed => {
@@ -1015,7 +1042,23 @@ impl Builder {
                     StepKind::Delivered => held(e).is_none(),
                     StepKind::Requeued => matches!(held(e), Some(Held::By(_))),
                     StepKind::DeadLettered => held(e) != Some(Held::Done),
-                    _ => held(e) == Some(Held::By(step.instance)),
+                    StepKind::Published
+                    | StepKind::Processed
+                    | StepKind::SkippedDuplicate
+                    | StepKind::Failed
+                    | StepKind::Committed
+                    | StepKind::Acked
+                    | StepKind::DroppedDuplicate
+                    | StepKind::Routed
+                    | StepKind::Unrouted
+                    | StepKind::Fetched
+                    | StepKind::Crashed
+                    | StepKind::Restarted
+                    | StepKind::Rebalanced
+                    | StepKind::Paused
+                    | StepKind::Resumed
+                    | StepKind::Note
+                    | StepKind::Joined => held(e) == Some(Held::By(step.instance)),
                 };
                 let on_topic = |e: EventIdx| self.trace.events[e as usize].topic == step.topic;
                 let fits = |e: &EventIdx| self.published[*e as usize] && self.matches(&shown, *e).is_ok();
@@ -1030,7 +1073,21 @@ impl Builder {
                     StepKind::Delivered => drop(self.held.insert((step.group, event), Held::By(step.instance))),
                     StepKind::Failed | StepKind::Requeued => drop(self.held.remove(&(step.group, event))),
                     StepKind::Acked | StepKind::DeadLettered => drop(self.held.insert((step.group, event), Held::Done)),
-                    _ => {}
+                    StepKind::Published
+                    | StepKind::Processed
+                    | StepKind::SkippedDuplicate
+                    | StepKind::Committed
+                    | StepKind::DroppedDuplicate
+                    | StepKind::Routed
+                    | StepKind::Unrouted
+                    | StepKind::Fetched
+                    | StepKind::Crashed
+                    | StepKind::Restarted
+                    | StepKind::Rebalanced
+                    | StepKind::Paused
+                    | StepKind::Resumed
+                    | StepKind::Note
+                    | StepKind::Joined => {}
                 }
                 event
             }
