@@ -11,7 +11,7 @@
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use crate::analysis::expect::json_equal;
+use crate::json::json_equal;
 use crate::scenario::template::walk;
 
 /// Where a pattern looks in an event.

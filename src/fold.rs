@@ -19,8 +19,8 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::{Map, Number, Value};
 
+use crate::intern::{Strings, Sym};
 use crate::scenario::template::walk;
-use crate::trace::{Strings, Sym};
 
 /// One field's value.
 #[derive(Clone, Debug, Default)]
@@ -76,7 +76,7 @@ impl Cell {
             (Cell::Absent, Cell::Absent) | (Cell::Null, Cell::Null) => true,
             (Cell::Bool(a), Cell::Bool(b)) => a == b,
             (Cell::Str(a), Cell::Str(b)) => a == b,
-            (Cell::Other(a), Cell::Other(b)) => crate::analysis::expect::json_equal(a, b),
+            (Cell::Other(a), Cell::Other(b)) => crate::json::json_equal(a, b),
             (a, b) => match (a.number(), b.number()) {
                 (Some(Num::Int(x)), Some(Num::Int(y))) => x == y,
                 (Some(x), Some(y)) => x.as_f64() == y.as_f64(),

@@ -1,9 +1,29 @@
 //! eventlab: a terminal laboratory for event-driven architecture.
+//!
+//! The modules form layers, and each uses only its own and lower ones (a test,
+//! `tests/it/architecture.rs`, reads the `use` paths and holds the code to it):
+//!
+//! 1. [`json`], [`rng`], [`intern`]: values, the seeded random streams, interned strings
+//!    and stored payloads;
+//! 2. [`scenario`] (the format: parsing, validation, variants) and [`lessons`] (the
+//!    built-in scenarios);
+//! 3. [`bus`], [`fold`]: the compiled small languages (bus patterns, aggregate folds);
+//! 4. [`model`]: a scenario compiled for a run;
+//! 5. [`trace`]: the record of a run, as steps, and its JSON Lines form;
+//! 6. [`sim`] (the simulator, which writes a trace) and [`analysis`] (metrics and findings,
+//!    derived from a trace alone);
+//! 7. [`timeline`]: a trace and its analysis at any step, for time travel;
+//! 8. [`run`]: a headless run;
+//! 9. [`report`] and [`tui`]: what a user reads;
+//! 10. [`cli`]: the command line.
 pub mod analysis;
 pub mod bus;
 pub mod cli;
 pub mod fold;
+pub mod intern;
+pub mod json;
 pub mod lessons;
+pub mod model;
 pub mod report;
 pub mod rng;
 pub mod run;

@@ -7,9 +7,9 @@ use serde_json::{Map, Value, json};
 
 use crate::analysis::expect::Checked;
 use crate::analysis::{Analysis, Finding, FindingClass};
+use crate::model::Model;
 use crate::run::{Outcome, Replayed};
 use crate::scenario::model::Metric;
-use crate::sim::Model;
 use crate::trace::Trace;
 use crate::trace::jsonl::Namer;
 

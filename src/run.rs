@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::analysis::Analysis;
 use crate::analysis::expect::Checked;
+use crate::model::CompileError;
 use crate::scenario::model::Scenario;
-use crate::sim::model::CompileError;
 use crate::sim::{Model, SimError, Simulator};
 use crate::trace::read::Recorded;
 

@@ -12,7 +12,6 @@
 
 mod consumer;
 mod fault;
-pub mod model;
 pub mod murmur2;
 mod producer;
 mod queue;
@@ -21,7 +20,7 @@ pub mod sched;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
-pub use model::Model;
+pub use crate::model::{self, Model};
 use sched::{Agenda, Class};
 
 use crate::rng::Stream;
@@ -206,7 +205,7 @@ struct GroupState {
     joined: bool,
     rebalance: Option<Rebalance>,
     /// Idempotent consumers: the ids processed (survives crashes).
-    processed: crate::analysis::IdSet,
+    processed: crate::trace::IdSet,
     slots: Vec<Slot>,
     queues: Vec<QueueState>,
     /// Instance indices, in join (numeric) order.
@@ -396,7 +395,7 @@ impl Simulator {
                     rng: Stream::for_component(seed, "group", &g.name),
                     joined: false,
                     rebalance: None,
-                    processed: crate::analysis::IdSet::default(),
+                    processed: crate::trace::IdSet::default(),
                     slots: vec![Slot { committed: 0, position: 0, done: 0, owner: None }; g.slots.len()],
                     queues: vec![QueueState::default(); g.queues.len()],
                     members: Vec::new(),

@@ -5,60 +5,14 @@
 //! custom ids) are interned in one string table. Rendering to JSON Lines (`--trace`) lives
 //! in [`jsonl`], writing it to a file in [`file`], reading it back in [`read`].
 
+pub mod fields;
 pub mod file;
+pub mod idset;
 pub mod jsonl;
 pub mod read;
 
-use std::num::NonZeroU32;
-use std::sync::Arc;
-
-use indexmap::IndexSet;
-use rustc_hash::FxBuildHasher;
-use serde_json::Value;
-
-/// An interned string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Sym(NonZeroU32);
-
-impl Sym {
-    pub fn index(self) -> usize {
-        self.0.get() as usize - 1
-    }
-}
-
-/// The string table of a trace.
-#[derive(Clone, Debug, Default)]
-pub struct Strings(IndexSet<Arc<str>, FxBuildHasher>);
-
-impl Strings {
-    pub fn intern(&mut self, text: &str) -> Sym {
-        let index = match self.0.get_index_of(text) {
-            Some(index) => index,
-            None => self.0.insert_full(Arc::from(text)).0,
-        };
-        Sym(NonZeroU32::new(index as u32 + 1).expect("fewer than 2^32 strings"))
-    }
-
-    pub fn get(&self, text: &str) -> Option<Sym> {
-        self.0.get_index_of(text).map(|i| Sym(NonZeroU32::new(i as u32 + 1).expect("in range")))
-    }
-
-    pub fn resolve(&self, sym: Sym) -> &str {
-        &self.0[sym.index()]
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    fn truncate(&mut self, len: usize) {
-        self.0.truncate(len);
-    }
-}
+pub use crate::intern::{Payloads, Span, Strings, Sym};
+pub use idset::IdSet;
 
 /// An event id, in one of three forms:
 /// - `evt-000042`: the 42nd event published by producers and scripted events (numbered
@@ -92,7 +46,7 @@ impl EventId {
     }
 
     pub fn emitted(consumer: Sym, n: u32) -> Self {
-        EventId((TAG_EMITTED << TAG_SHIFT) | (u64::from(consumer.0.get()) << 32) | u64::from(n))
+        EventId((TAG_EMITTED << TAG_SHIFT) | (u64::from(consumer.bits()) << 32) | u64::from(n))
     }
 
     /// A scenario's own id. `emitter` tells which symbols are consumer names.
@@ -116,11 +70,11 @@ impl EventId {
     }
 
     fn custom_sym(sym: Sym) -> Self {
-        EventId((TAG_CUSTOM << TAG_SHIFT) | u64::from(sym.0.get()))
+        EventId((TAG_CUSTOM << TAG_SHIFT) | u64::from(sym.bits()))
     }
 
     pub fn kind(self) -> IdKind {
-        let sym = |bits: u64| Sym(NonZeroU32::new(bits as u32).expect("symbols are non-zero"));
+        let sym = |bits: u64| Sym::from_bits(bits as u32);
         match self.0 >> TAG_SHIFT {
             0 => IdKind::Root(self.0 as u32),
             TAG_EMITTED => IdKind::Emitted(sym((self.0 >> 32) & 0x3fff_ffff), self.0 as u32),
@@ -146,121 +100,6 @@ fn split_numbered(text: &str) -> Option<(&str, u32)> {
         return None;
     }
     Some((prefix, digits.parse().ok()?))
-}
-
-/// A JSON value stored as text in a [`Payloads`] arena; the empty span means absent
-/// (`null` data, no headers).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Span {
-    start: u32,
-    len: u32,
-}
-
-impl Span {
-    pub const NONE: Span = Span { start: 0, len: 0 };
-    /// `{}`: the data of an event given none (every [`Payloads`] starts with it).
-    pub const EMPTY_OBJECT: Span = Span { start: 0, len: 2 };
-
-    pub fn is_none(self) -> bool {
-        self.len == 0
-    }
-}
-
-/// Event payloads (data and headers) as compact JSON text in one growing buffer.
-///
-/// A `serde_json::Value` object costs a few hundred bytes in allocations; the same data as
-/// text costs its length. Payloads are written once, when an event is made, and shared by
-/// every step and by every event made from the same literal: a literal `data` of a scenario
-/// is stored once, before the run. Reading one back parses it (the TUI's inspector, a
-/// template that refers to the trigger's data); writing the trace copies the text.
-#[derive(Clone, Debug)]
-pub struct Payloads(Vec<u8>);
-
-impl Default for Payloads {
-    /// Payloads start with `{}`, the data of an event given none ([`Span::EMPTY_OBJECT`]).
-    fn default() -> Self {
-        Payloads(b"{}".to_vec())
-    }
-}
-
-impl Payloads {
-    /// Stores a value (`null` is the empty span, `{}` is [`Span::EMPTY_OBJECT`]).
-    pub fn push(&mut self, value: &Value) -> Span {
-        if value.is_null() {
-            return Span::NONE;
-        }
-        if value.as_object().is_some_and(serde_json::Map::is_empty) {
-            return Span::EMPTY_OBJECT;
-        }
-        let start = self.0.len();
-        serde_json::to_writer(&mut self.0, value).expect("a Value always serializes");
-        self.span(start)
-    }
-
-    /// Stores headers as a JSON object (none is the empty span).
-    pub fn push_headers(&mut self, headers: &[(String, String)]) -> Span {
-        if headers.is_empty() {
-            return Span::NONE;
-        }
-        let map: serde_json::Map<String, Value> =
-            headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-        self.push(&Value::Object(map))
-    }
-
-    /// Stores a JSON text as it is (`null` is the empty span): a payload read back from a
-    /// trace, already valid JSON.
-    pub fn push_raw(&mut self, raw: &serde_json::value::RawValue) -> Span {
-        let text = raw.get().trim();
-        if text == "null" {
-            return Span::NONE;
-        }
-        if text == "{}" {
-            return Span::EMPTY_OBJECT;
-        }
-        let start = self.0.len();
-        self.0.extend_from_slice(text.as_bytes());
-        self.span(start)
-    }
-
-    fn span(&self, start: usize) -> Span {
-        let start32 = u32::try_from(start).expect("payloads are limited to 4 GiB");
-        let len = u32::try_from(self.0.len() - start).expect("payloads are limited to 4 GiB");
-        Span { start: start32, len }
-    }
-
-    /// The JSON text of a span (`"null"` for the empty span).
-    pub fn text(&self, span: Span) -> &str {
-        if span.is_none() {
-            return "null";
-        }
-        let bytes = &self.0[span.start as usize..(span.start + span.len) as usize];
-        std::str::from_utf8(bytes).expect("serde_json writes UTF-8")
-    }
-
-    /// The value of a span, parsed.
-    pub fn value(&self, span: Span) -> Value {
-        serde_json::from_str(self.text(span)).expect("payloads hold valid JSON")
-    }
-
-    /// Headers as a JSON object (empty when none).
-    pub fn headers(&self, span: Span) -> serde_json::Map<String, Value> {
-        match self.value(span) {
-            Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        }
-    }
-
-    pub fn bytes(&self) -> usize {
-        self.0.capacity()
-    }
-
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn truncate(&mut self, len: usize) {
-        self.0.truncate(len);
-    }
 }
 
 /// Index of an event in [`Trace::events`].
@@ -384,7 +223,7 @@ pub const NONE32: u32 = u32::MAX;
 ///
 /// Field use by kind: `event` for every step about an event; `topic`/`partition`/`offset`
 /// where the format gives them (`offset` is the new committed offset on `committed`);
-/// `group`/`instance` for consumer steps (`instance` is the index in [`crate::sim::Model`]'s
+/// `group`/`instance` for consumer steps (`instance` is the index in [`crate::model::Model`]'s
 /// instance list); `aux` is kind-specific: the note index (`note`), the failure attempt
 /// (`failed`), the receive count (`delivered` on queues), the assignment index
 /// (`rebalanced`), the version read (`fetched`); on `fetched`, `partition` is the aggregate's
@@ -518,7 +357,7 @@ impl Trace {
     /// The trace of a run at step 0: the model's strings and literal payloads, and the
     /// instances that exist from the start (each group's `#1` ... `#N`, groups in order;
     /// instances added later are appended as they join).
-    pub fn start(model: &crate::sim::Model) -> Self {
+    pub fn start(model: &crate::model::Model) -> Self {
         Trace {
             strings: model.strings.clone(),
             payloads: model.payloads.clone(),
@@ -548,6 +387,7 @@ impl Trace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn a_step_is_32_bytes_and_an_event_56() {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{Analysis, Finding, FindingClass};
-use crate::sim::Model;
+use crate::model::Model;
 use crate::trace::{EventId, EventIdx, Trace};
 
 /// Where a saga instance stands.

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Analysis, FindingClass};
 use crate::fold::{Cell, Rules, Store, same_row};
-use crate::sim::Model;
+use crate::model::Model;
 use crate::trace::{EventIdx, NO_EVENT, StepKind, Sym, Trace};
 
 /// An aggregate's write side: per key the state, version, last append and last snapshot.

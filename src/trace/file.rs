@@ -32,7 +32,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::Trace;
 use super::jsonl;
-use crate::sim::Model;
+use crate::model::Model;
 
 /// What a temporary file's name has between the target's name and the PID.
 const TEMP_INFIX: &str = ".eventlab-tmp.";

@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 
 use super::fields::{Field, Presence};
 use super::{EventIdx, FailReason, NO_EVENT, NONE16, NONE32, Step, Trace};
+use crate::model::Model;
 use crate::scenario::model::{Scenario, TopicKind};
-use crate::sim::Model;
 
 /// The version of the format, the header's `eventlab_trace`.
 pub const FORMAT_VERSION: u64 = 1;
@@ -35,14 +35,6 @@ impl Namer<'_> {
         &self.model.groups[usize::from(group)].name
     }
 
-    /// What a finding is about: its group, or for a saga finding the saga.
-    pub fn finding_scope(&self, finding: &crate::analysis::Finding) -> &str {
-        match finding.class {
-            crate::analysis::FindingClass::UncompensatedSaga => &self.model.sagas[usize::from(finding.group)].name,
-            _ => self.group(finding.group),
-        }
-    }
-
     pub fn instance(&self, instance: u16) -> String {
         let (group, number) = self.trace.instances[usize::from(instance)];
         self.model.instance_name(group, number)
@@ -54,7 +46,7 @@ impl Namer<'_> {
 }
 
 /// One step as a JSON object; `number` is its 1-based step number. Its fields are those
-/// its kind declares ([`StepKind::fields`]), in that order, each where it applies.
+/// its kind declares ([`crate::trace::StepKind::fields`]), in that order, each where it applies.
 pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("step".into(), number.into());

@@ -45,11 +45,11 @@ use super::jsonl::{End, FORMAT_VERSION};
 use super::{
     Assignment, Event, EventId, EventIdx, FailReason, MAX_STEPS, NO_EVENT, NONE16, Span, Step, StepKind, Trace,
 };
+use crate::model::Model;
 use crate::scenario::load::{ErrorKind, Limits, MAX_FILE_BYTES, ScenarioError, io_reason, load_str, rewrite_message};
 use crate::scenario::model::TopicKind;
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::value::Duration;
-use crate::sim::Model;
 
 /// Lines longer than this are refused: a header holds a scenario of at most
 /// [`MAX_FILE_BYTES`], and a step's payloads come from the scenario's templates.

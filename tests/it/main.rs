@@ -1,4 +1,5 @@
 //! eventlab's one integration-test binary; each module is one area.
+mod architecture;
 mod bad_input;
 mod cli;
 mod eda_properties;

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use crate::intern::{Payloads, Span, Strings, Sym};
 use crate::rng;
 use crate::scenario::model::{Arrival, Commit, From, Handler, KeyDistribution, Scenario, TopicKind};
 use crate::scenario::template::{DataTemplate, Site, StrTemplate, compile_data};
 use crate::scenario::value::{Distribution, Duration};
-use crate::trace::{Payloads, Span, Strings, Sym};
 
 /// A log topic's partition read by one group: the group's slot index for it.
 #[derive(Clone, Copy, Debug)]
