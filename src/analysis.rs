@@ -498,164 +498,178 @@ impl Analysis {
         let end = end.min(trace.steps.len());
         while self.observed < end {
             let index = self.observed;
-            let step = trace.steps[index];
             self.observed += 1;
-            let g = usize::from(step.group);
-            if step.t_us != self.bucket_time {
-                self.bucket_time = step.t_us;
-                self.bucket = (step.t_us.saturating_mul(LAG_BUCKETS as u64) / model.duration.max(1)) as usize;
+            self.observe_step(&model, trace, index);
+        }
+    }
+
+    /// Step `index` (0-based) of the trace.
+    fn observe_step(&mut self, model: &Model, trace: &Trace, index: usize) {
+        let step = trace.steps[index];
+        let g = usize::from(step.group);
+        if step.t_us != self.bucket_time {
+            self.bucket_time = step.t_us;
+            self.bucket = (step.t_us.saturating_mul(LAG_BUCKETS as u64) / model.duration.max(1)) as usize;
+        }
+        if step.instance != crate::trace::NONE16 {
+            self.track_instance(trace, &step);
+        }
+        match step.kind {
+            StepKind::Published => self.observe_publish(model, trace, &step, index),
+            StepKind::Routed => {
+                self.routed += 1;
+                self.routed_by_rule[self.rule_base[usize::from(trace.event(step.event).topic)] + step.aux as usize] +=
+                    1;
+                self.append(trace, &step);
             }
-            if step.instance != crate::trace::NONE16 {
-                self.track_instance(trace, &step);
+            StepKind::Unrouted => {
+                self.unrouted += 1;
+                self.unrouted_by_topic[usize::from(step.topic)] += 1;
             }
-            match step.kind {
-                StepKind::Published | StepKind::Routed => {
-                    if step.kind == StepKind::Routed {
-                        self.routed += 1;
-                        self.routed_by_rule
-                            [self.rule_base[usize::from(trace.event(step.event).topic)] + step.aux as usize] += 1;
-                        self.append(trace, &step);
-                        continue;
-                    }
-                    self.published += 1;
-                    self.published_by_topic[usize::from(step.topic)] += 1;
-                    let e = step.event as usize;
-                    if self.first_published.len() <= e {
-                        self.first_published.resize(e + 1, u32::MAX);
-                    }
-                    if self.first_published[e] == u32::MAX {
-                        self.first_published[e] = index as u32;
-                        let event = &trace.events[e];
-                        if event.cause().is_none()
-                            && let Some(&p) = self.producer_of_source.get(event.source.index())
-                            && p != u32::MAX
-                        {
-                            self.sent[p as usize] += 1;
-                        }
-                        if !model.sagas.is_empty() {
-                            self.sagas.observe(&model, trace, step.event, index);
-                        }
-                    }
-                    self.append(trace, &step);
+            StepKind::Joined => self.instance_count += 1,
+            StepKind::Rebalanced => self.observe_rebalance(model, trace, g, step.aux),
+            StepKind::Delivered => {
+                let id = trace.events[step.event as usize].id;
+                let track = &mut self.groups[g];
+                track.metrics.delivered += 1;
+                if !track.delivered.insert(id) {
+                    track.metrics.duplicate_deliveries += 1;
+                    self.find(FindingClass::DuplicateDelivery, step.event, step.group, index);
                 }
-                StepKind::Unrouted => {
-                    self.unrouted += 1;
-                    self.unrouted_by_topic[usize::from(step.topic)] += 1;
-                }
-                StepKind::Joined => self.instance_count += 1,
-                StepKind::Rebalanced => {
-                    self.latest_assignment[g] = Some(step.aux);
-                    // An instance that lost the partition of the record it was retrying gave
-                    // the record up (its next owner reads it again).
-                    let assignment = &trace.assignments[step.aux as usize];
-                    for (i, live) in self.instances.iter_mut().enumerate() {
-                        if let Some((topic, partition)) = live.retrying.map(|_| live.retrying_in)
-                            && usize::from(trace.instances[i].0) == g
-                            && !assignment
-                                .iter()
-                                .any(|(inst, t, ps)| usize::from(*inst) == i && *t == topic && ps.contains(&partition))
-                        {
-                            live.retrying = None;
-                        }
-                    }
-                    let gm = &model.groups[g];
-                    if !self.groups[g].joined {
-                        // The first join: the start position counts as committed.
-                        self.groups[g].joined = true;
-                        let mut behind = 0;
-                        for (slot, &(topic, partition)) in gm.slots.iter().enumerate() {
-                            let end = self.logs[usize::from(topic)][usize::from(partition)].len() as u32;
-                            let start = if gm.from == From::Latest { end } else { 0 };
-                            self.groups[g].committed[slot] = start;
-                            behind += u64::from(end - start);
-                        }
-                        self.add_lag(g, behind);
+            }
+            StepKind::Processed | StepKind::SkippedDuplicate => self.observe_completion(model, trace, &step, index),
+            StepKind::Failed => {
+                self.groups[g].metrics.failed += 1;
+                self.find(FindingClass::Failed, step.event, step.group, index);
+            }
+            StepKind::Committed => {
+                let base = self.groups[g].slot_base[usize::from(step.topic)];
+                let slot = (base + u32::from(step.partition)) as usize;
+                let old = self.groups[g].committed[slot];
+                if step.offset > old {
+                    self.groups[g].committed[slot] = step.offset;
+                    self.sub_lag(g, u64::from(step.offset - old));
+                    for offset in old..step.offset {
+                        let event = self.logs[usize::from(step.topic)][usize::from(step.partition)][offset as usize];
+                        self.committed_without_completion(trace, g, event, index);
                     }
                 }
-                StepKind::Delivered => {
-                    let id = trace.events[step.event as usize].id;
-                    let track = &mut self.groups[g];
-                    track.metrics.delivered += 1;
-                    if !track.delivered.insert(id) {
-                        track.metrics.duplicate_deliveries += 1;
-                        self.find(FindingClass::DuplicateDelivery, step.event, step.group, index);
+            }
+            StepKind::Acked => {
+                self.sub_lag(g, 1);
+                self.committed_without_completion(trace, g, step.event, index);
+            }
+            StepKind::Note => self.notes.push((step.t_us, step.aux)),
+            StepKind::DeadLettered => {
+                self.groups[g].metrics.dead_lettered += 1;
+                self.sub_lag(g, 1);
+                // The dead-letter queue's groups get the message as if published.
+                for sub in &model.topics[step.aux as usize].subscribers {
+                    if model.groups[usize::from(sub.group)].start <= step.t_us {
+                        self.add_lag(usize::from(sub.group), 1);
                     }
                 }
-                StepKind::Processed | StepKind::SkippedDuplicate => {
-                    let event = &trace.events[step.event as usize];
-                    let track = &mut self.groups[g];
-                    track.completed.insert(event.id);
-                    if track.uncompleted.remove(&event.id).is_some() {
-                        track.metrics.lost -= 1;
-                    }
-                    if step.kind == StepKind::Processed && step.flag != 0 {
-                        track.metrics.effects += 1;
-                        let first = track.effected.insert(event.id);
-                        if model.projects[g].is_some() {
-                            self.project(trace, g, step.event, first, index);
-                        }
-                        let track = &mut self.groups[g];
-                        if first {
-                            if let Some(key) = event.key {
-                                let published = self.first_published[step.event as usize];
-                                let keys = &mut track.latest_effect[usize::from(step.topic)];
-                                if keys.len() <= key.index() {
-                                    keys.resize(key.index() + 1, u32::MAX);
-                                }
-                                let latest = &mut keys[key.index()];
-                                if *latest != u32::MAX && *latest > published {
-                                    track.metrics.out_of_order += 1;
-                                    self.find(FindingClass::OutOfOrder, step.event, step.group, index);
-                                } else {
-                                    *latest = published;
-                                }
-                            }
-                        } else {
-                            track.metrics.duplicate_effects += 1;
-                            self.find(FindingClass::DuplicateEffect, step.event, step.group, index);
-                        }
-                    }
-                }
-                StepKind::Failed => {
-                    self.groups[g].metrics.failed += 1;
-                    self.find(FindingClass::Failed, step.event, step.group, index);
-                }
-                StepKind::Committed => {
-                    let base = self.groups[g].slot_base[usize::from(step.topic)];
-                    let slot = (base + u32::from(step.partition)) as usize;
-                    let old = self.groups[g].committed[slot];
-                    if step.offset > old {
-                        self.groups[g].committed[slot] = step.offset;
-                        self.sub_lag(g, u64::from(step.offset - old));
-                        for offset in old..step.offset {
-                            let event =
-                                self.logs[usize::from(step.topic)][usize::from(step.partition)][offset as usize];
-                            self.committed_without_completion(trace, g, event, index);
-                        }
-                    }
-                }
-                StepKind::Acked => {
-                    self.sub_lag(g, 1);
-                    self.committed_without_completion(trace, g, step.event, index);
-                }
-                StepKind::Note => self.notes.push((step.t_us, step.aux)),
-                StepKind::DeadLettered => {
-                    self.groups[g].metrics.dead_lettered += 1;
-                    self.sub_lag(g, 1);
-                    // The dead-letter queue's groups get the message as if published.
-                    for sub in &model.topics[step.aux as usize].subscribers {
-                        if model.groups[usize::from(sub.group)].start <= step.t_us {
-                            self.add_lag(usize::from(sub.group), 1);
-                        }
-                    }
-                }
-                StepKind::Requeued
-                | StepKind::DroppedDuplicate
-                | StepKind::Fetched
-                | StepKind::Crashed
-                | StepKind::Restarted
-                | StepKind::Paused
-                | StepKind::Resumed => {}
+            }
+            StepKind::Requeued
+            | StepKind::DroppedDuplicate
+            | StepKind::Fetched
+            | StepKind::Crashed
+            | StepKind::Restarted
+            | StepKind::Paused
+            | StepKind::Resumed => {}
+        }
+    }
+
+    /// A `published` step: the run-wide counts, the producer's, the sagas on the event's
+    /// first publication, and the append.
+    fn observe_publish(&mut self, model: &Model, trace: &Trace, step: &crate::trace::Step, index: usize) {
+        self.published += 1;
+        self.published_by_topic[usize::from(step.topic)] += 1;
+        let e = step.event as usize;
+        if self.first_published.len() <= e {
+            self.first_published.resize(e + 1, u32::MAX);
+        }
+        if self.first_published[e] == u32::MAX {
+            self.first_published[e] = index as u32;
+            let event = &trace.events[e];
+            if event.cause().is_none()
+                && let Some(&p) = self.producer_of_source.get(event.source.index())
+                && p != u32::MAX
+            {
+                self.sent[p as usize] += 1;
+            }
+            if !model.sagas.is_empty() {
+                self.sagas.observe(model, trace, step.event, index);
+            }
+        }
+        self.append(trace, step);
+    }
+
+    /// A `rebalanced` step of group `g` with assignment `assignment`.
+    fn observe_rebalance(&mut self, model: &Model, trace: &Trace, g: usize, assignment: u32) {
+        self.latest_assignment[g] = Some(assignment);
+        // An instance that lost the partition of the record it was retrying gave the record
+        // up (its next owner reads it again).
+        let owned = &trace.assignments[assignment as usize];
+        for (i, live) in self.instances.iter_mut().enumerate() {
+            if let Some((topic, partition)) = live.retrying.map(|_| live.retrying_in)
+                && usize::from(trace.instances[i].0) == g
+                && !owned.iter().any(|(inst, t, ps)| usize::from(*inst) == i && *t == topic && ps.contains(&partition))
+            {
+                live.retrying = None;
+            }
+        }
+        let gm = &model.groups[g];
+        if !self.groups[g].joined {
+            // The first join: the start position counts as committed.
+            self.groups[g].joined = true;
+            let mut behind = 0;
+            for (slot, &(topic, partition)) in gm.slots.iter().enumerate() {
+                let end = self.logs[usize::from(topic)][usize::from(partition)].len() as u32;
+                let start = if gm.from == From::Latest { end } else { 0 };
+                self.groups[g].committed[slot] = start;
+                behind += u64::from(end - start);
+            }
+            self.add_lag(g, behind);
+        }
+    }
+
+    /// A `processed` or `skipped_duplicate` step: a completion, and for an effect the
+    /// duplicate and order checks and the projection.
+    fn observe_completion(&mut self, model: &Model, trace: &Trace, step: &crate::trace::Step, index: usize) {
+        let g = usize::from(step.group);
+        let event = &trace.events[step.event as usize];
+        let track = &mut self.groups[g];
+        track.completed.insert(event.id);
+        if track.uncompleted.remove(&event.id).is_some() {
+            track.metrics.lost -= 1;
+        }
+        if step.kind != StepKind::Processed || step.flag == 0 {
+            return;
+        }
+        track.metrics.effects += 1;
+        let first = track.effected.insert(event.id);
+        if model.projects[g].is_some() {
+            self.project(trace, g, step.event, first, index);
+        }
+        let track = &mut self.groups[g];
+        if !first {
+            track.metrics.duplicate_effects += 1;
+            self.find(FindingClass::DuplicateEffect, step.event, step.group, index);
+            return;
+        }
+        if let Some(key) = event.key {
+            let published = self.first_published[step.event as usize];
+            let keys = &mut track.latest_effect[usize::from(step.topic)];
+            if keys.len() <= key.index() {
+                keys.resize(key.index() + 1, u32::MAX);
+            }
+            let latest = &mut keys[key.index()];
+            if *latest != u32::MAX && *latest > published {
+                track.metrics.out_of_order += 1;
+                self.find(FindingClass::OutOfOrder, step.event, step.group, index);
+            } else {
+                *latest = published;
             }
         }
     }

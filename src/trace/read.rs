@@ -648,157 +648,19 @@ impl Builder {
     /// incomplete until the kind is read here.
     fn read_kind(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
         match step.kind {
-            StepKind::Published => {
-                step.topic = self.topic(f)?;
-                if self.is_log(step.topic) {
-                    self.append_position(step, f)?;
-                }
-                step.event = self.publication(step, f)?;
-                self.published[step.event as usize] = true;
-                if self.is_log(step.topic) {
-                    let (topic, partition) = (usize::from(step.topic), usize::from(step.partition));
-                    self.logs[topic][partition].push(step.event);
-                }
-                if self.is_bus(step.topic) {
-                    self.routing = Some(step.event);
-                }
-            }
-            StepKind::DroppedDuplicate => {
-                step.topic = self.topic(f)?;
-                if self.is_log(step.topic) {
-                    step.partition = self.partition(f, step.topic)?;
-                }
-                step.event = match f.bus.take() {
-                    // A routed copy a FIFO target dropped: the event being routed.
-                    Some(bus) => {
-                        let event = self.routed_event(&bus, f)?;
-                        self.same_payload(event, f, "a routed copy")?;
-                        event
-                    }
-                    None => self.publication(step, f)?,
-                };
-            }
-            StepKind::Routed => {
-                let event = self.routed_event(&need(&mut f.bus, "bus")?, f)?;
-                let bus = usize::from(self.trace.events[event as usize].topic);
-                let name = need(&mut f.rule, "rule")?;
-                let rules = &self.model.topics[bus].rules;
-                let rule = rules.iter().position(|r| r.name == *name).ok_or_else(|| {
-                    let names = rules.iter().map(|r| r.name.as_str());
-                    format!(
-                        "bus \"{}\" has no rule \"{}\"{}",
-                        self.model.topics[bus].name,
-                        &*name,
-                        did_you_mean(&name, names)
-                    )
-                })?;
-                step.topic = self.topic(f)?;
-                if !rules[rule].targets.contains(&step.topic) {
-                    return Err(format!("rule \"{}\" does not target \"{}\"", &*name, self.topic_name(step)));
-                }
-                if self.is_log(step.topic) {
-                    self.append_position(step, f)?;
-                    self.logs[usize::from(step.topic)][usize::from(step.partition)].push(event);
-                }
-                step.aux = rule as u32;
-                step.event = event;
-                self.published[event as usize] = true;
-            }
+            StepKind::Published => self.read_published(step, f)?,
+            StepKind::DroppedDuplicate => self.read_dropped(step, f)?,
+            StepKind::Routed => self.read_routed(step, f)?,
             StepKind::Unrouted => {
                 step.topic = self.topic(f)?;
                 let bus = self.topic_name(step).to_owned();
                 step.event = self.routed_event(&bus, f)?;
             }
-            StepKind::Fetched => {
-                self.consumer(step, f)?;
-                let shown = Shown::take(f)?;
-                let held = &self.delivered[usize::from(step.instance)];
-                let Some(&newest) = held.back() else {
-                    return Err(format!("nothing was delivered to \"{}\" to fetch for", self.instance_name(step)));
-                };
-                // The latest delivery of the event the line shows (else, the newest, to
-                // say how it differs).
-                let event = held.iter().rev().copied().find(|&e| self.matches(&shown, e).is_ok()).unwrap_or(newest);
-                self.matches(&shown, event)
-                    .map_err(|e| format!("the event \"{}\" holds: {e}", self.instance_name(step)))?;
-                step.event = event;
-                let name = need(&mut f.aggregate, "aggregate")?;
-                let aggregates = &self.model.aggregates;
-                let a = aggregates.iter().position(|a| a.name == *name).ok_or_else(|| {
-                    let names = aggregates.iter().map(|a| a.name.as_str());
-                    format!("unknown aggregate \"{}\"{}", &*name, did_you_mean(&name, names))
-                })?;
-                step.partition = a as u16;
-                step.aux = need(&mut f.version, "version")?;
-                if let Some(produced) = f.event_version.take() {
-                    step.offset = produced;
-                }
-            }
+            StepKind::Fetched => self.read_fetched(step, f)?,
             StepKind::Delivered | StepKind::Processed | StepKind::SkippedDuplicate | StepKind::Failed => {
-                self.consumer(step, f)?;
-                self.consumed(step, f)?;
-                if step.kind == StepKind::Delivered {
-                    let held = &mut self.delivered[usize::from(step.instance)];
-                    if held.len() == FETCH_WINDOW {
-                        held.pop_front();
-                    }
-                    held.push_back(step.event);
-                }
-                match step.kind {
-                    StepKind::Delivered if !self.is_log(step.topic) => step.aux = count(f.receive.take(), "receive")?,
-                    StepKind::Processed => {
-                        step.flag = u8::from(need(&mut f.effect, "effect")?);
-                        let id = self.trace.events[step.event as usize].id;
-                        if step.flag != 0 && !self.shared.is_empty() && self.shared.contains_key(&id) {
-                            self.effects.entry((step.group, id)).or_default().push((step.event, step.t_us));
-                        }
-                    }
-                    StepKind::Failed => {
-                        let reason = need(&mut f.reason, "reason")?;
-                        let reason = FailReason::from_name(&reason).ok_or_else(|| {
-                            let names = FailReason::ALL.map(FailReason::name);
-                            format!("unknown failure reason \"{}\"{}", &*reason, did_you_mean(&reason, names))
-                        })?;
-                        step.flag = reason as u8;
-                        step.aux = count(f.attempt.take(), "attempt")?;
-                    }
-                    StepKind::Published
-                    | StepKind::Delivered
-                    | StepKind::SkippedDuplicate
-                    | StepKind::Committed
-                    | StepKind::Acked
-                    | StepKind::Requeued
-                    | StepKind::DeadLettered
-                    | StepKind::DroppedDuplicate
-                    | StepKind::Routed
-                    | StepKind::Unrouted
-                    | StepKind::Fetched
-                    | StepKind::Crashed
-                    | StepKind::Restarted
-                    | StepKind::Rebalanced
-                    | StepKind::Paused
-                    | StepKind::Resumed
-                    | StepKind::Note
-                    | StepKind::Joined => {}
-                }
+                self.read_consumed(step, f)?;
             }
-            StepKind::Committed => {
-                self.consumer(step, f)?;
-                step.topic = self.read_topic(f, step.group)?;
-                if !self.is_log(step.topic) {
-                    return Err(format!(
-                        "\"{}\" is not a log: only logs have committed offsets",
-                        self.topic_name(step)
-                    ));
-                }
-                step.partition = self.partition(f, step.topic)?;
-                let offset = need(&mut f.offset, "offset")?;
-                let end = self.log(step).len();
-                if offset as usize > end {
-                    return Err(format!("offset {offset} is past the end of {} (offset {end})", self.place(step)));
-                }
-                step.offset = offset;
-            }
+            StepKind::Committed => self.read_committed(step, f)?,
             StepKind::Acked => {
                 self.consumer(step, f)?;
                 self.consumed_message(step, f)?;
@@ -808,20 +670,7 @@ impl Builder {
                 self.consumed_message(step, f)?;
                 step.aux = count(f.receive.take(), "receive")?;
             }
-            StepKind::DeadLettered => {
-                step.group = self.group(f)?;
-                self.consumed_message(step, f)?;
-                let name = need(&mut f.dead_letter, "dead_letter")?;
-                let target = self.model.topic_named(&name).ok_or_else(|| format!("unknown topic \"{}\"", &*name))?;
-                if self.model.topics[usize::from(step.topic)].dead_letter != Some(target) {
-                    return Err(format!(
-                        "\"{}\" is not the dead-letter topic of \"{}\"",
-                        &*name,
-                        self.topic_name(step)
-                    ));
-                }
-                step.aux = u32::from(target);
-            }
+            StepKind::DeadLettered => self.read_dead_lettered(step, f)?,
             StepKind::Rebalanced => {
                 step.group = self.group(f)?;
                 let assignment = need(&mut f.assignment, "assignment")?;
@@ -836,6 +685,174 @@ impl Builder {
             StepKind::Crashed | StepKind::Restarted | StepKind::Paused | StepKind::Resumed => self.consumer(step, f)?,
             StepKind::Note => step.aux = self.note(step.t_us, &need(&mut f.text, "text")?)?,
         }
+        Ok(())
+    }
+
+    /// A `published` step: an append to a log (at its end), a queue or a bus.
+    fn read_published(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
+        step.topic = self.topic(f)?;
+        if self.is_log(step.topic) {
+            self.append_position(step, f)?;
+        }
+        step.event = self.publication(step, f)?;
+        self.published[step.event as usize] = true;
+        if self.is_log(step.topic) {
+            let (topic, partition) = (usize::from(step.topic), usize::from(step.partition));
+            self.logs[topic][partition].push(step.event);
+        }
+        if self.is_bus(step.topic) {
+            self.routing = Some(step.event);
+        }
+        Ok(())
+    }
+
+    /// A `dropped_duplicate` step: a publish the topic dropped (a FIFO queue's duplicate id, an idempotent producer's resend).
+    fn read_dropped(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
+        step.topic = self.topic(f)?;
+        if self.is_log(step.topic) {
+            step.partition = self.partition(f, step.topic)?;
+        }
+        step.event = match f.bus.take() {
+            // A routed copy a FIFO target dropped: the event being routed.
+            Some(bus) => {
+                let event = self.routed_event(&bus, f)?;
+                self.same_payload(event, f, "a routed copy")?;
+                event
+            }
+            None => self.publication(step, f)?,
+        };
+        Ok(())
+    }
+
+    /// A `routed` step: a copy of the event just published to a bus, by one of its rules to one of the rule's targets.
+    fn read_routed(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
+        let event = self.routed_event(&need(&mut f.bus, "bus")?, f)?;
+        let bus = usize::from(self.trace.events[event as usize].topic);
+        let name = need(&mut f.rule, "rule")?;
+        let rules = &self.model.topics[bus].rules;
+        let rule = rules.iter().position(|r| r.name == *name).ok_or_else(|| {
+            let names = rules.iter().map(|r| r.name.as_str());
+            format!("bus \"{}\" has no rule \"{}\"{}", self.model.topics[bus].name, &*name, did_you_mean(&name, names))
+        })?;
+        step.topic = self.topic(f)?;
+        if !rules[rule].targets.contains(&step.topic) {
+            return Err(format!("rule \"{}\" does not target \"{}\"", &*name, self.topic_name(step)));
+        }
+        if self.is_log(step.topic) {
+            self.append_position(step, f)?;
+            self.logs[usize::from(step.topic)][usize::from(step.partition)].push(event);
+        }
+        step.aux = rule as u32;
+        step.event = event;
+        self.published[event as usize] = true;
+        Ok(())
+    }
+
+    /// A `fetched` step: the aggregate state a handler read for the event its instance holds.
+    fn read_fetched(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
+        self.consumer(step, f)?;
+        let shown = Shown::take(f)?;
+        let held = &self.delivered[usize::from(step.instance)];
+        let Some(&newest) = held.back() else {
+            return Err(format!("nothing was delivered to \"{}\" to fetch for", self.instance_name(step)));
+        };
+        // The latest delivery of the event the line shows (else, the newest, to
+        // say how it differs).
+        let event = held.iter().rev().copied().find(|&e| self.matches(&shown, e).is_ok()).unwrap_or(newest);
+        self.matches(&shown, event).map_err(|e| format!("the event \"{}\" holds: {e}", self.instance_name(step)))?;
+        step.event = event;
+        let name = need(&mut f.aggregate, "aggregate")?;
+        let aggregates = &self.model.aggregates;
+        let a = aggregates.iter().position(|a| a.name == *name).ok_or_else(|| {
+            let names = aggregates.iter().map(|a| a.name.as_str());
+            format!("unknown aggregate \"{}\"{}", &*name, did_you_mean(&name, names))
+        })?;
+        step.partition = a as u16;
+        step.aux = need(&mut f.version, "version")?;
+        if let Some(produced) = f.event_version.take() {
+            step.offset = produced;
+        }
+        Ok(())
+    }
+
+    /// A delivery, or the end of a processing attempt.
+    fn read_consumed(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
+        self.consumer(step, f)?;
+        self.consumed(step, f)?;
+        if step.kind == StepKind::Delivered {
+            let held = &mut self.delivered[usize::from(step.instance)];
+            if held.len() == FETCH_WINDOW {
+                held.pop_front();
+            }
+            held.push_back(step.event);
+        }
+        match step.kind {
+            StepKind::Delivered if !self.is_log(step.topic) => step.aux = count(f.receive.take(), "receive")?,
+            StepKind::Processed => {
+                step.flag = u8::from(need(&mut f.effect, "effect")?);
+                let id = self.trace.events[step.event as usize].id;
+                if step.flag != 0 && !self.shared.is_empty() && self.shared.contains_key(&id) {
+                    self.effects.entry((step.group, id)).or_default().push((step.event, step.t_us));
+                }
+            }
+            StepKind::Failed => {
+                let reason = need(&mut f.reason, "reason")?;
+                let reason = FailReason::from_name(&reason).ok_or_else(|| {
+                    let names = FailReason::ALL.map(FailReason::name);
+                    format!("unknown failure reason \"{}\"{}", &*reason, did_you_mean(&reason, names))
+                })?;
+                step.flag = reason as u8;
+                step.aux = count(f.attempt.take(), "attempt")?;
+            }
+            StepKind::Published
+            | StepKind::Delivered
+            | StepKind::SkippedDuplicate
+            | StepKind::Committed
+            | StepKind::Acked
+            | StepKind::Requeued
+            | StepKind::DeadLettered
+            | StepKind::DroppedDuplicate
+            | StepKind::Routed
+            | StepKind::Unrouted
+            | StepKind::Fetched
+            | StepKind::Crashed
+            | StepKind::Restarted
+            | StepKind::Rebalanced
+            | StepKind::Paused
+            | StepKind::Resumed
+            | StepKind::Note
+            | StepKind::Joined => {}
+        }
+        Ok(())
+    }
+
+    /// A `committed` step: a group's offset on a log partition, up to the log's end.
+    fn read_committed(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
+        self.consumer(step, f)?;
+        step.topic = self.read_topic(f, step.group)?;
+        if !self.is_log(step.topic) {
+            return Err(format!("\"{}\" is not a log: only logs have committed offsets", self.topic_name(step)));
+        }
+        step.partition = self.partition(f, step.topic)?;
+        let offset = need(&mut f.offset, "offset")?;
+        let end = self.log(step).len();
+        if offset as usize > end {
+            return Err(format!("offset {offset} is past the end of {} (offset {end})", self.place(step)));
+        }
+        step.offset = offset;
+        Ok(())
+    }
+
+    /// A `dead_lettered` step: a message moved to its queue's dead-letter topic.
+    fn read_dead_lettered(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
+        step.group = self.group(f)?;
+        self.consumed_message(step, f)?;
+        let name = need(&mut f.dead_letter, "dead_letter")?;
+        let target = self.model.topic_named(&name).ok_or_else(|| format!("unknown topic \"{}\"", &*name))?;
+        if self.model.topics[usize::from(step.topic)].dead_letter != Some(target) {
+            return Err(format!("\"{}\" is not the dead-letter topic of \"{}\"", &*name, self.topic_name(step)));
+        }
+        step.aux = u32::from(target);
         Ok(())
     }
 
