@@ -148,6 +148,41 @@ pub fn summary_json<'a>(run: impl Into<RunView<'a>>) -> Value {
     })
 }
 
+/// The aggregates' states, the sagas' and the bus's figures, where the scenario has them.
+fn run_wide_lines(out: &mut String, model: &Model, analysis: &Analysis, trace: &Trace) {
+    for (a, am) in model.aggregates.iter().enumerate() {
+        let side = analysis.write_side(a);
+        let keys = side.store.keys();
+        let _ =
+            writeln!(out, "\naggregate {} ({} key{}):", am.name, keys.len(), if keys.len() == 1 { "" } else { "s" });
+        for (slot, &key) in keys.iter().enumerate().take(EXAMPLES * 2) {
+            let state = am.rules.to_json(side.store.row(slot));
+            let _ = writeln!(out, "  {} v{} {state}", trace.strings.resolve(key), side.store.version(slot));
+        }
+        if keys.len() > EXAMPLES * 2 {
+            let _ = writeln!(out, "  … {} more", keys.len() - EXAMPLES * 2);
+        }
+    }
+    if !model.sagas.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nsagas: {} completed · {} compensated · {} uncompensated · {} open",
+            analysis.metric(Metric::SagasCompleted, None),
+            analysis.metric(Metric::SagasCompensated, None),
+            analysis.metric(Metric::SagasUncompensated, None),
+            analysis.metric(Metric::SagasOpen, None)
+        );
+    }
+    if model.topics.iter().any(|t| !t.rules.is_empty()) {
+        let _ = writeln!(
+            out,
+            "\nbus: {} routed copies · {} unrouted",
+            analysis.routed(),
+            analysis.metric(Metric::Unrouted, None)
+        );
+    }
+}
+
 /// The readable summary table.
 pub fn summary_table<'a>(run: impl Into<RunView<'a>>) -> String {
     let run = run.into();
@@ -193,37 +228,7 @@ pub fn summary_table<'a>(run: impl Into<RunView<'a>>) -> String {
     if model.groups.len() > 1 {
         row("total", None);
     }
-    for (a, am) in model.aggregates.iter().enumerate() {
-        let side = analysis.write_side(a);
-        let keys = side.store.keys();
-        let _ =
-            writeln!(out, "\naggregate {} ({} key{}):", am.name, keys.len(), if keys.len() == 1 { "" } else { "s" });
-        for (slot, &key) in keys.iter().enumerate().take(EXAMPLES * 2) {
-            let state = am.rules.to_json(side.store.row(slot));
-            let _ = writeln!(out, "  {} v{} {state}", trace.strings.resolve(key), side.store.version(slot));
-        }
-        if keys.len() > EXAMPLES * 2 {
-            let _ = writeln!(out, "  … {} more", keys.len() - EXAMPLES * 2);
-        }
-    }
-    if !model.sagas.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nsagas: {} completed · {} compensated · {} uncompensated · {} open",
-            analysis.metric(Metric::SagasCompleted, None),
-            analysis.metric(Metric::SagasCompensated, None),
-            analysis.metric(Metric::SagasUncompensated, None),
-            analysis.metric(Metric::SagasOpen, None)
-        );
-    }
-    if model.topics.iter().any(|t| !t.rules.is_empty()) {
-        let _ = writeln!(
-            out,
-            "\nbus: {} routed copies · {} unrouted",
-            analysis.routed(),
-            analysis.metric(Metric::Unrouted, None)
-        );
-    }
+    run_wide_lines(&mut out, model, analysis, trace);
     let counts: Vec<String> = FindingClass::ALL
         .into_iter()
         .filter(|&c| analysis.finding_count(c) > 0)
