@@ -185,13 +185,15 @@ impl Simulator {
             return;
         }
         let woken = std::mem::take(&mut self.state.woken);
+        let pending = |group: u16| self.state.groups[usize::from(group)].dispatch_pending;
         let mut groups: Vec<u16> = woken
             .iter()
             .filter_map(|&w| match w {
                 Woken::Instance(instance) => {
-                    self.can_fetch(instance).then(|| self.state.instances[usize::from(instance)].group)
+                    let group = self.state.instances[usize::from(instance)].group;
+                    (!pending(group) && self.can_fetch(instance)).then_some(group)
                 }
-                Woken::Queues(group) => self.can_receive(group).then_some(group),
+                Woken::Queues(group) => (!pending(group) && self.can_receive(group)).then_some(group),
             })
             .collect();
         groups.sort_unstable();
