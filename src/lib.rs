@@ -3,6 +3,7 @@ pub mod analysis;
 pub mod bus;
 pub mod cli;
 pub mod fold;
+pub mod fsutil;
 pub mod lessons;
 pub mod report;
 pub mod rng;

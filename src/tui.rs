@@ -55,13 +55,18 @@ pub fn run_picker(mut picker: Picker, max_steps: u64) -> Result<()> {
             let Some((lesson, variant)) = pick(&mut terminal, &mut inputs, &mut picker).await? else { return Ok(()) };
             let Some(source) = crate::lessons::find(lesson) else { return Ok(()) };
             let origin = source.origin();
-            let opened = load_str_variant(source.source, &origin, &Limits { max_steps }, variant.as_deref())
-                .map_err(|e| e.to_string())
-                .and_then(|scenario| {
-                    App::new(origin.clone(), None, scenario, None, max_steps)
-                        .map(|app| app.with_source(source.source, variant.clone()))
-                        .map_err(|e| format!("{origin}: {e}"))
-                });
+            let opened = load_str_variant(
+                source.source,
+                &origin,
+                &Limits { max_steps, ..Limits::default() },
+                variant.as_deref(),
+            )
+            .map_err(|e| e.to_string())
+            .and_then(|scenario| {
+                App::new(origin.clone(), None, scenario, None, max_steps)
+                    .map(|app| app.with_source(source.source, variant.clone()))
+                    .map_err(|e| format!("{origin}: {e}"))
+            });
             match opened {
                 Ok(app) => {
                     if event_loop(&mut terminal, &mut inputs, app).await? == Exit::Leave {
@@ -221,7 +226,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs
 fn reload(app: &mut App) {
     let Some(path) = app.path.clone() else { return };
     let variant = app.experiments.current.clone();
-    match load_file_variant(&path, &Limits { max_steps: app.max_steps }, variant.as_deref()) {
+    match load_file_variant(&path, &Limits { max_steps: app.max_steps, ..Limits::default() }, variant.as_deref()) {
         Ok(scenario) => {
             if let Err(e) = app.reload(scenario) {
                 app.error = Some(format!("{}: {e}", path.display()));

@@ -119,7 +119,176 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
         };
         return fail("duration", message);
     }
+    let steps = (limits.max_steps != u64::MAX).then_some(estimate);
+    let memory = estimate_memory(s, steps);
+    if memory.total() > limits.max_memory {
+        return Err(memory.refusal(limits.max_memory));
+    }
     Ok(())
+}
+
+/// Bytes a run takes per step, as measured with `/usr/bin/time -v` on release builds: the
+/// compact step, its share of the events and payloads, the analysis and the checker. The
+/// benchmark `busy-shop` for 10 minutes (27 million steps) peaks at 42 bytes a step, a
+/// handler failing in zero time (steps without events) at 31; 48 leaves a margin. With the
+/// default 1 GiB budget a run holds about 22 million steps.
+pub const BYTES_PER_STEP: u64 = 48;
+/// One partition of a log: its records' vector, the analysis's per-partition state
+/// (measured: 1 million partitions take 47 MB).
+const BYTES_PER_PARTITION: u64 = 48;
+/// One group's view of one partition (offsets, owner) in the simulator and in the analysis
+/// (measured: 10 million take 293 MB).
+const BYTES_PER_SLOT: u64 = 32;
+/// One consumer instance in the simulator, the trace and the analysis (measured: 65 000
+/// take 24 MB).
+const BYTES_PER_INSTANCE: u64 = 512;
+/// A producer's table of the keys it has drawn, 8 bytes a key up to [`KEY_TABLE_LIMIT`]
+/// keys (a map beyond, which grows with the keys drawn, that is with the steps).
+const BYTES_PER_KEY: u64 = 8;
+/// The most keys a producer keeps in a table (the simulator's `KeyCache` uses the same).
+pub const KEY_TABLE_LIMIT: u64 = 1 << 20;
+/// Up to this many keys, a zipf producer samples from a table of cumulative weights (8
+/// bytes a key, as it always did, so the draws of existing scenarios stay the same);
+/// beyond, it samples by rejection without a table ([`crate::rng::Stream::zipf`]).
+pub const ZIPF_TABLE_LIMIT: u64 = 1 << 16;
+/// The program itself, its lessons and buffers.
+const BASE_BYTES: u64 = 16 << 20;
+
+/// What a run is estimated to hold in memory, part by part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryEstimate {
+    pub parts: Vec<MemoryPart>,
+}
+
+/// One part of a [`MemoryEstimate`]: where in the file it comes from (a field path), what it
+/// is (`"topics × partitions × groups: 65000000 partition slots"`) and its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryPart {
+    pub path: String,
+    pub what: String,
+    pub bytes: u64,
+}
+
+impl MemoryEstimate {
+    /// All parts together, the program's own share included.
+    pub fn total(&self) -> u64 {
+        self.parts.iter().fold(BASE_BYTES, |sum, part| sum.saturating_add(part.bytes))
+    }
+
+    /// The part that takes the most.
+    pub fn largest(&self) -> Option<&MemoryPart> {
+        self.parts.iter().max_by_key(|part| part.bytes)
+    }
+
+    /// The one-line refusal when [`MemoryEstimate::total`] is over `budget`, naming the part
+    /// that takes the most.
+    fn refusal(&self, budget: u64) -> Invalid {
+        let total = self.total();
+        let budget_text = format_bytes(budget);
+        let Some(part) = self.largest() else {
+            return Invalid {
+                path: String::new(),
+                message: format!(
+                    "the run needs about {} of memory, over the {budget_text} budget (--max-memory raises it)",
+                    format_bytes(total)
+                ),
+            };
+        };
+        let need = format_bytes(part.bytes);
+        let message = if part.bytes > budget {
+            format!("{} need about {need}, over the {budget_text} budget (--max-memory raises it)", part.what)
+        } else {
+            format!(
+                "the run needs about {} of memory in all, over the {budget_text} budget (--max-memory raises it); \
+                 the most: {}, about {need}",
+                format_bytes(total),
+                part.what
+            )
+        };
+        Invalid { path: part.path.clone(), message }
+    }
+}
+
+/// `512 B`, `12 KiB`, `1.9 GiB`: bytes in binary units, three significant figures at most.
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{bytes} B"),
+        _ if value >= 100.0 || (value - value.round()).abs() < 0.05 => format!("{value:.0} {}", UNITS[unit]),
+        _ if value >= 10.0 => format!("{value:.1} {}", UNITS[unit]).replace(".0 ", " "),
+        _ => format!("{value:.1} {}", UNITS[unit]),
+    }
+}
+
+/// An estimate of the memory a run takes, from the sizes the scenario asks for: every log
+/// partition, every group's view of every partition it reads (topics × partitions × groups),
+/// every instance, the producers' key tables, and `steps` (the estimated steps, when they
+/// count) at [`BYTES_PER_STEP`]. Like [`estimate_steps`], a guard against absurd sizes
+/// rather than a prediction: the figures are calibrated on measured runs, and what grows
+/// with the steps (payloads, duplicates, retries) is bounded while running by
+/// [`Limits::step_cap`].
+pub fn estimate_memory(s: &Scenario, steps: Option<u64>) -> MemoryEstimate {
+    let mut parts = Vec::new();
+    let partitions_of = |t: &Topic| if t.kind == TopicKind::Log { u64::from(t.partitions.unwrap_or(1)) } else { 1 };
+    let partitions: u64 = s.topics.iter().map(partitions_of).sum();
+    parts.push(MemoryPart {
+        path: "topics".to_owned(),
+        what: format!("topics × partitions: {partitions} partitions"),
+        bytes: partitions.saturating_mul(BYTES_PER_PARTITION),
+    });
+    let slots: u64 = s
+        .consumers
+        .iter()
+        .map(|c| {
+            let read: indexmap::IndexSet<&str> = c.topics.iter().map(String::as_str).collect();
+            s.topics.iter().filter(|t| read.contains(t.name.as_str())).map(partitions_of).sum::<u64>()
+        })
+        .sum();
+    parts.push(MemoryPart {
+        path: "consumers".to_owned(),
+        what: format!("topics × partitions × groups: {slots} partition slots"),
+        bytes: slots.saturating_mul(BYTES_PER_SLOT),
+    });
+    let instances: u64 = s.consumers.iter().map(|c| u64::from(c.instances)).sum();
+    parts.push(MemoryPart {
+        path: "consumers".to_owned(),
+        what: format!("consumers × instances: {instances} instances"),
+        bytes: instances.saturating_mul(BYTES_PER_INSTANCE),
+    });
+    let mut keys = 0u64;
+    let mut biggest: Option<(usize, u64)> = None;
+    for (i, p) in s.producers.iter().enumerate() {
+        let Some(k) = &p.keys else { continue };
+        let mut n = k.cardinality.min(KEY_TABLE_LIMIT).saturating_add(1);
+        if k.distribution == super::model::KeyDistribution::Zipf && k.cardinality <= ZIPF_TABLE_LIMIT {
+            n = n.saturating_add(k.cardinality);
+        }
+        keys = keys.saturating_add(n);
+        if biggest.is_none_or(|(_, most)| n > most) {
+            biggest = Some((i, n));
+        }
+    }
+    if let Some((i, _)) = biggest {
+        parts.push(MemoryPart {
+            path: if s.producers.len() == 1 { format!("producers[{i}].keys") } else { "producers".to_owned() },
+            what: format!("producers' key tables: {keys} entries"),
+            bytes: keys.saturating_mul(BYTES_PER_KEY),
+        });
+    }
+    if let Some(steps) = steps {
+        parts.push(MemoryPart {
+            path: "duration".to_owned(),
+            what: format!("estimated {steps} steps ({BYTES_PER_STEP} bytes each)"),
+            bytes: steps.saturating_mul(BYTES_PER_STEP),
+        });
+    }
+    MemoryEstimate { parts }
 }
 
 /// The names of each kind, first occurrence winning (duplicates are reported where they
@@ -964,11 +1133,23 @@ impl Validator<'_> {
             }
             if let Some(&i) = self.names.aggregates.get(aggregate.as_str()) {
                 let a = &self.s.aggregates[i];
-                let fields: Vec<&str> =
-                    a.initial.keys().chain(a.apply.values().flat_map(|f| f.keys())).map(String::as_str).collect();
+                // Each field once, in order of appearance (several event types set the same one).
+                let fields: Vec<&str> = a
+                    .initial
+                    .keys()
+                    .chain(a.apply.values().flat_map(|f| f.keys()))
+                    .map(String::as_str)
+                    .collect::<indexmap::IndexSet<&str>>()
+                    .into_iter()
+                    .collect();
                 if !fields.contains(&state.field.as_str()) {
                     let hint = did_you_mean(&state.field, fields.iter().copied());
-                    let hint = if hint.is_empty() { format!(" (its fields: {})", fields.join(", ")) } else { hint };
+                    let hint = match fields.len() {
+                        _ if !hint.is_empty() => hint,
+                        0 => " (it has no fields)".to_owned(),
+                        1..=10 => format!(" (its fields: {})", fields.join(", ")),
+                        n => format!(" (its fields: {}, and {} more)", fields[..10].join(", "), n - 10),
+                    };
                     return fail(
                         format!("{here}.field"),
                         format!("aggregate {aggregate} has no field \"{}\"{hint}", state.field),

@@ -133,7 +133,7 @@ impl Experiments {
         variant: Option<&str>,
     ) -> Result<crate::scenario::model::Scenario, String> {
         let source = self.source.as_deref().ok_or("this run has no scenario text to apply a variant to")?;
-        load_str_variant(source, origin, &Limits { max_steps }, variant).map_err(|e| e.to_string())
+        load_str_variant(source, origin, &Limits { max_steps, ..Limits::default() }, variant).map_err(|e| e.to_string())
     }
 
     /// A new text of the scenario (hot reload): the variants are read again.
