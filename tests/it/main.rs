@@ -3,6 +3,7 @@ mod bad_input;
 mod cli;
 mod eda_properties;
 mod fault_properties;
+mod fuzz;
 mod lessons;
 mod properties;
 mod replay;
