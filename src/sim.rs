@@ -40,7 +40,16 @@ pub enum SimError {
         "a run-away loop at {time}: {steps} steps without the clock moving ({parts}); a handler that fails or emits in zero time repeats forever: give it \"processing\" time or a \"retry_delay\""
     )]
     RunawayLoop { time: String, steps: u64, parts: String },
+    /// The payloads stored reached [`PAYLOAD_STOP`] (their spans are 32-bit).
+    #[error(
+        "the run stored {bytes} bytes of event payloads by virtual time {time}, the most a run holds: its data grows beyond its estimate (an emit that copies its trigger's data, duplicated by retries or crashes?)"
+    )]
+    PayloadsFull { time: String, bytes: u64 },
 }
+
+/// The payloads a run may store before it stops: under the 4 GiB their 32-bit spans address,
+/// with room for the event being made.
+pub const PAYLOAD_STOP: u64 = 7 << 29;
 
 /// The fewest steps at one virtual microsecond that make a run-away loop. Every step at
 /// one instant comes from what the file schedules at that instant (scripted events, a
@@ -565,6 +574,12 @@ impl Simulator {
         }
         if (steps - self.still.from) as u64 > self.still_limit {
             return Err(self.runaway_loop());
+        }
+        if self.trace.payloads.bytes() as u64 > PAYLOAD_STOP {
+            return Err(SimError::PayloadsFull {
+                time: crate::scenario::value::Duration(self.now()).to_string(),
+                bytes: self.trace.payloads.bytes() as u64,
+            });
         }
         Ok(true)
     }

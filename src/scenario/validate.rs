@@ -121,8 +121,21 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
     }
     let steps = (limits.max_steps != u64::MAX).then_some(estimate);
     let memory = estimate_memory(s, steps);
-    if memory.total() > limits.max_memory {
+    if memory.total() > limits.max_memory || memory.parts.iter().any(|p| p.bytes == u64::MAX) {
         return Err(memory.refusal(limits.max_memory));
+    }
+    if let Some(part) =
+        memory.parts.iter().find(|p| p.what.starts_with("event payloads") && p.bytes > MAX_PAYLOAD_BYTES)
+    {
+        return fail(
+            part.path.clone(),
+            format!(
+                "{} need about {}, more than the {} a run's payloads can hold",
+                part.what,
+                format_bytes(part.bytes),
+                format_bytes(MAX_PAYLOAD_BYTES)
+            ),
+        );
     }
     Ok(())
 }
@@ -151,6 +164,9 @@ pub const KEY_TABLE_LIMIT: u64 = 1 << 20;
 /// bytes a key, as it always did, so the draws of existing scenarios stay the same);
 /// beyond, it samples by rejection without a table ([`crate::rng::Stream::zipf`]).
 pub const ZIPF_TABLE_LIMIT: u64 = 1 << 16;
+/// The most bytes of payloads a run stores (its spans are 32-bit), less a margin for the
+/// payloads a run makes beyond its estimate (crash redeliveries, duplicates).
+pub const MAX_PAYLOAD_BYTES: u64 = 3 << 30;
 /// The program itself, its lessons and buffers.
 const BASE_BYTES: u64 = 16 << 20;
 
@@ -195,7 +211,9 @@ impl MemoryEstimate {
             };
         };
         let need = format_bytes(part.bytes);
-        let message = if part.bytes > budget {
+        let message = if part.bytes == u64::MAX {
+            format!("{} need more memory than any budget: they grow without bound", part.what)
+        } else if part.bytes > budget {
             format!("{} need about {need}, over the {budget_text} budget (--max-memory raises it)", part.what)
         } else {
             format!(
@@ -281,6 +299,21 @@ pub fn estimate_memory(s: &Scenario, steps: Option<u64>) -> MemoryEstimate {
             bytes: keys.saturating_mul(BYTES_PER_KEY),
         });
     }
+    // Payloads: the producers' events, and the emitted events (at most one per step) beyond
+    // what a step's share covers.
+    let payloads = super::payload::estimate(s, |p| producer_events(s, &s.producers[p]));
+    let emitted_events = if steps.is_some() { estimate_counts(s).1 } else { 0 };
+    let emitted = payloads.per_emitted.saturating_mul(emitted_events);
+    let payload_bytes = payloads.produced.saturating_add(emitted);
+    if payload_bytes > 0 {
+        let what = if payloads.per_emitted == u64::MAX {
+            "event payloads (an emit cycle whose data grows at every hop)".to_owned()
+        } else {
+            "event payloads and keys".to_owned()
+        };
+        let path = if emitted > payloads.produced { "consumers" } else { "producers" };
+        parts.push(MemoryPart { path: path.to_owned(), what, bytes: payload_bytes });
+    }
     if let Some(steps) = steps {
         parts.push(MemoryPart {
             path: "duration".to_owned(),
@@ -289,6 +322,22 @@ pub fn estimate_memory(s: &Scenario, steps: Option<u64>) -> MemoryEstimate {
         });
     }
     MemoryEstimate { parts }
+}
+
+/// The events producer `p` makes, as [`estimate_steps`] counts them.
+fn producer_events(s: &Scenario, p: &Producer) -> u64 {
+    let duration = s.duration.as_micros();
+    let stop = p.stop.map_or(duration, Duration::as_micros).min(duration);
+    let start = p.start.as_micros();
+    let n = if start >= stop {
+        0.0
+    } else if p.rate.is_finite() && p.rate > 0.0 {
+        (p.rate * ((stop - start) as f64 / 1e6)).floor() + 1.0
+    } else {
+        f64::INFINITY
+    };
+    let n = p.count.map_or(n, |count| n.min(count as f64));
+    if n >= u64::MAX as f64 { u64::MAX } else { n as u64 }
 }
 
 /// The names of each kind, first occurrence winning (duplicates are reported where they
@@ -1246,6 +1295,12 @@ const ESTIMATE_ROUNDS: usize = 50;
 /// crashes and duplicates are not counted: this is a lower bound for those, a guard against
 /// runaway sizes, not a prediction. Saturates instead of overflowing.
 pub fn estimate_steps(s: &Scenario) -> u64 {
+    estimate_counts(s).0
+}
+
+/// [`estimate_steps`], and the events handlers emit among those steps (as a share of the
+/// rounds followed, extrapolated with them).
+fn estimate_counts(s: &Scenario) -> (u64, u64) {
     let topics: IndexMap<&str, &Topic> = s.topics.iter().map(|t| (t.name.as_str(), t)).collect();
     let index = |name: &str| topics.get_index_of(name);
     // Per topic, event type → expected number of events.
@@ -1292,16 +1347,19 @@ pub fn estimate_steps(s: &Scenario) -> u64 {
     }
 
     let mut total = 0.0f64;
+    let mut emitted = 0.0f64;
     let mut costs: Vec<f64> = Vec::new();
     for _ in 0..ESTIMATE_ROUNDS {
         let (cost, next) = estimate_round(&topics, &subscribers, wave);
         total += cost;
         costs.push(cost);
         wave = next;
+        emitted += wave.iter().flat_map(IndexMap::values).sum::<f64>();
         if wave.iter().all(|types| types.values().all(|n| *n < 1e-9)) || !total.is_finite() {
             break;
         }
     }
+    let followed = total;
     let unsettled = wave.iter().any(|types| types.values().any(|n| *n >= 1e-9));
     if unsettled && costs.len() >= 2 {
         let last = costs[costs.len() - 1];
@@ -1317,7 +1375,7 @@ pub fn estimate_steps(s: &Scenario) -> u64 {
                 .min()
                 .unwrap_or(0);
             if hop == 0 {
-                return u64::MAX;
+                return (u64::MAX, u64::MAX);
             }
             let rounds = (duration / hop).saturating_sub(ESTIMATE_ROUNDS as u64) as f64;
             total += if (ratio - 1.0).abs() < 1e-12 {
@@ -1326,6 +1384,10 @@ pub fn estimate_steps(s: &Scenario) -> u64 {
                 last * ratio * (ratio.powf(rounds) - 1.0) / (ratio - 1.0)
             };
         }
+    }
+    // Emitted events keep the share of the steps they had in the rounds followed.
+    if followed > 0.0 && total > followed {
+        emitted *= total / followed;
     }
     total += s.notes.len() as f64;
     for f in &s.faults {
@@ -1344,7 +1406,8 @@ pub fn estimate_steps(s: &Scenario) -> u64 {
             total += ticks * f64::from(c.instances);
         }
     }
-    if total.is_nan() || total >= u64::MAX as f64 { u64::MAX } else { total.ceil() as u64 }
+    let count = |n: f64| if n.is_nan() || n >= u64::MAX as f64 { u64::MAX } else { n.ceil() as u64 };
+    (count(total), count(emitted))
 }
 
 fn handler_emits(h: &Handler) -> bool {

@@ -387,7 +387,16 @@ fn estimated_steps_over_the_limit() {
         "t.json: duration: estimated 155007210 steps (48 bytes each) need about 6.9 GiB, over the 1 GiB budget \
          (--max-memory raises it)"
     );
-    assert!(load_str(&text, "t.json", &Limits { max_steps: 200_000_000, max_memory: 8 << 30 }).is_ok());
+    // Past any budget, the payloads are more than a run can store.
+    let error = load_str(&text, "t.json", &Limits { max_steps: 200_000_000, max_memory: 16 << 30 }).unwrap_err();
+    assert!(error.to_string().ends_with("more than the 3 GiB a run's payloads can hold"), "{error}");
+    // A tenth of it needs more than the default budget and runs with more.
+    value["producers"][0]["count"] = json!(2_000_000);
+    let text = value.to_string();
+    let error = load_str(&text, "t.json", &Limits::default()).unwrap_err();
+    assert!(error.to_string().contains("over the 1 GiB budget (--max-memory raises it)"), "{error}");
+    let loaded = load_str(&text, "t.json", &Limits { max_memory: 4 << 30, ..Limits::default() }).map(drop);
+    assert_eq!(loaded.map_err(|e| e.to_string()), Ok(()));
 }
 
 #[test]
@@ -1000,5 +1009,43 @@ fn the_memory_budget_bounds_a_run_that_outgrows_its_estimate() {
              a step: a run-away loop? --max-memory raises the limit"
         ) || line.contains("1398101 steps"),
         "{line}"
+    );
+}
+
+#[test]
+fn payloads_past_the_budget_are_refused_and_a_growing_cycle_at_once() {
+    // 200 000 events of 2 000 generated numbers each: about 3 GiB of payloads.
+    let numbers = vec![json!({"uniform": [1, 1_000_000]}); 2_000];
+    let heavy = json!({"name": "heavy", "duration": "100s", "topics": [{"name": "t"}],
+        "producers": [{"name": "p", "topic": "t", "rate": 2000, "arrival": "fixed",
+                       "events": [{"type": "E", "data": {"xs": numbers}}]}]});
+    let error = load_str(&heavy.to_string(), "t.json", &Limits::default()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "t.json: producers: event payloads and keys need about 3 GiB, over the 1 GiB budget (--max-memory raises it)"
+    );
+    // A budget past what a run's payloads can hold does not let it through either.
+    let mut huge = heavy.clone();
+    huge["duration"] = json!("1000s");
+    let limits = Limits { max_memory: 64 << 30, ..Limits::default() };
+    let error = load_str(&huge.to_string(), "t.json", &limits).unwrap_err();
+    assert!(error.to_string().ends_with("more than the 3 GiB a run's payloads can hold"), "{error}");
+    // Long keys made many times.
+    let long_keys = json!({"name": "keys", "duration": "100s", "topics": [{"name": "t"}],
+        "producers": [{"name": "p", "topic": "t", "rate": 100, "keys": {"prefix": "k".repeat(100_000), "cardinality": 1_000_000},
+                       "events": [{"type": "E", "data": {"a": "{key}{key}{key}"}}]}]});
+    let error = load_str(&long_keys.to_string(), "t.json", &Limits::default()).unwrap_err();
+    assert!(error.to_string().starts_with("t.json: producers: event payloads and keys need about 3.7 GiB"), "{error}");
+    // An emit cycle that doubles its data at every hop.
+    let growing = json!({"name": "grow", "duration": "10s", "topics": [{"name": "t"}],
+        "events": [{"at": 0, "topic": "t", "type": "E", "data": {"x": "ab"}}],
+        "consumers": [{"name": "c", "topics": ["t"],
+                       "handles": {"E": {"emit": [{"topic": "t", "type": "E", "data": {"x": "{data.x}{data.x}"}}]}}}]});
+    let error =
+        load_str(&growing.to_string(), "t.json", &Limits { max_memory: u64::MAX, ..Limits::default() }).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "t.json: consumers: event payloads (an emit cycle whose data grows at every hop) need more memory than any \
+         budget: they grow without bound"
     );
 }
