@@ -257,7 +257,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         _ => return Err(format!("\"{text}\" is not a size: write bytes or a number and a unit, e.g. 512MiB, 2GiB")),
     };
     let bytes = value * scale as f64;
-    if !(bytes >= MIN_MEMORY as f64) {
+    if bytes.is_nan() || bytes < MIN_MEMORY as f64 {
         return Err(format!("{text} is too little: at least 64MiB"));
     }
     Ok(if bytes >= u64::MAX as f64 { u64::MAX } else { bytes as u64 })
