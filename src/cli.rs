@@ -135,14 +135,20 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             let limits = limits(max_steps, max_memory)?;
             let scenario = load_file(&file, &limits).map_err(|e| usage(e.to_string()))?;
             let estimate = crate::scenario::validate::estimate_steps(&scenario);
-            let memory = crate::scenario::validate::estimate_memory(&scenario, Some(estimate)).total();
+            let memory = crate::scenario::validate::estimate_memory(&scenario, Some(estimate));
+            // What takes most of it, when that is more than the program itself.
+            let most = memory
+                .largest()
+                .filter(|part| part.bytes >= 64 << 20)
+                .map(|part| format!(" (most of it {})", part.what))
+                .unwrap_or_default();
             let variants = match scenario.variants.len() {
                 0 => String::new(),
                 n => format!(", {n} variant{}", if n == 1 { "" } else { "s" }),
             };
             println!(
                 "{}: ok — \"{}\": {} topics, {} producers, {} consumers, {} expectations{variants}; about {} steps, \
-                 about {} of memory",
+                 about {} of memory{most}",
                 file.display(),
                 scenario.name,
                 scenario.topics.len(),
@@ -150,7 +156,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 scenario.consumers.len(),
                 scenario.expect.len(),
                 estimate,
-                crate::scenario::validate::format_bytes(memory)
+                crate::scenario::validate::format_bytes(memory.total())
             );
             Ok(ExitCode::SUCCESS)
         }

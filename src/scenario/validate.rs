@@ -299,19 +299,23 @@ pub fn estimate_memory(s: &Scenario, steps: Option<u64>) -> MemoryEstimate {
             bytes: keys.saturating_mul(BYTES_PER_KEY),
         });
     }
-    // Payloads: the producers' events, and the emitted events (at most one per step) beyond
-    // what a step's share covers.
-    let payloads = super::payload::estimate(s, |p| producer_events(s, &s.producers[p]));
-    let emitted_events = if steps.is_some() { estimate_counts(s).1 } else { 0 };
-    let emitted = payloads.per_emitted.saturating_mul(emitted_events);
-    let payload_bytes = payloads.produced.saturating_add(emitted);
-    if payload_bytes > 0 {
-        let what = if payloads.per_emitted == u64::MAX {
+    // Payloads: the producers' events, and the emitted events beyond what a step's share
+    // covers. Like the steps, they count only for a run still to come (a recorded trace holds
+    // its payloads in the file).
+    let payload_bytes = if steps.is_some() {
+        let payloads = super::payload::estimate(s, |p| producer_events(s, &s.producers[p]));
+        let emitted = payloads.per_emitted.saturating_mul(estimate_counts(s).1);
+        Some((payloads.produced.saturating_add(emitted), payloads.per_emitted, emitted > payloads.produced))
+    } else {
+        None
+    };
+    if let Some((payload_bytes, per_emitted, mostly_emitted)) = payload_bytes.filter(|(bytes, ..)| *bytes > 0) {
+        let what = if per_emitted == u64::MAX {
             "event payloads (an emit cycle whose data grows at every hop)".to_owned()
         } else {
             "event payloads and keys".to_owned()
         };
-        let path = if emitted > payloads.produced { "consumers" } else { "producers" };
+        let path = if mostly_emitted { "consumers" } else { "producers" };
         parts.push(MemoryPart { path: path.to_owned(), what, bytes: payload_bytes });
     }
     if let Some(steps) = steps {
