@@ -47,8 +47,8 @@ pub enum SimError {
     PayloadsFull { time: String, bytes: u64 },
 }
 
-/// The payloads a run may store before it stops: under the 4 GiB their 32-bit spans address,
-/// with room for the event being made.
+/// The payload buffer a run may grow (its capacity, which doubles) before it stops: under
+/// the 4 GiB their 32-bit spans address, with room for the event being made.
 pub const PAYLOAD_STOP: u64 = 7 << 29;
 
 /// The fewest steps at one virtual microsecond that make a run-away loop. Every step at

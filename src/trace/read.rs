@@ -220,7 +220,8 @@ fn header(bytes: &[u8], whole: bool) -> Result<Model, String> {
             header.eventlab_trace
         ));
     }
-    // The run was recorded already: no limit on its size applies to reading it.
+    // The run was recorded already: no limit on its steps applies to reading it (its
+    // structure, partitions and groups, stays within the default memory budget).
     let limits = Limits::recorded();
     let scenario = load_str(header.definition.get(), "definition", &limits)
         .map_err(|e| format!("the header's definition is not a valid scenario: {}", definition_error(&e)))?;
