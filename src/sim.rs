@@ -31,7 +31,7 @@ use crate::trace::{Event, EventId, EventIdx, NONE16, NONE32, Span, Step, StepKin
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimError {
     #[error(
-        "the run passed {limit} steps at virtual time {time}: a run-away loop (zero-time retries or an emit cycle)? --max-steps raises the limit"
+        "the run passed {limit} steps at virtual time {time}: a run-away loop (zero-time retries or an emit cycle)? --max-steps raises the limit (and --max-memory, which holds 48 bytes a step)"
     )]
     TooManySteps { limit: u64, time: String },
     /// The clock stood still for more steps than any finite burst of the scenario takes
