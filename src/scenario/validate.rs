@@ -328,8 +328,9 @@ pub fn estimate_memory(s: &Scenario, steps: Option<u64>) -> MemoryEstimate {
     MemoryEstimate { parts }
 }
 
-/// The events producer `p` makes, as [`estimate_steps`] counts them.
-fn producer_events(s: &Scenario, p: &Producer) -> u64 {
+/// The events producer `p` makes, as [`estimate_steps`] counts them:
+/// `min(count, ⌊rate × (stop − start)⌋ + 1)` for the part of its window before `duration`.
+fn producer_event_count(s: &Scenario, p: &Producer) -> f64 {
     let duration = s.duration.as_micros();
     let stop = p.stop.map_or(duration, Duration::as_micros).min(duration);
     let start = p.start.as_micros();
@@ -340,7 +341,12 @@ fn producer_events(s: &Scenario, p: &Producer) -> u64 {
     } else {
         f64::INFINITY
     };
-    let n = p.count.map_or(n, |count| n.min(count as f64));
+    p.count.map_or(n, |count| n.min(count as f64))
+}
+
+/// [`producer_event_count`] as a whole number (saturating).
+fn producer_events(s: &Scenario, p: &Producer) -> u64 {
+    let n = producer_event_count(s, p);
     if n >= u64::MAX as f64 { u64::MAX } else { n as u64 }
 }
 
@@ -1312,18 +1318,7 @@ fn estimate_counts(s: &Scenario) -> (u64, u64) {
     let duration = s.duration.as_micros();
     for p in &s.producers {
         let Some(t) = index(&p.topic) else { continue };
-        let stop = p.stop.map_or(duration, Duration::as_micros).min(duration);
-        let start = p.start.as_micros();
-        let mut n = if start < stop && p.rate.is_finite() && p.rate > 0.0 {
-            (p.rate * ((stop - start) as f64 / 1e6)).floor() + 1.0
-        } else if start < stop {
-            f64::INFINITY
-        } else {
-            0.0
-        };
-        if let Some(count) = p.count {
-            n = n.min(count as f64);
-        }
+        let n = producer_event_count(s, p);
         let total: f64 = p.events.iter().map(|e| e.weight).filter(|w| w.is_finite() && *w > 0.0).sum();
         for e in &p.events {
             if e.weight.is_finite() && e.weight > 0.0 && total > 0.0 {

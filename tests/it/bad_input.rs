@@ -718,11 +718,7 @@ fn bus_mistakes() {
 
 // ---- Hostile input: every class of issue 11 §2 -------------------------------------------
 
-fn eventlab() -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_eventlab"));
-    command.env("NO_COLOR", "1");
-    command
-}
+use crate::cli::eventlab;
 
 /// Runs the binary with `args`: exit 2 and exactly one line on stderr, returned; within
 /// `seconds` of wall time.
@@ -742,7 +738,7 @@ fn refused_quickly(args: &[&str], seconds: u64) -> String {
 
 /// One line, no control characters, bounded.
 #[track_caller]
-fn assert_safe_line(line: &str) {
+pub(crate) fn assert_safe_line(line: &str) {
     assert!(!line.contains(|c: char| c.is_control()), "a control character: {line:?}");
     assert!(line.chars().count() <= 1_100, "{} characters: {line}", line.chars().count());
 }

@@ -18,6 +18,8 @@ use eventlab::trace::jsonl;
 use eventlab::trace::read::read;
 use proptest::prelude::*;
 
+use crate::bad_input::assert_safe_line;
+
 /// Cases per test unless `EVENTLAB_FUZZ_CASES` says otherwise.
 const DEFAULT_CASES: u32 = 256;
 
@@ -264,23 +266,16 @@ fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
     }
 }
 
-/// One line, no control characters, bounded.
-#[track_caller]
-fn assert_safe_line(what: &str, line: &str) {
-    assert!(!line.contains(|c: char| c.is_control()), "{what}: a control character in {line:?}");
-    assert!(line.chars().count() <= 1_100, "{what}: {} characters: {line}", line.chars().count());
-}
-
 /// Loads a mutated scenario under small limits and, when it loads, runs it.
 fn check_scenario(origin: &str, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let limits = small_limits();
         match load_str(&text, origin, &limits) {
-            Err(e) => assert_safe_line("load", &e.to_string()),
+            Err(e) => assert_safe_line(&e.to_string()),
             Ok(scenario) => {
                 if let Err(e) = eventlab::run::run(scenario, None, limits.step_cap()) {
-                    assert_safe_line("run", &e.to_string());
+                    assert_safe_line(&e.to_string());
                 }
             }
         }
@@ -295,7 +290,7 @@ fn check_scenario(origin: &str, bytes: &[u8]) {
 fn check_trace(bytes: &[u8]) {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         if let Err(e) = read(bytes, "t.jsonl") {
-            assert_safe_line("read", &e.to_string());
+            assert_safe_line(&e.to_string());
         }
     }));
     if let Err(panic) = outcome {
