@@ -517,7 +517,10 @@ fn duplicate_key(text: &str) -> Option<(usize, usize, String, String)> {
     let mut walk = DuplicateWalk::default();
     let mut deserializer = serde_json::Deserializer::from_str(text);
     match (&mut walk).deserialize(&mut deserializer) {
-        Err(e) => walk.duplicate.take().map(|key| (e.line(), e.column(), walk.path_text(), key)),
+        Err(e) => {
+            let path = path_text(&walk.path.iter().collect::<Vec<_>>());
+            walk.duplicate.take().map(|key| (e.line(), e.column(), path, key))
+        }
         Ok(()) => None,
     }
 }
@@ -525,23 +528,8 @@ fn duplicate_key(text: &str) -> Option<(usize, usize, String, String)> {
 /// The state of [`duplicate_key`]'s walk: where it is, and the repeated key once found.
 #[derive(Default)]
 struct DuplicateWalk {
-    path: Vec<Result<usize, String>>,
+    path: Vec<Segment>,
     duplicate: Option<String>,
-}
-
-impl DuplicateWalk {
-    fn path_text(&self) -> String {
-        let mut out = String::new();
-        for part in &self.path {
-            match part {
-                Ok(index) => {
-                    let _ = write!(out, "[{index}]");
-                }
-                Err(key) => push_field(&mut out, key),
-            }
-        }
-        out
-    }
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for &mut DuplicateWalk {
@@ -585,7 +573,7 @@ impl<'de> serde::de::Visitor<'de> for &mut DuplicateWalk {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         for index in 0.. {
-            self.path.push(Ok(index));
+            self.path.push(Segment::Seq { index });
             let more = seq.next_element_seed(&mut *self)?.is_some();
             self.path.pop();
             if !more {
@@ -602,7 +590,7 @@ impl<'de> serde::de::Visitor<'de> for &mut DuplicateWalk {
                 self.duplicate = Some(key.into_owned());
                 return Err(serde::de::Error::custom("duplicate key"));
             }
-            self.path.push(Err(key.clone().into_owned()));
+            self.path.push(Segment::Map { key: key.clone().into_owned() });
             map.next_value_seed(&mut *self)?;
             self.path.pop();
             seen.insert(key);
