@@ -34,6 +34,10 @@ pub enum Command {
         /// Refuse scenarios estimated to need more steps than this.
         #[arg(long, default_value_t = Limits::default().max_steps)]
         max_steps: u64,
+        /// Refuse scenarios estimated to need more memory than this: bytes, or a size such
+        /// as 512MiB, 2GiB.
+        #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+        max_memory: u64,
     },
     /// Print the JSON Schema of the scenario format.
     Schema,
@@ -76,6 +80,10 @@ pub struct RunArgs {
     /// Refuse or stop a run that needs more steps than this.
     #[arg(long, default_value_t = Limits::default().max_steps)]
     pub max_steps: u64,
+    /// Refuse a run estimated to need more memory than this, and stop one whose steps
+    /// outgrow it: bytes, or a size such as 512MiB, 2GiB.
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub max_memory: u64,
     /// Run one of the scenario's "what if" variants (`eventlab lessons` lists a lesson's).
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
@@ -84,8 +92,10 @@ pub struct RunArgs {
 /// A failure with its exit code and one-line message.
 struct Failure(u8, String);
 
+/// Exit 2 with `message`, made safe to print as one line (user text escaped and cut; see
+/// [`crate::scenario::load::safe_message`]).
 fn usage(message: impl Into<String>) -> Failure {
-    Failure(2, message.into())
+    Failure(2, crate::scenario::load::safe_message(&message.into()))
 }
 
 pub fn main() -> ExitCode {
@@ -99,7 +109,7 @@ pub fn main() -> ExitCode {
             let text = e.render().to_string();
             let first: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
             let first = if first.is_empty() { "error: bad usage".to_owned() } else { first.join(" ") };
-            eprintln!("{first} (see `eventlab --help`)");
+            eprintln!("{} (see `eventlab --help`)", crate::scenario::load::safe_message(&first));
             return ExitCode::from(2);
         }
         Err(e) => {
@@ -122,23 +132,32 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         None => picker(),
         Some(Command::Run(args)) if args.headless || args.json => run(&args),
         Some(Command::Run(args)) => tui(&args),
-        Some(Command::Check { file, max_steps }) => {
-            let limits = limits(max_steps)?;
+        Some(Command::Check { file, max_steps, max_memory }) => {
+            let limits = limits(max_steps, max_memory)?;
             let scenario = load_file(&file, &limits).map_err(|e| usage(e.to_string()))?;
             let estimate = crate::scenario::validate::estimate_steps(&scenario);
+            let memory = crate::scenario::validate::estimate_memory(&scenario, Some(estimate));
+            // What takes most of it, when that is more than the program itself.
+            let most = memory
+                .largest()
+                .filter(|part| part.bytes >= 64 << 20)
+                .map(|part| format!(" (most of it {})", part.what))
+                .unwrap_or_default();
             let variants = match scenario.variants.len() {
                 0 => String::new(),
                 n => format!(", {n} variant{}", if n == 1 { "" } else { "s" }),
             };
             println!(
-                "{}: ok — \"{}\": {} topics, {} producers, {} consumers, {} expectations{variants}; about {} steps",
+                "{}: ok — \"{}\": {} topics, {} producers, {} consumers, {} expectations{variants}; about {} steps, \
+                 about {} of memory{most}",
                 file.display(),
                 scenario.name,
                 scenario.topics.len(),
                 scenario.producers.len(),
                 scenario.consumers.len(),
                 scenario.expect.len(),
-                estimate
+                estimate,
+                crate::scenario::validate::format_bytes(memory.total())
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -212,11 +231,39 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
     Ok(code)
 }
 
-fn limits(max_steps: u64) -> Result<Limits, Failure> {
+fn limits(max_steps: u64, max_memory: u64) -> Result<Limits, Failure> {
     if max_steps == 0 || max_steps > MAX_STEPS_CEILING {
         return Err(usage(format!("--max-steps must be between 1 and {MAX_STEPS_CEILING}")));
     }
-    Ok(Limits { max_steps })
+    Ok(Limits { max_steps, max_memory })
+}
+
+/// The smallest `--max-memory`: what the program itself needs.
+const MIN_MEMORY: u64 = 64 << 20;
+
+/// `--max-memory`: a number of bytes, or a number with a unit: `KiB`, `MiB`, `GiB`, `TiB`
+/// (powers of 1024; `K`, `M`, `G`, `T` and `KB`, `MB`, ... mean the same here, as memory
+/// is counted in binary units), written together (`512MiB`, `1.5GiB`).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => return Err(format!("\"{text}\" is not a size: write bytes or a number and a unit, e.g. 512MiB, 2GiB")),
+    };
+    let value: f64 = match number.parse::<f64>() {
+        Ok(value) if number.bytes().next().is_some_and(|b| b.is_ascii_digit()) => value,
+        _ => return Err(format!("\"{text}\" is not a size: write bytes or a number and a unit, e.g. 512MiB, 2GiB")),
+    };
+    let bytes = value * scale as f64;
+    if bytes.is_nan() || bytes < MIN_MEMORY as f64 {
+        return Err(format!("{text} is too little: at least 64MiB"));
+    }
+    Ok(if bytes >= u64::MAX as f64 { u64::MAX } else { bytes as u64 })
 }
 
 /// Loads a file, or a built-in lesson when no such path exists, and applies `variant`.
@@ -254,7 +301,7 @@ fn tui(args: &RunArgs) -> Result<ExitCode, Failure> {
     if args.trace.is_some() {
         return Err(usage("--trace needs --headless (the TUI records with its own key later)"));
     }
-    let limits = limits(args.max_steps)?;
+    let limits = limits(args.max_steps, args.max_memory)?;
     let (origin, scenario) = load_target(&args.target, limits, args.variant.as_deref())?;
     let path = Path::new(&args.target).exists().then(|| PathBuf::from(&args.target));
     // The text the scenario came from, so `v` in the TUI can switch between its variants.
@@ -272,7 +319,7 @@ fn tui(args: &RunArgs) -> Result<ExitCode, Failure> {
 fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     // SIGTERM, SIGINT, SIGHUP: the trace's temporary file removed, exit 128 + the signal.
     let _ = crate::run::signals::exit_on_signals();
-    let limits = limits(args.max_steps)?;
+    let limits = limits(args.max_steps, args.max_memory)?;
     let (origin, scenario) = load_target(&args.target, limits, args.variant.as_deref())?;
     let cannot_write = |path: &Path, e| usage(format!("{}: cannot write the trace: {e}", path.display()));
     // Before the run: a device or a folder is refused, a symbolic link followed.
@@ -280,8 +327,17 @@ fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         Some(path) => Some((path, crate::trace::file::Target::resolve(path).map_err(|e| cannot_write(path, e))?)),
         None => None,
     };
-    let outcome =
-        crate::run::run(scenario, args.seed, limits.max_steps).map_err(|e| usage(format!("{origin}: {e}")))?;
+    let outcome = crate::run::run(scenario, args.seed, limits.step_cap()).map_err(|e| match e {
+        crate::run::RunError::Sim(crate::sim::SimError::TooManySteps { limit, time }) if limit < limits.max_steps => {
+            usage(format!(
+                "{origin}: the run passed {limit} steps at virtual time {time}, all the --max-memory budget of {} holds \
+                 at {} bytes a step: a run-away loop? --max-memory raises the limit",
+                crate::scenario::validate::format_bytes(limits.max_memory),
+                crate::scenario::validate::BYTES_PER_STEP
+            ))
+        }
+        e => usage(format!("{origin}: {e}")),
+    })?;
     if let Some((path, target)) = &target {
         let complete = outcome.sim.is_finished();
         target.write(outcome.sim.model(), outcome.sim.trace(), complete).map_err(|e| cannot_write(path, e))?;

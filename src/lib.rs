@@ -3,8 +3,8 @@
 //! The modules form layers, and each uses only its own and lower ones (a test,
 //! `tests/it/architecture.rs`, reads the `use` paths and holds the code to it):
 //!
-//! 1. [`json`], [`rng`], [`intern`]: values, the seeded random streams, interned strings
-//!    and stored payloads;
+//! 1. [`json`], [`rng`], [`intern`], [`fsutil`]: values, the seeded random streams, interned
+//!    strings and stored payloads, reading files safely;
 //! 2. [`scenario`] (the format: parsing, validation, variants) and [`lessons`] (the
 //!    built-in scenarios);
 //! 3. [`bus`], [`fold`]: the compiled small languages (bus patterns, aggregate folds);
@@ -20,6 +20,7 @@ pub mod analysis;
 pub mod bus;
 pub mod cli;
 pub mod fold;
+pub mod fsutil;
 pub mod intern;
 pub mod json;
 pub mod lessons;

@@ -10,6 +10,7 @@ use crate::intern::{Payloads, Span, Strings, Sym};
 use crate::rng;
 use crate::scenario::model::{Arrival, Commit, From, Handler, KeyDistribution, Scenario, TopicKind};
 use crate::scenario::template::{DataTemplate, Site, StrTemplate, compile_data};
+use crate::scenario::validate::ZIPF_TABLE_LIMIT;
 use crate::scenario::value::{Distribution, Duration};
 
 /// A log topic's partition read by one group: the group's slot index for it.
@@ -210,8 +211,11 @@ pub struct KeyModel {
     pub prefix: String,
     pub cardinality: u64,
     pub distribution: KeyDistribution,
-    /// Zipf: cumulative probabilities of keys 1..=cardinality.
+    /// Zipf with at most [`ZIPF_TABLE_LIMIT`] keys: cumulative probabilities of keys
+    /// 1..=cardinality; beyond, keys are drawn by rejection ([`crate::rng::Stream::zipf`]).
     pub zipf: Option<Arc<Vec<f64>>>,
+    /// Zipf's exponent.
+    pub zipf_s: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -453,10 +457,11 @@ impl Model {
                 prefix: k.prefix.clone(),
                 cardinality: k.cardinality.max(1),
                 distribution: k.distribution,
-                zipf: (k.distribution == KeyDistribution::Zipf).then(|| {
+                zipf: (k.distribution == KeyDistribution::Zipf && k.cardinality <= ZIPF_TABLE_LIMIT).then(|| {
                     let s = k.zipf_s.unwrap_or(1.0);
                     Arc::new(rng::cumulative((1..=k.cardinality.max(1)).map(|i| 1.0 / libm::pow(i as f64, s))))
                 }),
+                zipf_s: k.zipf_s.unwrap_or(1.0),
             });
             producers.push(ProducerModel {
                 name: p.name.clone(),

@@ -98,6 +98,28 @@ impl Stream {
         if draw >= u64::MAX as f64 { u64::MAX } else { draw as u64 }
     }
 
+    /// A zipf draw in [1, n]: k with probability proportional to 1/k^`exponent`
+    /// (`exponent` > 0), without a table: Hörmann and Derflinger's rejection-inversion
+    /// ("Rejection-inversion to generate variates from monotone discrete distributions",
+    /// 1996), as Apache Commons RNG writes it. Constant memory and expected time, whatever
+    /// `n`: a zipf producer with a billion keys needs no 8 GB table of cumulative weights.
+    pub fn zipf(&mut self, n: u64, exponent: f64) -> u64 {
+        let n = n.max(1);
+        let zipf = Zipf { exponent };
+        let h_integral_x1 = zipf.h_integral(1.5) - 1.0;
+        let h_integral_n = zipf.h_integral(n as f64 + 0.5);
+        let s = 2.0 - zipf.h_integral_inverse(zipf.h_integral(2.5) - zipf.h(2.0));
+        loop {
+            let u = h_integral_n + self.unit() * (h_integral_x1 - h_integral_n);
+            let x = zipf.h_integral_inverse(u);
+            let k = if x.is_finite() { (x + 0.5).clamp(1.0, n as f64) as u64 } else { 1 };
+            let k = k.clamp(1, n);
+            if k as f64 - x <= s || u >= zipf.h_integral(k as f64 + 0.5) - zipf.h(k as f64) {
+                return k;
+            }
+        }
+    }
+
     /// An index chosen by the cumulative weights `cumulative` (last entry = total > 0).
     pub fn weighted(&mut self, cumulative: &[f64]) -> usize {
         match cumulative {
@@ -111,6 +133,38 @@ impl Stream {
             }
         }
     }
+}
+
+/// The functions of [`Stream::zipf`]'s rejection-inversion: `h(x) = x^-s` and its integral
+/// `H` (and `H`'s inverse), written to stay exact as `s` nears 1.
+struct Zipf {
+    exponent: f64,
+}
+
+impl Zipf {
+    fn h(&self, x: f64) -> f64 {
+        libm::exp(-self.exponent * libm::log(x))
+    }
+
+    fn h_integral(&self, x: f64) -> f64 {
+        let log_x = libm::log(x);
+        helper2((1.0 - self.exponent) * log_x) * log_x
+    }
+
+    fn h_integral_inverse(&self, x: f64) -> f64 {
+        let t = (x * (1.0 - self.exponent)).max(-1.0);
+        libm::exp(helper1(t) * x)
+    }
+}
+
+/// `log(1 + x) / x`, also near 0.
+fn helper1(x: f64) -> f64 {
+    if x.abs() > 1e-8 { libm::log1p(x) / x } else { 1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x)) }
+}
+
+/// `(exp(x) - 1) / x`, also near 0.
+fn helper2(x: f64) -> f64 {
+    if x.abs() > 1e-8 { libm::expm1(x) / x } else { 1.0 + x * 0.5 * (1.0 + x * (1.0 / 3.0) * (1.0 + 0.25 * x)) }
 }
 
 /// Cumulative sums of weights, for [`Stream::weighted`].
@@ -153,6 +207,35 @@ mod tests {
         assert_eq!(s.below(1000), PINNED_FIRST_DRAW);
     }
     const PINNED_FIRST_DRAW: u64 = 600;
+
+    #[test]
+    fn zipf_without_a_table_follows_the_law() {
+        let mut s = Stream::for_component(5, "producer", "p");
+        // 50 keys, exponent 1.2: the same law as the table of cumulative weights.
+        let weights: Vec<f64> = (1..=50).map(|k| 1.0 / libm::pow(f64::from(k), 1.2)).collect();
+        let total: f64 = weights.iter().sum();
+        let draws = 200_000;
+        let mut counts = [0u32; 51];
+        for _ in 0..draws {
+            let k = s.zipf(50, 1.2);
+            assert!((1..=50).contains(&k));
+            counts[k as usize] += 1;
+        }
+        for k in [1usize, 2, 5, 50] {
+            let expected = weights[k - 1] / total;
+            let seen = f64::from(counts[k]) / f64::from(draws);
+            assert!((seen - expected).abs() < 0.01 + expected * 0.05, "key {k}: {seen} vs {expected}");
+        }
+        // A billion keys at exponent 1: key 1 has 1/H(n) ≈ 1/21.3 of the draws.
+        let ones = (0..100_000).filter(|_| s.zipf(1_000_000_000, 1.0) == 1).count();
+        assert!((4_000..5_400).contains(&ones), "{ones}");
+        for exponent in [0.01, 0.5, 1.0, 1.000_000_001, 3.0, 50.0] {
+            for n in [1, 2, 3, u64::MAX] {
+                let k = s.zipf(n, exponent);
+                assert!((1..=n).contains(&k), "{n} {exponent}: {k}");
+            }
+        }
+    }
 
     #[test]
     fn samplers_stay_in_range() {

@@ -1,6 +1,7 @@
 //! Scenario files: the typed model, values, templates and validation.
 pub mod load;
 pub mod model;
+mod payload;
 pub mod schema;
 pub mod suggest;
 pub mod template;

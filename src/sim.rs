@@ -24,15 +24,48 @@ pub use crate::model::{self, Model};
 use sched::{Agenda, Class};
 
 use crate::rng::Stream;
-use crate::trace::{Event, EventId, EventIdx, NONE32, Span, Step, StepKind, Sym, Trace, TraceMark};
+use crate::trace::{Event, EventId, EventIdx, NONE16, NONE32, Span, Step, StepKind, Sym, Trace, TraceMark};
 
 /// A run that had to stop.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimError {
     #[error(
-        "the run passed {limit} steps at virtual time {time}: a run-away loop (zero-time retries or an emit cycle)? --max-steps raises the limit"
+        "the run passed {limit} steps at virtual time {time}: a run-away loop (zero-time retries or an emit cycle)? --max-steps raises the limit (and --max-memory, which holds 48 bytes a step)"
     )]
     TooManySteps { limit: u64, time: String },
+    /// The clock stood still for more steps than any finite burst of the scenario takes
+    /// (see [`STILL_STEPS`]); `parts` names what the last steps were about.
+    #[error(
+        "a run-away loop at {time}: {steps} steps without the clock moving ({parts}); a handler that fails or emits in zero time repeats forever: give it \"processing\" time or a \"retry_delay\""
+    )]
+    RunawayLoop { time: String, steps: u64, parts: String },
+    /// The payloads stored reached [`PAYLOAD_STOP`] (their spans are 32-bit).
+    #[error(
+        "the run stored {bytes} bytes of event payloads by virtual time {time}, the most a run holds: its data grows beyond its estimate (an emit that copies its trigger's data, duplicated by retries or crashes?)"
+    )]
+    PayloadsFull { time: String, bytes: u64 },
+}
+
+/// The payload buffer a run may grow (its capacity, which doubles) before it stops: under
+/// the 4 GiB their 32-bit spans address, with room for the event being made.
+pub const PAYLOAD_STOP: u64 = 7 << 29;
+
+/// The fewest steps at one virtual microsecond that make a run-away loop. Every step at
+/// one instant comes from what the file schedules at that instant (scripted events, a
+/// producer's arrivals, starts, faults and notes) and from what those cause in zero time
+/// (deliveries, completions of zero-time processing, commits, zero-time emits): the step
+/// estimate counts all of that, and duplicates or redeliveries at most double it. What it
+/// does not count is a failure retried in zero time, forever. So the clock may stand still
+/// for twice the estimate, or this many steps if that is more: a margin that costs about
+/// 31 MB (31 bytes a step of a failing loop) and a fraction of a second, where the step
+/// limit let such a loop run to 100 million steps, 3 GB and 17 s.
+pub const STILL_STEPS: u64 = 1_000_000;
+
+/// Where the clock last moved: its time then and the trace's length before that step.
+#[derive(Clone, Copy, Debug, Default)]
+struct Still {
+    time: u64,
+    from: usize,
 }
 
 /// Something scheduled on the agenda.
@@ -359,6 +392,9 @@ pub struct Simulator {
     state: State,
     trace: Trace,
     max_steps: u64,
+    /// Steps at one instant past which the run is a run-away loop (see [`STILL_STEPS`]).
+    still_limit: u64,
+    still: Still,
 }
 
 /// The whole state of a simulator between two agenda items, without the trace (which only
@@ -457,7 +493,8 @@ impl Simulator {
                 agenda.schedule(g.start, Class::Timer, Item::Join(gi as u16));
             }
         }
-        let mut sim = Simulator { model, state, trace, max_steps };
+        let still_limit = STILL_STEPS.max(estimate.saturating_mul(2));
+        let mut sim = Simulator { model, state, trace, max_steps, still_limit, still: Still::default() };
         for p in 0..sim.model.producers.len() {
             sim.schedule_first_production(p);
         }
@@ -537,15 +574,89 @@ impl Simulator {
 
     fn process_next(&mut self, limit: u64) -> Result<bool, SimError> {
         let Some((_, item)) = self.state.agenda.pop_until(limit) else { return Ok(false) };
+        let time = self.now();
+        let before = self.trace.steps.len();
+        if time != self.still.time || before < self.still.from {
+            self.still = Still { time, from: before };
+        }
         self.handle(item);
         self.schedule_dispatches();
-        if self.trace.steps.len() as u64 > self.max_steps {
+        let steps = self.trace.steps.len();
+        if steps as u64 > self.max_steps {
             return Err(SimError::TooManySteps {
                 limit: self.max_steps,
                 time: crate::scenario::value::Duration(self.now()).to_string(),
             });
         }
+        if (steps - self.still.from) as u64 > self.still_limit {
+            return Err(self.runaway_loop());
+        }
+        if self.trace.payloads.bytes() as u64 > PAYLOAD_STOP {
+            return Err(SimError::PayloadsFull {
+                time: crate::scenario::value::Duration(self.now()).to_string(),
+                bytes: self.trace.payloads.bytes() as u64,
+            });
+        }
         Ok(true)
+    }
+
+    /// The error for a clock that stood still too long, naming the consumers, topics, event
+    /// types and what happened to them in the last steps (the loop's own).
+    fn runaway_loop(&self) -> SimError {
+        const LAST: usize = 256;
+        const MOST: usize = 4;
+        let steps = &self.trace.steps[self.trace.steps.len().saturating_sub(LAST)..];
+        let mut parts: Vec<(u16, u16, Sym, StepKind)> = Vec::new();
+        for step in steps {
+            let group = match step.group {
+                NONE16 if usize::from(step.instance) < self.trace.instances.len() => {
+                    self.trace.instances[usize::from(step.instance)].0
+                }
+                group => group,
+            };
+            let Some(event) = self.trace.events.get(step.event as usize) else { continue };
+            let topic = if step.topic == NONE16 { event.topic } else { step.topic };
+            let part = (group, topic, event.event_type, step.kind);
+            if !parts.contains(&part) && parts.len() < 4 * MOST {
+                parts.push(part);
+            }
+        }
+        // The most telling step of each (consumer, topic, type): a failure, else an emit.
+        let rank = |kind: StepKind| match kind {
+            StepKind::Failed => 0,
+            StepKind::Published | StepKind::Routed => 1,
+            _ => 2,
+        };
+        let mut named: Vec<(u16, u16, Sym, StepKind)> = Vec::new();
+        for &(group, topic, ty, kind) in &parts {
+            match named.iter_mut().find(|n| (n.0, n.1, n.2) == (group, topic, ty)) {
+                Some(n) if rank(kind) < rank(n.3) => n.3 = kind,
+                Some(_) => {}
+                None => named.push((group, topic, ty, kind)),
+            }
+        }
+        let text: Vec<String> = named
+            .iter()
+            .take(MOST)
+            .map(|&(group, topic, ty, kind)| {
+                let ty = self.trace.strings.resolve(ty);
+                let topic = self.model.topics.get(usize::from(topic)).map_or("?", |t| t.name.as_str());
+                let what = match kind {
+                    StepKind::Failed => "failing in zero time",
+                    StepKind::Published | StepKind::Routed => "published in zero time",
+                    _ => "in zero time",
+                };
+                match self.model.groups.get(usize::from(group)) {
+                    Some(g) => format!("consumer \"{}\" on topic \"{topic}\", type \"{ty}\" {what}", g.consumer),
+                    None => format!("topic \"{topic}\", type \"{ty}\" {what}"),
+                }
+            })
+            .collect();
+        SimError::RunawayLoop {
+            time: crate::scenario::value::Duration(self.now()).to_string(),
+            steps: self.still_limit,
+            parts: if text.is_empty() { "steps without events".to_owned() } else { text.join("; ") },
+        }
     }
 
     fn handle(&mut self, item: Item) {

@@ -21,8 +21,11 @@ use super::suggest::did_you_mean;
 use super::validate::{Invalid, validate};
 use super::variant;
 
-/// Files (and strings) larger than this are refused before they are read.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Files (and strings) larger than this are refused before they are read. A hand-written
+/// scenario is a few kilobytes (the largest lesson is under 10 KiB); 4 MiB leaves room for
+/// generated ones while bounding what parsing may hold (a JSON value costs up to about 80
+/// bytes in memory for every 2 bytes of text, and a variant's text is parsed twice).
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// Partitions of one log topic, at most.
 pub const MAX_PARTITIONS: u32 = 10_000;
 /// Instances of one consumer, at most.
@@ -35,12 +38,38 @@ pub const MAX_NESTING: usize = 127;
 pub struct Limits {
     /// The largest estimated number of simulation steps a scenario may need
     /// (see [`crate::scenario::validate::estimate_steps`]); `--max-steps` sets it.
+    /// `u64::MAX` says the steps are not this load's to bound (a recorded trace's header:
+    /// its steps are in the file), and then only the run's structure counts against
+    /// `max_memory`.
     pub max_steps: u64,
+    /// The memory a run may take, in bytes, as estimated before it starts (see
+    /// [`crate::scenario::validate::estimate_memory`]); `--max-memory` sets it. It also
+    /// bounds the steps a run may take as it goes: see [`Limits::step_cap`].
+    pub max_memory: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_steps: 100_000_000 }
+        Limits { max_steps: 100_000_000, max_memory: DEFAULT_MAX_MEMORY }
+    }
+}
+
+/// The default memory budget: 1 GiB.
+pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
+
+impl Limits {
+    /// The limits for reading back a recorded run: no limit on its steps (they are in the
+    /// file), the default budget for the structure its scenario builds.
+    pub fn recorded() -> Self {
+        Limits { max_steps: u64::MAX, ..Limits::default() }
+    }
+
+    /// The number of steps a run may reach before it is stopped: `max_steps`, or fewer when
+    /// the memory budget holds fewer steps at
+    /// [`BYTES_PER_STEP`](crate::scenario::validate::BYTES_PER_STEP) each (at the default
+    /// 1 GiB, about 22 million).
+    pub fn step_cap(&self) -> u64 {
+        self.max_steps.min(self.max_memory / crate::scenario::validate::BYTES_PER_STEP).max(1)
     }
 }
 
@@ -69,31 +98,103 @@ pub enum ErrorKind {
     Invalid { path: String, message: String },
 }
 
+/// User text (a name, a value, a key) quoted in an error line is cut after this many
+/// characters, with `…`; so is any run of characters without a space outside quotes (a field
+/// path through user keys). A file's path gets twice as much.
+pub const MAX_USER_CHARS: usize = 120;
+/// A whole error line is cut after this many characters, with `…`.
+pub const MAX_LINE_CHARS: usize = 1_000;
+
+/// Whether `c` would break a one-line message or play tricks on a terminal: control
+/// characters (newlines, ESC), line and paragraph separators, and the invisible format
+/// characters that reorder or hide text (bidirectional overrides, zero-width marks, BOM).
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// A message made safe to print as one line on a terminal: unsafe characters (see
+/// [`is_unsafe_char`]) are written as escapes (`\n`, `\t`, `\u{1b}`), user text between
+/// double quotes is cut after [`MAX_USER_CHARS`] characters, so is any unbroken run of
+/// characters outside quotes, and the whole line after [`MAX_LINE_CHARS`]; each cut shows `…`.
+/// Every error line eventlab prints goes through this (scenario errors in their `Display`,
+/// the command line's messages before they are printed).
+pub fn safe_line(text: &str) -> String {
+    safe_text(text, MAX_USER_CHARS)
+}
+
+/// [`safe_line`] with room for a file's path: runs are cut after twice [`MAX_USER_CHARS`].
+/// The command line passes every message through it before printing (a scenario error has
+/// been through [`safe_line`] already; this catches the rest).
+pub fn safe_message(text: &str) -> String {
+    safe_text(text, 2 * MAX_USER_CHARS)
+}
+
+fn safe_text(text: &str, max_run: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_LINE_CHARS + 8));
+    let (mut quoted, mut escaped, mut run, mut cut, mut chars) = (false, false, 0usize, false, 0usize);
+    for c in text.chars() {
+        if chars >= MAX_LINE_CHARS {
+            out.push('…');
+            break;
+        }
+        let ends_run = if quoted { c == '"' && !escaped } else { c == ' ' || c == '"' };
+        if ends_run {
+            if c == '"' {
+                quoted = !quoted;
+            }
+            run = 0;
+            cut = false;
+        } else {
+            run += 1;
+        }
+        escaped = quoted && !escaped && c == '\\';
+        if run > max_run {
+            if !cut {
+                out.push('…');
+                chars += 1;
+                cut = true;
+            }
+            continue;
+        }
+        if is_unsafe_char(c) {
+            for e in c.escape_default() {
+                out.push(e);
+            }
+        } else {
+            out.push(c);
+        }
+        chars += 1;
+    }
+    out
+}
+
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let origin = &self.origin;
-        match &self.kind {
-            ErrorKind::Read(reason) => write!(f, "{origin}: cannot read: {reason}"),
+        // The origin (a path) may be long and is cut on its own; the rest of the line as a
+        // message, so the origin's length does not count against a field path's.
+        f.write_str(&safe_text(&self.origin, 2 * MAX_USER_CHARS))?;
+        let rest = match &self.kind {
+            ErrorKind::Read(reason) => format!(": cannot read: {reason}"),
             ErrorKind::NotUtf8 { line, column } => {
-                write!(f, "{origin}: not UTF-8 text (invalid byte at line {line}, column {column})")
+                format!(": not UTF-8 text (invalid byte at line {line}, column {column})")
             }
-            ErrorKind::Syntax { line, column, message } => write!(f, "{origin}:{line}:{column}: {message}"),
+            ErrorKind::Syntax { line, column, message } => format!(":{line}:{column}: {message}"),
             ErrorKind::Shape { line, column, path, message } if path.is_empty() => {
-                write!(f, "{origin}:{line}:{column}: {message}")
+                format!(":{line}:{column}: {message}")
             }
-            ErrorKind::Shape { line, column, path, message } => {
-                write!(f, "{origin}:{line}:{column}: {path}: {message}")
-            }
-            ErrorKind::Invalid { path, message } if path.is_empty() => write!(f, "{origin}: {message}"),
-            ErrorKind::Invalid { path, message } => write!(f, "{origin}: {path}: {message}"),
-        }
+            ErrorKind::Shape { line, column, path, message } => format!(":{line}:{column}: {path}: {message}"),
+            ErrorKind::Invalid { path, message } if path.is_empty() => format!(": {message}"),
+            ErrorKind::Invalid { path, message } => format!(": {path}: {message}"),
+        };
+        f.write_str(&safe_line(&rest))
     }
 }
 
 impl std::error::Error for ScenarioError {}
 
-/// Reads, parses and validates a scenario file. Files over [`MAX_FILE_BYTES`] are refused
-/// without being read.
+/// Reads, parses and validates a scenario file. Only a regular file is read (see
+/// [`crate::fsutil`]); files over [`MAX_FILE_BYTES`] are refused without being read.
 pub fn load_file(path: &Path, limits: &Limits) -> Result<Scenario, ScenarioError> {
     load_file_variant(path, limits, None)
 }
@@ -102,14 +203,9 @@ pub fn load_file(path: &Path, limits: &Limits) -> Result<Scenario, ScenarioError
 pub fn load_file_variant(path: &Path, limits: &Limits, variant: Option<&str>) -> Result<Scenario, ScenarioError> {
     let origin = path.display().to_string();
     let read_error = |reason: String| ScenarioError { origin: origin.clone(), kind: ErrorKind::Read(reason) };
-    let metadata = std::fs::metadata(path).map_err(|e| read_error(io_reason(&e)))?;
-    if metadata.is_dir() {
-        return Err(read_error("is a directory".to_owned()));
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(read_error(too_large(metadata.len())));
-    }
-    let bytes = std::fs::read(path).map_err(|e| read_error(io_reason(&e)))?;
+    // A device, a FIFO or a directory is refused before it is opened; a file that grows
+    // while it is read stops at the limit.
+    let bytes = crate::fsutil::read_regular(path, MAX_FILE_BYTES).map_err(|e| read_error(io_reason(&e)))?;
     let text = match std::str::from_utf8(&bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -176,7 +272,7 @@ fn error_path<E: std::fmt::Display>(error: &serde_path_to_error::Error<E>) -> St
 }
 
 fn too_large(bytes: u64) -> String {
-    format!("too large ({bytes} bytes; scenarios are limited to {} MiB)", MAX_FILE_BYTES / (1024 * 1024))
+    crate::fsutil::too_large(bytes, MAX_FILE_BYTES)
 }
 
 /// The OS's reason without its "(os error 2)" suffix, which tells a person nothing.
@@ -279,6 +375,14 @@ fn parse(text: &str) -> Result<Scenario, ErrorKind> {
                 column,
                 message: format!("a scenario is a JSON object ({{...}}), found {found}"),
             });
+        }
+    }
+
+    if deep.is_none() {
+        if let Some((line, byte_column, path, key)) = duplicate_key(text) {
+            let column = char_column(text, line, byte_column);
+            let message = format!("duplicate key \"{key}\" (a JSON object here takes each key once)");
+            return Err(ErrorKind::Shape { line: line.max(1), column, path, message });
         }
     }
 
@@ -400,5 +504,97 @@ fn expected_text(expected: &str) -> String {
         _ if expected.starts_with("a sequence") => expected.replacen("a sequence", "an array", 1),
         _ if expected.starts_with("an array of length") || expected.starts_with("a tuple") => expected.to_owned(),
         other => other.to_owned(),
+    }
+}
+
+/// A key that appears twice in one JSON object, at any depth: `(line, byte column, path of
+/// the object, key)`. Serde's derived structs refuse a repeated field, but maps (`handles`,
+/// `headers`, `data`, `apply`, a variant's `change`) would keep the last value silently, so
+/// the whole text is walked once before it is parsed. Text that is not JSON gives `None`:
+/// the parse that follows reports it.
+fn duplicate_key(text: &str) -> Option<(usize, usize, String, String)> {
+    use serde::de::DeserializeSeed as _;
+    let mut walk = DuplicateWalk::default();
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    match (&mut walk).deserialize(&mut deserializer) {
+        Err(e) => {
+            let path = path_text(&walk.path.iter().collect::<Vec<_>>());
+            walk.duplicate.take().map(|key| (e.line(), e.column(), path, key))
+        }
+        Ok(()) => None,
+    }
+}
+
+/// The state of [`duplicate_key`]'s walk: where it is, and the repeated key once found.
+#[derive(Default)]
+struct DuplicateWalk {
+    path: Vec<Segment>,
+    duplicate: Option<String>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for &mut DuplicateWalk {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for &mut DuplicateWalk {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        for index in 0.. {
+            self.path.push(Segment::Seq { index });
+            let more = seq.next_element_seed(&mut *self)?.is_some();
+            self.path.pop();
+            if !more {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if seen.contains(&key) {
+                self.duplicate = Some(key.into_owned());
+                return Err(serde::de::Error::custom("duplicate key"));
+            }
+            self.path.push(Segment::Map { key: key.clone().into_owned() });
+            map.next_value_seed(&mut *self)?;
+            self.path.pop();
+            seen.insert(key);
+        }
+        Ok(())
     }
 }

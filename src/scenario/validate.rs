@@ -119,7 +119,235 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
         };
         return fail("duration", message);
     }
+    let steps = (limits.max_steps != u64::MAX).then_some(estimate);
+    let memory = estimate_memory(s, steps);
+    if memory.total() > limits.max_memory || memory.parts.iter().any(|p| p.bytes == u64::MAX) {
+        return Err(memory.refusal(limits.max_memory));
+    }
+    if let Some(part) =
+        memory.parts.iter().find(|p| p.what.starts_with("event payloads") && p.bytes > MAX_PAYLOAD_BYTES)
+    {
+        return fail(
+            part.path.clone(),
+            format!(
+                "{} need about {}, more than the {} a run's payloads can hold",
+                part.what,
+                format_bytes(part.bytes),
+                format_bytes(MAX_PAYLOAD_BYTES)
+            ),
+        );
+    }
     Ok(())
+}
+
+/// Bytes a run takes per step, as measured with `/usr/bin/time -v` on release builds: the
+/// compact step, its share of the events and payloads, the analysis and the checker. The
+/// benchmark `busy-shop` for 10 minutes (27 million steps) peaks at 42 bytes a step, a
+/// handler failing in zero time (steps without events) at 31; 48 leaves a margin. With the
+/// default 1 GiB budget a run holds about 22 million steps.
+pub const BYTES_PER_STEP: u64 = 48;
+/// One partition of a log: its records' vector, the analysis's per-partition state
+/// (measured: 1 million partitions take 47 MB).
+const BYTES_PER_PARTITION: u64 = 48;
+/// One group's view of one partition (offsets, owner) in the simulator and in the analysis
+/// (measured: 10 million take 293 MB).
+const BYTES_PER_SLOT: u64 = 32;
+/// One consumer instance in the simulator, the trace and the analysis (measured: 65 000
+/// take 24 MB).
+const BYTES_PER_INSTANCE: u64 = 512;
+/// A producer's table of the keys it has drawn, 8 bytes a key up to [`KEY_TABLE_LIMIT`]
+/// keys (a map beyond, which grows with the keys drawn, that is with the steps).
+const BYTES_PER_KEY: u64 = 8;
+/// The most keys a producer keeps in a table (the simulator's `KeyCache` uses the same).
+pub const KEY_TABLE_LIMIT: u64 = 1 << 20;
+/// Up to this many keys, a zipf producer samples from a table of cumulative weights (8
+/// bytes a key, as it always did, so the draws of existing scenarios stay the same);
+/// beyond, it samples by rejection without a table ([`crate::rng::Stream::zipf`]).
+pub const ZIPF_TABLE_LIMIT: u64 = 1 << 16;
+/// The most bytes of payloads a run stores (its spans are 32-bit), less a margin for the
+/// payloads a run makes beyond its estimate (crash redeliveries, duplicates).
+pub const MAX_PAYLOAD_BYTES: u64 = 3 << 30;
+/// The program itself, its lessons and buffers.
+const BASE_BYTES: u64 = 16 << 20;
+
+/// What a run is estimated to hold in memory, part by part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryEstimate {
+    pub parts: Vec<MemoryPart>,
+}
+
+/// One part of a [`MemoryEstimate`]: where in the file it comes from (a field path), what it
+/// is (`"topics × partitions × groups: 65000000 partition slots"`) and its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryPart {
+    pub path: String,
+    pub what: String,
+    pub bytes: u64,
+}
+
+impl MemoryEstimate {
+    /// All parts together, the program's own share included.
+    pub fn total(&self) -> u64 {
+        self.parts.iter().fold(BASE_BYTES, |sum, part| sum.saturating_add(part.bytes))
+    }
+
+    /// The part that takes the most.
+    pub fn largest(&self) -> Option<&MemoryPart> {
+        self.parts.iter().max_by_key(|part| part.bytes)
+    }
+
+    /// The one-line refusal when [`MemoryEstimate::total`] is over `budget`, naming the part
+    /// that takes the most.
+    fn refusal(&self, budget: u64) -> Invalid {
+        let total = self.total();
+        let budget_text = format_bytes(budget);
+        let Some(part) = self.largest() else {
+            return Invalid {
+                path: String::new(),
+                message: format!(
+                    "the run needs about {} of memory, over the {budget_text} budget (--max-memory raises it)",
+                    format_bytes(total)
+                ),
+            };
+        };
+        let need = format_bytes(part.bytes);
+        let message = if part.bytes == u64::MAX {
+            format!("{} need more memory than any budget: they grow without bound", part.what)
+        } else if part.bytes > budget {
+            format!("{} need about {need}, over the {budget_text} budget (--max-memory raises it)", part.what)
+        } else {
+            format!(
+                "the run needs about {} of memory in all, over the {budget_text} budget (--max-memory raises it); \
+                 the most: {}, about {need}",
+                format_bytes(total),
+                part.what
+            )
+        };
+        Invalid { path: part.path.clone(), message }
+    }
+}
+
+/// `512 B`, `12 KiB`, `1.9 GiB`: bytes in binary units, three significant figures at most.
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{bytes} B"),
+        _ if value >= 100.0 || (value - value.round()).abs() < 0.05 => format!("{value:.0} {}", UNITS[unit]),
+        _ if value >= 10.0 => format!("{value:.1} {}", UNITS[unit]).replace(".0 ", " "),
+        _ => format!("{value:.1} {}", UNITS[unit]),
+    }
+}
+
+/// An estimate of the memory a run takes, from the sizes the scenario asks for: every log
+/// partition, every group's view of every partition it reads (topics × partitions × groups),
+/// every instance, the producers' key tables, and `steps` (the estimated steps, when they
+/// count) at [`BYTES_PER_STEP`]. Like [`estimate_steps`], a guard against absurd sizes
+/// rather than a prediction: the figures are calibrated on measured runs, and what grows
+/// with the steps (payloads, duplicates, retries) is bounded while running by
+/// [`Limits::step_cap`].
+pub fn estimate_memory(s: &Scenario, steps: Option<u64>) -> MemoryEstimate {
+    let mut parts = Vec::new();
+    let partitions_of = |t: &Topic| if t.kind == TopicKind::Log { u64::from(t.partitions.unwrap_or(1)) } else { 1 };
+    let partitions: u64 = s.topics.iter().map(partitions_of).sum();
+    parts.push(MemoryPart {
+        path: "topics".to_owned(),
+        what: format!("topics × partitions: {partitions} partitions"),
+        bytes: partitions.saturating_mul(BYTES_PER_PARTITION),
+    });
+    let slots: u64 = s
+        .consumers
+        .iter()
+        .map(|c| {
+            let read: indexmap::IndexSet<&str> = c.topics.iter().map(String::as_str).collect();
+            s.topics.iter().filter(|t| read.contains(t.name.as_str())).map(partitions_of).sum::<u64>()
+        })
+        .sum();
+    parts.push(MemoryPart {
+        path: "consumers".to_owned(),
+        what: format!("topics × partitions × groups: {slots} partition slots"),
+        bytes: slots.saturating_mul(BYTES_PER_SLOT),
+    });
+    let instances: u64 = s.consumers.iter().map(|c| u64::from(c.instances)).sum();
+    parts.push(MemoryPart {
+        path: "consumers".to_owned(),
+        what: format!("consumers × instances: {instances} instances"),
+        bytes: instances.saturating_mul(BYTES_PER_INSTANCE),
+    });
+    let mut keys = 0u64;
+    let mut biggest: Option<(usize, u64)> = None;
+    for (i, p) in s.producers.iter().enumerate() {
+        let Some(k) = &p.keys else { continue };
+        let mut n = k.cardinality.min(KEY_TABLE_LIMIT).saturating_add(1);
+        if k.distribution == super::model::KeyDistribution::Zipf && k.cardinality <= ZIPF_TABLE_LIMIT {
+            n = n.saturating_add(k.cardinality);
+        }
+        keys = keys.saturating_add(n);
+        if biggest.is_none_or(|(_, most)| n > most) {
+            biggest = Some((i, n));
+        }
+    }
+    if let Some((i, _)) = biggest {
+        parts.push(MemoryPart {
+            path: if s.producers.len() == 1 { format!("producers[{i}].keys") } else { "producers".to_owned() },
+            what: format!("producers' key tables: {keys} entries"),
+            bytes: keys.saturating_mul(BYTES_PER_KEY),
+        });
+    }
+    // Payloads: the producers' events, and the emitted events beyond what a step's share
+    // covers. Like the steps, they count only for a run still to come (a recorded trace holds
+    // its payloads in the file).
+    let payload_bytes = if steps.is_some() {
+        let payloads = super::payload::estimate(s, |p| producer_events(s, &s.producers[p]));
+        let emitted = payloads.per_emitted.saturating_mul(estimate_counts(s).1);
+        Some((payloads.produced.saturating_add(emitted), payloads.per_emitted, emitted > payloads.produced))
+    } else {
+        None
+    };
+    if let Some((payload_bytes, per_emitted, mostly_emitted)) = payload_bytes.filter(|(bytes, ..)| *bytes > 0) {
+        let what = if per_emitted == u64::MAX {
+            "event payloads (an emit cycle whose data grows at every hop)".to_owned()
+        } else {
+            "event payloads and keys".to_owned()
+        };
+        let path = if mostly_emitted { "consumers" } else { "producers" };
+        parts.push(MemoryPart { path: path.to_owned(), what, bytes: payload_bytes });
+    }
+    if let Some(steps) = steps {
+        parts.push(MemoryPart {
+            path: "duration".to_owned(),
+            what: format!("estimated {steps} steps ({BYTES_PER_STEP} bytes each)"),
+            bytes: steps.saturating_mul(BYTES_PER_STEP),
+        });
+    }
+    MemoryEstimate { parts }
+}
+
+/// The events producer `p` makes, as [`estimate_steps`] counts them:
+/// `min(count, ⌊rate × (stop − start)⌋ + 1)` for the part of its window before `duration`.
+fn producer_event_count(s: &Scenario, p: &Producer) -> f64 {
+    let duration = s.duration.as_micros();
+    let stop = p.stop.map_or(duration, Duration::as_micros).min(duration);
+    let start = p.start.as_micros();
+    let n = if start >= stop {
+        0.0
+    } else if p.rate.is_finite() && p.rate > 0.0 {
+        (p.rate * ((stop - start) as f64 / 1e6)).floor() + 1.0
+    } else {
+        f64::INFINITY
+    };
+    p.count.map_or(n, |count| n.min(count as f64))
+}
+
+/// [`producer_event_count`] as a whole number (saturating).
+fn producer_events(s: &Scenario, p: &Producer) -> u64 {
+    let n = producer_event_count(s, p);
+    if n >= u64::MAX as f64 { u64::MAX } else { n as u64 }
 }
 
 /// The names of each kind, first occurrence winning (duplicates are reported where they
@@ -964,11 +1192,23 @@ impl Validator<'_> {
             }
             if let Some(&i) = self.names.aggregates.get(aggregate.as_str()) {
                 let a = &self.s.aggregates[i];
-                let fields: Vec<&str> =
-                    a.initial.keys().chain(a.apply.values().flat_map(|f| f.keys())).map(String::as_str).collect();
+                // Each field once, in order of appearance (several event types set the same one).
+                let fields: Vec<&str> = a
+                    .initial
+                    .keys()
+                    .chain(a.apply.values().flat_map(|f| f.keys()))
+                    .map(String::as_str)
+                    .collect::<indexmap::IndexSet<&str>>()
+                    .into_iter()
+                    .collect();
                 if !fields.contains(&state.field.as_str()) {
                     let hint = did_you_mean(&state.field, fields.iter().copied());
-                    let hint = if hint.is_empty() { format!(" (its fields: {})", fields.join(", ")) } else { hint };
+                    let hint = match fields.len() {
+                        _ if !hint.is_empty() => hint,
+                        0 => " (it has no fields)".to_owned(),
+                        1..=10 => format!(" (its fields: {})", fields.join(", ")),
+                        n => format!(" (its fields: {}, and {} more)", fields[..10].join(", "), n - 10),
+                    };
                     return fail(
                         format!("{here}.field"),
                         format!("aggregate {aggregate} has no field \"{}\"{hint}", state.field),
@@ -1065,6 +1305,12 @@ const ESTIMATE_ROUNDS: usize = 50;
 /// crashes and duplicates are not counted: this is a lower bound for those, a guard against
 /// runaway sizes, not a prediction. Saturates instead of overflowing.
 pub fn estimate_steps(s: &Scenario) -> u64 {
+    estimate_counts(s).0
+}
+
+/// [`estimate_steps`], and the events handlers emit among those steps (as a share of the
+/// rounds followed, extrapolated with them).
+fn estimate_counts(s: &Scenario) -> (u64, u64) {
     let topics: IndexMap<&str, &Topic> = s.topics.iter().map(|t| (t.name.as_str(), t)).collect();
     let index = |name: &str| topics.get_index_of(name);
     // Per topic, event type → expected number of events.
@@ -1072,18 +1318,7 @@ pub fn estimate_steps(s: &Scenario) -> u64 {
     let duration = s.duration.as_micros();
     for p in &s.producers {
         let Some(t) = index(&p.topic) else { continue };
-        let stop = p.stop.map_or(duration, Duration::as_micros).min(duration);
-        let start = p.start.as_micros();
-        let mut n = if start < stop && p.rate.is_finite() && p.rate > 0.0 {
-            (p.rate * ((stop - start) as f64 / 1e6)).floor() + 1.0
-        } else if start < stop {
-            f64::INFINITY
-        } else {
-            0.0
-        };
-        if let Some(count) = p.count {
-            n = n.min(count as f64);
-        }
+        let n = producer_event_count(s, p);
         let total: f64 = p.events.iter().map(|e| e.weight).filter(|w| w.is_finite() && *w > 0.0).sum();
         for e in &p.events {
             if e.weight.is_finite() && e.weight > 0.0 && total > 0.0 {
@@ -1111,16 +1346,19 @@ pub fn estimate_steps(s: &Scenario) -> u64 {
     }
 
     let mut total = 0.0f64;
+    let mut emitted = 0.0f64;
     let mut costs: Vec<f64> = Vec::new();
     for _ in 0..ESTIMATE_ROUNDS {
         let (cost, next) = estimate_round(&topics, &subscribers, wave);
         total += cost;
         costs.push(cost);
         wave = next;
+        emitted += wave.iter().flat_map(IndexMap::values).sum::<f64>();
         if wave.iter().all(|types| types.values().all(|n| *n < 1e-9)) || !total.is_finite() {
             break;
         }
     }
+    let followed = total;
     let unsettled = wave.iter().any(|types| types.values().any(|n| *n >= 1e-9));
     if unsettled && costs.len() >= 2 {
         let last = costs[costs.len() - 1];
@@ -1136,7 +1374,7 @@ pub fn estimate_steps(s: &Scenario) -> u64 {
                 .min()
                 .unwrap_or(0);
             if hop == 0 {
-                return u64::MAX;
+                return (u64::MAX, u64::MAX);
             }
             let rounds = (duration / hop).saturating_sub(ESTIMATE_ROUNDS as u64) as f64;
             total += if (ratio - 1.0).abs() < 1e-12 {
@@ -1145,6 +1383,10 @@ pub fn estimate_steps(s: &Scenario) -> u64 {
                 last * ratio * (ratio.powf(rounds) - 1.0) / (ratio - 1.0)
             };
         }
+    }
+    // Emitted events keep the share of the steps they had in the rounds followed.
+    if followed > 0.0 && total > followed {
+        emitted *= total / followed;
     }
     total += s.notes.len() as f64;
     for f in &s.faults {
@@ -1163,7 +1405,8 @@ pub fn estimate_steps(s: &Scenario) -> u64 {
             total += ticks * f64::from(c.instances);
         }
     }
-    if total.is_nan() || total >= u64::MAX as f64 { u64::MAX } else { total.ceil() as u64 }
+    let count = |n: f64| if n.is_nan() || n >= u64::MAX as f64 { u64::MAX } else { n.ceil() as u64 };
+    (count(total), count(emitted))
 }
 
 fn handler_emits(h: &Handler) -> bool {

@@ -28,42 +28,50 @@ impl Duration {
         self.0
     }
 
-    /// Parses `"250ms"`, `"1.5s"`, `"2m"`, `"500us"`, `"1h"` (also `"µs"`), exactly: a value
-    /// that is not a whole number of microseconds is refused rather than rounded.
+    /// Parses `"250ms"`, `"1.5s"`, `"2m"`, `"500us"`, `"1h"` (also `"µs"`), exactly: the
+    /// number is read as a decimal (digits, then an optional `.` and digits; `".5ms"` is half a
+    /// millisecond), never through a float, so `"0.0000010s"` is exactly one microsecond
+    /// (trailing zeros of the fraction are only zeros). A value that is not a whole number of
+    /// microseconds is refused rather than rounded, and so is any space or control character
+    /// (`"1 ms"`, `"1\ns"`): the number and the unit are written together.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
+        let shown = format!("\"{text}\"");
+        if let Some(bad) = text.chars().find(|c| c.is_whitespace() || c.is_control()) {
+            let what = if bad == ' ' { "a space".to_owned() } else { format!("{bad:?}") };
+            return Err(format!(
+                "duration {shown} contains {what}: write the number and the unit together, e.g. \"250ms\""
+            ));
+        }
         if text.starts_with('-') {
-            return Err(format!("duration \"{text}\" is negative: a duration is 0 or more (e.g. \"250ms\")"));
+            return Err(format!("duration {shown} is negative: a duration is 0 or more (e.g. \"250ms\")"));
         }
         if text.starts_with(|c: char| !(c.is_ascii_digit() || c == '.')) {
-            return Err(format!("duration \"{text}\" does not start with a number (e.g. \"250ms\", \"1.5s\")"));
+            return Err(format!("duration {shown} does not start with a number (e.g. \"250ms\", \"1.5s\")"));
         }
         let split = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("duration \"{text}\" has no unit (use us, ms, s, m or h, e.g. \"250ms\"; a bare number must be a JSON integer of milliseconds)"))?;
+            .ok_or_else(|| format!("duration {shown} has no unit (use us, ms, s, m or h, e.g. \"250ms\"; a bare number must be a JSON integer of milliseconds)"))?;
         let (number, unit) = text.split_at(split);
-        let unit = unit.trim();
-        let scale = match unit {
-            "µs" | "us" => 1,
-            other => UNITS.iter().find(|(name, _)| *name == other).map(|(_, scale)| *scale).ok_or_else(|| {
-                format!("duration \"{text}\" has an unknown unit \"{other}\" (use us, ms, s, m or h)")
-            })?,
-        };
-        if number.is_empty() {
-            return Err(format!("duration \"{text}\" has no number"));
-        }
+        let scale =
+            match unit {
+                "µs" | "us" => 1,
+                other => UNITS.iter().find(|(name, _)| *name == other).map(|(_, scale)| *scale).ok_or_else(|| {
+                    format!("duration {shown} has an unknown unit \"{other}\" (use us, ms, s, m or h)")
+                })?,
+            };
         let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
-        if whole.is_empty() && frac.is_empty() || frac.contains('.') {
-            return Err(format!("duration \"{text}\" is not a number followed by a unit"));
+        if whole.is_empty() && frac.is_empty() || frac.contains('.') || number.ends_with('.') {
+            return Err(format!("duration {shown} is not a number followed by a unit"));
         }
-        let overflow = || format!("duration \"{text}\" is too long");
+        let overflow = || format!("duration {shown} is too long");
         let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| overflow())? };
         let mut micros = whole.checked_mul(scale).ok_or_else(overflow)?;
-        // The fraction, digit by digit, must land on a whole microsecond.
+        // The fraction, digit by digit, must land on a whole microsecond; its trailing
+        // zeros add nothing, however many there are.
         let mut place = scale;
-        for digit in frac.bytes() {
+        for digit in frac.trim_end_matches('0').bytes() {
             if place % 10 != 0 {
-                return Err(format!("duration \"{text}\" is finer than one microsecond"));
+                return Err(format!("duration {shown} is finer than one microsecond"));
             }
             place /= 10;
             micros = micros.checked_add(u64::from(digit - b'0') * place).ok_or_else(overflow)?;
@@ -137,7 +145,7 @@ impl JsonSchema for Duration {
             "description": "An integer of milliseconds, or a string: a number and a unit (us, ms, s, m, h), e.g. \"250ms\", \"1.5s\".",
             "oneOf": [
                 {"type": "integer", "minimum": 0},
-                {"type": "string", "pattern": "^[0-9]*\\.?[0-9]+\\s*(us|µs|ms|s|m|h)$"}
+                {"type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?|\\.[0-9]+)(us|µs|ms|s|m|h)$"}
             ]
         })
     }
@@ -283,6 +291,14 @@ mod tests {
         assert!(Duration::parse("5 days").is_err());
         assert!(Duration::parse("ms").is_err());
         assert!(Duration::parse("1.2.3s").is_err());
+        assert_eq!(Duration::parse("0.0000010s"), Ok(Duration(1)));
+        assert_eq!(Duration::parse("1.500000000000000000000000000s"), Ok(Duration(1_500_000)));
+        assert_eq!(Duration::parse("0000000000000000000000001ms"), Ok(Duration(1_000)));
+        assert!(Duration::parse("0.00000001s").is_err());
+        assert!(Duration::parse("1 ms").is_err());
+        assert!(Duration::parse("1\ns").is_err());
+        assert!(Duration::parse(" 1ms").is_err());
+        assert!(Duration::parse("1.ms").is_err());
     }
 
     #[test]

@@ -45,10 +45,10 @@ impl Simulator {
             let number = match keys.distribution {
                 KeyDistribution::Uniform => state.rng.below(keys.cardinality) + 1,
                 KeyDistribution::Sequential => (n - 1) % keys.cardinality + 1,
-                KeyDistribution::Zipf => {
-                    let cdf = keys.zipf.as_ref().expect("compiled for zipf");
-                    state.rng.weighted(cdf) as u64 + 1
-                }
+                KeyDistribution::Zipf => match &keys.zipf {
+                    Some(cdf) => state.rng.weighted(cdf) as u64 + 1,
+                    None => state.rng.zipf(keys.cardinality, keys.zipf_s),
+                },
             };
             state.keys.get_or_insert(number, || self.trace.strings.intern(&format!("{}{number}", keys.prefix)))
         });

@@ -119,7 +119,7 @@ impl std::error::Error for ReadError {}
 /// Reads a trace file.
 pub fn read_file(path: &Path) -> Result<Recorded, ReadError> {
     let origin = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| ReadError {
+    let file = crate::fsutil::open_regular(path, u64::MAX).map_err(|e| ReadError {
         origin: origin.clone(),
         line: None,
         message: format!("cannot read: {}", io_reason(&e)),
@@ -254,8 +254,9 @@ fn header(bytes: &[u8], whole: bool) -> Result<Model, String> {
             header.eventlab_trace
         ));
     }
-    // The run was recorded already: no limit on its size applies to reading it.
-    let limits = Limits { max_steps: u64::MAX };
+    // The run was recorded already: no limit on its steps applies to reading it (its
+    // structure, partitions and groups, stays within the default memory budget).
+    let limits = Limits::recorded();
     let scenario = load_str(header.definition.get(), "definition", &limits)
         .map_err(|e| format!("the header's definition is not a valid scenario: {}", definition_error(&e)))?;
     if scenario.name != *header.scenario {

@@ -121,7 +121,7 @@ impl App {
         seed: Option<u64>,
         limits: Limits,
     ) -> Result<Self, RunError> {
-        let timeline = Self::start(scenario, seed, limits.max_steps)?;
+        let timeline = Self::start(scenario, seed, limits.step_cap())?;
         Ok(Self::with(origin, path, seed, limits, timeline))
     }
 
@@ -241,7 +241,7 @@ impl App {
 
     /// Restarts on a new version of the scenario (hot reload), keeping the view.
     pub fn reload(&mut self, scenario: Scenario) -> Result<(), RunError> {
-        self.timeline = Self::start(scenario, self.seed, self.limits.max_steps)?;
+        self.timeline = Self::start(scenario, self.seed, self.limits.step_cap())?;
         self.target_us = 0.0;
         self.traffic = Selection::default();
         self.checks = Selection::default();
@@ -480,7 +480,7 @@ impl App {
             && self.experiments.current.is_some()
             && self.experiments.before.as_ref().is_some_and(|b| b.label == "as written" && b.complete);
         let complete = keep || self.timeline.run_to_end().is_ok();
-        let timeline = match Self::start(scenario, self.seed, self.limits.max_steps) {
+        let timeline = match Self::start(scenario, self.seed, self.limits.step_cap()) {
             Ok(timeline) => timeline,
             Err(e) => {
                 self.message = Some(e.to_string());

@@ -373,14 +373,30 @@ fn estimated_steps_over_the_limit() {
     // 20 000 000 orders × (publish + 3 for billing), 15 000 000 payment requests × (1 + 3 for payer) and
     // as many receipts (no subscriber), the scripted order and its payment request, 2 × 3600 interval
     // commits, one note.
-    let error = load_str(&text, "t.json", &Limits { max_steps: 1_000_000 }).unwrap_err();
+    let error = load_str(&text, "t.json", &Limits { max_steps: 1_000_000, ..Limits::default() }).unwrap_err();
     assert_eq!(
         error.to_string(),
         "t.json: duration: estimated 155007210 steps exceeds the limit of 1000000 (--max-steps raises it)"
     );
     let error = load_str(&text, "t.json", &Limits::default()).unwrap_err();
     assert!(error.to_string().contains("exceeds the limit of 100000000"));
-    assert!(load_str(&text, "t.json", &Limits { max_steps: 200_000_000 }).is_ok());
+    // Within the step limit, the memory budget refuses it: 155 million steps at 48 bytes.
+    let error = load_str(&text, "t.json", &Limits { max_steps: 200_000_000, ..Limits::default() }).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "t.json: duration: estimated 155007210 steps (48 bytes each) need about 6.9 GiB, over the 1 GiB budget \
+         (--max-memory raises it)"
+    );
+    // Past any budget, the payloads are more than a run can store.
+    let error = load_str(&text, "t.json", &Limits { max_steps: 200_000_000, max_memory: 16 << 30 }).unwrap_err();
+    assert!(error.to_string().ends_with("more than the 3 GiB a run's payloads can hold"), "{error}");
+    // A tenth of it needs more than the default budget and runs with more.
+    value["producers"][0]["count"] = json!(2_000_000);
+    let text = value.to_string();
+    let error = load_str(&text, "t.json", &Limits::default()).unwrap_err();
+    assert!(error.to_string().contains("over the 1 GiB budget (--max-memory raises it)"), "{error}");
+    let loaded = load_str(&text, "t.json", &Limits { max_memory: 4 << 30, ..Limits::default() }).map(drop);
+    assert_eq!(loaded.map_err(|e| e.to_string()), Ok(()));
 }
 
 #[test]
@@ -396,7 +412,10 @@ fn an_emit_cycle_without_processing_time_is_refused() {
 #[test]
 fn bad_durations() {
     for (duration, expected) in [
-        (json!("10 days"), "duration \"10 days\" has an unknown unit \"days\" (use us, ms, s, m or h)"),
+        (json!("10days"), "duration \"10days\" has an unknown unit \"days\" (use us, ms, s, m or h)"),
+        (json!("1 ms"), "duration \"1 ms\" contains a space: write the number and the unit together, e.g. \"250ms\""),
+        (json!("1\ns"), "duration \"1\\ns\" contains '\\n': write the number and the unit together, e.g. \"250ms\""),
+        (json!("1.s"), "duration \"1.s\" is not a number followed by a unit"),
         (
             json!("10"),
             "duration \"10\" has no unit (use us, ms, s, m or h, e.g. \"250ms\"; a bare number must be a JSON integer of milliseconds)",
@@ -694,5 +713,337 @@ fn bus_mistakes() {
     assert_eq!(
         bus(&|v| v["topics"][2]["partitions"] = json!(2)),
         Err("t.json: topics[2].partitions: \"partitions\" applies only to log topics (topics[2] is a bus)".to_owned())
+    );
+}
+
+// ---- Hostile input: every class of issue 11 §2 -------------------------------------------
+
+use crate::cli::eventlab;
+
+/// Runs the binary with `args`: exit 2 and exactly one line on stderr, returned; within
+/// `seconds` of wall time.
+#[track_caller]
+fn refused_quickly(args: &[&str], seconds: u64) -> String {
+    #[allow(clippy::disallowed_methods, reason = "the test bounds the wall time a refusal takes")]
+    let started = std::time::Instant::now();
+    let out = eventlab().args(args).output().expect("runs");
+    let elapsed = started.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err:?}");
+    assert!(elapsed.as_secs() < seconds, "{args:?} took {elapsed:?}");
+    assert_safe_line(err.trim_end());
+    err.trim_end().to_owned()
+}
+
+/// One line, no control characters, bounded.
+#[track_caller]
+pub(crate) fn assert_safe_line(line: &str) {
+    assert!(!line.contains(|c: char| c.is_control()), "a control character: {line:?}");
+    assert!(line.chars().count() <= 1_100, "{} characters: {line}", line.chars().count());
+}
+
+fn write_temp(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn durations_are_exact_decimals_without_spaces() {
+    let mut value = base();
+    value["duration"] = json!("0.0000010s");
+    let scenario = load_str(&value.to_string(), "t.json", &Limits::default()).expect("one microsecond");
+    assert_eq!(scenario.duration.as_micros(), 1);
+    value["duration"] = json!("1.000000000000000000000000000000000000000000s");
+    let scenario = load_str(&value.to_string(), "t.json", &Limits::default()).expect("one second");
+    assert_eq!(scenario.duration.as_micros(), 1_000_000);
+    for bad in ["1 ms", "1\ns", " 1ms", "1ms ", "1\tms", "1\u{a0}ms"] {
+        let message = error_with(|v| v["consumers"][0]["processing"] = json!(bad));
+        assert!(message.contains("write the number and the unit together"), "{bad:?}: {message}");
+        assert_safe_line(&message);
+    }
+}
+
+#[test]
+fn duplicate_keys_are_refused_at_every_depth() {
+    let text = base().to_string();
+    // In a map (a handler's types): serde would keep the last silently.
+    let twice = text.replacen("\"*\":{}", "\"OrderCancelled\":{},\"*\":{}", 1);
+    assert_ne!(twice, text);
+    let message = text_error(&twice);
+    assert!(
+        message.contains(
+            ": consumers[0].handles: duplicate key \"OrderCancelled\" (a JSON object here takes each key once)"
+        ),
+        "{message}"
+    );
+    assert!(message.starts_with("t.json:1:"), "{message}");
+    // At the top level, in a struct, in data and in headers.
+    for (from, to, path) in [
+        ("\"seed\":7", "\"seed\":7,\"seed\":8", ": duplicate key \"seed\""),
+        ("\"partitions\":3", "\"partitions\":3,\"partitions\":4", ": topics[0]: duplicate key \"partitions\""),
+        ("\"total\":5", "\"total\":5,\"total\":6", ": events[0].data: duplicate key \"total\""),
+        (
+            "\"origin\":\"web-{n}\"",
+            "\"origin\":\"a\",\"origin\":\"b\"",
+            ": producers[0].events[0].headers: duplicate key \"origin\"",
+        ),
+    ] {
+        let changed = text.replacen(from, to, 1);
+        assert_ne!(changed, text, "{from}");
+        let message = text_error(&changed);
+        assert!(message.contains(path), "{from}: {message}");
+    }
+    // A multi-line file: the position of the second key.
+    let message = text_error("{\"name\": \"x\",\n  \"name\": \"y\"}");
+    assert_eq!(message, "t.json:2:8: duplicate key \"name\" (a JSON object here takes each key once)");
+    // The same key in two objects is fine.
+    assert!(
+        load_str(&text.replacen("\"n\":\"{n}\"", "\"n\":\"{n}\",\"x\":{\"n\":1}", 1), "t.json", &Limits::default())
+            .is_ok()
+    );
+}
+
+#[test]
+fn error_lines_escape_control_characters_and_cut_long_text() {
+    // A type with a newline and an escape sequence, in a message that quotes it.
+    let message = error_with(|v| v["expect"][0]["group"] = json!("evil\n\u{1b}[2Jgroup"));
+    assert!(message.contains("evil\\n\\u{1b}[2Jgroup"), "{message}");
+    assert_safe_line(&message);
+    // A long name is cut with "…".
+    let long = "x".repeat(100_000);
+    let message = error_with(|v| v["consumers"][0]["topics"][0] = json!(long));
+    assert!(message.contains('…') && message.chars().count() < 400, "{message}");
+    // A long unknown field, a long string in the wrong place, a long key in a path.
+    let message = error_with(|v| v["topics"][0][&long] = json!(1));
+    assert!(message.contains('…') && message.chars().count() < 1_100, "{message}");
+    let message = error_with(|v| v["topics"][0]["partitions"] = json!(long));
+    assert!(message.contains('…') && message.chars().count() < 1_100, "{message}");
+    let message = error_with(|v| v["consumers"][0]["handles"][&long] = json!({"fail_probability": 2}));
+    assert!(message.contains('…') && message.chars().count() < 1_100, "{message}");
+    // Bidirectional overrides and line separators are escaped too.
+    let message = error_with(|v| v["consumers"][0]["topics"][0] = json!("a\u{202e}b\u{2028}c"));
+    assert!(message.contains("a\\u{202e}b\\u{2028}c"), "{message}");
+    // From the command line, a file whose name has a newline and ESC.
+    let dir = tempfile::tempdir().unwrap();
+    let name = "bad\n\u{1b}[31mname.json";
+    let mut bad = base();
+    bad["topics"][0]["kind"] = json!("lgo");
+    let path = write_temp(dir.path(), name, &bad.to_string());
+    let line = refused_quickly(&["check", path.to_str().unwrap()], 30);
+    assert!(line.contains("bad\\n\\u{1b}[31mname.json"), "{line}");
+}
+
+#[test]
+fn its_fields_lists_each_field_once() {
+    let message = aggregate_error(|v| {
+        v["aggregates"][0]["apply"]["OrderCancelled"] = json!({"balance": {"inc": 1}});
+        v["expect"][0]["state"]["field"] = json!("zzzzzzzz");
+    });
+    assert!(message.ends_with("aggregate Account has no field \"zzzzzzzz\" (its fields: balance)"), "{message}");
+}
+
+#[test]
+fn only_regular_files_are_read_and_at_once() {
+    #[allow(clippy::disallowed_methods, reason = "the test bounds the wall time a refusal takes")]
+    let started = std::time::Instant::now();
+    for (path, reason) in [
+        ("/dev/zero", "is a character device, not a regular file"),
+        ("/dev/urandom", "is a character device, not a regular file"),
+        ("/dev/null", "is a character device, not a regular file"),
+    ] {
+        let error = load_file(std::path::Path::new(path), &Limits::default()).unwrap_err();
+        assert_eq!(error.to_string(), format!("{path}: cannot read: {reason}"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.json");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    if made {
+        // Opening a FIFO for reading would wait for a writer: it is refused before.
+        let error = load_file(&fifo, &Limits::default()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("{}: cannot read: is a named pipe (FIFO), not a regular file", fifo.display())
+        );
+    }
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    // The command line: run, check and replay.
+    for path in ["/dev/zero", "/dev/urandom"] {
+        let line = refused_quickly(&["run", path, "--headless"], 10);
+        assert_eq!(line, format!("{path}: cannot read: is a character device, not a regular file"));
+        refused_quickly(&["check", path], 10);
+        let line = refused_quickly(&["replay", path, "--headless"], 10);
+        assert_eq!(line, format!("{path}: cannot read: is a character device, not a regular file"));
+    }
+    if made {
+        let fifo = fifo.to_str().unwrap();
+        let line = refused_quickly(&["run", fifo, "--headless"], 10);
+        assert!(line.ends_with("is a named pipe (FIFO), not a regular file"), "{line}");
+        let line = refused_quickly(&["replay", fifo, "--headless"], 10);
+        assert!(line.ends_with("is a named pipe (FIFO), not a regular file"), "{line}");
+    }
+}
+
+#[test]
+fn a_scenario_over_the_size_cap_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.json");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(5 << 20).unwrap();
+    let error = load_file(&path, &Limits::default()).unwrap_err();
+    assert_eq!(error.to_string(), format!("{}: cannot read: too large (5242880 bytes; at most 4 MiB)", path.display()));
+    let text = format!("{{\"name\": \"{}\"}}", "x".repeat(5 << 20));
+    assert_eq!(text_error(&text), "t.json: cannot read: too large (5242892 bytes; at most 4 MiB)");
+}
+
+/// `count` topics of `partitions` partitions, read by `groups` consumers each reading all.
+fn giant(topics: usize, partitions: u32, groups: usize) -> Value {
+    let names: Vec<String> = (0..topics).map(|t| format!("t{t}")).collect();
+    json!({
+        "name": "giant", "duration": "1s",
+        "topics": names.iter().map(|n| json!({"name": n, "partitions": partitions})).collect::<Vec<_>>(),
+        "consumers": (0..groups).map(|g| json!({"name": format!("c{g}"), "topics": names})).collect::<Vec<_>>(),
+    })
+}
+
+#[test]
+fn sizes_past_the_memory_budget_are_refused_naming_what_is_too_big() {
+    let text = giant(100, 10_000, 65).to_string();
+    assert!(text.len() < 60_000);
+    let error = load_str(&text, "t.json", &Limits::default()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "t.json: consumers: topics × partitions × groups: 65000000 partition slots need about 1.9 GiB, over the 1 GiB \
+         budget (--max-memory raises it)"
+    );
+    // Raised, it loads (and is not run here).
+    assert!(load_str(&text, "t.json", &Limits { max_memory: 3 << 30, ..Limits::default() }).is_ok());
+    // Partitions alone: 65 000 topics would be refused by the budget, not compiled.
+    let error = load_str(&giant(30_000, 10_000, 0).to_string(), "t.json", &Limits::default()).unwrap_err();
+    assert!(
+        error.to_string().starts_with("t.json: topics: topics × partitions: 300000000 partitions need about 13.4 GiB"),
+        "{error}"
+    );
+    // Producers' key tables.
+    let mut value = base();
+    let producer = value["producers"][0].clone();
+    value["producers"] = (0..200)
+        .map(|i| {
+            let mut p = producer.clone();
+            p["name"] = json!(format!("p{i}"));
+            p["keys"] = json!({"cardinality": 1_000_000_000});
+            p
+        })
+        .collect();
+    let error = load(&value).unwrap_err();
+    assert!(
+        error.contains("t.json: producers: producers' key tables: 209715400 entries need about 1.6 GiB"),
+        "{error}"
+    );
+    // The CLI: `--max-memory` takes sizes; `check` says the estimate.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_temp(dir.path(), "giant.json", &text);
+    let path = path.to_str().unwrap();
+    let line = refused_quickly(&["check", path], 30);
+    assert!(line.contains("partition slots need about 1.9 GiB, over the 1 GiB budget"), "{line}");
+    let line = refused_quickly(&["run", path, "--headless", "--max-memory", "512MiB"], 30);
+    assert!(line.contains("over the 512 MiB budget"), "{line}");
+    let out = eventlab().args(["check", path, "--max-memory", "3GiB"]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("about 2 GiB of memory"), "{said}");
+    for bad in ["lots", "1.5", "12XB", "1MiB", "1 GiB", ""] {
+        let line = refused_quickly(&["check", path, "--max-memory", bad], 30);
+        assert!(line.contains("--max-memory"), "{bad}: {line}");
+    }
+    let out = eventlab().args(["check", path, "--max-memory", "3221225472"]).output().unwrap();
+    assert!(out.status.success());
+}
+
+#[test]
+fn a_zipf_producer_with_a_billion_keys_needs_no_table() {
+    let mut value = base();
+    value["producers"][0]["keys"] = json!({"cardinality": 1_000_000_000, "distribution": "zipf"});
+    let scenario = load_str(&value.to_string(), "t.json", &Limits::default()).expect("loads");
+    let limits = Limits::default();
+    let outcome = eventlab::run::run(scenario, None, limits.step_cap()).expect("runs");
+    assert!(outcome.sim.trace().steps.len() > 20);
+}
+
+/// A handler that fails in zero time, forever.
+fn failing_loop() -> Value {
+    json!({"name": "loop", "duration": "10s", "topics": [{"name": "orders"}],
+           "events": [{"at": "1200ms", "topic": "orders", "type": "E"}],
+           "consumers": [{"name": "billing", "topics": ["orders"], "processing": "0s",
+                          "handles": {"E": {"outcomes": [{"fail": true}]}}}]})
+}
+
+#[test]
+fn a_run_away_loop_is_stopped_early_and_named() {
+    let scenario = load_str(&failing_loop().to_string(), "t.json", &Limits::default()).expect("loads");
+    let error = match eventlab::run::run(scenario, None, Limits::default().step_cap()) {
+        Ok(_) => panic!("the loop must stop"),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(
+        error,
+        "a run-away loop at 1200ms: 1000000 steps without the clock moving (consumer \"billing\" on topic \"orders\", \
+         type \"E\" failing in zero time); a handler that fails or emits in zero time repeats forever: give it \
+         \"processing\" time or a \"retry_delay\""
+    );
+}
+
+#[test]
+fn the_memory_budget_bounds_a_run_that_outgrows_its_estimate() {
+    // Failing forever, 1 µs apart: the clock moves, so only the step cap stops it.
+    let mut value = failing_loop();
+    value["consumers"][0]["retry_delay"] = json!("1us");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_temp(dir.path(), "slow-loop.json", &value.to_string());
+    let line = refused_quickly(&["run", path.to_str().unwrap(), "--headless", "--max-memory", "64MiB"], 120);
+    assert!(
+        line.ends_with(
+            "the run passed 1398101 steps at virtual time 1.898s, all the --max-memory budget of 64 MiB holds at 48 bytes \
+             a step: a run-away loop? --max-memory raises the limit"
+        ) || line.contains("1398101 steps"),
+        "{line}"
+    );
+}
+
+#[test]
+fn payloads_past_the_budget_are_refused_and_a_growing_cycle_at_once() {
+    // 200 000 events of 2 000 generated numbers each: about 3 GiB of payloads.
+    let numbers = vec![json!({"uniform": [1, 1_000_000]}); 2_000];
+    let heavy = json!({"name": "heavy", "duration": "100s", "topics": [{"name": "t"}],
+        "producers": [{"name": "p", "topic": "t", "rate": 2000, "arrival": "fixed",
+                       "events": [{"type": "E", "data": {"xs": numbers}}]}]});
+    let error = load_str(&heavy.to_string(), "t.json", &Limits::default()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "t.json: producers: event payloads and keys need about 3 GiB, over the 1 GiB budget (--max-memory raises it)"
+    );
+    // A budget past what a run's payloads can hold does not let it through either.
+    let mut huge = heavy.clone();
+    huge["duration"] = json!("1000s");
+    let limits = Limits { max_memory: 64 << 30, ..Limits::default() };
+    let error = load_str(&huge.to_string(), "t.json", &limits).unwrap_err();
+    assert!(error.to_string().ends_with("more than the 3 GiB a run's payloads can hold"), "{error}");
+    // Long keys made many times.
+    let long_keys = json!({"name": "keys", "duration": "100s", "topics": [{"name": "t"}],
+        "producers": [{"name": "p", "topic": "t", "rate": 100, "keys": {"prefix": "k".repeat(100_000), "cardinality": 1_000_000},
+                       "events": [{"type": "E", "data": {"a": "{key}{key}{key}"}}]}]});
+    let error = load_str(&long_keys.to_string(), "t.json", &Limits::default()).unwrap_err();
+    assert!(error.to_string().starts_with("t.json: producers: event payloads and keys need about 3.7 GiB"), "{error}");
+    // An emit cycle that doubles its data at every hop.
+    let growing = json!({"name": "grow", "duration": "10s", "topics": [{"name": "t"}],
+        "events": [{"at": 0, "topic": "t", "type": "E", "data": {"x": "ab"}}],
+        "consumers": [{"name": "c", "topics": ["t"],
+                       "handles": {"E": {"emit": [{"topic": "t", "type": "E", "data": {"x": "{data.x}{data.x}"}}]}}}]});
+    let error =
+        load_str(&growing.to_string(), "t.json", &Limits { max_memory: u64::MAX, ..Limits::default() }).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "t.json: consumers: event payloads (an emit cycle whose data grows at every hop) need more memory than any \
+         budget: they grow without bound"
     );
 }

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-fn eventlab() -> Command {
+pub(crate) fn eventlab() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_eventlab"));
     command.env_remove("RUST_BACKTRACE").env_remove("RUST_LIB_BACKTRACE");
     command
