@@ -341,7 +341,8 @@ enum KeyCache {
 }
 
 impl KeyCache {
-    const TABLE_LIMIT: u64 = 1 << 20;
+    /// The size the memory estimate counts on (see `scenario::validate`).
+    const TABLE_LIMIT: u64 = crate::scenario::validate::KEY_TABLE_LIMIT;
 
     fn new(cardinality: u64) -> Self {
         if cardinality <= Self::TABLE_LIMIT {

@@ -192,12 +192,9 @@ fn next_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Opt
 }
 
 /// A message quotes text from the file: its control characters (a newline in a name) are
-/// written as escapes, so the error stays one line.
+/// written as escapes and long text is cut, so the error stays one safe line.
 fn one_line(message: &str) -> String {
-    if !message.contains(char::is_control) {
-        return message.to_owned();
-    }
-    message.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    crate::scenario::load::safe_line(message)
 }
 
 fn check_length(line: &[u8]) -> Result<(), String> {
