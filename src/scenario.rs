@@ -1,8 +1,10 @@
 //! Scenario files: the typed model, values, templates and validation.
+pub mod limits;
 pub mod load;
 pub mod model;
 mod payload;
 pub mod schema;
+pub mod shape;
 pub mod suggest;
 pub mod template;
 pub mod validate;

@@ -11,67 +11,18 @@
 //! JSON array in place of an object for a struct (fields in declaration order). Only the
 //! top level is checked for it here (a scenario must be a `{...}`).
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::path::Path;
 
 use serde_path_to_error::Segment;
 
 use super::model::Scenario;
-use super::suggest::did_you_mean;
+pub use super::shape::rewrite_message;
+use super::shape::{error_path, path_text};
 use super::validate::{Invalid, validate};
 use super::variant;
 
-/// Files (and strings) larger than this are refused before they are read. A hand-written
-/// scenario is a few kilobytes (the largest lesson is under 10 KiB); 4 MiB leaves room for
-/// generated ones while bounding what parsing may hold (a JSON value costs up to about 80
-/// bytes in memory for every 2 bytes of text, and a variant's text is parsed twice).
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
-/// Partitions of one log topic, at most.
-pub const MAX_PARTITIONS: u32 = 10_000;
-/// Instances of one consumer, at most.
-pub const MAX_INSTANCES: u32 = 1_000;
-/// Arrays and objects nested this deep are refused (`serde_json`'s own recursion limit is 128).
-pub const MAX_NESTING: usize = 127;
-
-/// Limits on the size of a run, checked before it starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// The largest estimated number of simulation steps a scenario may need
-    /// (see [`crate::scenario::validate::estimate_steps`]); `--max-steps` sets it.
-    /// `u64::MAX` says the steps are not this load's to bound (a recorded trace's header:
-    /// its steps are in the file), and then only the run's structure counts against
-    /// `max_memory`.
-    pub max_steps: u64,
-    /// The memory a run may take, in bytes, as estimated before it starts (see
-    /// [`crate::scenario::validate::estimate_memory`]); `--max-memory` sets it. It also
-    /// bounds the steps a run may take as it goes: see [`Limits::step_cap`].
-    pub max_memory: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { max_steps: 100_000_000, max_memory: DEFAULT_MAX_MEMORY }
-    }
-}
-
-/// The default memory budget: 1 GiB.
-pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
-
-impl Limits {
-    /// The limits for reading back a recorded run: no limit on its steps (they are in the
-    /// file), the default budget for the structure its scenario builds.
-    pub fn recorded() -> Self {
-        Limits { max_steps: u64::MAX, ..Limits::default() }
-    }
-
-    /// The number of steps a run may reach before it is stopped: `max_steps`, or fewer when
-    /// the memory budget holds fewer steps at
-    /// [`BYTES_PER_STEP`](crate::scenario::validate::BYTES_PER_STEP) each (at the default
-    /// 1 GiB, about 22 million).
-    pub fn step_cap(&self) -> u64 {
-        self.max_steps.min(self.max_memory / crate::scenario::validate::BYTES_PER_STEP).max(1)
-    }
-}
+pub use super::limits::{DEFAULT_MAX_MEMORY, Limits, MAX_FILE_BYTES, MAX_INSTANCES, MAX_NESTING, MAX_PARTITIONS};
 
 /// Why a scenario could not be loaded, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -250,27 +201,6 @@ pub fn load_str_variant(
     }
 }
 
-/// A scenario from JSON already parsed (a variant's patched scenario): shape errors with
-/// their field path, as [`Invalid`].
-pub(super) fn parse_value(value: serde_json::Value) -> Result<Scenario, Invalid> {
-    serde_path_to_error::deserialize::<_, Scenario>(value).map_err(|error| {
-        let path = error_path(&error);
-        Invalid { path, message: rewrite_message(&error.into_inner().to_string()) }
-    })
-}
-
-/// The field path of a shape error. `serde_path_to_error` has already entered an unknown
-/// field when it is refused; the path names the object that does not know it.
-fn error_path<E: std::fmt::Display>(error: &serde_path_to_error::Error<E>) -> String {
-    let mut segments: Vec<&Segment> = error.path().iter().collect();
-    if let Some(Segment::Map { key }) = segments.last() {
-        if error.inner().to_string().starts_with(&format!("unknown field `{key}`")) {
-            segments.pop();
-        }
-    }
-    path_text(&segments)
-}
-
 fn too_large(bytes: u64) -> String {
     crate::fsutil::too_large(bytes, MAX_FILE_BYTES)
 }
@@ -433,76 +363,6 @@ fn rewrite_syntax(message: &str, text: &str, line: usize, byte_column: usize) ->
                 "expected a field name in double quotes".to_owned()
             }
         }
-        other => other.to_owned(),
-    }
-}
-
-/// `topics[0].name`, `consumers[1].handles.OrderCreated.emit[0]`; empty at the top level.
-fn path_text(segments: &[&Segment]) -> String {
-    let mut out = String::new();
-    for segment in segments {
-        match segment {
-            Segment::Seq { index } => {
-                let _ = write!(out, "[{index}]");
-            }
-            Segment::Map { key } => push_field(&mut out, key),
-            Segment::Enum { variant } => push_field(&mut out, variant),
-            Segment::Unknown => push_field(&mut out, "?"),
-        }
-    }
-    out
-}
-
-fn push_field(out: &mut String, name: &str) {
-    if !out.is_empty() {
-        out.push('.');
-    }
-    out.push_str(name);
-}
-
-/// The names between backticks in serde's "expected one of `a`, `b`" lists.
-fn backticked(text: &str) -> Vec<&str> {
-    text.split('`').skip(1).step_by(2).collect()
-}
-
-/// Rewrites serde's wording: quotes instead of backticks, "did you mean", JSON's own type
-/// names (array, object) instead of Rust's (sequence, map, u32).
-pub(crate) fn rewrite_message(message: &str) -> String {
-    for what in ["field", "variant"] {
-        let Some(rest) = message.strip_prefix(&format!("unknown {what} `")) else { continue };
-        let Some((name, expected)) = rest.split_once('`') else { continue };
-        let valid = backticked(expected);
-        let hint = did_you_mean(name, valid.iter().copied());
-        if !hint.is_empty() || valid.is_empty() {
-            return format!("unknown {what} \"{name}\"{hint}");
-        }
-        let list = valid.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ");
-        return format!("unknown {what} \"{name}\" (expected one of {list})");
-    }
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        return format!("missing field \"{}\"", rest.trim_end_matches('`'));
-    }
-    if message.starts_with("invalid type: ") || message.starts_with("invalid value: ") {
-        if let Some((found, expected)) = message.split_once(", expected ") {
-            let found = found.replace(": sequence", ": array").replace(": map", ": object");
-            return format!("{found}, expected {}", expected_text(expected));
-        }
-    }
-    message.to_owned()
-}
-
-/// serde's `expecting` text for the model's Rust types, in JSON terms.
-fn expected_text(expected: &str) -> String {
-    match expected {
-        "u8" | "u16" | "u32" => format!("an integer from 0 to {}", u32::MAX),
-        "u64" => "a non-negative integer".to_owned(),
-        "i64" => "an integer".to_owned(),
-        "f64" | "f32" => "a number".to_owned(),
-        "a sequence" => "an array".to_owned(),
-        "a map" => "an object".to_owned(),
-        _ if expected.starts_with("struct ") => "an object".to_owned(),
-        _ if expected.starts_with("a sequence") => expected.replacen("a sequence", "an array", 1),
-        _ if expected.starts_with("an array of length") || expected.starts_with("a tuple") => expected.to_owned(),
         other => other.to_owned(),
     }
 }

@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::load::{Limits, MAX_INSTANCES, MAX_PARTITIONS};
+use super::limits::{Limits, MAX_INSTANCES, MAX_PARTITIONS};
 use super::model::{
     Aggregate, Commit, Consumer, Emit, Expectation, Fault, Handler, Metric, Producer, Rule, Saga, Scenario,
     ScriptedEvent, Topic, TopicKind,
@@ -140,12 +140,7 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// Bytes a run takes per step, as measured with `/usr/bin/time -v` on release builds: the
-/// compact step, its share of the events and payloads, the analysis and the checker. The
-/// benchmark `busy-shop` for 10 minutes (27 million steps) peaks at 42 bytes a step, a
-/// handler failing in zero time (steps without events) at 31; 48 leaves a margin. With the
-/// default 1 GiB budget a run holds about 22 million steps.
-pub const BYTES_PER_STEP: u64 = 48;
+pub use super::limits::BYTES_PER_STEP;
 /// One partition of a log: its records' vector, the analysis's per-partition state
 /// (measured: 1 million partitions take 47 MB).
 const BYTES_PER_PARTITION: u64 = 48;

@@ -16,8 +16,9 @@
 
 use serde_json::{Map, Value};
 
-use super::load::{Limits, parse_value};
+use super::limits::Limits;
 use super::model::Scenario;
+use super::shape::parse_value;
 use super::suggest::did_you_mean;
 use super::validate::{Invalid, check_name, unknown, validate};
 
