@@ -15,6 +15,8 @@ impl Drop for Session {
 
 impl Session {
     fn start(name: &str, command: &str) -> Session {
+        // One name per test process: two checkouts testing at once share the tmux server.
+        let name = &format!("{name}-{}", std::process::id());
         let _ = Command::new("tmux").args(["kill-session", "-t", name]).output();
         let status = Command::new("tmux")
             .args(["new-session", "-d", "-s", name, "-x", "140", "-y", "45", command])
@@ -160,7 +162,7 @@ fn a_tiny_terminal_says_it_is_too_small() {
     }
     let bin = env!("CARGO_BIN_EXE_eventlab");
     let s = Session::start("eventlab-tiny", &format!("{bin} run fan-out; sleep 30"));
-    let _ = Command::new("tmux").args(["resize-window", "-t", "eventlab-tiny", "-x", "20", "-y", "5"]).status();
+    let _ = Command::new("tmux").args(["resize-window", "-t", &s.0, "-x", "20", "-y", "5"]).status();
     s.wait_for("too small");
     s.keys(&["q"]);
 }
