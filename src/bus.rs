@@ -1,4 +1,5 @@
-//! EventBridge-style rule patterns, compiled once and matched against events.
+//! EventBridge-style rule patterns matched against events (the patterns themselves are
+//! parsed once, by [`crate::scenario::pattern`]).
 //!
 //! A pattern maps field paths (`type`, `source`, `key`, `data.PATH`, `headers.NAME`) to
 //! lists of allowed entries: every path must match (AND), any entry of its list may (OR).
@@ -8,86 +9,13 @@
 //! matches only `{"exists": false}`; where the event's value is an array, the path matches
 //! when any element does (`exists` looks at the path itself).
 
-use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use crate::json::json_equal;
+pub use crate::scenario::pattern::{Cmp, Matcher, Path, Pattern};
 use crate::scenario::template::walk;
 
-/// Where a pattern looks in an event.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Path {
-    Type,
-    Source,
-    Key,
-    Data(Vec<String>),
-    Header(String),
-}
-
-impl Path {
-    pub fn parse(path: &str) -> Option<Path> {
-        Some(match path {
-            "type" => Path::Type,
-            "source" => Path::Source,
-            "key" => Path::Key,
-            _ => {
-                if let Some(rest) = path.strip_prefix("data.").filter(|r| !r.is_empty()) {
-                    Path::Data(rest.split('.').map(str::to_owned).collect())
-                } else {
-                    Path::Header(path.strip_prefix("headers.").filter(|r| !r.is_empty())?.to_owned())
-                }
-            }
-        })
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cmp {
-    Lt,
-    Le,
-    Eq,
-    Ge,
-    Gt,
-}
-
-/// One allowed entry.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Matcher {
-    Literal(Value),
-    Prefix(String),
-    Numeric(Vec<(Cmp, f64)>),
-    Exists(bool),
-    AnythingBut(Vec<Value>),
-}
-
 impl Matcher {
-    /// Compiles an entry; `None` for a shape validation refuses.
-    pub fn compile(entry: &Value) -> Option<Matcher> {
-        let Value::Object(map) = entry else { return Some(Matcher::Literal(entry.clone())) };
-        let (name, arg) = map.iter().next().filter(|_| map.len() == 1)?;
-        Some(match name.as_str() {
-            "prefix" => Matcher::Prefix(arg.as_str()?.to_owned()),
-            "exists" => Matcher::Exists(arg.as_bool()?),
-            "anything-but" => Matcher::AnythingBut(arg.as_array()?.clone()),
-            "numeric" => {
-                let items = arg.as_array().filter(|a| !a.is_empty() && a.len() % 2 == 0)?;
-                let pairs = items.chunks(2).map(|pair| {
-                    let cmp = match pair[0].as_str()? {
-                        "<" => Cmp::Lt,
-                        "<=" => Cmp::Le,
-                        "=" => Cmp::Eq,
-                        ">=" => Cmp::Ge,
-                        ">" => Cmp::Gt,
-                        _ => return None,
-                    };
-                    Some((cmp, pair[1].as_f64()?))
-                });
-                Matcher::Numeric(pairs.collect::<Option<Vec<_>>>()?)
-            }
-            _ => return None,
-        })
-    }
-
     /// Whether one (non-array) value matches.
     #[allow(clippy::float_cmp, reason = "numeric patterns compare exactly, as EventBridge does")]
     fn matches_one(&self, value: &Value) -> bool {
@@ -128,24 +56,7 @@ pub struct EventView<'a> {
     pub headers: &'a Map<String, Value>,
 }
 
-/// A compiled rule pattern.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Pattern {
-    fields: Vec<(Path, Vec<Matcher>)>,
-}
-
 impl Pattern {
-    /// Compiles a rule's `match`; `None` for a shape validation refuses.
-    pub fn compile(pattern: &IndexMap<String, Vec<Value>>) -> Option<Pattern> {
-        let fields = pattern
-            .iter()
-            .map(|(path, entries)| {
-                Some((Path::parse(path)?, entries.iter().map(Matcher::compile).collect::<Option<Vec<_>>>()?))
-            })
-            .collect::<Option<Vec<_>>>()?;
-        Some(Pattern { fields })
-    }
-
     /// Whether it looks at the event's data or headers (which then must be parsed).
     pub fn reads_payload(&self) -> bool {
         self.fields.iter().any(|(p, _)| matches!(p, Path::Data(_) | Path::Header(_)))
@@ -185,7 +96,7 @@ mod tests {
     use super::*;
 
     fn pattern(p: Value) -> Pattern {
-        Pattern::compile(&serde_json::from_value(p).unwrap()).unwrap()
+        Pattern::parse(&serde_json::from_value(p).unwrap()).unwrap()
     }
 
     #[test]

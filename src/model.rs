@@ -427,8 +427,8 @@ impl Model {
             .collect();
         for (t, topic) in scenario.topics.iter().enumerate() {
             for rule in topic.rules.iter().flatten() {
-                let pattern = crate::bus::Pattern::compile(&rule.pattern)
-                    .ok_or_else(|| CompileError(format!("rule \"{}\": a pattern validation refuses", rule.name)))?;
+                let pattern = crate::bus::Pattern::parse(&rule.pattern)
+                    .map_err(|e| CompileError(format!("rule \"{}\": {}", rule.name, e.message)))?;
                 let targets = rule.targets.iter().map(|name| topic_index(name)).collect::<Result<_, _>>()?;
                 topics[t].rules.push(RuleModel { name: rule.name.clone(), pattern, targets });
             }

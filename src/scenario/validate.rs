@@ -661,28 +661,8 @@ impl Validator<'_> {
         if let Some(first) = earlier.iter().position(|r| r.name == rule.name) {
             return fail(format!("{at}.name"), format!("duplicate rule name \"{}\" (also rules[{first}])", rule.name));
         }
-        if rule.pattern.is_empty() {
-            return fail(format!("{at}.match"), "a rule needs at least one field to match");
-        }
-        for (field, entries) in &rule.pattern {
-            let here = format!("{at}.match.{field}");
-            let known = ["type", "source", "key", "data.", "headers."];
-            let ok = matches!(field.as_str(), "type" | "source" | "key")
-                || field.strip_prefix("data.").is_some_and(|rest| !rest.is_empty())
-                || field.strip_prefix("headers.").is_some_and(|rest| !rest.is_empty());
-            if !ok {
-                let hint = did_you_mean(field, known);
-                return fail(
-                    here,
-                    format!("cannot match on \"{field}\"{hint}: use type, source, key, data.PATH or headers.NAME"),
-                );
-            }
-            if entries.is_empty() {
-                return fail(here, "an empty list matches nothing; list the allowed values");
-            }
-            for (e, entry) in entries.iter().enumerate() {
-                check_matcher(&format!("{here}[{e}]"), entry)?;
-            }
+        if let Err(e) = super::pattern::Pattern::parse(&rule.pattern) {
+            return fail(format!("{at}.match{}", e.at), e.message);
         }
         if rule.targets.is_empty() {
             return fail(format!("{at}.targets"), "a rule needs at least one target");
@@ -1213,49 +1193,6 @@ impl Validator<'_> {
         }
         Ok(())
     }
-}
-
-/// One bus-pattern entry: a literal, or an object with one matcher.
-fn check_matcher(path: &str, entry: &Value) -> Check {
-    let Value::Object(map) = entry else { return Ok(()) };
-    let matchers = ["prefix", "numeric", "exists", "anything-but"];
-    let (name, arg) = match map.iter().next() {
-        Some(one) if map.len() == 1 => one,
-        _ => {
-            return fail(
-                path,
-                "a matcher object has exactly one of \"prefix\", \"numeric\", \"exists\", \"anything-but\"",
-            );
-        }
-    };
-    let ok = match name.as_str() {
-        "prefix" => arg.is_string(),
-        "exists" => arg.is_boolean(),
-        "anything-but" => arg.is_array(),
-        "numeric" => match arg.as_array() {
-            Some(items) if !items.is_empty() && items.len() % 2 == 0 => items
-                .chunks(2)
-                .all(|pair| matches!(pair[0].as_str(), Some("<" | "<=" | "=" | ">=" | ">")) && pair[1].is_number()),
-            _ => false,
-        },
-        other => {
-            let hint = did_you_mean(other, matchers);
-            return fail(
-                path,
-                format!("unknown matcher \"{other}\"{hint}: use prefix, numeric, exists or anything-but"),
-            );
-        }
-    };
-    if !ok {
-        let usage = match name.as_str() {
-            "prefix" => "{\"prefix\": STRING}",
-            "exists" => "{\"exists\": true|false}",
-            "anything-but" => "{\"anything-but\": [VALUE, ...]}",
-            _ => "{\"numeric\": [OP, NUMBER, ...]} with OP one of <, <=, =, >=, >",
-        };
-        return fail(path, format!("write {usage}"));
-    }
-    Ok(())
 }
 
 /// One aggregate field operation: `{"add": PATH}`, `{"sub": PATH}`, `{"set": VALUE}` or
