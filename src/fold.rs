@@ -20,6 +20,7 @@ use indexmap::IndexMap;
 use serde_json::{Map, Number, Value};
 
 use crate::intern::{Strings, Sym};
+use crate::scenario::operation::Operation;
 use crate::scenario::template::walk;
 
 /// One field's value.
@@ -142,24 +143,17 @@ pub enum Op {
 }
 
 impl Op {
-    /// Compiles `{"add": "data.amount"}` and the like; `None` for a shape validation refuses.
-    pub fn compile(op: &Value) -> Option<Op> {
-        let map = op.as_object().filter(|m| m.len() == 1)?;
-        let (name, arg) = map.iter().next()?;
-        let path = |arg: &Value| -> Option<Vec<String>> {
-            let rest = arg.as_str()?.strip_prefix("data.")?;
-            (!rest.is_empty()).then(|| rest.split('.').map(str::to_owned).collect())
-        };
-        Some(match name.as_str() {
-            "add" => Op::Add(path(arg)?),
-            "sub" => Op::Sub(path(arg)?),
-            "inc" => Op::Inc(Num::of(arg)?),
-            "set" => match path(arg) {
-                Some(p) => Op::SetPath(p),
-                None => Op::SetLiteral(Cell::from_value(arg)),
-            },
-            _ => return None,
-        })
+    /// The operation as the fold runs it.
+    pub fn compile(op: &Operation) -> Op {
+        match op {
+            Operation::Add(path) => Op::Add(path.clone()),
+            Operation::Sub(path) => Op::Sub(path.clone()),
+            Operation::SetPath(path) => Op::SetPath(path.clone()),
+            Operation::SetLiteral(value) => Op::SetLiteral(Cell::from_value(value)),
+            Operation::Inc(n) => {
+                Op::Inc(Num::of(&Value::Number(n.clone())).expect("a JSON number is an i64 or an f64"))
+            }
+        }
     }
 
     fn reads_data(&self) -> bool {
@@ -208,11 +202,13 @@ pub struct Rules {
 
 impl Rules {
     /// Compiles an aggregate's `initial` and `apply`; event types are interned in `strings`.
+    /// An operation [`Operation::parse`] refuses (which validation reports first) is an
+    /// error naming it: `TYPE.FIELD: why`.
     pub fn compile(
         initial: &IndexMap<String, Value>,
         apply: &IndexMap<String, IndexMap<String, Value>>,
         strings: &mut Strings,
-    ) -> Rules {
+    ) -> Result<Rules, String> {
         let mut fields: Vec<String> = initial.keys().cloned().collect();
         let mut cells: Vec<Cell> = initial.values().map(Cell::from_value).collect();
         let mut typed = Vec::new();
@@ -224,9 +220,8 @@ impl Rules {
                     cells.push(Cell::Absent);
                     fields.len() - 1
                 });
-                if let Some(op) = Op::compile(op) {
-                    applier.push((index, op));
-                }
+                let op = Operation::parse(op).map_err(|e| format!("{ty}.{field}: {e}"))?;
+                applier.push((index, Op::compile(&op)));
             }
             typed.push((strings.intern(ty), applier));
         }
@@ -238,7 +233,7 @@ impl Rules {
             reads_data.push(applier.iter().any(|(_, op)| op.reads_data()));
             appliers.push(applier);
         }
-        Rules { fields, initial: cells, by_type, appliers, reads_data }
+        Ok(Rules { fields, initial: cells, by_type, appliers, reads_data })
     }
 
     /// The applier index for an event type, if the aggregate applies it.
@@ -396,7 +391,7 @@ mod tests {
             "MoneyWithdrawn": {"balance": {"sub": "data.amount"}}
         }))
         .unwrap();
-        Rules::compile(&initial, &apply, strings)
+        Rules::compile(&initial, &apply, strings).expect("valid rules")
     }
 
     #[test]

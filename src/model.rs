@@ -614,7 +614,10 @@ impl Model {
             aggregates.push(AggregateModel {
                 name: agg.name.clone(),
                 topic,
-                rules: Arc::new(crate::fold::Rules::compile(&agg.initial, &agg.apply, &mut strings)),
+                rules: Arc::new(
+                    crate::fold::Rules::compile(&agg.initial, &agg.apply, &mut strings)
+                        .map_err(|e| CompileError(format!("aggregate \"{}\": {e}", agg.name)))?,
+                ),
                 snapshot_every: agg.snapshot_every.map_or(0, |n| n.min(u64::from(u32::MAX)) as u32),
                 fetched: fetched(&agg.name),
             });

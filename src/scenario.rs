@@ -2,6 +2,7 @@
 pub mod limits;
 pub mod load;
 pub mod model;
+pub mod operation;
 pub mod pattern;
 mod payload;
 pub mod schema;

@@ -1054,7 +1054,9 @@ impl Validator<'_> {
                 if name.is_empty() {
                     return fail(format!("{at}.apply.{ty}"), "a field name cannot be empty");
                 }
-                check_operation(&format!("{at}.apply.{ty}.{name}"), op)?;
+                if let Err(message) = super::operation::Operation::parse(op) {
+                    return fail(format!("{at}.apply.{ty}.{name}"), message);
+                }
             }
         }
         if a.snapshot_every == Some(0) {
@@ -1193,29 +1195,6 @@ impl Validator<'_> {
         }
         Ok(())
     }
-}
-
-/// One aggregate field operation: `{"add": PATH}`, `{"sub": PATH}`, `{"set": VALUE}` or
-/// `{"inc": NUMBER}`.
-fn check_operation(path: &str, op: &Value) -> Check {
-    let usage =
-        "an operation is {\"add\": \"data.PATH\"}, {\"sub\": \"data.PATH\"}, {\"set\": VALUE} or {\"inc\": NUMBER}";
-    let Some((name, arg)) = op.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next()) else {
-        return fail(path, usage);
-    };
-    let ok = match name.as_str() {
-        "add" | "sub" => arg.as_str().is_some_and(|p| p.starts_with("data.") && p.len() > 5),
-        "inc" => arg.is_number(),
-        "set" => true,
-        other => {
-            let hint = did_you_mean(other, ["add", "sub", "set", "inc"]);
-            return fail(path, format!("unknown operation \"{other}\"{hint}; {usage}"));
-        }
-    };
-    if !ok {
-        return fail(path, usage);
-    }
-    Ok(())
 }
 
 /// At most this many rounds of emits are followed one by one; beyond, the growth of the
