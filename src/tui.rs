@@ -319,7 +319,7 @@ pub fn handle_event(app: &mut App, event: &Event, screen: ratatui::layout::Rect)
                 true
             }
             MouseEventKind::Down(MouseButton::Left) => {
-                views::click(app, screen, mouse.column, mouse.row);
+                ui::click(app, screen, mouse.column, mouse.row);
                 true
             }
             _ => false,

@@ -23,6 +23,7 @@ use crate::trace::{EventId, EventIdx, NO_EVENT, StepKind};
 use crate::tui::app::App;
 use crate::tui::theme;
 use crate::tui::ui::seconds;
+use crate::tui::views::View;
 
 /// Events searched for the correlation id (from the chain's root on, or the newest ones).
 const SCAN_EVENTS: usize = 200_000;
@@ -39,7 +40,10 @@ const MIN_TRACK: u16 = 36;
 /// correlation shows its status (from the analysis).
 const COMPENSATING_WORDS: [&str; 5] = ["Cancel", "Refund", "Release", "Compensat", "Revert"];
 
-pub const HOW_TO_PICK: &str = "select a step in Traffic (2) or a finding in Checks (6)";
+/// How to choose the event a chain is about.
+pub fn how_to_pick() -> String {
+    format!("select a step in {} or a finding in {}", View::Traffic.with_key(), View::Checks.with_key())
+}
 
 /// One event of the chain, with its place in the tree and its times.
 #[derive(Clone, Debug, Default)]
@@ -107,7 +111,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let text = vec![
             Line::styled("No events yet.", theme::TITLE),
             Line::raw(""),
-            Line::raw(format!("Run the scenario (space, → or End), then {HOW_TO_PICK}:")),
+            Line::raw(format!("Run the scenario (space, → or End), then {}:", how_to_pick())),
             Line::raw("this view shows that event's correlation chain, its causes and a time waterfall."),
         ];
         Paragraph::new(text).wrap(Wrap { trim: true }).block(Block::bordered().title(" chains ")).render(area, buf);
@@ -127,7 +131,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     );
     let mut bottom = Vec::new();
     if !chain.picked {
-        bottom.push(format!("no event picked, showing the newest caused one: {HOW_TO_PICK}"));
+        bottom.push(format!("no event picked, showing the newest caused one: {}", how_to_pick()));
     }
     bottom.extend(chain.cuts.iter().cloned());
     let mut block = Block::bordered().title(Span::styled(title, theme::TITLE));

@@ -270,7 +270,7 @@ mod tests {
     use super::*;
     use crate::scenario::load::{Limits, load_str};
     use crate::tui::action::Action;
-    use crate::tui::app::View;
+    use crate::tui::views::View;
 
     fn app() -> App {
         let source = include_str!("../../../scenarios/crash-duplicates.json");
