@@ -19,6 +19,7 @@
 pub mod action;
 pub mod app;
 pub mod experiments;
+pub mod format;
 pub mod pacer;
 pub mod picker;
 pub mod theme;

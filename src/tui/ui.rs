@@ -9,17 +9,13 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
 use super::action::{Action, help_lines, key_bar, keys_of};
 use super::app::{App, SPEEDS};
+use super::format::{seconds, truncate};
 use super::views::View;
 use super::{theme, views};
 
 /// The smallest screen that shows anything but a "too small" note.
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 8;
-
-/// `1.250s`: virtual time as the header shows it.
-pub fn seconds(t_us: u64) -> String {
-    format!("{:.3}s", t_us as f64 / 1e6)
-}
 
 pub fn speed_label(index: usize) -> String {
     let speed = SPEEDS[index];
@@ -231,13 +227,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     let used: usize = 10 + rest.iter().map(|s| s.content.chars().count()).sum::<usize>();
     let room = usize::from(area.width).saturating_sub(used + 2);
     let name = &model.scenario.name;
-    let name = if name.chars().count() <= room {
-        name.clone()
-    } else {
-        let mut short: String = name.chars().take(room.saturating_sub(1)).collect();
-        short.push('…');
-        short
-    };
+    let name = truncate(name, room);
     let mut spans = vec![Span::styled(" eventlab ", theme::KEY), Span::styled(format!(" {name} "), theme::TITLE)];
     spans.extend(rest);
     Paragraph::new(Line::from(spans)).render(area, buf);

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
@@ -21,8 +21,8 @@ use crate::analysis::sagas::SagaStatus;
 use crate::trace::jsonl::Namer;
 use crate::trace::{EventId, EventIdx, NO_EVENT, StepKind};
 use crate::tui::app::App;
+use crate::tui::format::{duration_fine, seconds};
 use crate::tui::theme;
-use crate::tui::ui::seconds;
 use crate::tui::views::View;
 
 /// Events searched for the correlation id (from the chain's root on, or the newest ones).
@@ -126,7 +126,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         chain.correlation.render(&trace.strings),
         chain.members.len(),
         if chain.members.len() == 1 { "" } else { "s" },
-        duration(chain.t1 - chain.t0),
+        duration_fine(chain.t1 - chain.t0),
         sagas.iter().flat_map(|s| [" · ", s.as_str()]).collect::<String>(),
     );
     let mut bottom = Vec::new();
@@ -144,7 +144,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
 
-    let waterfall_title = format!(" waterfall from {} · {} ", seconds(chain.t0), duration(chain.t1 - chain.t0));
+    let waterfall_title = format!(" waterfall from {} · {} ", seconds(chain.t0), duration_fine(chain.t1 - chain.t0));
     // Side by side when the screen is wide and the tree's rows fit beside the narrowest
     // waterfall; else stacked, the tree with the whole width.
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
@@ -340,7 +340,7 @@ fn tree_lines(app: &App, chain: &Chain, rows: std::ops::Range<usize>) -> Vec<Lin
                 spans.push(Span::styled(format!(" (cause {} not searched)", namer.event_id(cause)), theme::DIM));
             }
             if is_compensation(app, ty) {
-                spans.push(Span::styled("  ↺ compensation", Style::new().fg(Color::LightBlue)));
+                spans.push(Span::styled("  ↺ compensation", theme::COMPENSATION));
             }
             spans.extend(saga_marks(app, chain.correlation, m.event));
             if let Some((aggregate, read, made)) = m.fetched {
@@ -379,7 +379,7 @@ fn saga_marks(app: &App, correlation: EventId, event: EventIdx) -> Vec<Span<'sta
         let saga = &model.sagas[usize::from(instance.saga)];
         if instance.decided_by == event {
             let (text, style) = match instance.status() {
-                SagaStatus::Completed => (format!("  ✓ completes saga {}", saga.name), Style::new().fg(Color::Green)),
+                SagaStatus::Completed => (format!("  ✓ completes saga {}", saga.name), theme::OK),
                 _ => (format!("  ✗ fails saga {}", saga.name), theme::kind(StepKind::Failed)),
             };
             spans.push(Span::styled(text, style));
@@ -451,9 +451,9 @@ fn render_waterfall(
             let from = ((m.publish - chain.t0) * track / span).min(track - 1);
             let to = ((m.end() - chain.t0) * track / span).clamp(from + 1, track);
             let (colour, text) = if m.dead_letter.is_some() {
-                (theme::kind(StepKind::DeadLettered), duration(m.end().saturating_sub(m.publish)))
+                (theme::kind(StepKind::DeadLettered), duration_fine(m.end().saturating_sub(m.publish)))
             } else if let Some(done) = m.done {
-                (theme::kind(StepKind::Processed), duration(done.saturating_sub(m.publish)))
+                (theme::kind(StepKind::Processed), duration_fine(done.saturating_sub(m.publish)))
             } else if m.failed.is_some() {
                 (theme::kind(StepKind::Failed), "failed".to_owned())
             } else if m.delivered {
@@ -483,18 +483,6 @@ fn render_waterfall(
         })
         .collect();
     Paragraph::new(lines).render(area, buf);
-}
-
-/// `12.5ms`, `120ms`, `1.25s`.
-fn duration(us: u64) -> String {
-    let ms = us as f64 / 1000.0;
-    if us >= 1_000_000 {
-        format!("{:.2}s", ms / 1000.0)
-    } else if us >= 100_000 {
-        format!("{ms:.0}ms")
-    } else {
-        format!("{ms:.1}ms")
-    }
 }
 
 #[cfg(test)]
@@ -652,12 +640,5 @@ mod tests {
         let (_, text) = draw(&app, 140, 12);
         assert!(text.contains("✗3 failed mailer"), "{text}");
         assert!(text.contains("dead-lettered → emails-dlq"), "{text}");
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration(12_500), "12.5ms");
-        assert_eq!(duration(120_000), "120ms");
-        assert_eq!(duration(1_250_000), "1.25s");
     }
 }

@@ -11,8 +11,8 @@ use crate::analysis::Finding;
 use crate::scenario::model::Metric;
 use crate::tui::app::App;
 use crate::tui::experiments::run_figures;
+use crate::tui::format::seconds;
 use crate::tui::theme;
-use crate::tui::ui::seconds;
 use crate::tui::views::{Ctx, List, Outcome};
 
 const COLUMNS: [(Metric, &str); 10] = [

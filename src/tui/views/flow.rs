@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget};
 
@@ -25,17 +25,10 @@ use crate::scenario::model::TopicKind;
 use crate::sim::Model;
 use crate::trace::{NO_EVENT, NONE16, Step, StepKind, Trace};
 use crate::tui::app::App;
+use crate::tui::format::{per_second, ranges, seconds};
 use crate::tui::theme;
-use crate::tui::ui::seconds;
 
-/// Lag at which a partition is drawn fully red.
-const LAG_RED: u64 = 100;
-const EDGE: Style = Style::new().fg(Color::Gray);
-const BOX: Style = Style::new().fg(Color::Gray);
 const NAME: Style = Style::new().add_modifier(Modifier::BOLD);
-const BUSY: Style = Style::new().fg(Color::Green).add_modifier(Modifier::BOLD);
-const CRASHED: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
-const PAUSED: Style = Style::new().fg(Color::Yellow);
 const MARKER: Style = Style::new().add_modifier(Modifier::BOLD);
 /// The most lines of recent events at the bottom.
 const MAX_TICKER: u16 = 6;
@@ -94,7 +87,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             paths.insert(Edge::Produce(p), path);
         }
         if model.producers.iter().take(producer_rects.len()).any(|p| usize::from(p.topic) == t) {
-            labels.push((lane + 1, left_gutter.right(), y1, rate(live.published[t], live.scale)));
+            labels.push((lane + 1, left_gutter.right(), y1, per_second(live.published[t], live.scale)));
         }
     }
     // Topics → groups: one lane per group.
@@ -123,14 +116,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             }
         }
         if any {
-            labels.push((lane + 1, right_gutter.right(), y1, rate(live.delivered[g], live.scale)));
+            labels.push((lane + 1, right_gutter.right(), y1, per_second(live.delivered[g], live.scale)));
         }
     }
-    canvas.draw(buf, EDGE);
+    canvas.draw(buf, theme::EDGE);
     draw_movement(app, &live, &paths, buf);
     for path in paths.values() {
         if let Some(&(x, y)) = path.last() {
-            put(buf, diagram, x, y, "▶", EDGE);
+            put(buf, diagram, x, y, "▶", theme::EDGE);
         }
     }
     for (x, gutter_end, y, text) in labels {
@@ -149,7 +142,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         for r in rects.iter().filter(|r| r.height >= 3) {
             let has_edge = paths.values().any(|p| p.first() == Some(&(r.right(), anchor(*r))));
             if has_edge {
-                put(buf, diagram, r.right() - 1, anchor(*r), "├", BOX);
+                put(buf, diagram, r.right() - 1, anchor(*r), "├", theme::BOX);
             }
         }
     }
@@ -315,73 +308,15 @@ fn lanes(targets: &[(usize, u16, Vec<u16>)], gutter: Rect) -> Vec<(usize, u16)> 
         .collect()
 }
 
-/// `12/s`, `2.9k/s`.
-fn rate(count: u64, scale: f64) -> String {
-    let r = count as f64 * scale;
-    if r >= 10_000.0 {
-        format!("{:.0}k/s", r / 1000.0)
-    } else if r >= 1000.0 {
-        format!("{:.1}k/s", r / 1000.0)
-    } else {
-        format!("{r:.0}/s")
-    }
-}
-
-/// `0-2,5`: partitions as ranges.
-fn ranges(partitions: &[u16]) -> String {
-    let mut sorted = partitions.to_vec();
-    sorted.sort_unstable();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let start = sorted[i];
-        let mut end = start;
-        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
-            i += 1;
-            end = sorted[i];
-        }
-        if !out.is_empty() {
-            out.push(',');
-        }
-        let _ = match end - start {
-            0 => write!(out, "{start}"),
-            1 => write!(out, "{start},{end}"),
-            _ => write!(out, "{start}-{end}"),
-        };
-        i += 1;
-    }
-    out
-}
-
-/// Green at no lag, yellow, then red at [`LAG_RED`] and beyond.
-fn lag_colour(lag: u64) -> Color {
-    if lag == 0 {
-        return Color::Rgb(40, 150, 70);
-    }
-    let f = ((lag as f64).ln_1p() / (LAG_RED as f64).ln_1p()).min(1.0);
-    let mix = |a: u8, b: u8, t: f64| (f64::from(a) + (f64::from(b) - f64::from(a)) * t).round() as u8;
-    if f < 0.5 {
-        let t = f * 2.0;
-        Color::Rgb(mix(90, 220, t), mix(180, 200, t), mix(60, 0, t))
-    } else {
-        let t = (f - 0.5) * 2.0;
-        Color::Rgb(mix(220, 220, t), mix(200, 40, t), mix(0, 40, t))
-    }
-}
-
-fn lag_style(lag: u64) -> Style {
-    Style::new().fg(Color::Black).bg(lag_colour(lag))
-}
-
 fn render_header(cols: &Columns, area: Rect, buf: &mut Buffer) {
     for ((x, w), title) in [(cols.producers, "producers"), (cols.topics, "topics"), (cols.groups, "consumer groups")] {
         put(buf, Rect { x, width: w, ..area }, x + 1, area.y, title, theme::TITLE);
     }
     let legend = Line::from(vec![
         Span::styled("lag ", theme::DIM),
-        Span::styled(" 0 ", lag_style(0)),
-        Span::styled(" 5 ", lag_style(5)),
-        Span::styled(" 100+ ", lag_style(LAG_RED)),
+        Span::styled(" 0 ", theme::lag(0)),
+        Span::styled(" 5 ", theme::lag(5)),
+        Span::styled(" 100+ ", theme::lag(theme::LAG_RED)),
         Span::styled("  ● last 200 ms", theme::DIM),
     ]);
     let width = legend.width() as u16;
@@ -418,7 +353,7 @@ fn producer_boxes(app: &App, live: &Live) -> Vec<Boxed> {
                     Span::styled(format!("{} sent", sent.get(i).copied().unwrap_or(0)), theme::DIM),
                     state,
                 ])],
-                border: BOX,
+                border: theme::BOX,
             }
         })
         .collect()
@@ -476,7 +411,7 @@ fn topic_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
                             used = 0;
                         }
                         used += cell.len();
-                        rows.last_mut().expect("a row").push(Span::styled(cell, lag_style(lag)));
+                        rows.last_mut().expect("a row").push(Span::styled(cell, theme::lag(lag)));
                     }
                     lines.extend(rows.into_iter().map(Line::from));
                     lines.push(Line::from(vec![
@@ -492,7 +427,7 @@ fn topic_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
                         .map(|s| analysis.group(usize::from(s.group)).lag)
                         .sum();
                     lines.push(Line::from(vec![
-                        Span::styled(format!(" {waiting} "), lag_style(waiting)),
+                        Span::styled(format!(" {waiting} "), theme::lag(waiting)),
                         Span::raw(if inner >= 22 { " ready/in flight" } else { " ready" }),
                     ]));
                     let what = if routed_to { "appended" } else { "published" };
@@ -537,7 +472,12 @@ fn topic_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
                     theme::DIM,
                 )));
             }
-            Boxed { title: tm.name.clone(), right: Line::styled(format!(" {kind} "), theme::DIM), lines, border: BOX }
+            Boxed {
+                title: tm.name.clone(),
+                right: Line::styled(format!(" {kind} "), theme::DIM),
+                lines,
+                border: theme::BOX,
+            }
         })
         .collect()
 }
@@ -640,10 +580,10 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
         let mut spans =
             vec![Span::styled(format!("+{rest} {}", if shown == 0 { "instances" } else { "more" }), theme::DIM)];
         for (n, what, style) in [
-            (busy, "busy", BUSY),
+            (busy, "busy", theme::BUSY),
             (idle, "idle", theme::DIM),
-            (paused, "paused", PAUSED),
-            (crashed, "crashed", CRASHED),
+            (paused, "paused", theme::PAUSED),
+            (crashed, "crashed", theme::CRASHED),
         ] {
             if n > 0 {
                 spans.push(Span::styled(format!(" · {n} {what}"), style));
@@ -679,12 +619,12 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
     } else {
         Line::from(vec![
             Span::styled(" lag ", theme::DIM),
-            Span::styled(format!(" {} ", metrics.lag), lag_style(metrics.lag)),
+            Span::styled(format!(" {} ", metrics.lag), theme::lag(metrics.lag)),
             Span::raw(" "),
         ])
     };
     let lost = app.lost_now(Some(g));
-    let border = if metrics.duplicate_effects + lost + metrics.out_of_order > 0 { PAUSED } else { BOX };
+    let border = if metrics.duplicate_effects + lost + metrics.out_of_order > 0 { theme::PAUSED } else { theme::BOX };
     Boxed { title: gm.name.clone(), right, lines, border }
 }
 
@@ -704,18 +644,18 @@ fn instance_line(
     let mut spans = vec![Span::styled(format!("{}#{number} ", gm.consumer), NAME)];
     let mut event_type = None;
     if !state.alive {
-        spans.push(Span::styled("✖ crashed", CRASHED));
+        spans.push(Span::styled("✖ crashed", theme::CRASHED));
     } else if state.paused {
-        spans.push(Span::styled("‖ paused ", PAUSED));
+        spans.push(Span::styled("‖ paused ", theme::PAUSED));
     } else if waiting {
         spans.push(Span::styled("◌ waiting", theme::DIM));
     } else if let Some(e) = state.busy.filter(|&e| (e as usize) < app.events_seen()) {
-        spans.push(Span::styled("● busy ", BUSY));
+        spans.push(Span::styled("● busy ", theme::BUSY));
         let event = trace.event(e);
         spans.push(Span::raw(event.id.render(&trace.strings)));
         event_type = Some(trace.strings.resolve(event.event_type).to_owned());
     } else if let Some((e, failed)) = state.retrying.filter(|&(e, _)| (e as usize) < app.events_seen()) {
-        spans.push(Span::styled("↻ retrying ", PAUSED));
+        spans.push(Span::styled("↻ retrying ", theme::PAUSED));
         let event = trace.event(e);
         spans.push(Span::raw(format!("{} ×{failed}", event.id.render(&trace.strings))));
         event_type = Some(trace.strings.resolve(event.event_type).to_owned());
@@ -827,7 +767,7 @@ fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {
             Span::styled(format!("{:<16} ", trace.strings.resolve(ev.event_type)), theme::DIM),
         ]
     };
-    let arrow = Span::styled(" ──▶ ", EDGE);
+    let arrow = Span::styled(" ──▶ ", theme::EDGE);
     let mut spans = vec![Span::styled(format!("{:>8} ", seconds(s.t_us)), theme::DIM)];
     // Short enough for one column: the two long kinds by their first word.
     let label = match s.kind {
@@ -1008,15 +948,5 @@ mod tests {
         let big = screen(&app, 200, 58);
         assert!(big.contains("billing#6") && big.contains("analytics#1"), "{big}");
         assert!(big.contains("[11]"), "12 partitions wrap inside the topic box:\n{big}");
-    }
-
-    #[test]
-    fn partition_ranges_and_rates_read_well() {
-        assert_eq!(ranges(&[5, 0, 1, 2]), "0-2,5");
-        assert_eq!(ranges(&[3, 4]), "3,4");
-        assert_eq!(ranges(&[]), "");
-        assert_eq!(rate(12, 1.0), "12/s");
-        assert_eq!(rate(2900, 1.0), "2.9k/s");
-        assert_eq!(rate(25_000, 1.0), "25k/s");
     }
 }

@@ -16,8 +16,8 @@ use super::traffic::{detail, finding_words, place, who};
 use crate::trace::jsonl::Namer;
 use crate::trace::{EventIdx, NO_EVENT};
 use crate::tui::app::App;
+use crate::tui::format::seconds;
 use crate::tui::theme;
-use crate::tui::ui::seconds;
 
 /// The most steps about one event the popup lists.
 pub const MAX_STEPS: usize = 200;

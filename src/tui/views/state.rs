@@ -10,16 +10,16 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::analysis::InstanceLive;
 use crate::scenario::model::{Commit, From, Metric};
 use crate::tui::app::App;
+use crate::tui::format::seconds;
 use crate::tui::theme;
-use crate::tui::ui::seconds;
-use crate::tui::views::lag::{group_color, group_lag};
+use crate::tui::views::lag::group_lag;
 
 /// Instances listed per group; the rest are summed up in one line.
 const SHOWN_INSTANCES: usize = 6;
@@ -113,13 +113,13 @@ fn aggregate_lines(app: &App, room: usize) -> Vec<Line<'static>> {
                 let state = json(&am.rules.to_json(read.read.row(rslot)));
                 let (text, style) = if read.diverged(rslot) {
                     let fold = json(&am.rules.to_json(read.reference_row(rslot)));
-                    (format!("{state} ≠ the log's fold {fold}"), Style::new().fg(Color::White).bg(Color::Red))
+                    (format!("{state} ≠ the log's fold {fold}"), theme::MISMATCH)
                 } else if stale.behind_versions > 0 {
                     let n = stale.behind_versions;
                     let s = if n == 1 { "" } else { "s" };
                     (format!("{state} stale: {n} version{s} and {} behind", seconds(stale.behind_us)), theme::WARN)
                 } else {
-                    (format!("{state} = write side (v{})", stale.read_version), Style::new().fg(Color::Green))
+                    (format!("{state} = write side (v{})", stale.read_version), theme::OK)
                 };
                 lines.push(Line::from(vec![head, Span::styled(text, style)]));
             }
@@ -201,11 +201,11 @@ fn commit_mode(commit: Commit) -> String {
 /// What one instance is doing, in a few words, and its style.
 fn live_state(live: &InstanceLive, busy_with: Option<String>, retrying: Option<(String, u32)>) -> (String, Style) {
     if !live.alive {
-        ("crashed".to_owned(), Style::new().fg(Color::Red).add_modifier(Modifier::BOLD))
+        ("crashed".to_owned(), theme::CRASHED)
     } else if live.paused {
         ("paused".to_owned(), theme::WARN)
     } else if let Some(id) = busy_with {
-        (format!("busy with {id}"), Style::new().fg(Color::Cyan))
+        (format!("busy with {id}"), theme::BUSY_WITH)
     } else if let Some((id, failed)) = retrying {
         (format!("retrying {id} ×{failed}"), theme::WARN)
     } else {
@@ -253,7 +253,7 @@ fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -
         From::Latest => "from latest",
     };
     let mut heading = vec![
-        Span::styled(format!(" {} ", gm.name), Style::new().fg(group_color(g)).add_modifier(Modifier::BOLD)),
+        Span::styled(format!(" {} ", gm.name), Style::new().fg(theme::group(g)).add_modifier(Modifier::BOLD)),
         Span::raw(format!("reads {}", reads.join(" + "))),
     ];
     if gm.reads_logs() {

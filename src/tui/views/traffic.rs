@@ -20,8 +20,9 @@ use crate::scenario::model::TopicKind;
 use crate::trace::jsonl::Namer;
 use crate::trace::{FailReason, NO_EVENT, NONE16, NONE32, Step, StepKind};
 use crate::tui::app::App;
+use crate::tui::format::{seconds, thousands};
 use crate::tui::theme;
-use crate::tui::ui::{body_area, seconds};
+use crate::tui::ui::body_area;
 use crate::tui::views::{Ctx, List, Outcome};
 
 /// The most steps a frame examines in each direction from the anchor while filtering.
@@ -400,7 +401,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         title.push(Span::styled("· no match ", theme::WARN));
     }
     if window.capped {
-        let limit = group_thousands(SCAN_LIMIT);
+        let limit = thousands(SCAN_LIMIT);
         let note = match (selected, window.rows.is_empty()) {
             (None, true) => format!("· no match in the last {limit} steps "),
             (None, false) => format!("· searched the last {limit} steps "),
@@ -420,19 +421,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .block(block)
         .style(Style::new())
         .render(area, buf);
-}
-
-/// `20 000`: a count with thin groups of thousands.
-fn group_thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Selects the step on the clicked row.
