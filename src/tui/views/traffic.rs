@@ -297,69 +297,88 @@ const DETAIL: usize = 8;
 const DROP: [usize; 5] = [DETAIL, 5, 4, 7, 6];
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let trace = app.trace();
-    let namer = Namer { model: app.model(), trace };
+    let namer = Namer { model: app.model(), trace: app.trace() };
     let rows_at = rows_area(area);
     let window = window(app, rows_at.height as usize);
     let selected = app.traffic.selected;
+    let rows: Vec<[Line<'static>; 9]> = window.rows.iter().map(|&i| row_cells(app, &namer, i)).collect();
+    let (shown, constraints) = columns(app, &rows, rows_at.width);
 
-    let rows: Vec<[Line<'static>; 9]> = window
-        .rows
-        .iter()
-        .map(|&i| {
-            let step = &app.steps()[i];
-            let finding = app.analysis().finding_at(i as u64 + 1);
-            let kind = match finding {
-                Some(f) => Line::from(vec![
-                    Span::styled(format!(" {} ", finding_label(f.class)), theme::finding(f.class)),
-                    Span::styled(format!(" {}", step.kind.name()), theme::kind(step.kind)),
-                ]),
-                None => Line::styled(step.kind.name(), theme::kind(step.kind)),
-            };
-            let (id, event_type, key) = if step.event == NO_EVENT {
-                (String::new(), String::new(), String::new())
-            } else {
-                let e = trace.event(step.event);
-                (
-                    namer.event_id(step.event),
-                    trace.strings.resolve(e.event_type).to_owned(),
-                    e.key.map(|k| trace.strings.resolve(k).to_owned()).unwrap_or_default(),
-                )
-            };
-            let detail = match finding {
-                Some(f) => {
-                    let more = detail(&namer, step);
-                    let words = format!("⚠ {}", finding_words(f.class));
-                    let mut spans = vec![Span::styled(words, theme::WARN)];
-                    if !more.is_empty() {
-                        spans.push(Span::raw(format!("  {more}")));
-                    }
-                    Line::from(spans)
-                }
-                None => Line::raw(detail(&namer, step)),
-            };
-            [
-                Line::raw(format!("{}", i + 1)).right_aligned(),
-                Line::raw(seconds(step.t_us)).right_aligned(),
-                kind,
-                Line::raw(id),
-                Line::raw(event_type),
-                Line::raw(key),
-                Line::raw(place(&namer, step)),
-                Line::raw(who(&namer, step)),
-                detail,
-            ]
-        })
-        .collect();
+    let header = Row::new((0..9).filter(|&c| shown[c]).map(|c| Cell::from(HEADERS[c]))).style(theme::TITLE);
+    let table_rows = window.rows.iter().zip(rows).map(|(&i, cells)| {
+        let row = Row::new(cells.into_iter().enumerate().filter(|(c, _)| shown[*c]).map(|(_, l)| Cell::from(l)));
+        if Some(i) == selected { row.style(theme::SELECTED) } else { row }
+    });
+    let block = Block::bordered().title(title(app, &window));
+    if app.steps().is_empty() {
+        let hint = Line::styled("no steps yet: press space to play or → to step", theme::DIM);
+        Table::new(vec![Row::new(vec![Cell::from(hint)])], [Constraint::Fill(1)]).block(block).render(area, buf);
+        return;
+    }
+    Table::new(table_rows, constraints)
+        .header(header)
+        .column_spacing(1)
+        .block(block)
+        .style(Style::new())
+        .render(area, buf);
+}
 
-    // Columns as wide as what the screen shows; the narrowest screens drop the least
-    // needed columns; the detail takes what is left.
-    // The number, time and kind columns keep their width while the table scrolls.
+/// The cells of step index `i`'s row, one per column of [`HEADERS`].
+fn row_cells(app: &App, namer: &Namer<'_>, i: usize) -> [Line<'static>; 9] {
+    let trace = namer.trace;
+    let step = &app.steps()[i];
+    let finding = app.analysis().finding_at(i as u64 + 1);
+    let kind = match finding {
+        Some(f) => Line::from(vec![
+            Span::styled(format!(" {} ", finding_label(f.class)), theme::finding(f.class)),
+            Span::styled(format!(" {}", step.kind.name()), theme::kind(step.kind)),
+        ]),
+        None => Line::styled(step.kind.name(), theme::kind(step.kind)),
+    };
+    let (id, event_type, key) = if step.event == NO_EVENT {
+        (String::new(), String::new(), String::new())
+    } else {
+        let e = trace.event(step.event);
+        (
+            namer.event_id(step.event),
+            trace.strings.resolve(e.event_type).to_owned(),
+            e.key.map(|k| trace.strings.resolve(k).to_owned()).unwrap_or_default(),
+        )
+    };
+    let detail = match finding {
+        Some(f) => {
+            let more = detail(namer, step);
+            let words = format!("⚠ {}", finding_words(f.class));
+            let mut spans = vec![Span::styled(words, theme::WARN)];
+            if !more.is_empty() {
+                spans.push(Span::raw(format!("  {more}")));
+            }
+            Line::from(spans)
+        }
+        None => Line::raw(detail(namer, step)),
+    };
+    [
+        Line::raw(format!("{}", i + 1)).right_aligned(),
+        Line::raw(seconds(step.t_us)).right_aligned(),
+        kind,
+        Line::raw(id),
+        Line::raw(event_type),
+        Line::raw(key),
+        Line::raw(place(namer, step)),
+        Line::raw(who(namer, step)),
+        detail,
+    ]
+}
+
+/// Which columns show in `width`, and their widths: as wide as what the screen shows; the
+/// narrowest screens drop the least needed columns; the detail takes what is left. The
+/// number, time and kind columns keep their width while the table scrolls.
+fn columns(app: &App, rows: &[[Line<'static>; 9]], width: u16) -> ([bool; 9], Vec<Constraint>) {
     let mut widths: Vec<u16> = HEADERS.iter().map(|h| h.len() as u16).collect();
     widths[0] = widths[0].max(app.steps().len().to_string().len() as u16);
     widths[1] = widths[1].max(seconds(app.model().duration.max(app.now())).len() as u16);
     widths[2] = widths[2].max(StepKind::ALL.iter().map(|k| k.name().len() as u16).max().unwrap_or(0));
-    for row in &rows {
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.width() as u16);
         }
@@ -372,22 +391,22 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     };
     for column in DROP {
         let room = if column == DETAIL { 8 } else { 0 };
-        if total(&shown) + room <= rows_at.width {
+        if total(&shown) + room <= width {
             break;
         }
         shown[column] = false;
     }
-    let constraints: Vec<Constraint> = (0..9)
+    let constraints = (0..9)
         .filter(|&c| shown[c])
         .map(|c| if c == DETAIL { Constraint::Fill(1) } else { Constraint::Length(widths[c]) })
         .collect();
+    (shown, constraints)
+}
 
-    let header = Row::new((0..9).filter(|&c| shown[c]).map(|c| Cell::from(HEADERS[c]))).style(theme::TITLE);
-    let table_rows = window.rows.iter().zip(rows).map(|(&i, cells)| {
-        let row = Row::new(cells.into_iter().enumerate().filter(|(c, _)| shown[*c]).map(|(_, l)| Cell::from(l)));
-        if Some(i) == selected { row.style(theme::SELECTED) } else { row }
-    });
-
+/// The table's title: the steps, the filter, following or the selection, and whether the
+/// walk found nothing or stopped at [`SCAN_LIMIT`].
+fn title(app: &App, window: &Window) -> Line<'static> {
+    let selected = app.traffic.selected;
     let mut title = vec![Span::styled(" traffic ", theme::TITLE), Span::raw(format!("· steps {} ", app.steps().len()))];
     let filter = app.filter.text.trim();
     if !filter.is_empty() {
@@ -409,18 +428,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         };
         title.push(Span::styled(note, theme::WARN));
     }
-    let block = Block::bordered().title(Line::from(title));
-    if app.steps().is_empty() {
-        let hint = Line::styled("no steps yet: press space to play or → to step", theme::DIM);
-        Table::new(vec![Row::new(vec![Cell::from(hint)])], [Constraint::Fill(1)]).block(block).render(area, buf);
-        return;
-    }
-    Table::new(table_rows, constraints)
-        .header(header)
-        .column_spacing(1)
-        .block(block)
-        .style(Style::new())
-        .render(area, buf);
+    Line::from(title)
 }
 
 /// Selects the step on the clicked row.
