@@ -191,14 +191,35 @@ fn default_focus(app: &App) -> Option<EventIdx> {
 /// Finds the chain of `focus`: the events sharing its correlation id, their tree and times.
 fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
     let trace = app.trace();
-    let n = app.events_seen();
     let correlation = trace.event(focus).correlation;
     let mut cuts = Vec::new();
+    let publish_step = |e: EventIdx| app.analysis().first_published(e);
+    let mut members: Vec<Member> = search_range(app, focus, &mut cuts)
+        .filter(|&e| trace.events[e].correlation == correlation)
+        .map(|e| Member {
+            event: e as EventIdx,
+            publish: publish_step(e as EventIdx).map_or(0, |s| app.steps()[s].t_us),
+            ..Member::default()
+        })
+        .collect();
+    let rows = link_tree(app, &mut members);
+    let focus_row = rows.iter().position(|&i| members[i].event == focus).unwrap_or(0);
+    let tallies = follow_steps(app, &mut members, &mut cuts);
+    let t0 = members.iter().map(|m| m.publish).min().unwrap_or(0);
+    let t1 = members.iter().map(Member::end).max().unwrap_or(t0).max(t0);
+    Chain { focus, picked, correlation, members, tallies, rows, focus_row, t0, t1, cuts }
+}
 
-    // The top of the focus's causes. Events are stored in order of first publication and an
-    // event is published after its cause, so when the top is the correlation's own root (the
-    // usual case: a root's correlation id is its own id) no member comes before it. A given
-    // correlation id may be shared by several roots, earlier ones too: look back as well.
+/// The events to search for the focus's correlation id: at most [`SCAN_EVENTS`], a cut
+/// said in `cuts` when that is not all of them.
+///
+/// From the top of the focus's causes. Events are stored in order of first publication and
+/// an event is published after its cause, so when the top is the correlation's own root
+/// (the usual case: a root's correlation id is its own id) no member comes before it. A
+/// given correlation id may be shared by several roots, earlier ones too: look back as well.
+fn search_range(app: &App, focus: EventIdx, cuts: &mut Vec<String>) -> std::ops::Range<usize> {
+    let trace = app.trace();
+    let n = app.events_seen();
     let mut top = focus;
     for _ in 0..SCAN_EVENTS {
         match trace.event(top).cause() {
@@ -206,7 +227,7 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
             None => break,
         }
     }
-    let own_root = trace.event(top).id == correlation;
+    let own_root = trace.event(top).id == trace.event(focus).correlation;
     let mut start = if own_root { top as usize } else { (top as usize).saturating_sub(SCAN_EVENTS / 2) };
     if focus as usize >= start + SCAN_EVENTS {
         start = focus as usize + 1 - SCAN_EVENTS / 2;
@@ -215,21 +236,17 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
     if end < n || (start > 0 && (!own_root || start > top as usize)) {
         cuts.push(format!("searched events {}–{} of {n} only (at most {SCAN_EVENTS})", start + 1, end));
     }
-    let publish_step = |e: EventIdx| app.analysis().first_published(e);
-    let mut members: Vec<Member> = (start..end)
-        .filter(|&e| trace.events[e].correlation == correlation)
-        .map(|e| Member {
-            event: e as EventIdx,
-            publish: publish_step(e as EventIdx).map_or(0, |s| app.steps()[s].t_us),
-            ..Member::default()
-        })
-        .collect();
-    let find = |members: &[Member], e: EventIdx| members.binary_search_by_key(&e, |m| m.event).ok();
+    start..end
+}
 
-    // The tree: members ascend, so a cause always comes before its children.
+/// Links the members into their tree and returns them in tree order (depth first,
+/// children in publish order). Members ascend, so a cause always comes before its children.
+fn link_tree(app: &App, members: &mut [Member]) -> Vec<usize> {
+    let trace = app.trace();
+    let find = |members: &[Member], e: EventIdx| members.binary_search_by_key(&e, |m| m.event).ok();
     let mut roots: (Option<usize>, Option<usize>) = (None, None);
     for i in 0..members.len() {
-        let parent = trace.event(members[i].event).cause().and_then(|c| find(&members, c));
+        let parent = trace.event(members[i].event).cause().and_then(|c| find(members, c));
         members[i].parent = parent;
         let tail = if let Some(p) = parent {
             members[i].depth = members[p].depth + 1;
@@ -252,12 +269,17 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
         stack.extend(members[i].next_sibling);
         stack.extend(members[i].first_child);
     }
-    let focus_row = rows.iter().position(|&i| members[i].event == focus).unwrap_or(0);
+    rows
+}
 
-    // Processing, failures and dead letters, from the chain's first publish on.
+/// Processing, failures and dead letters of the members, from the chain's first publish
+/// on (at most [`SCAN_STEPS`] steps, a cut said in `cuts` past them): marked on each member,
+/// and effects and failures tallied per member and group.
+fn follow_steps(app: &App, members: &mut [Member], cuts: &mut Vec<String>) -> BTreeMap<(usize, u16), Tally> {
+    let find = |members: &[Member], e: EventIdx| members.binary_search_by_key(&e, |m| m.event).ok();
     let mut tallies: BTreeMap<(usize, u16), Tally> = BTreeMap::new();
     let (lo, hi) = (members.first().map_or(NO_EVENT, |m| m.event), members.last().map_or(0, |m| m.event));
-    let from = members.first().and_then(|m| publish_step(m.event)).unwrap_or(app.steps().len());
+    let from = members.first().and_then(|m| app.analysis().first_published(m.event)).unwrap_or(app.steps().len());
     let to = (from + SCAN_STEPS).min(app.steps().len());
     if to < app.steps().len() {
         cuts.push(format!("processing searched in steps {}–{to} only (at most {SCAN_STEPS})", from + 1));
@@ -277,7 +299,7 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
                 | StepKind::Routed
                 | StepKind::Unrouted
         );
-        let Some(i) = relevant.then(|| find(&members, step.event)).flatten() else { continue };
+        let Some(i) = relevant.then(|| find(members, step.event)).flatten() else { continue };
         let m = &mut members[i];
         match step.kind {
             StepKind::Delivered => m.delivered = true,
@@ -299,9 +321,7 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
             _ => m.dead_letter = Some((step.t_us, step.aux as u16)),
         }
     }
-    let t0 = members.iter().map(|m| m.publish).min().unwrap_or(0);
-    let t1 = members.iter().map(Member::end).max().unwrap_or(t0).max(t0);
-    Chain { focus, picked, correlation, members, tallies, rows, focus_row, t0, t1, cuts }
+    tallies
 }
 
 /// The rows that fit in `height`, around the focus.
