@@ -42,7 +42,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if area.width < 20 || area.height < 3 {
         return;
     }
-    let model = app.model();
     let live = live::scan(app);
     let ticker_height = if area.height >= 20 { (area.height / 6).clamp(3, MAX_TICKER + 1) } else { 0 };
     let header = Rect { height: 1, ..area };
@@ -58,81 +57,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let (topic_rects, hidden_topics) = stack(&heights(&topics), Columns::at(cols.topics, diagram));
 
     // Edges first, boxes over them.
-    let mut canvas = Canvas::new(diagram);
-    let mut paths: BTreeMap<Edge, Vec<(u16, u16)>> = BTreeMap::new();
-    let mut labels: Vec<(u16, u16, u16, String)> = Vec::new();
-    // Producers → topics: one lane per topic.
-    let left_gutter = Columns::at(cols.left_gutter, diagram);
-    let targets: Vec<(usize, u16, Vec<u16>)> = topic_rects
-        .iter()
-        .enumerate()
-        .map(|(t, r)| {
-            let sources = model
-                .producers
-                .iter()
-                .zip(&producer_rects)
-                .filter(|(p, _)| usize::from(p.topic) == t)
-                .map(|(_, pr)| anchor(*pr))
-                .collect();
-            (t, anchor(*r), sources)
-        })
-        .collect();
-    let left = if left_gutter.width >= 2 { lanes(&targets, left_gutter) } else { Vec::new() };
-    for (t, lane) in left {
-        let y1 = anchor(topic_rects[t]);
-        for (p, pr) in
-            model.producers.iter().zip(&producer_rects).enumerate().filter(|(_, (pm, _))| usize::from(pm.topic) == t)
-        {
-            let path = canvas.route(left_gutter.x, anchor(*pr.1), lane, left_gutter.right() - 1, y1);
-            paths.insert(Edge::Produce(p), path);
-        }
-        if model.producers.iter().take(producer_rects.len()).any(|p| usize::from(p.topic) == t) {
-            labels.push((lane + 1, left_gutter.right(), y1, per_second(live.published[t], live.scale)));
-        }
-    }
-    // Topics → groups: one lane per group.
-    let right_gutter = Columns::at(cols.right_gutter, diagram);
-    let targets: Vec<(usize, u16, Vec<u16>)> = group_rects
-        .iter()
-        .enumerate()
-        .map(|(g, r)| {
-            let sources = model.groups[g]
-                .topics
-                .iter()
-                .filter_map(|&t| topic_rects.get(usize::from(t)).map(|tr| anchor(*tr)))
-                .collect();
-            (g, anchor(*r), sources)
-        })
-        .collect();
-    let right = if right_gutter.width >= 2 { lanes(&targets, right_gutter) } else { Vec::new() };
-    for (g, lane) in right {
-        let y1 = anchor(group_rects[g]);
-        let mut any = false;
-        for &t in &model.groups[g].topics {
-            if let Some(tr) = topic_rects.get(usize::from(t)) {
-                let path = canvas.route(right_gutter.x, anchor(*tr), lane, right_gutter.right() - 1, y1);
-                paths.insert(Edge::Deliver(t, g), path);
-                any = true;
-            }
-        }
-        if any {
-            labels.push((lane + 1, right_gutter.right(), y1, per_second(live.delivered[g], live.scale)));
-        }
-    }
-    canvas.draw(buf, theme::EDGE);
-    draw_movement(app, &live, &paths, buf);
-    for path in paths.values() {
-        if let Some(&(x, y)) = path.last() {
-            put(buf, diagram, x, y, "▶", theme::EDGE);
-        }
-    }
-    for (x, gutter_end, y, text) in labels {
-        let width = text.chars().count() as u16;
-        // On the line, just before the arrow, if it fits.
-        if gutter_end > x + width {
-            put(buf, diagram, gutter_end - 1 - width, y, &text, theme::DIM);
-        }
-    }
+    let mut edges = Edges::new(diagram);
+    edges.produce(app, &live, Columns::at(cols.left_gutter, diagram), &producer_rects, &topic_rects);
+    edges.deliver(app, &live, Columns::at(cols.right_gutter, diagram), &topic_rects, &group_rects);
+    edges.draw(app, &live, diagram, buf);
 
     draw_boxes(&producers, &producer_rects, hidden_producers, Columns::at(cols.producers, diagram), buf);
     draw_boxes(&topics, &topic_rects, hidden_topics, Columns::at(cols.topics, diagram), buf);
@@ -140,7 +68,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     // Edges leave boxes through their right border.
     for rects in [&producer_rects, &topic_rects] {
         for r in rects.iter().filter(|r| r.height >= 3) {
-            let has_edge = paths.values().any(|p| p.first() == Some(&(r.right(), anchor(*r))));
+            let has_edge = edges.paths.values().any(|p| p.first() == Some(&(r.right(), anchor(*r))));
             if has_edge {
                 put(buf, diagram, r.right() - 1, anchor(*r), "├", theme::BOX);
             }
@@ -148,6 +76,103 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     if ticker.height > 1 {
         render_ticker(app, ticker, buf);
+    }
+}
+
+/// The diagram's edges: their lines, each edge's path (the moving events follow it) and
+/// the rate labels on them.
+struct Edges {
+    canvas: Canvas,
+    paths: BTreeMap<Edge, Vec<(u16, u16)>>,
+    /// (first column, end of the gutter, row, text).
+    labels: Vec<(u16, u16, u16, String)>,
+}
+
+impl Edges {
+    fn new(diagram: Rect) -> Self {
+        Edges { canvas: Canvas::new(diagram), paths: BTreeMap::new(), labels: Vec::new() }
+    }
+
+    /// Producers → topics through the left gutter: one lane per topic.
+    fn produce(&mut self, app: &App, live: &Live, gutter: Rect, producer_rects: &[Rect], topic_rects: &[Rect]) {
+        let model = app.model();
+        let targets: Vec<(usize, u16, Vec<u16>)> = topic_rects
+            .iter()
+            .enumerate()
+            .map(|(t, r)| {
+                let sources = model
+                    .producers
+                    .iter()
+                    .zip(producer_rects)
+                    .filter(|(p, _)| usize::from(p.topic) == t)
+                    .map(|(_, pr)| anchor(*pr))
+                    .collect();
+                (t, anchor(*r), sources)
+            })
+            .collect();
+        let left = if gutter.width >= 2 { lanes(&targets, gutter) } else { Vec::new() };
+        for (t, lane) in left {
+            let y1 = anchor(topic_rects[t]);
+            for (p, pr) in
+                model.producers.iter().zip(producer_rects).enumerate().filter(|(_, (pm, _))| usize::from(pm.topic) == t)
+            {
+                let path = self.canvas.route(gutter.x, anchor(*pr.1), lane, gutter.right() - 1, y1);
+                self.paths.insert(Edge::Produce(p), path);
+            }
+            if model.producers.iter().take(producer_rects.len()).any(|p| usize::from(p.topic) == t) {
+                self.labels.push((lane + 1, gutter.right(), y1, per_second(live.published[t], live.scale)));
+            }
+        }
+    }
+
+    /// Topics → groups through the right gutter: one lane per group.
+    fn deliver(&mut self, app: &App, live: &Live, gutter: Rect, topic_rects: &[Rect], group_rects: &[Rect]) {
+        let model = app.model();
+        let targets: Vec<(usize, u16, Vec<u16>)> = group_rects
+            .iter()
+            .enumerate()
+            .map(|(g, r)| {
+                let sources = model.groups[g]
+                    .topics
+                    .iter()
+                    .filter_map(|&t| topic_rects.get(usize::from(t)).map(|tr| anchor(*tr)))
+                    .collect();
+                (g, anchor(*r), sources)
+            })
+            .collect();
+        let right = if gutter.width >= 2 { lanes(&targets, gutter) } else { Vec::new() };
+        for (g, lane) in right {
+            let y1 = anchor(group_rects[g]);
+            let mut any = false;
+            for &t in &model.groups[g].topics {
+                if let Some(tr) = topic_rects.get(usize::from(t)) {
+                    let path = self.canvas.route(gutter.x, anchor(*tr), lane, gutter.right() - 1, y1);
+                    self.paths.insert(Edge::Deliver(t, g), path);
+                    any = true;
+                }
+            }
+            if any {
+                self.labels.push((lane + 1, gutter.right(), y1, per_second(live.delivered[g], live.scale)));
+            }
+        }
+    }
+
+    /// The lines, the events moving on them, the arrows and the rates.
+    fn draw(&self, app: &App, live: &Live, diagram: Rect, buf: &mut Buffer) {
+        self.canvas.draw(buf, theme::EDGE);
+        draw_movement(app, live, &self.paths, buf);
+        for path in self.paths.values() {
+            if let Some(&(x, y)) = path.last() {
+                put(buf, diagram, x, y, "▶", theme::EDGE);
+            }
+        }
+        for (x, gutter_end, y, text) in &self.labels {
+            let width = text.chars().count() as u16;
+            // On the line, just before the arrow, if it fits.
+            if *gutter_end > x + width {
+                put(buf, diagram, gutter_end - 1 - width, *y, text, theme::DIM);
+            }
+        }
     }
 }
 
@@ -364,122 +389,133 @@ fn trim_rate(rate: f64) -> String {
 }
 
 fn topic_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
+    (0..app.model().topics.len()).map(|t| topic_box(app, live, t, inner)).collect()
+}
+
+/// Topic `t`'s box, `inner` columns wide inside: what it holds by kind, then its dead letters.
+fn topic_box(app: &App, live: &Live, t: usize, inner: u16) -> Boxed {
+    let tm = &app.model().topics[t];
+    let kind = match tm.kind {
+        TopicKind::Log => format!("log·{}p", tm.partitions),
+        TopicKind::Queue if tm.fifo => "fifo queue".to_owned(),
+        TopicKind::Queue => "queue".to_owned(),
+        TopicKind::Bus => "bus".to_owned(),
+    };
+    let mut lines = match tm.kind {
+        TopicKind::Log => log_lines(app, live, t, inner),
+        TopicKind::Queue => queue_lines(app, live, t, inner),
+        TopicKind::Bus => bus_lines(app, t),
+    };
+    lines.extend(dead_letter_lines(app, t));
+    Boxed { title: tm.name.clone(), right: Line::styled(format!(" {kind} "), theme::DIM), lines, border: theme::BOX }
+}
+
+/// A log: its partitions as cells coloured by lag, wrapping over up to [`MAX_CELL_ROWS`]
+/// rows (the rest counted), then what it holds and its worst lag.
+fn log_lines(app: &App, live: &Live, t: usize, inner: u16) -> Vec<Line<'static>> {
+    let tm = &app.model().topics[t];
+    let inner = usize::from(inner.max(8));
+    let mut rows: Vec<Vec<Span>> = vec![Vec::new()];
+    let mut used = 0;
+    let mut worst = 0;
+    let partitions = tm.partitions as usize;
+    for p in 0..partitions {
+        let lag = partition_lag(app, live, t, p);
+        worst = worst.max(lag);
+        let cell = format!("[{p}]");
+        let rest = format!("+{}", partitions - p);
+        let last_row = rows.len() == MAX_CELL_ROWS;
+        let room = if last_row && p + 1 < partitions { inner.saturating_sub(rest.len() + 1) } else { inner };
+        if used + cell.len() > room {
+            if last_row {
+                rows.last_mut().expect("a row").push(Span::styled(format!(" {rest}"), theme::DIM));
+                // The lag of the ones not drawn still counts.
+                for q in p + 1..partitions {
+                    worst = worst.max(partition_lag(app, live, t, q));
+                }
+                break;
+            }
+            rows.push(Vec::new());
+            used = 0;
+        }
+        used += cell.len();
+        rows.last_mut().expect("a row").push(Span::styled(cell, theme::lag(lag)));
+    }
+    let mut lines: Vec<Line<'static>> = rows.into_iter().map(Line::from).collect();
+    lines.push(Line::from(vec![
+        Span::raw(format!("{} in log", app.analysis().appended_to(t))),
+        Span::styled(format!(" · max lag {worst}"), theme::DIM),
+    ]));
+    lines
+}
+
+/// A queue: what waits or is in flight, and what it received (published, or appended by
+/// a bus's rules).
+fn queue_lines(app: &App, live: &Live, t: usize, inner: u16) -> Vec<Line<'static>> {
     let model = app.model();
     let analysis = app.analysis();
-    model
-        .topics
+    let waiting: u64 = model.topics[t]
+        .subscribers
         .iter()
-        .enumerate()
-        .map(|(t, tm)| {
-            let mut lines = Vec::new();
-            let published = analysis.published_to(t);
-            // What a log holds or a queue received: publishes and copies routed from a bus.
-            let appended = analysis.appended_to(t);
-            let routed_to = model.topics.iter().any(|b| b.rules.iter().any(|r| r.targets.contains(&(t as u16))));
-            let kind = match tm.kind {
-                TopicKind::Log => format!("log·{}p", tm.partitions),
-                TopicKind::Queue if tm.fifo => "fifo queue".to_owned(),
-                TopicKind::Queue => "queue".to_owned(),
-                TopicKind::Bus => "bus".to_owned(),
-            };
-            match tm.kind {
-                TopicKind::Log => {
-                    // Cells wrap over up to MAX_CELL_ROWS rows; the rest are counted.
-                    let inner = usize::from(inner.max(8));
-                    let mut rows: Vec<Vec<Span>> = vec![Vec::new()];
-                    let mut used = 0;
-                    let mut worst = 0;
-                    let partitions = tm.partitions as usize;
-                    for p in 0..partitions {
-                        let lag = partition_lag(app, live, t, p);
-                        worst = worst.max(lag);
-                        let cell = format!("[{p}]");
-                        let rest = format!("+{}", partitions - p);
-                        let last_row = rows.len() == MAX_CELL_ROWS;
-                        let room =
-                            if last_row && p + 1 < partitions { inner.saturating_sub(rest.len() + 1) } else { inner };
-                        if used + cell.len() > room {
-                            if last_row {
-                                rows.last_mut().expect("a row").push(Span::styled(format!(" {rest}"), theme::DIM));
-                                // The lag of the ones not drawn still counts.
-                                for q in p + 1..partitions {
-                                    worst = worst.max(partition_lag(app, live, t, q));
-                                }
-                                break;
-                            }
-                            rows.push(Vec::new());
-                            used = 0;
-                        }
-                        used += cell.len();
-                        rows.last_mut().expect("a row").push(Span::styled(cell, theme::lag(lag)));
-                    }
-                    lines.extend(rows.into_iter().map(Line::from));
-                    lines.push(Line::from(vec![
-                        Span::raw(format!("{appended} in log")),
-                        Span::styled(format!(" · max lag {worst}"), theme::DIM),
-                    ]));
-                }
-                TopicKind::Queue => {
-                    let waiting: u64 = tm
-                        .subscribers
-                        .iter()
-                        .filter(|s| model.groups[usize::from(s.group)].start <= live.now)
-                        .map(|s| analysis.group(usize::from(s.group)).lag)
-                        .sum();
-                    lines.push(Line::from(vec![
-                        Span::styled(format!(" {waiting} "), theme::lag(waiting)),
-                        Span::raw(if inner >= 22 { " ready/in flight" } else { " ready" }),
-                    ]));
-                    let what = if routed_to { "appended" } else { "published" };
-                    lines.push(Line::from(Span::raw(format!("{appended} {what}"))));
-                }
-                TopicKind::Bus => {
-                    let unrouted = analysis.unrouted_on(t);
-                    lines.push(Line::from(vec![
-                        Span::raw(format!("{published} in · ")),
-                        Span::styled(
-                            format!("{unrouted} unrouted"),
-                            if unrouted > 0 { theme::WARN } else { theme::DIM },
-                        ),
-                    ]));
-                    // Its rules, each with its targets and the copies it routed.
-                    for (r, rule) in tm.rules.iter().enumerate() {
-                        let targets: Vec<&str> =
-                            rule.targets.iter().map(|&x| model.topics[usize::from(x)].name.as_str()).collect();
-                        lines.push(Line::from(vec![
-                            Span::styled(rule.name.clone(), Style::new().fg(theme::ACCENT)),
-                            Span::raw(format!(" → {} ", targets.join(", "))),
-                            Span::styled(format!("({})", analysis.routed_by_rule(t, r)), theme::DIM),
-                        ]));
-                    }
-                }
-            }
-            // A dead-letter queue: what the groups reading its sources gave up on.
-            let sources: Vec<&crate::sim::model::TopicModel> =
-                model.topics.iter().filter(|s| s.dead_letter == Some(t as u16)).collect();
-            if !sources.is_empty() {
-                let given_up: u64 = sources
-                    .iter()
-                    .flat_map(|s| &s.subscribers)
-                    .map(|sub| analysis.group(usize::from(sub.group)).dead_lettered)
-                    .sum();
-                let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
-                lines.push(Line::from(Span::styled(format!("{given_up} dead from {}", names.join(", ")), theme::WARN)));
-            }
-            if let Some(dlq) = tm.dead_letter {
-                lines.push(Line::from(Span::styled(
-                    format!("dead letters → {}", model.topics[usize::from(dlq)].name),
-                    theme::DIM,
-                )));
-            }
-            Boxed {
-                title: tm.name.clone(),
-                right: Line::styled(format!(" {kind} "), theme::DIM),
-                lines,
-                border: theme::BOX,
-            }
-        })
-        .collect()
+        .filter(|s| model.groups[usize::from(s.group)].start <= live.now)
+        .map(|s| analysis.group(usize::from(s.group)).lag)
+        .sum();
+    // What a queue received: publishes and copies routed from a bus.
+    let routed_to = model.topics.iter().any(|b| b.rules.iter().any(|r| r.targets.contains(&(t as u16))));
+    let what = if routed_to { "appended" } else { "published" };
+    vec![
+        Line::from(vec![
+            Span::styled(format!(" {waiting} "), theme::lag(waiting)),
+            Span::raw(if inner >= 22 { " ready/in flight" } else { " ready" }),
+        ]),
+        Line::from(Span::raw(format!("{} {what}", analysis.appended_to(t)))),
+    ]
+}
+
+/// A bus: what came in and matched no rule, then its rules, each with its targets and the
+/// copies it routed.
+fn bus_lines(app: &App, t: usize) -> Vec<Line<'static>> {
+    let model = app.model();
+    let analysis = app.analysis();
+    let unrouted = analysis.unrouted_on(t);
+    let mut lines = vec![Line::from(vec![
+        Span::raw(format!("{} in · ", analysis.published_to(t))),
+        Span::styled(format!("{unrouted} unrouted"), if unrouted > 0 { theme::WARN } else { theme::DIM }),
+    ])];
+    for (r, rule) in model.topics[t].rules.iter().enumerate() {
+        let targets: Vec<&str> = rule.targets.iter().map(|&x| model.topics[usize::from(x)].name.as_str()).collect();
+        lines.push(Line::from(vec![
+            Span::styled(rule.name.clone(), Style::new().fg(theme::ACCENT)),
+            Span::raw(format!(" → {} ", targets.join(", "))),
+            Span::styled(format!("({})", analysis.routed_by_rule(t, r)), theme::DIM),
+        ]));
+    }
+    lines
+}
+
+/// A dead-letter queue: what the groups reading its sources gave up on; a topic with one:
+/// where its dead letters go.
+fn dead_letter_lines(app: &App, t: usize) -> Vec<Line<'static>> {
+    let model = app.model();
+    let mut lines = Vec::new();
+    let sources: Vec<&crate::sim::model::TopicModel> =
+        model.topics.iter().filter(|s| s.dead_letter == Some(t as u16)).collect();
+    if !sources.is_empty() {
+        let given_up: u64 = sources
+            .iter()
+            .flat_map(|s| &s.subscribers)
+            .map(|sub| app.analysis().group(usize::from(sub.group)).dead_lettered)
+            .sum();
+        let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+        lines.push(Line::from(Span::styled(format!("{given_up} dead from {}", names.join(", ")), theme::WARN)));
+    }
+    if let Some(dlq) = model.topics[t].dead_letter {
+        lines.push(Line::from(Span::styled(
+            format!("dead letters → {}", model.topics[usize::from(dlq)].name),
+            theme::DIM,
+        )));
+    }
+    lines
 }
 
 /// The lag of the group furthest behind on a log partition (groups not started yet do
