@@ -1,7 +1,12 @@
-//! How the TUI writes times, counts and rates, in one place: every view says `1.250s` and
-//! `20 000` the same way.
+//! How the TUI writes times, counts, rates, steps and findings, in one place: every view
+//! says `1.250s`, `20 000` and `orders/1@17` the same way.
 
 use std::fmt::Write as _;
+
+use crate::analysis::FindingClass;
+use crate::scenario::model::TopicKind;
+use crate::trace::jsonl::Namer;
+use crate::trace::{FailReason, NO_EVENT, NONE16, NONE32, Step, StepKind};
 
 /// `1.250s`: a virtual time, as the header, the tables and the notes show it.
 pub fn seconds(t_us: u64) -> String {
@@ -101,6 +106,114 @@ pub fn truncate(text: &str, room: usize) -> String {
         let mut short: String = text.chars().take(room.saturating_sub(1)).collect();
         short.push('…');
         short
+    }
+}
+
+// How a step and a finding are said, in Traffic's rows and the inspector.
+
+/// The short label of a finding on its kind cell.
+pub fn finding_label(class: FindingClass) -> &'static str {
+    match class {
+        FindingClass::DuplicateDelivery => "DUP-D",
+        FindingClass::DuplicateEffect => "DUP-E",
+        FindingClass::OutOfOrder => "ORDER",
+        FindingClass::Lost => "LOST",
+        FindingClass::Failed => "FAIL",
+        FindingClass::ReadModelMismatch => "READ",
+        FindingClass::UncompensatedSaga => "SAGA",
+    }
+}
+
+/// `duplicate effect`: a finding class as words.
+pub fn finding_words(class: FindingClass) -> &'static str {
+    match class {
+        FindingClass::DuplicateDelivery => "duplicate delivery",
+        FindingClass::DuplicateEffect => "duplicate effect",
+        FindingClass::OutOfOrder => "out of order",
+        FindingClass::Lost => "lost",
+        FindingClass::Failed => "failed",
+        FindingClass::ReadModelMismatch => "read model differs",
+        FindingClass::UncompensatedSaga => "uncompensated saga",
+    }
+}
+
+/// `orders/1@17`: a step's topic, partition (logs) and offset, as far as it has them.
+pub fn place(namer: &Namer<'_>, step: &Step) -> String {
+    if step.topic == NONE16 {
+        return String::new();
+    }
+    let mut text = namer.topic(step.topic).to_owned();
+    if namer.model.topics[usize::from(step.topic)].kind == TopicKind::Log && step.partition != NONE16 {
+        let _ = write!(text, "/{}", step.partition);
+    }
+    if step.offset != NONE32 {
+        let _ = write!(text, "@{}", step.offset);
+    }
+    text
+}
+
+/// `billing#2`, or `group/consumer#2` when the group is named apart from its consumer, or
+/// the group alone: who a consumer step is about.
+pub fn who(namer: &Namer<'_>, step: &Step) -> String {
+    match (step.group, step.instance) {
+        (_, i) if i != NONE16 => {
+            let (g, _) = namer.trace.instances[usize::from(i)];
+            let group = &namer.model.groups[usize::from(g)];
+            if group.name == group.consumer {
+                namer.instance(i)
+            } else {
+                format!("{}/{}", group.name, namer.instance(i))
+            }
+        }
+        (g, _) if g != NONE16 => namer.group(g).to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// What else a step says, by kind: a failure's reason, a queue receive count, a dead-letter
+/// topic, a note's text, a rebalance's assignment.
+pub fn detail(namer: &Namer<'_>, step: &Step) -> String {
+    let trace = namer.trace;
+    match step.kind {
+        StepKind::Published if step.event != NO_EVENT => {
+            let e = trace.event(step.event);
+            match e.cause() {
+                Some(cause) => format!("from {}, caused by {}", trace.strings.resolve(e.source), namer.event_id(cause)),
+                None => format!("from {}", trace.strings.resolve(e.source)),
+            }
+        }
+        StepKind::Processed => if step.flag != 0 { "effect" } else { "no effect" }.to_owned(),
+        StepKind::Failed => format!("{} (attempt {})", FailReason::from_flag(step.flag).name(), step.aux),
+        StepKind::Delivered | StepKind::Requeued if step.aux != NONE32 => format!("receive {}", step.aux),
+        StepKind::DeadLettered if step.aux != NONE32 => format!("→ {}", namer.topic(step.aux as u16)),
+        StepKind::Routed if step.event != NO_EVENT => {
+            let bus = trace.event(step.event).topic;
+            let rule = namer.model.topics[usize::from(bus)].rules.get(step.aux as usize);
+            format!("rule {} of {}", rule.map_or("?", |r| r.name.as_str()), namer.topic(bus))
+        }
+        StepKind::Unrouted => "matched no rule: dropped".to_owned(),
+        StepKind::Fetched => {
+            let aggregate = namer.model.aggregates.get(usize::from(step.partition)).map_or("?", |a| a.name.as_str());
+            let produced = if step.offset == NONE32 {
+                "the event produced none".to_owned()
+            } else {
+                format!("the event produced v{}", step.offset)
+            };
+            let moved = if step.offset != NONE32 && step.aux > step.offset { ": the state had moved on" } else { "" };
+            format!("{aggregate} v{} read; {produced}{moved}", step.aux)
+        }
+        StepKind::Note => namer.model.scenario.notes.get(step.aux as usize).map(|n| n.text.clone()).unwrap_or_default(),
+        StepKind::Rebalanced => trace.assignments.get(step.aux as usize).map_or_else(String::new, |assignment| {
+            let parts: Vec<String> = assignment
+                .iter()
+                .map(|(i, t, ps)| {
+                    let ps: Vec<String> = ps.iter().map(u16::to_string).collect();
+                    format!("{} {}[{}]", namer.instance(*i), namer.topic(*t), ps.join(","))
+                })
+                .collect();
+            parts.join("  ")
+        }),
+        _ => String::new(),
     }
 }
 

@@ -12,11 +12,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, Widget, Wrap};
 
-use super::traffic::{detail, finding_words, place, who};
 use crate::trace::jsonl::Namer;
 use crate::trace::{EventIdx, NO_EVENT};
 use crate::tui::app::App;
-use crate::tui::format::seconds;
+use crate::tui::format::{detail, finding_words, place, seconds, who};
 use crate::tui::theme;
 
 /// The most steps about one event the popup lists.
