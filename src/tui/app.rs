@@ -720,6 +720,27 @@ mod tests {
     }
 
     #[test]
+    fn checks_keys_move_its_own_list_and_the_other_views_move_through_the_steps() {
+        let mut app = app("crash-duplicates");
+        press(&mut app, KeyCode::Char('e'));
+        press(&mut app, KeyCode::Char('3'));
+        press(&mut app, KeyCode::Char('k'));
+        let selected = app.traffic.selected.expect("Chains moves the Traffic selection");
+        assert_eq!(selected, app.step_number() - 2);
+        let event = app.trace().steps[selected].event;
+        assert!(event == NO_EVENT || app.focus_event == Some(event));
+        assert_eq!(app.checks.selected, None);
+        press(&mut app, KeyCode::Char('6'));
+        press(&mut app, KeyCode::Char('g'));
+        assert_eq!(app.checks.selected, Some(0));
+        assert_eq!(app.traffic.selected, Some(selected), "Checks' keys leave the steps alone");
+        // A new run lets every selection go.
+        let source = crate::lessons::find("crash-duplicates").expect("a lesson").source;
+        app.reload(load_str(source, "crash-duplicates", &Limits::default()).expect("valid")).expect("compiles");
+        assert_eq!((app.traffic.selected, app.checks.selected, app.focus_event), (None, None, None));
+    }
+
+    #[test]
     fn findings_jump_to_their_step() {
         let mut app = app("crash-duplicates");
         press(&mut app, KeyCode::Char('e'));
