@@ -5,7 +5,7 @@
 //! The chain is about [`App::focus_event`] (set by selecting a step in Traffic or a finding
 //! in Checks); without one, about the newest event that has a cause, else the newest event.
 //! Everything is recomputed per frame from the trace, so the work is bounded: at most
-//! [`SCAN_EVENTS`] events are searched for the correlation id and at most [`SCAN_STEPS`]
+//! `SCAN_EVENTS` events are searched for the correlation id and at most `SCAN_STEPS`
 //! steps, from the chain's first publish on, for its processing; the view says when a bound
 //! cut the search. Only the rows that fit on screen are formatted.
 

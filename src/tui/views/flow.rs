@@ -4,7 +4,7 @@
 //! of the last 200 ms move along them as `●`; the newest events are listed at the bottom.
 //!
 //! Everything comes from the model, the analysis and bounded backward scans of the end of
-//! the trace (see [`live`]), so a frame costs the same after ten steps or ten million.
+//! the trace (see `flow/live.rs`), so a frame costs the same after ten steps or ten million.
 
 mod canvas;
 mod live;
