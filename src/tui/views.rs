@@ -72,6 +72,9 @@ impl View {
     }
 }
 
+// Each tab has a digit key.
+const _: () = assert!(View::ALL.len() <= 9, "more tabs than number keys");
+
 /// What a list reads to move its selection: the run as shown, and the `/` filter's text.
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {
