@@ -19,6 +19,7 @@
 pub mod action;
 pub mod app;
 pub mod experiments;
+pub mod format;
 pub mod pacer;
 pub mod picker;
 pub mod theme;
@@ -319,7 +320,7 @@ pub fn handle_event(app: &mut App, event: &Event, screen: ratatui::layout::Rect)
                 true
             }
             MouseEventKind::Down(MouseButton::Left) => {
-                views::click(app, screen, mouse.column, mouse.row);
+                ui::click(app, screen, mouse.column, mouse.row);
                 true
             }
             _ => false,

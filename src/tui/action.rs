@@ -2,9 +2,12 @@
 //! screen and the key-hint bar are generated from [`KEYMAP`], so they cannot drift from
 //! what the keys do.
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::app::View;
+use super::views::View;
 
 /// Everything a user can ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,105 +51,96 @@ pub enum Action {
     Experiments,
 }
 
-/// A key as the help screen shows it, and the keys that match it.
+/// A key as the help screen shows it, the keys that match it, and its hint on the key bar.
 pub struct Binding {
-    pub keys: &'static str,
-    pub codes: &'static [KeyCode],
+    pub keys: Cow<'static, str>,
+    pub codes: Vec<KeyCode>,
     pub action: Action,
-    pub help: &'static str,
+    pub help: Cow<'static, str>,
+    /// On the key bar at the foot of the screen: its keys and a word, when it is there.
+    pub hint: Option<(Cow<'static, str>, &'static str)>,
 }
 
-/// The keymap, in the order the help screen lists it.
-pub const KEYMAP: &[Binding] = &[
-    Binding { keys: "space", codes: &[KeyCode::Char(' ')], action: Action::TogglePlay, help: "play / pause" },
-    Binding {
-        keys: "→ l",
-        codes: &[KeyCode::Right, KeyCode::Char('l')],
-        action: Action::StepForward,
-        help: "step forward",
-    },
-    Binding { keys: "← h", codes: &[KeyCode::Left, KeyCode::Char('h')], action: Action::StepBack, help: "step back" },
-    Binding { keys: "Home", codes: &[KeyCode::Home], action: Action::First, help: "step 0" },
-    Binding { keys: "End", codes: &[KeyCode::End], action: Action::Last, help: "the last computed step" },
-    Binding {
-        keys: "e",
-        codes: &[KeyCode::Char('e')],
-        action: Action::RunToEnd,
-        help: "run to the end of the scenario",
-    },
-    Binding {
-        keys: "[ ]",
-        codes: &[KeyCode::Char('[')],
-        action: Action::PreviousMarker,
-        help: "previous / next fault, finding or note",
-    },
-    Binding { keys: "", codes: &[KeyCode::Char(']')], action: Action::NextMarker, help: "" },
-    Binding {
-        keys: "+ -",
-        codes: &[KeyCode::Char('+'), KeyCode::Char('=')],
-        action: Action::Faster,
-        help: "faster / slower",
-    },
-    Binding { keys: "", codes: &[KeyCode::Char('-'), KeyCode::Char('_')], action: Action::Slower, help: "" },
-    Binding {
-        keys: "1-6",
-        codes: &[KeyCode::Char('1')],
-        action: Action::ShowView(View::Flow),
-        help: "views: flow, traffic, chains, lag, state, checks",
-    },
-    Binding { keys: "", codes: &[KeyCode::Char('2')], action: Action::ShowView(View::Traffic), help: "" },
-    Binding { keys: "", codes: &[KeyCode::Char('3')], action: Action::ShowView(View::Chains), help: "" },
-    Binding { keys: "", codes: &[KeyCode::Char('4')], action: Action::ShowView(View::Lag), help: "" },
-    Binding { keys: "", codes: &[KeyCode::Char('5')], action: Action::ShowView(View::State), help: "" },
-    Binding { keys: "", codes: &[KeyCode::Char('6')], action: Action::ShowView(View::Checks), help: "" },
-    Binding { keys: "Tab", codes: &[KeyCode::Tab], action: Action::NextPanel, help: "next view" },
-    Binding {
-        keys: "↑ ↓ k j",
-        codes: &[KeyCode::Up, KeyCode::Char('k')],
-        action: Action::Up,
-        help: "move the selection",
-    },
-    Binding { keys: "", codes: &[KeyCode::Down, KeyCode::Char('j')], action: Action::Down, help: "" },
-    Binding { keys: "PgUp PgDn", codes: &[KeyCode::PageUp], action: Action::PageUp, help: "scroll a page" },
-    Binding { keys: "", codes: &[KeyCode::PageDown], action: Action::PageDown, help: "" },
-    Binding { keys: "g G", codes: &[KeyCode::Char('g')], action: Action::Top, help: "first / last row" },
-    Binding { keys: "", codes: &[KeyCode::Char('G')], action: Action::Bottom, help: "" },
-    Binding { keys: "f", codes: &[KeyCode::Char('f')], action: Action::Follow, help: "follow new steps" },
-    Binding {
-        keys: "Enter",
-        codes: &[KeyCode::Enter],
-        action: Action::Inspect,
-        help: "inspect the event / go to the finding's step",
-    },
-    Binding { keys: "Esc", codes: &[KeyCode::Esc], action: Action::Back, help: "close / clear the filter" },
-    Binding {
-        keys: "/",
-        codes: &[KeyCode::Char('/')],
-        action: Action::Filter,
-        help: "filter by type, key, correlation id, group",
-    },
-    Binding {
-        keys: "n N",
-        codes: &[KeyCode::Char('n')],
-        action: Action::NextFinding,
-        help: "next / previous finding (the cursor goes there)",
-    },
-    Binding { keys: "", codes: &[KeyCode::Char('N')], action: Action::PreviousFinding, help: "" },
-    Binding {
-        keys: "v",
-        codes: &[KeyCode::Char('v')],
-        action: Action::Experiments,
-        help: "what if: restart on a variant, Checks shows before → now",
-    },
-    Binding {
-        keys: "w",
-        codes: &[KeyCode::Char('w')],
-        action: Action::Record,
-        help: "write the trace so far to a file",
-    },
-    Binding { keys: "?", codes: &[KeyCode::Char('?')], action: Action::Help, help: "this help" },
-    Binding { keys: "q", codes: &[KeyCode::Char('q')], action: Action::Quit, help: "quit" },
-];
+impl Binding {
+    fn new(
+        keys: impl Into<Cow<'static, str>>,
+        codes: &[KeyCode],
+        action: Action,
+        help: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Binding { keys: keys.into(), codes: codes.to_vec(), action, help: help.into(), hint: None }
+    }
+
+    /// Another key of the line above it in the help (a binding with no line of its own).
+    fn more(codes: &[KeyCode], action: Action) -> Self {
+        Self::new("", codes, action, "")
+    }
+
+    /// On the key bar too, as `keys` and `what`.
+    fn hint(mut self, keys: impl Into<Cow<'static, str>>, what: &'static str) -> Self {
+        self.hint = Some((keys.into(), what));
+        self
+    }
+}
+
+/// The keymap, in the order the help screen and the key bar list it.
+pub static KEYMAP: LazyLock<Vec<Binding>> = LazyLock::new(keymap);
+
+fn keymap() -> Vec<Binding> {
+    use KeyCode::{Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Tab, Up};
+    let mut map = vec![
+        Binding::new("space", &[Char(' ')], Action::TogglePlay, "play / pause").hint("space", "play"),
+        Binding::new("→ l", &[Right, Char('l')], Action::StepForward, "step forward").hint("← →", "step"),
+        Binding::new("← h", &[Left, Char('h')], Action::StepBack, "step back"),
+        Binding::new("Home", &[Home], Action::First, "step 0"),
+        Binding::new("End", &[End], Action::Last, "the last computed step"),
+        Binding::new("e", &[Char('e')], Action::RunToEnd, "run to the end of the scenario"),
+        Binding::new("[ ]", &[Char('[')], Action::PreviousMarker, "previous / next fault, finding or note")
+            .hint("[ ]", "marks"),
+        Binding::more(&[Char(']')], Action::NextMarker),
+        Binding::new("+ -", &[Char('+'), Char('=')], Action::Faster, "faster / slower").hint("+/-", "speed"),
+        Binding::more(&[Char('-'), Char('_')], Action::Slower),
+    ];
+    // The views, from their one list: `1-6`, "views: flow, traffic, ...".
+    for view in View::ALL {
+        let codes = [Char(view.key())];
+        map.push(if view.index() == 0 {
+            let names: Vec<String> = View::ALL.iter().map(|v| v.title().to_lowercase()).collect();
+            Binding::new(View::keys(), &codes, Action::ShowView(view), format!("views: {}", names.join(", ")))
+                .hint(View::keys(), "views")
+        } else {
+            Binding::more(&codes, Action::ShowView(view))
+        });
+    }
+    map.extend([
+        Binding::new("Tab", &[Tab], Action::NextPanel, "next view"),
+        Binding::new("↑ ↓ k j", &[Up, Char('k')], Action::Up, "move the selection"),
+        Binding::more(&[Down, Char('j')], Action::Down),
+        Binding::new("PgUp PgDn", &[PageUp], Action::PageUp, "scroll a page"),
+        Binding::more(&[PageDown], Action::PageDown),
+        Binding::new("g G", &[Char('g')], Action::Top, "first / last row"),
+        Binding::more(&[Char('G')], Action::Bottom),
+        Binding::new("f", &[Char('f')], Action::Follow, "follow new steps"),
+        Binding::new("Enter", &[Enter], Action::Inspect, "inspect the event / go to the finding's step")
+            .hint("Enter", "inspect"),
+        Binding::new("Esc", &[Esc], Action::Back, "close / clear the filter"),
+        Binding::new("/", &[Char('/')], Action::Filter, "filter by type, key, correlation id, group")
+            .hint("/", "filter"),
+        Binding::new("n N", &[Char('n')], Action::NextFinding, "next / previous finding (the cursor goes there)"),
+        Binding::more(&[Char('N')], Action::PreviousFinding),
+        // On the key bar only when the scenario has variants, first: see `ui`'s footer.
+        Binding::new(
+            "v",
+            &[Char('v')],
+            Action::Experiments,
+            "what if: restart on a variant, Checks shows before → now",
+        ),
+        Binding::new("w", &[Char('w')], Action::Record, "write the trace so far to a file"),
+        Binding::new("?", &[Char('?')], Action::Help, "this help").hint("?", "help"),
+        Binding::new("q", &[Char('q')], Action::Quit, "quit").hint("q", "quit"),
+    ]);
+    map
+}
 
 /// The action of a key press, if any (Ctrl-C always quits).
 pub fn action_for(key: KeyEvent) -> Option<Action> {
@@ -158,7 +152,17 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
 
 /// The help screen's lines: keys and what they do.
 pub fn help_lines() -> Vec<(&'static str, &'static str)> {
-    KEYMAP.iter().filter(|b| !b.help.is_empty()).map(|b| (b.keys, b.help)).collect()
+    KEYMAP.iter().filter(|b| !b.help.is_empty()).map(|b| (&*b.keys, &*b.help)).collect()
+}
+
+/// The key bar's hints, in the keymap's order: keys and a word.
+pub fn key_bar() -> impl Iterator<Item = (&'static str, &'static str)> {
+    KEYMAP.iter().filter_map(|b| b.hint.as_ref().map(|(keys, what)| (&**keys, *what)))
+}
+
+/// The keys of `action` as the help shows them (`v`).
+pub fn keys_of(action: Action) -> &'static str {
+    KEYMAP.iter().find(|b| b.action == action).map_or("", |b| &*b.keys)
 }
 
 #[cfg(test)]
@@ -168,8 +172,8 @@ mod tests {
     #[test]
     fn every_documented_key_is_bound_once() {
         let mut seen = Vec::new();
-        for binding in KEYMAP {
-            for code in binding.codes {
+        for binding in KEYMAP.iter() {
+            for code in &binding.codes {
                 assert!(!seen.contains(code), "{code:?} bound twice");
                 seen.push(*code);
             }
@@ -178,5 +182,9 @@ mod tests {
         assert_eq!(action_for(KeyEvent::from(KeyCode::Char('4'))), Some(Action::ShowView(View::Lag)));
         assert_eq!(action_for(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
         assert!(help_lines().iter().any(|(k, h)| *k == "q" && *h == "quit"));
+        assert!(help_lines().contains(&("1-6", "views: flow, traffic, chains, lag, state, checks")));
+        assert_eq!(keys_of(Action::Experiments), "v");
+        let bar: Vec<_> = key_bar().map(|(k, _)| k).collect();
+        assert_eq!(bar, ["space", "← →", "[ ]", "+/-", "1-6", "Enter", "/", "?", "q"]);
     }
 }

@@ -6,39 +6,18 @@ use std::sync::Arc;
 
 use super::action::Action;
 use super::experiments::{Before, Experiments};
+// `View` is declared in `views`; it stays nameable here, where the app holds it.
+pub use super::views::View;
+use super::views::checks::ChecksList;
+use super::views::traffic::TrafficList;
+use super::views::{Ctx, List, Outcome};
 use crate::analysis::Analysis;
 use crate::run::RunError;
 use crate::scenario::load::Limits;
 use crate::scenario::model::Scenario;
 use crate::sim::{Model, Simulator};
 use crate::timeline::{MarkerKind, Timeline};
-use crate::trace::{EventIdx, NO_EVENT, Step, Trace};
-
-/// The six views, on keys `1`–`6`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum View {
-    Flow,
-    Traffic,
-    Chains,
-    Lag,
-    State,
-    Checks,
-}
-
-impl View {
-    pub const ALL: [View; 6] = [View::Flow, View::Traffic, View::Chains, View::Lag, View::State, View::Checks];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            View::Flow => "Flow",
-            View::Traffic => "Traffic",
-            View::Chains => "Chains",
-            View::Lag => "Lag",
-            View::State => "State",
-            View::Checks => "Checks",
-        }
-    }
-}
+use crate::trace::{EventIdx, Step, Trace};
 
 /// Playback speeds: virtual time per wall time. The last is "as fast as possible".
 pub const SPEEDS: [f64; 11] = [0.01, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0, 1000.0, f64::INFINITY];
@@ -46,21 +25,6 @@ const DEFAULT_SPEED: usize = 4;
 
 /// How many steps one tick may compute, so input stays responsive at any speed.
 pub const STEPS_PER_TICK: usize = 50_000;
-
-/// The most rows one move of the selection scans for a row that passes the filter.
-pub const MAX_FILTER_SCAN: usize = 1_000_000;
-
-/// Whether `hay` contains `needle`, ignoring ASCII case.
-fn contains_ignoring_case(hay: &str, needle: &str) -> bool {
-    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
-}
-
-/// A list's selection: `None` follows the newest row.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Selection {
-    pub selected: Option<usize>,
-}
 
 /// The `/` filter: text matched against type, key, correlation id and group.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -89,13 +53,10 @@ pub struct App {
     /// Virtual µs the pacer has asked for.
     pub target_us: f64,
     pub view: View,
-    /// Traffic: the selected step index (`None` follows the newest).
-    pub traffic: Selection,
-    /// Checks: the selected finding.
-    pub checks: Selection,
-    /// The finding picked in Checks: its row is found again after every move, as findings
-    /// come and standing ones go.
-    checks_pick: Option<crate::analysis::Finding>,
+    /// Traffic's list: the selected step (`None` follows the newest).
+    pub traffic: TrafficList,
+    /// Checks' list: the selected finding.
+    pub checks: ChecksList,
     /// The event the Chains view and the inspector are about.
     pub focus_event: Option<EventIdx>,
     pub inspector: bool,
@@ -148,9 +109,8 @@ impl App {
             speed: DEFAULT_SPEED,
             target_us: 0.0,
             view: View::Flow,
-            traffic: Selection::default(),
-            checks: Selection::default(),
-            checks_pick: None,
+            traffic: TrafficList::default(),
+            checks: ChecksList::default(),
             focus_event: None,
             inspector: false,
             filter: Filter::default(),
@@ -204,8 +164,7 @@ impl App {
     /// committed or acked without a completed processing (`lost`, so far) and failed sagas
     /// not compensated (yet). The Checks list shows them after the findings.
     pub fn standing_findings(&self) -> Vec<crate::analysis::Finding> {
-        // While the run goes on, a record committed before its processing is not lost yet.
-        self.analysis().standing(self.finished())
+        self.ctx().standing_findings()
     }
 
     /// Work lost so far (of `group`, or of all): at the end of the run the checker's count;
@@ -217,11 +176,7 @@ impl App {
 
     /// Row `i` of the Checks list: the findings, then the standing ones.
     pub fn check_row(&self, i: usize) -> Option<crate::analysis::Finding> {
-        let findings = self.analysis().findings();
-        match findings.get(i) {
-            Some(f) => Some(*f),
-            None => self.standing_findings().get(i - findings.len()).copied(),
-        }
+        self.ctx().check_row(i)
     }
 
     /// Virtual time at the step shown.
@@ -243,11 +198,7 @@ impl App {
     pub fn reload(&mut self, scenario: Scenario) -> Result<(), RunError> {
         self.timeline = Self::start(scenario, self.seed, self.limits.step_cap())?;
         self.target_us = 0.0;
-        self.traffic = Selection::default();
-        self.checks = Selection::default();
-        self.checks_pick = None;
-        self.focus_event = None;
-        self.inspector = false;
+        self.reset_lists();
         self.error = None;
         self.message = Some("scenario changed on disk: reloaded and restarted".to_owned());
         Ok(())
@@ -294,29 +245,56 @@ impl App {
         self.seek(steps.partition_point(|s| s.t_us <= t));
     }
 
-    /// The pacer starts again from the time shown; selections past it are let go.
+    /// The pacer starts again from the time shown; the lists follow the rows that came
+    /// and went.
     fn after_seek(&mut self) {
         self.target_us = self.now() as f64;
-        let shown = self.step_number();
-        if self.traffic.selected.is_some_and(|s| s >= shown) {
-            self.traffic.selected = None;
-        }
-        if let Some(f) = self.checks_pick {
-            self.checks.selected = self.check_row_of(f);
-        }
-        let findings = self.analysis().findings().len() + self.standing_findings().len();
-        if self.checks.selected.is_some_and(|i| i >= findings) {
-            self.checks.selected = findings.checked_sub(1);
+        let (lists, ctx) = self.lists();
+        for list in lists {
+            list.after_seek(&ctx);
         }
     }
 
-    /// The row of finding `f` in the Checks list at the step shown.
-    fn check_row_of(&self, f: crate::analysis::Finding) -> Option<usize> {
-        let findings = self.analysis().findings();
-        let i = findings.partition_point(|g| g.step < f.step);
-        match findings[i..].iter().take_while(|g| g.step == f.step).position(|g| *g == f) {
-            Some(j) => Some(i + j),
-            None => self.standing_findings().iter().position(|g| *g == f).map(|j| findings.len() + j),
+    /// A new run: every list lets its selection go, the inspector closes.
+    fn reset_lists(&mut self) {
+        for list in self.lists().0 {
+            list.reset();
+        }
+        self.focus_event = None;
+        self.inspector = false;
+    }
+
+    /// Every view's list, and what they read.
+    fn lists(&mut self) -> ([&mut dyn List; 2], Ctx<'_>) {
+        ([&mut self.traffic, &mut self.checks], Ctx::new(&self.timeline, &self.filter.text))
+    }
+
+    /// The list the current view's list keys go to, and what it reads. Checks has its own;
+    /// every other view moves through the steps, as Traffic lists them.
+    fn list(&mut self) -> (&mut dyn List, Ctx<'_>) {
+        let ctx = Ctx::new(&self.timeline, &self.filter.text);
+        match self.view {
+            View::Checks => (&mut self.checks, ctx),
+            View::Flow | View::Traffic | View::Chains | View::Lag | View::State => (&mut self.traffic, ctx),
+        }
+    }
+
+    /// What the app does after a list handled a key.
+    fn follow_outcome(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Done => {}
+            Outcome::Focus(event) => self.focus_event = Some(event),
+            Outcome::Inspect(event) => {
+                self.focus_event = Some(event);
+                self.inspector = true;
+            }
+            Outcome::GoTo(f) => {
+                self.seek(f.step as usize);
+                self.view = View::Traffic;
+                self.traffic.select((f.step - 1) as usize);
+                self.focus_event = Some(f.event);
+            }
+            Outcome::Say(message) => self.message = Some(message),
         }
     }
 
@@ -338,30 +316,14 @@ impl App {
         }
     }
 
-    /// Whether a step passes the filter (all do when there is none): its type, key,
-    /// correlation id, group or kind contains the text, ignoring ASCII case. Called for
-    /// every row scanned, so it allocates only to render a correlation id, last.
+    /// Whether a step passes the filter (see [`Ctx::matches`]).
     pub fn matches(&self, step: usize) -> bool {
-        let needle = self.filter.text.trim();
-        if needle.is_empty() {
-            return true;
-        }
-        let trace = self.trace();
-        let s = &trace.steps[step];
-        let found = |hay: &str| contains_ignoring_case(hay, needle);
-        if found(s.kind.name()) {
-            return true;
-        }
-        if s.group != crate::trace::NONE16 && found(&self.model().groups[usize::from(s.group)].name) {
-            return true;
-        }
-        if s.event == NO_EVENT {
-            return false;
-        }
-        let e = trace.event(s.event);
-        found(trace.strings.resolve(e.event_type))
-            || e.key.is_some_and(|k| found(trace.strings.resolve(k)))
-            || found(&e.correlation.render(&trace.strings))
+        self.ctx().matches(step)
+    }
+
+    /// What the lists read: the run as shown, and the filter.
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx::new(&self.timeline, &self.filter.text)
     }
 
     /// Applies one action.
@@ -406,18 +368,19 @@ impl App {
                 self.after_seek();
             }
             Action::ShowView(view) => self.view = view,
-            Action::NextPanel => {
-                let next = (View::ALL.iter().position(|&v| v == self.view).unwrap_or(0) + 1) % View::ALL.len();
-                self.view = View::ALL[next];
+            Action::NextPanel => self.view = self.view.next(),
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Inspect => {
+                let (list, ctx) = self.list();
+                let outcome = list.on_action(action, &ctx);
+                self.follow_outcome(outcome);
             }
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
-            Action::PageUp => self.move_selection(-20),
-            Action::PageDown => self.move_selection(20),
-            Action::Top => self.move_selection(isize::MIN / 2),
-            Action::Bottom => self.move_selection(isize::MAX / 2),
-            Action::Follow => self.traffic.selected = None,
-            Action::Inspect => self.inspect(),
+            Action::Follow => self.traffic.follow(),
             Action::Back => {
                 if self.help {
                     self.help = false;
@@ -498,14 +461,11 @@ impl App {
         self.experiments.current = variant;
         self.playing = false;
         self.target_us = 0.0;
-        self.traffic = Selection::default();
-        self.checks = Selection::default();
-        self.checks_pick = None;
-        self.focus_event = None;
-        self.inspector = false;
+        self.reset_lists();
         self.message = Some(format!(
-            "what if: {} — predict the Checks (6), then play: each figure shows before → now",
-            self.experiments.label()
+            "what if: {} — predict the {}, then play: each figure shows before → now",
+            self.experiments.label(),
+            View::Checks.with_key()
         ));
     }
 
@@ -524,62 +484,8 @@ impl App {
             KeyCode::Char(c) => self.filter.text.push(c),
             _ => {}
         }
-        self.traffic.selected = None;
+        self.traffic.follow();
         true
-    }
-
-    /// Rows of the current list (Traffic: steps up to the one shown that match the
-    /// filter; Checks: findings so far).
-    fn move_selection(&mut self, delta: isize) {
-        if self.view == View::Checks {
-            let n = self.analysis().findings().len() + self.standing_findings().len();
-            if n > 0 {
-                let at = self.checks.selected.unwrap_or(0) as isize;
-                self.checks.selected = Some(at.saturating_add(delta).clamp(0, n as isize - 1) as usize);
-                self.checks_pick = self.checks.selected.and_then(|i| self.check_row(i));
-            }
-        } else {
-            let n = self.step_number();
-            if n == 0 {
-                return;
-            }
-            let at = self.traffic.selected.unwrap_or(n - 1);
-            let target = (at as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
-            // Land on a row that passes the filter: in the direction of travel, or, at
-            // either end, the nearest one the other way.
-            // A filter that matches nothing scans a bounded stretch, not a whole long run.
-            let forward = || (target..n).take(MAX_FILTER_SCAN).find(|&s| self.matches(s));
-            let backward = || (0..=target).rev().take(MAX_FILTER_SCAN).find(|&s| self.matches(s));
-            let found = if delta < 0 { backward().or_else(forward) } else { forward().or_else(backward) };
-            let Some(target) = found else {
-                self.message = Some(format!("no step matching {:?} within {MAX_FILTER_SCAN} steps", self.filter.text));
-                return;
-            };
-            self.traffic.selected = Some(target);
-            let event = self.trace().steps[target].event;
-            if event != NO_EVENT {
-                self.focus_event = Some(event);
-            }
-        }
-    }
-
-    /// Enter: on a finding, go to its step (the cursor moves there, Traffic shows it);
-    /// on a step, inspect its event.
-    fn inspect(&mut self) {
-        if self.view == View::Checks {
-            if let Some(f) = self.checks.selected.and_then(|i| self.check_row(i)) {
-                self.seek(f.step as usize);
-                self.view = View::Traffic;
-                self.traffic.selected = Some((f.step - 1) as usize);
-                self.focus_event = Some(f.event);
-            }
-        } else {
-            let step = self.traffic.selected.or_else(|| self.step_number().checked_sub(1));
-            if let Some(event) = step.map(|s| self.trace().steps[s].event).filter(|&e| e != NO_EVENT) {
-                self.focus_event = Some(event);
-                self.inspector = true;
-            }
-        }
     }
 
     /// `n` / `N`: the cursor goes to the next or previous finding. Past the last computed
@@ -617,9 +523,9 @@ impl App {
 
     /// Shows finding `f`: the cursor at its step, its row selected in Checks and in Traffic.
     fn go_to_finding(&mut self, f: crate::analysis::Finding) {
-        self.checks_pick = Some(f);
+        self.checks.pick(f);
         self.seek(f.step as usize);
-        self.traffic.selected = Some((f.step - 1) as usize);
+        self.traffic.select((f.step - 1) as usize);
         self.focus_event = Some(f.event);
     }
 
@@ -712,6 +618,7 @@ mod tests {
 
     use super::*;
     use crate::scenario::load::{Limits, load_str};
+    use crate::trace::NO_EVENT;
     use crate::tui::action::action_for;
 
     fn app(lesson: &str) -> App {
@@ -810,6 +717,27 @@ mod tests {
         assert!(app.inspector || app.trace().steps[app.traffic.selected.unwrap()].event == NO_EVENT);
         press(&mut app, KeyCode::Esc);
         assert!(!app.inspector);
+    }
+
+    #[test]
+    fn checks_keys_move_its_own_list_and_the_other_views_move_through_the_steps() {
+        let mut app = app("crash-duplicates");
+        press(&mut app, KeyCode::Char('e'));
+        press(&mut app, KeyCode::Char('3'));
+        press(&mut app, KeyCode::Char('k'));
+        let selected = app.traffic.selected.expect("Chains moves the Traffic selection");
+        assert_eq!(selected, app.step_number() - 2);
+        let event = app.trace().steps[selected].event;
+        assert!(event == NO_EVENT || app.focus_event == Some(event));
+        assert_eq!(app.checks.selected, None);
+        press(&mut app, KeyCode::Char('6'));
+        press(&mut app, KeyCode::Char('g'));
+        assert_eq!(app.checks.selected, Some(0));
+        assert_eq!(app.traffic.selected, Some(selected), "Checks' keys leave the steps alone");
+        // A new run lets every selection go.
+        let source = crate::lessons::find("crash-duplicates").expect("a lesson").source;
+        app.reload(load_str(source, "crash-duplicates", &Limits::default()).expect("valid")).expect("compiles");
+        assert_eq!((app.traffic.selected, app.checks.selected, app.focus_event), (None, None, None));
     }
 
     #[test]

@@ -7,18 +7,15 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
-use super::action::help_lines;
-use super::app::{App, SPEEDS, View};
+use super::action::{Action, help_lines, key_bar, keys_of};
+use super::app::{App, SPEEDS};
+use super::format::{seconds, truncate};
+use super::views::View;
 use super::{theme, views};
 
 /// The smallest screen that shows anything but a "too small" note.
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 8;
-
-/// `1.250s`: virtual time as the header shows it.
-pub fn seconds(t_us: u64) -> String {
-    format!("{:.3}s", t_us as f64 / 1e6)
-}
 
 pub fn speed_label(index: usize) -> String {
     let speed = SPEEDS[index];
@@ -36,7 +33,7 @@ impl Widget for &App {
         let [header, tabs, body, note_area, timeline, footer] = regions(self, area);
         render_header(self, header, buf);
         render_tabs(self, tabs, buf);
-        views::render(self, body, buf);
+        render_view(self, body, buf);
         if let Some((t, text)) = notes.last() {
             let line = Line::from(vec![
                 Span::styled(format!(" note {} ", seconds(*t)), theme::KEY),
@@ -65,6 +62,28 @@ impl Widget for &App {
         if self.help {
             render_help(popup(area, 70, 90), buf);
         }
+    }
+}
+
+/// The current view.
+fn render_view(app: &App, area: Rect, buf: &mut Buffer) {
+    match app.view {
+        View::Flow => views::flow::render(app, area, buf),
+        View::Traffic => views::traffic::render(app, area, buf),
+        View::Chains => views::chains::render(app, area, buf),
+        View::Lag => views::lag::render(app, area, buf),
+        View::State => views::state::render(app, area, buf),
+        View::Checks => views::checks::render(app, area, buf),
+    }
+}
+
+/// A left click at (`column`, `row`) of the screen, in the view: selects the row under it
+/// in a list.
+pub fn click(app: &mut App, screen: Rect, column: u16, row: u16) {
+    let _ = column;
+    match app.view {
+        View::Traffic => views::traffic::click(app, screen, row),
+        View::Flow | View::Chains | View::Lag | View::State | View::Checks => {}
     }
 }
 
@@ -208,13 +227,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     let used: usize = 10 + rest.iter().map(|s| s.content.chars().count()).sum::<usize>();
     let room = usize::from(area.width).saturating_sub(used + 2);
     let name = &model.scenario.name;
-    let name = if name.chars().count() <= room {
-        name.clone()
-    } else {
-        let mut short: String = name.chars().take(room.saturating_sub(1)).collect();
-        short.push('…');
-        short
-    };
+    let name = truncate(name, room);
     let mut spans = vec![Span::styled(" eventlab ", theme::KEY), Span::styled(format!(" {name} "), theme::TITLE)];
     spans.extend(rest);
     Paragraph::new(Line::from(spans)).render(area, buf);
@@ -222,9 +235,9 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
     let mut spans = Vec::new();
-    for (i, view) in View::ALL.iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, view.title());
-        let style = if *view == app.view { theme::KEY } else { Style::new() };
+    for view in View::ALL {
+        let style = if view == app.view { theme::KEY } else { Style::new() };
+        let label = tab_label(view);
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
@@ -245,14 +258,18 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
+/// ` 2 Traffic `: a tab, its key and title.
+fn tab_label(view: View) -> String {
+    format!(" {} {} ", view.key(), view.title())
+}
+
 /// Where each tab sits on the tabs row (for mouse clicks): (first column, last column).
 pub fn tab_spans() -> Vec<(u16, u16, View)> {
     let mut x = 0u16;
     View::ALL
         .iter()
-        .enumerate()
-        .map(|(i, view)| {
-            let width = format!(" {} {} ", i + 1, view.title()).chars().count() as u16;
+        .map(|view| {
+            let width = tab_label(*view).chars().count() as u16;
             let span = (x, x + width, *view);
             x += width + 1;
             span
@@ -271,20 +288,10 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
             spans.push(Span::styled(format!(" filter: {} ", app.filter.text), theme::WARN));
         }
         if !app.experiments.variants.is_empty() {
-            spans.push(Span::styled(" v ", theme::KEY));
+            spans.push(Span::styled(format!(" {} ", keys_of(Action::Experiments)), theme::KEY));
             spans.push(Span::styled(" what if ", theme::DIM));
         }
-        for (keys, what) in [
-            ("space", "play"),
-            ("← →", "step"),
-            ("[ ]", "marks"),
-            ("+/-", "speed"),
-            ("1-6", "views"),
-            ("Enter", "inspect"),
-            ("/", "filter"),
-            ("?", "help"),
-            ("q", "quit"),
-        ] {
+        for (keys, what) in key_bar() {
             spans.push(Span::styled(format!(" {keys} "), theme::KEY));
             spans.push(Span::styled(format!(" {what} "), theme::DIM));
         }
@@ -302,7 +309,10 @@ fn render_experiments(app: &App, area: Rect, buf: &mut Buffer) {
     let rows = std::iter::once(("as written", "the scenario itself"))
         .chain(experiments.variants.iter().map(|(n, d)| (n.as_str(), d.as_str())));
     let mut lines = vec![
-        Line::styled("Predict what changes, then choose: the run restarts on it, and Checks (6)", theme::DIM),
+        Line::styled(
+            format!("Predict what changes, then choose: the run restarts on it, and {}", View::Checks.with_key()),
+            theme::DIM,
+        ),
         Line::styled("shows each figure as before → now.", theme::DIM),
         Line::raw(""),
     ];

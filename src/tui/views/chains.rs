@@ -5,7 +5,7 @@
 //! The chain is about [`App::focus_event`] (set by selecting a step in Traffic or a finding
 //! in Checks); without one, about the newest event that has a cause, else the newest event.
 //! Everything is recomputed per frame from the trace, so the work is bounded: at most
-//! [`SCAN_EVENTS`] events are searched for the correlation id and at most [`SCAN_STEPS`]
+//! `SCAN_EVENTS` events are searched for the correlation id and at most `SCAN_STEPS`
 //! steps, from the chain's first publish on, for its processing; the view says when a bound
 //! cut the search. Only the rows that fit on screen are formatted.
 
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
@@ -21,8 +21,9 @@ use crate::analysis::sagas::SagaStatus;
 use crate::trace::jsonl::Namer;
 use crate::trace::{EventId, EventIdx, NO_EVENT, StepKind};
 use crate::tui::app::App;
+use crate::tui::format::{duration_fine, seconds};
 use crate::tui::theme;
-use crate::tui::ui::seconds;
+use crate::tui::views::View;
 
 /// Events searched for the correlation id (from the chain's root on, or the newest ones).
 const SCAN_EVENTS: usize = 200_000;
@@ -39,7 +40,10 @@ const MIN_TRACK: u16 = 36;
 /// correlation shows its status (from the analysis).
 const COMPENSATING_WORDS: [&str; 5] = ["Cancel", "Refund", "Release", "Compensat", "Revert"];
 
-pub const HOW_TO_PICK: &str = "select a step in Traffic (2) or a finding in Checks (6)";
+/// How to choose the event a chain is about.
+pub fn how_to_pick() -> String {
+    format!("select a step in {} or a finding in {}", View::Traffic.with_key(), View::Checks.with_key())
+}
 
 /// One event of the chain, with its place in the tree and its times.
 #[derive(Clone, Debug, Default)]
@@ -107,7 +111,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let text = vec![
             Line::styled("No events yet.", theme::TITLE),
             Line::raw(""),
-            Line::raw(format!("Run the scenario (space, → or End), then {HOW_TO_PICK}:")),
+            Line::raw(format!("Run the scenario (space, → or End), then {}:", how_to_pick())),
             Line::raw("this view shows that event's correlation chain, its causes and a time waterfall."),
         ];
         Paragraph::new(text).wrap(Wrap { trim: true }).block(Block::bordered().title(" chains ")).render(area, buf);
@@ -122,12 +126,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         chain.correlation.render(&trace.strings),
         chain.members.len(),
         if chain.members.len() == 1 { "" } else { "s" },
-        duration(chain.t1 - chain.t0),
+        duration_fine(chain.t1 - chain.t0),
         sagas.iter().flat_map(|s| [" · ", s.as_str()]).collect::<String>(),
     );
     let mut bottom = Vec::new();
     if !chain.picked {
-        bottom.push(format!("no event picked, showing the newest caused one: {HOW_TO_PICK}"));
+        bottom.push(format!("no event picked, showing the newest caused one: {}", how_to_pick()));
     }
     bottom.extend(chain.cuts.iter().cloned());
     let mut block = Block::bordered().title(Span::styled(title, theme::TITLE));
@@ -140,7 +144,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
 
-    let waterfall_title = format!(" waterfall from {} · {} ", seconds(chain.t0), duration(chain.t1 - chain.t0));
+    let waterfall_title = format!(" waterfall from {} · {} ", seconds(chain.t0), duration_fine(chain.t1 - chain.t0));
     // Side by side when the screen is wide and the tree's rows fit beside the narrowest
     // waterfall; else stacked, the tree with the whole width.
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
@@ -187,14 +191,35 @@ fn default_focus(app: &App) -> Option<EventIdx> {
 /// Finds the chain of `focus`: the events sharing its correlation id, their tree and times.
 fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
     let trace = app.trace();
-    let n = app.events_seen();
     let correlation = trace.event(focus).correlation;
     let mut cuts = Vec::new();
+    let publish_step = |e: EventIdx| app.analysis().first_published(e);
+    let mut members: Vec<Member> = search_range(app, focus, &mut cuts)
+        .filter(|&e| trace.events[e].correlation == correlation)
+        .map(|e| Member {
+            event: e as EventIdx,
+            publish: publish_step(e as EventIdx).map_or(0, |s| app.steps()[s].t_us),
+            ..Member::default()
+        })
+        .collect();
+    let rows = link_tree(app, &mut members);
+    let focus_row = rows.iter().position(|&i| members[i].event == focus).unwrap_or(0);
+    let tallies = follow_steps(app, &mut members, &mut cuts);
+    let t0 = members.iter().map(|m| m.publish).min().unwrap_or(0);
+    let t1 = members.iter().map(Member::end).max().unwrap_or(t0).max(t0);
+    Chain { focus, picked, correlation, members, tallies, rows, focus_row, t0, t1, cuts }
+}
 
-    // The top of the focus's causes. Events are stored in order of first publication and an
-    // event is published after its cause, so when the top is the correlation's own root (the
-    // usual case: a root's correlation id is its own id) no member comes before it. A given
-    // correlation id may be shared by several roots, earlier ones too: look back as well.
+/// The events to search for the focus's correlation id: at most [`SCAN_EVENTS`], a cut
+/// said in `cuts` when that is not all of them.
+///
+/// From the top of the focus's causes. Events are stored in order of first publication and
+/// an event is published after its cause, so when the top is the correlation's own root
+/// (the usual case: a root's correlation id is its own id) no member comes before it. A
+/// given correlation id may be shared by several roots, earlier ones too: look back as well.
+fn search_range(app: &App, focus: EventIdx, cuts: &mut Vec<String>) -> std::ops::Range<usize> {
+    let trace = app.trace();
+    let n = app.events_seen();
     let mut top = focus;
     for _ in 0..SCAN_EVENTS {
         match trace.event(top).cause() {
@@ -202,7 +227,7 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
             None => break,
         }
     }
-    let own_root = trace.event(top).id == correlation;
+    let own_root = trace.event(top).id == trace.event(focus).correlation;
     let mut start = if own_root { top as usize } else { (top as usize).saturating_sub(SCAN_EVENTS / 2) };
     if focus as usize >= start + SCAN_EVENTS {
         start = focus as usize + 1 - SCAN_EVENTS / 2;
@@ -211,21 +236,17 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
     if end < n || (start > 0 && (!own_root || start > top as usize)) {
         cuts.push(format!("searched events {}–{} of {n} only (at most {SCAN_EVENTS})", start + 1, end));
     }
-    let publish_step = |e: EventIdx| app.analysis().first_published(e);
-    let mut members: Vec<Member> = (start..end)
-        .filter(|&e| trace.events[e].correlation == correlation)
-        .map(|e| Member {
-            event: e as EventIdx,
-            publish: publish_step(e as EventIdx).map_or(0, |s| app.steps()[s].t_us),
-            ..Member::default()
-        })
-        .collect();
-    let find = |members: &[Member], e: EventIdx| members.binary_search_by_key(&e, |m| m.event).ok();
+    start..end
+}
 
-    // The tree: members ascend, so a cause always comes before its children.
+/// Links the members into their tree and returns them in tree order (depth first,
+/// children in publish order). Members ascend, so a cause always comes before its children.
+fn link_tree(app: &App, members: &mut [Member]) -> Vec<usize> {
+    let trace = app.trace();
+    let find = |members: &[Member], e: EventIdx| members.binary_search_by_key(&e, |m| m.event).ok();
     let mut roots: (Option<usize>, Option<usize>) = (None, None);
     for i in 0..members.len() {
-        let parent = trace.event(members[i].event).cause().and_then(|c| find(&members, c));
+        let parent = trace.event(members[i].event).cause().and_then(|c| find(members, c));
         members[i].parent = parent;
         let tail = if let Some(p) = parent {
             members[i].depth = members[p].depth + 1;
@@ -248,12 +269,17 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
         stack.extend(members[i].next_sibling);
         stack.extend(members[i].first_child);
     }
-    let focus_row = rows.iter().position(|&i| members[i].event == focus).unwrap_or(0);
+    rows
+}
 
-    // Processing, failures and dead letters, from the chain's first publish on.
+/// Processing, failures and dead letters of the members, from the chain's first publish
+/// on (at most [`SCAN_STEPS`] steps, a cut said in `cuts` past them): marked on each member,
+/// and effects and failures tallied per member and group.
+fn follow_steps(app: &App, members: &mut [Member], cuts: &mut Vec<String>) -> BTreeMap<(usize, u16), Tally> {
+    let find = |members: &[Member], e: EventIdx| members.binary_search_by_key(&e, |m| m.event).ok();
     let mut tallies: BTreeMap<(usize, u16), Tally> = BTreeMap::new();
     let (lo, hi) = (members.first().map_or(NO_EVENT, |m| m.event), members.last().map_or(0, |m| m.event));
-    let from = members.first().and_then(|m| publish_step(m.event)).unwrap_or(app.steps().len());
+    let from = members.first().and_then(|m| app.analysis().first_published(m.event)).unwrap_or(app.steps().len());
     let to = (from + SCAN_STEPS).min(app.steps().len());
     if to < app.steps().len() {
         cuts.push(format!("processing searched in steps {}–{to} only (at most {SCAN_STEPS})", from + 1));
@@ -273,7 +299,7 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
                 | StepKind::Routed
                 | StepKind::Unrouted
         );
-        let Some(i) = relevant.then(|| find(&members, step.event)).flatten() else { continue };
+        let Some(i) = relevant.then(|| find(members, step.event)).flatten() else { continue };
         let m = &mut members[i];
         match step.kind {
             StepKind::Delivered => m.delivered = true,
@@ -295,9 +321,7 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
             _ => m.dead_letter = Some((step.t_us, step.aux as u16)),
         }
     }
-    let t0 = members.iter().map(|m| m.publish).min().unwrap_or(0);
-    let t1 = members.iter().map(Member::end).max().unwrap_or(t0).max(t0);
-    Chain { focus, picked, correlation, members, tallies, rows, focus_row, t0, t1, cuts }
+    tallies
 }
 
 /// The rows that fit in `height`, around the focus.
@@ -336,7 +360,7 @@ fn tree_lines(app: &App, chain: &Chain, rows: std::ops::Range<usize>) -> Vec<Lin
                 spans.push(Span::styled(format!(" (cause {} not searched)", namer.event_id(cause)), theme::DIM));
             }
             if is_compensation(app, ty) {
-                spans.push(Span::styled("  ↺ compensation", Style::new().fg(Color::LightBlue)));
+                spans.push(Span::styled("  ↺ compensation", theme::COMPENSATION));
             }
             spans.extend(saga_marks(app, chain.correlation, m.event));
             if let Some((aggregate, read, made)) = m.fetched {
@@ -375,7 +399,7 @@ fn saga_marks(app: &App, correlation: EventId, event: EventIdx) -> Vec<Span<'sta
         let saga = &model.sagas[usize::from(instance.saga)];
         if instance.decided_by == event {
             let (text, style) = match instance.status() {
-                SagaStatus::Completed => (format!("  ✓ completes saga {}", saga.name), Style::new().fg(Color::Green)),
+                SagaStatus::Completed => (format!("  ✓ completes saga {}", saga.name), theme::OK),
                 _ => (format!("  ✗ fails saga {}", saga.name), theme::kind(StepKind::Failed)),
             };
             spans.push(Span::styled(text, style));
@@ -447,9 +471,9 @@ fn render_waterfall(
             let from = ((m.publish - chain.t0) * track / span).min(track - 1);
             let to = ((m.end() - chain.t0) * track / span).clamp(from + 1, track);
             let (colour, text) = if m.dead_letter.is_some() {
-                (theme::kind(StepKind::DeadLettered), duration(m.end().saturating_sub(m.publish)))
+                (theme::kind(StepKind::DeadLettered), duration_fine(m.end().saturating_sub(m.publish)))
             } else if let Some(done) = m.done {
-                (theme::kind(StepKind::Processed), duration(done.saturating_sub(m.publish)))
+                (theme::kind(StepKind::Processed), duration_fine(done.saturating_sub(m.publish)))
             } else if m.failed.is_some() {
                 (theme::kind(StepKind::Failed), "failed".to_owned())
             } else if m.delivered {
@@ -479,18 +503,6 @@ fn render_waterfall(
         })
         .collect();
     Paragraph::new(lines).render(area, buf);
-}
-
-/// `12.5ms`, `120ms`, `1.25s`.
-fn duration(us: u64) -> String {
-    let ms = us as f64 / 1000.0;
-    if us >= 1_000_000 {
-        format!("{:.2}s", ms / 1000.0)
-    } else if us >= 100_000 {
-        format!("{ms:.0}ms")
-    } else {
-        format!("{ms:.1}ms")
-    }
 }
 
 #[cfg(test)]
@@ -648,12 +660,5 @@ mod tests {
         let (_, text) = draw(&app, 140, 12);
         assert!(text.contains("✗3 failed mailer"), "{text}");
         assert!(text.contains("dead-lettered → emails-dlq"), "{text}");
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration(12_500), "12.5ms");
-        assert_eq!(duration(120_000), "120ms");
-        assert_eq!(duration(1_250_000), "1.25s");
     }
 }

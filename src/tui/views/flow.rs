@@ -4,7 +4,7 @@
 //! of the last 200 ms move along them as `●`; the newest events are listed at the bottom.
 //!
 //! Everything comes from the model, the analysis and bounded backward scans of the end of
-//! the trace (see [`live`]), so a frame costs the same after ten steps or ten million.
+//! the trace (see `flow/live.rs`), so a frame costs the same after ten steps or ten million.
 
 mod canvas;
 mod live;
@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget};
 
@@ -25,17 +25,10 @@ use crate::scenario::model::TopicKind;
 use crate::sim::Model;
 use crate::trace::{NO_EVENT, NONE16, Step, StepKind, Trace};
 use crate::tui::app::App;
+use crate::tui::format::{per_second, ranges, seconds};
 use crate::tui::theme;
-use crate::tui::ui::seconds;
 
-/// Lag at which a partition is drawn fully red.
-const LAG_RED: u64 = 100;
-const EDGE: Style = Style::new().fg(Color::Gray);
-const BOX: Style = Style::new().fg(Color::Gray);
 const NAME: Style = Style::new().add_modifier(Modifier::BOLD);
-const BUSY: Style = Style::new().fg(Color::Green).add_modifier(Modifier::BOLD);
-const CRASHED: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
-const PAUSED: Style = Style::new().fg(Color::Yellow);
 const MARKER: Style = Style::new().add_modifier(Modifier::BOLD);
 /// The most lines of recent events at the bottom.
 const MAX_TICKER: u16 = 6;
@@ -49,7 +42,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if area.width < 20 || area.height < 3 {
         return;
     }
-    let model = app.model();
     let live = live::scan(app);
     let ticker_height = if area.height >= 20 { (area.height / 6).clamp(3, MAX_TICKER + 1) } else { 0 };
     let header = Rect { height: 1, ..area };
@@ -65,81 +57,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let (topic_rects, hidden_topics) = stack(&heights(&topics), Columns::at(cols.topics, diagram));
 
     // Edges first, boxes over them.
-    let mut canvas = Canvas::new(diagram);
-    let mut paths: BTreeMap<Edge, Vec<(u16, u16)>> = BTreeMap::new();
-    let mut labels: Vec<(u16, u16, u16, String)> = Vec::new();
-    // Producers → topics: one lane per topic.
-    let left_gutter = Columns::at(cols.left_gutter, diagram);
-    let targets: Vec<(usize, u16, Vec<u16>)> = topic_rects
-        .iter()
-        .enumerate()
-        .map(|(t, r)| {
-            let sources = model
-                .producers
-                .iter()
-                .zip(&producer_rects)
-                .filter(|(p, _)| usize::from(p.topic) == t)
-                .map(|(_, pr)| anchor(*pr))
-                .collect();
-            (t, anchor(*r), sources)
-        })
-        .collect();
-    let left = if left_gutter.width >= 2 { lanes(&targets, left_gutter) } else { Vec::new() };
-    for (t, lane) in left {
-        let y1 = anchor(topic_rects[t]);
-        for (p, pr) in
-            model.producers.iter().zip(&producer_rects).enumerate().filter(|(_, (pm, _))| usize::from(pm.topic) == t)
-        {
-            let path = canvas.route(left_gutter.x, anchor(*pr.1), lane, left_gutter.right() - 1, y1);
-            paths.insert(Edge::Produce(p), path);
-        }
-        if model.producers.iter().take(producer_rects.len()).any(|p| usize::from(p.topic) == t) {
-            labels.push((lane + 1, left_gutter.right(), y1, rate(live.published[t], live.scale)));
-        }
-    }
-    // Topics → groups: one lane per group.
-    let right_gutter = Columns::at(cols.right_gutter, diagram);
-    let targets: Vec<(usize, u16, Vec<u16>)> = group_rects
-        .iter()
-        .enumerate()
-        .map(|(g, r)| {
-            let sources = model.groups[g]
-                .topics
-                .iter()
-                .filter_map(|&t| topic_rects.get(usize::from(t)).map(|tr| anchor(*tr)))
-                .collect();
-            (g, anchor(*r), sources)
-        })
-        .collect();
-    let right = if right_gutter.width >= 2 { lanes(&targets, right_gutter) } else { Vec::new() };
-    for (g, lane) in right {
-        let y1 = anchor(group_rects[g]);
-        let mut any = false;
-        for &t in &model.groups[g].topics {
-            if let Some(tr) = topic_rects.get(usize::from(t)) {
-                let path = canvas.route(right_gutter.x, anchor(*tr), lane, right_gutter.right() - 1, y1);
-                paths.insert(Edge::Deliver(t, g), path);
-                any = true;
-            }
-        }
-        if any {
-            labels.push((lane + 1, right_gutter.right(), y1, rate(live.delivered[g], live.scale)));
-        }
-    }
-    canvas.draw(buf, EDGE);
-    draw_movement(app, &live, &paths, buf);
-    for path in paths.values() {
-        if let Some(&(x, y)) = path.last() {
-            put(buf, diagram, x, y, "▶", EDGE);
-        }
-    }
-    for (x, gutter_end, y, text) in labels {
-        let width = text.chars().count() as u16;
-        // On the line, just before the arrow, if it fits.
-        if gutter_end > x + width {
-            put(buf, diagram, gutter_end - 1 - width, y, &text, theme::DIM);
-        }
-    }
+    let mut edges = Edges::new(diagram);
+    edges.produce(app, &live, Columns::at(cols.left_gutter, diagram), &producer_rects, &topic_rects);
+    edges.deliver(app, &live, Columns::at(cols.right_gutter, diagram), &topic_rects, &group_rects);
+    edges.draw(app, &live, diagram, buf);
 
     draw_boxes(&producers, &producer_rects, hidden_producers, Columns::at(cols.producers, diagram), buf);
     draw_boxes(&topics, &topic_rects, hidden_topics, Columns::at(cols.topics, diagram), buf);
@@ -147,14 +68,111 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     // Edges leave boxes through their right border.
     for rects in [&producer_rects, &topic_rects] {
         for r in rects.iter().filter(|r| r.height >= 3) {
-            let has_edge = paths.values().any(|p| p.first() == Some(&(r.right(), anchor(*r))));
+            let has_edge = edges.paths.values().any(|p| p.first() == Some(&(r.right(), anchor(*r))));
             if has_edge {
-                put(buf, diagram, r.right() - 1, anchor(*r), "├", BOX);
+                put(buf, diagram, r.right() - 1, anchor(*r), "├", theme::BOX);
             }
         }
     }
     if ticker.height > 1 {
         render_ticker(app, ticker, buf);
+    }
+}
+
+/// The diagram's edges: their lines, each edge's path (the moving events follow it) and
+/// the rate labels on them.
+struct Edges {
+    canvas: Canvas,
+    paths: BTreeMap<Edge, Vec<(u16, u16)>>,
+    /// (first column, end of the gutter, row, text).
+    labels: Vec<(u16, u16, u16, String)>,
+}
+
+impl Edges {
+    fn new(diagram: Rect) -> Self {
+        Edges { canvas: Canvas::new(diagram), paths: BTreeMap::new(), labels: Vec::new() }
+    }
+
+    /// Producers → topics through the left gutter: one lane per topic.
+    fn produce(&mut self, app: &App, live: &Live, gutter: Rect, producer_rects: &[Rect], topic_rects: &[Rect]) {
+        let model = app.model();
+        let targets: Vec<(usize, u16, Vec<u16>)> = topic_rects
+            .iter()
+            .enumerate()
+            .map(|(t, r)| {
+                let sources = model
+                    .producers
+                    .iter()
+                    .zip(producer_rects)
+                    .filter(|(p, _)| usize::from(p.topic) == t)
+                    .map(|(_, pr)| anchor(*pr))
+                    .collect();
+                (t, anchor(*r), sources)
+            })
+            .collect();
+        let left = if gutter.width >= 2 { lanes(&targets, gutter) } else { Vec::new() };
+        for (t, lane) in left {
+            let y1 = anchor(topic_rects[t]);
+            for (p, pr) in
+                model.producers.iter().zip(producer_rects).enumerate().filter(|(_, (pm, _))| usize::from(pm.topic) == t)
+            {
+                let path = self.canvas.route(gutter.x, anchor(*pr.1), lane, gutter.right() - 1, y1);
+                self.paths.insert(Edge::Produce(p), path);
+            }
+            if model.producers.iter().take(producer_rects.len()).any(|p| usize::from(p.topic) == t) {
+                self.labels.push((lane + 1, gutter.right(), y1, per_second(live.published[t], live.scale)));
+            }
+        }
+    }
+
+    /// Topics → groups through the right gutter: one lane per group.
+    fn deliver(&mut self, app: &App, live: &Live, gutter: Rect, topic_rects: &[Rect], group_rects: &[Rect]) {
+        let model = app.model();
+        let targets: Vec<(usize, u16, Vec<u16>)> = group_rects
+            .iter()
+            .enumerate()
+            .map(|(g, r)| {
+                let sources = model.groups[g]
+                    .topics
+                    .iter()
+                    .filter_map(|&t| topic_rects.get(usize::from(t)).map(|tr| anchor(*tr)))
+                    .collect();
+                (g, anchor(*r), sources)
+            })
+            .collect();
+        let right = if gutter.width >= 2 { lanes(&targets, gutter) } else { Vec::new() };
+        for (g, lane) in right {
+            let y1 = anchor(group_rects[g]);
+            let mut any = false;
+            for &t in &model.groups[g].topics {
+                if let Some(tr) = topic_rects.get(usize::from(t)) {
+                    let path = self.canvas.route(gutter.x, anchor(*tr), lane, gutter.right() - 1, y1);
+                    self.paths.insert(Edge::Deliver(t, g), path);
+                    any = true;
+                }
+            }
+            if any {
+                self.labels.push((lane + 1, gutter.right(), y1, per_second(live.delivered[g], live.scale)));
+            }
+        }
+    }
+
+    /// The lines, the events moving on them, the arrows and the rates.
+    fn draw(&self, app: &App, live: &Live, diagram: Rect, buf: &mut Buffer) {
+        self.canvas.draw(buf, theme::EDGE);
+        draw_movement(app, live, &self.paths, buf);
+        for path in self.paths.values() {
+            if let Some(&(x, y)) = path.last() {
+                put(buf, diagram, x, y, "▶", theme::EDGE);
+            }
+        }
+        for (x, gutter_end, y, text) in &self.labels {
+            let width = text.chars().count() as u16;
+            // On the line, just before the arrow, if it fits.
+            if *gutter_end > x + width {
+                put(buf, diagram, gutter_end - 1 - width, *y, text, theme::DIM);
+            }
+        }
     }
 }
 
@@ -315,73 +333,15 @@ fn lanes(targets: &[(usize, u16, Vec<u16>)], gutter: Rect) -> Vec<(usize, u16)> 
         .collect()
 }
 
-/// `12/s`, `2.9k/s`.
-fn rate(count: u64, scale: f64) -> String {
-    let r = count as f64 * scale;
-    if r >= 10_000.0 {
-        format!("{:.0}k/s", r / 1000.0)
-    } else if r >= 1000.0 {
-        format!("{:.1}k/s", r / 1000.0)
-    } else {
-        format!("{r:.0}/s")
-    }
-}
-
-/// `0-2,5`: partitions as ranges.
-fn ranges(partitions: &[u16]) -> String {
-    let mut sorted = partitions.to_vec();
-    sorted.sort_unstable();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let start = sorted[i];
-        let mut end = start;
-        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
-            i += 1;
-            end = sorted[i];
-        }
-        if !out.is_empty() {
-            out.push(',');
-        }
-        let _ = match end - start {
-            0 => write!(out, "{start}"),
-            1 => write!(out, "{start},{end}"),
-            _ => write!(out, "{start}-{end}"),
-        };
-        i += 1;
-    }
-    out
-}
-
-/// Green at no lag, yellow, then red at [`LAG_RED`] and beyond.
-fn lag_colour(lag: u64) -> Color {
-    if lag == 0 {
-        return Color::Rgb(40, 150, 70);
-    }
-    let f = ((lag as f64).ln_1p() / (LAG_RED as f64).ln_1p()).min(1.0);
-    let mix = |a: u8, b: u8, t: f64| (f64::from(a) + (f64::from(b) - f64::from(a)) * t).round() as u8;
-    if f < 0.5 {
-        let t = f * 2.0;
-        Color::Rgb(mix(90, 220, t), mix(180, 200, t), mix(60, 0, t))
-    } else {
-        let t = (f - 0.5) * 2.0;
-        Color::Rgb(mix(220, 220, t), mix(200, 40, t), mix(0, 40, t))
-    }
-}
-
-fn lag_style(lag: u64) -> Style {
-    Style::new().fg(Color::Black).bg(lag_colour(lag))
-}
-
 fn render_header(cols: &Columns, area: Rect, buf: &mut Buffer) {
     for ((x, w), title) in [(cols.producers, "producers"), (cols.topics, "topics"), (cols.groups, "consumer groups")] {
         put(buf, Rect { x, width: w, ..area }, x + 1, area.y, title, theme::TITLE);
     }
     let legend = Line::from(vec![
         Span::styled("lag ", theme::DIM),
-        Span::styled(" 0 ", lag_style(0)),
-        Span::styled(" 5 ", lag_style(5)),
-        Span::styled(" 100+ ", lag_style(LAG_RED)),
+        Span::styled(" 0 ", theme::lag(0)),
+        Span::styled(" 5 ", theme::lag(5)),
+        Span::styled(" 100+ ", theme::lag(theme::LAG_RED)),
         Span::styled("  ● last 200 ms", theme::DIM),
     ]);
     let width = legend.width() as u16;
@@ -418,7 +378,7 @@ fn producer_boxes(app: &App, live: &Live) -> Vec<Boxed> {
                     Span::styled(format!("{} sent", sent.get(i).copied().unwrap_or(0)), theme::DIM),
                     state,
                 ])],
-                border: BOX,
+                border: theme::BOX,
             }
         })
         .collect()
@@ -429,117 +389,133 @@ fn trim_rate(rate: f64) -> String {
 }
 
 fn topic_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
+    (0..app.model().topics.len()).map(|t| topic_box(app, live, t, inner)).collect()
+}
+
+/// Topic `t`'s box, `inner` columns wide inside: what it holds by kind, then its dead letters.
+fn topic_box(app: &App, live: &Live, t: usize, inner: u16) -> Boxed {
+    let tm = &app.model().topics[t];
+    let kind = match tm.kind {
+        TopicKind::Log => format!("log·{}p", tm.partitions),
+        TopicKind::Queue if tm.fifo => "fifo queue".to_owned(),
+        TopicKind::Queue => "queue".to_owned(),
+        TopicKind::Bus => "bus".to_owned(),
+    };
+    let mut lines = match tm.kind {
+        TopicKind::Log => log_lines(app, live, t, inner),
+        TopicKind::Queue => queue_lines(app, live, t, inner),
+        TopicKind::Bus => bus_lines(app, t),
+    };
+    lines.extend(dead_letter_lines(app, t));
+    Boxed { title: tm.name.clone(), right: Line::styled(format!(" {kind} "), theme::DIM), lines, border: theme::BOX }
+}
+
+/// A log: its partitions as cells coloured by lag, wrapping over up to [`MAX_CELL_ROWS`]
+/// rows (the rest counted), then what it holds and its worst lag.
+fn log_lines(app: &App, live: &Live, t: usize, inner: u16) -> Vec<Line<'static>> {
+    let tm = &app.model().topics[t];
+    let inner = usize::from(inner.max(8));
+    let mut rows: Vec<Vec<Span>> = vec![Vec::new()];
+    let mut used = 0;
+    let mut worst = 0;
+    let partitions = tm.partitions as usize;
+    for p in 0..partitions {
+        let lag = partition_lag(app, live, t, p);
+        worst = worst.max(lag);
+        let cell = format!("[{p}]");
+        let rest = format!("+{}", partitions - p);
+        let last_row = rows.len() == MAX_CELL_ROWS;
+        let room = if last_row && p + 1 < partitions { inner.saturating_sub(rest.len() + 1) } else { inner };
+        if used + cell.len() > room {
+            if last_row {
+                rows.last_mut().expect("a row").push(Span::styled(format!(" {rest}"), theme::DIM));
+                // The lag of the ones not drawn still counts.
+                for q in p + 1..partitions {
+                    worst = worst.max(partition_lag(app, live, t, q));
+                }
+                break;
+            }
+            rows.push(Vec::new());
+            used = 0;
+        }
+        used += cell.len();
+        rows.last_mut().expect("a row").push(Span::styled(cell, theme::lag(lag)));
+    }
+    let mut lines: Vec<Line<'static>> = rows.into_iter().map(Line::from).collect();
+    lines.push(Line::from(vec![
+        Span::raw(format!("{} in log", app.analysis().appended_to(t))),
+        Span::styled(format!(" · max lag {worst}"), theme::DIM),
+    ]));
+    lines
+}
+
+/// A queue: what waits or is in flight, and what it received (published, or appended by
+/// a bus's rules).
+fn queue_lines(app: &App, live: &Live, t: usize, inner: u16) -> Vec<Line<'static>> {
     let model = app.model();
     let analysis = app.analysis();
-    model
-        .topics
+    let waiting: u64 = model.topics[t]
+        .subscribers
         .iter()
-        .enumerate()
-        .map(|(t, tm)| {
-            let mut lines = Vec::new();
-            let published = analysis.published_to(t);
-            // What a log holds or a queue received: publishes and copies routed from a bus.
-            let appended = analysis.appended_to(t);
-            let routed_to = model.topics.iter().any(|b| b.rules.iter().any(|r| r.targets.contains(&(t as u16))));
-            let kind = match tm.kind {
-                TopicKind::Log => format!("log·{}p", tm.partitions),
-                TopicKind::Queue if tm.fifo => "fifo queue".to_owned(),
-                TopicKind::Queue => "queue".to_owned(),
-                TopicKind::Bus => "bus".to_owned(),
-            };
-            match tm.kind {
-                TopicKind::Log => {
-                    // Cells wrap over up to MAX_CELL_ROWS rows; the rest are counted.
-                    let inner = usize::from(inner.max(8));
-                    let mut rows: Vec<Vec<Span>> = vec![Vec::new()];
-                    let mut used = 0;
-                    let mut worst = 0;
-                    let partitions = tm.partitions as usize;
-                    for p in 0..partitions {
-                        let lag = partition_lag(app, live, t, p);
-                        worst = worst.max(lag);
-                        let cell = format!("[{p}]");
-                        let rest = format!("+{}", partitions - p);
-                        let last_row = rows.len() == MAX_CELL_ROWS;
-                        let room =
-                            if last_row && p + 1 < partitions { inner.saturating_sub(rest.len() + 1) } else { inner };
-                        if used + cell.len() > room {
-                            if last_row {
-                                rows.last_mut().expect("a row").push(Span::styled(format!(" {rest}"), theme::DIM));
-                                // The lag of the ones not drawn still counts.
-                                for q in p + 1..partitions {
-                                    worst = worst.max(partition_lag(app, live, t, q));
-                                }
-                                break;
-                            }
-                            rows.push(Vec::new());
-                            used = 0;
-                        }
-                        used += cell.len();
-                        rows.last_mut().expect("a row").push(Span::styled(cell, lag_style(lag)));
-                    }
-                    lines.extend(rows.into_iter().map(Line::from));
-                    lines.push(Line::from(vec![
-                        Span::raw(format!("{appended} in log")),
-                        Span::styled(format!(" · max lag {worst}"), theme::DIM),
-                    ]));
-                }
-                TopicKind::Queue => {
-                    let waiting: u64 = tm
-                        .subscribers
-                        .iter()
-                        .filter(|s| model.groups[usize::from(s.group)].start <= live.now)
-                        .map(|s| analysis.group(usize::from(s.group)).lag)
-                        .sum();
-                    lines.push(Line::from(vec![
-                        Span::styled(format!(" {waiting} "), lag_style(waiting)),
-                        Span::raw(if inner >= 22 { " ready/in flight" } else { " ready" }),
-                    ]));
-                    let what = if routed_to { "appended" } else { "published" };
-                    lines.push(Line::from(Span::raw(format!("{appended} {what}"))));
-                }
-                TopicKind::Bus => {
-                    let unrouted = analysis.unrouted_on(t);
-                    lines.push(Line::from(vec![
-                        Span::raw(format!("{published} in · ")),
-                        Span::styled(
-                            format!("{unrouted} unrouted"),
-                            if unrouted > 0 { theme::WARN } else { theme::DIM },
-                        ),
-                    ]));
-                    // Its rules, each with its targets and the copies it routed.
-                    for (r, rule) in tm.rules.iter().enumerate() {
-                        let targets: Vec<&str> =
-                            rule.targets.iter().map(|&x| model.topics[usize::from(x)].name.as_str()).collect();
-                        lines.push(Line::from(vec![
-                            Span::styled(rule.name.clone(), Style::new().fg(theme::ACCENT)),
-                            Span::raw(format!(" → {} ", targets.join(", "))),
-                            Span::styled(format!("({})", analysis.routed_by_rule(t, r)), theme::DIM),
-                        ]));
-                    }
-                }
-            }
-            // A dead-letter queue: what the groups reading its sources gave up on.
-            let sources: Vec<&crate::sim::model::TopicModel> =
-                model.topics.iter().filter(|s| s.dead_letter == Some(t as u16)).collect();
-            if !sources.is_empty() {
-                let given_up: u64 = sources
-                    .iter()
-                    .flat_map(|s| &s.subscribers)
-                    .map(|sub| analysis.group(usize::from(sub.group)).dead_lettered)
-                    .sum();
-                let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
-                lines.push(Line::from(Span::styled(format!("{given_up} dead from {}", names.join(", ")), theme::WARN)));
-            }
-            if let Some(dlq) = tm.dead_letter {
-                lines.push(Line::from(Span::styled(
-                    format!("dead letters → {}", model.topics[usize::from(dlq)].name),
-                    theme::DIM,
-                )));
-            }
-            Boxed { title: tm.name.clone(), right: Line::styled(format!(" {kind} "), theme::DIM), lines, border: BOX }
-        })
-        .collect()
+        .filter(|s| model.groups[usize::from(s.group)].start <= live.now)
+        .map(|s| analysis.group(usize::from(s.group)).lag)
+        .sum();
+    // What a queue received: publishes and copies routed from a bus.
+    let routed_to = model.topics.iter().any(|b| b.rules.iter().any(|r| r.targets.contains(&(t as u16))));
+    let what = if routed_to { "appended" } else { "published" };
+    vec![
+        Line::from(vec![
+            Span::styled(format!(" {waiting} "), theme::lag(waiting)),
+            Span::raw(if inner >= 22 { " ready/in flight" } else { " ready" }),
+        ]),
+        Line::from(Span::raw(format!("{} {what}", analysis.appended_to(t)))),
+    ]
+}
+
+/// A bus: what came in and matched no rule, then its rules, each with its targets and the
+/// copies it routed.
+fn bus_lines(app: &App, t: usize) -> Vec<Line<'static>> {
+    let model = app.model();
+    let analysis = app.analysis();
+    let unrouted = analysis.unrouted_on(t);
+    let mut lines = vec![Line::from(vec![
+        Span::raw(format!("{} in · ", analysis.published_to(t))),
+        Span::styled(format!("{unrouted} unrouted"), if unrouted > 0 { theme::WARN } else { theme::DIM }),
+    ])];
+    for (r, rule) in model.topics[t].rules.iter().enumerate() {
+        let targets: Vec<&str> = rule.targets.iter().map(|&x| model.topics[usize::from(x)].name.as_str()).collect();
+        lines.push(Line::from(vec![
+            Span::styled(rule.name.clone(), Style::new().fg(theme::ACCENT)),
+            Span::raw(format!(" → {} ", targets.join(", "))),
+            Span::styled(format!("({})", analysis.routed_by_rule(t, r)), theme::DIM),
+        ]));
+    }
+    lines
+}
+
+/// A dead-letter queue: what the groups reading its sources gave up on; a topic with one:
+/// where its dead letters go.
+fn dead_letter_lines(app: &App, t: usize) -> Vec<Line<'static>> {
+    let model = app.model();
+    let mut lines = Vec::new();
+    let sources: Vec<&crate::sim::model::TopicModel> =
+        model.topics.iter().filter(|s| s.dead_letter == Some(t as u16)).collect();
+    if !sources.is_empty() {
+        let given_up: u64 = sources
+            .iter()
+            .flat_map(|s| &s.subscribers)
+            .map(|sub| app.analysis().group(usize::from(sub.group)).dead_lettered)
+            .sum();
+        let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+        lines.push(Line::from(Span::styled(format!("{given_up} dead from {}", names.join(", ")), theme::WARN)));
+    }
+    if let Some(dlq) = model.topics[t].dead_letter {
+        lines.push(Line::from(Span::styled(
+            format!("dead letters → {}", model.topics[usize::from(dlq)].name),
+            theme::DIM,
+        )));
+    }
+    lines
 }
 
 /// The lag of the group furthest behind on a log partition (groups not started yet do
@@ -640,10 +616,10 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
         let mut spans =
             vec![Span::styled(format!("+{rest} {}", if shown == 0 { "instances" } else { "more" }), theme::DIM)];
         for (n, what, style) in [
-            (busy, "busy", BUSY),
+            (busy, "busy", theme::BUSY),
             (idle, "idle", theme::DIM),
-            (paused, "paused", PAUSED),
-            (crashed, "crashed", CRASHED),
+            (paused, "paused", theme::PAUSED),
+            (crashed, "crashed", theme::CRASHED),
         ] {
             if n > 0 {
                 spans.push(Span::styled(format!(" · {n} {what}"), style));
@@ -679,12 +655,12 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
     } else {
         Line::from(vec![
             Span::styled(" lag ", theme::DIM),
-            Span::styled(format!(" {} ", metrics.lag), lag_style(metrics.lag)),
+            Span::styled(format!(" {} ", metrics.lag), theme::lag(metrics.lag)),
             Span::raw(" "),
         ])
     };
     let lost = app.lost_now(Some(g));
-    let border = if metrics.duplicate_effects + lost + metrics.out_of_order > 0 { PAUSED } else { BOX };
+    let border = if metrics.duplicate_effects + lost + metrics.out_of_order > 0 { theme::PAUSED } else { theme::BOX };
     Boxed { title: gm.name.clone(), right, lines, border }
 }
 
@@ -704,18 +680,18 @@ fn instance_line(
     let mut spans = vec![Span::styled(format!("{}#{number} ", gm.consumer), NAME)];
     let mut event_type = None;
     if !state.alive {
-        spans.push(Span::styled("✖ crashed", CRASHED));
+        spans.push(Span::styled("✖ crashed", theme::CRASHED));
     } else if state.paused {
-        spans.push(Span::styled("‖ paused ", PAUSED));
+        spans.push(Span::styled("‖ paused ", theme::PAUSED));
     } else if waiting {
         spans.push(Span::styled("◌ waiting", theme::DIM));
     } else if let Some(e) = state.busy.filter(|&e| (e as usize) < app.events_seen()) {
-        spans.push(Span::styled("● busy ", BUSY));
+        spans.push(Span::styled("● busy ", theme::BUSY));
         let event = trace.event(e);
         spans.push(Span::raw(event.id.render(&trace.strings)));
         event_type = Some(trace.strings.resolve(event.event_type).to_owned());
     } else if let Some((e, failed)) = state.retrying.filter(|&(e, _)| (e as usize) < app.events_seen()) {
-        spans.push(Span::styled("↻ retrying ", PAUSED));
+        spans.push(Span::styled("↻ retrying ", theme::PAUSED));
         let event = trace.event(e);
         spans.push(Span::raw(format!("{} ×{failed}", event.id.render(&trace.strings))));
         event_type = Some(trace.strings.resolve(event.event_type).to_owned());
@@ -827,7 +803,7 @@ fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {
             Span::styled(format!("{:<16} ", trace.strings.resolve(ev.event_type)), theme::DIM),
         ]
     };
-    let arrow = Span::styled(" ──▶ ", EDGE);
+    let arrow = Span::styled(" ──▶ ", theme::EDGE);
     let mut spans = vec![Span::styled(format!("{:>8} ", seconds(s.t_us)), theme::DIM)];
     // Short enough for one column: the two long kinds by their first word.
     let label = match s.kind {
@@ -1008,15 +984,5 @@ mod tests {
         let big = screen(&app, 200, 58);
         assert!(big.contains("billing#6") && big.contains("analytics#1"), "{big}");
         assert!(big.contains("[11]"), "12 partitions wrap inside the topic box:\n{big}");
-    }
-
-    #[test]
-    fn partition_ranges_and_rates_read_well() {
-        assert_eq!(ranges(&[5, 0, 1, 2]), "0-2,5");
-        assert_eq!(ranges(&[3, 4]), "3,4");
-        assert_eq!(ranges(&[]), "");
-        assert_eq!(rate(12, 1.0), "12/s");
-        assert_eq!(rate(2900, 1.0), "2.9k/s");
-        assert_eq!(rate(25_000, 1.0), "25k/s");
     }
 }

@@ -12,12 +12,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, Widget, Wrap};
 
-use super::traffic::{detail, finding_words, place, who};
 use crate::trace::jsonl::Namer;
 use crate::trace::{EventIdx, NO_EVENT};
 use crate::tui::app::App;
+use crate::tui::format::{detail, finding_words, place, seconds, who};
 use crate::tui::theme;
-use crate::tui::ui::seconds;
 
 /// The most steps about one event the popup lists.
 pub const MAX_STEPS: usize = 200;
@@ -69,110 +68,157 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 /// The event's fields, as labelled lines; `compact` packs them into few lines for a small
 /// popup (data as one line of JSON, wrapped).
 fn details(app: &App, namer: &Namer<'_>, focus: EventIdx, compact: bool) -> Vec<Line<'static>> {
-    let trace = namer.trace;
-    let e = trace.event(focus);
-    let id = namer.event_id(focus);
-    let event_type = trace.strings.resolve(e.event_type).to_owned();
-    let key = e.key.map_or_else(|| "—".to_owned(), |k| trace.strings.resolve(k).to_owned());
-    let source = trace.strings.resolve(e.source).to_owned();
-    let published = match app.analysis().first_published(focus) {
-        Some(s) => {
-            let step = &app.steps()[s];
-            format!("{} (step {}) on {}", seconds(step.t_us), s + 1, place(namer, step))
-        }
-        None => format!("on {}", namer.topic(e.topic)),
-    };
-    let correlation = e.correlation.render(&trace.strings);
-    let causation = e
-        .cause()
-        .map(|cause| format!("{} ({})", namer.event_id(cause), trace.strings.resolve(trace.event(cause).event_type)));
-    let caused: Vec<String> = caused(namer, focus)
-        .iter()
-        .map(|&c| {
-            let c_event = trace.event(c);
-            format!(
-                "{} {} on {}",
-                namer.event_id(c),
-                trace.strings.resolve(c_event.event_type),
-                namer.topic(c_event.topic)
-            )
-        })
-        .collect();
-    let more_caused = caused.len() == MAX_CAUSED;
-    let headers: Vec<String> = trace
-        .payloads
-        .headers(e.headers)
-        .iter()
-        .map(|(k, v)| format!("{k}: {}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-        .collect();
-    let data = trace.payloads.value(e.data);
-    let none = |label: &str| {
-        Line::from(vec![Span::styled(format!("{label:<LABEL$}"), theme::TITLE), Span::styled("none", theme::DIM)])
-    };
-    let root = Span::styled("— (a root event)", theme::DIM);
-    let fetches = fetches(app, namer, focus);
+    let facts = Facts::of(app, namer, focus);
+    if compact { facts.compact_lines() } else { facts.full_lines() }
+}
 
-    let mut lines = Vec::new();
-    if compact {
-        lines.push(field("event", format!("{id} · {event_type} · key {key} · v{} · from {source}", e.schema_version)));
-        lines.push(field("published", published));
+/// What the inspector says of an event, as text.
+struct Facts {
+    id: String,
+    event_type: String,
+    key: String,
+    source: String,
+    schema_version: u32,
+    published: String,
+    correlation: String,
+    causation: Option<String>,
+    /// The events it caused, up to [`MAX_CAUSED`]: `more_caused` when there may be more.
+    caused: Vec<String>,
+    more_caused: bool,
+    fetches: Vec<String>,
+    headers: Vec<String>,
+    data: serde_json::Value,
+}
+
+impl Facts {
+    fn of(app: &App, namer: &Namer<'_>, focus: EventIdx) -> Facts {
+        let trace = namer.trace;
+        let e = trace.event(focus);
+        let published = match app.analysis().first_published(focus) {
+            Some(s) => {
+                let step = &app.steps()[s];
+                format!("{} (step {}) on {}", seconds(step.t_us), s + 1, place(namer, step))
+            }
+            None => format!("on {}", namer.topic(e.topic)),
+        };
+        let causation = e.cause().map(|cause| {
+            format!("{} ({})", namer.event_id(cause), trace.strings.resolve(trace.event(cause).event_type))
+        });
+        let caused: Vec<String> = caused(namer, focus)
+            .iter()
+            .map(|&c| {
+                let c_event = trace.event(c);
+                format!(
+                    "{} {} on {}",
+                    namer.event_id(c),
+                    trace.strings.resolve(c_event.event_type),
+                    namer.topic(c_event.topic)
+                )
+            })
+            .collect();
+        let headers = trace
+            .payloads
+            .headers(e.headers)
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+            .collect();
+        Facts {
+            id: namer.event_id(focus),
+            event_type: trace.strings.resolve(e.event_type).to_owned(),
+            key: e.key.map_or_else(|| "—".to_owned(), |k| trace.strings.resolve(k).to_owned()),
+            source: trace.strings.resolve(e.source).to_owned(),
+            schema_version: e.schema_version,
+            published,
+            correlation: e.correlation.render(&trace.strings),
+            causation,
+            more_caused: caused.len() == MAX_CAUSED,
+            caused,
+            fetches: fetches(app, namer, focus),
+            headers,
+            data: trace.payloads.value(e.data),
+        }
+    }
+
+    /// A few lines: the event's facts run together, lists joined.
+    fn compact_lines(&self) -> Vec<Line<'static>> {
+        let Facts { id, event_type, key, source, schema_version, .. } = self;
+        let mut lines = vec![
+            field("event", format!("{id} · {event_type} · key {key} · v{schema_version} · from {source}")),
+            field("published", self.published.clone()),
+        ];
         let mut chain = vec![
             Span::styled(format!("{:<LABEL$}", "correlation"), theme::TITLE),
-            Span::raw(format!("{correlation} · causation ")),
+            Span::raw(format!("{} · causation ", self.correlation)),
         ];
-        chain.push(causation.map_or(root, Span::raw));
+        chain.push(self.causation.clone().map_or(root(), Span::raw));
         lines.push(Line::from(chain));
-        if !caused.is_empty() {
-            let tail = if more_caused { ", …" } else { "" };
-            lines.push(field("caused", format!("{}{tail}", caused.join(", "))));
+        if !self.caused.is_empty() {
+            let tail = if self.more_caused { ", …" } else { "" };
+            lines.push(field("caused", format!("{}{tail}", self.caused.join(", "))));
         }
-        if !fetches.is_empty() {
-            lines.push(field("fetched", fetches.join(", ")));
+        if !self.fetches.is_empty() {
+            lines.push(field("fetched", self.fetches.join(", ")));
         }
-        if !headers.is_empty() {
-            lines.push(field("headers", headers.join(", ")));
+        if !self.headers.is_empty() {
+            lines.push(field("headers", self.headers.join(", ")));
         }
-        if data.is_null() {
+        if self.data.is_null() {
             lines.push(none("data"));
         } else {
-            lines.push(field("data", data.to_string()));
+            lines.push(field("data", self.data.to_string()));
         }
-        return lines;
+        lines
     }
-    lines.push(field("id", id));
-    lines.push(field("type", event_type));
-    lines.push(field("key", key));
-    lines.push(field("source", source));
-    lines.push(field("published", published));
-    lines.push(field("schema", format!("v{}", e.schema_version)));
-    lines.push(field("correlation", correlation));
-    lines.push(match causation {
-        Some(text) => field("causation", text),
-        None => Line::from(vec![Span::styled(format!("{:<LABEL$}", "causation"), theme::TITLE), root]),
-    });
-    for (i, text) in caused.into_iter().enumerate() {
-        lines.push(field(if i == 0 { "caused" } else { "" }, text));
+
+    /// A field a line, lists a line an item, the data pretty-printed.
+    fn full_lines(self) -> Vec<Line<'static>> {
+        let mut lines = vec![
+            field("id", self.id),
+            field("type", self.event_type),
+            field("key", self.key),
+            field("source", self.source),
+            field("published", self.published),
+            field("schema", format!("v{}", self.schema_version)),
+            field("correlation", self.correlation),
+            match self.causation {
+                Some(text) => field("causation", text),
+                None => Line::from(vec![Span::styled(format!("{:<LABEL$}", "causation"), theme::TITLE), root()]),
+            },
+        ];
+        for (i, text) in self.caused.into_iter().enumerate() {
+            lines.push(field(if i == 0 { "caused" } else { "" }, text));
+        }
+        if self.more_caused {
+            lines.push(field("", "…"));
+        }
+        for (i, text) in self.fetches.into_iter().enumerate() {
+            lines.push(field(if i == 0 { "fetched" } else { "" }, text));
+        }
+        if self.headers.is_empty() {
+            lines.push(none("headers"));
+        }
+        for (i, text) in self.headers.into_iter().enumerate() {
+            lines.push(field(if i == 0 { "headers" } else { "" }, text));
+        }
+        if self.data.is_null() {
+            lines.push(none("data"));
+        } else {
+            lines.push(Line::styled("data", theme::TITLE));
+            let pretty = serde_json::to_string_pretty(&self.data).unwrap_or_else(|_| self.data.to_string());
+            lines.extend(pretty.lines().map(|l| Line::raw(format!("  {l}"))));
+        }
+        lines
     }
-    if more_caused {
-        lines.push(field("", "…"));
-    }
-    for (i, text) in fetches.into_iter().enumerate() {
-        lines.push(field(if i == 0 { "fetched" } else { "" }, text));
-    }
-    if headers.is_empty() {
-        lines.push(none("headers"));
-    }
-    for (i, text) in headers.into_iter().enumerate() {
-        lines.push(field(if i == 0 { "headers" } else { "" }, text));
-    }
-    if data.is_null() {
-        lines.push(none("data"));
-    } else {
-        lines.push(Line::styled("data", theme::TITLE));
-        let pretty = serde_json::to_string_pretty(&data).unwrap_or_else(|_| data.to_string());
-        lines.extend(pretty.lines().map(|l| Line::raw(format!("  {l}"))));
-    }
-    lines
+}
+
+/// `label   none`.
+fn none(label: &str) -> Line<'static> {
+    Line::from(vec![Span::styled(format!("{label:<LABEL$}"), theme::TITLE), Span::styled("none", theme::DIM)])
+}
+
+/// A root event's causation.
+fn root() -> Span<'static> {
+    Span::styled("— (a root event)", theme::DIM)
 }
 
 /// What the fetches made for `focus` read: `billing read BankAccount v3 (the event made v2:
@@ -270,7 +316,7 @@ mod tests {
     use super::*;
     use crate::scenario::load::{Limits, load_str};
     use crate::tui::action::Action;
-    use crate::tui::app::View;
+    use crate::tui::views::View;
 
     fn app() -> App {
         let source = include_str!("../../../scenarios/crash-duplicates.json");

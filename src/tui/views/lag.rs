@@ -7,7 +7,7 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Cell, Chart, Dataset, GraphType, LegendPosition, Row, Table, Widget};
@@ -16,29 +16,13 @@ use crate::analysis::LAG_BUCKETS;
 use crate::scenario::model::Metric;
 use crate::trace::{NONE16, StepKind};
 use crate::tui::app::App;
+use crate::tui::format::{decimal, duration, seconds};
 use crate::tui::theme;
-use crate::tui::ui::seconds;
 
 /// The window the processing and arrival rates are measured over: one virtual second.
 const RATE_WINDOW_US: u64 = 1_000_000;
 /// At most this many steps are read back for the rates (a busy run has ~50 000 a second).
 const MAX_SCAN: usize = 200_000;
-
-/// Line colours of the groups, in group order (wrapping).
-const PALETTE: [Color; 8] = [
-    Color::Cyan,
-    Color::Yellow,
-    Color::Magenta,
-    Color::Green,
-    Color::LightRed,
-    Color::LightBlue,
-    Color::White,
-    Color::LightGreen,
-];
-
-pub fn group_color(group: usize) -> Color {
-    PALETTE[group % PALETTE.len()]
-}
 
 /// Counts of the last virtual second (or less, see `window_us`).
 struct Rates {
@@ -164,21 +148,6 @@ impl CatchUp {
             CatchUp::In(_) | CatchUp::Steady(_) => Style::new(),
             CatchUp::Never => theme::WARN,
         }
-    }
-}
-
-/// A span of virtual time, short: `850µs`, `40ms`, `1.2s`, `2m05s`.
-pub fn duration(us: u64) -> String {
-    if us < 1_000 {
-        format!("{us}µs")
-    } else if us < 1_000_000 {
-        format!("{}ms", us / 1_000)
-    } else if us < 60_000_000 {
-        format!("{:.1}s", us as f64 / 1e6)
-    } else if us < 3_600_000_000 {
-        format!("{}m{:02}s", us / 60_000_000, us / 1_000_000 % 60)
-    } else {
-        format!("{}h{:02}m", us / 3_600_000_000, us / 60_000_000 % 60)
     }
 }
 
@@ -351,11 +320,11 @@ fn render_now(app: &App, rows: &[LagRow], per_topic: bool, area: Rect, buf: &mut
     .style(theme::TITLE);
     let mut previous = None;
     let table_rows = rows.iter().take(visible).map(|r| {
-        let color = group_color(r.group);
+        let color = theme::group(r.group);
         // The group's name on its first row only.
         let name = if previous == Some(r.group) { String::new() } else { model.groups[r.group].name.clone() };
         previous = Some(r.group);
-        let bar_style = Style::new().fg(if r.catch_up == CatchUp::Never { Color::Red } else { color });
+        let bar_style = Style::new().fg(if r.catch_up == CatchUp::Never { theme::STUCK } else { color });
         if r.joined {
             Row::new(vec![
                 Cell::from(Span::styled(name, Style::new().fg(color))),
@@ -423,7 +392,7 @@ fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
                 .name(model.groups[g].name.clone())
                 .marker(Marker::Braille)
                 .graph_type(GraphType::Line)
-                .style(Style::new().fg(group_color(g)))
+                .style(Style::new().fg(theme::group(g)))
                 .data(data)
         })
         .collect();
@@ -436,7 +405,7 @@ fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
         }
         None => " lag over time · no lag so far ".to_owned(),
     };
-    let seconds_label = |us: u64| Span::raw(format!("{}s", trim(us as f64 / 1e6)));
+    let seconds_label = |us: u64| Span::raw(format!("{}s", decimal(us as f64 / 1e6)));
     let x_axis = Axis::default().bounds([0.0, duration_us as f64 / 1e6]).style(theme::DIM).labels([
         seconds_label(0),
         seconds_label(duration_us / 2),
@@ -444,7 +413,7 @@ fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
     ]);
     let y_axis = Axis::default().bounds([0.0, top as f64]).style(theme::DIM).labels([
         Span::raw("0"),
-        Span::raw(trim(top as f64 / 2.0)),
+        Span::raw(decimal(top as f64 / 2.0)),
         Span::raw(top.to_string()),
     ]);
     Chart::new(datasets)
@@ -454,12 +423,6 @@ fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
         .legend_position(Some(LegendPosition::TopLeft))
         .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)))
         .render(area, buf);
-}
-
-/// `5`, `2.5`, `0.25`: a number without trailing zeros.
-fn trim(x: f64) -> String {
-    let s = format!("{x:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 #[cfg(test)]
@@ -557,7 +520,5 @@ mod tests {
         assert_eq!(bar(10, 10, 4), "████");
         assert_eq!(bar(5, 10, 4), "██");
         assert_eq!(bar(1, 1000, 4), "▏");
-        assert_eq!(duration(1_500_000), "1.5s");
-        assert_eq!(duration(40_000), "40ms");
     }
 }

@@ -10,16 +10,16 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::analysis::InstanceLive;
 use crate::scenario::model::{Commit, From, Metric};
 use crate::tui::app::App;
+use crate::tui::format::seconds;
 use crate::tui::theme;
-use crate::tui::ui::seconds;
-use crate::tui::views::lag::{group_color, group_lag};
+use crate::tui::views::lag::{GroupLag, group_lag};
 
 /// Instances listed per group; the rest are summed up in one line.
 const SHOWN_INSTANCES: usize = 6;
@@ -55,139 +55,158 @@ fn focus_key(app: &App, a: usize) -> Option<(usize, crate::trace::Sym)> {
 /// The aggregates' lines: write side per key with the read models beside it, and one key's
 /// rebuild as a fold.
 fn aggregate_lines(app: &App, room: usize) -> Vec<Line<'static>> {
-    let model = app.model();
-    let trace = app.trace();
-    let a_ = app.analysis();
-    let namer = crate::trace::jsonl::Namer { model, trace };
     let mut lines = Vec::new();
-    for (a, am) in model.aggregates.iter().enumerate() {
+    for a in 0..app.model().aggregates.len() {
         if lines.len() >= room {
             break;
         }
-        let side = a_.write_side(a);
-        let keys = side.store.keys();
-        let projectors: Vec<usize> = (0..model.groups.len()).filter(|&g| model.projects[g] == Some(a as u16)).collect();
-        let snapshots =
-            if am.snapshot_every > 0 { format!(" · snapshot every {}", am.snapshot_every) } else { String::new() };
-        lines.push(Line::from(vec![
-            Span::styled(am.name.clone(), theme::TITLE.add_modifier(Modifier::BOLD)),
-            Span::styled(
-                format!(
-                    "  write side folded from log {} · {} key{}{snapshots}",
-                    model.topics[usize::from(am.topic)].name,
-                    keys.len(),
-                    if keys.len() == 1 { "" } else { "s" }
-                ),
-                theme::DIM,
-            ),
-        ]));
-        if keys.is_empty() {
+        lines.push(aggregate_heading(app, a));
+        if app.analysis().write_side(a).store.keys().is_empty() {
             lines.push(Line::styled("  no events applied yet", theme::DIM));
             continue;
         }
-        for (slot, &key) in keys.iter().enumerate().take(SHOWN_KEYS) {
-            let name = trace.strings.resolve(key).to_owned();
-            let mut spans = vec![
-                Span::raw(format!("  {name:<8} ")),
-                Span::styled(format!("v{:<3} ", side.store.version(slot)), Style::new().fg(theme::ACCENT)),
-                Span::raw(json(&am.rules.to_json(side.store.row(slot)))),
-            ];
-            let (cells, version, _) = side.snapshot(slot);
-            if version > 0 {
-                spans.push(Span::styled(
-                    format!("  snapshot v{version} {}", json(&am.rules.to_json(cells))),
-                    theme::DIM,
-                ));
-            }
-            lines.push(Line::from(spans));
-            // Beside it (below, indented), each read model of it.
-            for &g in &projectors {
-                let Some(read) = a_.read_side(g) else { continue };
-                let consumer = &model.groups[g].consumer;
-                let head = Span::styled(format!("             ↳ read model {consumer:<14} "), theme::DIM);
-                let Some(rslot) = read.read.slot(key) else {
-                    lines.push(Line::from(vec![head, Span::styled("nothing applied yet", theme::WARN)]));
-                    continue;
-                };
-                let stale = a_.staleness(trace, g, key).unwrap_or_default();
-                let state = json(&am.rules.to_json(read.read.row(rslot)));
-                let (text, style) = if read.diverged(rslot) {
-                    let fold = json(&am.rules.to_json(read.reference_row(rslot)));
-                    (format!("{state} ≠ the log's fold {fold}"), Style::new().fg(Color::White).bg(Color::Red))
-                } else if stale.behind_versions > 0 {
-                    let n = stale.behind_versions;
-                    let s = if n == 1 { "" } else { "s" };
-                    (format!("{state} stale: {n} version{s} and {} behind", seconds(stale.behind_us)), theme::WARN)
-                } else {
-                    (format!("{state} = write side (v{})", stale.read_version), Style::new().fg(Color::Green))
-                };
-                lines.push(Line::from(vec![head, Span::styled(text, style)]));
-            }
-        }
-        if keys.len() > SHOWN_KEYS {
-            lines.push(Line::styled(format!("  … {} more keys", keys.len() - SHOWN_KEYS), theme::DIM));
-        }
-        // One key's rebuild, as a fold.
-        let Some((_, key)) = focus_key(app, a) else { continue };
-        let name = trace.strings.resolve(key).to_owned();
-        if let Some(full) = a_.rebuild(trace, a, key, false) {
-            lines.push(Line::styled(
-                format!("  rebuild of {name} from its events (partition {}):", full.partition),
-                theme::TITLE,
-            ));
-            let skip = full.steps.len().saturating_sub(SHOWN_FOLD);
-            if skip == 0 {
-                lines.push(Line::from(vec![
-                    Span::styled("    v0  ".to_owned(), theme::DIM),
-                    Span::raw(json(&full.start)),
-                ]));
-            } else {
-                lines.push(Line::styled(format!("    … {skip} earlier events"), theme::DIM));
-            }
-            for step in full.steps.iter().skip(skip) {
-                let e = trace.event(step.event);
-                lines.push(Line::from(vec![
-                    Span::styled(format!("    v{:<3} ", step.version), Style::new().fg(theme::ACCENT)),
-                    Span::styled(
-                        format!(
-                            "+ {} {} @{} ⇒ ",
-                            trace.strings.resolve(e.event_type),
-                            namer.event_id(step.event),
-                            step.offset
-                        ),
-                        theme::DIM,
-                    ),
-                    Span::raw(json(&step.state)),
-                ]));
-            }
-        }
-        if let Some(quick) = a_.rebuild(trace, a, key, true).filter(|q| q.start_version > 0) {
-            let mut spans = vec![
-                Span::styled(format!("  from snapshot v{} ", quick.start_version), theme::TITLE),
-                Span::raw(json(&quick.start)),
-            ];
-            for step in &quick.steps {
-                spans.push(Span::styled(
-                    format!(" + {} ⇒ ", trace.strings.resolve(trace.event(step.event).event_type)),
-                    theme::DIM,
-                ));
-                spans.push(Span::raw(format!("v{} {}", step.version, json(&step.state))));
-            }
-            spans.push(Span::styled(
-                format!(
-                    "  ({} event{} replayed instead of {})",
-                    quick.steps.len(),
-                    if quick.steps.len() == 1 { "" } else { "s" },
-                    quick.version
-                ),
-                theme::DIM,
-            ));
-            lines.push(Line::from(spans));
+        key_lines(app, a, &mut lines);
+        if let Some((_, key)) = focus_key(app, a) {
+            rebuild_lines(app, a, key, &mut lines);
         }
     }
     // One line more than fits tells the caller that some did not.
     lines.truncate(room + 1);
     lines
+}
+
+/// `cart  write side folded from log carts · 3 keys · snapshot every 5`.
+fn aggregate_heading(app: &App, a: usize) -> Line<'static> {
+    let model = app.model();
+    let am = &model.aggregates[a];
+    let keys = app.analysis().write_side(a).store.keys().len();
+    let snapshots =
+        if am.snapshot_every > 0 { format!(" · snapshot every {}", am.snapshot_every) } else { String::new() };
+    Line::from(vec![
+        Span::styled(am.name.clone(), theme::TITLE.add_modifier(Modifier::BOLD)),
+        Span::styled(
+            format!(
+                "  write side folded from log {} · {keys} key{}{snapshots}",
+                model.topics[usize::from(am.topic)].name,
+                if keys == 1 { "" } else { "s" }
+            ),
+            theme::DIM,
+        ),
+    ])
+}
+
+/// The write side per key (state, version, last snapshot), each with its read models
+/// below it; the first [`SHOWN_KEYS`] keys.
+fn key_lines(app: &App, a: usize, lines: &mut Vec<Line<'static>>) {
+    let model = app.model();
+    let am = &model.aggregates[a];
+    let side = app.analysis().write_side(a);
+    let keys = side.store.keys();
+    let projectors: Vec<usize> = (0..model.groups.len()).filter(|&g| model.projects[g] == Some(a as u16)).collect();
+    for (slot, &key) in keys.iter().enumerate().take(SHOWN_KEYS) {
+        let name = app.trace().strings.resolve(key).to_owned();
+        let mut spans = vec![
+            Span::raw(format!("  {name:<8} ")),
+            Span::styled(format!("v{:<3} ", side.store.version(slot)), Style::new().fg(theme::ACCENT)),
+            Span::raw(json(&am.rules.to_json(side.store.row(slot)))),
+        ];
+        let (cells, version, _) = side.snapshot(slot);
+        if version > 0 {
+            spans.push(Span::styled(format!("  snapshot v{version} {}", json(&am.rules.to_json(cells))), theme::DIM));
+        }
+        lines.push(Line::from(spans));
+        // Beside it (below, indented), each read model of it.
+        lines.extend(projectors.iter().filter_map(|&g| read_model_line(app, a, g, key)));
+    }
+    if keys.len() > SHOWN_KEYS {
+        lines.push(Line::styled(format!("  … {} more keys", keys.len() - SHOWN_KEYS), theme::DIM));
+    }
+}
+
+/// Read model `g`'s state of `key`: equal to the write side, stale by how much, or
+/// differing from the log's fold (`None` when `g` has no read side).
+fn read_model_line(app: &App, a: usize, g: usize, key: crate::trace::Sym) -> Option<Line<'static>> {
+    let analysis = app.analysis();
+    let rules = &app.model().aggregates[a].rules;
+    let read = analysis.read_side(g)?;
+    let consumer = &app.model().groups[g].consumer;
+    let head = Span::styled(format!("             ↳ read model {consumer:<14} "), theme::DIM);
+    let Some(rslot) = read.read.slot(key) else {
+        return Some(Line::from(vec![head, Span::styled("nothing applied yet", theme::WARN)]));
+    };
+    let stale = analysis.staleness(app.trace(), g, key).unwrap_or_default();
+    let state = json(&rules.to_json(read.read.row(rslot)));
+    let (text, style) = if read.diverged(rslot) {
+        let fold = json(&rules.to_json(read.reference_row(rslot)));
+        (format!("{state} ≠ the log's fold {fold}"), theme::MISMATCH)
+    } else if stale.behind_versions > 0 {
+        let n = stale.behind_versions;
+        let s = if n == 1 { "" } else { "s" };
+        (format!("{state} stale: {n} version{s} and {} behind", seconds(stale.behind_us)), theme::WARN)
+    } else {
+        (format!("{state} = write side (v{})", stale.read_version), theme::OK)
+    };
+    Some(Line::from(vec![head, Span::styled(text, style)]))
+}
+
+/// One key's rebuild, as a fold: from its events (the last [`SHOWN_FOLD`]), then from its
+/// last snapshot when it has one.
+fn rebuild_lines(app: &App, a: usize, key: crate::trace::Sym, lines: &mut Vec<Line<'static>>) {
+    let trace = app.trace();
+    let analysis = app.analysis();
+    let namer = crate::trace::jsonl::Namer { model: app.model(), trace };
+    let name = trace.strings.resolve(key).to_owned();
+    if let Some(full) = analysis.rebuild(trace, a, key, false) {
+        lines.push(Line::styled(
+            format!("  rebuild of {name} from its events (partition {}):", full.partition),
+            theme::TITLE,
+        ));
+        let skip = full.steps.len().saturating_sub(SHOWN_FOLD);
+        if skip == 0 {
+            lines.push(Line::from(vec![Span::styled("    v0  ".to_owned(), theme::DIM), Span::raw(json(&full.start))]));
+        } else {
+            lines.push(Line::styled(format!("    … {skip} earlier events"), theme::DIM));
+        }
+        for step in full.steps.iter().skip(skip) {
+            let e = trace.event(step.event);
+            lines.push(Line::from(vec![
+                Span::styled(format!("    v{:<3} ", step.version), Style::new().fg(theme::ACCENT)),
+                Span::styled(
+                    format!(
+                        "+ {} {} @{} ⇒ ",
+                        trace.strings.resolve(e.event_type),
+                        namer.event_id(step.event),
+                        step.offset
+                    ),
+                    theme::DIM,
+                ),
+                Span::raw(json(&step.state)),
+            ]));
+        }
+    }
+    if let Some(quick) = analysis.rebuild(trace, a, key, true).filter(|q| q.start_version > 0) {
+        let mut spans = vec![
+            Span::styled(format!("  from snapshot v{} ", quick.start_version), theme::TITLE),
+            Span::raw(json(&quick.start)),
+        ];
+        for step in &quick.steps {
+            spans.push(Span::styled(
+                format!(" + {} ⇒ ", trace.strings.resolve(trace.event(step.event).event_type)),
+                theme::DIM,
+            ));
+            spans.push(Span::raw(format!("v{} {}", step.version, json(&step.state))));
+        }
+        spans.push(Span::styled(
+            format!(
+                "  ({} event{} replayed instead of {})",
+                quick.steps.len(),
+                if quick.steps.len() == 1 { "" } else { "s" },
+                quick.version
+            ),
+            theme::DIM,
+        ));
+        lines.push(Line::from(spans));
+    }
 }
 
 fn commit_mode(commit: Commit) -> String {
@@ -201,11 +220,11 @@ fn commit_mode(commit: Commit) -> String {
 /// What one instance is doing, in a few words, and its style.
 fn live_state(live: &InstanceLive, busy_with: Option<String>, retrying: Option<(String, u32)>) -> (String, Style) {
     if !live.alive {
-        ("crashed".to_owned(), Style::new().fg(Color::Red).add_modifier(Modifier::BOLD))
+        ("crashed".to_owned(), theme::CRASHED)
     } else if live.paused {
         ("paused".to_owned(), theme::WARN)
     } else if let Some(id) = busy_with {
-        (format!("busy with {id}"), Style::new().fg(Color::Cyan))
+        (format!("busy with {id}"), theme::BUSY_WITH)
     } else if let Some((id, failed)) = retrying {
         (format!("retrying {id} ×{failed}"), theme::WARN)
     } else {
@@ -224,18 +243,21 @@ enum Detail {
     Tight,
 }
 
-/// The lines of one group, at most `room` of them, `width` wide.
+/// The lines of one group, at most `room` of them, `width` wide: its heading, where it is
+/// in its logs and queues, its instances, its processed-id store.
 fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -> Vec<Line<'static>> {
-    let compact = detail > Detail::Full;
+    let mut lines = vec![group_heading(app, g)];
+    position_lines(app, g, detail, width, &mut lines);
+    instance_lines(app, g, detail, &mut lines);
+    lines.push(id_store_line(app, g));
+    lines.truncate(room);
+    lines
+}
+
+/// Heading: name, what it reads, how it commits, where it starts.
+fn group_heading(app: &App, g: usize) -> Line<'static> {
     let model = app.model();
     let gm = &model.groups[g];
-    let trace = app.trace();
-    let namer = crate::trace::jsonl::Namer { model, trace };
-    let a = app.analysis();
-    let now = app.now();
-    let mut lines = Vec::new();
-
-    // Heading: name, what it reads, how it commits, where it starts.
     let mut log_topics: Vec<u16> = gm.slots.iter().map(|&(t, _)| t).collect();
     log_topics.dedup();
     let names = |topics: &[u16]| -> String {
@@ -253,7 +275,7 @@ fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -
         From::Latest => "from latest",
     };
     let mut heading = vec![
-        Span::styled(format!(" {} ", gm.name), Style::new().fg(group_color(g)).add_modifier(Modifier::BOLD)),
+        Span::styled(format!(" {} ", gm.name), Style::new().fg(theme::group(g)).add_modifier(Modifier::BOLD)),
         Span::raw(format!("reads {}", reads.join(" + "))),
     ];
     if gm.reads_logs() {
@@ -269,149 +291,174 @@ fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -
     }
     if gm.start > 0 {
         heading.push(Span::styled(" · ", theme::DIM));
-        let verb = if now >= gm.start { "joined at" } else { "joins at" };
+        let verb = if app.now() >= gm.start { "joined at" } else { "joins at" };
         heading.push(Span::raw(format!("{verb} {}", seconds(gm.start))));
     }
-    lines.push(Line::from(heading));
+    Line::from(heading)
+}
 
-    // Positions: committed offsets per partition, lag per queue set.
+/// Positions: committed offsets per partition (a line each, or packed into a grid when
+/// compact), lag per queue set.
+fn position_lines(app: &App, g: usize, detail: Detail, width: usize, lines: &mut Vec<Line<'static>>) {
+    let model = app.model();
+    let gm = &model.groups[g];
     let lag = group_lag(app, g);
-    if lag.joined {
-        if compact {
-            // A grid of `orders/3 15112/15113`, as many to a line as fit.
-            let cells: Vec<(String, bool)> = gm
-                .slots
-                .iter()
-                .enumerate()
-                .map(|(slot, &(t, p))| {
-                    let end = a.log_end(usize::from(t), usize::from(p));
-                    let name = &model.topics[usize::from(t)].name;
-                    (format!("{name}/{p} {}/{end}", a.committed(g, slot)), lag.slots[slot] > 0)
-                })
-                .collect();
-            let cell_w = cells.iter().map(|(c, _)| c.chars().count()).max().unwrap_or(1) + 3;
-            let per_line = (width.saturating_sub(3) / cell_w).max(1);
-            if !cells.is_empty() && detail == Detail::Compact {
-                lines.push(Line::styled("   committed/end per partition (yellow: behind)", theme::DIM));
-            }
-            for chunk in cells.chunks(per_line) {
-                let mut spans = vec![Span::raw("   ")];
-                for (cell, behind) in chunk {
-                    let style = if *behind { theme::WARN } else { Style::new() };
-                    spans.push(Span::styled(format!("{cell:<cell_w$}"), style));
-                }
-                lines.push(Line::from(spans));
-            }
-        } else {
-            for (slot, &(t, p)) in gm.slots.iter().enumerate().take(SHOWN_SLOTS) {
-                let end = a.log_end(usize::from(t), usize::from(p));
-                let committed = a.committed(g, slot);
-                let mut spans = vec![Span::raw(format!(
-                    "   {}/{p}: committed {committed} of {end}",
-                    model.topics[usize::from(t)].name
-                ))];
-                let behind = lag.slots[slot];
-                if behind > 0 {
-                    spans.push(Span::styled(format!("  ({behind} behind)"), theme::WARN));
-                }
-                lines.push(Line::from(spans));
-            }
-            if gm.slots.len() > SHOWN_SLOTS {
-                let rest = &lag.slots[SHOWN_SLOTS..];
-                lines.push(Line::styled(
-                    format!(
-                        "   … {} more partitions, {} behind in all",
-                        gm.slots.len() - SHOWN_SLOTS,
-                        rest.iter().sum::<u64>()
-                    ),
-                    theme::DIM,
-                ));
-            }
-        }
-        if !gm.queues.is_empty() {
-            let names: Vec<&str> = gm.queues.iter().map(|&q| model.topics[usize::from(q)].name.as_str()).collect();
-            let style = if lag.queues > 0 { theme::WARN } else { Style::new() };
-            lines.push(Line::from(vec![
-                Span::raw(format!("   {}: ", names.join(", "))),
-                Span::styled(format!("lag {}", lag.queues), style),
-                Span::styled(" (waiting or in flight, not yet acked)", theme::DIM),
-            ]));
-        }
-    } else {
+    if !lag.joined {
         lines.push(Line::styled("   not started: no committed offsets yet", theme::DIM));
+        return;
     }
+    if detail > Detail::Full {
+        slot_grid(app, g, &lag, detail, width, lines);
+    } else {
+        slot_list(app, g, &lag, lines);
+    }
+    if !gm.queues.is_empty() {
+        let names: Vec<&str> = gm.queues.iter().map(|&q| model.topics[usize::from(q)].name.as_str()).collect();
+        let style = if lag.queues > 0 { theme::WARN } else { Style::new() };
+        lines.push(Line::from(vec![
+            Span::raw(format!("   {}: ", names.join(", "))),
+            Span::styled(format!("lag {}", lag.queues), style),
+            Span::styled(" (waiting or in flight, not yet acked)", theme::DIM),
+        ]));
+    }
+}
 
-    // Instances: every one that ever existed, with what it is doing now.
+/// A grid of `orders/3 15112/15113`, as many to a line as fit.
+fn slot_grid(app: &App, g: usize, lag: &GroupLag, detail: Detail, width: usize, lines: &mut Vec<Line<'static>>) {
+    let model = app.model();
+    let a = app.analysis();
+    let cells: Vec<(String, bool)> = model.groups[g]
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(slot, &(t, p))| {
+            let end = a.log_end(usize::from(t), usize::from(p));
+            let name = &model.topics[usize::from(t)].name;
+            (format!("{name}/{p} {}/{end}", a.committed(g, slot)), lag.slots[slot] > 0)
+        })
+        .collect();
+    let cell_w = cells.iter().map(|(c, _)| c.chars().count()).max().unwrap_or(1) + 3;
+    let per_line = (width.saturating_sub(3) / cell_w).max(1);
+    if !cells.is_empty() && detail == Detail::Compact {
+        lines.push(Line::styled("   committed/end per partition (yellow: behind)", theme::DIM));
+    }
+    for chunk in cells.chunks(per_line) {
+        let mut spans = vec![Span::raw("   ")];
+        for (cell, behind) in chunk {
+            let style = if *behind { theme::WARN } else { Style::new() };
+            spans.push(Span::styled(format!("{cell:<cell_w$}"), style));
+        }
+        lines.push(Line::from(spans));
+    }
+}
+
+/// A line per partition (the first [`SHOWN_SLOTS`], then the rest summed up).
+fn slot_list(app: &App, g: usize, lag: &GroupLag, lines: &mut Vec<Line<'static>>) {
+    let model = app.model();
+    let gm = &model.groups[g];
+    let a = app.analysis();
+    for (slot, &(t, p)) in gm.slots.iter().enumerate().take(SHOWN_SLOTS) {
+        let end = a.log_end(usize::from(t), usize::from(p));
+        let committed = a.committed(g, slot);
+        let mut spans =
+            vec![Span::raw(format!("   {}/{p}: committed {committed} of {end}", model.topics[usize::from(t)].name))];
+        let behind = lag.slots[slot];
+        if behind > 0 {
+            spans.push(Span::styled(format!("  ({behind} behind)"), theme::WARN));
+        }
+        lines.push(Line::from(spans));
+    }
+    if gm.slots.len() > SHOWN_SLOTS {
+        let rest = &lag.slots[SHOWN_SLOTS..];
+        lines.push(Line::styled(
+            format!(
+                "   … {} more partitions, {} behind in all",
+                gm.slots.len() - SHOWN_SLOTS,
+                rest.iter().sum::<u64>()
+            ),
+            theme::DIM,
+        ));
+    }
+}
+
+/// Instances: every one that ever existed, with what it is doing now (the first few, the
+/// rest summed up; when tight, all in one line).
+fn instance_lines(app: &App, g: usize, detail: Detail, lines: &mut Vec<Line<'static>>) {
+    let gm = &app.model().groups[g];
+    let a = app.analysis();
     let lives = a.instances();
     let shown_instances = match detail {
         Detail::Full => SHOWN_INSTANCES,
         Detail::Compact => 2,
         Detail::Tight => 0,
     };
-    let mine: Vec<(usize, u32)> = trace
+    let mine: Vec<(usize, u32)> = app
+        .trace()
         .instances
         .iter()
         .enumerate()
-        .take(app.analysis().instance_count())
+        .take(a.instance_count())
         .filter(|(_, (group, _))| usize::from(*group) == g)
         .map(|(i, &(_, number))| (i, number))
         .collect();
     if mine.is_empty() {
         lines.push(Line::styled(format!("   instances: {} (none running yet)", gm.instances), theme::DIM));
-    } else {
-        let alive = mine.iter().filter(|&&(i, _)| lives.get(i).is_none_or(|l| l.alive)).count();
-        if detail == Detail::Tight {
-            let (mut busy, mut paused, mut delivered, mut effects) = (0, 0, 0, 0);
-            for l in mine.iter().filter_map(|&(i, _)| lives.get(i)) {
-                busy += usize::from(l.alive && (l.busy.is_some() || l.retrying.is_some()));
-                paused += usize::from(l.alive && l.paused);
-                delivered += l.delivered;
-                effects += l.effects;
-            }
-            lines.push(Line::raw(format!(
-                "   instances: {} ({alive} alive, {busy} busy, {paused} paused) · {delivered} delivered · {effects} effects",
-                mine.len()
-            )));
-        } else {
-            lines.push(Line::raw(format!("   instances: {} ({alive} alive)", mine.len())));
-        }
-        let fallback = InstanceLive { alive: true, ..InstanceLive::default() };
-        for &(i, number) in mine.iter().take(shown_instances) {
-            let live = lives.get(i).unwrap_or(&fallback);
-            let busy = live.busy.map(|e| namer.event_id(e));
-            let retrying = live.retrying.map(|(e, failed)| (namer.event_id(e), failed));
-            let (state, style) = live_state(live, busy, retrying);
-            lines.push(Line::from(vec![
-                Span::raw(format!("     {:<16} ", format!("{}#{number}", gm.consumer))),
-                Span::styled(format!("{state:<28} "), style),
-                Span::raw(format!("{} delivered · {} effects", live.delivered, live.effects)),
-            ]));
-        }
-        if detail != Detail::Tight && mine.len() > shown_instances {
-            let (delivered, effects) = mine[shown_instances..]
-                .iter()
-                .filter_map(|&(i, _)| lives.get(i))
-                .fold((0, 0), |(d, e), l| (d + l.delivered, e + l.effects));
-            lines.push(Line::styled(
-                format!("     … {} more: {delivered} delivered · {effects} effects", mine.len() - shown_instances),
-                theme::DIM,
-            ));
-        }
+        return;
     }
-
-    // The idempotent consumer's memory.
-    if gm.idempotent {
-        let distinct = a.metric(Metric::Effects, Some(g)).saturating_sub(a.metric(Metric::DuplicateEffects, Some(g)));
+    let alive = mine.iter().filter(|&&(i, _)| lives.get(i).is_none_or(|l| l.alive)).count();
+    if detail == Detail::Tight {
+        let (mut busy, mut paused, mut delivered, mut effects) = (0, 0, 0, 0);
+        for l in mine.iter().filter_map(|&(i, _)| lives.get(i)) {
+            busy += usize::from(l.alive && (l.busy.is_some() || l.retrying.is_some()));
+            paused += usize::from(l.alive && l.paused);
+            delivered += l.delivered;
+            effects += l.effects;
+        }
+        lines.push(Line::raw(format!(
+            "   instances: {} ({alive} alive, {busy} busy, {paused} paused) · {delivered} delivered · {effects} effects",
+            mine.len()
+        )));
+    } else {
+        lines.push(Line::raw(format!("   instances: {} ({alive} alive)", mine.len())));
+    }
+    let namer = crate::trace::jsonl::Namer { model: app.model(), trace: app.trace() };
+    let fallback = InstanceLive { alive: true, ..InstanceLive::default() };
+    for &(i, number) in mine.iter().take(shown_instances) {
+        let live = lives.get(i).unwrap_or(&fallback);
+        let busy = live.busy.map(|e| namer.event_id(e));
+        let retrying = live.retrying.map(|(e, failed)| (namer.event_id(e), failed));
+        let (state, style) = live_state(live, busy, retrying);
         lines.push(Line::from(vec![
+            Span::raw(format!("     {:<16} ", format!("{}#{number}", gm.consumer))),
+            Span::styled(format!("{state:<28} "), style),
+            Span::raw(format!("{} delivered · {} effects", live.delivered, live.effects)),
+        ]));
+    }
+    if detail != Detail::Tight && mine.len() > shown_instances {
+        let (delivered, effects) = mine[shown_instances..]
+            .iter()
+            .filter_map(|&(i, _)| lives.get(i))
+            .fold((0, 0), |(d, e), l| (d + l.delivered, e + l.effects));
+        lines.push(Line::styled(
+            format!("     … {} more: {delivered} delivered · {effects} effects", mine.len() - shown_instances),
+            theme::DIM,
+        ));
+    }
+}
+
+/// The idempotent consumer's memory.
+fn id_store_line(app: &App, g: usize) -> Line<'static> {
+    let a = app.analysis();
+    if app.model().groups[g].idempotent {
+        let distinct = a.metric(Metric::Effects, Some(g)).saturating_sub(a.metric(Metric::DuplicateEffects, Some(g)));
+        Line::from(vec![
             Span::raw("   processed-id store: "),
             Span::styled(format!("{distinct} ids"), theme::OK),
             Span::styled(" (idempotent: a redelivered id is skipped)", theme::DIM),
-        ]));
+        ])
     } else {
-        lines.push(Line::styled("   processed-id store: none (not idempotent)", theme::DIM));
+        Line::styled("   processed-id store: none (not idempotent)", theme::DIM)
     }
-    lines.truncate(room);
-    lines
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {

@@ -7,24 +7,90 @@
 //! and skipping rows the filter rejects, at most [`SCAN_LIMIT`] steps each way, so a filter
 //! that matches nothing costs the same on a run of millions of steps as on a short one.
 
-use std::fmt::Write as _;
-
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table, Widget};
 
-use crate::analysis::FindingClass;
-use crate::scenario::model::TopicKind;
 use crate::trace::jsonl::Namer;
-use crate::trace::{FailReason, NO_EVENT, NONE16, NONE32, Step, StepKind};
+use crate::trace::{NO_EVENT, StepKind};
 use crate::tui::app::App;
+use crate::tui::format::{detail, finding_label, finding_words, place, seconds, thousands, who};
 use crate::tui::theme;
-use crate::tui::ui::{body_area, seconds};
+use crate::tui::ui::body_area;
+use crate::tui::views::{Ctx, List, Outcome};
 
 /// The most steps a frame examines in each direction from the anchor while filtering.
 pub const SCAN_LIMIT: usize = 20_000;
+
+/// The most rows one move of the selection scans for a row that passes the filter.
+pub const MAX_FILTER_SCAN: usize = 1_000_000;
+
+/// Traffic's list: the selected step index, `None` following the newest. The other views
+/// but Checks steer it too (their up, down and Enter are about the steps, and Chains shows
+/// the selected step's event).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrafficList {
+    pub selected: Option<usize>,
+}
+
+impl TrafficList {
+    /// Selects step index `step`.
+    pub fn select(&mut self, step: usize) {
+        self.selected = Some(step);
+    }
+
+    /// Follows the newest steps again.
+    pub fn follow(&mut self) {
+        self.selected = None;
+    }
+}
+
+impl List for TrafficList {
+    /// Lands on a row that passes the filter: in the direction of travel, or, at either
+    /// end, the nearest one the other way. A filter that matches nothing scans a bounded
+    /// stretch, not a whole long run.
+    fn move_selection(&mut self, delta: isize, ctx: &Ctx<'_>) -> Outcome {
+        let n = ctx.step_number();
+        if n == 0 {
+            return Outcome::Done;
+        }
+        let at = self.selected.unwrap_or(n - 1);
+        let target = (at as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
+        let forward = || (target..n).take(MAX_FILTER_SCAN).find(|&s| ctx.matches(s));
+        let backward = || (0..=target).rev().take(MAX_FILTER_SCAN).find(|&s| ctx.matches(s));
+        let found = if delta < 0 { backward().or_else(forward) } else { forward().or_else(backward) };
+        let Some(target) = found else {
+            return Outcome::Say(format!("no step matching {:?} within {MAX_FILTER_SCAN} steps", ctx.filter));
+        };
+        self.select(target);
+        match ctx.trace().steps[target].event {
+            NO_EVENT => Outcome::Done,
+            event => Outcome::Focus(event),
+        }
+    }
+
+    /// The selected step's event (or the newest step's), in the inspector.
+    fn inspect(&self, ctx: &Ctx<'_>) -> Outcome {
+        let step = self.selected.or_else(|| ctx.step_number().checked_sub(1));
+        match step.map(|s| ctx.trace().steps[s].event) {
+            Some(event) if event != NO_EVENT => Outcome::Inspect(event),
+            _ => Outcome::Done,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.follow();
+    }
+
+    /// A selection past the step shown is let go.
+    fn after_seek(&mut self, ctx: &Ctx<'_>) {
+        if self.selected.is_some_and(|s| s >= ctx.step_number()) {
+            self.follow();
+        }
+    }
+}
 
 /// The rows a frame shows: step indices, oldest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -115,231 +181,25 @@ pub fn window(app: &App, height: usize) -> Window {
     Window { rows, capped: back.capped || ahead.capped }
 }
 
-/// The short label of a finding on its kind cell.
-fn finding_label(class: FindingClass) -> &'static str {
-    match class {
-        FindingClass::DuplicateDelivery => "DUP-D",
-        FindingClass::DuplicateEffect => "DUP-E",
-        FindingClass::OutOfOrder => "ORDER",
-        FindingClass::Lost => "LOST",
-        FindingClass::Failed => "FAIL",
-        FindingClass::ReadModelMismatch => "READ",
-        FindingClass::UncompensatedSaga => "SAGA",
-    }
-}
-
-/// `duplicate effect`: a finding class as words.
-pub fn finding_words(class: FindingClass) -> &'static str {
-    match class {
-        FindingClass::DuplicateDelivery => "duplicate delivery",
-        FindingClass::DuplicateEffect => "duplicate effect",
-        FindingClass::OutOfOrder => "out of order",
-        FindingClass::Lost => "lost",
-        FindingClass::Failed => "failed",
-        FindingClass::ReadModelMismatch => "read model differs",
-        FindingClass::UncompensatedSaga => "uncompensated saga",
-    }
-}
-
-/// `orders/1@17`: a step's topic, partition (logs) and offset, as far as it has them.
-pub fn place(namer: &Namer<'_>, step: &Step) -> String {
-    if step.topic == NONE16 {
-        return String::new();
-    }
-    let mut text = namer.topic(step.topic).to_owned();
-    if namer.model.topics[usize::from(step.topic)].kind == TopicKind::Log && step.partition != NONE16 {
-        let _ = write!(text, "/{}", step.partition);
-    }
-    if step.offset != NONE32 {
-        let _ = write!(text, "@{}", step.offset);
-    }
-    text
-}
-
-/// `billing#2`, or `group/consumer#2` when the group is named apart from its consumer, or
-/// the group alone: who a consumer step is about.
-pub fn who(namer: &Namer<'_>, step: &Step) -> String {
-    match (step.group, step.instance) {
-        (_, i) if i != NONE16 => {
-            let (g, _) = namer.trace.instances[usize::from(i)];
-            let group = &namer.model.groups[usize::from(g)];
-            if group.name == group.consumer {
-                namer.instance(i)
-            } else {
-                format!("{}/{}", group.name, namer.instance(i))
-            }
-        }
-        (g, _) if g != NONE16 => namer.group(g).to_owned(),
-        _ => String::new(),
-    }
-}
-
-/// What else a step says, by kind: a failure's reason, a queue receive count, a dead-letter
-/// topic, a note's text, a rebalance's assignment.
-pub fn detail(namer: &Namer<'_>, step: &Step) -> String {
-    let trace = namer.trace;
-    match step.kind {
-        StepKind::Published if step.event != NO_EVENT => {
-            let e = trace.event(step.event);
-            match e.cause() {
-                Some(cause) => format!("from {}, caused by {}", trace.strings.resolve(e.source), namer.event_id(cause)),
-                None => format!("from {}", trace.strings.resolve(e.source)),
-            }
-        }
-        StepKind::Processed => if step.flag != 0 { "effect" } else { "no effect" }.to_owned(),
-        StepKind::Failed => format!("{} (attempt {})", FailReason::from_flag(step.flag).name(), step.aux),
-        StepKind::Delivered | StepKind::Requeued if step.aux != NONE32 => format!("receive {}", step.aux),
-        StepKind::DeadLettered if step.aux != NONE32 => format!("→ {}", namer.topic(step.aux as u16)),
-        StepKind::Routed if step.event != NO_EVENT => {
-            let bus = trace.event(step.event).topic;
-            let rule = namer.model.topics[usize::from(bus)].rules.get(step.aux as usize);
-            format!("rule {} of {}", rule.map_or("?", |r| r.name.as_str()), namer.topic(bus))
-        }
-        StepKind::Unrouted => "matched no rule: dropped".to_owned(),
-        StepKind::Fetched => {
-            let aggregate = namer.model.aggregates.get(usize::from(step.partition)).map_or("?", |a| a.name.as_str());
-            let produced = if step.offset == NONE32 {
-                "the event produced none".to_owned()
-            } else {
-                format!("the event produced v{}", step.offset)
-            };
-            let moved = if step.offset != NONE32 && step.aux > step.offset { ": the state had moved on" } else { "" };
-            format!("{aggregate} v{} read; {produced}{moved}", step.aux)
-        }
-        StepKind::Note => namer.model.scenario.notes.get(step.aux as usize).map(|n| n.text.clone()).unwrap_or_default(),
-        StepKind::Rebalanced => trace.assignments.get(step.aux as usize).map_or_else(String::new, |assignment| {
-            let parts: Vec<String> = assignment
-                .iter()
-                .map(|(i, t, ps)| {
-                    let ps: Vec<String> = ps.iter().map(u16::to_string).collect();
-                    format!("{} {}[{}]", namer.instance(*i), namer.topic(*t), ps.join(","))
-                })
-                .collect();
-            parts.join("  ")
-        }),
-        _ => String::new(),
-    }
-}
-
 /// Columns, in order on screen; `DROP` lists which to leave out first when the screen is narrow.
 const HEADERS: [&str; 9] = ["step", "time", "kind", "event", "type", "key", "where", "who", "detail"];
 const DETAIL: usize = 8;
 const DROP: [usize; 5] = [DETAIL, 5, 4, 7, 6];
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let trace = app.trace();
-    let namer = Namer { model: app.model(), trace };
+    let namer = Namer { model: app.model(), trace: app.trace() };
     let rows_at = rows_area(area);
     let window = window(app, rows_at.height as usize);
     let selected = app.traffic.selected;
-
-    let rows: Vec<[Line<'static>; 9]> = window
-        .rows
-        .iter()
-        .map(|&i| {
-            let step = &app.steps()[i];
-            let finding = app.analysis().finding_at(i as u64 + 1);
-            let kind = match finding {
-                Some(f) => Line::from(vec![
-                    Span::styled(format!(" {} ", finding_label(f.class)), theme::finding(f.class)),
-                    Span::styled(format!(" {}", step.kind.name()), theme::kind(step.kind)),
-                ]),
-                None => Line::styled(step.kind.name(), theme::kind(step.kind)),
-            };
-            let (id, event_type, key) = if step.event == NO_EVENT {
-                (String::new(), String::new(), String::new())
-            } else {
-                let e = trace.event(step.event);
-                (
-                    namer.event_id(step.event),
-                    trace.strings.resolve(e.event_type).to_owned(),
-                    e.key.map(|k| trace.strings.resolve(k).to_owned()).unwrap_or_default(),
-                )
-            };
-            let detail = match finding {
-                Some(f) => {
-                    let more = detail(&namer, step);
-                    let words = format!("⚠ {}", finding_words(f.class));
-                    let mut spans = vec![Span::styled(words, theme::WARN)];
-                    if !more.is_empty() {
-                        spans.push(Span::raw(format!("  {more}")));
-                    }
-                    Line::from(spans)
-                }
-                None => Line::raw(detail(&namer, step)),
-            };
-            [
-                Line::raw(format!("{}", i + 1)).right_aligned(),
-                Line::raw(seconds(step.t_us)).right_aligned(),
-                kind,
-                Line::raw(id),
-                Line::raw(event_type),
-                Line::raw(key),
-                Line::raw(place(&namer, step)),
-                Line::raw(who(&namer, step)),
-                detail,
-            ]
-        })
-        .collect();
-
-    // Columns as wide as what the screen shows; the narrowest screens drop the least
-    // needed columns; the detail takes what is left.
-    // The number, time and kind columns keep their width while the table scrolls.
-    let mut widths: Vec<u16> = HEADERS.iter().map(|h| h.len() as u16).collect();
-    widths[0] = widths[0].max(app.steps().len().to_string().len() as u16);
-    widths[1] = widths[1].max(seconds(app.model().duration.max(app.now())).len() as u16);
-    widths[2] = widths[2].max(StepKind::ALL.iter().map(|k| k.name().len() as u16).max().unwrap_or(0));
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.width() as u16);
-        }
-    }
-    widths[DETAIL] = 0;
-    let mut shown = [true; 9];
-    let total = |shown: &[bool; 9]| -> u16 {
-        let columns = shown.iter().filter(|s| **s).count() as u16;
-        widths.iter().zip(shown).filter(|(_, s)| **s).map(|(w, _)| *w).sum::<u16>() + columns.saturating_sub(1)
-    };
-    for column in DROP {
-        let room = if column == DETAIL { 8 } else { 0 };
-        if total(&shown) + room <= rows_at.width {
-            break;
-        }
-        shown[column] = false;
-    }
-    let constraints: Vec<Constraint> = (0..9)
-        .filter(|&c| shown[c])
-        .map(|c| if c == DETAIL { Constraint::Fill(1) } else { Constraint::Length(widths[c]) })
-        .collect();
+    let rows: Vec<[Line<'static>; 9]> = window.rows.iter().map(|&i| row_cells(app, &namer, i)).collect();
+    let (shown, constraints) = columns(app, &rows, rows_at.width);
 
     let header = Row::new((0..9).filter(|&c| shown[c]).map(|c| Cell::from(HEADERS[c]))).style(theme::TITLE);
     let table_rows = window.rows.iter().zip(rows).map(|(&i, cells)| {
         let row = Row::new(cells.into_iter().enumerate().filter(|(c, _)| shown[*c]).map(|(_, l)| Cell::from(l)));
         if Some(i) == selected { row.style(theme::SELECTED) } else { row }
     });
-
-    let mut title = vec![Span::styled(" traffic ", theme::TITLE), Span::raw(format!("· steps {} ", app.steps().len()))];
-    let filter = app.filter.text.trim();
-    if !filter.is_empty() {
-        title.push(Span::styled(format!("· filter \"{filter}\" "), theme::WARN));
-    }
-    title.push(match selected {
-        Some(s) => Span::raw(format!("· step {} selected (f: follow) ", s + 1)),
-        None => Span::styled("· following ", theme::OK),
-    });
-    if window.rows.is_empty() && !app.steps().is_empty() && !window.capped {
-        title.push(Span::styled("· no match ", theme::WARN));
-    }
-    if window.capped {
-        let limit = group_thousands(SCAN_LIMIT);
-        let note = match (selected, window.rows.is_empty()) {
-            (None, true) => format!("· no match in the last {limit} steps "),
-            (None, false) => format!("· searched the last {limit} steps "),
-            (Some(_), _) => format!("· searched {limit} steps each way "),
-        };
-        title.push(Span::styled(note, theme::WARN));
-    }
-    let block = Block::bordered().title(Line::from(title));
+    let block = Block::bordered().title(title(app, &window));
     if app.steps().is_empty() {
         let hint = Line::styled("no steps yet: press space to play or → to step", theme::DIM);
         Table::new(vec![Row::new(vec![Cell::from(hint)])], [Constraint::Fill(1)]).block(block).render(area, buf);
@@ -353,17 +213,112 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .render(area, buf);
 }
 
-/// `20 000`: a count with thin groups of thousands.
-fn group_thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(' ');
+/// The cells of step index `i`'s row, one per column of [`HEADERS`].
+fn row_cells(app: &App, namer: &Namer<'_>, i: usize) -> [Line<'static>; 9] {
+    let trace = namer.trace;
+    let step = &app.steps()[i];
+    let finding = app.analysis().finding_at(i as u64 + 1);
+    let kind = match finding {
+        Some(f) => Line::from(vec![
+            Span::styled(format!(" {} ", finding_label(f.class)), theme::finding(f.class)),
+            Span::styled(format!(" {}", step.kind.name()), theme::kind(step.kind)),
+        ]),
+        None => Line::styled(step.kind.name(), theme::kind(step.kind)),
+    };
+    let (id, event_type, key) = if step.event == NO_EVENT {
+        (String::new(), String::new(), String::new())
+    } else {
+        let e = trace.event(step.event);
+        (
+            namer.event_id(step.event),
+            trace.strings.resolve(e.event_type).to_owned(),
+            e.key.map(|k| trace.strings.resolve(k).to_owned()).unwrap_or_default(),
+        )
+    };
+    let detail = match finding {
+        Some(f) => {
+            let more = detail(namer, step);
+            let words = format!("⚠ {}", finding_words(f.class));
+            let mut spans = vec![Span::styled(words, theme::WARN)];
+            if !more.is_empty() {
+                spans.push(Span::raw(format!("  {more}")));
+            }
+            Line::from(spans)
         }
-        out.push(c);
+        None => Line::raw(detail(namer, step)),
+    };
+    [
+        Line::raw(format!("{}", i + 1)).right_aligned(),
+        Line::raw(seconds(step.t_us)).right_aligned(),
+        kind,
+        Line::raw(id),
+        Line::raw(event_type),
+        Line::raw(key),
+        Line::raw(place(namer, step)),
+        Line::raw(who(namer, step)),
+        detail,
+    ]
+}
+
+/// Which columns show in `width`, and their widths: as wide as what the screen shows; the
+/// narrowest screens drop the least needed columns; the detail takes what is left. The
+/// number, time and kind columns keep their width while the table scrolls.
+fn columns(app: &App, rows: &[[Line<'static>; 9]], width: u16) -> ([bool; 9], Vec<Constraint>) {
+    let mut widths: Vec<u16> = HEADERS.iter().map(|h| h.len() as u16).collect();
+    widths[0] = widths[0].max(app.steps().len().to_string().len() as u16);
+    widths[1] = widths[1].max(seconds(app.model().duration.max(app.now())).len() as u16);
+    widths[2] = widths[2].max(StepKind::ALL.iter().map(|k| k.name().len() as u16).max().unwrap_or(0));
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.width() as u16);
+        }
     }
-    out
+    widths[DETAIL] = 0;
+    let mut shown = [true; 9];
+    let total = |shown: &[bool; 9]| -> u16 {
+        let columns = shown.iter().filter(|s| **s).count() as u16;
+        widths.iter().zip(shown).filter(|(_, s)| **s).map(|(w, _)| *w).sum::<u16>() + columns.saturating_sub(1)
+    };
+    for column in DROP {
+        let room = if column == DETAIL { 8 } else { 0 };
+        if total(&shown) + room <= width {
+            break;
+        }
+        shown[column] = false;
+    }
+    let constraints = (0..9)
+        .filter(|&c| shown[c])
+        .map(|c| if c == DETAIL { Constraint::Fill(1) } else { Constraint::Length(widths[c]) })
+        .collect();
+    (shown, constraints)
+}
+
+/// The table's title: the steps, the filter, following or the selection, and whether the
+/// walk found nothing or stopped at [`SCAN_LIMIT`].
+fn title(app: &App, window: &Window) -> Line<'static> {
+    let selected = app.traffic.selected;
+    let mut title = vec![Span::styled(" traffic ", theme::TITLE), Span::raw(format!("· steps {} ", app.steps().len()))];
+    let filter = app.filter.text.trim();
+    if !filter.is_empty() {
+        title.push(Span::styled(format!("· filter \"{filter}\" "), theme::WARN));
+    }
+    title.push(match selected {
+        Some(s) => Span::raw(format!("· step {} selected (f: follow) ", s + 1)),
+        None => Span::styled("· following ", theme::OK),
+    });
+    if window.rows.is_empty() && !app.steps().is_empty() && !window.capped {
+        title.push(Span::styled("· no match ", theme::WARN));
+    }
+    if window.capped {
+        let limit = thousands(SCAN_LIMIT);
+        let note = match (selected, window.rows.is_empty()) {
+            (None, true) => format!("· no match in the last {limit} steps "),
+            (None, false) => format!("· searched the last {limit} steps "),
+            (Some(_), _) => format!("· searched {limit} steps each way "),
+        };
+        title.push(Span::styled(note, theme::WARN));
+    }
+    Line::from(title)
 }
 
 /// Selects the step on the clicked row.
@@ -374,7 +329,7 @@ pub fn click(app: &mut App, screen: Rect, row: u16) {
     }
     let window = window(app, rows_at.height as usize);
     let Some(&step) = window.rows.get(usize::from(row - rows_at.y)) else { return };
-    app.traffic.selected = Some(step);
+    app.traffic.select(step);
     let event = app.steps()[step].event;
     if event != NO_EVENT {
         app.focus_event = Some(event);
@@ -386,7 +341,7 @@ mod tests {
     use super::*;
     use crate::scenario::load::{Limits, load_str};
     use crate::tui::action::Action;
-    use crate::tui::app::View;
+    use crate::tui::views::View;
 
     fn app() -> App {
         let source = include_str!("../../../scenarios/crash-duplicates.json");

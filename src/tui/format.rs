@@ -1,0 +1,245 @@
+//! How the TUI writes times, counts, rates, steps and findings, in one place: every view
+//! says `1.250s`, `20 000` and `orders/1@17` the same way.
+
+use std::fmt::Write as _;
+
+use crate::analysis::FindingClass;
+use crate::scenario::model::TopicKind;
+use crate::trace::jsonl::Namer;
+use crate::trace::{FailReason, NO_EVENT, NONE16, NONE32, Step, StepKind};
+
+/// `1.250s`: a virtual time, as the header, the tables and the notes show it.
+pub fn seconds(t_us: u64) -> String {
+    format!("{:.3}s", t_us as f64 / 1e6)
+}
+
+/// A span of virtual time, short: `850µs`, `40ms`, `1.2s`, `2m05s`.
+pub fn duration(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us}µs")
+    } else if us < 1_000_000 {
+        format!("{}ms", us / 1_000)
+    } else if us < 60_000_000 {
+        format!("{:.1}s", us as f64 / 1e6)
+    } else if us < 3_600_000_000 {
+        format!("{}m{:02}s", us / 60_000_000, us / 1_000_000 % 60)
+    } else {
+        format!("{}h{:02}m", us / 3_600_000_000, us / 60_000_000 % 60)
+    }
+}
+
+/// A span of virtual time to a tenth of a millisecond under 100 ms (the waterfall's hops):
+/// `12.5ms`, `120ms`, `1.25s`.
+pub fn duration_fine(us: u64) -> String {
+    let ms = us as f64 / 1000.0;
+    if us >= 1_000_000 {
+        format!("{:.2}s", ms / 1000.0)
+    } else if us >= 100_000 {
+        format!("{ms:.0}ms")
+    } else {
+        format!("{ms:.1}ms")
+    }
+}
+
+/// `5`, `2.5`, `0.25`: a number to two decimals, without trailing zeros.
+pub fn decimal(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// `20 000`: a count with thin groups of thousands.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `12/s`, `2.9k/s`: `count` events over a stretch that `scale` turns into a second.
+pub fn per_second(count: u64, scale: f64) -> String {
+    let r = count as f64 * scale;
+    if r >= 10_000.0 {
+        format!("{:.0}k/s", r / 1000.0)
+    } else if r >= 1000.0 {
+        format!("{:.1}k/s", r / 1000.0)
+    } else {
+        format!("{r:.0}/s")
+    }
+}
+
+/// `0-2,5`: partitions as ranges.
+pub fn ranges(partitions: &[u16]) -> String {
+    let mut sorted = partitions.to_vec();
+    sorted.sort_unstable();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        let _ = match end - start {
+            0 => write!(out, "{start}"),
+            1 => write!(out, "{start},{end}"),
+            _ => write!(out, "{start}-{end}"),
+        };
+        i += 1;
+    }
+    out
+}
+
+/// `text` in at most `room` characters: cut, with `…` as its last, when it is longer.
+pub fn truncate(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        text.to_owned()
+    } else {
+        let mut short: String = text.chars().take(room.saturating_sub(1)).collect();
+        short.push('…');
+        short
+    }
+}
+
+// How a step and a finding are said, in Traffic's rows and the inspector.
+
+/// The short label of a finding on its kind cell.
+pub fn finding_label(class: FindingClass) -> &'static str {
+    match class {
+        FindingClass::DuplicateDelivery => "DUP-D",
+        FindingClass::DuplicateEffect => "DUP-E",
+        FindingClass::OutOfOrder => "ORDER",
+        FindingClass::Lost => "LOST",
+        FindingClass::Failed => "FAIL",
+        FindingClass::ReadModelMismatch => "READ",
+        FindingClass::UncompensatedSaga => "SAGA",
+    }
+}
+
+/// `duplicate effect`: a finding class as words.
+pub fn finding_words(class: FindingClass) -> &'static str {
+    match class {
+        FindingClass::DuplicateDelivery => "duplicate delivery",
+        FindingClass::DuplicateEffect => "duplicate effect",
+        FindingClass::OutOfOrder => "out of order",
+        FindingClass::Lost => "lost",
+        FindingClass::Failed => "failed",
+        FindingClass::ReadModelMismatch => "read model differs",
+        FindingClass::UncompensatedSaga => "uncompensated saga",
+    }
+}
+
+/// `orders/1@17`: a step's topic, partition (logs) and offset, as far as it has them.
+pub fn place(namer: &Namer<'_>, step: &Step) -> String {
+    if step.topic == NONE16 {
+        return String::new();
+    }
+    let mut text = namer.topic(step.topic).to_owned();
+    if namer.model.topics[usize::from(step.topic)].kind == TopicKind::Log && step.partition != NONE16 {
+        let _ = write!(text, "/{}", step.partition);
+    }
+    if step.offset != NONE32 {
+        let _ = write!(text, "@{}", step.offset);
+    }
+    text
+}
+
+/// `billing#2`, or `group/consumer#2` when the group is named apart from its consumer, or
+/// the group alone: who a consumer step is about.
+pub fn who(namer: &Namer<'_>, step: &Step) -> String {
+    match (step.group, step.instance) {
+        (_, i) if i != NONE16 => {
+            let (g, _) = namer.trace.instances[usize::from(i)];
+            let group = &namer.model.groups[usize::from(g)];
+            if group.name == group.consumer {
+                namer.instance(i)
+            } else {
+                format!("{}/{}", group.name, namer.instance(i))
+            }
+        }
+        (g, _) if g != NONE16 => namer.group(g).to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// What else a step says, by kind: a failure's reason, a queue receive count, a dead-letter
+/// topic, a note's text, a rebalance's assignment.
+pub fn detail(namer: &Namer<'_>, step: &Step) -> String {
+    let trace = namer.trace;
+    match step.kind {
+        StepKind::Published if step.event != NO_EVENT => {
+            let e = trace.event(step.event);
+            match e.cause() {
+                Some(cause) => format!("from {}, caused by {}", trace.strings.resolve(e.source), namer.event_id(cause)),
+                None => format!("from {}", trace.strings.resolve(e.source)),
+            }
+        }
+        StepKind::Processed => if step.flag != 0 { "effect" } else { "no effect" }.to_owned(),
+        StepKind::Failed => format!("{} (attempt {})", FailReason::from_flag(step.flag).name(), step.aux),
+        StepKind::Delivered | StepKind::Requeued if step.aux != NONE32 => format!("receive {}", step.aux),
+        StepKind::DeadLettered if step.aux != NONE32 => format!("→ {}", namer.topic(step.aux as u16)),
+        StepKind::Routed if step.event != NO_EVENT => {
+            let bus = trace.event(step.event).topic;
+            let rule = namer.model.topics[usize::from(bus)].rules.get(step.aux as usize);
+            format!("rule {} of {}", rule.map_or("?", |r| r.name.as_str()), namer.topic(bus))
+        }
+        StepKind::Unrouted => "matched no rule: dropped".to_owned(),
+        StepKind::Fetched => {
+            let aggregate = namer.model.aggregates.get(usize::from(step.partition)).map_or("?", |a| a.name.as_str());
+            let produced = if step.offset == NONE32 {
+                "the event produced none".to_owned()
+            } else {
+                format!("the event produced v{}", step.offset)
+            };
+            let moved = if step.offset != NONE32 && step.aux > step.offset { ": the state had moved on" } else { "" };
+            format!("{aggregate} v{} read; {produced}{moved}", step.aux)
+        }
+        StepKind::Note => namer.model.scenario.notes.get(step.aux as usize).map(|n| n.text.clone()).unwrap_or_default(),
+        StepKind::Rebalanced => trace.assignments.get(step.aux as usize).map_or_else(String::new, |assignment| {
+            let parts: Vec<String> = assignment
+                .iter()
+                .map(|(i, t, ps)| {
+                    let ps: Vec<String> = ps.iter().map(u16::to_string).collect();
+                    format!("{} {}[{}]", namer.instance(*i), namer.topic(*t), ps.join(","))
+                })
+                .collect();
+            parts.join("  ")
+        }),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_counts_and_rates_read_naturally() {
+        assert_eq!(seconds(1_250_000), "1.250s");
+        assert_eq!(duration(1_500_000), "1.5s");
+        assert_eq!(duration(40_000), "40ms");
+        assert_eq!(duration_fine(12_500), "12.5ms");
+        assert_eq!(duration_fine(120_000), "120ms");
+        assert_eq!(duration_fine(1_250_000), "1.25s");
+        assert_eq!(decimal(2.5), "2.5");
+        assert_eq!(decimal(5.0), "5");
+        assert_eq!(thousands(20_000), "20 000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(ranges(&[5, 0, 1, 2]), "0-2,5");
+        assert_eq!(ranges(&[3, 4]), "3,4");
+        assert_eq!(ranges(&[]), "");
+        assert_eq!(per_second(12, 1.0), "12/s");
+        assert_eq!(per_second(2900, 1.0), "2.9k/s");
+        assert_eq!(per_second(25_000, 1.0), "25k/s");
+        assert_eq!(truncate("checkout", 8), "checkout");
+        assert_eq!(truncate("checkout", 5), "chec…");
+    }
+}
