@@ -20,6 +20,7 @@ pub mod action;
 pub mod app;
 pub mod experiments;
 pub mod format;
+pub mod list;
 pub mod pacer;
 pub mod picker;
 pub mod theme;

@@ -7,10 +7,8 @@ use std::sync::Arc;
 use super::action::Action;
 use super::experiments::{Before, Experiments};
 // `View` is declared in `views`; it stays nameable here, where the app holds it.
+use super::list::{ChecksList, Ctx, List, Outcome, TrafficList};
 pub use super::views::View;
-use super::views::checks::ChecksList;
-use super::views::traffic::TrafficList;
-use super::views::{Ctx, List, Outcome};
 use crate::analysis::Analysis;
 use crate::run::RunError;
 use crate::scenario::load::Limits;

@@ -220,6 +220,54 @@ fn no_module_uses_a_higher_layer() {
     assert!(wrong.is_empty(), "uses against the layers:\n{}", wrong.join("\n"));
 }
 
+// Tarjan's strongly connected components.
+struct Search<'a> {
+    edges: &'a BTreeMap<String, BTreeSet<String>>,
+    index: BTreeMap<&'a str, usize>,
+    low: BTreeMap<&'a str, usize>,
+    stack: Vec<&'a str>,
+    cycles: Vec<Vec<&'a str>>,
+}
+impl<'a> Search<'a> {
+    fn visit(&mut self, v: &'a str) {
+        let n = self.index.len();
+        self.index.insert(v, n);
+        self.low.insert(v, n);
+        self.stack.push(v);
+        for w in self.edges.get(v).into_iter().flatten() {
+            if !self.index.contains_key(w.as_str()) {
+                self.visit(w);
+                let low = self.low[v].min(self.low[w.as_str()]);
+                self.low.insert(v, low);
+            } else if self.stack.contains(&w.as_str()) {
+                let low = self.low[v].min(self.index[w.as_str()]);
+                self.low.insert(v, low);
+            }
+        }
+        if self.low[v] == self.index[v] {
+            let at = self.stack.iter().rposition(|&x| x == v).expect("on the stack");
+            let component = self.stack.split_off(at);
+            if component.len() > 1 {
+                self.cycles.push(component);
+            }
+        }
+    }
+}
+
+#[test]
+fn no_files_use_each_other_in_a_cycle() {
+    let edges = graph();
+    let mut search =
+        Search { edges: &edges, index: BTreeMap::new(), low: BTreeMap::new(), stack: Vec::new(), cycles: Vec::new() };
+    for v in edges.keys() {
+        if !search.index.contains_key(v.as_str()) {
+            search.visit(v);
+        }
+    }
+    let cycles: Vec<String> = search.cycles.iter().map(|c| c.join(" ↔ ")).collect();
+    assert!(cycles.is_empty(), "files that use each other:\n{}", cycles.join("\n"));
+}
+
 #[test]
 fn the_reader_sees_the_uses_it_should() {
     // The parser itself: known uses are found, comments and strings are not uses.

@@ -7,13 +7,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget, Wrap};
 
-use crate::analysis::Finding;
 use crate::scenario::model::Metric;
 use crate::tui::app::App;
 use crate::tui::experiments::run_figures;
 use crate::tui::format::seconds;
 use crate::tui::theme;
-use crate::tui::views::{Ctx, List, Outcome};
 
 const COLUMNS: [(Metric, &str); 10] = [
     (Metric::Delivered, "delivered"),
@@ -27,63 +25,6 @@ const COLUMNS: [(Metric, &str); 10] = [
     (Metric::MaxLag, "max lag"),
     (Metric::FinalLag, "lag"),
 ];
-
-/// Checks' list: the selected row of the findings (then the standing ones), and the
-/// finding picked there, whose row is found again after every move, as findings come and
-/// standing ones go.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ChecksList {
-    pub selected: Option<usize>,
-    picked: Option<Finding>,
-}
-
-impl ChecksList {
-    /// Picks finding `f` (its row is selected after the next move of the cursor).
-    pub fn pick(&mut self, f: Finding) {
-        self.picked = Some(f);
-    }
-}
-
-impl List for ChecksList {
-    fn move_selection(&mut self, delta: isize, ctx: &Ctx<'_>) -> Outcome {
-        let n = ctx.analysis().findings().len() + ctx.standing_findings().len();
-        if n > 0 {
-            let at = self.selected.unwrap_or(0) as isize;
-            self.selected = Some(at.saturating_add(delta).clamp(0, n as isize - 1) as usize);
-            self.picked = self.selected.and_then(|i| ctx.check_row(i));
-        }
-        Outcome::Done
-    }
-
-    /// Goes to the selected finding's step.
-    fn inspect(&self, ctx: &Ctx<'_>) -> Outcome {
-        self.selected.and_then(|i| ctx.check_row(i)).map_or(Outcome::Done, Outcome::GoTo)
-    }
-
-    fn reset(&mut self) {
-        *self = ChecksList::default();
-    }
-
-    fn after_seek(&mut self, ctx: &Ctx<'_>) {
-        if let Some(f) = self.picked {
-            self.selected = row_of(ctx, f);
-        }
-        let findings = ctx.analysis().findings().len() + ctx.standing_findings().len();
-        if self.selected.is_some_and(|i| i >= findings) {
-            self.selected = findings.checked_sub(1);
-        }
-    }
-}
-
-/// The row of finding `f` in the Checks list at the step shown.
-fn row_of(ctx: &Ctx<'_>, f: Finding) -> Option<usize> {
-    let findings = ctx.analysis().findings();
-    let i = findings.partition_point(|g| g.step < f.step);
-    match findings[i..].iter().take_while(|g| g.step == f.step).position(|g| *g == f) {
-        Some(j) => Some(i + j),
-        None => ctx.standing_findings().iter().position(|g| *g == f).map(|j| findings.len() + j),
-    }
-}
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let groups = app.model().groups.len() as u16;

@@ -19,78 +19,9 @@ use crate::tui::app::App;
 use crate::tui::format::{detail, finding_label, finding_words, place, seconds, thousands, who};
 use crate::tui::theme;
 use crate::tui::ui::body_area;
-use crate::tui::views::{Ctx, List, Outcome};
 
 /// The most steps a frame examines in each direction from the anchor while filtering.
 pub const SCAN_LIMIT: usize = 20_000;
-
-/// The most rows one move of the selection scans for a row that passes the filter.
-pub const MAX_FILTER_SCAN: usize = 1_000_000;
-
-/// Traffic's list: the selected step index, `None` following the newest. The other views
-/// but Checks steer it too (their up, down and Enter are about the steps, and Chains shows
-/// the selected step's event).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TrafficList {
-    pub selected: Option<usize>,
-}
-
-impl TrafficList {
-    /// Selects step index `step`.
-    pub fn select(&mut self, step: usize) {
-        self.selected = Some(step);
-    }
-
-    /// Follows the newest steps again.
-    pub fn follow(&mut self) {
-        self.selected = None;
-    }
-}
-
-impl List for TrafficList {
-    /// Lands on a row that passes the filter: in the direction of travel, or, at either
-    /// end, the nearest one the other way. A filter that matches nothing scans a bounded
-    /// stretch, not a whole long run.
-    fn move_selection(&mut self, delta: isize, ctx: &Ctx<'_>) -> Outcome {
-        let n = ctx.step_number();
-        if n == 0 {
-            return Outcome::Done;
-        }
-        let at = self.selected.unwrap_or(n - 1);
-        let target = (at as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
-        let forward = || (target..n).take(MAX_FILTER_SCAN).find(|&s| ctx.matches(s));
-        let backward = || (0..=target).rev().take(MAX_FILTER_SCAN).find(|&s| ctx.matches(s));
-        let found = if delta < 0 { backward().or_else(forward) } else { forward().or_else(backward) };
-        let Some(target) = found else {
-            return Outcome::Say(format!("no step matching {:?} within {MAX_FILTER_SCAN} steps", ctx.filter));
-        };
-        self.select(target);
-        match ctx.trace().steps[target].event {
-            NO_EVENT => Outcome::Done,
-            event => Outcome::Focus(event),
-        }
-    }
-
-    /// The selected step's event (or the newest step's), in the inspector.
-    fn inspect(&self, ctx: &Ctx<'_>) -> Outcome {
-        let step = self.selected.or_else(|| ctx.step_number().checked_sub(1));
-        match step.map(|s| ctx.trace().steps[s].event) {
-            Some(event) if event != NO_EVENT => Outcome::Inspect(event),
-            _ => Outcome::Done,
-        }
-    }
-
-    fn reset(&mut self) {
-        self.follow();
-    }
-
-    /// A selection past the step shown is let go.
-    fn after_seek(&mut self, ctx: &Ctx<'_>) {
-        if self.selected.is_some_and(|s| s >= ctx.step_number()) {
-            self.follow();
-        }
-    }
-}
 
 /// The rows a frame shows: step indices, oldest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
