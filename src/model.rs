@@ -391,6 +391,239 @@ fn compile_optional_data(
         .transpose()
 }
 
+/// The topics, with their bus rules (subscribers and aggregates are added later).
+fn compile_topics(
+    scenario: &Scenario,
+    topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
+) -> Result<Vec<TopicModel>, CompileError> {
+    let mut topics: Vec<TopicModel> = scenario
+        .topics
+        .iter()
+        .map(|t| TopicModel {
+            name: t.name.clone(),
+            kind: t.kind,
+            partitions: if t.kind == TopicKind::Log { t.partitions.unwrap_or(1) } else { 1 },
+            subscribers: Vec::new(),
+            visibility_timeout: t.visibility_timeout.map_or(30_000_000, Duration::as_micros),
+            max_receives: t.max_receives,
+            dead_letter: t
+                .dead_letter
+                .as_deref()
+                .and_then(|d| scenario.topics.iter().position(|x| x.name == d))
+                .map(|i| i as u16),
+            fifo: t.fifo.unwrap_or(false),
+            dedup_window: t.dedup_window.map_or(300_000_000, Duration::as_micros),
+            aggregates: Vec::new(),
+            rules: Vec::new(),
+        })
+        .collect();
+    for (t, topic) in scenario.topics.iter().enumerate() {
+        for rule in topic.rules.iter().flatten() {
+            let pattern = crate::bus::Pattern::parse(&rule.pattern)
+                .map_err(|e| CompileError(format!("rule \"{}\": {}", rule.name, e.message)))?;
+            let targets = rule.targets.iter().map(|name| topic_index(name)).collect::<Result<_, _>>()?;
+            topics[t].rules.push(RuleModel { name: rule.name.clone(), pattern, targets });
+        }
+    }
+    Ok(topics)
+}
+
+/// One producer: its event types (literal payloads stored once), keys and weights.
+fn compile_producer(
+    scenario: &Scenario,
+    p: &crate::scenario::model::Producer,
+    topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
+    strings: &mut Strings,
+    payloads: &mut Payloads,
+) -> Result<ProducerModel, CompileError> {
+    let mut sequences = Vec::new();
+    let types = p
+        .events
+        .iter()
+        .map(|e| {
+            let data = compile_optional_data(e.data.as_ref(), Site::Producer, &mut sequences)?;
+            let headers = compile_headers(&e.headers, Site::Producer)?;
+            Ok(ProducerTypeModel {
+                event_type: strings.intern(&e.event_type),
+                literal_data: literal_data(data.as_ref(), payloads),
+                literal_headers: literal_headers(&headers, payloads),
+                data,
+                headers,
+                schema_version: e.schema_version,
+            })
+        })
+        .collect::<Result<Vec<_>, CompileError>>()?;
+    let keys = p.keys.as_ref().map(|k| KeyModel {
+        prefix: k.prefix.clone(),
+        cardinality: k.cardinality.max(1),
+        distribution: k.distribution,
+        zipf: (k.distribution == KeyDistribution::Zipf && k.cardinality <= ZIPF_TABLE_LIMIT).then(|| {
+            let s = k.zipf_s.unwrap_or(1.0);
+            Arc::new(rng::cumulative((1..=k.cardinality.max(1)).map(|i| 1.0 / libm::pow(i as f64, s))))
+        }),
+        zipf_s: k.zipf_s.unwrap_or(1.0),
+    });
+    Ok(ProducerModel {
+        name: p.name.clone(),
+        source: strings.intern(&p.name),
+        topic: topic_index(&p.topic)?,
+        rate: p.rate,
+        arrival: p.arrival,
+        start: p.start.as_micros(),
+        stop: p.stop.unwrap_or(scenario.duration).as_micros(),
+        count: p.count,
+        keys,
+        cumulative: rng::cumulative(p.events.iter().map(|e| e.weight)),
+        types,
+        sequences: sequences.len(),
+        retry_duplicates: p.retry_duplicates.unwrap_or(0.0),
+        idempotent: p.idempotent.unwrap_or(false),
+    })
+}
+
+/// One scripted event, its payloads stored.
+fn compile_scripted(
+    e: &crate::scenario::model::ScriptedEvent,
+    topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
+    strings: &mut Strings,
+    payloads: &mut Payloads,
+) -> Result<ScriptedModel, CompileError> {
+    Ok(ScriptedModel {
+        at: e.at.as_micros(),
+        topic: topic_index(&e.topic)?,
+        event_type: strings.intern(&e.event_type),
+        key: e.key.as_deref().map(|k| strings.intern(k)),
+        id: e.id.clone(),
+        correlation_id: e.correlation_id.clone(),
+        source: strings.intern(&e.source),
+        headers: payloads.push_headers(&e.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()),
+        data: e.data.as_ref().map_or(Span::EMPTY_OBJECT, |d| payloads.push(d)),
+        schema_version: e.schema_version,
+    })
+}
+
+/// What a consumer's group is compiled from, once every type symbol is interned.
+struct GroupParts {
+    handlers: Vec<HandlerModel>,
+    named: Vec<(Sym, u32)>,
+    wildcard: Option<u32>,
+    slots: Vec<(u16, u16)>,
+    queues: Vec<u16>,
+    subscribed: Vec<u16>,
+    sequences: usize,
+}
+
+/// One consumer's group: its handler table by type, accepted versions and upcasters.
+fn compile_group(c: &crate::scenario::model::Consumer, parts: GroupParts, strings: &mut Strings) -> GroupModel {
+    let GroupParts { handlers, named, wildcard, slots, queues, subscribed, sequences } = parts;
+    let mut by_type = vec![u32::MAX; strings.len()];
+    for (sym, index) in named {
+        by_type[sym.index()] = index;
+    }
+    let accepts = c.accepts.iter().flatten().map(|(t, versions)| (strings.intern(t), versions.clone())).collect();
+    let upcasts = c
+        .upcasts
+        .iter()
+        .flatten()
+        .map(|(t, steps)| {
+            let steps = steps
+                .iter()
+                .map(|u| UpcastModel {
+                    from: u.from,
+                    to: u.to,
+                    data: u.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                })
+                .collect();
+            (strings.intern(t), steps)
+        })
+        .collect();
+    GroupModel {
+        accepts,
+        upcasts,
+        name: c.group.clone().unwrap_or_else(|| c.name.clone()),
+        consumer: c.name.clone(),
+        source: strings.intern(&c.name),
+        topics: subscribed,
+        instances: c.instances,
+        processing: c.processing,
+        prefetch: c.prefetch.unwrap_or(1).max(1),
+        idempotent: c.idempotent.unwrap_or(false),
+        retry_delay: c.retry_delay.map_or(0, Duration::as_micros),
+        rebalance: c.rebalance.map_or(100_000, Duration::as_micros),
+        commit: c.commit,
+        from: c.from,
+        start: c.start.as_micros(),
+        handlers,
+        by_type,
+        wildcard,
+        slots,
+        queues,
+        sequences,
+    }
+}
+
+/// A consumer's handlers and subscriptions (the topics learn their subscriber).
+#[allow(clippy::too_many_arguments, reason = "the compiler's tables, passed apart to be borrowed apart")]
+fn group_parts(
+    scenario: &Scenario,
+    c: &crate::scenario::model::Consumer,
+    group: u16,
+    topics: &mut [TopicModel],
+    topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
+    strings: &mut Strings,
+    payloads: &mut Payloads,
+) -> Result<GroupParts, CompileError> {
+    let mut sequences = Vec::new();
+    let mut handlers = Vec::new();
+    let mut named = Vec::new();
+    let mut wildcard = None;
+    for (event_type, handler) in &c.handles {
+        let index = handlers.len() as u32;
+        handlers.push(compile_handler(scenario, handler, topic_index, strings, payloads, &mut sequences)?);
+        if event_type == "*" {
+            wildcard = Some(index);
+        } else {
+            named.push((strings.intern(event_type), index));
+        }
+    }
+    let mut slots = Vec::new();
+    let mut queues = Vec::new();
+    let mut subscribed = Vec::new();
+    for name in &c.topics {
+        let t = topic_index(name)?;
+        subscribed.push(t);
+        let topic = &mut topics[usize::from(t)];
+        match topic.kind {
+            TopicKind::Log => {
+                topic.subscribers.push(Subscription { group, base: slots.len() as u32 });
+                slots.extend((0..topic.partitions).map(|p| (t, p as u16)));
+            }
+            TopicKind::Queue => {
+                topic.subscribers.push(Subscription { group, base: queues.len() as u32 });
+                queues.push(t);
+            }
+            TopicKind::Bus => return Err(CompileError(format!("cannot subscribe to bus \"{name}\""))),
+        }
+    }
+    Ok(GroupParts { handlers, named, wildcard, slots, queues, subscribed, sequences: sequences.len() })
+}
+
+/// One saga: its types interned.
+fn compile_saga(saga: &crate::scenario::model::Saga, strings: &mut Strings) -> SagaModel {
+    SagaModel {
+        name: saga.name.clone(),
+        starts: strings.intern(&saga.starts),
+        completes: saga.completes.iter().map(|t| strings.intern(t)).collect(),
+        fails: saga.fails.iter().map(|t| strings.intern(t)).collect(),
+        compensations: saga
+            .compensations
+            .iter()
+            .take(64)
+            .map(|(a, b)| (strings.intern(a), strings.intern(b)))
+            .collect(),
+    }
+}
+
 impl Model {
     /// Compiles a validated scenario with the given seed.
     pub fn compile(scenario: Arc<Scenario>, seed: u64) -> Result<Self, CompileError> {
@@ -404,200 +637,30 @@ impl Model {
         let topic_index = |name: &str| -> Result<u16, CompileError> {
             topic_names.get(name).copied().ok_or_else(|| CompileError(format!("unknown topic \"{name}\"")))
         };
-        let mut topics: Vec<TopicModel> = scenario
-            .topics
-            .iter()
-            .map(|t| TopicModel {
-                name: t.name.clone(),
-                kind: t.kind,
-                partitions: if t.kind == TopicKind::Log { t.partitions.unwrap_or(1) } else { 1 },
-                subscribers: Vec::new(),
-                visibility_timeout: t.visibility_timeout.map_or(30_000_000, Duration::as_micros),
-                max_receives: t.max_receives,
-                dead_letter: t
-                    .dead_letter
-                    .as_deref()
-                    .and_then(|d| scenario.topics.iter().position(|x| x.name == d))
-                    .map(|i| i as u16),
-                fifo: t.fifo.unwrap_or(false),
-                dedup_window: t.dedup_window.map_or(300_000_000, Duration::as_micros),
-                aggregates: Vec::new(),
-                rules: Vec::new(),
-            })
-            .collect();
-        for (t, topic) in scenario.topics.iter().enumerate() {
-            for rule in topic.rules.iter().flatten() {
-                let pattern = crate::bus::Pattern::parse(&rule.pattern)
-                    .map_err(|e| CompileError(format!("rule \"{}\": {}", rule.name, e.message)))?;
-                let targets = rule.targets.iter().map(|name| topic_index(name)).collect::<Result<_, _>>()?;
-                topics[t].rules.push(RuleModel { name: rule.name.clone(), pattern, targets });
-            }
-        }
+        let mut topics = compile_topics(&scenario, &topic_index)?;
 
-        let mut producers = Vec::new();
-        for p in &scenario.producers {
-            let mut sequences = Vec::new();
-            let types = p
-                .events
-                .iter()
-                .map(|e| {
-                    let data = compile_optional_data(e.data.as_ref(), Site::Producer, &mut sequences)?;
-                    let headers = compile_headers(&e.headers, Site::Producer)?;
-                    Ok(ProducerTypeModel {
-                        event_type: strings.intern(&e.event_type),
-                        literal_data: literal_data(data.as_ref(), &mut payloads),
-                        literal_headers: literal_headers(&headers, &mut payloads),
-                        data,
-                        headers,
-                        schema_version: e.schema_version,
-                    })
-                })
-                .collect::<Result<Vec<_>, CompileError>>()?;
-            let keys = p.keys.as_ref().map(|k| KeyModel {
-                prefix: k.prefix.clone(),
-                cardinality: k.cardinality.max(1),
-                distribution: k.distribution,
-                zipf: (k.distribution == KeyDistribution::Zipf && k.cardinality <= ZIPF_TABLE_LIMIT).then(|| {
-                    let s = k.zipf_s.unwrap_or(1.0);
-                    Arc::new(rng::cumulative((1..=k.cardinality.max(1)).map(|i| 1.0 / libm::pow(i as f64, s))))
-                }),
-                zipf_s: k.zipf_s.unwrap_or(1.0),
-            });
-            producers.push(ProducerModel {
-                name: p.name.clone(),
-                source: strings.intern(&p.name),
-                topic: topic_index(&p.topic)?,
-                rate: p.rate,
-                arrival: p.arrival,
-                start: p.start.as_micros(),
-                stop: p.stop.unwrap_or(scenario.duration).as_micros(),
-                count: p.count,
-                keys,
-                cumulative: rng::cumulative(p.events.iter().map(|e| e.weight)),
-                types,
-                sequences: sequences.len(),
-                retry_duplicates: p.retry_duplicates.unwrap_or(0.0),
-                idempotent: p.idempotent.unwrap_or(false),
-            });
-        }
+        let producers = (scenario.producers.iter())
+            .map(|p| compile_producer(&scenario, p, &topic_index, &mut strings, &mut payloads))
+            .collect::<Result<Vec<_>, _>>()?;
 
-        let mut scripted = Vec::new();
-        for e in &scenario.events {
-            scripted.push(ScriptedModel {
-                at: e.at.as_micros(),
-                topic: topic_index(&e.topic)?,
-                event_type: strings.intern(&e.event_type),
-                key: e.key.as_deref().map(|k| strings.intern(k)),
-                id: e.id.clone(),
-                correlation_id: e.correlation_id.clone(),
-                source: strings.intern(&e.source),
-                headers: payloads
-                    .push_headers(&e.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()),
-                data: e.data.as_ref().map_or(Span::EMPTY_OBJECT, |d| payloads.push(d)),
-                schema_version: e.schema_version,
-            });
-        }
+        let scripted = (scenario.events.iter())
+            .map(|e| compile_scripted(e, &topic_index, &mut strings, &mut payloads))
+            .collect::<Result<Vec<_>, _>>()?;
 
         let mut groups = Vec::new();
         let mut total_instances = 0u64;
         for (gi, c) in scenario.consumers.iter().enumerate() {
             total_instances += u64::from(c.instances);
             let group = gi as u16;
-            let mut sequences = Vec::new();
-            let mut handlers = Vec::new();
-            let mut named = Vec::new();
-            let mut wildcard = None;
-            for (event_type, handler) in &c.handles {
-                let index = handlers.len() as u32;
-                handlers.push(compile_handler(
-                    &scenario,
-                    handler,
-                    &topic_index,
-                    &mut strings,
-                    &mut payloads,
-                    &mut sequences,
-                )?);
-                if event_type == "*" {
-                    wildcard = Some(index);
-                } else {
-                    named.push((strings.intern(event_type), index));
-                }
-            }
-            let mut slots = Vec::new();
-            let mut queues = Vec::new();
-            let mut subscribed = Vec::new();
-            for name in &c.topics {
-                let t = topic_index(name)?;
-                subscribed.push(t);
-                let topic = &mut topics[usize::from(t)];
-                match topic.kind {
-                    TopicKind::Log => {
-                        topic.subscribers.push(Subscription { group, base: slots.len() as u32 });
-                        slots.extend((0..topic.partitions).map(|p| (t, p as u16)));
-                    }
-                    TopicKind::Queue => {
-                        topic.subscribers.push(Subscription { group, base: queues.len() as u32 });
-                        queues.push(t);
-                    }
-                    TopicKind::Bus => return Err(CompileError(format!("cannot subscribe to bus \"{name}\""))),
-                }
-            }
-            groups.push((c, group, handlers, named, wildcard, slots, queues, subscribed, sequences.len()));
+            let parts = group_parts(&scenario, c, group, &mut topics, &topic_index, &mut strings, &mut payloads)?;
+            groups.push((c, parts));
         }
         if total_instances >= u64::from(u16::MAX) {
             return Err(CompileError(format!("{total_instances} instances in all: the limit is 65 534")));
         }
         // Type symbols are all interned by now, so handler tables can be sized once.
-        let groups: Vec<GroupModel> = groups
-            .into_iter()
-            .map(|(c, _, handlers, named, wildcard, slots, queues, subscribed, sequences)| {
-                let mut by_type = vec![u32::MAX; strings.len()];
-                for (sym, index) in named {
-                    by_type[sym.index()] = index;
-                }
-                let accepts =
-                    c.accepts.iter().flatten().map(|(t, versions)| (strings.intern(t), versions.clone())).collect();
-                let upcasts = c
-                    .upcasts
-                    .iter()
-                    .flatten()
-                    .map(|(t, steps)| {
-                        let steps = steps
-                            .iter()
-                            .map(|u| UpcastModel {
-                                from: u.from,
-                                to: u.to,
-                                data: u.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                            })
-                            .collect();
-                        (strings.intern(t), steps)
-                    })
-                    .collect();
-                GroupModel {
-                    accepts,
-                    upcasts,
-                    name: c.group.clone().unwrap_or_else(|| c.name.clone()),
-                    consumer: c.name.clone(),
-                    source: strings.intern(&c.name),
-                    topics: subscribed,
-                    instances: c.instances,
-                    processing: c.processing,
-                    prefetch: c.prefetch.unwrap_or(1).max(1),
-                    idempotent: c.idempotent.unwrap_or(false),
-                    retry_delay: c.retry_delay.map_or(0, Duration::as_micros),
-                    rebalance: c.rebalance.map_or(100_000, Duration::as_micros),
-                    commit: c.commit,
-                    from: c.from,
-                    start: c.start.as_micros(),
-                    handlers,
-                    by_type,
-                    wildcard,
-                    slots,
-                    queues,
-                    sequences,
-                }
-            })
-            .collect();
+        let groups: Vec<GroupModel> =
+            groups.into_iter().map(|(c, parts)| compile_group(c, parts, &mut strings)).collect();
 
         let faults = compile_faults(&scenario, &topic_index)?;
         let fetched = |name: &str| {
@@ -624,22 +687,7 @@ impl Model {
         }
         let aggregate_index = |name: &str| scenario.aggregates.iter().position(|a| a.name == name).map(|a| a as u16);
         let projects = scenario.consumers.iter().map(|c| c.project.as_deref().and_then(aggregate_index)).collect();
-        let sagas = scenario
-            .sagas
-            .iter()
-            .map(|saga| SagaModel {
-                name: saga.name.clone(),
-                starts: strings.intern(&saga.starts),
-                completes: saga.completes.iter().map(|t| strings.intern(t)).collect(),
-                fails: saga.fails.iter().map(|t| strings.intern(t)).collect(),
-                compensations: saga
-                    .compensations
-                    .iter()
-                    .take(64)
-                    .map(|(a, b)| (strings.intern(a), strings.intern(b)))
-                    .collect(),
-            })
-            .collect();
+        let sagas = scenario.sagas.iter().map(|saga| compile_saga(saga, &mut strings)).collect();
         let names = Names {
             groups: groups.iter().enumerate().map(|(g, gm)| (gm.name.clone(), g as u16)).collect(),
             consumers: groups.iter().enumerate().map(|(g, gm)| (gm.consumer.clone(), g as u16)).collect(),

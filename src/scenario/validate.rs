@@ -753,6 +753,47 @@ impl Validator<'_> {
         check_version(&field("schema_version"), e.schema_version)
     }
 
+    /// A consumer's `accepts` and `upcasts`.
+    fn schema_versions(&self, at: &str, c: &Consumer) -> Check {
+        if let Some(accepts) = &c.accepts {
+            for (ty, versions) in accepts {
+                let here = format!("{at}.accepts.{ty}");
+                self.type_ref(&here, ty, true)?;
+                if versions.is_empty() {
+                    return fail(here, "list at least one accepted schema version");
+                }
+                for (k, v) in versions.iter().enumerate() {
+                    check_version(&format!("{here}[{k}]"), *v)?;
+                }
+            }
+        }
+        if let Some(upcasts) = &c.upcasts {
+            for (ty, steps) in upcasts {
+                self.type_ref(&format!("{at}.upcasts.{ty}"), ty, true)?;
+                for (k, step) in steps.iter().enumerate() {
+                    let here = format!("{at}.upcasts.{ty}[{k}]");
+                    check_version(&format!("{here}.from"), step.from)?;
+                    if let Some(first) = steps[..k].iter().position(|s| s.from == step.from) {
+                        return fail(
+                            format!("{here}.from"),
+                            format!("version {} is already upcast by upcasts.{ty}[{first}]", step.from),
+                        );
+                    }
+                    if step.data.keys().any(String::is_empty) {
+                        return fail(format!("{here}.data"), "a field name cannot be empty");
+                    }
+                    if step.to <= step.from {
+                        return fail(
+                            format!("{here}.to"),
+                            format!("an upcast goes to a later version than {}", step.from),
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn consumer(&self, i: usize, c: &Consumer) -> Check {
         let at = format!("consumers[{i}]");
         let field = |name: &str| format!("{at}.{name}");
@@ -807,42 +848,7 @@ impl Validator<'_> {
             }
             self.handler(&here, handler)?;
         }
-        if let Some(accepts) = &c.accepts {
-            for (ty, versions) in accepts {
-                let here = format!("{at}.accepts.{ty}");
-                self.type_ref(&here, ty, true)?;
-                if versions.is_empty() {
-                    return fail(here, "list at least one accepted schema version");
-                }
-                for (k, v) in versions.iter().enumerate() {
-                    check_version(&format!("{here}[{k}]"), *v)?;
-                }
-            }
-        }
-        if let Some(upcasts) = &c.upcasts {
-            for (ty, steps) in upcasts {
-                self.type_ref(&format!("{at}.upcasts.{ty}"), ty, true)?;
-                for (k, step) in steps.iter().enumerate() {
-                    let here = format!("{at}.upcasts.{ty}[{k}]");
-                    check_version(&format!("{here}.from"), step.from)?;
-                    if let Some(first) = steps[..k].iter().position(|s| s.from == step.from) {
-                        return fail(
-                            format!("{here}.from"),
-                            format!("version {} is already upcast by upcasts.{ty}[{first}]", step.from),
-                        );
-                    }
-                    if step.data.keys().any(String::is_empty) {
-                        return fail(format!("{here}.data"), "a field name cannot be empty");
-                    }
-                    if step.to <= step.from {
-                        return fail(
-                            format!("{here}.to"),
-                            format!("an upcast goes to a later version than {}", step.from),
-                        );
-                    }
-                }
-            }
-        }
+        self.schema_versions(&at, c)?;
         if let Some(aggregate) = &c.project {
             self.aggregate_ref(&field("project"), aggregate)?;
         }

@@ -96,6 +96,7 @@ macro_rules! event_fields {
 impl StepKind {
     /// The fields of this kind's line after `step`, `t_us` and `kind`, in the order they
     /// are written.
+    #[expect(clippy::too_many_lines, reason = "one table: a few lines per step kind, read best whole")]
     pub const fn fields(self) -> &'static [(Field, Presence)] {
         match self {
             StepKind::Published => event_fields![

@@ -2,6 +2,7 @@
     clippy::needless_range_loop,
     clippy::stable_sort_primitive,
     clippy::uninlined_format_args,
+    clippy::too_many_lines,
     reason = "test code written for reading, not for lint style"
 )]
 //! Properties of the simulator and the analysis over generated scenarios WITH faults and the
