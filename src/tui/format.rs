@@ -213,7 +213,20 @@ pub fn detail(namer: &Namer<'_>, step: &Step) -> String {
                 .collect();
             parts.join("  ")
         }),
-        _ => String::new(),
+        StepKind::Published
+        | StepKind::Delivered
+        | StepKind::SkippedDuplicate
+        | StepKind::Committed
+        | StepKind::Acked
+        | StepKind::Requeued
+        | StepKind::DeadLettered
+        | StepKind::DroppedDuplicate
+        | StepKind::Routed
+        | StepKind::Crashed
+        | StepKind::Restarted
+        | StepKind::Paused
+        | StepKind::Resumed
+        | StepKind::Joined => String::new(),
     }
 }
 

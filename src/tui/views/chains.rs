@@ -318,7 +318,20 @@ fn follow_steps(app: &App, members: &mut [Member], cuts: &mut Vec<String>) -> BT
                 m.routed_to_readers |= !app.model().topics[usize::from(step.topic)].subscribers.is_empty();
             }
             StepKind::Unrouted => m.unrouted = true,
-            _ => m.dead_letter = Some((step.t_us, step.aux as u16)),
+            StepKind::DeadLettered => m.dead_letter = Some((step.t_us, step.aux as u16)),
+            // Not relevant (see above).
+            StepKind::Published
+            | StepKind::Committed
+            | StepKind::Acked
+            | StepKind::Requeued
+            | StepKind::DroppedDuplicate
+            | StepKind::Crashed
+            | StepKind::Restarted
+            | StepKind::Rebalanced
+            | StepKind::Paused
+            | StepKind::Resumed
+            | StepKind::Note
+            | StepKind::Joined => {}
         }
     }
     tallies

@@ -742,7 +742,24 @@ fn draw_movement(app: &App, live: &Live, paths: &BTreeMap<Edge, Vec<(u16, u16)>>
                 Edge::Produce(p)
             }
             StepKind::Delivered => Edge::Deliver(s.topic, usize::from(s.group)),
-            _ => continue,
+            StepKind::Processed
+            | StepKind::SkippedDuplicate
+            | StepKind::Failed
+            | StepKind::Committed
+            | StepKind::Acked
+            | StepKind::Requeued
+            | StepKind::DeadLettered
+            | StepKind::DroppedDuplicate
+            | StepKind::Routed
+            | StepKind::Unrouted
+            | StepKind::Fetched
+            | StepKind::Crashed
+            | StepKind::Restarted
+            | StepKind::Rebalanced
+            | StepKind::Paused
+            | StepKind::Resumed
+            | StepKind::Note
+            | StepKind::Joined => continue,
         };
         let Some(path) = paths.get(&edge).filter(|p| p.len() > 1) else { continue };
         let age = live.now.saturating_sub(s.t_us).min(MOTION_US - 1);
@@ -847,7 +864,15 @@ fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {
             }
             spans.push(Span::raw(text));
         }
-        _ => return None,
+        StepKind::Processed
+        | StepKind::Committed
+        | StepKind::Acked
+        | StepKind::Requeued
+        | StepKind::DroppedDuplicate
+        | StepKind::Routed
+        | StepKind::Unrouted
+        | StepKind::Fetched
+        | StepKind::Note => return None,
     }
     Some(Line::from(spans))
 }

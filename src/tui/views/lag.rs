@@ -76,7 +76,22 @@ impl Rates {
                         *n += 1;
                     }
                 }
-                _ => {}
+                StepKind::Delivered
+                | StepKind::Failed
+                | StepKind::Committed
+                | StepKind::Acked
+                | StepKind::Requeued
+                | StepKind::DroppedDuplicate
+                | StepKind::Routed
+                | StepKind::Unrouted
+                | StepKind::Fetched
+                | StepKind::Crashed
+                | StepKind::Restarted
+                | StepKind::Rebalanced
+                | StepKind::Paused
+                | StepKind::Resumed
+                | StepKind::Note
+                | StepKind::Joined => {}
             }
         }
         rates.window_us = if scanned == MAX_SCAN { now - earliest } else { now - from };

@@ -79,7 +79,26 @@ pub fn scan(app: &App) -> Live {
                 }
                 *live.delivered_from.entry((s.topic, s.group)).or_default() += 1;
             }
-            _ => continue,
+            StepKind::Published
+            | StepKind::Delivered
+            | StepKind::Processed
+            | StepKind::SkippedDuplicate
+            | StepKind::Failed
+            | StepKind::Committed
+            | StepKind::Acked
+            | StepKind::Requeued
+            | StepKind::DeadLettered
+            | StepKind::DroppedDuplicate
+            | StepKind::Routed
+            | StepKind::Unrouted
+            | StepKind::Fetched
+            | StepKind::Crashed
+            | StepKind::Restarted
+            | StepKind::Rebalanced
+            | StepKind::Paused
+            | StepKind::Resumed
+            | StepKind::Note
+            | StepKind::Joined => continue,
         }
         if moves && s.event != NO_EVENT && live.moving.len() < MAX_MOVING {
             live.moving.push(i);
