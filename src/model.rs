@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 
 use crate::intern::{Payloads, Span, Strings, Sym};
 use crate::rng;
+use crate::scenario::fault::{FaultSpec, Target};
 use crate::scenario::model::{Arrival, Commit, From, Handler, KeyDistribution, Scenario, TopicKind};
 use crate::scenario::template::{DataTemplate, Site, StrTemplate, compile_data};
 use crate::scenario::validate::ZIPF_TABLE_LIMIT;
@@ -800,14 +801,12 @@ fn compile_handler(
     })
 }
 
-/// Resolves `NAME` or `NAME#I` to a consumer group and an optional instance number.
-fn consumer_target(scenario: &Scenario, target: &str) -> Result<(u16, Option<u32>), CompileError> {
-    let (name, instance) = match target.rsplit_once('#') {
-        Some((name, number)) => {
-            (name, Some(number.parse::<u32>().map_err(|_| CompileError(format!("bad instance \"{target}\"")))?))
-        }
-        None => (target, None),
-    };
+/// A consumer fault's target: the group, and the instance number if one is named.
+fn consumer_target(scenario: &Scenario, target: Target<'_>) -> Result<(u16, Option<u32>), CompileError> {
+    let Target { consumer: name, instance } = target;
+    let instance = instance
+        .map(|number| number.parse::<u32>().map_err(|_| CompileError(format!("bad instance \"{name}#{number}\""))))
+        .transpose()?;
     let group = scenario
         .consumers
         .iter()
@@ -823,42 +822,45 @@ fn compile_faults(
     let mut faults = Vec::new();
     for (i, f) in scenario.faults.iter().enumerate() {
         let at = f.at.as_micros();
-        let until = f.for_.map_or(u64::MAX, |d| at.saturating_add(d.as_micros()));
-        let (kind, action) = if let Some(target) = &f.crash {
-            let (group, instance) = consumer_target(scenario, target)?;
-            ("crash", FaultAction::Crash { group, instance, restart_after: f.restart_after.map(Duration::as_micros) })
-        } else if let Some(target) = &f.pause {
-            let (group, instance) = consumer_target(scenario, target)?;
-            ("pause", FaultAction::Pause { group, instance, until })
-        } else if let Some(target) = &f.slow {
-            let (group, instance) = consumer_target(scenario, target)?;
-            ("slow", FaultAction::Slow { group, instance, factor: f.factor.unwrap_or(1.0), until })
-        } else if let Some(target) = &f.add_instance {
-            ("add_instance", FaultAction::AddInstance { group: consumer_target(scenario, target)?.0 })
-        } else if let Some(topic) = &f.duplicate {
-            let topic = topic_index(topic)?;
-            ("duplicate", FaultAction::Duplicate { topic, probability: f.probability.unwrap_or(1.0), until })
-        } else if let Some(topic) = &f.delay {
-            let jitter = f.jitter.unwrap_or(Distribution::Fixed(Duration::ZERO));
-            ("delay", FaultAction::Delay { topic: topic_index(topic)?, jitter, until })
-        } else if let Some(name) = &f.upgrade {
-            let producer = scenario
-                .producers
-                .iter()
-                .position(|p| &p.name == name)
-                .ok_or_else(|| CompileError(format!("unknown producer \"{name}\"")))?;
-            let ty = f.event_type.as_deref().unwrap_or_default();
-            let kind = scenario.producers[producer]
-                .events
-                .iter()
-                .position(|e| e.event_type == ty)
-                .ok_or_else(|| CompileError(format!("producer \"{name}\" has no type \"{ty}\"")))?;
-            let version = f.schema_version.unwrap_or(1);
-            ("upgrade", FaultAction::Upgrade { producer: producer as u16, kind: kind as u16, version })
-        } else {
-            return Err(CompileError(format!("faults[{i}]: no action this version runs")));
+        let spec = f.spec().map_err(|e| CompileError(format!("faults[{i}]: {}", e.message)))?;
+        let until = |for_: Option<Duration>| for_.map_or(u64::MAX, |d| at.saturating_add(d.as_micros()));
+        let action = match spec {
+            FaultSpec::Crash { target, restart_after } => {
+                let (group, instance) = consumer_target(scenario, target)?;
+                FaultAction::Crash { group, instance, restart_after: restart_after.map(Duration::as_micros) }
+            }
+            FaultSpec::Pause { target, for_ } => {
+                let (group, instance) = consumer_target(scenario, target)?;
+                FaultAction::Pause { group, instance, until: until(for_) }
+            }
+            FaultSpec::Slow { target, factor, for_ } => {
+                let (group, instance) = consumer_target(scenario, target)?;
+                FaultAction::Slow { group, instance, factor, until: until(for_) }
+            }
+            FaultSpec::AddInstance { consumer } => {
+                FaultAction::AddInstance { group: consumer_target(scenario, Target { consumer, instance: None })?.0 }
+            }
+            FaultSpec::Duplicate { topic, probability, for_ } => {
+                FaultAction::Duplicate { topic: topic_index(topic)?, probability, until: until(for_) }
+            }
+            FaultSpec::Delay { topic, jitter, for_ } => {
+                FaultAction::Delay { topic: topic_index(topic)?, jitter, until: until(for_) }
+            }
+            FaultSpec::Upgrade { producer: name, event_type, schema_version } => {
+                let producer = scenario
+                    .producers
+                    .iter()
+                    .position(|p| p.name == name)
+                    .ok_or_else(|| CompileError(format!("unknown producer \"{name}\"")))?;
+                let kind = scenario.producers[producer]
+                    .events
+                    .iter()
+                    .position(|e| e.event_type == event_type)
+                    .ok_or_else(|| CompileError(format!("producer \"{name}\" has no type \"{event_type}\"")))?;
+                FaultAction::Upgrade { producer: producer as u16, kind: kind as u16, version: schema_version }
+            }
         };
-        faults.push(FaultModel { at, action, name: format!("{i}:{kind}") });
+        faults.push(FaultModel { at, action, name: format!("{i}:{}", spec.action()) });
     }
     Ok(faults)
 }

@@ -18,6 +18,7 @@ use std::cell::RefCell;
 use indexmap::IndexMap;
 use serde_json::Value;
 
+use super::fault::{FaultSpec, Target};
 use super::limits::{Limits, MAX_INSTANCES, MAX_PARTITIONS};
 use super::model::{
     Aggregate, Commit, Consumer, Emit, Expectation, Fault, Handler, Metric, Producer, Rule, Saga, Scenario,
@@ -929,54 +930,12 @@ impl Validator<'_> {
     fn fault(&self, i: usize, f: &Fault) -> Check {
         let at = format!("faults[{i}]");
         let field = |name: &str| format!("{at}.{name}");
-        let actions = [
-            ("crash", &f.crash),
-            ("pause", &f.pause),
-            ("slow", &f.slow),
-            ("add_instance", &f.add_instance),
-            ("duplicate", &f.duplicate),
-            ("delay", &f.delay),
-            ("upgrade", &f.upgrade),
-        ];
-        let given: Vec<(&str, &String)> = actions.iter().filter_map(|(n, t)| t.as_ref().map(|t| (*n, t))).collect();
-        let (action, target) = match given.as_slice() {
-            [one] => *one,
-            [] => {
-                return fail(
-                    at,
-                    "a fault needs one action: \"crash\", \"pause\", \"slow\", \"add_instance\", \"duplicate\", \
-                     \"delay\" or \"upgrade\"",
-                );
-            }
-            [first, second, ..] => {
-                return fail(
-                    at,
-                    format!("a fault has exactly one action; \"{}\" and \"{}\" are two", first.0, second.0),
-                );
-            }
-        };
-        // Which options each action takes.
-        let options: [(&str, bool, &[&str]); 7] = [
-            ("restart_after", f.restart_after.is_some(), &["crash"]),
-            ("for", f.for_.is_some(), &["pause", "slow", "duplicate", "delay"]),
-            ("factor", f.factor.is_some(), &["slow"]),
-            ("probability", f.probability.is_some(), &["duplicate"]),
-            ("jitter", f.jitter.is_some(), &["delay"]),
-            ("type", f.event_type.is_some(), &["upgrade"]),
-            ("schema_version", f.schema_version.is_some(), &["upgrade"]),
-        ];
-        for (name, present, applies) in options {
-            if present && !applies.contains(&action) {
-                return fail(field(name), format!("\"{name}\" does not apply to a \"{action}\" fault"));
-            }
-        }
-        let here = field(action);
-        match action {
-            "crash" | "pause" | "slow" => {
-                let (name, instance) = match target.split_once('#') {
-                    Some((name, number)) => (name, Some(number)),
-                    None => (target.as_str(), None),
-                };
+        let spec =
+            f.spec().map_err(|e| Invalid { path: e.field.map_or_else(|| at.clone(), field), message: e.message })?;
+        let here = field(spec.action());
+        match spec {
+            FaultSpec::Crash { target, .. } | FaultSpec::Pause { target, .. } | FaultSpec::Slow { target, .. } => {
+                let Target { consumer: name, instance } = target;
                 let consumer = self.consumer_ref(&here, name)?;
                 if let Some(number) = instance {
                     let added = self.s.faults.iter().filter(|f| f.add_instance.as_deref() == Some(name)).count();
@@ -984,47 +943,42 @@ impl Validator<'_> {
                     match number.parse::<u64>() {
                         Ok(n) if (1..=most).contains(&n) => {}
                         _ => {
-                            return fail(here, format!("\"{target}\": {name} has instances {name}#1 to {name}#{most}"));
+                            return fail(
+                                here,
+                                format!("\"{name}#{number}\": {name} has instances {name}#1 to {name}#{most}"),
+                            );
                         }
                     }
                 }
+                if let FaultSpec::Slow { factor, .. } = spec
+                    && (!factor.is_finite() || factor <= 0.0)
+                {
+                    return fail(field("factor"), format!("factor must be a number greater than 0, not {factor}"));
+                }
             }
-            "add_instance" => {
-                self.consumer_ref(&here, target)?;
+            FaultSpec::AddInstance { consumer } => {
+                self.consumer_ref(&here, consumer)?;
             }
-            "duplicate" | "delay" => {
-                self.stored_topic_ref(&here, target, &format!("a \"{action}\" fault cannot target"))?;
+            FaultSpec::Duplicate { topic, probability, .. } => {
+                self.stored_topic_ref(&here, topic, "a \"duplicate\" fault cannot target")?;
+                check_probability(&field("probability"), probability)?;
             }
-            _ => {
-                let Some((_, producer)) = self.names.producers.get(target.as_str()) else {
-                    return fail(here, unknown("producer", "producers", target, self.names.producers.keys().copied()));
+            FaultSpec::Delay { topic, .. } => {
+                self.stored_topic_ref(&here, topic, "a \"delay\" fault cannot target")?;
+            }
+            FaultSpec::Upgrade { producer: name, event_type: ty, schema_version } => {
+                let Some((_, producer)) = self.names.producers.get(name) else {
+                    return fail(here, unknown("producer", "producers", name, self.names.producers.keys().copied()));
                 };
-                let Some(ty) = &f.event_type else { return fail(at, "an \"upgrade\" fault needs \"type\"") };
-                if !producer.events.iter().any(|e| e.event_type == *ty) {
+                if !producer.events.iter().any(|e| e.event_type == ty) {
                     let types = producer.events.iter().map(|e| e.event_type.as_str());
                     return fail(field("type"), unknown("event type of this producer", "types", ty, types));
                 }
-                let Some(version) = f.schema_version else {
-                    return fail(at, "an \"upgrade\" fault needs \"schema_version\"");
-                };
-                check_version(&field("schema_version"), version)?;
+                check_version(&field("schema_version"), schema_version)?;
             }
         }
         if let Some(duration) = f.for_ {
             check_positive(&field("for"), duration)?;
-        }
-        if action == "slow" {
-            let Some(factor) = f.factor else { return fail(at, "a \"slow\" fault needs \"factor\"") };
-            if !factor.is_finite() || factor <= 0.0 {
-                return fail(field("factor"), format!("factor must be a number greater than 0, not {factor}"));
-            }
-        }
-        if action == "duplicate" {
-            let Some(p) = f.probability else { return fail(at, "a \"duplicate\" fault needs \"probability\"") };
-            check_probability(&field("probability"), p)?;
-        }
-        if action == "delay" && f.jitter.is_none() {
-            return fail(at, "a \"delay\" fault needs \"jitter\"");
         }
         Ok(())
     }
