@@ -120,32 +120,27 @@ pub fn timeline_time(app: &App, screen: Rect, column: u16, row: u16) -> Option<u
     Some(((u128::from(column - x0) + 1) * u128::from(duration) / u128::from(width)) as u64)
 }
 
-/// The timeline scrubber: the scenario's duration across the screen, what is computed,
-/// where the cursor is, and markers for findings, faults and notes.
+/// The timeline scrubber: the scenario's duration across the screen, the cursor, and before
+/// it the markers of findings, faults and notes. Nothing after the cursor is drawn, even
+/// where the run was computed further (a seek back): the marks ahead would be the future.
 fn render_timeline(app: &App, area: Rect, buf: &mut Buffer) {
     use crate::timeline::MarkerKind;
     let (_, width) = timeline_bar(area);
     let duration = app.model().duration.max(1);
     let at = |col: u16| (u128::from(col) * u128::from(duration) / u128::from(width)) as u64;
-    let computed_until = app.trace().steps.last().map(|s| s.t_us);
     let now = app.now();
     let cursor_col = ((u128::from(now) * u128::from(width) / u128::from(duration)) as u16).min(width - 1);
     let mut spans = vec![Span::raw(" ")];
     for col in 0..width {
-        let (from, to) = (at(col), if col + 1 == width { u64::MAX } else { at(col + 1) });
-        let computed = computed_until.is_some_and(|t| t >= from);
-        let mark = app.timeline.mark_between(from, to);
-        let span = if col == cursor_col {
-            Span::styled("●", theme::KEY)
-        } else {
-            match mark {
+        let span = match col.cmp(&cursor_col) {
+            std::cmp::Ordering::Equal => Span::styled("●", theme::KEY),
+            std::cmp::Ordering::Greater => Span::styled("─", theme::DIM),
+            std::cmp::Ordering::Less => match app.timeline.mark_between(at(col), at(col + 1)) {
                 Some(MarkerKind::Finding) => Span::styled("◆", theme::WARN),
                 Some(MarkerKind::Fault) => Span::styled("✗", theme::FAULT),
                 Some(MarkerKind::Note) => Span::styled("•", theme::TITLE),
-                None if computed && col < cursor_col => Span::styled("━", theme::OK),
-                None if computed => Span::raw("━"),
-                None => Span::styled("─", theme::DIM),
-            }
+                None => Span::styled("━", theme::OK),
+            },
         };
         spans.push(span);
     }
@@ -215,11 +210,8 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled("│ ", theme::DIM),
         Span::raw(format!("t {} / {} ", seconds(app.now()), seconds(model.duration))),
         Span::styled("│ ", theme::DIM),
+        // Not "of M": how far the run was computed is the future of the step shown.
         Span::styled(format!("step {}", app.step_number()), Style::new().add_modifier(Modifier::BOLD)),
-        Span::styled(
-            if app.timeline.at_frontier() { String::new() } else { format!(" of {}", app.timeline.computed()) },
-            theme::DIM,
-        ),
         Span::styled(" │ ", theme::DIM),
         Span::raw(format!("seed {}", model.seed)),
     ];

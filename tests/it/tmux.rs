@@ -95,7 +95,8 @@ fn the_tui_plays_steps_switches_views_and_restores_the_terminal() {
     assert_eq!(step_number(&s.screen()), n - 1, "{}", s.screen());
     s.keys(&["Left"]);
     assert_eq!(step_number(&s.screen()), n - 2, "{}", s.screen());
-    assert!(s.screen().contains(&format!("step {} of {n}", n - 2)), "{}", s.screen());
+    // The header says nothing of the steps computed ahead: they are the future.
+    assert!(!s.screen().contains(&format!("step {} of", n - 2)), "{}", s.screen());
     s.keys(&["Right"]);
     assert_eq!(step_number(&s.screen()), n - 1);
     s.keys(&["Home"]);
@@ -115,7 +116,7 @@ fn the_tui_plays_steps_switches_views_and_restores_the_terminal() {
     s.keys(&["End", "n"]);
     let screen = s.wait_for("(from the start)");
     let at = step_number(&screen);
-    assert!(screen.contains(&format!("step {at} of ")), "{screen}");
+    assert!(screen.contains(&format!("step {at} ")) && at < 360, "back from the end, at the finding: {screen}");
     s.keys(&["w"]);
     let screen = s.wait_for("written to");
     let recorded: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();

@@ -104,7 +104,7 @@ impl Facts {
         let causation = e.cause().map(|cause| {
             format!("{} ({})", namer.event_id(cause), trace.strings.resolve(trace.event(cause).event_type))
         });
-        let caused: Vec<String> = caused(namer, focus)
+        let caused: Vec<String> = caused(app, namer, focus)
             .iter()
             .map(|&c| {
                 let c_event = trace.event(c);
@@ -241,11 +241,14 @@ fn fetches(app: &App, namer: &Namer<'_>, focus: EventIdx) -> Vec<String> {
         .collect()
 }
 
-/// Events emitted while handling `focus` (they come after it in the event list).
-fn caused(namer: &Namer<'_>, focus: EventIdx) -> Vec<EventIdx> {
+/// Events emitted while handling `focus` (they come after it in the event list), published
+/// by the step shown: the trace may hold later ones (the run computed further, then sought
+/// back), which are the future.
+fn caused(app: &App, namer: &Namer<'_>, focus: EventIdx) -> Vec<EventIdx> {
     let events = &namer.trace.events;
+    let analysis = app.analysis();
     (focus as usize + 1..events.len())
-        .filter(|&i| events[i].parent == focus)
+        .filter(|&i| events[i].parent == focus && analysis.first_published(i as EventIdx).is_some())
         .take(MAX_CAUSED)
         .map(|i| i as EventIdx)
         .collect()
