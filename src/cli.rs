@@ -41,8 +41,19 @@ pub enum Command {
     },
     /// Print the JSON Schema of the scenario format.
     Schema,
-    /// List the built-in lessons.
-    Lessons,
+    /// List the built-in lessons, or print one lesson's scenario file (to copy and edit).
+    Lessons {
+        /// A lesson's name: print its scenario file.
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
     /// Open a recorded trace (JSON Lines written by --trace).
     Replay(ReplayArgs),
 }
@@ -162,14 +173,50 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Schema) => {
-            print!("{}", crate::scenario::schema::json_schema_text());
+            out(crate::scenario::schema::json_schema_text())?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Lessons) => {
-            print!("{}", lessons_text()?);
+        Some(Command::Lessons { name: None }) => {
+            out(lessons_text()?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Lessons { name: Some(name) }) => match lessons::find(&name) {
+            Some(lesson) => {
+                out(lesson.source)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            None => {
+                let hint = crate::scenario::suggest::did_you_mean(&name, lessons::LESSONS.iter().map(|l| l.name));
+                Err(usage(format!("no lesson named \"{name}\"{hint} (`eventlab lessons` lists them)")))
+            }
+        },
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory as _;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "eventlab", &mut script);
+            out(script)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory as _;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|e| usage(format!("eventlab: cannot write the man page: {e}")))?;
+            out(page)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Replay(args)) => replay(&args),
+    }
+}
+
+/// Writes to standard output; a reader that went away (`eventlab man | head`) is no error.
+fn out(text: impl AsRef<[u8]>) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_ref()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(usage(format!("eventlab: cannot write: {e}"))),
+        _ => Ok(()),
     }
 }
 
@@ -221,9 +268,9 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
     }
     let replayed = crate::run::replay(recorded);
     if args.json {
-        println!("{}", crate::report::summary_json(&replayed));
+        out(format!("{}\n", crate::report::summary_json(&replayed)))?;
     } else {
-        print!("{}", crate::report::summary_table(&replayed));
+        out(crate::report::summary_table(&replayed))?;
     }
     let code = if replayed.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) };
     // As after a run: freeing millions of steps one by one would only delay the exit.
@@ -343,9 +390,9 @@ fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         target.write(outcome.sim.model(), outcome.sim.trace(), complete).map_err(|e| cannot_write(path, e))?;
     }
     if args.json {
-        println!("{}", crate::report::summary_json(&outcome));
+        out(format!("{}\n", crate::report::summary_json(&outcome)))?;
     } else {
-        print!("{}", crate::report::summary_table(&outcome));
+        out(crate::report::summary_table(&outcome))?;
     }
     let code = if outcome.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) };
     // The process ends here: freeing millions of steps and events one by one would only

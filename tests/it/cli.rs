@@ -680,3 +680,62 @@ fn replay_without_headless_checks_the_file_before_the_tui() {
     assert!(line.contains("the TUI needs a terminal"), "{line}");
     assert!(line.contains("--headless"), "{line}");
 }
+
+#[test]
+fn lessons_name_prints_the_lessons_scenario_to_copy() {
+    let out = run(&["lessons", "crash-duplicates"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert_eq!(text, eventlab::lessons::find("crash-duplicates").expect("a lesson").source);
+    // Written to a file, it runs as the lesson does.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("copy.json"), &text).expect("writes");
+    let copy = run_in(dir.path(), &["run", "copy.json", "--headless", "--json"]);
+    let lesson = run(&["run", "crash-duplicates", "--headless", "--json"]);
+    let figures = |o: &Output| {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a summary");
+        (v["totals"].clone(), v["groups"].clone())
+    };
+    assert_eq!(figures(&copy), figures(&lesson));
+
+    let out = run(&["lessons", "crash-duplicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("did you mean \"crash-duplicates\""), "{err}");
+}
+
+#[test]
+fn completions_and_the_man_page() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = run(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains("eventlab") && script.contains("replay"), "{shell}: {script}");
+    }
+    let out = run(&["man"]);
+    assert!(out.status.success());
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH eventlab 1") && page.contains("lessons"), "{page}");
+
+    let out = run(&["completions", "nushell"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+#[test]
+fn a_reader_that_goes_away_is_no_error() {
+    // `eventlab man | head -1`: the pipe closes early; no panic, no error line.
+    use std::io::Read as _;
+    use std::process::Stdio;
+    for args in [&["man"][..], &["schema"], &["completions", "bash"], &["lessons", "fan-out"]] {
+        let mut child =
+            eventlab().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the binary starts");
+        drop(child.stdout.take());
+        let mut err = String::new();
+        child.stderr.take().expect("piped").read_to_string(&mut err).expect("reads");
+        let status = child.wait().expect("exits");
+        assert!(status.success(), "{args:?}: {status} {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}
