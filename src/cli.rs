@@ -180,16 +180,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             out(lessons_text()?)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Lessons { name: Some(name) }) => match lessons::find(&name) {
-            Some(lesson) => {
-                out(lesson.source)?;
-                Ok(ExitCode::SUCCESS)
-            }
-            None => {
+        Some(Command::Lessons { name: Some(name) }) => {
+            let Some(lesson) = lessons::find(&name) else {
                 let hint = crate::scenario::suggest::did_you_mean(&name, lessons::LESSONS.iter().map(|l| l.name));
-                Err(usage(format!("no lesson named \"{name}\"{hint} (`eventlab lessons` lists them)")))
-            }
-        },
+                return Err(usage(format!("no lesson named \"{name}\"{hint} (`eventlab lessons` lists them)")));
+            };
+            out(lesson.source)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory as _;
             let mut script = Vec::new();
