@@ -467,9 +467,10 @@ impl App {
         ));
     }
 
-    /// Typing into the filter: returns whether the key was consumed.
+    /// Typing into the filter: returns whether the key was consumed. Ctrl-U clears the
+    /// line (the readline habit) and keeps it open.
     pub fn edit_filter(&mut self, key: crossterm::event::KeyEvent) -> bool {
-        use crossterm::event::KeyCode;
+        use crossterm::event::{KeyCode, KeyModifiers};
         if !self.filter.editing {
             return false;
         }
@@ -479,6 +480,7 @@ impl App {
             KeyCode::Backspace => {
                 self.filter.text.pop();
             }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => self.filter.text.clear(),
             KeyCode::Char(c) => self.filter.text.push(c),
             _ => {}
         }
@@ -632,6 +634,23 @@ mod tests {
         {
             app.apply(action);
         }
+    }
+
+    /// Ctrl-U in the filter line clears what was typed and keeps the line open.
+    #[test]
+    fn ctrl_u_clears_the_filter_line() {
+        use crossterm::event::KeyModifiers;
+        let mut app = app("crash-duplicates");
+        press(&mut app, KeyCode::Char('/'));
+        for c in "billing".chars() {
+            press(&mut app, KeyCode::Char(c));
+        }
+        assert_eq!(app.filter.text, "billing");
+        assert!(app.edit_filter(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)));
+        assert_eq!(app.filter.text, "");
+        assert!(app.filter.editing);
+        press(&mut app, KeyCode::Char('x'));
+        assert_eq!(app.filter.text, "x");
     }
 
     /// `w` mid-run writes a trace whose end line says it is not complete; at the end of the
