@@ -305,6 +305,12 @@ impl Analysis {
         self.groups[group].committed[slot]
     }
 
+    /// Whether a group has joined its logs (its first rebalance seen): before, its
+    /// committed offsets mean nothing and it has no lag on them.
+    pub fn joined(&self, group: usize) -> bool {
+        self.groups[group].joined
+    }
+
     /// The number of records in a log partition so far.
     pub fn log_end(&self, topic: usize, partition: usize) -> u32 {
         self.logs[topic][partition].len() as u32

@@ -51,6 +51,17 @@ fn every_view_mid_run() {
     }
 }
 
+/// What the crash lesson is about is on screen at 80×24: per partition, the log end, the
+/// group's committed offset and its lag now; the recent list has the commits.
+#[test]
+fn flow_shows_committed_offsets_80x24() {
+    let mut app = stepped("crash-duplicates", 120);
+    app.apply(Action::ShowView(View::Flow));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("committed"), "{text}");
+    insta::assert_snapshot!("mid_run_flow_80x24", text);
+}
+
 #[test]
 fn every_view_at_the_end() {
     let mut app = app("crash-duplicates");

@@ -32,6 +32,8 @@ const NAME: Style = Style::new().add_modifier(Modifier::BOLD);
 const MARKER: Style = Style::new().add_modifier(Modifier::BOLD);
 /// The most lines of recent events at the bottom.
 const MAX_TICKER: u16 = 6;
+/// The most lines of partition offsets in a group box.
+const MAX_OFFSET_LINES: usize = 4;
 /// The most rows of partition cells in a topic box.
 const MAX_CELL_ROWS: usize = 3;
 /// The most steps read back for the recent-events lines.
@@ -442,10 +444,15 @@ fn log_lines(app: &App, live: &Live, t: usize, inner: u16) -> Vec<Line<'static>>
         rows.last_mut().expect("a row").push(Span::styled(cell, theme::lag(lag)));
     }
     let mut lines: Vec<Line<'static>> = rows.into_iter().map(Line::from).collect();
-    lines.push(Line::from(vec![
-        Span::raw(format!("{} in log", app.analysis().appended_to(t))),
-        Span::styled(format!(" · max lag {worst}"), theme::DIM),
-    ]));
+    // The worst partition now (not the group's total, nor the peak over the run), in as
+    // many words as fit.
+    let held = format!("{} in log", app.analysis().appended_to(t));
+    let worst_now = [" · worst partition lag now ", " · worst lag now ", " · lag now ≤ "]
+        .into_iter()
+        .map(|words| format!("{words}{worst}"))
+        .find(|text| held.chars().count() + text.chars().count() <= inner)
+        .unwrap_or_default();
+    lines.push(Line::from(vec![Span::raw(held), Span::styled(worst_now, theme::DIM)]));
     lines
 }
 
@@ -552,28 +559,136 @@ fn group_column(app: &App, live: &Live, (x, width): (u16, u16), diagram: Rect) -
     }
     let most = members.iter().map(Vec::len).max().unwrap_or(0).min(usize::from(diagram.height)).max(1);
     let mut cap = most;
+    let mut offsets = MAX_OFFSET_LINES;
     loop {
         let heights: Vec<u16> = model
             .groups
             .iter()
             .enumerate()
-            .map(|(g, _)| 2 + members[g].len().clamp(1, cap) as u16 + extra_lines(model, g))
+            .map(|(g, gm)| {
+                2 + members[g].len().clamp(1, cap) as u16 + extra_lines(model, g) + gm.slots.len().min(offsets) as u16
+            })
             .collect();
         let (rects, hidden) = stack(&heights, column);
-        if hidden == 0 || cap == 1 {
+        if hidden == 0 || (cap == 1 && offsets == 0) {
             let boxes = model
                 .groups
                 .iter()
                 .enumerate()
-                .map(|(g, _)| group_box(app, live, g, &members[g], cap, width))
+                .map(|(g, _)| group_box(app, live, g, &members[g], (cap, offsets), width))
                 .collect();
             return (boxes, rects, hidden);
         }
-        cap -= 1;
+        // Instances go first (down to two), then the partitions' offsets (down to one
+        // line), then the last instances, then that line.
+        if cap > 2 || (cap > 1 && offsets <= 1) {
+            cap -= 1;
+        } else {
+            offsets -= 1;
+        }
     }
 }
 
-/// Lines of a group box besides its instances.
+/// One line per log partition a group reads, as `kafka-consumer-groups --describe` shows
+/// them: the log end offset, the group's committed offset and the lag between them, now.
+/// With more partitions than `room` lines: those furthest behind (in partition order) and
+/// a line for the rest.
+fn offset_lines(app: &App, g: usize, room: usize, width: u16) -> Vec<Line<'static>> {
+    let model = app.model();
+    let a = app.analysis();
+    let gm = &model.groups[g];
+    if gm.slots.is_empty() || room == 0 {
+        return Vec::new();
+    }
+    let logs = gm.slots.iter().map(|&(t, _)| t).collect::<std::collections::BTreeSet<_>>().len();
+    let joined = a.joined(g);
+    // (label, end, committed, lag).
+    let rows: Vec<(String, String, String, Option<u64>)> = gm
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(slot, &(t, p))| {
+            let end = a.log_end(usize::from(t), usize::from(p));
+            let label = if logs > 1 { format!("{}/{p}", model.topics[usize::from(t)].name) } else { format!("p{p}") };
+            let committed = joined.then(|| a.committed(g, slot));
+            let lag = committed.map(|c| u64::from(end.saturating_sub(c)));
+            (label, end.to_string(), committed.map_or_else(|| "—".to_owned(), |c| c.to_string()), lag)
+        })
+        .collect();
+    let shown: Vec<usize> = if rows.len() <= room {
+        (0..rows.len()).collect()
+    } else {
+        let mut worst: Vec<usize> = (0..rows.len()).collect();
+        worst.sort_by(|&x, &y| rows[y].3.cmp(&rows[x].3).then(x.cmp(&y)));
+        worst.truncate(room - 1);
+        worst.sort_unstable();
+        worst
+    };
+    let w =
+        |f: fn(&(String, String, String, Option<u64>)) -> usize| shown.iter().map(|&i| f(&rows[i])).max().unwrap_or(0);
+    let (label_w, end_w, committed_w) = (w(|r| r.0.chars().count()), w(|r| r.1.len()), w(|r| r.2.chars().count()));
+    let lag_w = w(|r| r.3.map_or(1, |l| l.to_string().len()));
+    let inner = usize::from(width.saturating_sub(2));
+    // The longest form that fits: words, fewer words, figures only.
+    let full = label_w + 5 + end_w + 13 + committed_w + 7 + lag_w;
+    let form = if full <= inner {
+        0
+    } else if full - 4 <= inner {
+        1
+    } else {
+        2
+    };
+    let mut lines: Vec<Line<'static>> = shown
+        .iter()
+        .map(|&i| {
+            let (label, end, committed, lag) = &rows[i];
+            let lag_span = match lag {
+                Some(l) => Span::styled(format!("{l:<lag_w$}"), theme::lag(*l)),
+                None => Span::styled("—", theme::DIM),
+            };
+            let (dot, end_word, committed_word, lag_word) = match form {
+                0 => (" · ", " end ", "committed ", "lag "),
+                1 => (" ", " end ", "committed ", "lag "),
+                _ => (" ", " ", "", "lag "),
+            };
+            let label = Span::styled(format!("{label:<label_w$}"), Style::new().fg(theme::ACCENT));
+            if form == 2 {
+                // `p0 24/29 lag 5`: committed of end.
+                Line::from(vec![
+                    label,
+                    Span::raw(format!(" {committed:>committed_w$}")),
+                    Span::styled("/", theme::DIM),
+                    Span::raw(format!("{end:<end_w$}")),
+                    Span::styled(format!("{dot}{lag_word}"), theme::DIM),
+                    lag_span,
+                ])
+            } else {
+                Line::from(vec![
+                    label,
+                    Span::styled(end_word, theme::DIM),
+                    Span::raw(format!("{end:>end_w$}")),
+                    Span::styled(format!("{dot}{committed_word}"), theme::DIM),
+                    Span::raw(format!("{committed:>committed_w$}")),
+                    Span::styled(format!("{dot}{lag_word}"), theme::DIM),
+                    lag_span,
+                ])
+            }
+        })
+        .collect();
+    if shown.len() < rows.len() {
+        let rest: Vec<usize> = (0..rows.len()).filter(|i| !shown.contains(i)).collect();
+        let most = rest.iter().filter_map(|&i| rows[i].3).max().unwrap_or(0);
+        let what = if shown.is_empty() {
+            format!("{} partitions · worst lag now ", rest.len())
+        } else {
+            format!("+{} more · lag ≤ ", rest.len())
+        };
+        lines.push(Line::from(vec![Span::styled(what, theme::DIM), Span::styled(most.to_string(), theme::lag(most))]));
+    }
+    lines
+}
+
+/// Lines of a group box besides its instances and its partitions' offsets.
 fn extra_lines(model: &Model, g: usize) -> u16 {
     1 + u16::from(!emits(model, g).is_empty())
 }
@@ -587,7 +702,8 @@ fn emits(model: &Model, g: usize) -> Vec<u16> {
     topics
 }
 
-fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, width: u16) -> Boxed {
+/// Group `g`'s box: at most `cap` instance lines and `offsets` lines of partition offsets.
+fn group_box(app: &App, live: &Live, g: usize, members: &[usize], (cap, offsets): (usize, usize), width: u16) -> Boxed {
     let model = app.model();
     let trace = app.trace();
     let gm = &model.groups[g];
@@ -630,6 +746,7 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
     if members.is_empty() {
         lines.push(Line::styled("no instances", theme::DIM));
     }
+    lines.extend(offset_lines(app, g, offsets, width));
     let mut summary = vec![Span::raw(format!("{} delivered", metrics.delivered))];
     let s = |n: u64| if n == 1 { "" } else { "s" };
     summary.push(Span::styled(format!(" · {} effect{}", metrics.effects, s(metrics.effects)), theme::DIM));
@@ -654,7 +771,7 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], cap: usize, wi
         Line::styled(format!(" joins at {} ", seconds(gm.start)), theme::DIM)
     } else {
         Line::from(vec![
-            Span::styled(" lag ", theme::DIM),
+            Span::styled(" lag now ", theme::DIM),
             Span::styled(format!(" {} ", metrics.lag), theme::lag(metrics.lag)),
             Span::raw(" "),
         ])
@@ -864,8 +981,14 @@ fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {
             }
             spans.push(Span::raw(text));
         }
+        StepKind::Committed => {
+            // `orders/1 @24 by billing#2`: the group's position moves to 24 (the next to read).
+            spans.push(kind);
+            spans.push(Span::raw(format!("{:<32}", format!("{} @{}", topic(s.topic, s.partition), s.offset))));
+            spans.push(Span::styled("by ", theme::DIM));
+            spans.push(Span::raw(instance(s.instance)));
+        }
         StepKind::Processed
-        | StepKind::Committed
         | StepKind::Acked
         | StepKind::Requeued
         | StepKind::DroppedDuplicate
@@ -995,6 +1118,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Per partition a group reads, as `kafka-consumer-groups --describe` has it: the log
+    /// end, the group's committed offset and the lag now, in fewer words when narrow; the
+    /// recent list has the commits.
+    #[test]
+    fn partitions_show_log_end_committed_offset_and_lag_now() {
+        let mut app = app("scenarios/crash-duplicates.json");
+        // Just after the rebalance: billing#1 resumes partition 1 from offset 16.
+        for _ in 0..170 {
+            app.apply(Action::StepForward);
+        }
+        let wide = screen(&app, 140, 40);
+        assert!(wide.contains("p0 end 17 · committed 17 · lag 0"), "{wide}");
+        assert!(wide.contains("p1 end 22 · committed 16 · lag 6"), "{wide}");
+        assert!(wide.contains("lag now  6"), "the group's lag now, in its title:\n{wide}");
+        let narrow = screen(&app, 60, 20);
+        assert!(narrow.contains("p1 16/22 lag 6"), "{narrow}");
+        while app.steps().last().is_none_or(|s| s.kind != StepKind::Committed) {
+            app.apply(Action::StepForward);
+        }
+        let last = *app.steps().last().expect("a commit");
+        let text = screen(&app, 140, 40);
+        let line = text.lines().find(|l| l.contains("committed  ")).unwrap_or_default();
+        assert!(line.contains(&format!("@{}", last.offset)) && line.contains("by billing#"), "{text}");
+    }
+
+    #[test]
+    fn many_partitions_show_the_worst_and_count_the_rest() {
+        let mut app = app("benches/busy-shop.json");
+        app.target_us = 300_000.0;
+        app.apply(Action::TogglePlay);
+        app.advance(300_000);
+        let big = screen(&app, 200, 58);
+        assert!(big.contains("+9 more · lag ≤"), "{big}");
+        // Short of room, the offsets give way before a group's box does.
+        let small = screen(&app, 80, 22);
+        assert!(small.contains("notifier") && !small.contains("more · lag"), "{small}");
     }
 
     #[test]
