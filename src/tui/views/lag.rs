@@ -10,7 +10,7 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Cell, Chart, Dataset, GraphType, LegendPosition, Row, Table, Widget};
+use ratatui::widgets::{Axis, Block, Cell, Chart, Dataset, GraphType, Row, Table, Widget};
 
 use crate::analysis::LAG_BUCKETS;
 use crate::scenario::model::Metric;
@@ -372,7 +372,25 @@ fn render_now(app: &App, rows: &[LagRow], per_topic: bool, area: Rect, buf: &mut
     } else {
         " lag now: records behind per partition ".to_owned()
     };
-    Table::new(table_rows, widths).header(header).block(Block::bordered().title(title)).render(area, buf);
+    // The worst row now, named apart from the peak over time below.
+    let worst =
+        rows.iter().filter(|r| r.joined && r.lag > 0).max_by(|a, b| a.lag.cmp(&b.lag).then(b.group.cmp(&a.group)));
+    let mut block = Block::bordered().title(title.clone());
+    if let Some(r) = worst {
+        let what = if per_topic { "worst topic now" } else { "worst partition now" };
+        let worst = Line::from(vec![
+            Span::raw(format!(" {what} {} ", r.label)),
+            Span::styled(format!(" {} ", r.lag), theme::lag(r.lag)),
+            Span::raw(" "),
+        ]);
+        // Beside the title when it fits, else on the bottom border.
+        block = if usize::from(area.width) >= title.chars().count() + worst.width() + 4 {
+            block.title(worst.right_aligned())
+        } else {
+            block.title_bottom(worst.right_aligned())
+        };
+    }
+    Table::new(table_rows, widths).header(header).block(block).render(area, buf);
 }
 
 /// The bucket (and its value) of the highest lag of any group so far: (value, group, bucket).
@@ -411,15 +429,24 @@ fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
                 .data(data)
         })
         .collect();
+    // A group's lag is its records behind on all it reads; the peak is the highest so far
+    // (what Checks calls `max_lag`), not the lag now above.
     let title = match peak {
         Some((v, g, i)) => {
             // The exact time when the group first reached it, else the bucket's start.
             let metrics = app.analysis().group(g);
             let at = if metrics.max_lag == v { metrics.max_lag_at } else { (i as f64 * bucket_us) as u64 };
-            format!(" lag over time · max {v} ({}) at {} ", model.groups[g].name, seconds(at))
+            format!(" lag over time, per group · peak lag {v} ({}) at {} ", model.groups[g].name, seconds(at))
         }
-        None => " lag over time · no lag so far ".to_owned(),
+        None => " lag over time, per group · no lag so far ".to_owned(),
     };
+    // The legend on the border, where it covers no data.
+    let mut legend = Vec::new();
+    for (g, gm) in model.groups.iter().enumerate() {
+        legend.push(Span::styled(" ━ ", Style::new().fg(theme::group(g))));
+        legend.push(Span::raw(gm.name.clone()));
+    }
+    legend.push(Span::raw(" "));
     let seconds_label = |us: u64| Span::raw(format!("{}s", decimal(us as f64 / 1e6)));
     let x_axis = Axis::default().bounds([0.0, duration_us as f64 / 1e6]).style(theme::DIM).labels([
         seconds_label(0),
@@ -431,13 +458,15 @@ fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
         Span::raw(decimal(top as f64 / 2.0)),
         Span::raw(top.to_string()),
     ]);
-    Chart::new(datasets)
-        .block(Block::bordered().title(Span::styled(title, theme::TITLE)))
-        .x_axis(x_axis)
-        .y_axis(y_axis)
-        .legend_position(Some(LegendPosition::TopLeft))
-        .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)))
-        .render(area, buf);
+    let mut block = Block::bordered().title(Span::styled(title.clone(), theme::TITLE));
+    let legend = Line::from(legend);
+    // Only when it fits beside the title (else on the bottom border).
+    if usize::from(area.width) >= title.chars().count() + legend.width() + 4 {
+        block = block.title(legend.right_aligned());
+    } else {
+        block = block.title_bottom(legend.right_aligned());
+    }
+    Chart::new(datasets).block(block).x_axis(x_axis).y_axis(y_axis).legend_position(None).render(area, buf);
 }
 
 #[cfg(test)]
@@ -499,9 +528,11 @@ mod tests {
         let blocked = group_lag(&app, 0);
         let behind = blocked.slots.iter().copied().max().unwrap();
         assert!(behind > 5, "{blocked:?}", blocked = blocked.slots);
-        let line = screen.lines().find(|l| l.contains(&format!(" {behind} "))).expect("the blocked row");
+        let line =
+            screen.lines().find(|l| l.contains(&format!(" {behind} ")) && l.contains('█')).expect("the blocked row");
         assert!(line.contains('█') && line.contains('—') && line.contains('s'), "{line}");
-        assert!(screen.contains("lag over time · max"), "{screen}");
+        assert!(screen.contains("peak lag"), "{screen}");
+        assert!(screen.contains(&format!("worst partition now ledger/0  {behind} ")), "{screen}");
         assert!(screen.contains("(bookkeeper)"), "{screen}");
         assert!(screen.contains("5s"), "{screen}");
     }
