@@ -12,9 +12,11 @@ fn compact(value: &serde_json::Value) -> String {
     value.to_string()
 }
 
-/// A time as a timeline reads it: `2.550s` (µs only when there are some).
+/// A time as the header, the timeline and the TUI's lists read it (`tui::format::seconds`):
+/// `2.550s`, to the millisecond, every time in a sentence alike (the step numbers beside
+/// them are exact).
 fn at(t_us: u64) -> String {
-    if t_us % 1000 == 0 { format!("{:.3}s", t_us as f64 / 1e6) } else { format!("{:.6}s", t_us as f64 / 1e6) }
+    format!("{:.3}s", t_us as f64 / 1e6)
 }
 
 impl Analysis {

@@ -8,7 +8,9 @@ use crate::scenario::model::TopicKind;
 use crate::trace::jsonl::Namer;
 use crate::trace::{FailReason, NO_EVENT, NONE16, NONE32, Step, StepKind};
 
-/// `1.250s`: a virtual time, as the header, the tables and the notes show it.
+/// `1.250s`: a virtual time to the millisecond, as the header, the tables, the lists, the
+/// notes and the findings' explanations show it. One precision per context: a time
+/// beside these is written this way too, never to the µs (`0.039892s` beside `0.040s`).
 pub fn seconds(t_us: u64) -> String {
     format!("{:.3}s", t_us as f64 / 1e6)
 }
@@ -237,6 +239,7 @@ mod tests {
     #[test]
     fn times_counts_and_rates_read_naturally() {
         assert_eq!(seconds(1_250_000), "1.250s");
+        assert_eq!(seconds(39_892), "0.040s");
         assert_eq!(duration(1_500_000), "1.5s");
         assert_eq!(duration(40_000), "40ms");
         assert_eq!(duration_fine(12_500), "12.5ms");
@@ -254,5 +257,28 @@ mod tests {
         assert_eq!(per_second(25_000, 1.0), "25k/s");
         assert_eq!(truncate("checkout", 8), "checkout");
         assert_eq!(truncate("checkout", 5), "chec…");
+    }
+
+    /// The Checks list writes a finding's time with `seconds`; its explanation beside it
+    /// (and the status line) the same way, though the run's times are not whole ms.
+    #[test]
+    fn explanations_write_times_as_the_lists_do() {
+        use crate::scenario::load::{Limits, load_str};
+        use crate::tui::action::Action;
+        let source = crate::lessons::find("competing-consumers").expect("a lesson").source;
+        let scenario = load_str(source, "competing-consumers", &Limits::default()).expect("valid");
+        let mut app = crate::tui::App::new("t".to_owned(), None, scenario, None, Limits::default()).expect("compiles");
+        app.apply(Action::RunToEnd);
+        let findings = app.analysis().findings().to_vec();
+        assert!(app.steps().iter().any(|s| s.t_us % 1000 != 0), "times finer than a millisecond");
+        assert!(!findings.is_empty());
+        for f in &findings {
+            let text = app.analysis().explain(app.trace(), f);
+            let fine = text.split(' ').any(|w| {
+                let w = w.trim_end_matches([',', ':', ';', '.']);
+                w.strip_suffix('s').and_then(|n| n.split_once('.')).is_some_and(|(_, d)| d.len() > 3)
+            });
+            assert!(!fine, "{text}");
+        }
     }
 }
