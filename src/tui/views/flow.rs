@@ -589,6 +589,15 @@ fn group_column(app: &App, live: &Live, (x, width): (u16, u16), diagram: Rect) -
     }
 }
 
+/// A log partition a group reads, in words: `p0`, its log end, its committed offset (`—`
+/// before the group joins) and the lag between them.
+struct OffsetRow {
+    label: String,
+    end: String,
+    committed: String,
+    lag: Option<u64>,
+}
+
 /// One line per log partition a group reads, as `kafka-consumer-groups --describe` shows
 /// them: the log end offset, the group's committed offset and the lag between them, now.
 /// With more partitions than `room` lines: those furthest behind (in partition order) and
@@ -602,8 +611,7 @@ fn offset_lines(app: &App, g: usize, room: usize, width: u16) -> Vec<Line<'stati
     }
     let logs = gm.slots.iter().map(|&(t, _)| t).collect::<std::collections::BTreeSet<_>>().len();
     let joined = a.joined(g);
-    // (label, end, committed, lag).
-    let rows: Vec<(String, String, String, Option<u64>)> = gm
+    let rows: Vec<OffsetRow> = gm
         .slots
         .iter()
         .enumerate()
@@ -612,22 +620,27 @@ fn offset_lines(app: &App, g: usize, room: usize, width: u16) -> Vec<Line<'stati
             let label = if logs > 1 { format!("{}/{p}", model.topics[usize::from(t)].name) } else { format!("p{p}") };
             let committed = joined.then(|| a.committed(g, slot));
             let lag = committed.map(|c| u64::from(end.saturating_sub(c)));
-            (label, end.to_string(), committed.map_or_else(|| "—".to_owned(), |c| c.to_string()), lag)
+            OffsetRow {
+                label,
+                end: end.to_string(),
+                committed: committed.map_or_else(|| "—".to_owned(), |c| c.to_string()),
+                lag,
+            }
         })
         .collect();
     let shown: Vec<usize> = if rows.len() <= room {
         (0..rows.len()).collect()
     } else {
         let mut worst: Vec<usize> = (0..rows.len()).collect();
-        worst.sort_by(|&x, &y| rows[y].3.cmp(&rows[x].3).then(x.cmp(&y)));
+        worst.sort_by(|&x, &y| rows[y].lag.cmp(&rows[x].lag).then(x.cmp(&y)));
         worst.truncate(room - 1);
         worst.sort_unstable();
         worst
     };
-    let w =
-        |f: fn(&(String, String, String, Option<u64>)) -> usize| shown.iter().map(|&i| f(&rows[i])).max().unwrap_or(0);
-    let (label_w, end_w, committed_w) = (w(|r| r.0.chars().count()), w(|r| r.1.len()), w(|r| r.2.chars().count()));
-    let lag_w = w(|r| r.3.map_or(1, |l| l.to_string().len()));
+    let w = |f: fn(&OffsetRow) -> usize| shown.iter().map(|&i| f(&rows[i])).max().unwrap_or(0);
+    let (label_w, end_w, committed_w) =
+        (w(|r| r.label.chars().count()), w(|r| r.end.len()), w(|r| r.committed.chars().count()));
+    let lag_w = w(|r| r.lag.map_or(1, |l| l.to_string().len()));
     let inner = usize::from(width.saturating_sub(2));
     // The longest form that fits: words, fewer words, figures only.
     let full = label_w + 5 + end_w + 13 + committed_w + 7 + lag_w;
@@ -641,7 +654,7 @@ fn offset_lines(app: &App, g: usize, room: usize, width: u16) -> Vec<Line<'stati
     let mut lines: Vec<Line<'static>> = shown
         .iter()
         .map(|&i| {
-            let (label, end, committed, lag) = &rows[i];
+            let OffsetRow { label, end, committed, lag } = &rows[i];
             let lag_span = match lag {
                 Some(l) => Span::styled(format!("{l:<lag_w$}"), theme::lag(*l)),
                 None => Span::styled("—", theme::DIM),
@@ -677,7 +690,7 @@ fn offset_lines(app: &App, g: usize, room: usize, width: u16) -> Vec<Line<'stati
         .collect();
     if shown.len() < rows.len() {
         let rest: Vec<usize> = (0..rows.len()).filter(|i| !shown.contains(i)).collect();
-        let most = rest.iter().filter_map(|&i| rows[i].3).max().unwrap_or(0);
+        let most = rest.iter().filter_map(|&i| rows[i].lag).max().unwrap_or(0);
         let what = if shown.is_empty() {
             format!("{} partitions · worst lag now ", rest.len())
         } else {
