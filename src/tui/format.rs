@@ -15,6 +15,11 @@ pub fn seconds(t_us: u64) -> String {
     format!("{:.3}s", t_us as f64 / 1e6)
 }
 
+/// `5s`, `2.5s`: a tick on a chart's time axis (a round figure, no more digits than it has).
+pub fn axis_seconds(t_us: u64) -> String {
+    format!("{}s", decimal(t_us as f64 / 1e6))
+}
+
 /// A span of virtual time, short: `850µs`, `40ms`, `1.2s`, `2m05s`.
 pub fn duration(us: u64) -> String {
     if us < 1_000 {
@@ -240,6 +245,8 @@ mod tests {
     fn times_counts_and_rates_read_naturally() {
         assert_eq!(seconds(1_250_000), "1.250s");
         assert_eq!(seconds(39_892), "0.040s");
+        assert_eq!(axis_seconds(5_000_000), "5s");
+        assert_eq!(axis_seconds(2_500_000), "2.5s");
         assert_eq!(duration(1_500_000), "1.5s");
         assert_eq!(duration(40_000), "40ms");
         assert_eq!(duration_fine(12_500), "12.5ms");

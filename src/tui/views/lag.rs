@@ -16,7 +16,7 @@ use crate::analysis::LAG_BUCKETS;
 use crate::scenario::model::Metric;
 use crate::trace::{NONE16, StepKind};
 use crate::tui::app::App;
-use crate::tui::format::{decimal, duration, seconds};
+use crate::tui::format::{axis_seconds, decimal, duration, seconds};
 use crate::tui::theme;
 
 /// The window the processing and arrival rates are measured over: one virtual second.
@@ -447,7 +447,7 @@ fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
         legend.push(Span::raw(gm.name.clone()));
     }
     legend.push(Span::raw(" "));
-    let seconds_label = |us: u64| Span::raw(format!("{}s", decimal(us as f64 / 1e6)));
+    let seconds_label = |us: u64| Span::raw(axis_seconds(us));
     let x_axis = Axis::default().bounds([0.0, duration_us as f64 / 1e6]).style(theme::DIM).labels([
         seconds_label(0),
         seconds_label(duration_us / 2),
