@@ -534,6 +534,10 @@ mod tests {
         assert!(screen.contains("peak lag"), "{screen}");
         assert!(screen.contains(&format!("worst partition now ledger/0  {behind} ")), "{screen}");
         assert!(screen.contains("(bookkeeper)"), "{screen}");
+        // The legend is on the chart's border, over no data.
+        let legend = screen.lines().find(|l| l.contains("━ bookkeeper")).expect("a legend");
+        assert!(legend.contains("peak lag") && legend.contains("━ mailer"), "{screen}");
+        assert!(!screen.contains("│bookkeeper│"), "{screen}");
         assert!(screen.contains("5s"), "{screen}");
     }
 
