@@ -180,7 +180,7 @@ fn hot_reload_restarts_on_a_good_file_and_shows_a_bad_one() {
     let bin = env!("CARGO_BIN_EXE_eventlab");
     let s = Session::start("eventlab-hot", &format!("{bin} run {}; sleep 30", file.display()));
     s.wait_for("Fan-out");
-    std::fs::write(&file, source.replace("Fan-out: every group gets every event", "Hot reloaded")).unwrap();
+    std::fs::write(&file, source.replace("Fan-out: one log, two consumer groups", "Hot reloaded")).unwrap();
     s.wait_for("Hot reloaded");
     std::fs::write(&file, source.replace("\"duration\"", "\"duraton\"")).unwrap();
     let screen = s.wait_for("did you mean \"duration\"");
@@ -222,7 +222,7 @@ fn the_picker_opens_a_lesson_from_an_empty_folder() {
     let list_title = format!("{} lessons", eventlab::lessons::LESSONS.len());
     let screen = s.wait_for(&list_title);
     assert!(screen.contains("fan-out") && screen.contains("poison-message"), "{screen}");
-    assert!(screen.contains("Fan-out: every group gets every event"), "the preview: {screen}");
+    assert!(screen.contains("Fan-out: one log, two consumer groups"), "the preview: {screen}");
 
     // Down to the second lesson: the preview follows; Enter opens it.
     s.keys(&["j"]);
