@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
+use eventlab::analysis::expect::Checked;
 use eventlab::lessons::LESSONS;
 use eventlab::scenario::load::{Limits, load_str, load_str_variant};
-use eventlab::analysis::expect::Checked;
 use eventlab::scenario::model::{Expectation, Metric, Note, Scenario};
 use eventlab::trace::jsonl::{Namer, step_json};
 use serde_json::Value;
@@ -166,9 +166,8 @@ fn descriptions_pose_the_question_not_the_answer() {
             .filter(|t| t != "0" && t != "1")
             .collect()
     };
-    let subject = |e: &Expectation| {
-        Checked { expect: e.clone(), passed: false, actual: Value::Null }.describe_target(false)
-    };
+    let subject =
+        |e: &Expectation| Checked { expect: e.clone(), passed: false, actual: Value::Null }.describe_target(false);
     for lesson in LESSONS {
         let base = load(lesson.name, lesson.source);
         let mut texts = vec![(lesson.name.to_owned(), base.description.clone(), answers(&base.expect))];

@@ -332,3 +332,34 @@ fn a_signal_from_outside_restores_the_terminal() {
         s.wait_for("typed-after");
     }
 }
+
+/// Predict, then reveal, end to end: a lesson hides its targets (`= ?`) and says `p` and `r`
+/// on its key bar; `r` shows them and hides them again; `p` takes a typed guess, and at the
+/// end Checks sets it beside the actual figure.
+#[test]
+fn predict_then_reveal_in_the_tui() {
+    if !tmux_available() {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_eventlab");
+    let s = Session::start("eventlab-reveal", &format!("{bin} run fan-out; sleep 30"));
+    s.wait_for("step 0");
+    s.keys(&["6"]);
+    let screen = s.wait_for("billing delivered = ?");
+    assert!(!screen.contains("= 30"), "{screen}");
+    let bar = screen.lines().last().unwrap_or_default();
+    assert!(bar.contains(" p  predict ") && bar.contains(" r  reveal "), "the key bar: {bar}");
+    s.keys(&["r"]);
+    s.wait_for("billing delivered = 30");
+    s.keys(&["r"]);
+    s.wait_for("billing delivered = ?");
+    // The guess: 15 each or 30 each? Digits go to the prompt, not to the views.
+    s.keys(&["p"]);
+    s.wait_for("Predict before you play");
+    s.keys(&["Down", "1", "5", "Enter"]);
+    s.wait_for("your guess: 15 for billing delivered = ?");
+    s.keys(&["e"]);
+    let screen = s.wait_for("actual 30 · guess 15 ✗");
+    assert!(screen.contains("✓  billing delivered = 30"), "{screen}");
+    s.keys(&["q"]);
+}
