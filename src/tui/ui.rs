@@ -392,8 +392,10 @@ fn render_help(area: Rect, buf: &mut Buffer) {
         "Mouse: click a tab, scroll a list, click a row to select it, click or drag on the timeline to seek.",
         theme::DIM,
     ));
-    lines.push(Line::styled("Timeline: ◆ finding  ✗ fault  • note  ● the step shown.", theme::DIM));
-    lines.push(Line::styled("Esc or ? closes this help.", theme::DIM));
+    lines.push(Line::styled(
+        "Timeline: ◆ finding ✗ fault • note ● the step shown. Esc or ? closes this help.",
+        theme::DIM,
+    ));
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .block(Block::bordered().border_type(BorderType::Rounded).title(" help "))
