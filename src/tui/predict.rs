@@ -4,7 +4,7 @@
 //! playing, `p` asks for a guess: the learner picks an expectation and types a number, and
 //! at the end the Checks view shows the guess beside the actual figure.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::Value;
 
 use crate::scenario::model::Expectation;
@@ -76,9 +76,13 @@ impl Predictions {
         self.prompt = Some(Prompt { row, text: String::new() });
     }
 
-    /// A key while the prompt is open (`None` when it is not: the key is not the prompt's).
-    /// `guessable` is [`guessable`]'s list for the scenario running.
+    /// A key while the prompt is open (`None` when it is not, and for Ctrl-C, which always
+    /// quits: the key is not the prompt's). `guessable` is [`guessable`]'s list for the
+    /// scenario running.
     pub fn key(&mut self, key: KeyEvent, guessable: &[usize]) -> Option<Typed> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            return None;
+        }
         let prompt = self.prompt.as_mut()?;
         let last = guessable.len().saturating_sub(1);
         let typed = match key.code {
@@ -187,6 +191,7 @@ mod tests {
         assert_eq!(p.guesses, [(2, 3.0), (0, 80.0)]);
         p.open(&g);
         press(&mut p, KeyCode::Char('9'), &g);
+        assert_eq!(p.key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), &g), None, "Ctrl-C quits");
         assert_eq!(press(&mut p, KeyCode::Esc, &g), Some(Typed::Closed));
         assert_eq!(p.guesses, [(2, 3.0), (0, 80.0)]);
     }
