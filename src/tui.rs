@@ -23,6 +23,7 @@ pub mod format;
 pub mod list;
 pub mod pacer;
 pub mod picker;
+pub mod predict;
 pub mod theme;
 pub mod ui;
 pub mod views;
@@ -289,6 +290,7 @@ pub fn handle_event(app: &mut App, event: &Event, screen: ratatui::layout::Rect)
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
             if !app.edit_filter(*key)
+                && !app.edit_prediction(*key)
                 && let Some(action) = action::action_for(*key)
             {
                 app.apply(action);

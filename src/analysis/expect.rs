@@ -21,6 +21,12 @@ impl Checked {
 
     /// `billing duplicate_effects = 0`: what was expected, in words.
     pub fn describe(&self) -> String {
+        self.describe_target(true)
+    }
+
+    /// What was expected, with its target value (`= 0`) or, when `target` is false, with a
+    /// `?` in its place (`= ?`): the question without its answer.
+    pub fn describe_target(&self, target: bool) -> String {
         let e = &self.expect;
         let subject = match (&e.metric, &e.state) {
             (Some(metric), _) => {
@@ -35,12 +41,13 @@ impl Checked {
             ),
             (None, None) => "?".to_owned(),
         };
+        let shown = |v: String| if target { v } else { "?".to_owned() };
         let bound = if let Some(v) = &e.equals {
-            format!("= {v}")
+            format!("= {}", shown(v.to_string()))
         } else if let Some(v) = e.at_most {
-            format!("≤ {}", number(v))
+            format!("≤ {}", shown(number(v).to_string()))
         } else if let Some(v) = e.at_least {
-            format!("≥ {}", number(v))
+            format!("≥ {}", shown(number(v).to_string()))
         } else {
             String::new()
         };

@@ -49,6 +49,10 @@ pub enum Action {
     Record,
     /// Open the "what if" menu (the scenario's variants).
     Experiments,
+    /// In a lesson: show (or hide again) the answers before the end of the run.
+    Reveal,
+    /// Open the prediction prompt: a guess for one of the expectations.
+    Predict,
 }
 
 /// A key as the help screen shows it, the keys that match it, and its hint on the key bar.
@@ -135,6 +139,19 @@ fn keymap() -> Vec<Binding> {
             Action::Experiments,
             "what if: restart on a variant, Checks shows before → now",
         ),
+        // On the key bar in a lesson, before its end: see `ui`'s footer.
+        Binding::new(
+            "p",
+            &[Char('p')],
+            Action::Predict,
+            "predict: guess an expectation's figure; Checks compares at the end",
+        ),
+        Binding::new(
+            "r",
+            &[Char('r')],
+            Action::Reveal,
+            "reveal: a lesson hides its targets (= ?) till the end; r shows them",
+        ),
         Binding::new("w", &[Char('w')], Action::Record, "write the trace so far to a file"),
         Binding::new("?", &[Char('?')], Action::Help, "this help").hint("?", "help"),
         Binding::new("q", &[Char('q')], Action::Quit, "quit").hint("q", "quit"),
@@ -184,6 +201,8 @@ mod tests {
         assert!(help_lines().iter().any(|(k, h)| *k == "q" && *h == "quit"));
         assert!(help_lines().contains(&("1-6", "views: flow, traffic, chains, lag, state, checks")));
         assert_eq!(keys_of(Action::Experiments), "v");
+        assert_eq!(keys_of(Action::Reveal), "r");
+        assert_eq!(keys_of(Action::Predict), "p");
         let bar: Vec<_> = key_bar().map(|(k, _)| k).collect();
         assert_eq!(bar, ["space", "← →", "[ ]", "+/-", "1-6", "Enter", "/", "?", "q"]);
     }

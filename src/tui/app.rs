@@ -8,6 +8,7 @@ use super::action::Action;
 use super::experiments::{Before, Experiments};
 // `View` is declared in `views`; it stays nameable here, where the app holds it.
 use super::list::{ChecksList, Ctx, List, Outcome, TrafficList};
+use super::predict::{Predictions, Typed, guessable};
 pub use super::views::View;
 use crate::analysis::Analysis;
 use crate::run::RunError;
@@ -46,6 +47,8 @@ pub struct App {
     pub timeline: Timeline,
     /// "What if" variants to switch to, and the figures of the run before.
     pub experiments: Experiments,
+    /// Predict, then reveal: the learner's guesses, and whether the answers show early.
+    pub predictions: Predictions,
     pub playing: bool,
     pub speed: usize,
     /// Virtual µs the pacer has asked for.
@@ -103,6 +106,7 @@ impl App {
             recorded_complete: false,
             timeline,
             experiments: Experiments::default(),
+            predictions: Predictions::default(),
             playing: false,
             speed: DEFAULT_SPEED,
             target_us: 0.0,
@@ -192,6 +196,18 @@ impl App {
         self.timeline.finished()
     }
 
+    /// Whether the answers show: the expectations' targets and their what-if outcomes. In a
+    /// lesson (a scenario with notes) they wait for the end of the run (the step shown), or
+    /// for `r`; a scenario without notes shows them all along.
+    pub fn answers_shown(&self) -> bool {
+        self.model().scenario.notes.is_empty() || self.finished() || self.predictions.revealed
+    }
+
+    /// Whether the answers are hidden and `r` would show them (for the key bar).
+    pub fn answers_hidden(&self) -> bool {
+        !self.answers_shown() && !self.model().scenario.expect.is_empty()
+    }
+
     /// Restarts on a new version of the scenario (hot reload), keeping the view.
     pub fn reload(&mut self, scenario: Scenario) -> Result<(), RunError> {
         self.timeline = Self::start(scenario, self.seed, self.limits.step_cap())?;
@@ -253,13 +269,15 @@ impl App {
         }
     }
 
-    /// A new run: every list lets its selection go, the inspector closes.
+    /// A new run: every list lets its selection go, the inspector closes; its expectations
+    /// may be new, so the guesses go and the answers hide again.
     fn reset_lists(&mut self) {
         for list in self.lists().0 {
             list.reset();
         }
         self.focus_event = None;
         self.inspector = false;
+        self.predictions = Predictions::default();
     }
 
     /// Every view's list, and what they read.
@@ -405,7 +423,59 @@ impl App {
                     self.experiments.menu = Some(self.experiments.current_row());
                 }
             }
+            Action::Reveal => self.reveal(),
+            Action::Predict => self.predict(),
         }
+    }
+
+    /// `r`: in a lesson, shows the answers before the end of the run, or hides them again.
+    fn reveal(&mut self) {
+        let scenario = &self.model().scenario;
+        self.message = Some(if scenario.expect.is_empty() {
+            "this scenario has no expectations to reveal".to_owned()
+        } else if scenario.notes.is_empty() {
+            "not a lesson (no notes): the targets show all along".to_owned()
+        } else if self.finished() {
+            "the end of the run: the answers show".to_owned()
+        } else {
+            self.predictions.revealed = !self.predictions.revealed;
+            if self.predictions.revealed {
+                "revealed: the targets and what-if outcomes show (r hides them again)".to_owned()
+            } else {
+                "hidden again until the end of the run".to_owned()
+            }
+        });
+    }
+
+    /// `p`: the prediction prompt, on the scenario's expectations with a numeric target.
+    fn predict(&mut self) {
+        let guessable = guessable(&self.model().scenario.expect);
+        if guessable.is_empty() {
+            self.message = Some("this scenario has no expectation with a number to guess".to_owned());
+            return;
+        }
+        self.experiments.menu = None;
+        self.predictions.open(&guessable);
+    }
+
+    /// Typing into the prediction prompt: returns whether the key was consumed.
+    pub fn edit_prediction(&mut self, key: crossterm::event::KeyEvent) -> bool {
+        let guessable = guessable(&self.model().scenario.expect);
+        let Some(typed) = self.predictions.key(key, &guessable) else { return false };
+        match typed {
+            Typed::Editing | Typed::Closed => {}
+            Typed::Kept { index, guess } => {
+                let what = self.analysis().check(self.trace(), &self.model().scenario.expect[index]);
+                self.message = Some(format!(
+                    "your guess: {} for {}; {} shows it beside the actual at the end of the run",
+                    super::predict::show(guess),
+                    what.describe_target(false),
+                    View::Checks.with_key()
+                ));
+            }
+            Typed::NotANumber(text) => self.message = Some(format!("{text:?} is not a number: type digits")),
+        }
+        true
     }
 
     /// Keys while the "what if" menu is open; returns whether the action was the menu's.
@@ -461,7 +531,7 @@ impl App {
         self.target_us = 0.0;
         self.reset_lists();
         self.message = Some(format!(
-            "what if: {} — predict the {}, then play: each figure shows before → now",
+            "what if: {} — predict (p) the {}, then play: each figure shows before → now",
             self.experiments.label(),
             View::Checks.with_key()
         ));
@@ -630,6 +700,7 @@ mod tests {
     fn press(app: &mut App, code: KeyCode) {
         let key = KeyEvent::from(code);
         if !app.edit_filter(key)
+            && !app.edit_prediction(key)
             && let Some(action) = action_for(key)
         {
             app.apply(action);
@@ -819,6 +890,72 @@ mod tests {
         // Back to the lesson as written, the variant is the one to compare with.
         app.switch(0);
         assert_eq!(app.experiments.before.as_ref().map(|b| b.label.as_str()), Some("commit-after"));
+    }
+
+    #[test]
+    fn in_a_lesson_the_answers_wait_for_the_end_or_r() {
+        let source = crate::lessons::find("fan-out").expect("a lesson").source;
+        let mut app = app("fan-out").with_source(source, None);
+        assert!(!app.answers_shown(), "a lesson opens with its targets hidden");
+        assert!(app.answers_hidden());
+        press(&mut app, KeyCode::Char('r'));
+        assert!(app.answers_shown() && app.predictions.revealed);
+        assert!(app.message.as_deref().is_some_and(|m| m.starts_with("revealed")), "{:?}", app.message);
+        press(&mut app, KeyCode::Char('r'));
+        assert!(!app.answers_shown(), "r hides them again");
+        press(&mut app, KeyCode::Char('e'));
+        assert!(app.answers_shown(), "the end of the run shows them");
+        assert!(!app.answers_hidden());
+        press(&mut app, KeyCode::Home);
+        assert!(!app.answers_shown(), "as the step shown: back at step 0 they hide again");
+        // A new run (a what-if switch) hides what r showed.
+        press(&mut app, KeyCode::Char('r'));
+        app.switch(1);
+        assert_eq!(app.experiments.current.as_deref(), Some("third-service"));
+        assert!(!app.answers_shown());
+        // A scenario without notes is not a lesson: its targets show all along.
+        let mut scenario = load_str(source, "fan-out", &Limits::default()).expect("valid");
+        scenario.notes.clear();
+        let mut app = App::new("x".to_owned(), None, scenario, None, Limits::default()).expect("compiles");
+        assert!(app.answers_shown() && !app.answers_hidden());
+        press(&mut app, KeyCode::Char('r'));
+        assert!(!app.predictions.revealed);
+        assert!(app.message.as_deref().is_some_and(|m| m.contains("not a lesson")), "{:?}", app.message);
+    }
+
+    #[test]
+    fn a_guess_typed_before_playing_is_kept_for_its_expectation() {
+        let mut app = app("fan-out");
+        press(&mut app, KeyCode::Char('p'));
+        assert!(app.predictions.prompt.is_some());
+        // The prompt takes the keys: `2` is a digit typed, not the Traffic view.
+        press(&mut app, KeyCode::Down);
+        press(&mut app, KeyCode::Char('1'));
+        press(&mut app, KeyCode::Char('5'));
+        assert_eq!(app.view, View::Flow);
+        press(&mut app, KeyCode::Enter);
+        assert!(app.predictions.prompt.is_none());
+        // fan-out's second expectation: billing delivered = 30.
+        assert_eq!(app.predictions.guesses, [(1, 15.0)]);
+        let message = app.message.clone().unwrap_or_default();
+        assert!(message.starts_with("your guess: 15 for billing delivered = ?;"), "{message}");
+        // Esc closes the prompt without a guess; q typed into it does not quit.
+        press(&mut app, KeyCode::Char('p'));
+        press(&mut app, KeyCode::Char('q'));
+        press(&mut app, KeyCode::Esc);
+        assert!(!app.quit && app.predictions.prompt.is_none());
+        assert_eq!(app.predictions.guesses.len(), 1);
+        press(&mut app, KeyCode::Char('e'));
+        let actual = app.analysis().check(app.trace(), &app.model().scenario.expect[1]).actual;
+        assert!(!crate::tui::predict::matches(15.0, &actual), "30 each, not 15");
+        // A scenario with no number to guess says so.
+        let mut scenario = load_str(crate::lessons::find("fan-out").expect("a lesson").source, "x", &Limits::default())
+            .expect("valid");
+        scenario.expect.clear();
+        let mut app = App::new("x".to_owned(), None, scenario, None, Limits::default()).expect("compiles");
+        press(&mut app, KeyCode::Char('p'));
+        assert!(app.predictions.prompt.is_none());
+        assert!(app.message.as_deref().is_some_and(|m| m.contains("no expectation")), "{:?}", app.message);
     }
 
     #[test]

@@ -59,6 +59,9 @@ impl Widget for &App {
         if self.experiments.menu.is_some() {
             render_experiments(self, popup(body, 80, 70), buf);
         }
+        if self.predictions.prompt.is_some() {
+            render_prediction(self, popup(body, 80, 70), buf);
+        }
         if self.help {
             render_help(popup(area, 70, 90), buf);
         }
@@ -279,11 +282,28 @@ fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
         if !app.filter.text.is_empty() {
             spans.push(Span::styled(format!(" filter: {} ", app.filter.text), theme::WARN));
         }
+        // The keys of this scenario first: its variants, and in a lesson before its end the
+        // prediction and the reveal.
+        let mut hints: Vec<(&str, &str)> = Vec::new();
         if !app.experiments.variants.is_empty() {
-            spans.push(Span::styled(format!(" {} ", keys_of(Action::Experiments)), theme::KEY));
-            spans.push(Span::styled(" what if ", theme::DIM));
+            hints.push((keys_of(Action::Experiments), "what if"));
         }
-        for (keys, what) in key_bar() {
+        if app.answers_hidden() {
+            hints.push((keys_of(Action::Predict), "predict"));
+            hints.push((keys_of(Action::Reveal), "reveal"));
+        }
+        let fixed = hints.len();
+        hints.extend(key_bar());
+        // Too wide for the screen: the keymap's hints give way from the right, but `?` and
+        // `q` stay (they are the last two).
+        let width = |hints: &[(&str, &str)]| -> usize {
+            hints.iter().map(|(k, w)| k.chars().count() + w.chars().count() + 4).sum()
+        };
+        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+        while used + width(&hints) > usize::from(area.width) && hints.len() > fixed + 2 {
+            hints.remove(hints.len() - 3);
+        }
+        for (keys, what) in hints {
             spans.push(Span::styled(format!(" {keys} "), theme::KEY));
             spans.push(Span::styled(format!(" {what} "), theme::DIM));
         }
@@ -324,6 +344,43 @@ fn render_experiments(app: &App, area: Rect, buf: &mut Buffer) {
         .render(area, buf);
 }
 
+/// The prediction prompt: the expectations with a number to guess, targets hidden, the
+/// guesses so far, and the one being typed.
+fn render_prediction(app: &App, area: Rect, buf: &mut Buffer) {
+    use super::predict::{guessable, show};
+    Clear.render(area, buf);
+    let Some(prompt) = &app.predictions.prompt else { return };
+    let expect = &app.model().scenario.expect;
+    let answers = app.answers_shown();
+    let mut lines = vec![
+        Line::styled("Predict before you play: choose a figure and type your guess.", theme::DIM),
+        Line::styled(
+            format!("{} shows it beside the actual figure at the end of the run.", View::Checks.with_key()),
+            theme::DIM,
+        ),
+        Line::raw(""),
+    ];
+    for (row, &i) in guessable(expect).iter().enumerate() {
+        let what = app.analysis().check(app.trace(), &expect[i]).describe_target(answers);
+        let (mark, style) = if row == prompt.row { ("▸", theme::SELECTED) } else { (" ", Style::new()) };
+        let guess = if row == prompt.row {
+            format!("guess: {}▏", prompt.text)
+        } else {
+            app.predictions.guess(i).map_or_else(String::new, |g| format!("guess: {}", show(g)))
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {mark} {what:<48} "), style),
+            Span::styled(guess, if row == prompt.row { theme::KEY } else { theme::TITLE }),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("↑↓ choose · type a number · Enter keep · Esc close", theme::DIM));
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(Block::bordered().border_type(BorderType::Rounded).title(" predict "))
+        .render(area, buf);
+}
+
 fn render_help(area: Rect, buf: &mut Buffer) {
     Clear.render(area, buf);
     let mut lines = vec![Line::styled("Keys", theme::TITLE), Line::raw("")];
@@ -335,8 +392,10 @@ fn render_help(area: Rect, buf: &mut Buffer) {
         "Mouse: click a tab, scroll a list, click a row to select it, click or drag on the timeline to seek.",
         theme::DIM,
     ));
-    lines.push(Line::styled("Timeline: ◆ finding  ✗ fault  • note  ● the step shown.", theme::DIM));
-    lines.push(Line::styled("Esc or ? closes this help.", theme::DIM));
+    lines.push(Line::styled(
+        "Timeline: ◆ finding ✗ fault • note ● the step shown. Esc or ? closes this help.",
+        theme::DIM,
+    ));
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .block(Block::bordered().border_type(BorderType::Rounded).title(" help "))

@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
+use eventlab::analysis::expect::Checked;
 use eventlab::lessons::LESSONS;
 use eventlab::scenario::load::{Limits, load_str, load_str_variant};
-use eventlab::scenario::model::{Note, Scenario};
+use eventlab::scenario::model::{Expectation, Metric, Note, Scenario};
 use eventlab::trace::jsonl::{Namer, step_json};
 use serde_json::Value;
 
@@ -131,4 +132,63 @@ fn a_variant_that_changes_consumers_sees_the_same_events() {
     assert_eq!(before.len(), 80);
     assert_eq!(before, after);
     assert_eq!((duplicates_before, duplicates_after), (4.into(), 0.into()));
+}
+
+/// The words of a description: numbers stay whole (`27`, `2.5`).
+fn words(text: &str) -> Vec<&str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '.'))
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// What an expectation's target reads as a word (`30`), when it is a number.
+fn target(e: &Expectation) -> Option<String> {
+    let n = match &e.equals {
+        Some(v) => v.as_f64()?,
+        None => e.at_most.or(e.at_least)?,
+    };
+    Some(if n.fract() == 0.0 { format!("{}", n as i64) } else { format!("{n}") })
+}
+
+/// Predict, then reveal: the picker and `eventlab lessons` show the descriptions before the
+/// lesson runs, so they pose the question and never quote the outcome: no `before → after`
+/// figures, no exact figure an expectation is to equal (published counts are the lesson's
+/// input, a bound such as `≤ 5` is no answer, and 0 and 1 are too common a word to tell),
+/// and a variant's description none of the figures it changes.
+#[test]
+fn descriptions_pose_the_question_not_the_answer() {
+    let answers = |expect: &[Expectation]| -> Vec<String> {
+        expect
+            .iter()
+            .filter(|e| e.metric != Some(Metric::Published) && e.equals.is_some())
+            .filter_map(target)
+            .filter(|t| t != "0" && t != "1")
+            .collect()
+    };
+    let subject =
+        |e: &Expectation| Checked { expect: e.clone(), passed: false, actual: Value::Null }.describe_target(false);
+    for lesson in LESSONS {
+        let base = load(lesson.name, lesson.source);
+        let mut texts = vec![(lesson.name.to_owned(), base.description.clone(), answers(&base.expect))];
+        for variant in &base.variants {
+            let name = format!("{} --variant {}", lesson.name, variant.name);
+            let scenario = load_str_variant(lesson.source, &name, &Limits::default(), Some(&variant.name))
+                .unwrap_or_else(|e| panic!("{e}"));
+            // The targets the variant changes: its answer.
+            let changed: Vec<Expectation> = scenario
+                .expect
+                .iter()
+                .filter(|e| !base.expect.iter().any(|b| subject(b) == subject(e) && target(b) == target(e)))
+                .cloned()
+                .collect();
+            texts.push((name, variant.description.clone(), answers(&changed)));
+        }
+        for (name, text, answers) in texts {
+            assert!(!text.contains('→'), "{name}: the description quotes a before → after: {text}");
+            for word in words(&text) {
+                assert!(!answers.iter().any(|a| a == word), "{name}: the description says {word}, an answer: {text}");
+            }
+        }
+    }
 }

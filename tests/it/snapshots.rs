@@ -200,3 +200,59 @@ fn sagas_on_a_bus() {
         insta::assert_snapshot!(format!("saga_{}", view.title().to_lowercase()), screen(&app, 120, 36));
     }
 }
+
+/// Predict, then reveal: in a lesson the Checks view shows each target as `?` until the end
+/// of the run, `r` shows them (and hides them again), `p` takes a guess that Checks sets
+/// beside the actual figure at the end.
+#[test]
+fn predict_then_reveal() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let source = eventlab::lessons::find("fan-out").expect("a lesson").source;
+    let mut app = app("fan-out").with_source(source, None);
+    for _ in 0..10 {
+        app.apply(Action::StepForward);
+    }
+    app.apply(Action::ShowView(View::Checks));
+    let hidden = screen(&app, 120, 36);
+    assert!(hidden.contains("billing delivered = ?") && !hidden.contains("= 30"), "{hidden}");
+    insta::assert_snapshot!("predict_hidden", hidden);
+    app.apply(Action::Reveal);
+    let revealed = screen(&app, 120, 36);
+    assert!(revealed.contains("billing delivered = 30"), "{revealed}");
+    insta::assert_snapshot!("predict_revealed", revealed);
+    app.apply(Action::Reveal);
+    assert!(screen(&app, 120, 36).contains("billing delivered = ?"), "r hides them again");
+    // A guess for billing delivered: 15 each or 30 each?
+    app.apply(Action::Predict);
+    for code in [KeyCode::Down, KeyCode::Char('1'), KeyCode::Char('5')] {
+        assert!(app.edit_prediction(KeyEvent::from(code)));
+    }
+    insta::assert_snapshot!("predict_prompt", screen(&app, 120, 36));
+    assert!(app.edit_prediction(KeyEvent::from(KeyCode::Enter)));
+    let before = screen(&app, 120, 36);
+    assert!(before.contains("so far 1 · guess 15"), "{before}");
+    app.apply(Action::RunToEnd);
+    let end = screen(&app, 120, 36);
+    assert!(end.contains("billing delivered = 30") && end.contains("actual 30 · guess 15 ✗"), "{end}");
+    insta::assert_snapshot!("predict_end", end);
+}
+
+/// After a "what if" switch, the variant's targets and the expectations' before → now wait
+/// for the end of its run too (the group table's live figures show before → now as ever).
+#[test]
+fn a_what_if_hides_its_outcomes_until_the_end() {
+    let source = eventlab::lessons::find("crash-duplicates").expect("a lesson").source;
+    let mut app = app("crash-duplicates").with_source(source, None);
+    app.apply(Action::Experiments);
+    app.apply(Action::Down);
+    app.apply(Action::Inspect);
+    app.apply(Action::ShowView(View::Checks));
+    let start = screen(&app, 120, 36);
+    let expectations: Vec<&str> = start.lines().filter(|l| l.starts_with("│·")).collect();
+    assert_eq!(expectations.len(), 5, "{start}");
+    assert!(expectations.iter().all(|l| l.contains(" ?") && !l.contains('→')), "{start}");
+    assert!(start.contains("billing duplicate_effects = ?"), "{start}");
+    app.apply(Action::RunToEnd);
+    let end = screen(&app, 120, 36);
+    assert!(end.contains("billing duplicate_effects = 0") && end.contains("actual 4 → 0"), "{end}");
+}

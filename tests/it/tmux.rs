@@ -180,7 +180,7 @@ fn hot_reload_restarts_on_a_good_file_and_shows_a_bad_one() {
     let bin = env!("CARGO_BIN_EXE_eventlab");
     let s = Session::start("eventlab-hot", &format!("{bin} run {}; sleep 30", file.display()));
     s.wait_for("Fan-out");
-    std::fs::write(&file, source.replace("Fan-out: every group gets every event", "Hot reloaded")).unwrap();
+    std::fs::write(&file, source.replace("Fan-out: one log, two consumer groups", "Hot reloaded")).unwrap();
     s.wait_for("Hot reloaded");
     std::fs::write(&file, source.replace("\"duration\"", "\"duraton\"")).unwrap();
     let screen = s.wait_for("did you mean \"duration\"");
@@ -222,7 +222,7 @@ fn the_picker_opens_a_lesson_from_an_empty_folder() {
     let list_title = format!("{} lessons", eventlab::lessons::LESSONS.len());
     let screen = s.wait_for(&list_title);
     assert!(screen.contains("fan-out") && screen.contains("poison-message"), "{screen}");
-    assert!(screen.contains("Fan-out: every group gets every event"), "the preview: {screen}");
+    assert!(screen.contains("Fan-out: one log, two consumer groups"), "the preview: {screen}");
 
     // Down to the second lesson: the preview follows; Enter opens it.
     s.keys(&["j"]);
@@ -331,4 +331,35 @@ fn a_signal_from_outside_restores_the_terminal() {
         s.keys(&["typed-after"]);
         s.wait_for("typed-after");
     }
+}
+
+/// Predict, then reveal, end to end: a lesson hides its targets (`= ?`) and says `p` and `r`
+/// on its key bar; `r` shows them and hides them again; `p` takes a typed guess, and at the
+/// end Checks sets it beside the actual figure.
+#[test]
+fn predict_then_reveal_in_the_tui() {
+    if !tmux_available() {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_eventlab");
+    let s = Session::start("eventlab-reveal", &format!("{bin} run fan-out; sleep 30"));
+    s.wait_for("step 0");
+    s.keys(&["6"]);
+    let screen = s.wait_for("billing delivered = ?");
+    assert!(!screen.contains("= 30"), "{screen}");
+    let bar = screen.lines().last().unwrap_or_default();
+    assert!(bar.contains(" p  predict ") && bar.contains(" r  reveal "), "the key bar: {bar}");
+    s.keys(&["r"]);
+    s.wait_for("billing delivered = 30");
+    s.keys(&["r"]);
+    s.wait_for("billing delivered = ?");
+    // The guess: 15 each or 30 each? Digits go to the prompt, not to the views.
+    s.keys(&["p"]);
+    s.wait_for("Predict before you play");
+    s.keys(&["Down", "1", "5", "Enter"]);
+    s.wait_for("your guess: 15 for billing delivered = ?");
+    s.keys(&["e"]);
+    let screen = s.wait_for("actual 30 · guess 15 ✗");
+    assert!(screen.contains("✓  billing delivered = 30"), "{screen}");
+    s.keys(&["q"]);
 }

@@ -8,9 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget, Wrap};
 
 use crate::scenario::model::Metric;
+use crate::tui::action::{Action, keys_of};
 use crate::tui::app::App;
 use crate::tui::experiments::run_figures;
 use crate::tui::format::seconds;
+use crate::tui::predict;
 use crate::tui::theme;
 
 const COLUMNS: [(Metric, &str); 10] = [
@@ -54,14 +56,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 const MIN_EXPECTATION_ROWS: usize = 3;
 
 /// The scenario's expectations: at the end of the run whether each holds; before that, the
-/// figure so far. After a "what if" switch, the run before's figure → now.
+/// figure so far. After a "what if" switch, the run before's figure → now. In a lesson the
+/// targets and the before → now wait for the end of the run (or `r`): `= ?`. A guess the
+/// learner typed (`p`) shows beside its expectation, and at the end whether it was right.
 fn render_expectations(app: &App, shown: usize, area: Rect, buf: &mut Buffer) {
     let expect = &app.model().scenario.expect;
     if expect.is_empty() || area.height == 0 {
         return;
     }
     let end = app.finished();
-    let before = app.experiments.before.as_ref();
+    let answers = app.answers_shown();
+    let before = app.experiments.before.as_ref().filter(|_| answers);
     let checked: Vec<_> = expect.iter().map(|e| app.analysis().check(app.trace(), e)).collect();
     let passed = checked.iter().filter(|c| c.passed).count();
     let rows = checked.iter().enumerate().take(shown).map(|(i, c)| {
@@ -76,10 +81,21 @@ fn render_expectations(app: &App, shown: usize, area: Rect, buf: &mut Buffer) {
             Some(old) => Span::raw(format!("{old} → {actual}")),
             None => Span::raw(actual),
         };
+        let mut value = vec![Span::styled(if end { "actual " } else { "so far " }, theme::DIM), value];
+        if let Some(guess) = app.predictions.guess(i) {
+            value.push(Span::styled(format!(" · guess {}", predict::show(guess)), theme::TITLE));
+            if end {
+                value.push(if predict::matches(guess, &c.actual) {
+                    Span::styled(" ✓", theme::OK)
+                } else {
+                    Span::styled(" ✗", theme::FAULT)
+                });
+            }
+        }
         Row::new(vec![
             Cell::from(Span::styled(mark, style)),
-            Cell::from(c.describe()),
-            Cell::from(Line::from(vec![Span::styled(if end { "actual " } else { "so far " }, theme::DIM), value])),
+            Cell::from(c.describe_target(answers)),
+            Cell::from(Line::from(value)),
         ])
     });
     let hidden = match expect.len().saturating_sub(shown) {
@@ -88,6 +104,13 @@ fn render_expectations(app: &App, shown: usize, area: Rect, buf: &mut Buffer) {
     };
     let title = if end {
         format!(" expectations: {passed} of {} hold{hidden} ", expect.len())
+    } else if !answers {
+        format!(
+            " expectations: {} (targets hidden until the end: {} predict, {} reveal){hidden} ",
+            expect.len(),
+            keys_of(Action::Predict),
+            keys_of(Action::Reveal)
+        )
     } else {
         format!(" expectations: {} (checked at the end of the run){hidden} ", expect.len())
     };
