@@ -128,7 +128,7 @@ fn keymap() -> Vec<Binding> {
         Binding::new("Enter", &[Enter], Action::Inspect, "inspect the event / go to the finding's step")
             .hint("Enter", "inspect"),
         Binding::new("Esc", &[Esc], Action::Back, "close / clear the filter"),
-        Binding::new("/", &[Char('/')], Action::Filter, "filter by type, key, correlation id, group")
+        Binding::new("/", &[Char('/')], Action::Filter, "filter by type, key, correlation id, group; Ctrl-U clears")
             .hint("/", "filter"),
         Binding::new("n N", &[Char('n')], Action::NextFinding, "next / previous finding (the cursor goes there)"),
         Binding::more(&[Char('N')], Action::PreviousFinding),

@@ -24,7 +24,7 @@ const COLUMNS: [(Metric, &str); 10] = [
     (Metric::Lost, "lost"),
     (Metric::Failed, "failed"),
     (Metric::DeadLettered, "dead letters"),
-    (Metric::MaxLag, "max lag"),
+    (Metric::MaxLag, "peak lag"),
     (Metric::FinalLag, "lag"),
 ];
 
