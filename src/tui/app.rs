@@ -210,11 +210,18 @@ impl App {
 
     /// Restarts on a new version of the scenario (hot reload), keeping the view.
     pub fn reload(&mut self, scenario: Scenario) -> Result<(), RunError> {
-        self.timeline = Self::start(scenario, self.seed, self.limits.step_cap())?;
+        let timeline = Self::start(scenario, self.seed, self.limits.step_cap())?;
+        // The run before the edit, whole, to compare with (as a what-if switch keeps it).
+        let complete = self.timeline.run_to_end().is_ok();
+        let finished = std::mem::replace(&mut self.timeline, timeline);
+        self.experiments.before = Some(Before::of("before the edit".to_owned(), complete, finished.into_run()));
         self.target_us = 0.0;
         self.reset_lists();
         self.error = None;
-        self.message = Some("scenario changed on disk: reloaded and restarted".to_owned());
+        self.message = Some(format!(
+            "scenario changed on disk: reloaded and restarted; {} shows each figure before the edit → now",
+            View::Checks.with_key()
+        ));
         Ok(())
     }
 
@@ -826,6 +833,27 @@ mod tests {
         let source = crate::lessons::find("crash-duplicates").expect("a lesson").source;
         app.reload(load_str(source, "crash-duplicates", &Limits::default()).expect("valid")).expect("compiles");
         assert_eq!((app.traffic.selected, app.checks.selected, app.focus_event), (None, None, None));
+    }
+
+    #[test]
+    fn a_hot_reload_keeps_the_run_before_it_to_compare() {
+        use crate::scenario::model::Metric;
+        let source = crate::lessons::find("crash-duplicates").expect("a lesson").source;
+        let mut app = app("crash-duplicates");
+        for _ in 0..10 {
+            press(&mut app, KeyCode::Right);
+        }
+        // The edit: billing becomes idempotent (what the lesson's variant does by hand).
+        let edited = source.replacen("\"name\": \"billing\",", "\"name\": \"billing\", \"idempotent\": true,", 1);
+        assert_ne!(edited, source, "the edit applies");
+        app.reload(load_str(&edited, "crash-duplicates", &Limits::default()).expect("valid")).expect("compiles");
+        let before = app.experiments.before.clone().expect("the run before the edit is kept");
+        assert_eq!(before.label, "before the edit");
+        assert!(before.complete, "run to its end, to compare whole runs");
+        assert_eq!(before.group("billing").expect("billing").duplicate_effects, 4);
+        assert_eq!(app.step_number(), 0, "the edited run starts over");
+        press(&mut app, KeyCode::Char('e'));
+        assert_eq!(app.analysis().metric(Metric::DuplicateEffects, None), 0);
     }
 
     #[test]
