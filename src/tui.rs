@@ -217,10 +217,12 @@ fn watch(path: &Path) -> Option<(notify::RecommendedWatcher, mpsc::Receiver<()>)
 async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs, mut app: App) -> Result<Exit> {
     let mut tick = tokio::time::interval(TICK);
     let mut pacer = pacer::Pacer::new();
-    let (_watcher, mut changes) = match app.path.as_deref().and_then(watch) {
+    let watching = |app: &App| match app.path.as_deref().and_then(watch) {
         Some((watcher, rx)) => (Some(watcher), rx),
         None => (None, mpsc::channel(1).1),
     };
+    let mut watched = app.path.clone();
+    let (mut _watcher, mut changes) = watching(&app);
     let mut dirty = true;
     loop {
         if dirty {
@@ -253,6 +255,11 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs
         }
         if app.quit {
             return Ok(Exit::Quit);
+        }
+        // A lesson copied to a file (`c`): from now on that file is watched.
+        if app.path != watched {
+            watched.clone_from(&app.path);
+            (_watcher, changes) = watching(&app);
         }
     }
 }

@@ -53,6 +53,8 @@ pub enum Action {
     Reveal,
     /// Open the prediction prompt: a guess for one of the expectations.
     Predict,
+    /// In a lesson: write it to `./NAME.json` and go on from that file, watched.
+    CopyLesson,
 }
 
 /// A key as the help screen shows it, the keys that match it, and its hint on the key bar.
@@ -153,6 +155,12 @@ fn keymap() -> Vec<Binding> {
             "reveal: a lesson hides its targets (= ?) till the end; r shows them",
         ),
         Binding::new("w", &[Char('w')], Action::Record, "write the trace so far to a file"),
+        Binding::new(
+            "c",
+            &[Char('c')],
+            Action::CopyLesson,
+            "copy a lesson to ./NAME.json, to edit: saving restarts the run",
+        ),
         Binding::new("?", &[Char('?')], Action::Help, "this help").hint("?", "help"),
         Binding::new("q", &[Char('q')], Action::Quit, "quit").hint("q", "quit"),
     ]);

@@ -63,6 +63,8 @@ pub struct App {
     pub inspector: bool,
     pub filter: Filter,
     pub help: bool,
+    /// How far the help is scrolled down, in lines (clamped where it is drawn).
+    pub help_scroll: u16,
     /// A one-line message for the footer (a reload, a run-away run).
     pub message: Option<String>,
     /// What this is when it is not a live run, beside the tabs for as long as it runs (a
@@ -117,6 +119,7 @@ impl App {
             inspector: false,
             filter: Filter::default(),
             help: false,
+            help_scroll: 0,
             message: None,
             banner: None,
             error: None,
@@ -355,6 +358,9 @@ impl App {
         if self.experiments.menu.is_some() && self.menu_action(action) {
             return;
         }
+        if self.help && self.help_action(action) {
+            return;
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::TogglePlay => {
@@ -414,7 +420,10 @@ impl App {
                 }
             }
             Action::Filter => self.filter.editing = true,
-            Action::Help => self.help = !self.help,
+            Action::Help => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
             Action::NextFinding => self.jump_finding(true),
             Action::PreviousFinding => self.jump_finding(false),
             Action::NextMarker => self.jump_marker(true),
@@ -432,7 +441,56 @@ impl App {
             }
             Action::Reveal => self.reveal(),
             Action::Predict => self.predict(),
+            Action::CopyLesson => self.copy_lesson(std::path::Path::new(".")),
         }
+    }
+
+    /// `c`: a lesson is written to `DIR/NAME.json` (an existing file there is kept, not
+    /// overwritten) and the app goes on from that file, watched: an edit saved restarts the
+    /// run, with the run before it kept to compare.
+    pub fn copy_lesson(&mut self, dir: &std::path::Path) {
+        if let Some(path) = &self.path {
+            self.message = Some(format!("this run is the file {}: edit it there", path.display()));
+            return;
+        }
+        let (Some(name), Some(source)) = (self.origin.strip_prefix("lesson:"), self.experiments.source()) else {
+            self.message = Some("only a built-in lesson can be copied".to_owned());
+            return;
+        };
+        let path = dir.join(format!("{name}.json"));
+        let shown = std::path::Path::new(".").join(format!("{name}.json")).display().to_string();
+        let said = if path.exists() {
+            format!("{shown} exists: the run goes on from it (not overwritten); edit it and save")
+        } else {
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .and_then(|mut file| std::io::Write::write_all(&mut file, source.as_bytes()));
+            if let Err(e) = written {
+                self.message = Some(format!("cannot write {shown}: {e}"));
+                return;
+            }
+            format!("wrote {shown}: edit it and save, and the run restarts (before → now in Checks)")
+        };
+        self.origin = shown;
+        self.path = Some(path);
+        self.message = Some(said);
+    }
+
+    /// The list keys scroll the help while it is open (it may be taller than the screen).
+    fn help_action(&mut self, action: Action) -> bool {
+        let scroll = &mut self.help_scroll;
+        match action {
+            Action::Up => *scroll = scroll.saturating_sub(1),
+            Action::Down => *scroll = scroll.saturating_add(1),
+            Action::PageUp => *scroll = scroll.saturating_sub(10),
+            Action::PageDown => *scroll = scroll.saturating_add(10),
+            Action::Top => *scroll = 0,
+            Action::Bottom => *scroll = u16::MAX,
+            _ => return false,
+        }
+        true
     }
 
     /// `r`: in a lesson, shows the answers before the end of the run, or hides them again.
@@ -854,6 +912,29 @@ mod tests {
         assert_eq!(app.step_number(), 0, "the edited run starts over");
         press(&mut app, KeyCode::Char('e'));
         assert_eq!(app.analysis().metric(Metric::DuplicateEffects, None), 0);
+    }
+
+    #[test]
+    fn a_lesson_is_copied_to_a_file_the_run_goes_on_from() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let source = crate::lessons::find("fan-out").expect("a lesson").source;
+        let mut first = app("fan-out").with_source(source, None);
+        first.origin = crate::lessons::find("fan-out").expect("a lesson").origin();
+        first.copy_lesson(dir.path());
+        let path = dir.path().join("fan-out.json");
+        assert_eq!(std::fs::read_to_string(&path).expect("written"), source);
+        assert_eq!(first.path.as_deref(), Some(path.as_path()));
+        assert!(first.message.as_deref().is_some_and(|m| m.contains("wrote")), "{:?}", first.message);
+        // A second time: the file is the run's now.
+        first.copy_lesson(dir.path());
+        assert!(first.message.as_deref().is_some_and(|m| m.contains("edit it there")), "{:?}", first.message);
+        // An edited copy is never overwritten.
+        std::fs::write(&path, "{}").expect("writes");
+        let mut again = app("fan-out").with_source(source, None);
+        again.origin = crate::lessons::find("fan-out").expect("a lesson").origin();
+        again.copy_lesson(dir.path());
+        assert_eq!(std::fs::read_to_string(&path).expect("kept"), "{}");
+        assert!(again.message.as_deref().is_some_and(|m| m.contains("not overwritten")), "{:?}", again.message);
     }
 
     #[test]

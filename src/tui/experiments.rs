@@ -110,6 +110,11 @@ impl Experiments {
         Experiments { source: Some(Arc::from(source)), variants, current, menu: None, before: None }
     }
 
+    /// The scenario's text, when the run has one (a lesson, a file; not a replayed trace).
+    pub fn source(&self) -> Option<&str> {
+        self.source.as_deref()
+    }
+
     /// The label of the running experiment.
     pub fn label(&self) -> String {
         self.current.clone().unwrap_or_else(|| "as written".to_owned())

@@ -63,7 +63,7 @@ impl Widget for &App {
             render_prediction(self, popup(body, 80, 70), buf);
         }
         if self.help {
-            render_help(popup(area, 70, 90), buf);
+            render_help(self.help_scroll, popup(area, 70, 90), buf);
         }
     }
 }
@@ -381,7 +381,9 @@ fn render_prediction(app: &App, area: Rect, buf: &mut Buffer) {
         .render(area, buf);
 }
 
-fn render_help(area: Rect, buf: &mut Buffer) {
+/// The help, built from the keymap; scrolled by `scroll` lines when it is taller than the
+/// popup (the title then says how to scroll, and where it is).
+fn render_help(scroll: u16, area: Rect, buf: &mut Buffer) {
     Clear.render(area, buf);
     let mut lines = vec![Line::styled("Keys", theme::TITLE), Line::raw("")];
     for (keys, what) in help_lines() {
@@ -389,15 +391,31 @@ fn render_help(area: Rect, buf: &mut Buffer) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "Mouse: click a tab, scroll a list, click a row to select it, click or drag on the timeline to seek.",
+        "Mouse: click a tab or a row, scroll a list, click or drag on the timeline to seek.",
         theme::DIM,
     ));
     lines.push(Line::styled(
         "Timeline: ◆ finding ✗ fault • note ● the step shown. Esc or ? closes this help.",
         theme::DIM,
     ));
+    // Lines as wrapped to the popup's inner width.
+    let width = usize::from(area.width.saturating_sub(2)).max(1);
+    let total: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+    let room = usize::from(area.height.saturating_sub(2));
+    let most = total.saturating_sub(room) as u16;
+    let scroll = scroll.min(most);
+    let title = if most == 0 {
+        " help ".to_owned()
+    } else {
+        format!(
+            " help · ↑↓ PgUp PgDn scroll · lines {}–{} of {total} ",
+            scroll + 1,
+            (usize::from(scroll) + room).min(total)
+        )
+    };
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
-        .block(Block::bordered().border_type(BorderType::Rounded).title(" help "))
+        .scroll((scroll, 0))
+        .block(Block::bordered().border_type(BorderType::Rounded).title(title))
         .render(area, buf);
 }

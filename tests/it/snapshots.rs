@@ -256,3 +256,20 @@ fn a_what_if_hides_its_outcomes_until_the_end() {
     let end = screen(&app, 120, 36);
     assert!(end.contains("billing duplicate_effects = 0") && end.contains("actual 4 → 0"), "{end}");
 }
+
+#[test]
+fn the_help_scrolls_at_80x24_and_reaches_every_key() {
+    let mut app = app("fan-out");
+    app.apply(Action::Help);
+    let top = screen(&app, 80, 24);
+    assert!(top.contains("scroll · lines 1–"), "{top}");
+    insta::assert_snapshot!("help_80x24_top", top);
+    app.apply(Action::Bottom);
+    let bottom = screen(&app, 80, 24);
+    for (keys, _) in eventlab::tui::action::help_lines().iter().rev().take(3) {
+        assert!(bottom.contains(&format!(" {keys}  ")), "{keys} at the bottom:\n{bottom}");
+    }
+    insta::assert_snapshot!("help_80x24_bottom", bottom);
+    app.apply(Action::Top);
+    assert_eq!(screen(&app, 80, 24), top);
+}

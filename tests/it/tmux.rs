@@ -363,3 +363,30 @@ fn predict_then_reveal_in_the_tui() {
     assert!(screen.contains("✓  billing delivered = 30"), "{screen}");
     s.keys(&["q"]);
 }
+
+#[test]
+fn a_lesson_copied_with_c_is_edited_and_reloaded_in_place() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventlab");
+    let command = format!("cd {} && {bin} run fan-out; sleep 30", dir.path().display());
+    let s = Session::start("eventlab-copy", &command);
+    s.wait_for("Fan-out");
+    s.keys(&["e"]);
+    s.keys(&["c"]);
+    s.wait_for("wrote ./fan-out.json");
+    let file = dir.path().join("fan-out.json");
+    let source = std::fs::read_to_string(&file).expect("the lesson was written");
+    assert_eq!(source, eventlab::lessons::find("fan-out").unwrap().source);
+    // The edit: email is slower; saved, the run restarts and Checks compares.
+    let edited = source.replace("Fan-out: one log, two consumer groups", "Edited in place");
+    std::fs::write(&file, edited).unwrap();
+    s.wait_for("Edited in place");
+    s.keys(&["e", "6"]);
+    // The group table compares with the run before the edit: `30 → 30`.
+    let screen = s.wait_for("30 → 30");
+    assert!(screen.lines().any(|l| l.contains("billing") && l.contains(" → ")), "{screen}");
+    s.keys(&["q"]);
+}
