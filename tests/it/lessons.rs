@@ -73,6 +73,11 @@ fn check_notes(name: &str, notes: &[Note], scenario: &Scenario) {
         assert!(note.at <= scenario.duration, "{name}: a note after the end is never shown");
         let chars = note.text.chars().count();
         assert!(chars <= NOTE_MAX_CHARS, "{name}: the note at {:?} has {chars} characters", note.at);
+        // A note never sends the learner out of the TUI: `v` runs a what if, `c` copies the
+        // lesson to a file to edit, `w` writes the trace.
+        for outside in ["eventlab run", "eventlab replay", "--variant", "--trace", "--headless"] {
+            assert!(!note.text.contains(outside), "{name}: the note at {:?} says {outside:?}: {}", note.at, note.text);
+        }
     }
 }
 
