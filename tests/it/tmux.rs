@@ -390,3 +390,27 @@ fn a_lesson_copied_with_c_is_edited_and_reloaded_in_place() {
     assert!(screen.lines().any(|l| l.contains("billing") && l.contains(" → ")), "{screen}");
     s.keys(&["q"]);
 }
+
+#[test]
+fn the_help_scrolls_to_every_key_at_80x24() {
+    if !tmux_available() {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_eventlab");
+    let s = Session::start("eventlab-help", &format!("{bin} run fan-out; sleep 30"));
+    let _ = Command::new("tmux").args(["resize-window", "-t", &s.0, "-x", "80", "-y", "24"]).status();
+    s.wait_for("Fan-out");
+    s.keys(&["?"]);
+    let top = s.wait_for("scroll · lines 1–");
+    assert!(top.contains("play / pause"), "{top}");
+    // The help's own line for q (the key bar's is `  q  quit`).
+    let help_quit = "         q  quit";
+    assert!(!top.contains(help_quit), "the last keys are below: {top}");
+    s.keys(&["G"]);
+    let bottom = s.wait_for(help_quit);
+    assert!(bottom.contains("this help") && bottom.contains("copy a lesson"), "{bottom}");
+    s.keys(&["Down", "Down", "Up"]);
+    s.keys(&["g"]);
+    s.wait_for("scroll · lines 1–");
+    s.keys(&["Escape", "q"]);
+}
