@@ -207,7 +207,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         Span::styled(" ‖ paused ", theme::WARN)
     };
-    let rest = vec![
+    let mut rest = vec![
         state,
         Span::raw(format!("{} ", speed_label(app.speed))),
         Span::styled("│ ", theme::DIM),
@@ -218,12 +218,39 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled(" │ ", theme::DIM),
         Span::raw(format!("seed {}", model.seed)),
     ];
-    // The step and the clock always show: a long scenario name gives way.
-    let used: usize = 10 + rest.iter().map(|s| s.content.chars().count()).sum::<usize>();
-    let room = usize::from(area.width).saturating_sub(used + 2);
+    // The step and the clock always show; which experiment runs too: the scenario's title
+    // gives way first, then the seed and the brand, then "what if:" to the variant's name.
     let name = &model.scenario.name;
-    let name = truncate(name, room);
-    let mut spans = vec![Span::styled(" eventlab ", theme::KEY), Span::styled(format!(" {name} "), theme::TITLE)];
+    let (title, experiment) = match name.rfind(" (what if: ") {
+        Some(at) if name.ends_with(')') => (&name[..at], Some(&name[at + " (what if: ".len()..name.len() - 1])),
+        _ => (name.as_str(), None),
+    };
+    let width = |spans: &[Span<'_>]| spans.iter().map(|s| s.content.chars().count()).sum::<usize>();
+    let mut brand = true;
+    let room = |rest: &[Span<'_>], brand: bool| {
+        usize::from(area.width).saturating_sub(width(rest) + if brand { 10 } else { 0 } + 2)
+    };
+    let name = match experiment {
+        None => truncate(title, room(&rest, brand)),
+        Some(variant) => {
+            let full = format!(" (what if: {variant})");
+            if room(&rest, brand) < full.chars().count() + 2 {
+                rest.truncate(rest.len() - 2); // the seed
+                brand = false;
+            }
+            let room = room(&rest, brand);
+            if room >= full.chars().count() + 2 {
+                format!("{}{full}", truncate(title, room - full.chars().count()))
+            } else {
+                truncate(&format!("▸ {variant}"), room)
+            }
+        }
+    };
+    let mut spans = Vec::new();
+    if brand {
+        spans.push(Span::styled(" eventlab ", theme::KEY));
+    }
+    spans.push(Span::styled(format!(" {name} "), theme::TITLE));
     spans.extend(rest);
     Paragraph::new(Line::from(spans)).render(area, buf);
 }

@@ -273,3 +273,22 @@ fn the_help_scrolls_at_80x24_and_reaches_every_key() {
     app.apply(Action::Top);
     assert_eq!(screen(&app, 80, 24), top);
 }
+
+#[test]
+fn the_header_always_names_the_experiment_running() {
+    let source = eventlab::lessons::find("crash-duplicates").expect("a lesson").source;
+    let scenario = eventlab::scenario::load::load_str_variant(
+        source,
+        "crash-duplicates",
+        &Limits::default(),
+        Some("idempotent-billing"),
+    )
+    .expect("valid");
+    let app =
+        App::new("lesson:crash-duplicates".to_owned(), None, scenario, None, Limits::default()).expect("compiles");
+    for width in [80, 100, 120] {
+        let header = screen(&app, width, 24).lines().next().unwrap_or_default().to_owned();
+        assert!(header.contains("idempotent-billing"), "{width} columns: {header}");
+        assert!(header.contains("step 0"), "{width} columns: {header}");
+    }
+}

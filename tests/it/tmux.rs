@@ -39,9 +39,9 @@ impl Session {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Waits until the screen shows `text` (up to a few seconds), returning the screen.
+    /// Waits until the screen shows `text` (up to 15 s: a loaded CI machine is slow), returning the screen.
     fn wait_for(&self, text: &str) -> String {
-        for _ in 0..60 {
+        for _ in 0..150 {
             let screen = self.screen();
             if screen.contains(text) {
                 return screen;
