@@ -774,7 +774,20 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], (cap, offsets)
             summary.push(Span::styled(format!(" · {n} {what}"), theme::WARN));
         }
     }
-    lines.push(Line::from(summary));
+    // A figure that does not fit goes on a line of its own, whole: never `3 dup effec`.
+    let inner = usize::from(width.saturating_sub(2));
+    let mut line: Vec<Span<'static>> = Vec::new();
+    for span in summary {
+        let used: usize = line.iter().map(|s| s.content.chars().count()).sum();
+        if !line.is_empty() && used + span.content.chars().count() > inner {
+            lines.push(Line::from(std::mem::take(&mut line)));
+            let text = span.content.trim_start_matches(" · ").to_owned();
+            line.push(Span::styled(text, span.style));
+        } else {
+            line.push(span);
+        }
+    }
+    lines.push(Line::from(line));
     let emitted = emits(model, g);
     if !emitted.is_empty() {
         let names: Vec<&str> = emitted.iter().map(|&t| model.topics[usize::from(t)].name.as_str()).collect();
