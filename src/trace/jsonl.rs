@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value, json};
 
 use super::fields::{Field, Presence};
-use super::{EventIdx, FailReason, NO_EVENT, NONE16, NONE32, Step, Trace};
+use super::{Event, EventIdx, FailReason, NO_EVENT, NONE16, NONE32, Step, Trace};
 use crate::model::Model;
 use crate::scenario::model::{Scenario, TopicKind};
 
@@ -52,8 +52,9 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
     m.insert("step".into(), number.into());
     m.insert("t_us".into(), step.t_us.into());
     m.insert("kind".into(), step.kind.name().into());
+    let event = (step.event != NO_EVENT).then(|| namer.trace.event(step.event));
     for &(field, presence) in step.kind.fields() {
-        let value = field_value(namer, step, field);
+        let value = field_value(namer, step, event, field);
         debug_assert!(value.is_some() || presence == Presence::Where, "a {:?} step without its {field:?}", step.kind);
         if let Some(value) = value {
             m.insert(field.name().into(), value);
@@ -62,10 +63,10 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
     m
 }
 
-/// The value of one field of a step's line, if it applies to this step.
-fn field_value(namer: &Namer<'_>, step: &Step, field: Field) -> Option<Value> {
+/// The value of one field of a step's line (`event`: the step's event, if it has one), if
+/// it applies to this step.
+fn field_value(namer: &Namer<'_>, step: &Step, event: Option<&Event>, field: Field) -> Option<Value> {
     let trace = namer.trace;
-    let event = (step.event != NO_EVENT).then(|| trace.event(step.event));
     let value = match field {
         Field::Event => event.map(|_| namer.event_id(step.event))?.into(),
         Field::Type => trace.strings.resolve(event?.event_type).into(),

@@ -494,9 +494,14 @@ fn jsonl_bytes(model: &Model, trace: &Trace) -> Vec<u8> {
     out
 }
 
-fn config() -> ProptestConfig {
+pub(crate) fn config() -> ProptestConfig {
+    config_with(48)
+}
+
+/// `default_cases` cases, or `FP_CASES` when it is set (for a longer run by hand).
+pub(crate) fn config_with(default_cases: u32) -> ProptestConfig {
     ProptestConfig {
-        cases: std::env::var("FP_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48),
+        cases: std::env::var("FP_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default_cases),
         failure_persistence: None,
         ..ProptestConfig::default()
     }

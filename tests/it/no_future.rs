@@ -8,20 +8,9 @@ use eventlab::tui::App;
 use eventlab::tui::action::Action;
 use eventlab::tui::app::View;
 use proptest::prelude::*;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 fn screen(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(140, 40)).expect("a test terminal");
-    terminal.draw(|frame| frame.render_widget(app, frame.area())).expect("draws");
-    let buffer = terminal.backend().buffer();
-    let mut text = String::new();
-    for y in 0..buffer.area.height {
-        let line: String = (0..buffer.area.width).map(|x| buffer[(x, y)].symbol()).collect();
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    text
+    crate::snapshots::screen(app, 140, 40)
 }
 
 /// Every view, and the inspector on the newest step's event from Traffic.
@@ -88,11 +77,7 @@ fn no_lesson_screen_shows_the_future() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("FP_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::fault_properties::config_with(24))]
 
     #[test]
     fn no_generated_scenario_screen_shows_the_future(

@@ -16,7 +16,7 @@ fn app(lesson: &str) -> App {
     App::new(format!("lesson:{lesson}"), None, scenario, None, Limits::default()).expect("compiles")
 }
 
-fn screen(app: &App, width: u16, height: u16) -> String {
+pub(crate) fn screen(app: &App, width: u16, height: u16) -> String {
     render(|frame| frame.render_widget(app, frame.area()), width, height)
 }
 
