@@ -495,7 +495,10 @@ impl Timeline {
 
     /// The most important marker among the computed steps due in `[from, to)` µs (the
     /// timeline scrubber asks this for each of its columns: a few binary searches each).
-    pub fn mark_between(&self, from: u64, to: u64) -> Option<MarkerKind> {
+    /// `standing` (in step order) are the standing findings to mark: those of the step shown,
+    /// since a loss is only known once nothing can complete the work (the frontier's would
+    /// be the future).
+    pub fn mark_between(&self, from: u64, to: u64, standing: &[Finding]) -> Option<MarkerKind> {
         let steps = &self.trace().steps;
         // Step numbers (1-based) of the steps due in the window: (first, last].
         let first = steps.partition_point(|s| s.t_us < from);
@@ -508,8 +511,8 @@ impl Timeline {
         if findings.get(i).is_some_and(|f| (f.step as usize) <= last) {
             return Some(MarkerKind::Finding);
         }
-        let i = self.standing.partition_point(|f| (f.step as usize) <= first);
-        if self.standing.get(i).is_some_and(|f| (f.step as usize) <= last) {
+        let i = standing.partition_point(|f| (f.step as usize) <= first);
+        if standing.get(i).is_some_and(|f| (f.step as usize) <= last) {
             return Some(MarkerKind::Finding);
         }
         if self.model().faults.iter().any(|f| (from..to).contains(&f.at)) {
@@ -662,10 +665,10 @@ mod tests {
         assert!(seen.contains(&crash.step));
         let f = t.findings()[0];
         let at = t.trace().steps[f.step as usize - 1].t_us;
-        assert_eq!(t.mark_between(at, at + 1), Some(MarkerKind::Finding));
-        assert_eq!(t.mark_between(at, at), None);
+        assert_eq!(t.mark_between(at, at + 1, &t.standing), Some(MarkerKind::Finding));
+        assert_eq!(t.mark_between(at, at, &t.standing), None);
         let fault = t.model().faults[crash.index].at;
-        assert!(t.mark_between(fault, fault + 1).is_some());
+        assert!(t.mark_between(fault, fault + 1, &t.standing).is_some());
         assert_eq!(t.step_at_time(0), Some(1));
         assert_eq!(t.step_at_time(u64::MAX), None);
     }

@@ -1104,7 +1104,9 @@ mod tests {
         press(&mut app, KeyCode::Char('N'));
         assert_eq!(app.step_number(), 72, "round to the last");
         let t = app.trace().steps[13].t_us;
-        assert_eq!(app.timeline.mark_between(t, t + 1), Some(MarkerKind::Finding));
+        let mut standing = app.standing_findings();
+        standing.sort_by_key(|f| f.step);
+        assert_eq!(app.timeline.mark_between(t, t + 1, &standing), Some(MarkerKind::Finding));
         press(&mut app, KeyCode::Home);
         while app.step_number() < 14 {
             press(&mut app, KeyCode::Char(']'));

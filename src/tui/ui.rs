@@ -133,12 +133,15 @@ fn render_timeline(app: &App, area: Rect, buf: &mut Buffer) {
     let at = |col: u16| (u128::from(col) * u128::from(duration) / u128::from(width)) as u64;
     let now = app.now();
     let cursor_col = ((u128::from(now) * u128::from(width) / u128::from(duration)) as u16).min(width - 1);
+    // The standing findings as of the step shown, in step order.
+    let mut standing = app.standing_findings();
+    standing.sort_by_key(|f| (f.step, f.group, f.event));
     let mut spans = vec![Span::raw(" ")];
     for col in 0..width {
         let span = match col.cmp(&cursor_col) {
             std::cmp::Ordering::Equal => Span::styled("●", theme::KEY),
             std::cmp::Ordering::Greater => Span::styled("─", theme::DIM),
-            std::cmp::Ordering::Less => match app.timeline.mark_between(at(col), at(col + 1)) {
+            std::cmp::Ordering::Less => match app.timeline.mark_between(at(col), at(col + 1), &standing) {
                 Some(MarkerKind::Finding) => Span::styled("◆", theme::WARN),
                 Some(MarkerKind::Fault) => Span::styled("✗", theme::FAULT),
                 Some(MarkerKind::Note) => Span::styled("•", theme::TITLE),
