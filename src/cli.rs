@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::lessons;
-use crate::scenario::load::{Limits, load_file, load_file_variant, load_str, load_str_variant};
+use crate::scenario::load::{Limits, load_file, load_str};
 use crate::scenario::model::Scenario;
 
 /// The largest `--max-steps`: step numbers are 32-bit in the compact trace.
@@ -313,19 +313,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 /// Loads a file, or a built-in lesson when no such path exists, and applies `variant`.
 fn load_target(target: &str, limits: Limits, variant: Option<&str>) -> Result<(String, Scenario), Failure> {
-    let path = Path::new(target);
-    if path.exists() {
-        return load_file_variant(path, &limits, variant)
-            .map(|s| (target.to_owned(), s))
-            .map_err(|e| usage(e.to_string()));
-    }
-    if let Some(lesson) = lessons::find(target) {
-        return load_str_variant(lesson.source, &lesson.origin(), &limits, variant)
-            .map(|s| (lesson.origin(), s))
-            .map_err(|e| usage(e.to_string()));
-    }
-    let hint = crate::scenario::suggest::did_you_mean(target, lessons::LESSONS.iter().map(|l| l.name));
-    Err(usage(format!("{target}: no such file or built-in lesson{hint} (`eventlab lessons` lists them)")))
+    crate::run::source::load_target(target, &limits, variant).map_err(usage)
 }
 
 /// Opens the lesson picker (bare `eventlab`).

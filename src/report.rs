@@ -59,6 +59,15 @@ impl<'a> From<&'a Replayed> for RunView<'a> {
     }
 }
 
+impl<'a> From<&'a crate::run::source::Computed> for RunView<'a> {
+    fn from(computed: &'a crate::run::source::Computed) -> Self {
+        match computed {
+            crate::run::source::Computed::Run(outcome) => outcome.as_ref().into(),
+            crate::run::source::Computed::Replay(replayed) => replayed.as_ref().into(),
+        }
+    }
+}
+
 fn examples(run: RunView<'_>, class: FindingClass) -> Vec<Finding> {
     match class {
         FindingClass::Lost => run.analysis.lost().into_iter().take(EXAMPLES).collect(),

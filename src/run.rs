@@ -3,6 +3,7 @@
 //! run cleanly.
 
 pub mod signals;
+pub mod source;
 
 use std::sync::Arc;
 

@@ -14,5 +14,6 @@ mod scenarios;
 mod schema;
 mod signals;
 mod snapshots;
+mod source;
 mod time_travel;
 mod tmux;
