@@ -3,8 +3,9 @@
 //! The modules form layers, and each uses only its own and lower ones (a test,
 //! `tests/it/architecture.rs`, reads the `use` paths and holds the code to it):
 //!
-//! 1. [`json`], [`rng`], [`intern`], [`fsutil`]: values, the seeded random streams, interned
-//!    strings and stored payloads, reading files safely;
+//! 1. [`json`], [`rng`], [`intern`], [`index`], [`fsutil`]: values, the seeded random streams,
+//!    interned strings and stored payloads, typed indices (what a number indexes), reading
+//!    files safely;
 //! 2. [`scenario`] (the format: parsing, validation, variants) and [`lessons`] (the
 //!    built-in scenarios);
 //! 3. [`bus`], [`fold`]: the compiled small languages (bus patterns, aggregate folds);
@@ -21,6 +22,7 @@ pub mod bus;
 pub mod cli;
 pub mod fold;
 pub mod fsutil;
+pub mod index;
 pub mod intern;
 pub mod json;
 pub mod lessons;

@@ -40,7 +40,7 @@ pub struct SagaInstance {
     /// The root event that started it.
     pub root: EventIdx,
     /// Completed or failed: the event that decided it, and the step (index) it was published at.
-    pub decided_by: EventIdx,
+    pub decided_by: Option<EventIdx>,
     pub decided_at: u32,
     failed: bool,
     completed: bool,
@@ -98,7 +98,7 @@ impl Sagas {
     /// its correlation.
     pub(super) fn observe(&mut self, model: &Model, trace: &Trace, event: EventIdx, index: usize) {
         let e = trace.event(event);
-        if e.cause().is_none() {
+        if e.cause.is_none() {
             for (s, saga) in model.sagas.iter().enumerate() {
                 if saga.starts == e.event_type && !self.of(e.correlation).any(|i| usize::from(i.saga) == s) {
                     let id = self.instances.len() as u32;
@@ -107,7 +107,7 @@ impl Sagas {
                         saga: s as u16,
                         correlation: e.correlation,
                         root: event,
-                        decided_by: crate::trace::NO_EVENT,
+                        decided_by: None,
                         decided_at: u32::MAX,
                         failed: false,
                         completed: false,
@@ -130,7 +130,7 @@ impl Sagas {
                     instance.failed = true;
                 }
                 if instance.completed || instance.failed {
-                    instance.decided_by = event;
+                    instance.decided_by = Some(event);
                     instance.decided_at = index as u32;
                 }
             }
@@ -165,8 +165,8 @@ impl Analysis {
             .filter(|i| i.status() == SagaStatus::Failed)
             .map(|i| Finding {
                 class: FindingClass::UncompensatedSaga,
-                event: i.decided_by,
-                group: i.saga,
+                event: i.decided_by.expect("a failed saga was decided by an event"),
+                group: crate::trace::GroupIdx::new(usize::from(i.saga)),
                 step: u64::from(i.decided_at) + 1,
             })
             .collect()
@@ -175,9 +175,9 @@ impl Analysis {
     /// Why a saga is uncompensated: which compensations it still owes.
     pub(super) fn saga_cause(&self, trace: &Trace, finding: &Finding) -> String {
         let namer = crate::trace::jsonl::Namer { model: &self.model, trace };
-        let saga = &self.model.sagas[usize::from(finding.group)];
+        let saga = &self.model.sagas[finding.group.index()];
         let failing = trace.event(finding.event);
-        let instance = self.sagas.of(failing.correlation).find(|i| usize::from(i.saga) == usize::from(finding.group));
+        let instance = self.sagas.of(failing.correlation).find(|i| usize::from(i.saga) == finding.group.index());
         let owed: Vec<String> = saga
             .compensations
             .iter()
