@@ -4,11 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use eventlab::diff::{Diff, Side};
+use eventlab::diff::{Diff, Figures, Side};
+use eventlab::run::source::{Request, compute, load_target};
 use eventlab::run::{Outcome, replay};
 use eventlab::scenario::load::Limits;
+use eventlab::scenario::model::Metric;
 use eventlab::trace::jsonl;
 use eventlab::trace::read::read;
+use eventlab::tui::App;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -285,6 +288,52 @@ fn bad_input_is_one_line_and_exit_2() {
     assert!(typo.contains("did you mean"), "{typo}");
     one_line_error(&diff(&["fan-out"]));
     one_line_error(&diff(&["fan-out", "fan-out", "--seed", "x"]));
+}
+
+#[test]
+fn the_tui_what_if_reads_the_figures_the_diff_reads() {
+    // In every lesson with a variant: the TUI's "what if" keeps the run as written, and its
+    // figures are those `eventlab diff LESSON LESSON --variant V` shows for A.
+    let limits = Limits::default();
+    for lesson in eventlab::lessons::LESSONS {
+        let (origin, scenario) = load_target(lesson.name, &limits, None).expect("loads");
+        if scenario.variants.is_empty() {
+            continue;
+        }
+        let variant = scenario.variants[0].name.clone();
+        let mut app =
+            App::new(origin, None, scenario, None, limits).expect("compiles").with_source(lesson.source, None);
+        app.switch(1);
+        assert_eq!(app.experiments.current.as_deref(), Some(variant.as_str()), "{}", lesson.name);
+        let before = app.experiments.before.clone().expect("the run as written, kept");
+        assert!(before.complete);
+
+        let compute = |variant: Option<&str>| {
+            compute(&Request { target: lesson.name, seed: None, variant }, &limits).expect("computes").0
+        };
+        let (a, b) = (compute(None), compute(Some(&variant)));
+        let (a, b) = (Side::of("a", &a.run), Side::of("b", &b.run));
+        assert_eq!(before.figures, Figures::of(a.model, a.analysis), "{}", lesson.name);
+        let diff = Diff::new(a, b);
+        for group in &diff.groups {
+            for (figure, metric) in group.figures.iter().zip(Metric::PER_GROUP) {
+                assert_eq!(figure.name, metric.name());
+                assert_eq!(
+                    figure.a,
+                    before.group(&group.name).map(|g| g.get(metric)),
+                    "{} {}",
+                    lesson.name,
+                    group.name
+                );
+            }
+        }
+        for figure in &diff.run[1..] {
+            let metric = Metric::GLOBAL.into_iter().chain(Metric::PER_GROUP).find(|m| m.name() == figure.name);
+            let shown = before.run_figure(metric.expect("a metric"));
+            assert!(shown.is_none() || shown == figure.a, "{} {}", lesson.name, figure.name);
+        }
+        assert_eq!(diff.run[0].a, Some(before.steps as u64));
+    }
 }
 
 fn recording(outcome: &Outcome) -> Vec<u8> {
