@@ -145,6 +145,16 @@ fn the_table_of_the_crash_duplicates_pair() {
 }
 
 #[test]
+fn the_readme_shows_the_real_output() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README");
+    let command = "$ eventlab diff crash-duplicates crash-duplicates --variant idempotent-billing\n";
+    let start = readme.find(command).expect("README's Compare two runs shows the command") + command.len();
+    let shown = &readme[start..start + readme[start..].find("```").expect("the block ends")];
+    let out = diff(&["crash-duplicates", "crash-duplicates", "--variant", "idempotent-billing"]);
+    assert_eq!(shown, stdout(&out), "README's diff output is the binary's");
+}
+
+#[test]
 fn json_has_the_same_figures_as_the_runs() {
     let out = diff(&["crash-duplicates", "crash-duplicates", "--variant", "idempotent-billing", "--json"]);
     assert_eq!(code(&out), 1);
