@@ -314,13 +314,9 @@ fn diff(args: &DiffArgs) -> Result<ExitCode, Failure> {
         if let Some(warning) = warning {
             eprintln!("{warning}");
         }
-        let mut label = target.to_owned();
-        if let Some(variant) = variant {
-            label.push_str(&format!(" --variant {variant}"));
-        }
-        if let Some(seed) = seed {
-            label.push_str(&format!(" --seed {seed}"));
-        }
+        // As the user would write it: `crash-duplicates --variant idempotent-billing`.
+        let flags = [variant.map(|v| format!("--variant {v}")), seed.map(|s| format!("--seed {s}"))];
+        let label = std::iter::once(target.to_owned()).chain(flags.into_iter().flatten()).collect::<Vec<_>>().join(" ");
         Ok::<_, Failure>((label, source))
     };
     let (label_a, a) = side(&args.a, args.seed_a, args.variant_a.as_deref())?;

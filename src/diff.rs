@@ -426,7 +426,7 @@ fn first_difference(a: Side<'_>, b: Side<'_>) -> Option<StepDiff> {
 }
 
 /// A trace's steps but its notes, as JSON Lines render them.
-fn lines<'a>(side: Side<'a>) -> impl Iterator<Item = Map<String, Value>> + 'a {
+fn lines(side: Side<'_>) -> impl Iterator<Item = Map<String, Value>> + '_ {
     let namer = Namer { model: side.model, trace: side.trace };
     let steps = side.trace.steps.iter().enumerate().filter(|(_, s)| s.kind != StepKind::Note);
     steps.map(move |(i, s)| step_json(&namer, i as u64 + 1, s))

@@ -268,7 +268,8 @@ fn a_cut_trace_differs_where_it_ends() {
     record("fan-out", &[], &whole);
     let text = std::fs::read_to_string(&whole).expect("recorded");
     let cut = scratch.path("cut.jsonl");
-    std::fs::write(&cut, text.lines().take(51).map(|l| format!("{l}\n")).collect::<String>()).expect("written");
+    let lines: Vec<&str> = text.lines().take(51).collect();
+    std::fs::write(&cut, lines.join("\n") + "\n").expect("written");
     let out = diff(&[&cut, "fan-out", "--json"]);
     assert_eq!(code(&out), 1);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
