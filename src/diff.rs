@@ -13,6 +13,7 @@
 //! so that two runs of different scenarios compare too.
 
 pub mod render;
+mod steps;
 
 use std::collections::BTreeMap;
 
@@ -23,7 +24,7 @@ use crate::analysis::{Analysis, Finding, FindingClass, GroupMetrics};
 use crate::model::Model;
 use crate::run::source::Computed;
 use crate::scenario::model::{Expectation, Metric, TopicKind};
-use crate::trace::jsonl::{Namer, step_json};
+use crate::trace::jsonl::Namer;
 use crate::trace::{StepKind, Trace};
 
 /// The run-wide figures worth showing for a scenario: what was published, and the sagas,
@@ -305,7 +306,7 @@ impl Diff {
             expectations: expectations(a, b),
             only_a,
             only_b,
-            first_difference: first_difference(a, b),
+            first_difference: steps::first_difference(a, b),
         }
     }
 
@@ -405,34 +406,4 @@ fn one_sided(a: &[FindingRow], b: &[FindingRow]) -> (Vec<FindingRow>, Vec<Findin
             .collect::<Vec<_>>()
     };
     (only(a, b), only(b, a))
-}
-
-/// The first step whose line differs (its number aside), or where one trace goes on after
-/// the other ends; notes left out.
-fn first_difference(a: Side<'_>, b: Side<'_>) -> Option<StepDiff> {
-    let (mut la, mut lb) = (lines(a), lines(b));
-    loop {
-        let (sa, sb) = (la.next(), lb.next());
-        let (ma, mb) = match (&sa, &sb) {
-            (None, None) => return None,
-            (Some(ma), Some(mb)) if same_line(ma, mb) => continue,
-            (ma, mb) => (ma.clone().unwrap_or_default(), mb.clone().unwrap_or_default()),
-        };
-        let mut fields: Vec<String> =
-            ma.iter().filter(|&(k, v)| k != "step" && mb.get(k) != Some(v)).map(|(k, _)| k.clone()).collect();
-        fields.extend(mb.keys().filter(|&k| k != "step" && !ma.contains_key(k)).cloned());
-        return Some(StepDiff { fields, a: sa, b: sb });
-    }
-}
-
-/// A trace's steps but its notes, as JSON Lines render them.
-fn lines(side: Side<'_>) -> impl Iterator<Item = Map<String, Value>> + '_ {
-    let namer = Namer { model: side.model, trace: side.trace };
-    let steps = side.trace.steps.iter().enumerate().filter(|(_, s)| s.kind != StepKind::Note);
-    steps.map(move |(i, s)| step_json(&namer, i as u64 + 1, s))
-}
-
-/// Whether two steps' lines say the same, their numbers aside.
-fn same_line(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
-    a.len() == b.len() && a.iter().all(|(k, v)| k == "step" || b.get(k) == Some(v))
 }
