@@ -40,7 +40,7 @@ pub(super) fn first_difference(a: Side<'_>, b: Side<'_>) -> Option<StepDiff> {
 }
 
 /// A trace's steps but its notes, each with its number.
-fn steps<'a>(side: Side<'a>) -> impl Iterator<Item = (u64, &'a Step)> {
+fn steps(side: Side<'_>) -> impl Iterator<Item = (u64, &Step)> {
     side.trace.steps.iter().enumerate().filter(|(_, s)| s.kind != StepKind::Note).map(|(i, s)| (i as u64 + 1, s))
 }
 
