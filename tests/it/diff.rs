@@ -220,6 +220,8 @@ fn a_trace_and_the_lesson_it_was_recorded_from_are_equal() {
         assert_eq!(code(&out), 0, "{}", stdout(&out));
         assert!(stdout(&out).contains("the runs are equal"));
     }
+    // The lesson's scenario file is the same run too.
+    assert_eq!(code(&diff(&["scenarios/fan-out.json", &trace])), 0);
     // A seed makes a different run of the same lesson; a variant a different scenario.
     assert_eq!(code(&diff(&[&trace, "fan-out", "--seed", "2"])), 1);
     assert_eq!(code(&diff(&[&trace, "fan-out", "--variant", "third-service"])), 1);
