@@ -15,11 +15,13 @@
 //!    derived from a trace alone);
 //! 7. [`timeline`]: a trace and its analysis at any step, for time travel;
 //! 8. [`run`]: a headless run;
-//! 9. [`report`] and [`tui`]: what a user reads;
-//! 10. [`cli`]: the command line.
+//! 9. [`diff`]: two runs compared, figure by figure (below `tui`, whose "what if" uses it);
+//! 10. [`report`] and [`tui`]: what a user reads;
+//! 11. [`cli`]: the command line.
 pub mod analysis;
 pub mod bus;
 pub mod cli;
+pub mod diff;
 pub mod fold;
 pub mod fsutil;
 pub mod index;
