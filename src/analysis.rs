@@ -18,7 +18,7 @@ use crate::model::Model;
 use crate::scenario::model::{From, Metric, TopicKind};
 pub use crate::trace::IdSet;
 pub(crate) use crate::trace::idset::{tree_bytes, vec_bytes};
-use crate::trace::{EventId, EventIdx, GroupIdx, Partition, StepKind, TopicIdx, Trace};
+use crate::trace::{EventId, EventIdx, GroupIdx, Partition, StepIdx, StepKind, TopicIdx, Trace};
 
 impl crate::trace::jsonl::Namer<'_> {
     /// What a finding is about: its group, or for a saga finding the saga.
@@ -139,11 +139,11 @@ struct GroupTrack {
     completed: IdSet,
     /// Committed or acked without a completed processing (so far): id → (event, step).
     uncompleted: BTreeMap<EventId, (EventIdx, u32)>,
-    /// Slot of each (topic) partition 0, by topic index (`u32::MAX`: not read).
-    slot_base: Vec<u32>,
+    /// Slot of each (topic) partition 0, by topic index (`None`: not read).
+    slot_base: Vec<Option<u32>>,
     /// Per topic, per key (symbol index): the latest publish step among events of that
-    /// topic and key with a first effect here (`u32::MAX`: none yet).
-    latest_effect: Vec<Vec<u32>>,
+    /// topic and key with a first effect here (`None`: none yet).
+    latest_effect: Vec<Vec<Option<StepIdx>>>,
 }
 
 /// What the trace says an instance is doing now.
@@ -176,7 +176,7 @@ pub struct Analysis {
     /// Per topic and partition: the events in offset order (log topics).
     logs: Vec<Vec<Vec<EventIdx>>>,
     /// Per event: the step index of its first publication.
-    first_published: Vec<u32>,
+    first_published: Vec<Option<StepIdx>>,
     published: u64,
     published_by_topic: Vec<u64>,
     lag: u64,
@@ -197,8 +197,8 @@ pub struct Analysis {
     bucket_time: u64,
     /// Lesson notes passed so far: (time, note index).
     notes: Vec<(u64, u32)>,
-    /// Source symbol index → producer index (`u32::MAX`: not a producer).
-    producer_of_source: Vec<u32>,
+    /// Source symbol index → producer index (`None`: not a producer).
+    producer_of_source: Vec<Option<u32>>,
     /// Distinct events each producer has published.
     sent: Vec<u64>,
     /// Each aggregate's write side.
@@ -220,9 +220,9 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(model: Arc<Model>) -> Self {
-        let mut producer_of_source = vec![u32::MAX; model.strings.len()];
+        let mut producer_of_source = vec![None; model.strings.len()];
         for (p, pm) in model.producers.iter().enumerate() {
-            producer_of_source[pm.source.index()] = p as u32;
+            producer_of_source[pm.source.index()] = Some(p as u32);
         }
         let instance_count = model.groups.iter().map(|g| g.instances as usize).sum();
         let latest_assignment = vec![None; model.groups.len()];
@@ -250,10 +250,10 @@ impl Analysis {
                 .groups
                 .iter()
                 .map(|g| {
-                    let mut slot_base = vec![u32::MAX; model.topics.len()];
+                    let mut slot_base = vec![None; model.topics.len()];
                     for (slot, &(topic, partition)) in g.slots.iter().enumerate().rev() {
                         if partition.index() == 0 {
-                            slot_base[usize::from(topic)] = slot as u32;
+                            slot_base[topic.index()] = Some(slot as u32);
                         }
                     }
                     GroupTrack {
@@ -333,7 +333,7 @@ impl Analysis {
 
     /// The step (index) that first published an event.
     pub fn first_published(&self, event: EventIdx) -> Option<usize> {
-        self.first_published.get(event.index()).filter(|&&s| s != u32::MAX).map(|&s| s as usize)
+        self.first_published.get(event.index()).copied().flatten().map(StepIdx::index)
     }
 
     /// A group's lag over time, one value per bucket of `duration / LAG_BUCKETS`, up to the
@@ -535,7 +535,7 @@ impl Analysis {
             StepKind::Published => self.observe_publish(model, trace, &step, index),
             StepKind::Routed => {
                 self.routed += 1;
-                self.routed_by_rule[self.rule_base[usize::from(trace.event_of(&step).topic)] + step.aux as usize] += 1;
+                self.routed_by_rule[self.rule_base[usize::from(trace.event_of(&step).topic)] + step.table_index()] += 1;
                 self.append(trace, &step);
             }
             StepKind::Unrouted => {
@@ -543,7 +543,7 @@ impl Analysis {
                 self.unrouted_by_topic[step.topic_idx().index()] += 1;
             }
             StepKind::Joined => self.instance_count += 1,
-            StepKind::Rebalanced => self.observe_rebalance(model, trace, g(), step.aux),
+            StepKind::Rebalanced => self.observe_rebalance(model, trace, g(), step.table_index() as u32),
             StepKind::Delivered => {
                 let id = trace.events[step.event_idx().index()].id;
                 let track = &mut self.groups[g()];
@@ -559,7 +559,7 @@ impl Analysis {
                 self.find(FindingClass::Failed, step.event_idx(), step.group_idx(), index);
             }
             StepKind::Committed => {
-                let base = self.groups[g()].slot_base[step.topic_idx().index()];
+                let base = self.groups[g()].slot_base[step.topic_idx().index()].expect("a log the group reads");
                 let slot = (base + u32::from(step.partition_idx().get())) as usize;
                 let old = self.groups[g()].committed[slot];
                 if step.offset > old {
@@ -575,12 +575,12 @@ impl Analysis {
                 self.sub_lag(g(), 1);
                 self.committed_without_completion(trace, g(), step.event_idx(), index);
             }
-            StepKind::Note => self.notes.push((step.t_us, step.aux)),
+            StepKind::Note => self.notes.push((step.t_us, step.table_index() as u32)),
             StepKind::DeadLettered => {
                 self.groups[g()].metrics.dead_lettered += 1;
                 self.sub_lag(g(), 1);
                 // The dead-letter queue's groups get the message as if published.
-                for sub in &model.topics[step.aux as usize].subscribers {
+                for sub in step.dead_letter().map_or(&[][..], |t| &model.topics[t.index()].subscribers) {
                     if model.groups[sub.group.index()].start <= step.t_us {
                         self.add_lag(sub.group.index(), 1);
                     }
@@ -603,14 +603,13 @@ impl Analysis {
         self.published_by_topic[step.topic_idx().index()] += 1;
         let e = step.event_idx().index();
         if self.first_published.len() <= e {
-            self.first_published.resize(e + 1, u32::MAX);
+            self.first_published.resize(e + 1, None);
         }
-        if self.first_published[e] == u32::MAX {
-            self.first_published[e] = index as u32;
+        if self.first_published[e].is_none() {
+            self.first_published[e] = Some(StepIdx::new(index));
             let event = &trace.events[e];
             if event.cause.is_none()
-                && let Some(&p) = self.producer_of_source.get(event.source.index())
-                && p != u32::MAX
+                && let Some(&Some(p)) = self.producer_of_source.get(event.source.index())
             {
                 self.sent[p as usize] += 1;
             }
@@ -674,18 +673,20 @@ impl Analysis {
             self.find(FindingClass::DuplicateEffect, step.event_idx(), step.group_idx(), index);
             return;
         }
-        if let Some(key) = event.key {
-            let published = self.first_published[step.event_idx().index()];
+        // An effect's event was published before it was delivered.
+        if let Some(key) = event.key
+            && let Some(published) = self.first_published[step.event_idx().index()]
+        {
             let keys = &mut track.latest_effect[step.topic_idx().index()];
             if keys.len() <= key.index() {
-                keys.resize(key.index() + 1, u32::MAX);
+                keys.resize(key.index() + 1, None);
             }
             let latest = &mut keys[key.index()];
-            if *latest != u32::MAX && *latest > published {
+            if latest.is_some_and(|latest| latest > published) {
                 track.metrics.out_of_order += 1;
                 self.find(FindingClass::OutOfOrder, step.event_idx(), step.group_idx(), index);
             } else {
-                *latest = published;
+                *latest = Some(published);
             }
         }
     }

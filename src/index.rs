@@ -106,6 +106,13 @@ index_type!(
     u16
 );
 index_type!(
+    /// One of a consumer group's queues: an index into its model's `queues` (the queue
+    /// topics it reads, in its order).
+    QueueIdx,
+    NonZeroU16,
+    u16
+);
+index_type!(
     /// An aggregate (event-sourced stream): an index into the model's aggregates.
     AggregateIdx,
     NonZeroU16,
@@ -114,6 +121,14 @@ index_type!(
 index_type!(
     /// An event: an index into the trace's events, in order of first publication.
     EventIdx,
+    NonZeroU32,
+    u32
+);
+
+index_type!(
+    /// A step: an index into the trace's steps (0-based; the trace format numbers steps from
+    /// 1). A trace holds at most [`StepIdx::LIMIT`] steps.
+    StepIdx,
     NonZeroU32,
     u32
 );

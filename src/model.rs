@@ -133,8 +133,8 @@ pub struct GroupModel {
     pub from: From,
     pub start: u64,
     pub handlers: Vec<HandlerModel>,
-    /// Event type symbol index → handler index (`u32::MAX`: none, use the wildcard).
-    pub by_type: Vec<u32>,
+    /// Event type symbol index → handler index (`None`: none, use the wildcard).
+    pub by_type: Vec<Option<u32>>,
     pub wildcard: Option<u32>,
     /// (topic, partition) of each slot: the partitions of the log topics it reads.
     pub slots: Vec<(TopicIdx, Partition)>,
@@ -159,7 +159,7 @@ pub struct UpcastModel {
 
 impl GroupModel {
     pub fn handler_for(&self, event_type: Sym) -> Option<&HandlerModel> {
-        let index = self.by_type.get(event_type.index()).copied().filter(|&h| h != u32::MAX).or(self.wildcard)?;
+        let index = self.by_type.get(event_type.index()).copied().flatten().or(self.wildcard)?;
         Some(&self.handlers[index as usize])
     }
 
@@ -518,9 +518,9 @@ struct GroupParts {
 /// One consumer's group: its handler table by type, accepted versions and upcasters.
 fn compile_group(c: &crate::scenario::model::Consumer, parts: GroupParts, strings: &mut Strings) -> GroupModel {
     let GroupParts { handlers, named, wildcard, slots, queues, subscribed, sequences } = parts;
-    let mut by_type = vec![u32::MAX; strings.len()];
+    let mut by_type = vec![None; strings.len()];
     for (sym, index) in named {
-        by_type[sym.index()] = index;
+        by_type[sym.index()] = Some(index);
     }
     let accepts = c.accepts.iter().flatten().map(|(t, versions)| (strings.intern(t), versions.clone())).collect();
     let upcasts = c

@@ -25,8 +25,8 @@ use sched::{Agenda, Class};
 
 use crate::rng::Stream;
 use crate::trace::{
-    Event, EventId, EventIdx, GroupIdx, InstanceIdx, NONE32, Partition, Span, Step, StepKind, Sym, TopicIdx, Trace,
-    TraceMark,
+    Event, EventId, EventIdx, GroupIdx, InstanceIdx, NONE32, Partition, QueueIdx, Span, Step, StepKind, Sym, TopicIdx,
+    Trace, TraceMark,
 };
 
 /// A run that had to stop.
@@ -98,7 +98,7 @@ enum Item {
     /// Ack of a queue message's receive.
     Ack {
         instance: InstanceIdx,
-        queue: u16,
+        queue: QueueIdx,
         seq: u64,
         receive: u32,
     },
@@ -112,13 +112,13 @@ enum Item {
     /// A nacked queue message becomes ready again.
     Requeue {
         group: GroupIdx,
-        queue: u16,
+        queue: QueueIdx,
         msg: Msg,
     },
     /// Visibility timeouts of a group's queue fall due (see [`QueueState::expiries`]).
     Expire {
         group: GroupIdx,
-        queue: u16,
+        queue: QueueIdx,
     },
     Restart(InstanceIdx),
     /// The `for` window of fault `i` ends.
@@ -258,7 +258,7 @@ struct GroupState {
 #[derive(Clone, Copy, Debug)]
 enum Source {
     Log { slot: u32, offset: u32 },
-    Queue { queue: u16, msg: Msg },
+    Queue { queue: QueueIdx, msg: Msg },
 }
 
 /// A delivery an instance holds.
@@ -382,9 +382,8 @@ struct State {
     roots: u32,
     /// The write side of each aggregate a handler fetches (empty for the others).
     aggregates: Vec<crate::fold::Store>,
-    /// Per fetched aggregate, per event index: the version its append produced
-    /// (`u32::MAX`: none).
-    produced: Vec<Vec<u32>>,
+    /// Per fetched aggregate, per event index: the version its append produced, if any.
+    produced: Vec<Vec<Option<u32>>>,
     /// What the current agenda item woke (empty between items).
     woken: Vec<Woken>,
 }
@@ -860,10 +859,10 @@ impl Simulator {
             let version = store.apply(&am.rules, key, event_type, &data).expect("applied");
             let produced = &mut self.state.produced[usize::from(a)];
             if produced.len() <= event.index() {
-                produced.resize(event.index() + 1, u32::MAX);
+                produced.resize(event.index() + 1, None);
             }
-            if produced[event.index()] == u32::MAX {
-                produced[event.index()] = version;
+            if produced[event.index()].is_none() {
+                produced[event.index()] = Some(version);
             }
         }
     }
@@ -886,7 +885,7 @@ impl Simulator {
             {
                 queue.unacked_by_key.entry(key).or_default().insert(seq);
             }
-            self.wake_queue(sub.group, sub.base as u16);
+            self.wake_queue(sub.group, QueueIdx::new(sub.base as usize));
         }
     }
 

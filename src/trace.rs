@@ -102,7 +102,7 @@ fn split_numbered(text: &str) -> Option<(&str, u32)> {
     Some((prefix, digits.parse().ok()?))
 }
 
-pub use crate::index::{AggregateIdx, EventIdx, GroupIdx, InstanceIdx, Partition, TopicIdx};
+pub use crate::index::{AggregateIdx, EventIdx, GroupIdx, InstanceIdx, Partition, QueueIdx, StepIdx, TopicIdx};
 
 /// One event, stored once however many steps refer to it (56 bytes; its time is that of
 /// its first `published` step).
@@ -276,6 +276,13 @@ impl Step {
         self.partition.expect("a step about a log partition")
     }
 
+    /// The offset of a step about a log record (or, on `committed`, the new committed
+    /// offset); `None` on a queue or a bus. (`fetched` steps keep a version here: read it
+    /// with [`Step::versions`].)
+    pub fn offset(&self) -> Option<u32> {
+        (self.offset != NONE32).then_some(self.offset)
+    }
+
     /// The event-sourced aggregate a `fetched` step read (kept in `partition`).
     pub fn aggregate(&self) -> Option<AggregateIdx> {
         debug_assert_eq!(self.kind, StepKind::Fetched);
@@ -322,6 +329,12 @@ impl Step {
     pub fn versions(&self) -> (u32, Option<u32>) {
         debug_assert_eq!(self.kind, StepKind::Fetched);
         (self.aux, (self.offset != NONE32).then_some(self.offset))
+    }
+
+    /// Sets a `fetched` step's versions (see [`Step::versions`]).
+    pub fn set_versions(&mut self, read: u32, made: Option<u32>) {
+        self.aux = read;
+        self.offset = made.unwrap_or(NONE32);
     }
 
     /// Whether a `processed` step had its effect (kept in `flag`).

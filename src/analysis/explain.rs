@@ -77,7 +77,7 @@ impl Analysis {
                 format!(
                     "{id} failed in {} (attempt {}) at {}: {reason}",
                     namer.instance(step.instance_idx()),
-                    step.aux,
+                    step.failure().1,
                     at(step.t_us)
                 )
             }
@@ -116,7 +116,7 @@ impl Analysis {
         }
         let between = &steps[earlier + 1..this];
         if let Some(crash) = between.iter().find(|s| s.kind == StepKind::Crashed && s.instance == first.instance) {
-            let commit = if first.offset == crate::trace::NONE32 {
+            let commit = if first.offset().is_none() {
                 "before acking it; it came back when its visibility timeout expired".to_owned()
             } else {
                 format!(
@@ -160,7 +160,7 @@ impl Analysis {
         let key = event.key.map_or("", |k| trace.strings.resolve(k)).to_owned();
         let step = &trace.steps[index];
         // The later-published event of the same key that took effect first.
-        let mine = self.first_published.get(finding.event.index()).copied().unwrap_or(u32::MAX);
+        let mine = self.first_published(finding.event);
         let overtaker = trace.steps[..index].iter().enumerate().rev().find(|(_, s)| {
             s.kind == StepKind::Processed
                 && s.flag != 0
@@ -168,7 +168,7 @@ impl Analysis {
                 && s.topic == step.topic
                 && s.event.is_some()
                 && trace.event_of(s).key == event.key
-                && self.first_published.get(s.event_idx().index()).is_some_and(|&p| p > mine)
+                && self.first_published(s.event_idx()).is_some_and(|p| mine.is_none_or(|mine| p > mine))
         });
         match overtaker {
             Some((_, other)) => format!(

@@ -348,8 +348,7 @@ impl Analysis {
                 if e.key == Some(key) && am.rules.applies(e.event_type) {
                     seen += 1;
                     if seen == behind_versions {
-                        let published = self.first_published.get(idx.index()).copied().unwrap_or(u32::MAX);
-                        if let Some(step) = trace.steps.get(published as usize) {
+                        if let Some(step) = self.first_published(idx).and_then(|p| trace.steps.get(p)) {
                             behind_us = self.now().saturating_sub(step.t_us);
                         }
                         break;

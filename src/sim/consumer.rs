@@ -385,16 +385,14 @@ impl Simulator {
             Some(read) => read,
             None => (am.rules.to_json(&am.rules.initial), 0),
         };
-        let produced =
-            self.state.produced[usize::from(a)].get(work.event.index()).copied().unwrap_or(crate::trace::NONE32);
+        let produced = self.state.produced[usize::from(a)].get(work.event.index()).copied().flatten();
         self.state.instances[instance.index()].fetched = Some(Arc::new(state));
         let mut step = Step::new(StepKind::Fetched, self.now());
         step.event = Some(work.event);
         step.group = Some(group);
         step.instance = Some(instance);
-        step.aux = version;
-        step.offset = produced;
         step.set_aggregate(a);
+        step.set_versions(version, produced);
         self.push(step);
     }
 
@@ -448,7 +446,7 @@ impl Simulator {
                 (step.topic, step.partition) = (Some(topic), Some(partition));
                 step.offset = offset;
             }
-            Source::Queue { queue, .. } => step.topic = Some(gm.queues[usize::from(queue)]),
+            Source::Queue { queue, .. } => step.topic = Some(gm.queues[queue.index()]),
         }
 
         if let Some(reason) = failure {

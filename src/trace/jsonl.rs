@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value, json};
 
 use super::fields::{Field, Presence};
-use super::{Event, EventIdx, GroupIdx, InstanceIdx, NONE32, Step, TopicIdx, Trace};
+use super::{Event, EventIdx, GroupIdx, InstanceIdx, Step, TopicIdx, Trace};
 use crate::model::Model;
 use crate::scenario::model::{Scenario, TopicKind};
 
@@ -76,7 +76,7 @@ fn field_value(namer: &Namer<'_>, step: &Step, event: Option<&Event>, field: Fie
             let log = step.topic.is_some_and(|t| namer.model.topics[t.index()].kind == TopicKind::Log);
             log.then_some(step.partition)??.get().into()
         }
-        Field::Offset => (step.offset != NONE32).then_some(step.offset)?.into(),
+        Field::Offset => step.offset()?.into(),
         Field::EventVersion => step.versions().1?.into(),
         Field::Group => step.group.map(|g| namer.group(g))?.into(),
         Field::Instance => step.instance.map(|i| namer.instance(i))?.into(),

@@ -767,10 +767,8 @@ impl Builder {
             format!("unknown aggregate \"{}\"{}", &*name, did_you_mean(&name, names))
         })?;
         step.set_aggregate(crate::index::AggregateIdx::new(a));
-        step.aux = need(&mut f.version, "version")?;
-        if let Some(produced) = f.event_version.take() {
-            step.offset = produced;
-        }
+        let read = need(&mut f.version, "version")?;
+        step.set_versions(read, f.event_version.take());
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::analysis::FindingClass;
 use crate::scenario::model::TopicKind;
 use crate::trace::jsonl::Namer;
-use crate::trace::{NONE32, Step, StepKind};
+use crate::trace::{Step, StepKind};
 
 /// `1.250s`: a virtual time to the millisecond, as the header, the tables, the lists, the
 /// notes and the findings' explanations show it. One precision per context: a time
@@ -153,8 +153,8 @@ pub fn place(namer: &Namer<'_>, step: &Step) -> String {
     {
         let _ = write!(text, "/{partition}");
     }
-    if step.offset != NONE32 {
-        let _ = write!(text, "@{}", step.offset);
+    if let Some(offset) = step.offset() {
+        let _ = write!(text, "@{offset}");
     }
     text
 }
