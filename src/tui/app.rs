@@ -16,7 +16,7 @@ use crate::scenario::load::Limits;
 use crate::scenario::model::Scenario;
 use crate::sim::{Model, Simulator};
 use crate::timeline::{MarkerKind, Timeline};
-use crate::trace::{EventIdx, Step, Trace};
+use crate::trace::{EventIdx, Step, StepKind, Trace};
 
 /// Playback speeds: virtual time per wall time. The last is "as fast as possible".
 pub const SPEEDS: [f64; 11] = [0.01, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0, 1000.0, f64::INFINITY];
@@ -699,9 +699,23 @@ impl App {
                 // As the scenario file says it: {"at": "1.5s", "upgrade": "shop", ...}.
                 let fault = self.model().scenario.faults.get(marker.index);
                 let text = fault.and_then(|f| serde_json::to_string(f).ok()).unwrap_or_default();
-                format!("fault {}", text.replace("\":", "\": ").replace(",\"", ", \""))
+                let text = text.replace("\":", "\": ").replace(",\"", ", \"");
+                // Its own step (a crash, a pause, a join), or the first it is in effect at.
+                let step = &self.trace().steps[marker.step - 1];
+                let at = self.model().faults[marker.index].at;
+                let own = step.t_us == at
+                    && matches!(step.kind, StepKind::Crashed | StepKind::Paused | StepKind::Joined)
+                    && fault.is_some();
+                if own {
+                    format!("fault {text}")
+                } else {
+                    format!("fault {text}, in effect from this step (it writes no step of its own)")
+                }
             }
-            MarkerKind::Note => "a lesson note".to_owned(),
+            MarkerKind::Note => {
+                let at = self.model().scenario.notes.get(marker.index).map_or(0, |n| n.at.as_micros());
+                format!("the note of {}, all of its moment shown", super::format::seconds(at))
+            }
         };
         self.message = Some(format!("step {}: {what}", marker.step));
     }
@@ -738,12 +752,11 @@ impl App {
 
     /// Lesson notes whose time has come, newest last. At step 0, before the first step, the
     /// notes due at 0 s show already: a lesson opens with its first note on screen.
+    /// A note shows once its moment is over: with the steps it tells of, not before them
+    /// (see [`Timeline::notes_shown`]).
     pub fn notes(&self) -> Vec<(u64, &str)> {
         let notes = &self.model().scenario.notes;
-        if self.step_number() == 0 {
-            return notes.iter().filter(|n| n.at.as_micros() == 0).map(|n| (0, n.text.as_str())).collect();
-        }
-        self.analysis().notes().iter().map(|&(t, i)| (t, notes[i as usize].text.as_str())).collect()
+        self.timeline.notes_shown().into_iter().map(|(t, i)| (t, notes[i as usize].text.as_str())).collect()
     }
 }
 
@@ -1189,17 +1202,27 @@ mod tests {
     }
 
     #[test]
-    fn a_fault_without_a_step_marks_the_state_it_starts_from() {
-        // event-sourcing's duplicate window opens at 750 ms and writes no step of its own.
-        let mut app = app("event-sourcing");
-        while !app.message.as_deref().is_some_and(|m| m.contains("fault")) {
-            let at = app.step_number();
-            press(&mut app, KeyCode::Char(']'));
-            assert!(app.step_number() >= at, "{:?}", app.message);
-            assert!(app.step_number() > at || app.message.as_deref().is_some_and(|m| m.contains("fault")));
+    fn a_fault_without_a_step_marks_the_first_step_it_is_in_effect_at() {
+        // event-sourcing's duplicate window opens at 750 ms and writes no step of its own; in
+        // its what if no note shares that microsecond either.
+        for variant in [None, Some("idempotent-projector")] {
+            let source = crate::lessons::find("event-sourcing").expect("a lesson").source;
+            let scenario =
+                crate::scenario::load::load_str_variant(source, "es", &Limits::default(), variant).expect("valid");
+            let mut app = App::new("event-sourcing".to_owned(), None, scenario, None, Limits::default()).expect("ok");
+            while !app.message.as_deref().is_some_and(|m| m.contains("fault")) {
+                let at = app.step_number();
+                press(&mut app, KeyCode::Char(']'));
+                assert!(app.step_number() > at, "{variant:?}: {:?}", app.message);
+            }
+            let n = app.step_number();
+            let step = app.trace().steps[n - 1];
+            assert!(step.t_us >= 750_000 && step.kind != StepKind::Note, "{variant:?}: {step:?}");
+            assert!(app.trace().steps[..n - 1].iter().all(|s| s.t_us < 750_000 || s.kind == StepKind::Note));
+            let message = app.message.clone().unwrap_or_default();
+            assert!(message.starts_with(&format!("step {n}: fault {{")), "{message}");
+            assert!(message.contains("in effect from this step (it writes no step of its own)"), "{message}");
         }
-        assert_eq!(app.now(), 750_000, "{:?}", app.message);
-        assert!(app.trace().steps[app.step_number()].t_us > 750_000, "the last step before the window");
     }
 
     #[test]
@@ -1209,15 +1232,21 @@ mod tests {
         let first = &app.model().scenario.notes[0].text;
         assert_eq!(app.notes(), vec![(0, first.as_str())]);
         // The note at 0 s shows already (no marker); the next, at 1 s, is not computed yet:
-        // ] computes up to it and stops after everything due at 1 s, which it describes.
+        // ] computes up to it and stops once everything due at 1 s, which it tells of, is
+        // shown: at the first step after it.
         press(&mut app, KeyCode::Char(']'));
-        assert_eq!(app.now(), 1_000_000);
-        assert_eq!(app.notes().len(), 2);
         let at = app.step_number();
-        let note =
-            app.trace().steps[..at].iter().rposition(|s| s.kind == crate::trace::StepKind::Note).expect("a note");
-        assert!(app.trace().steps[note..at].iter().all(|s| s.t_us == 1_000_000));
-        assert!(app.trace().steps[at].t_us > 1_000_000, "the last step at 1 s");
+        assert!(app.now() > 1_000_000);
+        assert!(app.trace().steps[at - 2].t_us <= 1_000_000, "the first step after 1 s");
+        assert_eq!(app.notes().len(), 2);
+        assert!(
+            app.message
+                .as_deref()
+                .is_some_and(|m| m == format!("step {at}: the note of 1.000s, all of its moment shown"))
+        );
+        // One step back, the moment of the note is not over as far as the screen knows.
+        press(&mut app, KeyCode::Left);
+        assert_eq!(app.notes().len(), 1);
         // Past the last marker the cursor stays where it was.
         press(&mut app, KeyCode::Char('e'));
         let end = app.step_number();

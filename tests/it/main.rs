@@ -6,6 +6,7 @@ mod eda_properties;
 mod fault_properties;
 mod fuzz;
 mod lessons;
+mod marks;
 mod no_future;
 mod order;
 mod properties;
