@@ -481,19 +481,23 @@ impl Timeline {
             .map_while(shown)
             .take_while(|m| m.step < range.end)
             .collect();
-        let findings = self.findings();
-        let first = findings.partition_point(|f| (f.step as usize) < range.start);
+        // A finding row (one event's retries are one) at its first finding.
+        let rows = self.rows();
+        let first = rows.partition_point(|&r| self.row_step(r) < range.start);
         out.extend(
-            findings[first..]
+            rows[first..]
                 .iter()
                 .enumerate()
-                .take_while(|(_, f)| (f.step as usize) < range.end)
-                .map(|(i, f)| Marker { step: f.step as usize, kind: MarkerKind::Finding, index: first + i }),
+                .map(|(i, &r)| (first + i, self.row_step(r)))
+                .take_while(|&(_, step)| step < range.end)
+                .map(|(index, step)| Marker { step, kind: MarkerKind::Finding, index }),
         );
         let first = self.standing.partition_point(|f| (f.step as usize) < range.start);
-        out.extend(self.standing[first..].iter().enumerate().take_while(|(_, f)| (f.step as usize) < range.end).map(
-            |(i, f)| Marker { step: f.step as usize, kind: MarkerKind::Finding, index: findings.len() + first + i },
-        ));
+        out.extend(
+            self.standing[first..].iter().enumerate().take_while(|(_, f)| (f.step as usize) < range.end).map(
+                |(i, f)| Marker { step: f.step as usize, kind: MarkerKind::Finding, index: rows.len() + first + i },
+            ),
+        );
         out.extend(self.fault_steps().into_iter().enumerate().filter_map(|(i, step)| {
             let step = step.filter(|s| range.contains(s))?;
             Some(Marker { step, kind: MarkerKind::Fault, index: i })
@@ -505,6 +509,17 @@ impl Timeline {
     /// The findings of every computed step, in step order.
     pub fn findings(&self) -> &[Finding] {
         self.frontier.findings()
+    }
+
+    /// The rows of the findings of every computed step (one event's failed attempts and
+    /// retries are one row: see [`crate::analysis::FindingRow`]), in the order of their first.
+    pub fn rows(&self) -> &[crate::analysis::FindingRow] {
+        self.frontier.finding_rows()
+    }
+
+    /// The step of a row's first finding.
+    fn row_step(&self, row: crate::analysis::FindingRow) -> usize {
+        self.findings()[row.head as usize].step as usize
     }
 
     /// The nearest marker strictly after (`forward`) or before the cursor.
@@ -522,7 +537,7 @@ impl Timeline {
         }
     }
 
-    /// The index (in [`Timeline::findings`]) of the nearest finding strictly after
+    /// The index (see [`Timeline::finding`]) of the nearest finding strictly after
     /// (`forward`) or before the cursor.
     pub fn next_finding(&self, forward: bool) -> Option<usize> {
         self.finding_from(self.cursor, forward)
@@ -531,17 +546,24 @@ impl Timeline {
     /// The index (see [`Timeline::finding`]) of the nearest finding strictly after
     /// (`forward`) or before step `at`, the standing ones included.
     pub fn finding_from(&self, at: usize, forward: bool) -> Option<usize> {
-        let findings = self.findings();
-        let nearest = |list: &[Finding]| {
-            if forward {
-                let i = list.partition_point(|f| f.step as usize <= at);
-                (i < list.len()).then_some(i)
-            } else {
-                list.partition_point(|f| (f.step as usize) < at).checked_sub(1)
-            }
+        let rows = self.rows();
+        // The index of the nearest among `len` entries in step order, given how many are at
+        // or before `at` and how many strictly before.
+        let nearest = |len: usize, upto: usize, before: usize| {
+            if forward { (upto < len).then_some(upto) } else { before.checked_sub(1) }
         };
-        let a = nearest(findings);
-        let b = nearest(&self.standing).map(|j| findings.len() + j);
+        let a = nearest(
+            rows.len(),
+            rows.partition_point(|&r| self.row_step(r) <= at),
+            rows.partition_point(|&r| self.row_step(r) < at),
+        );
+        let standing = &self.standing;
+        let b = nearest(
+            standing.len(),
+            standing.partition_point(|f| f.step as usize <= at),
+            standing.partition_point(|f| (f.step as usize) < at),
+        )
+        .map(|j| rows.len() + j);
         match (a, b) {
             (Some(a), Some(b)) => {
                 let (sa, sb) = (self.finding(a).step, self.finding(b).step);
@@ -551,15 +573,19 @@ impl Timeline {
         }
     }
 
-    /// Finding `index`: the findings of the computed steps, then the standing ones.
+    /// Finding `index`: the first finding of each row of the computed steps' (see
+    /// [`Timeline::rows`]), then the standing ones.
     pub fn finding(&self, index: usize) -> Finding {
-        let findings = self.findings();
-        findings.get(index).copied().unwrap_or_else(|| self.standing[index - findings.len()])
+        let rows = self.rows();
+        match rows.get(index) {
+            Some(r) => self.findings()[r.head as usize],
+            None => self.standing[index - rows.len()],
+        }
     }
 
     /// How many findings [`Timeline::finding`] numbers.
     pub fn finding_count(&self) -> usize {
-        self.findings().len() + self.standing.len()
+        self.rows().len() + self.standing.len()
     }
 
     /// The marker to draw for the computed steps due in `[from, to)` µs (the timeline
@@ -580,9 +606,9 @@ impl Timeline {
         if first == last {
             return None;
         }
-        let findings = self.findings();
-        let i = findings.partition_point(|f| (f.step as usize) <= first);
-        if findings.get(i).is_some_and(|f| (f.step as usize) <= last) {
+        let rows = self.rows();
+        let i = rows.partition_point(|&r| self.row_step(r) <= first);
+        if rows.get(i).is_some_and(|&r| self.row_step(r) <= last) {
             return Some(MarkerKind::Finding);
         }
         let i = standing.partition_point(|f| (f.step as usize) <= first);

@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod eda_properties;
 mod fault_properties;
+mod findings;
 mod fuzz;
 mod lessons;
 mod marks;
