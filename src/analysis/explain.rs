@@ -114,7 +114,7 @@ impl Analysis {
         let on_log = self.model.topics.get(usize::from(step.topic)).is_some_and(|t| t.kind == TopicKind::Log);
         let times = |n: u32| if n == 1 { "once".to_owned() } else { format!("{n} times") };
         let span = format!(
-            "from {} to {} (steps {} to {})",
+            "{} to {} (steps {} to {})",
             at(step.t_us),
             at(trace.steps[(last.step - 1) as usize].t_us),
             first.step,
@@ -122,19 +122,16 @@ impl Analysis {
         );
         let how = if on_log {
             format!(
-                "{} retries it in place after its retry_delay and reads nothing else of its partitions meanwhile",
+                "{} retries it in place after its retry_delay, its partitions blocked behind it",
                 namer.instance(step.instance)
             )
         } else {
-            format!(
-                "each failure nacks it and it is received again after the retry_delay: {} of its deliveries are retries (duplicate_deliveries counts them)",
-                r.retried
-            )
+            let retries = if r.retried == 1 { "1 retry".to_owned() } else { format!("{} retries", r.retried) };
+            format!("nacked, it was received again after the retry_delay, {retries} that duplicate_deliveries counts")
         };
-        let reason =
-            first_failure.map(|f| format!("; the first failure: {}", self.fail_reason(trace, &f))).unwrap_or_default();
+        let reason = first_failure.map(|f| format!(" ({})", self.fail_reason(trace, &f))).unwrap_or_default();
         format!(
-            "{id} failed {} in {group} {span}: {how}. Retries after a failure, not duplicates by a crash, a rebalance or a fault{reason}",
+            "{id} failed {} in {group}, {span}: {how}. Retries, not duplicates by a crash, a rebalance or a fault{reason}",
             times(r.failed)
         )
     }
