@@ -543,22 +543,19 @@ impl Analysis {
             (true, _) => (0, 1),
         };
         let existing = if retry { self.retry_rows.get(&(event, group)).copied() } else { None };
-        let row = match existing {
-            Some(row) => {
-                let r = &mut self.rows[row as usize];
-                r.last = index;
-                r.failed += failed;
-                r.retried += retried;
-                row
+        let row = if let Some(row) = existing {
+            let r = &mut self.rows[row as usize];
+            r.last = index;
+            r.failed += failed;
+            r.retried += retried;
+            row
+        } else {
+            let row = self.rows.len() as u32;
+            self.rows.push(FindingRow { head: index, last: index, failed, retried });
+            if retry {
+                self.retry_rows.insert((event, group), row);
             }
-            None => {
-                let row = self.rows.len() as u32;
-                self.rows.push(FindingRow { head: index, last: index, failed, retried });
-                if retry {
-                    self.retry_rows.insert((event, group), row);
-                }
-                row
-            }
+            row
         };
         self.row_of.push(row);
     }

@@ -376,7 +376,6 @@ impl App {
                     Some(r) if !self.message_was_quit_warning => {
                         self.message = Some(format!("{}: q again quits and drops it", r.progress()));
                         self.message_was_quit_warning = true;
-                        return;
                     }
                     _ => self.quit = true,
                 }

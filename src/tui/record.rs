@@ -38,11 +38,8 @@ impl Recording {
         let thread = std::thread::Builder::new()
             .name("eventlab-record".to_owned())
             .spawn(move || target.write_counted(&model, &trace, complete, &counter));
-        let thread = match thread {
-            Ok(handle) => Some(handle),
-            // No thread to be had: written here and now (the screen waits, as it once did).
-            Err(_) => None,
-        };
+        // No thread to be had: the recording is over at once, and `finish` says so.
+        let thread = thread.ok();
         Recording { path, steps, progress, thread }
     }
 
@@ -107,7 +104,7 @@ impl Drop for Recording {
 
 /// `writing the trace: 48% (1 200 000 of 2 500 000 steps) to PATH`.
 pub fn progress_line(written: u64, steps: u64, path: &str) -> String {
-    let percent = if steps == 0 { 100 } else { written.min(steps) * 100 / steps };
+    let percent = (written.min(steps) * 100).checked_div(steps).unwrap_or(100);
     format!(
         "writing the trace: {percent}% ({} of {} steps) to {path}",
         thousands(written.min(steps) as usize),

@@ -57,20 +57,17 @@ fn every_fault_of_every_lesson_and_variant_has_its_mark_at_its_own_step() {
                 FaultAction::AddInstance { group } => Some((StepKind::Joined, group)),
                 _ => None,
             };
-            match own {
-                // These lessons crash, pause and add only live instances: each has a step.
-                Some((kind, group)) => {
-                    assert_eq!((s.kind, s.group, s.t_us), (kind, group, fault.at), "{label}: fault {i} at step {step}");
-                    assert!(!seen.contains(&step), "{label}: fault {i} shares step {step} with another fault");
-                    seen.push(step);
-                }
-                None => {
-                    assert!(s.t_us >= fault.at && s.kind != StepKind::Note, "{label}: fault {i}: {s:?}");
-                    assert!(
-                        steps[..step - 1].iter().all(|p| p.t_us < fault.at || p.kind == StepKind::Note),
-                        "{label}: fault {i} is in effect before step {step}"
-                    );
-                }
+            // These lessons crash, pause and add only live instances: each has a step.
+            if let Some((kind, group)) = own {
+                assert_eq!((s.kind, s.group, s.t_us), (kind, group, fault.at), "{label}: fault {i} at step {step}");
+                assert!(!seen.contains(&step), "{label}: fault {i} shares step {step} with another fault");
+                seen.push(step);
+            } else {
+                assert!(s.t_us >= fault.at && s.kind != StepKind::Note, "{label}: fault {i}: {s:?}");
+                assert!(
+                    steps[..step - 1].iter().all(|p| p.t_us < fault.at || p.kind == StepKind::Note),
+                    "{label}: fault {i} is in effect before step {step}"
+                );
             }
             checked += 1;
         }
