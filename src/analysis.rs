@@ -517,6 +517,13 @@ impl Analysis {
         Some(self.row_of[i + j] as usize)
     }
 
+    /// Whether finding `f` is a delivery that retried a failed attempt (a
+    /// `duplicate_deliveries` finding of a retry row): not a duplicate by a crash, a
+    /// rebalance or a fault.
+    pub fn is_retry(&self, f: &Finding) -> bool {
+        f.class == FindingClass::DuplicateDelivery && self.row_of(f).is_some_and(|r| self.rows[r].is_retries())
+    }
+
     /// The findings of row `row`, in step order (a retry row's failures and retries).
     pub fn row_findings(&self, row: usize) -> impl Iterator<Item = &Finding> {
         let r = self.rows[row];

@@ -123,6 +123,12 @@ fn a_retry_row_counts_the_attempts_up_to_the_step_shown() {
     let screen = crate::snapshots::screen(&app, 120, 36);
     assert!(screen.contains(" failed ×2 · retried ×1 "), "{screen}");
     assert!(screen.contains(" findings: 2 (5 steps: an event's failures and retries are one row)"), "{screen}");
+    // Traffic says the second receive is a retry, not a duplicate.
+    app.apply(Action::ShowView(eventlab::tui::app::View::Traffic));
+    let screen = crate::snapshots::screen(&app, 160, 40);
+    let line = screen.lines().find(|l| l.contains(" RETRY ")).unwrap_or_else(|| panic!("{screen}"));
+    assert!(line.contains("poison-q") && line.contains("⚠ retry after a failure"), "{line}");
+    assert!(!screen.contains("DUP-D"), "{screen}");
     // n goes from row to row, not from attempt to attempt.
     app.apply(Action::First);
     app.apply(Action::NextFinding);
