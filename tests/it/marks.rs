@@ -189,3 +189,29 @@ fn the_timeline_ends_where_the_run_ends() {
     app.apply(Action::StepBack);
     assert_eq!(app.timeline.span(), duration);
 }
+
+/// Faults at one microsecond each find their own step, in file order; a crash of an instance
+/// already down writes no step and marks the first step it is in effect at.
+#[test]
+fn faults_at_one_time_each_mark_their_own_step() {
+    let source = r#"{"name": "two crashes", "duration": "3s",
+      "topics": [{"name": "orders", "kind": "log", "partitions": 2}],
+      "producers": [{"name": "shop", "topic": "orders", "rate": 20, "arrival": "fixed",
+                     "events": [{"type": "OrderCreated"}]}],
+      "consumers": [{"name": "billing", "topics": ["orders"], "instances": 2, "processing": "5ms"}],
+      "faults": [{"at": "1s", "crash": "billing#2"}, {"at": "1s", "crash": "billing#1"},
+                 {"at": "2s", "crash": "billing#1"}, {"at": "2s", "pause": "billing#2"}]}"#;
+    let scenario = eventlab::scenario::load::load_str(source, "t", &Limits::default()).expect("valid");
+    let mut app = App::new("t".to_owned(), None, scenario, None, Limits::default()).expect("compiles");
+    app.apply(Action::RunToEnd);
+    let steps = app.trace().steps.clone();
+    let marks: Vec<usize> = app.timeline.fault_steps().into_iter().map(|s| s.expect("a mark")).collect();
+    let number = |step: usize| app.trace().instances[usize::from(steps[step - 1].instance)].1;
+    assert_eq!((steps[marks[0] - 1].kind, number(marks[0])), (StepKind::Crashed, 2));
+    assert_eq!((steps[marks[1] - 1].kind, number(marks[1])), (StepKind::Crashed, 1));
+    assert!(marks[0] < marks[1], "file order");
+    // billing#1 is down already at 2 s: that crash writes nothing; the pause after it in the
+    // file is its first step in effect, and the pause's own.
+    assert_eq!((steps[marks[3] - 1].kind, steps[marks[3] - 1].t_us), (StepKind::Paused, 2_000_000));
+    assert_eq!(marks[2], marks[3]);
+}
