@@ -422,6 +422,12 @@ impl Timeline {
     /// instance already down) is the first step from which it is in effect, after the notes
     /// and faults of its microsecond; with no step after it, the run's last (once it ended).
     pub fn fault_steps(&self) -> Vec<Option<usize>> {
+        self.fault_marks().into_iter().map(|m| m.map(|(step, _)| step)).collect()
+    }
+
+    /// [`Timeline::fault_steps`], each with whether the step is the fault's own (`false`:
+    /// the fault wrote none, the step is the first it is in effect at).
+    pub fn fault_marks(&self) -> Vec<Option<(usize, bool)>> {
         use crate::sim::model::FaultAction;
         let steps = &self.trace().steps;
         let instances = &self.trace().instances;
@@ -452,14 +458,14 @@ impl Timeline {
                 claimed.extend((own..end).take_while(|&i| mine(i)));
                 Some(own + 1)
             });
-            let step = own.or_else(|| {
+            let step = own.map(|step| (step, true)).or_else(|| {
                 // In effect from the first step after the notes and the faults of its time.
                 let due_first =
                     |i: usize| steps[i].t_us == f.at && (steps[i].kind == StepKind::Note || claimed.contains(&i));
                 let after = (first..steps.len()).find(|&i| !due_first(i));
                 match after {
-                    Some(i) => Some(i + 1),
-                    None => (self.source_finished() && !steps.is_empty()).then_some(steps.len()),
+                    Some(i) => Some((i + 1, false)),
+                    None => (self.source_finished() && !steps.is_empty()).then_some((steps.len(), false)),
                 }
             });
             out.push(step);

@@ -16,7 +16,7 @@ use crate::scenario::load::Limits;
 use crate::scenario::model::Scenario;
 use crate::sim::{Model, Simulator};
 use crate::timeline::{MarkerKind, Timeline};
-use crate::trace::{EventIdx, Step, StepKind, Trace};
+use crate::trace::{EventIdx, Step, Trace};
 
 /// Playback speeds: virtual time per wall time. The last is "as fast as possible".
 pub const SPEEDS: [f64; 11] = [0.01, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0, 1000.0, f64::INFINITY];
@@ -718,11 +718,7 @@ impl App {
                 let text = fault.and_then(|f| serde_json::to_string(f).ok()).unwrap_or_default();
                 let text = text.replace("\":", "\": ").replace(",\"", ", \"");
                 // Its own step (a crash, a pause, a join), or the first it is in effect at.
-                let step = &self.trace().steps[marker.step - 1];
-                let at = self.model().faults[marker.index].at;
-                let own = step.t_us == at
-                    && matches!(step.kind, StepKind::Crashed | StepKind::Paused | StepKind::Joined)
-                    && fault.is_some();
+                let own = self.timeline.fault_marks().get(marker.index).copied().flatten().is_some_and(|m| m.1);
                 if own {
                     format!("fault {text}")
                 } else {
@@ -1295,8 +1291,10 @@ mod tests {
             }
             let n = app.step_number();
             let step = app.trace().steps[n - 1];
-            assert!(step.t_us >= 750_000 && step.kind != StepKind::Note, "{variant:?}: {step:?}");
-            assert!(app.trace().steps[..n - 1].iter().all(|s| s.t_us < 750_000 || s.kind == StepKind::Note));
+            assert!(step.t_us >= 750_000 && step.kind != crate::trace::StepKind::Note, "{variant:?}: {step:?}");
+            assert!(
+                app.trace().steps[..n - 1].iter().all(|s| s.t_us < 750_000 || s.kind == crate::trace::StepKind::Note)
+            );
             let message = app.message.clone().unwrap_or_default();
             assert!(message.starts_with(&format!("step {n}: fault {{")), "{message}");
             assert!(message.contains("in effect from this step (it writes no step of its own)"), "{message}");

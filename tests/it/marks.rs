@@ -46,10 +46,10 @@ fn every_fault_of_every_lesson_and_variant_has_its_mark_at_its_own_step() {
         app.apply(Action::RunToEnd);
         let steps = app.trace().steps.clone();
         let faults = app.model().faults.clone();
-        let marks = app.timeline.fault_steps();
+        let marks = app.timeline.fault_marks();
         let mut seen = Vec::new();
         for (i, fault) in faults.iter().enumerate() {
-            let step = marks[i].unwrap_or_else(|| panic!("{label}: fault {i} has no mark"));
+            let (step, is_own) = marks[i].unwrap_or_else(|| panic!("{label}: fault {i} has no mark"));
             let s = steps[step - 1];
             let own = match fault.action {
                 FaultAction::Crash { group, .. } => Some((StepKind::Crashed, group)),
@@ -58,6 +58,7 @@ fn every_fault_of_every_lesson_and_variant_has_its_mark_at_its_own_step() {
                 _ => None,
             };
             // These lessons crash, pause and add only live instances: each has a step.
+            assert_eq!(is_own, own.is_some(), "{label}: fault {i}");
             if let Some((kind, group)) = own {
                 assert_eq!((s.kind, s.group, s.t_us), (kind, group, fault.at), "{label}: fault {i} at step {step}");
                 assert!(!seen.contains(&step), "{label}: fault {i} shares step {step} with another fault");
