@@ -122,7 +122,7 @@ fn a_retry_row_counts_the_attempts_up_to_the_step_shown() {
     app.apply(Action::ShowView(eventlab::tui::app::View::Checks));
     let screen = crate::snapshots::screen(&app, 120, 36);
     assert!(screen.contains(" failed ×2 · retried ×1 "), "{screen}");
-    assert!(screen.contains(" findings: 2 (5 steps: an event's failures and retries are one row)"), "{screen}");
+    assert!(screen.contains(" findings: 2 (5 steps; an event's retries are one row)"), "{screen}");
     // Traffic says the second receive is a retry, not a duplicate.
     app.apply(Action::ShowView(eventlab::tui::app::View::Traffic));
     let screen = crate::snapshots::screen(&app, 160, 40);

@@ -246,11 +246,8 @@ fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
         if Some(i) == selected { line.style(theme::SELECTED) } else { line }
     });
     let steps = analysis.findings().len() + standing.len();
-    let grouped = if steps > total {
-        format!(" ({steps} steps: an event's failures and retries are one row)")
-    } else {
-        String::new()
-    };
+    let grouped =
+        if steps > total { format!(" ({steps} steps; an event's retries are one row)") } else { String::new() };
     let title = if total == 0 {
         if app.finished() { " findings: none ".to_owned() } else { " findings: none so far ".to_owned() }
     } else if standing.is_empty() && grouped.is_empty() {
