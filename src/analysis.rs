@@ -128,6 +128,30 @@ impl Finding {
 /// How many findings of each class keep their detail (the rest are counted).
 pub const KEPT_FINDINGS: usize = 10_000;
 
+/// The findings as a learner reads them, one row each: a finding, or all of one event's
+/// failed attempts in one group with the deliveries that retried it. A retry after a
+/// failure is the expected way to try again, not a duplicate by a crash, a rebalance or a
+/// fault: `duplicate_deliveries` counts it all the same (the format's figure), and the
+/// findings keep one entry per step; only how they are listed and explained groups them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FindingRow {
+    /// The index in [`Analysis::findings`] of its first finding.
+    pub head: u32,
+    /// The index of its latest finding.
+    pub last: u32,
+    /// Failed attempts in it (retries: 0 for a row that is one finding of another kind).
+    pub failed: u32,
+    /// Deliveries in it that came again after a failed attempt.
+    pub retried: u32,
+}
+
+impl FindingRow {
+    /// Whether the row is one event's failed attempts and retries.
+    pub fn is_retries(&self) -> bool {
+        self.failed > 0 || self.retried > 0
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct GroupTrack {
     metrics: GroupMetrics,
@@ -139,6 +163,8 @@ struct GroupTrack {
     completed: IdSet,
     /// Committed or acked without a completed processing (so far): id → (event, step).
     uncompleted: BTreeMap<EventId, (EventIdx, u32)>,
+    /// Events whose latest attempt here failed and that no delivery has retried yet.
+    awaiting_retry: std::collections::BTreeSet<EventIdx>,
     /// Slot of each (topic) partition 0, by topic index (`None`: not read).
     slot_base: Vec<Option<u32>>,
     /// Per topic, per key (symbol index): the latest publish step among events of that
@@ -183,6 +209,12 @@ pub struct Analysis {
     max_lag: u64,
     findings: Vec<Finding>,
     finding_counts: [u64; FindingClass::ALL.len()],
+    /// The findings' rows (see [`FindingRow`]), in the order of their first finding.
+    rows: Vec<FindingRow>,
+    /// Per finding, the index of its row.
+    row_of: Vec<u32>,
+    /// The row of each (event, group)'s retries.
+    retry_rows: BTreeMap<(EventIdx, GroupIdx), u32>,
     /// Per instance index (as in [`Trace::instances`]).
     instances: Vec<InstanceLive>,
     /// Instances running or that ran: the scenario's, then those `joined` so far.
@@ -275,6 +307,9 @@ impl Analysis {
             max_lag: 0,
             findings: Vec::new(),
             finding_counts: [0; FindingClass::ALL.len()],
+            rows: Vec::new(),
+            row_of: Vec::new(),
+            retry_rows: BTreeMap::new(),
             instances: Vec::new(),
             instance_count,
             latest_assignment,
@@ -367,6 +402,7 @@ impl Analysis {
                     + g.effected.heap_bytes()
                     + g.completed.heap_bytes()
                     + tree_bytes::<EventId, (EventIdx, u32)>(g.uncompleted.len())
+                    + tree_bytes::<EventIdx, ()>(g.awaiting_retry.len())
                     + vec_bytes(&g.slot_base)
                     + g.latest_effect.iter().map(vec_bytes).sum::<usize>()
                     + vec_bytes(&g.latest_effect)
@@ -379,6 +415,9 @@ impl Analysis {
             + vec_bytes(&self.first_published)
             + vec_bytes(&self.published_by_topic)
             + vec_bytes(&self.findings)
+            + vec_bytes(&self.rows)
+            + vec_bytes(&self.row_of)
+            + tree_bytes::<(EventIdx, u16), u32>(self.retry_rows.len())
             + vec_bytes(&self.instances)
             + self.lag_history.iter().map(vec_bytes).sum::<usize>()
             + vec_bytes(&self.notes)
@@ -470,11 +509,72 @@ impl Analysis {
         }
     }
 
+    /// The findings' rows: one per finding, but one for all of an event's failed attempts
+    /// and retries in a group (see [`FindingRow`]), in the order of their first finding.
+    pub fn finding_rows(&self) -> &[FindingRow] {
+        &self.rows
+    }
+
+    /// The first finding of row `row`.
+    pub fn row_head(&self, row: usize) -> Finding {
+        self.findings[self.rows[row].head as usize]
+    }
+
+    /// The row of finding `f` (one of [`Analysis::findings`]).
+    pub fn row_of(&self, f: &Finding) -> Option<usize> {
+        let i = self.findings.partition_point(|g| g.step < f.step);
+        let j = self.findings[i..].iter().take_while(|g| g.step == f.step).position(|g| g == f)?;
+        Some(self.row_of[i + j] as usize)
+    }
+
+    /// Whether finding `f` is a delivery that retried a failed attempt (a
+    /// `duplicate_deliveries` finding of a retry row): not a duplicate by a crash, a
+    /// rebalance or a fault.
+    pub fn is_retry(&self, f: &Finding) -> bool {
+        f.class == FindingClass::DuplicateDelivery && self.row_of(f).is_some_and(|r| self.rows[r].is_retries())
+    }
+
+    /// The findings of row `row`, in step order (a retry row's failures and retries).
+    pub fn row_findings(&self, row: usize) -> impl Iterator<Item = &Finding> {
+        let r = self.rows[row];
+        let (head, last) = (r.head as usize, r.last as usize);
+        (head..=last).filter(move |&i| self.row_of[i] as usize == row).map(|i| &self.findings[i])
+    }
+
     fn find(&mut self, class: FindingClass, event: EventIdx, group: GroupIdx, step: usize) {
+        self.find_as(class, event, group, step, class == FindingClass::Failed);
+    }
+
+    /// A finding; `retry` when it is a failed attempt or a delivery after one: it joins its
+    /// event's retry row in its group.
+    fn find_as(&mut self, class: FindingClass, event: EventIdx, group: GroupIdx, step: usize, retry: bool) {
         self.finding_counts[class as usize] += 1;
-        if self.finding_counts[class as usize] as usize <= KEPT_FINDINGS {
-            self.findings.push(Finding { class, event, group, step: step as u64 + 1 });
+        if self.finding_counts[class as usize] as usize > KEPT_FINDINGS {
+            return;
         }
+        let index = self.findings.len() as u32;
+        self.findings.push(Finding { class, event, group, step: step as u64 + 1 });
+        let (failed, retried) = match (retry, class) {
+            (false, _) => (0, 0),
+            (true, FindingClass::Failed) => (1, 0),
+            (true, _) => (0, 1),
+        };
+        let existing = if retry { self.retry_rows.get(&(event, group)).copied() } else { None };
+        let row = if let Some(row) = existing {
+            let r = &mut self.rows[row as usize];
+            r.last = index;
+            r.failed += failed;
+            r.retried += retried;
+            row
+        } else {
+            let row = self.rows.len() as u32;
+            self.rows.push(FindingRow { head: index, last: index, failed, retried });
+            if retry {
+                self.retry_rows.insert((event, group), row);
+            }
+            row
+        };
+        self.row_of.push(row);
     }
 
     fn record_lag(&mut self, group: usize) {
@@ -548,14 +648,16 @@ impl Analysis {
                 let id = trace.events[step.event_idx().index()].id;
                 let track = &mut self.groups[g()];
                 track.metrics.delivered += 1;
+                let retry = track.awaiting_retry.remove(&step.event_idx());
                 if !track.delivered.insert(id) {
                     track.metrics.duplicate_deliveries += 1;
-                    self.find(FindingClass::DuplicateDelivery, step.event_idx(), step.group_idx(), index);
+                    self.find_as(FindingClass::DuplicateDelivery, step.event_idx(), step.group_idx(), index, retry);
                 }
             }
             StepKind::Processed | StepKind::SkippedDuplicate => self.observe_completion(model, trace, &step, index),
             StepKind::Failed => {
                 self.groups[g()].metrics.failed += 1;
+                self.groups[g()].awaiting_retry.insert(step.event_idx());
                 self.find(FindingClass::Failed, step.event_idx(), step.group_idx(), index);
             }
             StepKind::Committed => {
@@ -578,6 +680,7 @@ impl Analysis {
             StepKind::Note => self.notes.push((step.t_us, step.table_index() as u32)),
             StepKind::DeadLettered => {
                 self.groups[g()].metrics.dead_lettered += 1;
+                self.groups[g()].awaiting_retry.remove(&step.event_idx());
                 self.sub_lag(g(), 1);
                 // The dead-letter queue's groups get the message as if published.
                 for sub in step.dead_letter().map_or(&[][..], |t| &model.topics[t.index()].subscribers) {
@@ -656,6 +759,7 @@ impl Analysis {
         let event = &trace.events[step.event_idx().index()];
         let track = &mut self.groups[g];
         track.completed.insert(event.id);
+        track.awaiting_retry.remove(&step.event_idx());
         if track.uncompleted.remove(&event.id).is_some() {
             track.metrics.lost -= 1;
         }

@@ -24,6 +24,7 @@ pub mod list;
 pub mod pacer;
 pub mod picker;
 pub mod predict;
+pub mod record;
 pub mod theme;
 pub mod ui;
 pub mod views;
@@ -243,6 +244,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs
                     app.advance(wall);
                     dirty = true;
                 }
+                dirty |= app.poll_recording();
             }
             Some(()) = changes.recv() => {
                 // Let a burst of writes settle, then read the file once.

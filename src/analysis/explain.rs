@@ -4,6 +4,7 @@
 //! committed offset after the rebalance").
 
 use super::{Analysis, Finding, FindingClass};
+use crate::scenario::model::TopicKind;
 use crate::trace::jsonl::Namer;
 use crate::trace::{FailReason, StepKind, Trace};
 
@@ -20,9 +21,17 @@ fn at(t_us: u64) -> String {
 }
 
 impl Analysis {
-    /// One sentence on the cause of a finding.
+    /// One sentence on the cause of a finding. A failed attempt or a retry of one, when its
+    /// event has more than one in its group, is told as their row (see
+    /// [`super::FindingRow`]): the attempts so far, and that they are retries.
     pub fn explain(&self, trace: &Trace, finding: &Finding) -> String {
         let namer = Namer { model: &self.model, trace };
+        if let Some(row) = self.row_of(finding)
+            && self.rows[row].is_retries()
+            && self.rows[row].head != self.rows[row].last
+        {
+            return self.retries_cause(trace, &namer, row);
+        }
         let index = (finding.step - 1) as usize;
         let id = namer.event_id(finding.event);
         let group = namer.finding_scope(finding).to_owned();
@@ -52,28 +61,7 @@ impl Analysis {
             FindingClass::UncompensatedSaga => self.saga_cause(trace, finding),
             FindingClass::Failed => {
                 let step = &trace.steps[index];
-                let reason = match FailReason::from_flag(step.flag) {
-                    FailReason::HandlerFailed => "its handler's outcome is a failure".to_owned(),
-                    FailReason::FailProbability => "it failed by the handler's fail_probability".to_owned(),
-                    FailReason::UnknownSchemaVersion => {
-                        let e = trace.event(finding.event);
-                        let gm = &self.model.groups[finding.group.index()];
-                        let (_, version) = gm.upcast_steps(e.event_type, e.schema_version);
-                        let accepted = gm
-                            .accepts
-                            .iter()
-                            .find(|(t, _)| *t == e.event_type)
-                            .map(|(_, v)| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
-                            .unwrap_or_default();
-                        let upcast =
-                            if version == e.schema_version { String::new() } else { format!(" (upcast to {version})") };
-                        format!(
-                            "its schema version {}{upcast} is not one {group} accepts for {} ({accepted})",
-                            e.schema_version,
-                            trace.strings.resolve(e.event_type)
-                        )
-                    }
-                };
+                let reason = self.fail_reason(trace, finding);
                 format!(
                     "{id} failed in {} (attempt {}) at {}: {reason}",
                     namer.instance(step.instance_idx()),
@@ -82,6 +70,71 @@ impl Analysis {
                 )
             }
         }
+    }
+
+    /// Why a failed attempt failed.
+    fn fail_reason(&self, trace: &Trace, finding: &Finding) -> String {
+        let namer = Namer { model: &self.model, trace };
+        let group = namer.finding_scope(finding).to_owned();
+        let step = &trace.steps[(finding.step - 1) as usize];
+        match FailReason::from_flag(step.flag) {
+            FailReason::HandlerFailed => "its handler's outcome is a failure".to_owned(),
+            FailReason::FailProbability => "it failed by the handler's fail_probability".to_owned(),
+            FailReason::UnknownSchemaVersion => {
+                let e = trace.event(finding.event);
+                let gm = &self.model.groups[finding.group.index()];
+                let (_, version) = gm.upcast_steps(e.event_type, e.schema_version);
+                let accepted = gm
+                    .accepts
+                    .iter()
+                    .find(|(t, _)| *t == e.event_type)
+                    .map(|(_, v)| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default();
+                let upcast =
+                    if version == e.schema_version { String::new() } else { format!(" (upcast to {version})") };
+                format!(
+                    "its schema version {}{upcast} is not one {group} accepts for {} ({accepted})",
+                    e.schema_version,
+                    trace.strings.resolve(e.event_type)
+                )
+            }
+        }
+    }
+
+    /// One event's failed attempts in one group, and the deliveries that retried it: how
+    /// many so far, when, and that this is retrying, not a duplicate.
+    fn retries_cause(&self, trace: &Trace, namer: &Namer<'_>, row: usize) -> String {
+        let r = self.rows[row];
+        let first = self.findings[r.head as usize];
+        let last = self.findings[r.last as usize];
+        let id = namer.event_id(first.event);
+        let group = namer.finding_scope(&first).to_owned();
+        let first_failure = self.row_findings(row).find(|f| f.class == FindingClass::Failed).copied();
+        let step = &trace.steps[(first.step - 1) as usize];
+        let on_log =
+            step.topic.and_then(|t| self.model.topics.get(t.index())).is_some_and(|t| t.kind == TopicKind::Log);
+        let times = |n: u32| if n == 1 { "once".to_owned() } else { format!("{n} times") };
+        let span = format!(
+            "{} to {} (steps {} to {})",
+            at(step.t_us),
+            at(trace.steps[(last.step - 1) as usize].t_us),
+            first.step,
+            last.step
+        );
+        let how = if on_log {
+            format!(
+                "{} retries it in place after its retry_delay, its partitions blocked behind it",
+                namer.instance(step.instance_idx())
+            )
+        } else {
+            let retries = if r.retried == 1 { "1 retry".to_owned() } else { format!("{} retries", r.retried) };
+            format!("nacked, it was received again after the retry_delay, {retries} that duplicate_deliveries counts")
+        };
+        let reason = first_failure.map(|f| format!(" ({})", self.fail_reason(trace, &f))).unwrap_or_default();
+        format!(
+            "{id} failed {} in {group}, {span}: {how}. Retries, not duplicates by a crash, a rebalance or a fault{reason}",
+            times(r.failed)
+        )
     }
 
     /// Why event `finding.event` reached group `finding.group` again.

@@ -140,12 +140,37 @@ impl End {
 
 /// Writes the whole trace as JSON Lines, its `end` line last (see [`End`]).
 pub fn write(out: &mut impl Write, model: &Model, trace: &Trace, complete: bool) -> io::Result<()> {
+    write_counted(out, model, trace, complete, &Progress::default())
+}
+
+/// How far a trace being written is, read from another thread, and a way to stop it.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Steps written so far.
+    pub written: std::sync::atomic::AtomicU64,
+    /// Set to stop the writing: it ends with an `Interrupted` error at the next step.
+    pub cancel: std::sync::atomic::AtomicBool,
+}
+
+/// [`write`], keeping `progress` current, and stopping when it is cancelled.
+pub fn write_counted(
+    out: &mut impl Write,
+    model: &Model,
+    trace: &Trace,
+    complete: bool,
+    progress: &Progress,
+) -> io::Result<()> {
+    use std::sync::atomic::Ordering::Relaxed;
     serde_json::to_writer(&mut *out, &header(&model.scenario, model.seed))?;
     out.write_all(b"\n")?;
     let namer = Namer { model, trace };
     for (i, step) in trace.steps.iter().enumerate() {
         serde_json::to_writer(&mut *out, &step_json(&namer, i as u64 + 1, step))?;
         out.write_all(b"\n")?;
+        progress.written.store(i as u64 + 1, Relaxed);
+        if progress.cancel.load(Relaxed) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "stopped"));
+        }
     }
     serde_json::to_writer(&mut *out, &json!({"end": End::of(model, trace, complete)}))?;
     out.write_all(b"\n")

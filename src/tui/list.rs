@@ -44,13 +44,16 @@ impl<'a> Ctx<'a> {
         self.analysis().standing(self.timeline.finished())
     }
 
-    /// Row `i` of the Checks list: the findings, then the standing ones.
+    /// Row `i` of the Checks list: the findings' rows (one event's retries are one: see
+    /// [`crate::analysis::FindingRow`]) by their first finding, then the standing ones.
     pub fn check_row(&self, i: usize) -> Option<Finding> {
-        let findings = self.analysis().findings();
-        match findings.get(i) {
-            Some(f) => Some(*f),
-            None => self.standing_findings().get(i - findings.len()).copied(),
-        }
+        let rows = self.analysis().finding_rows().len();
+        if i < rows { Some(self.analysis().row_head(i)) } else { self.standing_findings().get(i - rows).copied() }
+    }
+
+    /// How many rows the Checks list has.
+    pub fn check_rows(&self) -> usize {
+        self.analysis().finding_rows().len() + self.standing_findings().len()
     }
 
     /// Whether a step passes the filter (all do when there is none): its type, key,
@@ -221,7 +224,7 @@ impl ChecksList {
 
 impl List for ChecksList {
     fn move_selection(&mut self, delta: isize, ctx: &Ctx<'_>) -> Outcome {
-        let n = ctx.analysis().findings().len() + ctx.standing_findings().len();
+        let n = ctx.check_rows();
         if n > 0 {
             let at = self.selected.unwrap_or(0) as isize;
             self.selected = Some(at.saturating_add(delta).clamp(0, n as isize - 1) as usize);
@@ -243,19 +246,15 @@ impl List for ChecksList {
         if let Some(f) = self.picked {
             self.selected = row_of(ctx, f);
         }
-        let findings = ctx.analysis().findings().len() + ctx.standing_findings().len();
-        if self.selected.is_some_and(|i| i >= findings) {
-            self.selected = findings.checked_sub(1);
+        let rows = ctx.check_rows();
+        if self.selected.is_some_and(|i| i >= rows) {
+            self.selected = rows.checked_sub(1);
         }
     }
 }
 
 /// The row of finding `f` in the Checks list at the step shown.
 fn row_of(ctx: &Ctx<'_>, f: Finding) -> Option<usize> {
-    let findings = ctx.analysis().findings();
-    let i = findings.partition_point(|g| g.step < f.step);
-    match findings[i..].iter().take_while(|g| g.step == f.step).position(|g| *g == f) {
-        Some(j) => Some(i + j),
-        None => ctx.standing_findings().iter().position(|g| *g == f).map(|j| findings.len() + j),
-    }
+    let a = ctx.analysis();
+    a.row_of(&f).or_else(|| ctx.standing_findings().iter().position(|g| *g == f).map(|j| a.finding_rows().len() + j))
 }

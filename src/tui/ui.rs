@@ -118,18 +118,19 @@ pub fn timeline_time(app: &App, screen: Rect, column: u16, row: u16) -> Option<u
     if row != area.y || column < x0 || column >= x0 + width {
         return None;
     }
-    let duration = app.model().duration;
+    let span = app.timeline.span();
     // The end of the column's slice of time: a click shows the state once it has passed.
-    Some(((u128::from(column - x0) + 1) * u128::from(duration) / u128::from(width)) as u64)
+    Some(((u128::from(column - x0) + 1) * u128::from(span) / u128::from(width)) as u64)
 }
 
-/// The timeline scrubber: the scenario's duration across the screen, the cursor, and before
-/// it the markers of findings, faults and notes. Nothing after the cursor is drawn, even
-/// where the run was computed further (a seek back): the marks ahead would be the future.
+/// The timeline scrubber: the scenario's duration across the screen (the run's, once the
+/// step shown is its end: see `Timeline::span`), the cursor, and before it the markers of
+/// findings, faults and notes. Nothing after the cursor is drawn, even where the run was
+/// computed further (a seek back): the marks ahead would be the future.
 fn render_timeline(app: &App, area: Rect, buf: &mut Buffer) {
     use crate::timeline::MarkerKind;
     let (_, width) = timeline_bar(area);
-    let duration = app.model().duration.max(1);
+    let duration = app.timeline.span();
     let at = |col: u16| (u128::from(col) * u128::from(duration) / u128::from(width)) as u64;
     let now = app.now();
     let cursor_col = ((u128::from(now) * u128::from(width) / u128::from(duration)) as u16).min(width - 1);

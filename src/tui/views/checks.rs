@@ -200,10 +200,14 @@ fn run_line(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
+/// The findings, a row each, but one for all of an event's failed attempts in a group and
+/// the deliveries that retried it (`failed ×3 · retried ×2`): retries after a failure are
+/// not duplicates by a crash, a rebalance or a fault. Then the standing ones.
 fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
-    let findings = app.analysis().findings();
+    let analysis = app.analysis();
+    let rows = analysis.finding_rows();
     let standing = app.standing_findings();
-    let total = findings.len() + standing.len();
+    let total = rows.len() + standing.len();
     let trace = app.trace();
     let namer = crate::trace::jsonl::Namer { model: app.model(), trace };
     let height = area.height.saturating_sub(2) as usize;
@@ -212,24 +216,47 @@ fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
     let start = selected
         .map_or(total.saturating_sub(height), |s| s.saturating_sub(height / 2))
         .min(total.saturating_sub(height));
-    let rows = findings.iter().chain(&standing).enumerate().skip(start).take(height).map(|(i, f)| {
+    let row = |i: usize| match rows.get(i) {
+        Some(r) if r.is_retries() => {
+            let label = match (r.failed, r.retried) {
+                (f, 0) => format!("failed ×{f}"),
+                (f, n) => format!("failed ×{f} · retried ×{n}"),
+            };
+            (analysis.row_head(i), label)
+        }
+        Some(_) => {
+            let f = analysis.row_head(i);
+            (f, f.class.name().to_owned())
+        }
+        None => {
+            let f = standing[i - rows.len()];
+            (f, f.class.name().to_owned())
+        }
+    };
+    let lines = (start..total).take(height).map(|i| {
+        let (f, label) = row(i);
         let time = app.steps().get((f.step as usize).wrapping_sub(1)).map_or_else(String::new, |s| seconds(s.t_us));
-        let row = Row::new(vec![
-            Cell::from(Span::styled(format!(" {} ", f.class.name()), theme::finding(f.class))),
+        let line = Row::new(vec![
+            Cell::from(Span::styled(format!(" {label} "), theme::finding(f.class))),
             Cell::from(format!("step {}", f.step)),
             Cell::from(time),
             Cell::from(namer.event_id(f.event)),
-            Cell::from(namer.finding_scope(f).to_owned()),
+            Cell::from(namer.finding_scope(&f).to_owned()),
         ]);
-        if Some(i) == selected { row.style(theme::SELECTED) } else { row }
+        if Some(i) == selected { line.style(theme::SELECTED) } else { line }
     });
+    let steps = analysis.findings().len() + standing.len();
+    let grouped =
+        if steps > total { format!(" ({steps} steps; an event's retries are one row)") } else { String::new() };
     let title = if total == 0 {
         if app.finished() { " findings: none ".to_owned() } else { " findings: none so far ".to_owned() }
-    } else if standing.is_empty() {
+    } else if standing.is_empty() && grouped.is_empty() {
         format!(" findings: {total} (↑↓ select, Enter: go to its step, n/N: next/previous) ")
+    } else if standing.is_empty() {
+        format!(" findings: {total}{grouped} · ↑↓ Enter n/N ")
     } else {
         format!(
-            " findings: {total}, the last {} standing as of this step (lost work, uncompensated sagas) · ↑↓ Enter n/N ",
+            " findings: {total}{grouped}, the last {} standing as of this step (lost work, uncompensated sagas) · ↑↓ Enter n/N ",
             standing.len()
         )
     };
@@ -240,7 +267,7 @@ fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
         Constraint::Length(24),
         Constraint::Min(8),
     ];
-    Table::new(rows, widths).block(Block::bordered().title(title)).render(area, buf);
+    Table::new(lines, widths).block(Block::bordered().title(title)).render(area, buf);
 }
 
 fn render_detail(app: &App, area: Rect, buf: &mut Buffer) {

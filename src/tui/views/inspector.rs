@@ -289,7 +289,14 @@ fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area:
         ));
         let detail = match finding {
             Some(f) => Line::from(vec![
-                Span::styled(format!("⚠ {} ", finding_words(f.class)), theme::WARN),
+                Span::styled(
+                    if app.analysis().is_retry(f) {
+                        "⚠ retry after a failure ".to_owned()
+                    } else {
+                        format!("⚠ {} ", finding_words(f.class))
+                    },
+                    theme::WARN,
+                ),
                 Span::raw(detail(namer, step)),
             ]),
             None => Line::raw(detail(namer, step)),

@@ -149,9 +149,14 @@ fn row_cells(app: &App, namer: &Namer<'_>, i: usize) -> [Line<'static>; 9] {
     let trace = namer.trace;
     let step = &app.steps()[i];
     let finding = app.analysis().finding_at(i as u64 + 1);
+    // A delivery after a failed attempt is a retry, not a duplicate (still counted as one).
+    let retry = finding.is_some_and(|f| app.analysis().is_retry(f));
     let kind = match finding {
         Some(f) => Line::from(vec![
-            Span::styled(format!(" {} ", finding_label(f.class)), theme::finding(f.class)),
+            Span::styled(
+                format!(" {} ", if retry { "RETRY" } else { finding_label(f.class) }),
+                theme::finding(f.class),
+            ),
             Span::styled(format!(" {}", step.kind.name()), theme::kind(step.kind)),
         ]),
         None => Line::styled(step.kind.name(), theme::kind(step.kind)),
@@ -169,7 +174,11 @@ fn row_cells(app: &App, namer: &Namer<'_>, i: usize) -> [Line<'static>; 9] {
     let detail = match finding {
         Some(f) => {
             let more = detail(namer, step);
-            let words = format!("⚠ {}", finding_words(f.class));
+            let words = if retry {
+                "⚠ retry after a failure (a duplicate delivery by count)".to_owned()
+            } else {
+                format!("⚠ {}", finding_words(f.class))
+            };
             let mut spans = vec![Span::styled(words, theme::WARN)];
             if !more.is_empty() {
                 spans.push(Span::raw(format!("  {more}")));
