@@ -197,6 +197,33 @@ impl StepKind {
         StepKind::Joined,
     ];
 
+    /// Every kind once, in discriminant order (a test checks it): a kind added to the enum
+    /// makes the match below incomplete, which is the reminder to list it in [`StepKind::ALL`].
+    const fn position(self) -> usize {
+        match self {
+            StepKind::Published
+            | StepKind::Delivered
+            | StepKind::Processed
+            | StepKind::SkippedDuplicate
+            | StepKind::Failed
+            | StepKind::Committed
+            | StepKind::Acked
+            | StepKind::Requeued
+            | StepKind::DeadLettered
+            | StepKind::DroppedDuplicate
+            | StepKind::Routed
+            | StepKind::Unrouted
+            | StepKind::Fetched
+            | StepKind::Crashed
+            | StepKind::Restarted
+            | StepKind::Rebalanced
+            | StepKind::Paused
+            | StepKind::Resumed
+            | StepKind::Note
+            | StepKind::Joined => self as usize,
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
@@ -478,6 +505,17 @@ impl Trace {
 mod tests {
     use super::*;
     use serde_json::Value;
+
+    #[test]
+    fn every_step_kind_is_listed_once_in_order() {
+        for (i, kind) in StepKind::ALL.iter().enumerate() {
+            assert_eq!(kind.position(), i, "{kind:?}");
+            assert_eq!(StepKind::from_name(kind.name()), Some(*kind));
+        }
+        // The last kind is the last of the list: no kind after it was left out.
+        let last = *StepKind::ALL.last().expect("kinds");
+        assert_eq!(last.position() + 1, StepKind::ALL.len());
+    }
 
     #[test]
     fn a_step_is_32_bytes_and_an_event_56() {
