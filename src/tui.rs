@@ -71,7 +71,7 @@ pub fn run_picker(mut picker: Picker, limits: Limits) -> Result<()> {
                 .map_err(|e| e.to_string())
                 .and_then(|scenario| {
                     App::new(origin.clone(), None, scenario, None, limits)
-                        .map(|app| app.with_source(source.source, variant.clone()))
+                        .map(|app| app.with_source(source.source, variant.clone()).with_theme(picker.theme))
                         .map_err(|e| format!("{origin}: {e}"))
                 });
             match opened {

@@ -72,6 +72,10 @@ pub struct App {
     pub banner: Option<String>,
     /// A reload's validation error, shown until the file is fixed.
     pub error: Option<String>,
+    /// How the screen is coloured (`--theme`, `NO_COLOR`).
+    pub theme: super::theme::Theme,
+    /// The lesson note shown whole over the view (`m`), when it does not fit its area.
+    pub note_open: bool,
     /// A replayed trace whose run reached its end (see [`App::replay`]).
     recorded_complete: bool,
     pub quit: bool,
@@ -123,6 +127,8 @@ impl App {
             message: None,
             banner: None,
             error: None,
+            theme: super::theme::Theme::Default,
+            note_open: false,
             quit: false,
         }
     }
@@ -132,6 +138,13 @@ impl App {
     #[must_use]
     pub fn with_source(mut self, source: &str, variant: Option<String>) -> Self {
         self.experiments = Experiments::new(source, &self.origin, variant);
+        self
+    }
+
+    /// The app coloured by `theme`.
+    #[must_use]
+    pub fn with_theme(mut self, theme: super::theme::Theme) -> Self {
+        self.theme = theme;
         self
     }
 

@@ -97,6 +97,8 @@ pub struct Picker {
     /// A one-line message (a lesson that could not open).
     pub message: Option<String>,
     pub choice: Option<Choice>,
+    /// How the screen is coloured; the lessons it opens are coloured alike.
+    pub theme: theme::Theme,
 }
 
 impl Picker {
@@ -113,7 +115,7 @@ impl Picker {
                 variants: scenario.variants.into_iter().map(|v| (v.name, v.description)).collect(),
             });
         }
-        Ok(Picker { entries, selected: 0, variant: 0, message: None, choice: None })
+        Ok(Picker { entries, selected: 0, variant: 0, message: None, choice: None, theme: theme::Theme::Default })
     }
 
     pub fn entry(&self) -> Option<&Entry> {
@@ -239,6 +241,7 @@ impl Widget for &Picker {
         render_list(self, regions.list, buf);
         render_preview(self, regions.preview, buf);
         render_footer(self, regions.footer, buf);
+        self.theme.paint(area, buf);
     }
 }
 

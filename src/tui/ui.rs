@@ -65,6 +65,7 @@ impl Widget for &App {
         if self.help {
             render_help(self.help_scroll, popup(area, 70, 90), buf);
         }
+        self.theme.paint(area, buf);
     }
 }
 
@@ -261,8 +262,12 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
 fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
     let mut spans = Vec::new();
     for view in View::ALL {
-        let style = if view == app.view { theme::KEY } else { Style::new() };
-        let label = tab_label(view);
+        // The active tab: bracketed and bold as well as coloured.
+        let (label, style) = if view == app.view {
+            (format!("[{}]", tab_label(view).trim()), theme::KEY.add_modifier(Modifier::BOLD))
+        } else {
+            (tab_label(view), Style::new())
+        };
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
@@ -360,9 +365,9 @@ fn render_experiments(app: &App, area: Rect, buf: &mut Buffer) {
     ];
     for (i, (name, description)) in rows.enumerate() {
         let mark = if i == running { "● " } else { "○ " };
-        let style = if i == selected { theme::SELECTED } else { Style::new() };
+        let (cursor, style) = if i == selected { (theme::CURSOR, theme::SELECTED) } else { (" ", Style::new()) };
         lines.push(Line::from(vec![
-            Span::styled(format!(" {mark}{name:<24} "), style.patch(theme::TITLE)),
+            Span::styled(format!("{cursor}{mark}{name:<24} "), style.patch(theme::TITLE)),
             Span::styled(description.to_owned(), style),
         ]));
     }

@@ -362,7 +362,8 @@ fn tree_lines(app: &App, chain: &Chain, rows: std::ops::Range<usize>) -> Vec<Lin
             let m = &chain.members[i];
             let event = trace.event(m.event);
             let ty = trace.strings.resolve(event.event_type);
-            let mut spans = vec![Span::styled(guides(chain, i), theme::DIM)];
+            let cursor = if m.event == chain.focus { theme::CURSOR } else { " " };
+            let mut spans = vec![Span::raw(cursor), Span::styled(guides(chain, i), theme::DIM)];
             spans.push(Span::raw(format!("{} ", namer.event_id(m.event))));
             spans.push(Span::styled(ty.to_owned(), Style::new().fg(theme::ACCENT)));
             if let Some(key) = event.key {

@@ -214,8 +214,12 @@ fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
         .min(total.saturating_sub(height));
     let rows = findings.iter().chain(&standing).enumerate().skip(start).take(height).map(|(i, f)| {
         let time = app.steps().get((f.step as usize).wrapping_sub(1)).map_or_else(String::new, |s| seconds(s.t_us));
+        let cursor = if Some(i) == selected { theme::CURSOR } else { " " };
         let row = Row::new(vec![
-            Cell::from(Span::styled(format!(" {} ", f.class.name()), theme::finding(f.class))),
+            Cell::from(Line::from(vec![
+                Span::raw(cursor),
+                Span::styled(format!(" {} ", f.class.name()), theme::finding(f.class)),
+            ])),
             Cell::from(format!("step {}", f.step)),
             Cell::from(time),
             Cell::from(namer.event_id(f.event)),

@@ -277,7 +277,7 @@ fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area:
         format!(" where it went · {} step{} ", steps.len(), if steps.len() == 1 { "" } else { "s" })
     };
     let block = Block::bordered().title(Line::styled(title, theme::TITLE));
-    let step_width = steps.last().map_or(4, |s| (s + 1).to_string().len().max(4)) as u16;
+    let step_width = steps.last().map_or(4, |s| (s + 1).to_string().len().max(4)) as u16 + 1;
     let rows = steps.iter().map(|&i| {
         let step = &app.steps()[i];
         let finding = app.analysis().finding_at(i as u64 + 1);
@@ -293,7 +293,10 @@ fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area:
             None => Line::raw(detail(namer, step)),
         };
         let row = Row::new(vec![
-            Cell::from(Line::raw((i + 1).to_string()).right_aligned()),
+            Cell::from(
+                Line::raw(format!("{}{}", if app.traffic.selected == Some(i) { theme::CURSOR } else { "" }, i + 1))
+                    .right_aligned(),
+            ),
             Cell::from(Line::raw(seconds(step.t_us)).right_aligned()),
             kind,
             Cell::from(place(namer, step)),

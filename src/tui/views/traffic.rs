@@ -122,7 +122,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let rows_at = rows_area(area);
     let window = window(app, rows_at.height as usize);
     let selected = app.traffic.selected;
-    let rows: Vec<[Line<'static>; 9]> = window.rows.iter().map(|&i| row_cells(app, &namer, i)).collect();
+    let rows: Vec<[Line<'static>; 9]> =
+        window.rows.iter().map(|&i| row_cells(app, &namer, i, Some(i) == selected)).collect();
     let (shown, constraints) = columns(app, &rows, rows_at.width);
 
     let header = Row::new((0..9).filter(|&c| shown[c]).map(|c| Cell::from(HEADERS[c]))).style(theme::TITLE);
@@ -145,7 +146,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 /// The cells of step index `i`'s row, one per column of [`HEADERS`].
-fn row_cells(app: &App, namer: &Namer<'_>, i: usize) -> [Line<'static>; 9] {
+fn row_cells(app: &App, namer: &Namer<'_>, i: usize, selected: bool) -> [Line<'static>; 9] {
     let trace = namer.trace;
     let step = &app.steps()[i];
     let finding = app.analysis().finding_at(i as u64 + 1);
@@ -179,7 +180,7 @@ fn row_cells(app: &App, namer: &Namer<'_>, i: usize) -> [Line<'static>; 9] {
         None => Line::raw(detail(namer, step)),
     };
     [
-        Line::raw(format!("{}", i + 1)).right_aligned(),
+        Line::raw(format!("{}{}", if selected { theme::CURSOR } else { "" }, i + 1)).right_aligned(),
         Line::raw(seconds(step.t_us)).right_aligned(),
         kind,
         Line::raw(id),
