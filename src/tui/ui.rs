@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
 use super::action::{Action, help_lines, key_bar, keys_of};
 use super::app::{App, SPEEDS};
-use super::format::{seconds, truncate};
+use super::format::{fit, seconds, truncate, wrapped_lines};
 use super::views::View;
 use super::{theme, views};
 
@@ -40,6 +40,8 @@ impl Widget for &App {
                 Span::raw(" "),
                 Span::raw(*text),
             ]);
+            // A column clear of the edge: a word wrapped there would look cut.
+            let note_area = Rect { width: note_area.width.saturating_sub(1), ..note_area };
             Paragraph::new(line).wrap(Wrap { trim: true }).render(note_area, buf);
         }
         render_timeline(self, timeline, buf);
@@ -168,26 +170,9 @@ fn note_height(app: &App, area: Rect) -> u16 {
         .scenario
         .notes
         .iter()
-        .map(|note| wrapped_lines(label, &note.text, area.width))
+        .map(|note| wrapped_lines(label, &note.text, area.width.saturating_sub(1)))
         .max()
         .map_or(0, |lines| lines.clamp(1, most))
-}
-
-/// About how many lines `text` takes when word-wrapped at `width`, starting at column
-/// `start` (greedy, as ratatui wraps words).
-fn wrapped_lines(start: usize, text: &str, width: u16) -> u16 {
-    let width = usize::from(width.max(1));
-    let (mut lines, mut column) = (1usize, start);
-    for word in text.split(' ') {
-        let word = word.chars().count();
-        if column > 0 && column + 1 + word > width {
-            lines += 1 + word / width;
-            column = word % width;
-        } else {
-            column += usize::from(column > 0) + word;
-        }
-    }
-    u16::try_from(lines).unwrap_or(u16::MAX)
 }
 
 /// The view's area on a screen of this size.
@@ -232,10 +217,24 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     let width = |spans: &[Span<'_>]| spans.iter().map(|s| s.content.chars().count()).sum::<usize>();
     let mut brand = true;
     let room = |rest: &[Span<'_>], brand: bool| {
-        usize::from(area.width).saturating_sub(width(rest) + if brand { 10 } else { 0 } + 2)
+        usize::from(area.width).saturating_sub(width(rest) + if brand { 10 } else { 0 } + 3)
     };
     let name = match experiment {
-        None => truncate(title, room(&rest, brand)),
+        None => {
+            // The title gives way first; when even a word of it would not show, the seed
+            // and then the brand make room.
+            for _ in 0..2 {
+                if room(&rest, brand) >= 12 {
+                    break;
+                }
+                if rest.len() > 6 {
+                    rest.truncate(rest.len() - 2);
+                } else {
+                    brand = false;
+                }
+            }
+            fit(title, room(&rest, brand))
+        }
         Some(variant) => {
             let full = format!(" (what if: {variant})");
             if room(&rest, brand) < full.chars().count() + 2 {

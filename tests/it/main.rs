@@ -11,6 +11,7 @@ mod order;
 mod properties;
 mod replay;
 mod scenarios;
+mod screen;
 mod schema;
 mod signals;
 mod snapshots;

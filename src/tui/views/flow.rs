@@ -25,7 +25,7 @@ use crate::scenario::model::TopicKind;
 use crate::sim::Model;
 use crate::trace::{NO_EVENT, NONE16, Step, StepKind, Trace};
 use crate::tui::app::App;
-use crate::tui::format::{per_second, ranges, seconds};
+use crate::tui::format::{fit, fit_lines, per_second, ranges, seconds};
 use crate::tui::theme;
 
 const NAME: Style = Style::new().add_modifier(Modifier::BOLD);
@@ -290,11 +290,14 @@ fn draw_boxes(boxes: &[Boxed], rects: &[Rect], hidden: usize, column: Rect, buf:
         let block = Block::bordered()
             .border_type(BorderType::Rounded)
             .border_style(b.border)
-            .title(Line::from(Span::styled(format!(" {} ", b.title), NAME)))
+            .title(Line::from(Span::styled(
+                format!(" {} ", fit(&b.title, usize::from(r.width).saturating_sub(b.right.width() + 5))),
+                NAME,
+            )))
             .title(b.right.clone().right_aligned());
         let inner = block.inner(r);
         block.render(r, buf);
-        Paragraph::new(b.lines.clone()).render(inner, buf);
+        Paragraph::new(fit_lines(b.lines.iter().cloned(), inner.width)).render(inner, buf);
     }
     if hidden > 0 {
         let y = rects.last().map_or(column.y, |r| r.bottom());
@@ -349,8 +352,9 @@ fn render_header(cols: &Columns, area: Rect, buf: &mut Buffer) {
     let width = legend.width() as u16;
     let gx = cols.groups.0;
     let title_end = gx + 1 + "consumer groups".len() as u16 + 2;
-    if area.right() >= title_end + width {
-        buf.set_line(area.right() - width, area.y, &legend, width);
+    // A column clear of the screen's edge.
+    if area.right() > title_end + width {
+        buf.set_line(area.right() - width - 1, area.y, &legend, width);
     }
 }
 
@@ -934,7 +938,7 @@ fn render_ticker(app: &App, area: Rect, buf: &mut Buffer) {
     if lines.is_empty() {
         lines.push(Line::styled("nothing yet: press space to play, → to step", theme::DIM));
     }
-    Paragraph::new(lines).render(inner, buf);
+    Paragraph::new(fit_lines(lines, inner.width)).render(inner, buf);
 }
 
 fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {

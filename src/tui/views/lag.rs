@@ -16,7 +16,7 @@ use crate::analysis::LAG_BUCKETS;
 use crate::scenario::model::Metric;
 use crate::trace::{NONE16, StepKind};
 use crate::tui::app::App;
-use crate::tui::format::{axis_seconds, decimal, duration, seconds};
+use crate::tui::format::{axis_seconds, decimal, duration, fit, seconds};
 use crate::tui::theme;
 
 /// The window the processing and arrival rates are measured over: one virtual second.
@@ -375,7 +375,7 @@ fn render_now(app: &App, rows: &[LagRow], per_topic: bool, area: Rect, buf: &mut
     // The worst row now, named apart from the peak over time below.
     let worst =
         rows.iter().filter(|r| r.joined && r.lag > 0).max_by(|a, b| a.lag.cmp(&b.lag).then(b.group.cmp(&a.group)));
-    let mut block = Block::bordered().title(title.clone());
+    let mut block = Block::bordered().title(fit(&title, usize::from(area.width.saturating_sub(4))));
     if let Some(r) = worst {
         let what = if per_topic { "worst topic now" } else { "worst partition now" };
         let worst = Line::from(vec![
@@ -458,7 +458,10 @@ fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
         Span::raw(decimal(top as f64 / 2.0)),
         Span::raw(top.to_string()),
     ]);
-    let mut block = Block::bordered().title(Span::styled(title.clone(), theme::TITLE));
+    // The last time label keeps a column clear of the border.
+    let mut block = Block::bordered()
+        .padding(ratatui::widgets::Padding::right(1))
+        .title(Span::styled(fit(&title, usize::from(area.width.saturating_sub(4))), theme::TITLE));
     let legend = Line::from(legend);
     // Only when it fits beside the title (else on the bottom border).
     if usize::from(area.width) >= title.chars().count() + legend.width() + 4 {

@@ -17,7 +17,7 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 use crate::analysis::InstanceLive;
 use crate::scenario::model::{Commit, From, Metric};
 use crate::tui::app::App;
-use crate::tui::format::seconds;
+use crate::tui::format::{fit, fit_lines, seconds};
 use crate::tui::theme;
 use crate::tui::views::lag::{GroupLag, group_lag};
 
@@ -485,7 +485,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let height = (lines.len() as u16 + 2).min(body.height);
         let [top, rest] = Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(body);
         let title = format!(" aggregates · {} ", app.model().aggregates.len());
-        Paragraph::new(lines).block(Block::bordered().title(Span::styled(title, theme::TITLE))).render(top, buf);
+        Paragraph::new(fit_lines(lines, top.width.saturating_sub(2)))
+            .block(Block::bordered().title(Span::styled(fit(&title, usize::from(top.width.saturating_sub(3))), theme::TITLE)))
+            .render(top, buf);
         rest
     };
     let room = body.height.saturating_sub(2) as usize;
@@ -524,9 +526,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         format!(" state · {groups} group{} ", if groups == 1 { "" } else { "s" })
     };
-    Paragraph::new(lines).block(Block::bordered().title(Span::styled(title, theme::TITLE))).render(body, buf);
+    Paragraph::new(fit_lines(lines, body.width.saturating_sub(2)))
+        .block(Block::bordered().title(Span::styled(fit(&title, usize::from(body.width.saturating_sub(3))), theme::TITLE)))
+        .render(body, buf);
     if hint > 0 {
-        Paragraph::new(Line::styled(format!(" {NOTE}"), theme::DIM)).render(note, buf);
+        Paragraph::new(fit_lines([Line::styled(format!(" {NOTE}"), theme::DIM)], note.width)).render(note, buf);
     }
 }
 

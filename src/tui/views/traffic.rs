@@ -16,7 +16,7 @@ use ratatui::widgets::{Block, Cell, Row, Table, Widget};
 use crate::trace::jsonl::Namer;
 use crate::trace::{NO_EVENT, StepKind};
 use crate::tui::app::App;
-use crate::tui::format::{detail, finding_label, finding_words, place, seconds, thousands, who};
+use crate::tui::format::{detail, finding_label, fit_line, finding_words, place, seconds, thousands, who};
 use crate::tui::theme;
 use crate::tui::ui::body_area;
 
@@ -124,14 +124,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let selected = app.traffic.selected;
     let rows: Vec<[Line<'static>; 9]> =
         window.rows.iter().map(|&i| row_cells(app, &namer, i, Some(i) == selected)).collect();
-    let (shown, constraints) = columns(app, &rows, rows_at.width);
+    let (shown, constraints, detail_room) = columns(app, &rows, rows_at.width);
 
     let header = Row::new((0..9).filter(|&c| shown[c]).map(|c| Cell::from(HEADERS[c]))).style(theme::TITLE);
     let table_rows = window.rows.iter().zip(rows).map(|(&i, cells)| {
-        let row = Row::new(cells.into_iter().enumerate().filter(|(c, _)| shown[*c]).map(|(_, l)| Cell::from(l)));
+        let row = Row::new(cells.into_iter().enumerate().filter(|(c, _)| shown[*c]).map(|(c, l)| {
+            Cell::from(if c == DETAIL { fit_line(l, detail_room) } else { l })
+        }));
         if Some(i) == selected { row.style(theme::SELECTED) } else { row }
     });
-    let block = Block::bordered().title(title(app, &window));
+    let block = Block::bordered().title(fit_line(title(app, &window), usize::from(area.width.saturating_sub(4))));
     if app.steps().is_empty() {
         let hint = Line::styled("no steps yet: press space to play or → to step", theme::DIM);
         Table::new(vec![Row::new(vec![Cell::from(hint)])], [Constraint::Fill(1)]).block(block).render(area, buf);
@@ -193,9 +195,11 @@ fn row_cells(app: &App, namer: &Namer<'_>, i: usize, selected: bool) -> [Line<'s
 }
 
 /// Which columns show in `width`, and their widths: as wide as what the screen shows; the
-/// narrowest screens drop the least needed columns; the detail takes what is left. The
-/// number, time and kind columns keep their width while the table scrolls.
-fn columns(app: &App, rows: &[[Line<'static>; 9]], width: u16) -> ([bool; 9], Vec<Constraint>) {
+/// narrowest screens drop the least needed columns; the detail takes what is left (its
+/// room is the third figure: the detail is shortened to it). The number, time and kind
+/// columns keep their width while the table scrolls. A column stays clear of the border.
+fn columns(app: &App, rows: &[[Line<'static>; 9]], width: u16) -> ([bool; 9], Vec<Constraint>, usize) {
+    let width = width.saturating_sub(1);
     let mut widths: Vec<u16> = HEADERS.iter().map(|h| h.len() as u16).collect();
     widths[0] = widths[0].max(app.steps().len().to_string().len() as u16);
     widths[1] = widths[1].max(seconds(app.model().duration.max(app.now())).len() as u16);
@@ -218,11 +222,12 @@ fn columns(app: &App, rows: &[[Line<'static>; 9]], width: u16) -> ([bool; 9], Ve
         }
         shown[column] = false;
     }
+    let detail_room = if shown[DETAIL] { usize::from(width.saturating_sub(total(&shown))) } else { 0 };
     let constraints = (0..9)
         .filter(|&c| shown[c])
-        .map(|c| if c == DETAIL { Constraint::Fill(1) } else { Constraint::Length(widths[c]) })
+        .map(|c| if c == DETAIL { Constraint::Length(detail_room as u16) } else { Constraint::Length(widths[c]) })
         .collect();
-    (shown, constraints)
+    (shown, constraints, detail_room)
 }
 
 /// The table's title: the steps, the filter, following or the selection, and whether the
