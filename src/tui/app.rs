@@ -426,6 +426,8 @@ impl App {
             Action::Back => {
                 if self.help {
                     self.help = false;
+                } else if self.note_open {
+                    self.note_open = false;
                 } else if self.inspector {
                     self.inspector = false;
                 } else {
@@ -455,6 +457,12 @@ impl App {
             Action::Reveal => self.reveal(),
             Action::Predict => self.predict(),
             Action::CopyLesson => self.copy_lesson(std::path::Path::new(".")),
+            Action::ExpandNote => {
+                if self.notes().is_empty() {
+                    self.message = Some("no note yet: a lesson's notes come with the steps of their moment".to_owned());
+                }
+                self.note_open = !self.note_open && !self.notes().is_empty();
+            }
         }
     }
 

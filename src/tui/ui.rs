@@ -34,18 +34,12 @@ impl Widget for &App {
         render_header(self, header, buf);
         render_tabs(self, tabs, buf);
         render_view(self, body, buf);
+        let cut = note_cut(self, note_area);
         if let Some((t, text)) = notes.last() {
-            let line = Line::from(vec![
-                Span::styled(format!(" note {} ", seconds(*t)), theme::KEY),
-                Span::raw(" "),
-                Span::raw(*text),
-            ]);
-            // A column clear of the edge: a word wrapped there would look cut.
-            let note_area = Rect { width: note_area.width.saturating_sub(1), ..note_area };
-            Paragraph::new(line).wrap(Wrap { trim: true }).render(note_area, buf);
+            render_note(*t, text, cut, note_area, buf);
         }
         render_timeline(self, timeline, buf);
-        render_footer(self, footer, buf);
+        render_footer(self, footer, cut, buf);
         if let Some(error) = &self.error {
             let [banner] = Layout::vertical([Constraint::Length(3)]).areas(body);
             Clear.render(banner, buf);
@@ -64,6 +58,11 @@ impl Widget for &App {
         if self.predictions.prompt.is_some() {
             render_prediction(self, popup(body, 80, 70), buf);
         }
+        if self.note_open
+            && let Some((t, text)) = notes.last()
+        {
+            render_note_popup(*t, text, body, buf);
+        }
         if self.help {
             render_help(self.help_scroll, popup(area, 70, 90), buf);
         }
@@ -71,8 +70,19 @@ impl Widget for &App {
     }
 }
 
+/// The widest the text views grow: on a wide screen their boxes stop there rather than
+/// stretch over empty columns, and a figure stays near its name.
+const MAX_CHECKS_WIDTH: u16 = 160;
+const MAX_STATE_WIDTH: u16 = 120;
+
 /// The current view.
 fn render_view(app: &App, area: Rect, buf: &mut Buffer) {
+    let narrowed = |most: u16| Rect { width: area.width.min(most), ..area };
+    let area = match app.view {
+        View::Checks => narrowed(MAX_CHECKS_WIDTH),
+        View::State => narrowed(MAX_STATE_WIDTH),
+        View::Flow | View::Traffic | View::Chains | View::Lag => area,
+    };
     match app.view {
         View::Flow => views::flow::render(app, area, buf),
         View::Traffic => views::traffic::render(app, area, buf),
@@ -173,6 +183,67 @@ fn note_height(app: &App, area: Rect) -> u16 {
         .map(|note| wrapped_lines(label, &note.text, area.width.saturating_sub(1)))
         .max()
         .map_or(0, |lines| lines.clamp(1, most))
+}
+
+/// ` note 1.000s `: the label before a note.
+fn note_label(t: u64) -> String {
+    format!(" note {} ", seconds(t))
+}
+
+/// The tail of a note cut to its area: `… ` and the key that shows it whole.
+fn note_more() -> [Span<'static>; 3] {
+    [
+        Span::styled(" … ", theme::DIM),
+        Span::styled(format!(" {} ", keys_of(Action::ExpandNote)), theme::KEY),
+        Span::styled(" whole note", theme::DIM),
+    ]
+}
+
+/// Whether the note shown is longer than its area holds (the key bar then offers `m`).
+fn note_cut(app: &App, area: Rect) -> bool {
+    app.notes().last().is_some_and(|(t, text)| {
+        wrapped_lines(note_label(*t).chars().count() + 1, text, area.width.saturating_sub(1)) > area.height
+    })
+}
+
+/// The note beside its time, word-wrapped a column clear of the edge (a word wrapped there
+/// would look cut). Cut to the area, it ends at a word with `… m whole note`.
+fn render_note(t: u64, text: &str, cut: bool, area: Rect, buf: &mut Buffer) {
+    let area = Rect { width: area.width.saturating_sub(1), ..area };
+    let label = note_label(t);
+    let mut spans = vec![Span::styled(label.clone(), theme::KEY), Span::raw(" ")];
+    if cut {
+        let more: String = note_more().iter().map(|s| s.content.as_ref()).collect();
+        let words: Vec<&str> = text.split(' ').collect();
+        let start = label.chars().count() + 1;
+        let fits = |n: usize| wrapped_lines(start, &format!("{}{more}", words[..n].join(" ")), area.width) <= area.height;
+        let n = (0..words.len()).rev().find(|&n| fits(n)).unwrap_or(0);
+        spans.push(Span::raw(words[..n].join(" ")));
+        spans.extend(note_more());
+    } else {
+        spans.push(Span::raw(text.to_owned()));
+    }
+    Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }).render(area, buf);
+}
+
+/// The note shown whole (`m`), over the view: as wide as reads well, as tall as it needs.
+fn render_note_popup(t: u64, text: &str, body: Rect, buf: &mut Buffer) {
+    let width = body.width.saturating_sub(4).min(84);
+    let inner = width.saturating_sub(3);
+    let height = (wrapped_lines(0, text, inner) + 2).min(body.height);
+    let area = Rect {
+        x: body.x + (body.width - width) / 2,
+        y: body.y + (body.height - height) / 2,
+        width,
+        height,
+    };
+    Clear.render(area, buf);
+    let title = format!(" note {} · {} or Esc closes ", seconds(t), keys_of(Action::ExpandNote));
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .padding(ratatui::widgets::Padding::right(1))
+        .title(fit(&title, usize::from(width.saturating_sub(4))));
+    Paragraph::new(text.to_owned()).wrap(Wrap { trim: true }).block(block).render(area, buf);
 }
 
 /// The view's area on a screen of this size.
@@ -306,44 +377,83 @@ pub fn tab_spans() -> Vec<(u16, u16, View)> {
         .collect()
 }
 
-fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
-    let line = if app.filter.editing {
-        Line::from(vec![Span::styled(" filter ", theme::KEY), Span::raw(format!(" {}▏", app.filter.text))])
-    } else if let Some(message) = &app.message {
-        Line::from(vec![Span::styled(" ! ", theme::KEY), Span::raw(format!(" {message}"))])
-    } else {
-        let mut spans = Vec::new();
-        if !app.filter.text.is_empty() {
-            spans.push(Span::styled(format!(" filter: {} ", app.filter.text), theme::WARN));
-        }
-        // The keys of this scenario first: its variants, and in a lesson before its end the
-        // prediction and the reveal.
-        let mut hints: Vec<(&str, &str)> = Vec::new();
-        if !app.experiments.variants.is_empty() {
-            hints.push((keys_of(Action::Experiments), "what if"));
-        }
-        if app.answers_hidden() {
-            hints.push((keys_of(Action::Predict), "predict"));
-            hints.push((keys_of(Action::Reveal), "reveal"));
-        }
-        let fixed = hints.len();
-        hints.extend(key_bar());
-        // Too wide for the screen: the keymap's hints give way from the right, but `?` and
-        // `q` stay (they are the last two).
-        let width = |hints: &[(&str, &str)]| -> usize {
-            hints.iter().map(|(k, w)| k.chars().count() + w.chars().count() + 4).sum()
-        };
+/// The key bar (k9s style): the current view's keys first, then this scenario's (its
+/// variants; in a lesson before its end the prediction and the reveal; the cut note's
+/// `m`), then those of every view, and `?` and `q` last. Too wide for the screen, the
+/// keys of every view give way first, then the scenario's, then the view's, from the
+/// right; `?` and `q` always stay. A message or the filter being typed takes the bar's
+/// left, `?` and `q` still at its right.
+fn render_footer(app: &App, area: Rect, note_cut: bool, buf: &mut Buffer) {
+    let width = usize::from(area.width.saturating_sub(1));
+    let hint_width = |(k, w): &(&str, &str)| k.chars().count() + w.chars().count() + 4;
+    let mut spans = Vec::new();
+    let bar = key_bar(app.view);
+    let (keys, last) = bar.split_at(bar.len().saturating_sub(2));
+    if app.filter.editing {
+        // Every key types into the filter: only the keys that end it.
+        spans.push(Span::styled(" filter ", theme::KEY));
+        spans.push(Span::raw(format!(" {}▏", app.filter.text)));
+        let done = [("Enter", "done"), ("Esc", "clear"), ("Ctrl-U", "erase")];
         let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-        while used + width(&hints) > usize::from(area.width) && hints.len() > fixed + 2 {
-            hints.remove(hints.len() - 3);
+        if used + done.iter().map(hint_width).sum::<usize>() <= width {
+            push_hints(&mut spans, &done);
         }
-        for (keys, what) in hints {
-            spans.push(Span::styled(format!(" {keys} "), theme::KEY));
-            spans.push(Span::styled(format!(" {what} "), theme::DIM));
-        }
-        Line::from(spans)
-    };
-    Paragraph::new(line).render(area, buf);
+        Paragraph::new(Line::from(spans)).render(area, buf);
+        return;
+    }
+    let last_width: usize = last.iter().map(hint_width).sum();
+    if let Some(message) = &app.message {
+        spans.push(Span::styled(" ! ", theme::KEY));
+        spans.push(Span::raw(format!(" {} ", fit(message, width.saturating_sub(last_width + 5)))));
+        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+        spans.push(Span::raw(" ".repeat(width.saturating_sub(used + last_width))));
+        push_hints(&mut spans, last);
+        Paragraph::new(Line::from(spans)).render(area, buf);
+        return;
+    }
+    if !app.filter.text.is_empty() {
+        let filter = fit(&app.filter.text, width / 3);
+        spans.push(Span::styled(format!(" filter: {filter} "), theme::WARN));
+    }
+    // (keys, word, rank): the lowest rank gives way first.
+    let own = keys.iter().take_while(|(k, _)| key_bar_is_own(app.view, k));
+    let mut hints: Vec<(&str, &str, u8)> = own.map(|&(k, w)| (k, w, 3)).collect();
+    if !app.experiments.variants.is_empty() {
+        hints.push((keys_of(Action::Experiments), "what if", 2));
+    }
+    if app.answers_hidden() {
+        hints.push((keys_of(Action::Predict), "predict", 2));
+        hints.push((keys_of(Action::Reveal), "reveal", 2));
+    }
+    if note_cut {
+        hints.push((keys_of(Action::ExpandNote), "note", 4));
+    }
+    // Of every view's keys, playing and stepping matter most (they come first).
+    let own_count = hints.iter().filter(|h| h.2 == 3).count();
+    hints.extend(keys[own_count..].iter().enumerate().map(|(i, &(k, w))| (k, w, if i < 2 { 2 } else { 1 })));
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let total = |hints: &[(&str, &str, u8)]| hints.iter().map(|(k, w, _)| hint_width(&(k, w))).sum::<usize>();
+    while used + total(&hints) + last_width > width {
+        let Some(lowest) = hints.iter().map(|h| h.2).min() else { break };
+        let Some(at) = hints.iter().rposition(|h| h.2 == lowest) else { break };
+        hints.remove(at);
+    }
+    let hints: Vec<(&str, &str)> = hints.iter().map(|&(k, w, _)| (k, w)).chain(last.iter().copied()).collect();
+    push_hints(&mut spans, &hints);
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+/// Whether `keys` is one of `view`'s own keys on the key bar (not one of every view's).
+fn key_bar_is_own(view: View, keys: &str) -> bool {
+    super::action::KEYMAP.iter().flat_map(|b| &b.hints).any(|h| h.keys == keys && h.views.contains(&view))
+}
+
+/// ` ? ` ` help `: each hint's keys as a key cap, then its word.
+fn push_hints(spans: &mut Vec<Span<'static>>, hints: &[(&str, &str)]) {
+    for (keys, what) in hints {
+        spans.push(Span::styled(format!(" {keys} "), theme::KEY));
+        spans.push(Span::styled(format!(" {what} "), theme::DIM));
+    }
 }
 
 /// The "what if" menu: the scenario as written and each variant, the running one marked.

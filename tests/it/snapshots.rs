@@ -292,3 +292,155 @@ fn the_header_always_names_the_experiment_running() {
         assert!(header.contains("step 0"), "{width} columns: {header}");
     }
 }
+
+/// Every view at the four sizes a learner's terminal is likely to have, on the crash
+/// lesson in mid-run.
+#[test]
+fn every_view_at_every_size() {
+    let mut app = stepped("crash-duplicates", 120);
+    for view in View::ALL {
+        app.apply(Action::ShowView(view));
+        for (w, h) in [(60, 20), (80, 24), (120, 36), (250, 70)] {
+            let name = format!("size_{w}x{h}_{}", view.title().to_lowercase());
+            insta::assert_snapshot!(name, screen(&app, w, h));
+        }
+    }
+}
+
+/// The styles of a screen, compactly: per row, each run of cells with one style other
+/// than the default, as `columns style` (`fg`/`bg` colours, `B` bold, `R` reverse, `D`
+/// dim, `I` italic, `U` underlined).
+fn styles(buffer: &ratatui::buffer::Buffer) -> String {
+    use ratatui::style::{Color, Modifier};
+    let describe = |cell: &ratatui::buffer::Cell| {
+        let mut text = String::new();
+        if cell.fg != Color::Reset {
+            text.push_str(&format!("fg:{:?} ", cell.fg));
+        }
+        if cell.bg != Color::Reset {
+            text.push_str(&format!("bg:{:?} ", cell.bg));
+        }
+        for (m, letter) in [
+            (Modifier::BOLD, 'B'),
+            (Modifier::REVERSED, 'R'),
+            (Modifier::DIM, 'D'),
+            (Modifier::ITALIC, 'I'),
+            (Modifier::UNDERLINED, 'U'),
+        ] {
+            if cell.modifier.contains(m) {
+                text.push(letter);
+            }
+        }
+        text.trim_end().to_owned()
+    };
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut runs = Vec::new();
+        let mut x = 0;
+        while x < buffer.area.width {
+            let style = describe(&buffer[(x, y)]);
+            let start = x;
+            while x < buffer.area.width && describe(&buffer[(x, y)]) == style {
+                x += 1;
+            }
+            if !style.is_empty() {
+                runs.push(format!("{start}-{} {style}", x - 1));
+            }
+        }
+        if !runs.is_empty() {
+            out.push_str(&format!("{y:>2}: {}\n", runs.join(" · ")));
+        }
+    }
+    out
+}
+
+fn buffer(app: &App, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    terminal.draw(|frame| frame.render_widget(app, frame.area())).expect("draws");
+    terminal.backend().buffer().clone()
+}
+
+/// Each view in the mono and light themes at 80×24: the text, and the styles that carry
+/// what colour carries in the default theme.
+#[test]
+fn every_view_in_the_mono_and_light_themes() {
+    use eventlab::tui::theme::Theme;
+    for theme in [Theme::Mono, Theme::Light] {
+        let mut app = stepped("crash-duplicates", 120).with_theme(theme);
+        // A selected row, to see how the selection shows.
+        app.apply(Action::ShowView(View::Traffic));
+        app.apply(Action::Up);
+        for view in View::ALL {
+            app.apply(Action::ShowView(view));
+            let buf = buffer(&app, 80, 24);
+            let text = screen(&app, 80, 24);
+            insta::assert_snapshot!(
+                format!("theme_{}_{}", theme.name(), view.title().to_lowercase()),
+                format!("{text}\n{}", styles(&buf))
+            );
+        }
+    }
+}
+
+/// In mono no state is told by colour alone: no cell has a colour; the active tab is
+/// bracketed and reversed, the selected row marked `▸` and reversed, a finding reversed
+/// with its name, a check `✓` or `✗`.
+#[test]
+fn in_mono_no_state_is_told_by_colour_alone() {
+    use eventlab::tui::theme::Theme;
+    use ratatui::style::{Color, Modifier};
+    let mut app = app("crash-duplicates").with_theme(Theme::Mono);
+    app.apply(Action::RunToEnd);
+    app.apply(Action::ShowView(View::Checks));
+    app.apply(Action::NextFinding);
+    app.apply(Action::ShowView(View::Checks));
+    for view in View::ALL {
+        app.apply(Action::ShowView(view));
+        let buf = buffer(&app, 120, 36);
+        for cell in buf.content() {
+            assert!(cell.fg == Color::Reset && cell.bg == Color::Reset, "{view:?}: a colour in mono: {cell:?}");
+        }
+        let text = screen(&app, 120, 36);
+        let tabs = text.lines().nth(1).unwrap_or_default();
+        let active = format!("[{} {}]", view.key(), view.title());
+        assert!(tabs.contains(&active), "{view:?}: {tabs}");
+        let x = tabs.chars().position(|c| c == '[').unwrap_or(0) as u16;
+        assert!(buf[(x + 1, 1)].modifier.contains(Modifier::REVERSED), "{view:?}: the active tab is reversed");
+    }
+    app.apply(Action::ShowView(View::Checks));
+    let text = screen(&app, 120, 36);
+    let buf = buffer(&app, 120, 36);
+    let (y, row) = text.lines().enumerate().find(|(_, l)| l.contains('▸')).expect("the selected finding is marked");
+    let x = row.chars().position(|c| c == '▸').unwrap_or(0) as u16;
+    assert!(buf[(x + 3, y as u16)].modifier.contains(Modifier::REVERSED), "{row}");
+    assert!(text.contains("✓") || text.contains("✗"), "{text}");
+}
+
+/// In light, nothing is pale on white: no text in white, grey, yellow or cyan on the
+/// terminal's own background.
+#[test]
+fn light_has_no_pale_text() {
+    use eventlab::tui::theme::Theme;
+    use ratatui::style::Color;
+    let mut app = app("crash-duplicates").with_theme(Theme::Light);
+    app.apply(Action::RunToEnd);
+    for view in View::ALL {
+        app.apply(Action::ShowView(view));
+        for cell in buffer(&app, 120, 36).content() {
+            let pale = matches!(
+                cell.fg,
+                Color::White
+                    | Color::Gray
+                    | Color::Yellow
+                    | Color::LightYellow
+                    | Color::Cyan
+                    | Color::LightCyan
+                    | Color::LightGreen
+                    | Color::LightBlue
+                    | Color::LightMagenta
+                    | Color::LightRed
+            );
+            assert!(!(pale && cell.bg == Color::Reset), "{view:?}: pale text on white: {cell:?}");
+        }
+    }
+}

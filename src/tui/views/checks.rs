@@ -88,9 +88,11 @@ fn render_expectations(app: &App, shown: usize, area: Rect, buf: &mut Buffer) {
     let before = app.experiments.before.as_ref().filter(|_| answers);
     let checked: Vec<_> = expect.iter().map(|e| app.analysis().check(app.trace(), e)).collect();
     let passed = checked.iter().filter(|c| c.passed).count();
-    // The target in half the width, the figure in the rest but a column clear of the border.
+    // The target as wide as the longest (at most half the width), the figure beside it
+    // in the rest but a column clear of the border.
     let inner = usize::from(area.width.saturating_sub(2));
-    let half = inner / 2;
+    let longest = checked.iter().take(shown).map(|c| c.describe_target(answers).chars().count()).max().unwrap_or(0);
+    let half = (inner / 2).min(longest + 2);
     let rest = inner.saturating_sub(2 + 1 + half + 1 + 1);
     let rows = checked.iter().enumerate().take(shown).map(|(i, c)| {
         let (mark, style) = match (end, c.passed) {

@@ -32,6 +32,11 @@ const NAME: Style = Style::new().add_modifier(Modifier::BOLD);
 const MARKER: Style = Style::new().add_modifier(Modifier::BOLD);
 /// The most lines of recent events at the bottom.
 const MAX_TICKER: u16 = 6;
+/// The recent list's most rows on a tall screen (40 rows and more).
+const MAX_TICKER_TALL: u16 = 24;
+/// The widest a group box grows: beyond, a wide screen centres the diagram instead of
+/// stretching the boxes over empty columns (their figures stay beside their names).
+const MAX_GROUP_WIDTH: u16 = 72;
 /// The most lines of partition offsets in a group box.
 const MAX_OFFSET_LINES: usize = 4;
 /// The most rows of partition cells in a topic box.
@@ -45,7 +50,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let live = live::scan(app);
-    let ticker_height = if area.height >= 20 { (area.height / 6).clamp(3, MAX_TICKER + 1) } else { 0 };
+    // A tall screen gives the recent list a third of its rows.
+    let ticker_height = if area.height >= 40 {
+        (area.height / 3).min(MAX_TICKER_TALL + 1)
+    } else if area.height >= 20 {
+        (area.height / 6).clamp(3, MAX_TICKER + 1)
+    } else {
+        0
+    };
     let header = Rect { height: 1, ..area };
     let diagram = Rect { y: area.y + 1, height: area.height - 1 - ticker_height, ..area };
     let ticker = Rect { y: diagram.bottom(), height: ticker_height, ..area };
@@ -194,13 +206,15 @@ impl Columns {
         let producers = (w * 15 / 100).clamp(9, 24);
         let topics = (w * 26 / 100).clamp(12, 38);
         let mut groups = w.saturating_sub(producers + topics + 2 * gutter);
-        if groups > 72 {
+        if groups > MAX_GROUP_WIDTH {
             // Wide screens: longer edges rather than a wide empty column.
-            let spare = groups - 72;
+            let spare = groups - MAX_GROUP_WIDTH;
             gutter += (spare / 2).min(10);
             groups = w.saturating_sub(producers + topics + 2 * gutter);
         }
-        let x = area.x;
+        // Still wider: the diagram in the middle.
+        let x = area.x + groups.saturating_sub(MAX_GROUP_WIDTH) / 2;
+        let groups = groups.min(MAX_GROUP_WIDTH);
         Columns {
             producers: (x, producers),
             left_gutter: (x + producers, gutter),
