@@ -28,7 +28,7 @@ pub struct Cli {
     pub theme: Option<Theme>,
 }
 
-/// `--theme`: default, mono (no colour; also when NO_COLOR is set) or light (for a white
+/// `--theme`: default, mono (no colour; also when `NO_COLOR` is set) or light (for a white
 /// background); clap lists the names in `--help` and the completions.
 fn theme_parser() -> impl clap::builder::TypedValueParser<Value = Theme> {
     use clap::builder::TypedValueParser as _;
@@ -80,7 +80,7 @@ pub struct ReplayArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
-    /// The TUI's colours: default, mono (no colour, as NO_COLOR asks) or light (for a
+    /// The TUI's colours: default, mono (no colour, as `NO_COLOR` asks) or light (for a
     /// white background).
     #[arg(long, value_name = "THEME", value_parser = theme_parser())]
     pub theme: Option<Theme>,
@@ -113,7 +113,7 @@ pub struct RunArgs {
     /// Run one of the scenario's "what if" variants (`eventlab lessons` lists a lesson's).
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
-    /// The TUI's colours: default, mono (no colour, as NO_COLOR asks) or light (for a
+    /// The TUI's colours: default, mono (no colour, as `NO_COLOR` asks) or light (for a
     /// white background).
     #[arg(long, value_name = "THEME", value_parser = theme_parser())]
     pub theme: Option<Theme>,

@@ -125,16 +125,13 @@ pub fn truncate(text: &str, room: usize) -> String {
 /// at a space or after `,` `;`; the separators before the cut are dropped with it.
 fn cut_at(chars: &[char], room: usize) -> usize {
     let keep = room.saturating_sub(1);
-    let boundary = (1..=keep)
-        .rev()
-        .find(|&i| chars[i] == ' ' || matches!(chars[i - 1], ',' | ';'))
-        .map(|i| {
-            let mut end = i;
-            while end > 0 && matches!(chars[end - 1], ' ' | ',' | ';' | ':' | '·' | '→' | '←' | '(' | '[' | '{') {
-                end -= 1;
-            }
-            end
-        });
+    let boundary = (1..=keep).rev().find(|&i| chars[i] == ' ' || matches!(chars[i - 1], ',' | ';')).map(|i| {
+        let mut end = i;
+        while end > 0 && matches!(chars[end - 1], ' ' | ',' | ';' | ':' | '·' | '→' | '←' | '(' | '[' | '{') {
+            end -= 1;
+        }
+        end
+    });
     match boundary {
         Some(end) if end * 2 >= keep && end > 0 => end,
         _ => keep,

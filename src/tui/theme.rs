@@ -113,9 +113,7 @@ fn light_text(colour: Color) -> Color {
         Color::Blue | Color::LightBlue => Color::Rgb(20, 60, 190),
         Color::Magenta | Color::LightMagenta => Color::Rgb(150, 30, 150),
         Color::Red | Color::LightRed => Color::Rgb(190, 20, 20),
-        Color::Rgb(r, g, b) if u16::from(r) + u16::from(g) + u16::from(b) > 400 => {
-            Color::Rgb(r / 2, g / 2, b / 2)
-        }
+        Color::Rgb(r, g, b) if u16::from(r) + u16::from(g) + u16::from(b) > 400 => Color::Rgb(r / 2, g / 2, b / 2),
         other => other,
     }
 }
@@ -229,5 +227,55 @@ pub fn finding(class: FindingClass) -> Style {
         | FindingClass::Failed
         | FindingClass::ReadModelMismatch
         | FindingClass::UncompensatedSaga => Style::new().fg(Color::White).bg(Color::Red),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--theme` wins; without it `NO_COLOR` set and not empty means mono.
+    #[test]
+    fn the_theme_is_chosen_by_flag_then_no_color() {
+        use std::ffi::OsStr;
+        assert_eq!(Theme::choose(None, None), Theme::Default);
+        assert_eq!(Theme::choose(None, Some(OsStr::new("1"))), Theme::Mono);
+        assert_eq!(Theme::choose(None, Some(OsStr::new(""))), Theme::Default);
+        assert_eq!(Theme::choose(Some(Theme::Light), Some(OsStr::new("1"))), Theme::Light);
+        assert_eq!(Theme::choose(Some(Theme::Default), Some(OsStr::new("1"))), Theme::Default);
+        for name in Theme::NAMES {
+            assert_eq!(name.parse::<Theme>().map(Theme::name), Ok(name));
+        }
+        assert!("dark".parse::<Theme>().is_err());
+    }
+
+    /// Mono leaves no colour and turns a background into reverse video; light keeps black
+    /// on a coloured background and darkens pale text.
+    #[test]
+    fn themes_recolour_the_palette() {
+        let area = Rect::new(0, 0, 3, 1);
+        let draw = |theme: Theme| {
+            let mut buf = Buffer::empty(area);
+            buf.set_string(0, 0, "a", KEY);
+            buf.set_string(1, 0, "b", WARN);
+            buf.set_string(2, 0, "c", DIM);
+            theme.paint(area, &mut buf);
+            buf
+        };
+        let mono = draw(Theme::Mono);
+        assert!(mono.content().iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
+        assert!(mono[(0, 0)].modifier.contains(Modifier::REVERSED));
+        assert!(mono[(1, 0)].modifier.contains(Modifier::BOLD));
+        assert!(mono[(2, 0)].modifier.contains(Modifier::DIM));
+        let light = draw(Theme::Light);
+        assert_eq!((light[(0, 0)].fg, light[(0, 0)].bg), (Color::Black, Color::Cyan));
+        assert_ne!(light[(1, 0)].fg, Color::Yellow);
+        assert_eq!(draw(Theme::Default), {
+            let mut buf = Buffer::empty(area);
+            buf.set_string(0, 0, "a", KEY);
+            buf.set_string(1, 0, "b", WARN);
+            buf.set_string(2, 0, "c", DIM);
+            buf
+        });
     }
 }

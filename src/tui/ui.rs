@@ -216,7 +216,8 @@ fn render_note(t: u64, text: &str, cut: bool, area: Rect, buf: &mut Buffer) {
         let more: String = note_more().iter().map(|s| s.content.as_ref()).collect();
         let words: Vec<&str> = text.split(' ').collect();
         let start = label.chars().count() + 1;
-        let fits = |n: usize| wrapped_lines(start, &format!("{}{more}", words[..n].join(" ")), area.width) <= area.height;
+        let fits =
+            |n: usize| wrapped_lines(start, &format!("{}{more}", words[..n].join(" ")), area.width) <= area.height;
         let n = (0..words.len()).rev().find(|&n| fits(n)).unwrap_or(0);
         spans.push(Span::raw(words[..n].join(" ")));
         spans.extend(note_more());
@@ -231,12 +232,7 @@ fn render_note_popup(t: u64, text: &str, body: Rect, buf: &mut Buffer) {
     let width = body.width.saturating_sub(4).min(84);
     let inner = width.saturating_sub(3);
     let height = (wrapped_lines(0, text, inner) + 2).min(body.height);
-    let area = Rect {
-        x: body.x + (body.width - width) / 2,
-        y: body.y + (body.height - height) / 2,
-        width,
-        height,
-    };
+    let area = Rect { x: body.x + (body.width - width) / 2, y: body.y + (body.height - height) / 2, width, height };
     Clear.render(area, buf);
     let title = format!(" note {} · {} or Esc closes ", seconds(t), keys_of(Action::ExpandNote));
     let block = Block::bordered()

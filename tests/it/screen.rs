@@ -124,3 +124,16 @@ fn no_view_of_any_lesson_cuts_a_token() {
     report.dedup_by(|a, b| a.split(": ").nth(1) == b.split(": ").nth(1));
     assert!(report.is_empty(), "{} cut tokens:\n{}", report.len(), report.join("\n"));
 }
+
+/// `--theme` takes default, mono or light; anything else is one clear line and exit 2.
+#[test]
+fn a_bad_theme_is_a_usage_error() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_eventlab"))
+        .args(["run", "fan-out", "--theme", "dark"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("dark") && stderr.contains("mono"), "{stderr}");
+}

@@ -311,14 +311,16 @@ fn every_view_at_every_size() {
 /// than the default, as `columns style` (`fg`/`bg` colours, `B` bold, `R` reverse, `D`
 /// dim, `I` italic, `U` underlined).
 fn styles(buffer: &ratatui::buffer::Buffer) -> String {
+    use std::fmt::Write as _;
+
     use ratatui::style::{Color, Modifier};
     let describe = |cell: &ratatui::buffer::Cell| {
         let mut text = String::new();
         if cell.fg != Color::Reset {
-            text.push_str(&format!("fg:{:?} ", cell.fg));
+            let _ = write!(text, "fg:{:?} ", cell.fg);
         }
         if cell.bg != Color::Reset {
-            text.push_str(&format!("bg:{:?} ", cell.bg));
+            let _ = write!(text, "bg:{:?} ", cell.bg);
         }
         for (m, letter) in [
             (Modifier::BOLD, 'B'),
@@ -348,7 +350,7 @@ fn styles(buffer: &ratatui::buffer::Buffer) -> String {
             }
         }
         if !runs.is_empty() {
-            out.push_str(&format!("{y:>2}: {}\n", runs.join(" · ")));
+            let _ = writeln!(out, "{y:>2}: {}", runs.join(" · "));
         }
     }
     out

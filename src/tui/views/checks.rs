@@ -31,7 +31,8 @@ const COLUMNS: [(Metric, &str, &str); 10] = [
 ];
 
 /// What the short headers that are not words mean.
-const LEGEND: &str = "dlv delivered · eff effects · dupD/dupE duplicate deliveries/effects · ooo out of order · dlq dead letters";
+const LEGEND: &str =
+    "dlv delivered · eff effects · dupD/dupE duplicate deliveries/effects · ooo out of order · dlq dead letters";
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let groups = app.model().groups.len() as u16;
@@ -68,7 +69,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         render_detail(app, detail, buf);
     }
 }
-
 
 /// This many expectations are listed even on a small screen (the rest are counted in the
 /// title).
@@ -288,19 +288,21 @@ fn render_findings(app: &App, area: Rect, buf: &mut Buffer) {
         .skip(start)
         .take(height)
         .map(|(i, f)| {
-            let time =
-                app.steps().get((f.step as usize).wrapping_sub(1)).map_or_else(String::new, |s| seconds(s.t_us));
+            let time = app.steps().get((f.step as usize).wrapping_sub(1)).map_or_else(String::new, |s| seconds(s.t_us));
             let cursor = if Some(i) == selected { theme::CURSOR } else { " " };
-            (i, [
-                Line::from(vec![
-                    Span::raw(cursor),
-                    Span::styled(format!(" {} ", f.class.name()), theme::finding(f.class)),
-                ]),
-                Line::raw(format!("step {}", f.step)),
-                Line::raw(time),
-                Line::raw(namer.event_id(f.event)),
-                Line::raw(namer.finding_scope(f).to_owned()),
-            ])
+            (
+                i,
+                [
+                    Line::from(vec![
+                        Span::raw(cursor),
+                        Span::styled(format!(" {} ", f.class.name()), theme::finding(f.class)),
+                    ]),
+                    Line::raw(format!("step {}", f.step)),
+                    Line::raw(time),
+                    Line::raw(namer.event_id(f.event)),
+                    Line::raw(namer.finding_scope(f).to_owned()),
+                ],
+            )
         })
         .collect();
     let mut widths = [0usize; 5];

@@ -509,10 +509,11 @@ fn bus_lines(app: &App, t: usize) -> Vec<Line<'static>> {
     ])];
     for (r, rule) in model.topics[t].rules.iter().enumerate() {
         let targets: Vec<&str> = rule.targets.iter().map(|&x| model.topics[usize::from(x)].name.as_str()).collect();
+        // The count beside the rule's name: a narrow box shortens the targets, not it.
         lines.push(Line::from(vec![
             Span::styled(rule.name.clone(), Style::new().fg(theme::ACCENT)),
-            Span::raw(format!(" → {} ", targets.join(", "))),
-            Span::styled(format!("({})", analysis.routed_by_rule(t, r)), theme::DIM),
+            Span::styled(format!(" ({})", analysis.routed_by_rule(t, r)), theme::DIM),
+            Span::raw(format!(" → {}", targets.join(", "))),
         ]));
     }
     lines

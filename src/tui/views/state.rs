@@ -486,7 +486,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let [top, rest] = Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(body);
         let title = format!(" aggregates · {} ", app.model().aggregates.len());
         Paragraph::new(fit_lines(lines, top.width.saturating_sub(2)))
-            .block(Block::bordered().title(Span::styled(fit(&title, usize::from(top.width.saturating_sub(3))), theme::TITLE)))
+            .block(
+                Block::bordered()
+                    .title(Span::styled(fit(&title, usize::from(top.width.saturating_sub(3))), theme::TITLE)),
+            )
             .render(top, buf);
         rest
     };
@@ -527,7 +530,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         format!(" state · {groups} group{} ", if groups == 1 { "" } else { "s" })
     };
     Paragraph::new(fit_lines(lines, body.width.saturating_sub(2)))
-        .block(Block::bordered().title(Span::styled(fit(&title, usize::from(body.width.saturating_sub(3))), theme::TITLE)))
+        .block(
+            Block::bordered().title(Span::styled(fit(&title, usize::from(body.width.saturating_sub(3))), theme::TITLE)),
+        )
         .render(body, buf);
     if hint > 0 {
         Paragraph::new(fit_lines([Line::styled(format!(" {NOTE}"), theme::DIM)], note.width)).render(note, buf);

@@ -16,7 +16,7 @@ use ratatui::widgets::{Block, Cell, Row, Table, Widget};
 use crate::trace::jsonl::Namer;
 use crate::trace::{NO_EVENT, StepKind};
 use crate::tui::app::App;
-use crate::tui::format::{detail, finding_label, fit_line, finding_words, place, seconds, thousands, who};
+use crate::tui::format::{detail, finding_label, finding_words, fit_line, place, seconds, thousands, who};
 use crate::tui::theme;
 use crate::tui::ui::body_area;
 
@@ -128,9 +128,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 
     let header = Row::new((0..9).filter(|&c| shown[c]).map(|c| Cell::from(HEADERS[c]))).style(theme::TITLE);
     let table_rows = window.rows.iter().zip(rows).map(|(&i, cells)| {
-        let row = Row::new(cells.into_iter().enumerate().filter(|(c, _)| shown[*c]).map(|(c, l)| {
-            Cell::from(if c == DETAIL { fit_line(l, detail_room) } else { l })
-        }));
+        let row = Row::new(
+            cells
+                .into_iter()
+                .enumerate()
+                .filter(|(c, _)| shown[*c])
+                .map(|(c, l)| Cell::from(if c == DETAIL { fit_line(l, detail_room) } else { l })),
+        );
         if Some(i) == selected { row.style(theme::SELECTED) } else { row }
     });
     let block = Block::bordered().title(fit_line(title(app, &window), usize::from(area.width.saturating_sub(4))));
