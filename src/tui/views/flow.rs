@@ -50,22 +50,30 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let live = live::scan(app);
-    // A tall screen gives the recent list a third of its rows.
-    let ticker_height = if area.height >= 40 {
-        (area.height / 3).min(MAX_TICKER_TALL + 1)
-    } else if area.height >= 20 {
-        (area.height / 6).clamp(3, MAX_TICKER + 1)
-    } else {
-        0
-    };
+    let cols = Columns::new(area);
+    let producers = producer_boxes(app, &live);
+    let topics = topic_boxes(app, &live, cols.topics.1.saturating_sub(2));
+    let mut ticker_height = if area.height >= 20 { (area.height / 6).clamp(3, MAX_TICKER + 1) } else { 0 };
+    if area.height >= 40 {
+        // A tall screen gives the recent list the rows the diagram does not need whole.
+        let tall = Rect { y: area.y + 1, height: area.height - 1 - ticker_height, ..area };
+        let used = |rects: &[Rect], hidden: usize| {
+            rects.first().zip(rects.last()).map_or(0, |(a, b)| b.bottom() - a.y) + u16::from(hidden > 0)
+        };
+        let (_, group_rects, hidden) = group_column(app, &live, cols.groups, tall);
+        let mut need = used(&group_rects, hidden);
+        for (boxes, column) in [(&producers, cols.producers), (&topics, cols.topics)] {
+            let (rects, hidden) = stack(&heights(boxes), Columns::at(column, tall));
+            need = need.max(used(&rects, hidden));
+        }
+        // Two rows between the diagram and the list.
+        ticker_height = tall.height.saturating_sub(need + 2).clamp(ticker_height, MAX_TICKER_TALL + 1);
+    }
     let header = Rect { height: 1, ..area };
     let diagram = Rect { y: area.y + 1, height: area.height - 1 - ticker_height, ..area };
     let ticker = Rect { y: diagram.bottom(), height: ticker_height, ..area };
-    let cols = Columns::new(area);
 
     render_header(&cols, header, buf);
-    let producers = producer_boxes(app, &live);
-    let topics = topic_boxes(app, &live, cols.topics.1.saturating_sub(2));
     let (groups, group_rects, hidden_groups) = group_column(app, &live, cols.groups, diagram);
     let (producer_rects, hidden_producers) = stack(&heights(&producers), Columns::at(cols.producers, diagram));
     let (topic_rects, hidden_topics) = stack(&heights(&topics), Columns::at(cols.topics, diagram));

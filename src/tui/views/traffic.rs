@@ -328,7 +328,8 @@ mod tests {
         assert!(screen[0].contains(&format!("step {} selected", f.step)), "{}", screen[0]);
         // 18 rows (21 lines less the borders and the header): the selection is the 9th.
         let row = &screen[2 + 8];
-        assert!(row.trim_start_matches('│').trim_start().starts_with(&f.step.to_string()), "{row:?} {}", f.step);
+        // Marked `▸` as well as coloured.
+        assert!(row.trim_start_matches('│').trim_start().starts_with(&format!("▸{}", f.step)), "{row:?} {}", f.step);
         assert!(row.contains("DUP-") && row.contains("duplicate"), "{row}");
         assert!(row.contains("billing#1") && row.contains("orders/1@16"), "{row}");
         let window = window(&app, 18);
