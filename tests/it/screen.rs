@@ -106,8 +106,16 @@ fn no_view_of_any_lesson_cuts_a_token() {
                     at += 1;
                 }
             }
-            for view in View::ALL {
+            // Every view, and the inspector on an event (over Traffic).
+            let inspector = [None, Some(View::Traffic)];
+            for (view, inspect) in
+                View::ALL.into_iter().map(|v| (v, false)).chain(inspector.into_iter().flatten().map(|v| (v, true)))
+            {
                 app.apply(Action::ShowView(view));
+                if inspect {
+                    app.apply(Action::Up);
+                    app.apply(Action::Inspect);
+                }
                 for (w, h) in [(120, 36), (80, 24)] {
                     for (y, row) in cut_tokens(&buffer(&app, w, h)) {
                         report.push(format!(
@@ -117,6 +125,10 @@ fn no_view_of_any_lesson_cuts_a_token() {
                             row.trim_end()
                         ));
                     }
+                }
+                if inspect {
+                    app.apply(Action::Back);
+                    app.apply(Action::Follow);
                 }
             }
         }

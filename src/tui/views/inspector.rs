@@ -15,7 +15,7 @@ use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, Wi
 use crate::trace::jsonl::Namer;
 use crate::trace::{EventIdx, NO_EVENT};
 use crate::tui::app::App;
-use crate::tui::format::{detail, finding_words, place, seconds, who};
+use crate::tui::format::{detail, finding_words, fit, fit_line, place, seconds, who};
 use crate::tui::theme;
 
 /// The most steps about one event the popup lists.
@@ -61,6 +61,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let wanted = details.iter().map(|l| l.width().max(1).div_ceil(width)).sum::<usize>() as u16;
         (details, Layout::vertical([Constraint::Length(wanted.min(most)), Constraint::Fill(1)]).areas(inner))
     };
+    // Wrapped a column clear of the edge.
+    let left = Rect { width: left.width.saturating_sub(1), ..left };
     Paragraph::new(details).wrap(Wrap { trim: false }).render(left, buf);
     render_steps(app, &namer, &steps, more, right, buf);
 }
@@ -278,6 +280,9 @@ fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area:
     };
     let block = Block::bordered().title(Line::styled(title, theme::TITLE));
     let step_width = steps.last().map_or(4, |s| (s + 1).to_string().len().max(4)) as u16 + 1;
+    // The detail takes the rest of the row, less a column clear of the border.
+    let (place_width, who_width) = (14, 12);
+    let detail_room = usize::from(area.width.saturating_sub(2 + 1 + step_width + 8 + 17 + place_width + who_width + 5));
     let rows = steps.iter().map(|&i| {
         let step = &app.steps()[i];
         let finding = app.analysis().finding_at(i as u64 + 1);
@@ -299,9 +304,9 @@ fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area:
             ),
             Cell::from(Line::raw(seconds(step.t_us)).right_aligned()),
             kind,
-            Cell::from(place(namer, step)),
-            Cell::from(who(namer, step)),
-            Cell::from(detail),
+            Cell::from(fit(&place(namer, step), usize::from(place_width))),
+            Cell::from(fit(&who(namer, step), usize::from(who_width))),
+            Cell::from(fit_line(detail, detail_room)),
         ]);
         if app.traffic.selected == Some(i) { row.style(theme::SELECTED) } else { row }
     });
@@ -310,9 +315,9 @@ fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area:
         Constraint::Length(step_width),
         Constraint::Length(8),
         Constraint::Length(17),
-        Constraint::Length(14),
-        Constraint::Length(12),
-        Constraint::Fill(1),
+        Constraint::Length(place_width),
+        Constraint::Length(who_width),
+        Constraint::Length(detail_room as u16),
     ];
     Table::new(rows, widths).header(header).block(block).style(Style::new()).render(area, buf);
 }
