@@ -446,3 +446,47 @@ fn light_has_no_pale_text() {
         }
     }
 }
+
+/// A note longer than its area says so (`… m whole note`, and `m` on the key bar), and `m`
+/// shows it whole over the view; `m` or Esc closes it.
+#[test]
+fn a_cut_note_says_so_and_opens_whole() {
+    let mut app = app("crash-duplicates");
+    let whole = "like Kafka's auto-commit.";
+    let small = screen(&app, 60, 20);
+    assert!(small.contains("…  m  whole note") && !small.contains(whole), "{small}");
+    let bar = small.lines().last().unwrap_or_default();
+    assert!(bar.contains(" m  note ") && bar.ends_with(" ?  help  q  quit"), "{bar}");
+    app.apply(Action::ExpandNote);
+    let open = screen(&app, 60, 20);
+    assert!(open.contains("like Kafka's") && open.contains("auto-commit.") && open.contains("Esc closes"), "{open}");
+    insta::assert_snapshot!("note_open_60x20", open);
+    app.apply(Action::Back);
+    assert_eq!(screen(&app, 60, 20), small);
+    // Where the note fits, neither the mark nor the key.
+    let big = screen(&app, 120, 36);
+    assert!(big.contains(whole) && !big.contains("whole note") && !big.contains(" m  note "), "{big}");
+}
+
+/// 250×70: the room goes to use. The recent list is longer than at 120×36, the group box
+/// stops at 72 columns with its lag beside its name, and Checks' figures sit by their
+/// targets.
+#[test]
+fn a_wide_screen_uses_its_room() {
+    let mut app = stepped("crash-duplicates", 120);
+    let recent = |text: &str| {
+        text.lines().skip_while(|l| !l.starts_with(" recent ")).skip(1).take_while(|l| !l.starts_with("note ")).count()
+    };
+    let (wide, usual) = (screen(&app, 250, 70), screen(&app, 120, 36));
+    assert!(recent(&wide) > 2 * recent(&usual), "{} vs {}:\n{wide}", recent(&wide), recent(&usual));
+    let group_box = wide.lines().find(|l| l.contains("╭ billing ")).expect("the group box");
+    let start = group_box.chars().position(|c| c == '╭').unwrap_or(0);
+    let width = group_box.chars().skip(start).take_while(|&c| c != '╮').count() + 1;
+    assert!(width <= 72, "{width} columns: {group_box}");
+    app.apply(Action::ShowView(View::Checks));
+    let checks = screen(&app, 250, 70);
+    let row = checks.lines().find(|l| l.contains("orders published = ?")).expect("an expectation");
+    // The figures' column starts after the longest target, not at half of 250 columns.
+    let at = row.chars().collect::<String>().find("so far").unwrap_or(usize::MAX);
+    assert!(at < 50, "the figure beside its target: {row}");
+}
