@@ -232,12 +232,12 @@ impl Widget for &Picker {
             return;
         }
         let regions = regions(area);
-        Paragraph::new(Line::from(vec![
+        let header = Line::from(vec![
             Span::styled(" eventlab ", theme::KEY),
             Span::styled(" lessons ", theme::TITLE),
             Span::styled(" a laboratory for event-driven architecture: choose a lesson, press Enter", theme::DIM),
-        ]))
-        .render(regions.header, buf);
+        ]);
+        Paragraph::new(super::format::fit_lines([header], regions.header.width)).render(regions.header, buf);
         render_list(self, regions.list, buf);
         render_preview(self, regions.preview, buf);
         render_footer(self, regions.footer, buf);
@@ -274,7 +274,8 @@ fn render_preview(picker: &Picker, area: Rect, buf: &mut Buffer) {
         Paragraph::new("No lessons.").block(block).render(area, buf);
         return;
     };
-    let block = block.title(Span::styled(format!(" {} ", entry.title), theme::TITLE));
+    let title = super::format::fit(&entry.title, usize::from(area.width.saturating_sub(4)));
+    let block = block.title(Span::styled(format!(" {title} "), theme::TITLE));
     let mut lines = vec![Line::raw(entry.description.clone()), Line::raw("")];
     lines.push(Line::from(vec![
         Span::styled("What if…", theme::TITLE),

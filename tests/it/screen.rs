@@ -149,3 +149,22 @@ fn a_bad_theme_is_a_usage_error() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("dark") && stderr.contains("mono"), "{stderr}");
 }
+
+/// The lesson picker, each lesson selected in turn, cuts no token either.
+#[test]
+fn the_picker_cuts_no_token() {
+    use eventlab::tui::picker::{Action as PickerAction, Picker};
+    let mut picker = Picker::new(eventlab::lessons::LESSONS).expect("the lessons load");
+    let mut report = Vec::new();
+    for _ in eventlab::lessons::LESSONS {
+        for (w, h) in [(120, 36), (80, 24)] {
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("a test terminal");
+            terminal.draw(|frame| frame.render_widget(&picker, frame.area())).expect("draws");
+            for (y, row) in cut_tokens(terminal.backend().buffer()) {
+                report.push(format!("{} {w}×{h} row {y}: {}", picker.selected, row.trim_end()));
+            }
+        }
+        picker.apply(PickerAction::Down);
+    }
+    assert!(report.is_empty(), "{} cut tokens:\n{}", report.len(), report.join("\n"));
+}
