@@ -108,18 +108,6 @@ pub fn ranges(partitions: &[u16]) -> String {
     out
 }
 
-/// `text` in at most `room` characters: cut, with `…` as its last, when it is longer.
-/// [`fit`] cuts at a token boundary instead; this is for names in fixed columns.
-pub fn truncate(text: &str, room: usize) -> String {
-    if text.chars().count() <= room {
-        text.to_owned()
-    } else {
-        let mut short: String = text.chars().take(room.saturating_sub(1)).collect();
-        short.push('…');
-        short
-    }
-}
-
 /// Where `chars` (longer than `room`) is cut to leave room for `…`: after the last whole
 /// token that fits, if that keeps at least half the room, else mid-token. A token ends
 /// at a space or after `,` `;`; the separators before the cut are dropped with it.
@@ -350,8 +338,8 @@ mod tests {
         assert_eq!(per_second(12, 1.0), "12/s");
         assert_eq!(per_second(2900, 1.0), "2.9k/s");
         assert_eq!(per_second(25_000, 1.0), "25k/s");
-        assert_eq!(truncate("checkout", 8), "checkout");
-        assert_eq!(truncate("checkout", 5), "chec…");
+        assert_eq!(fit("checkout", 8), "checkout");
+        assert_eq!(fit("checkout", 5), "chec…");
     }
 
     /// Text is shortened at a token boundary, with `…`; a first token too long for the

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
 use super::action::{Action, help_lines, key_bar, keys_of};
 use super::app::{App, SPEEDS};
-use super::format::{fit, seconds, truncate, wrapped_lines};
+use super::format::{fit, seconds, wrapped_lines};
 use super::views::View;
 use super::{theme, views};
 
@@ -310,9 +310,9 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
             }
             let room = room(&rest, brand);
             if room >= full.chars().count() + 2 {
-                format!("{}{full}", truncate(title, room - full.chars().count()))
+                format!("{}{full}", fit(title, room - full.chars().count()))
             } else {
-                truncate(&format!("▸ {variant}"), room)
+                fit(&format!("▸ {variant}"), room)
             }
         }
     };

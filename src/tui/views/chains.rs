@@ -508,7 +508,7 @@ fn render_waterfall(
             };
             let mut spans = Vec::new();
             if label.is_some() {
-                let id: String = namer.event_id(m.event).chars().take(label_width - 1).collect();
+                let id = fit(&namer.event_id(m.event), label_width - 1);
                 spans.push(Span::raw(format!("{id:<label_width$}")));
             }
             spans.extend([
