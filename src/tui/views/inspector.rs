@@ -272,6 +272,9 @@ fn steps_about(app: &App, focus: EventIdx) -> (Vec<usize>, bool) {
     (found, false)
 }
 
+/// The steps table's columns.
+const HEADERS: [&str; 6] = ["step", "time", "kind", "where", "who", "detail"];
+
 fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area: Rect, buf: &mut Buffer) {
     let title = if more {
         format!(" where it went · the first {MAX_STEPS} steps ")
@@ -312,7 +315,6 @@ fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area:
             )
         })
         .collect();
-    const HEADERS: [&str; 6] = ["step", "time", "kind", "where", "who", "detail"];
     let mut widths = HEADERS.map(str::len);
     for (_, row) in &cells {
         for (w, cell) in widths.iter_mut().zip(row).take(5) {
