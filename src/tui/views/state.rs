@@ -248,7 +248,7 @@ enum Detail {
 fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -> Vec<Line<'static>> {
     let mut lines = vec![group_heading(app, g)];
     position_lines(app, g, detail, width, &mut lines);
-    instance_lines(app, g, detail, &mut lines);
+    instance_lines(app, g, detail, width, &mut lines);
     lines.push(id_store_line(app, g));
     lines.truncate(room);
     lines
@@ -382,8 +382,10 @@ fn slot_list(app: &App, g: usize, lag: &GroupLag, lines: &mut Vec<Line<'static>>
 }
 
 /// Instances: every one that ever existed, with what it is doing now (the first few, the
-/// rest summed up; when tight, all in one line).
-fn instance_lines(app: &App, g: usize, detail: Detail, lines: &mut Vec<Line<'static>>) {
+/// rest summed up; when tight, all in one line). In columns when `width` has room for
+/// them; else each part only as wide as it is, so the figures stay on screen.
+fn instance_lines(app: &App, g: usize, detail: Detail, width: usize, lines: &mut Vec<Line<'static>>) {
+    let (name_w, state_w) = if width >= 5 + 17 + 29 + 27 { (16, 28) } else { (0, 0) };
     let gm = &app.model().groups[g];
     let a = app.analysis();
     let lives = a.instances();
@@ -429,8 +431,8 @@ fn instance_lines(app: &App, g: usize, detail: Detail, lines: &mut Vec<Line<'sta
         let retrying = live.retrying.map(|(e, failed)| (namer.event_id(e), failed));
         let (state, style) = live_state(live, busy, retrying);
         lines.push(Line::from(vec![
-            Span::raw(format!("     {:<16} ", format!("{}#{number}", gm.consumer))),
-            Span::styled(format!("{state:<28} "), style),
+            Span::raw(format!("     {:<name_w$} ", format!("{}#{number}", gm.consumer))),
+            Span::styled(format!("{state:<state_w$} "), style),
             Span::raw(format!("{} delivered · {} effects", live.delivered, live.effects)),
         ]));
     }
