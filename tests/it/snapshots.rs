@@ -490,3 +490,24 @@ fn a_wide_screen_uses_its_room() {
     let at = row.chars().collect::<String>().find("so far").unwrap_or(usize::MAX);
     assert!(at < 50, "the figure beside its target: {row}");
 }
+
+/// After a "what if" switch at 60×20, every group's figures before and now stay whole: the
+/// ones before go on a `was` line of their own when `before → now` does not fit.
+#[test]
+fn before_and_now_fit_a_small_screen() {
+    let source = eventlab::lessons::find("crash-duplicates").expect("a lesson").source;
+    let mut app = app("crash-duplicates").with_source(source, None);
+    app.apply(Action::RunToEnd);
+    app.apply(Action::Experiments);
+    app.apply(Action::Down);
+    app.apply(Action::Inspect);
+    app.apply(Action::RunToEnd);
+    app.apply(Action::ShowView(View::Checks));
+    let text = screen(&app, 60, 20);
+    let now = text.lines().find(|l| l.starts_with("│billing ")).expect("the group's row");
+    let was = text.lines().find(|l| l.starts_with("│  was ")).expect("the figures before");
+    let figures = |row: &str| row.split_whitespace().filter(|w| w.parse::<u64>().is_ok()).count();
+    assert_eq!((figures(now), figures(was)), (10, 10), "{text}");
+    assert!(!now.contains('…') && !now.contains('→'), "{text}");
+    insta::assert_snapshot!("what_if_checks_60x20", text);
+}

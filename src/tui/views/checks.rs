@@ -35,7 +35,6 @@ const LEGEND: &str =
     "dlv delivered · eff effects · dupD/dupE duplicate deliveries/effects · ooo out of order · dlq dead letters";
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let groups = app.model().groups.len() as u16;
     // The group table (every group, every figure: short headers and a legend when the
     // long ones do not fit), then the run-wide figures (a line, more when they do not fit).
     let inner_width = area.width.saturating_sub(2).max(2);
@@ -44,7 +43,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     // Wrapped text keeps a column clear of the border.
     let run_lines = wrapped_lines(0, &run.to_string(), inner_width - 1);
     let legend_lines = if table.short { wrapped_lines(0, LEGEND, inner_width - 1) } else { 0 };
-    let figures_height = groups + 3 + run_lines + legend_lines;
+    // A row per group (two when the figures before a switch need a line of their own).
+    let rows = table.rows.len() as u16 - 1;
+    let figures_height = rows + 3 + run_lines + legend_lines;
     // Below the figures: the findings (at least one row), the expectations, and the
     // explanation of the selected finding when there is room for all.
     let after = area.height.saturating_sub(figures_height);
@@ -154,11 +155,13 @@ struct FigureTable {
 impl FigureTable {
     /// The figures per group; after a "what if" switch, each as `before → now` (the run
     /// before at its end, this one at the step shown), changes highlighted. Short headers
-    /// when the long ones make the table wider than `width`.
+    /// when the long ones make the table wider than `width`; still too wide, the figures
+    /// before go on a line of their own under each group's (`was`), so none is cut.
     fn new(app: &App, width: u16) -> Self {
         let before = app.experiments.before.as_ref();
-        let mut widths: Vec<usize> = COLUMNS.iter().map(|(_, _, short)| short.len()).collect();
-        let cells: Vec<(String, Vec<Cell<'static>>)> = app
+        // Per group: its name, and per column the figure before (after a switch), now, and
+        // its style.
+        let figures: Vec<(String, Vec<(Option<u64>, u64, Style)>)> = app
             .model()
             .groups
             .iter()
@@ -167,41 +170,78 @@ impl FigureTable {
                 let was = before.and_then(|b| b.group(&gm.name));
                 let cells = COLUMNS
                     .iter()
-                    .enumerate()
-                    .map(|(c, (m, _, _))| {
+                    .map(|(m, _, _)| {
                         let v =
                             if *m == Metric::Lost { app.lost_now(Some(g)) } else { app.analysis().metric(*m, Some(g)) };
                         let bad = v > 0 && !matches!(m, Metric::Delivered | Metric::Effects | Metric::FinalLag);
-                        let style = if bad { theme::WARN } else { Style::new() };
-                        let (text, style) = match was.map(|w| w.get(*m)) {
-                            Some(old) if old != v => (format!("{old} → {v}"), style.add_modifier(Modifier::BOLD)),
-                            Some(old) => (format!("{old} → {v}"), style),
-                            None => (v.to_string(), style),
-                        };
-                        widths[c] = widths[c].max(text.chars().count());
-                        Cell::from(text).style(style)
+                        let old = was.map(|w| w.get(*m));
+                        let mut style = if bad { theme::WARN } else { Style::new() };
+                        if old.is_some_and(|old| old != v) {
+                            style = style.add_modifier(Modifier::BOLD);
+                        }
+                        (old, v, style)
                     })
                     .collect();
                 (gm.name.clone(), cells)
             })
             .collect();
-        let names = cells.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0).max("group".len());
-        let long: Vec<usize> = COLUMNS.iter().zip(&widths).map(|((_, long, _), &w)| w.max(long.len())).collect();
+        let joined = |(old, v, _): &(Option<u64>, u64, Style)| match old {
+            Some(old) => format!("{old} → {v}"),
+            None => v.to_string(),
+        };
+        let column_widths = |text: &dyn Fn(&(Option<u64>, u64, Style)) -> Vec<String>, short: bool| -> Vec<usize> {
+            COLUMNS
+                .iter()
+                .enumerate()
+                .map(|(c, (_, long, abbr))| {
+                    let header = if short { abbr.len() } else { long.len() };
+                    figures
+                        .iter()
+                        .flat_map(|(_, cells)| text(&cells[c]))
+                        .map(|t| t.chars().count())
+                        .fold(header, usize::max)
+                })
+                .collect()
+        };
+        let names = figures.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0).max("group".len());
         // Each column and a space; the table keeps a column clear of the border.
         let total = |widths: &[usize]| names + 1 + widths.iter().map(|w| w + 1).sum::<usize>();
-        let short = total(&long) > usize::from(width);
-        let widths = if short { widths } else { long };
+        let room = usize::from(width);
+        let one_line = |cell: &(Option<u64>, u64, Style)| vec![joined(cell)];
+        let two_lines = |(old, v, _): &(Option<u64>, u64, Style)| {
+            old.iter().map(u64::to_string).chain(std::iter::once(v.to_string())).collect()
+        };
+        let long = column_widths(&one_line, false);
+        let (short, split, widths) = if total(&long) <= room {
+            (false, false, long)
+        } else {
+            let short = column_widths(&one_line, true);
+            if before.is_none() || total(&short) <= room {
+                (true, false, short)
+            } else {
+                (true, true, column_widths(&two_lines, true))
+            }
+        };
         // The names give way (shortened with `…`) before a figure does.
-        let name_room = usize::from(width).saturating_sub(total(&widths) - names).clamp(4, names);
+        let name_room = room.saturating_sub(total(&widths) - names).clamp(4, names);
         let header = Row::new(
             std::iter::once(Cell::from("group"))
                 .chain(COLUMNS.iter().map(|(_, long, abbr)| Cell::from(if short { *abbr } else { *long }))),
         )
         .style(theme::TITLE);
         let mut rows = vec![header];
-        rows.extend(cells.into_iter().map(|(name, cells)| {
-            Row::new(std::iter::once(Cell::from(crate::tui::format::fit(&name, name_room))).chain(cells))
-        }));
+        for (name, cells) in figures {
+            let name = Cell::from(crate::tui::format::fit(&name, name_room));
+            if split {
+                let now = cells.iter().map(|&(_, v, style)| Cell::from(v.to_string()).style(style));
+                rows.push(Row::new(std::iter::once(name).chain(now)));
+                let was = cells.iter().map(|(old, _, _)| Cell::from(old.map_or_else(String::new, |o| o.to_string())));
+                rows.push(Row::new(std::iter::once(Cell::from("  was")).chain(was)).style(theme::DIM));
+            } else {
+                let now = cells.iter().map(|cell| Cell::from(joined(cell)).style(cell.2));
+                rows.push(Row::new(std::iter::once(name).chain(now)));
+            }
+        }
         let mut constraints = vec![Constraint::Length(name_room as u16)];
         constraints.extend(widths.iter().map(|&w| Constraint::Length(w as u16)));
         FigureTable { rows, widths: constraints, short }
