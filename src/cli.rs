@@ -161,7 +161,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         None => picker(cli.theme),
         Some(Command::Run(args)) if args.headless || args.json => run(&args),
-        Some(Command::Run(args)) => tui(&args),
+        // `eventlab --theme mono run X` as `eventlab run X --theme mono`.
+        Some(Command::Run(mut args)) => {
+            args.theme = args.theme.or(cli.theme);
+            tui(&args)
+        }
         Some(Command::Check { file, max_steps, max_memory }) => {
             let limits = limits(max_steps, max_memory)?;
             let scenario = load_file(&file, &limits).map_err(|e| usage(e.to_string()))?;
@@ -223,7 +227,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             out(page)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Replay(args)) => replay(&args),
+        Some(Command::Replay(mut args)) => {
+            args.theme = args.theme.or(cli.theme);
+            replay(&args)
+        }
     }
 }
 

@@ -152,6 +152,14 @@ struct FigureTable {
     short: bool,
 }
 
+/// One figure of the group table: the run before's (after a "what if" switch), now's, and
+/// its style.
+struct Figure {
+    before: Option<u64>,
+    now: u64,
+    style: Style,
+}
+
 impl FigureTable {
     /// The figures per group; after a "what if" switch, each as `before → now` (the run
     /// before at its end, this one at the step shown), changes highlighted. Short headers
@@ -161,7 +169,7 @@ impl FigureTable {
         let before = app.experiments.before.as_ref();
         // Per group: its name, and per column the figure before (after a switch), now, and
         // its style.
-        let figures: Vec<(String, Vec<(Option<u64>, u64, Style)>)> = app
+        let figures: Vec<(String, Vec<Figure>)> = app
             .model()
             .groups
             .iter()
@@ -179,17 +187,17 @@ impl FigureTable {
                         if old.is_some_and(|old| old != v) {
                             style = style.add_modifier(Modifier::BOLD);
                         }
-                        (old, v, style)
+                        Figure { before: old, now: v, style }
                     })
                     .collect();
                 (gm.name.clone(), cells)
             })
             .collect();
-        let joined = |(old, v, _): &(Option<u64>, u64, Style)| match old {
-            Some(old) => format!("{old} → {v}"),
-            None => v.to_string(),
+        let joined = |f: &Figure| match f.before {
+            Some(old) => format!("{old} → {}", f.now),
+            None => f.now.to_string(),
         };
-        let column_widths = |text: &dyn Fn(&(Option<u64>, u64, Style)) -> Vec<String>, short: bool| -> Vec<usize> {
+        let column_widths = |text: &dyn Fn(&Figure) -> Vec<String>, short: bool| -> Vec<usize> {
             COLUMNS
                 .iter()
                 .enumerate()
@@ -207,10 +215,8 @@ impl FigureTable {
         // Each column and a space; the table keeps a column clear of the border.
         let total = |widths: &[usize]| names + 1 + widths.iter().map(|w| w + 1).sum::<usize>();
         let room = usize::from(width);
-        let one_line = |cell: &(Option<u64>, u64, Style)| vec![joined(cell)];
-        let two_lines = |(old, v, _): &(Option<u64>, u64, Style)| {
-            old.iter().map(u64::to_string).chain(std::iter::once(v.to_string())).collect()
-        };
+        let one_line = |f: &Figure| vec![joined(f)];
+        let two_lines = |f: &Figure| f.before.iter().chain([&f.now]).map(u64::to_string).collect();
         let long = column_widths(&one_line, false);
         let (short, split, widths) = if total(&long) <= room {
             (false, false, long)
@@ -233,12 +239,12 @@ impl FigureTable {
         for (name, cells) in figures {
             let name = Cell::from(crate::tui::format::fit(&name, name_room));
             if split {
-                let now = cells.iter().map(|&(_, v, style)| Cell::from(v.to_string()).style(style));
+                let now = cells.iter().map(|f| Cell::from(f.now.to_string()).style(f.style));
                 rows.push(Row::new(std::iter::once(name).chain(now)));
-                let was = cells.iter().map(|(old, _, _)| Cell::from(old.map_or_else(String::new, |o| o.to_string())));
+                let was = cells.iter().map(|f| Cell::from(f.before.map_or_else(String::new, |o| o.to_string())));
                 rows.push(Row::new(std::iter::once(Cell::from("  was")).chain(was)).style(theme::DIM));
             } else {
-                let now = cells.iter().map(|cell| Cell::from(joined(cell)).style(cell.2));
+                let now = cells.iter().map(|f| Cell::from(joined(f)).style(f.style));
                 rows.push(Row::new(std::iter::once(name).chain(now)));
             }
         }
