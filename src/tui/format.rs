@@ -192,6 +192,34 @@ pub fn wrapped_lines(start: usize, text: &str, width: u16) -> u16 {
     u16::try_from(lines).unwrap_or(u16::MAX)
 }
 
+/// `text` word-wrapped to lines of at most `width` characters (a word longer than that is
+/// cut into pieces).
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        let line = lines.last_mut().expect("one line at least");
+        let used = line.chars().count();
+        if used > 0 && used + 1 + word.len() <= width {
+            line.push(' ');
+            line.extend(&word);
+            continue;
+        }
+        if used > 0 {
+            lines.push(String::new());
+        }
+        while word.len() > width {
+            let rest = word.split_off(width);
+            lines.last_mut().expect("a line").extend(&word);
+            lines.push(String::new());
+            word = rest;
+        }
+        lines.last_mut().expect("a line").extend(&word);
+    }
+    lines
+}
+
 // How a step and a finding are said, in Traffic's rows and the inspector.
 
 /// The short label of a finding on its kind cell.
@@ -359,6 +387,8 @@ mod tests {
         assert_eq!(short.to_string(), "from inventory…");
         assert_eq!(short.spans[0].style, Style::new().bold());
         assert!(short.width() <= 20);
+        assert_eq!(wrap_words("next / previous finding", 10), ["next /", "previous", "finding"]);
+        assert_eq!(wrap_words("abcdefgh ij", 3), ["abc", "def", "gh", "ij"]);
     }
 
     /// The Checks list writes a finding's time with `seconds`; its explanation beside it

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
 use super::action::{Action, help_lines, key_bar, keys_of};
 use super::app::{App, SPEEDS};
-use super::format::{fit, seconds, wrapped_lines};
+use super::format::{fit, seconds, wrap_words, wrapped_lines};
 use super::views::View;
 use super::{theme, views};
 
@@ -526,8 +526,13 @@ fn render_prediction(app: &App, area: Rect, buf: &mut Buffer) {
 fn render_help(scroll: u16, area: Rect, buf: &mut Buffer) {
     Clear.render(area, buf);
     let mut lines = vec![Line::styled("Keys", theme::TITLE), Line::raw("")];
+    // What a key does wraps under itself, right of the keys (a hanging indent).
+    let room = usize::from(area.width.saturating_sub(2 + 12 + 1));
     for (keys, what) in help_lines() {
-        lines.push(Line::from(vec![Span::styled(format!("{keys:>10}  "), theme::TITLE), Span::raw(what)]));
+        for (i, part) in wrap_words(what, room).into_iter().enumerate() {
+            let keys = if i == 0 { keys } else { "" };
+            lines.push(Line::from(vec![Span::styled(format!("{keys:>10}  "), theme::TITLE), Span::raw(part)]));
+        }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
