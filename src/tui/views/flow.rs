@@ -51,7 +51,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let live = live::scan(app);
     let cols = Columns::new(area);
-    let producers = producer_boxes(app, &live);
+    let producers = producer_boxes(app, &live, cols.producers.1.saturating_sub(2));
     let topics = topic_boxes(app, &live, cols.topics.1.saturating_sub(2));
     let mut ticker_height = if area.height >= 20 { (area.height / 6).clamp(3, MAX_TICKER + 1) } else { 0 };
     if area.height >= 40 {
@@ -380,7 +380,9 @@ fn render_header(cols: &Columns, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn producer_boxes(app: &App, live: &Live) -> Vec<Boxed> {
+/// A box per producer, its lines fitting `inner` columns: rate, count sent and state on
+/// one line, or on two when one would cut them.
+fn producer_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
     let model = app.model();
     let sent: Vec<u64> = (0..model.producers.len()).map(|p| app.analysis().sent(p)).collect();
     model
@@ -401,11 +403,16 @@ fn producer_boxes(app: &App, live: &Live) -> Vec<Boxed> {
                 title: p.name.clone(),
                 right: Line::raw(""),
                 // Once done, its rate no longer matters: the count and "done" fit a narrow box.
-                lines: vec![Line::from(vec![
-                    Span::raw(if started && stopped { String::new() } else { format!("{}/s ", trim_rate(p.rate)) }),
-                    Span::styled(format!("{} sent", sent.get(i).copied().unwrap_or(0)), theme::DIM),
-                    state,
-                ])],
+                lines: {
+                    let rate = if started && stopped { String::new() } else { format!("{}/s ", trim_rate(p.rate)) };
+                    let count = Span::styled(format!("{} sent", sent.get(i).copied().unwrap_or(0)), theme::DIM);
+                    let one = Line::from(vec![Span::raw(rate.clone()), count.clone(), state.clone()]);
+                    if rate.is_empty() || one.width() < usize::from(inner) {
+                        vec![one]
+                    } else {
+                        vec![Line::raw(rate.trim_end().to_owned()), Line::from(vec![count, state])]
+                    }
+                },
                 border: theme::BOX,
             }
         })
