@@ -837,8 +837,11 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], (cap, offsets)
         ])
     };
     let lost = app.lost_now(Some(g));
-    let border = if metrics.duplicate_effects + lost + metrics.out_of_order > 0 { theme::PAUSED } else { theme::BOX };
-    Boxed { title: gm.name.clone(), right, lines, border }
+    // Trouble shows in the border's colour and, for a screen without colour, a ⚠ by the name.
+    let trouble = metrics.duplicate_effects + lost + metrics.out_of_order > 0;
+    let (title, border) =
+        if trouble { (format!("⚠ {}", gm.name), theme::PAUSED) } else { (gm.name.clone(), theme::BOX) };
+    Boxed { title, right, lines, border }
 }
 
 fn instance_line(
