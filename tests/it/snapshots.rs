@@ -106,6 +106,13 @@ fn any_size_renders_without_panic() {
         }
     }
     insta::assert_snapshot!("too_small", screen(&app, 20, 5));
+    // And with the popups open: the note whole, the inspector, the help.
+    for action in [Action::ExpandNote, Action::Inspect, Action::Help] {
+        app.apply(action);
+        for (w, h) in [(1, 1), (10, 4), (39, 7), (40, 8), (41, 9), (60, 12), (80, 24), (200, 60)] {
+            let _ = screen(&app, w, h);
+        }
+    }
 }
 
 /// Gone back to step 120 after running to the end, every view shows what it showed when
