@@ -323,7 +323,7 @@ pub fn handle_event(app: &mut App, event: &Event, screen: ratatui::layout::Rect)
             }
             MouseEventKind::Down(MouseButton::Left) if mouse.row == screen.y + 1 => {
                 if let Some((_, _, view)) =
-                    ui::tab_spans().into_iter().find(|(a, b, _)| (*a..*b).contains(&mouse.column))
+                    ui::tab_spans(screen.width).into_iter().find(|(a, b, _)| (*a..*b).contains(&mouse.column))
                 {
                     app.apply(action::Action::ShowView(view));
                 }

@@ -327,6 +327,7 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
     let mut spans = Vec::new();
+    let gap = tab_gap(area.width);
     for view in View::ALL {
         // The active tab: bracketed and bold as well as coloured.
         let (label, style) = if view == app.view {
@@ -335,7 +336,7 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
             (tab_label(view), Style::new())
         };
         spans.push(Span::styled(label, style));
-        spans.push(Span::raw(" "));
+        spans.push(Span::raw(" ".repeat(usize::from(gap))));
     }
     let findings: u64 = crate::analysis::FindingClass::ALL
         .iter()
@@ -344,12 +345,23 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
             c => app.analysis().finding_count(c),
         })
         .sum();
+    // What is left of the row, less a column clear of the edge: the findings' count (short
+    // if need be), then the banner, shortened with `…`.
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let mut room = usize::from(area.width).saturating_sub(used + 1);
     if findings > 0 {
         let s = if findings == 1 { "" } else { "s" };
-        spans.push(Span::styled(format!(" ⚠ {findings} finding{s} "), theme::WARN));
+        let long = format!(" ⚠ {findings} finding{s} ");
+        let short = format!(" ⚠ {findings} ");
+        if let Some(text) = [long, short].into_iter().find(|t| t.chars().count() <= room) {
+            room -= text.chars().count();
+            spans.push(Span::styled(text, theme::WARN));
+        }
     }
-    if let Some(banner) = &app.banner {
-        spans.push(Span::styled(format!(" {banner} "), theme::DIM));
+    if let Some(banner) = &app.banner
+        && room > 3
+    {
+        spans.push(Span::styled(format!(" {} ", fit(banner, room - 2)), theme::DIM));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
@@ -359,15 +371,23 @@ fn tab_label(view: View) -> String {
     format!(" {} {} ", view.key(), view.title())
 }
 
-/// Where each tab sits on the tabs row (for mouse clicks): (first column, last column).
-pub fn tab_spans() -> Vec<(u16, u16, View)> {
+/// The columns between tabs: one, none when the tabs would not fit the row with them.
+fn tab_gap(width: u16) -> u16 {
+    let labels: usize = View::ALL.iter().map(|v| tab_label(*v).chars().count() + 1).sum();
+    u16::from(labels < usize::from(width))
+}
+
+/// Where each tab sits on a tabs row `width` wide (for mouse clicks): (first column, last
+/// column).
+pub fn tab_spans(width: u16) -> Vec<(u16, u16, View)> {
+    let gap = tab_gap(width);
     let mut x = 0u16;
     View::ALL
         .iter()
         .map(|view| {
             let width = tab_label(*view).chars().count() as u16;
             let span = (x, x + width, *view);
-            x += width + 1;
+            x += width + gap;
             span
         })
         .collect()

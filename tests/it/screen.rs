@@ -1,5 +1,6 @@
 //! Every size, every terminal: whatever the screen shortens it says so. Every lesson's
-//! every view, rendered at 120×36 and 80×24 at a few steps, has no text cut by a frame.
+//! every view (and the inspector), rendered at 120×36, 80×24, 60×20 and 250×70 at a few
+//! steps, has no text cut by a frame.
 //!
 //! **A cut token**, precisely: a text character (a letter, a digit or punctuation other
 //! than `…`) in the last column before a right-hand frame (a box's right side, a right corner
@@ -116,7 +117,7 @@ fn no_view_of_any_lesson_cuts_a_token() {
                     app.apply(Action::Up);
                     app.apply(Action::Inspect);
                 }
-                for (w, h) in [(120, 36), (80, 24)] {
+                for (w, h) in [(120, 36), (80, 24), (60, 20), (250, 70)] {
                     for (y, row) in cut_tokens(&buffer(&app, w, h)) {
                         report.push(format!(
                             "{} step {} {view:?} {w}×{h} row {y}: {}",
