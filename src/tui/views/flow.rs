@@ -362,7 +362,8 @@ fn lanes(targets: &[(usize, u16, Vec<u16>)], gutter: Rect) -> Vec<(usize, u16)> 
 
 fn render_header(cols: &Columns, area: Rect, buf: &mut Buffer) {
     for ((x, w), title) in [(cols.producers, "producers"), (cols.topics, "topics"), (cols.groups, "consumer groups")] {
-        put(buf, Rect { x, width: w, ..area }, x + 1, area.y, title, theme::TITLE);
+        let title = fit(title, usize::from(w.saturating_sub(2)));
+        put(buf, Rect { x, width: w, ..area }, x + 1, area.y, &title, theme::TITLE);
     }
     let legend = Line::from(vec![
         Span::styled("lag ", theme::DIM),
