@@ -314,6 +314,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     render_history(app, chart, buf);
 }
 
+/// The widest a lag bar grows.
+const MAX_BAR: usize = 48;
+
 fn render_now(app: &App, rows: &[LagRow], per_topic: bool, area: Rect, buf: &mut Buffer) {
     let model = app.model();
     let visible = area.height.saturating_sub(3) as usize;
@@ -335,7 +338,8 @@ fn render_now(app: &App, rows: &[LagRow], per_topic: bool, area: Rect, buf: &mut
         *widest -= 1;
     }
     let fixed = name_w + label_w + lag_w + age_w + eta_w + 5;
-    let bar_w = (area.width.saturating_sub(2) as usize).saturating_sub(fixed);
+    // On a wide screen the bar stops at MAX_BAR: the figures stay beside their partition.
+    let bar_w = (area.width.saturating_sub(2) as usize).saturating_sub(fixed).min(MAX_BAR);
     let max = rows.iter().map(|r| r.lag).max().unwrap_or(0);
     let header = Row::new(vec![
         Cell::from("group"),
