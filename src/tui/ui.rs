@@ -256,13 +256,14 @@ pub fn popup(area: Rect, width_percent: u16, height_percent: u16) -> Rect {
 
 fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     let model = app.model();
-    let state = if app.finished() {
-        Span::styled(" ■ end ", theme::DIM)
+    let (glyph, word, style) = if app.finished() {
+        ("■", "end", theme::DIM)
     } else if app.playing {
-        Span::styled(" ▶ playing ", theme::OK)
+        ("▶", "playing", theme::OK)
     } else {
-        Span::styled(" ‖ paused ", theme::WARN)
+        ("‖", "paused", theme::WARN)
     };
+    let state = Span::styled(format!(" {glyph} {word} "), style);
     let mut rest = vec![
         state,
         Span::raw(format!("{} ", speed_label(app.speed))),
@@ -286,6 +287,21 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     let room = |rest: &[Span<'_>], brand: bool| {
         usize::from(area.width).saturating_sub(width(rest) + if brand { 10 } else { 0 } + 3)
     };
+    // A very narrow screen (even without the seed and the brand, no room for a word of the
+    // title or the variant's name): the speed goes, the clock loses the duration, the state
+    // keeps its glyph.
+    let needed = experiment.map_or(12, |v| v.chars().count() + 4);
+    let compactions: [(usize, Span<'static>); 3] = [
+        (1, Span::raw("")),
+        (3, Span::raw(format!("t {} ", seconds(app.now())))),
+        (0, Span::styled(format!(" {glyph} "), style)),
+    ];
+    for (at, compact) in compactions {
+        if room(&rest[..6], false) >= needed {
+            break;
+        }
+        rest[at] = compact;
+    }
     let name = match experiment {
         None => {
             // The title gives way first; when even a word of it would not show, the seed
@@ -327,13 +343,13 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
     let mut spans = Vec::new();
-    let gap = tab_gap(area.width);
-    for view in View::ALL {
+    let (labels, gap) = tab_labels(area.width);
+    for (view, label) in View::ALL.into_iter().zip(labels) {
         // The active tab: bracketed and bold as well as coloured.
         let (label, style) = if view == app.view {
-            (format!("[{}]", tab_label(view).trim()), theme::KEY.add_modifier(Modifier::BOLD))
+            (format!("[{}]", label.trim()), theme::KEY.add_modifier(Modifier::BOLD))
         } else {
-            (tab_label(view), Style::new())
+            (label, Style::new())
         };
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" ".repeat(usize::from(gap))));
@@ -371,21 +387,38 @@ fn tab_label(view: View) -> String {
     format!(" {} {} ", view.key(), view.title())
 }
 
-/// The columns between tabs: one, none when the tabs would not fit the row with them.
-fn tab_gap(width: u16) -> u16 {
-    let labels: usize = View::ALL.iter().map(|v| tab_label(*v).chars().count() + 1).sum();
-    u16::from(labels < usize::from(width))
+/// The tabs' labels on a row `width` wide, and the columns between them: one when all
+/// fit so, none when they fit closed up, else each title shortened with `…` to an equal
+/// share of the row (the keys always show).
+fn tab_labels(width: u16) -> (Vec<String>, u16) {
+    let labels: Vec<String> = View::ALL.iter().map(|v| tab_label(*v)).collect();
+    let total: usize = labels.iter().map(|l| l.chars().count()).sum();
+    let room = usize::from(width.saturating_sub(1));
+    if total + labels.len() <= room {
+        return (labels, 1);
+    }
+    if total <= room {
+        return (labels, 0);
+    }
+    let cell = room / labels.len();
+    let short = View::ALL
+        .iter()
+        .map(|v| format!(" {} {} ", v.key(), fit(v.title(), cell.saturating_sub(4))))
+        .map(|l| l.chars().take(cell.max(3)).collect())
+        .collect();
+    (short, 0)
 }
 
 /// Where each tab sits on a tabs row `width` wide (for mouse clicks): (first column, last
 /// column).
 pub fn tab_spans(width: u16) -> Vec<(u16, u16, View)> {
-    let gap = tab_gap(width);
+    let (labels, gap) = tab_labels(width);
     let mut x = 0u16;
     View::ALL
         .iter()
-        .map(|view| {
-            let width = tab_label(*view).chars().count() as u16;
+        .zip(labels)
+        .map(|(view, label)| {
+            let width = label.chars().count() as u16;
             let span = (x, x + width, *view);
             x += width + gap;
             span
@@ -583,4 +616,32 @@ fn render_help(scroll: u16, area: Rect, buf: &mut Buffer) {
         .scroll((scroll, 0))
         .block(Block::bordered().border_type(BorderType::Rounded).title(title))
         .render(area, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load::{Limits, load_str};
+
+    /// A click lands on the tab drawn there, at any width (tabs close up on a narrow row).
+    #[test]
+    fn tab_clicks_follow_the_tabs_drawn() {
+        let source = crate::lessons::find("fan-out").expect("a lesson").source;
+        let scenario = load_str(source, "fan-out", &Limits::default()).expect("valid");
+        let app = App::new("t".to_owned(), None, scenario, None, Limits::default()).expect("compiles");
+        for width in [40u16, 60, 80, 120] {
+            let area = Rect::new(0, 0, width, 20);
+            let mut buf = Buffer::empty(area);
+            (&app).render(area, &mut buf);
+            let row: Vec<&str> = (0..width).map(|x| buf[(x, 1)].symbol()).collect();
+            for (first, last, view) in tab_spans(width) {
+                let drawn: String = row[usize::from(first)..usize::from(last).min(row.len())].concat();
+                let start = format!("{} {}", view.key(), &view.title()[..1]);
+                assert!(drawn.contains(&start), "{width}: {view:?} at {first}..{last}: {drawn:?}");
+                if width >= 60 {
+                    assert!(drawn.contains(view.title()), "{width}: {view:?} at {first}..{last}: {drawn:?}");
+                }
+            }
+        }
+    }
 }
