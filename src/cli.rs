@@ -67,6 +67,33 @@ pub enum Command {
     Man,
     /// Open a recorded trace (JSON Lines written by --trace).
     Replay(ReplayArgs),
+    /// Compare two runs (traces, scenario files or lessons): figures, findings, first step apart.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The run before: a trace, a scenario file or a lesson.
+    #[arg(value_name = "A")]
+    pub a: String,
+    /// The run after: a trace, a scenario file or a lesson.
+    #[arg(value_name = "B")]
+    pub b: String,
+    /// Override B's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run one of B's "what if" variants.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+    /// Override A's seed.
+    #[arg(long)]
+    pub seed_a: Option<u64>,
+    /// Run one of A's "what if" variants.
+    #[arg(long, value_name = "NAME")]
+    pub variant_a: Option<String>,
+    /// Print the comparison as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -231,6 +258,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             args.theme = args.theme.or(cli.theme);
             replay(&args)
         }
+        Some(Command::Diff(args)) => diff(&args),
     }
 }
 
@@ -300,6 +328,35 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
     let code = if replayed.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) };
     // As after a run: freeing millions of steps one by one would only delay the exit.
     std::mem::forget(replayed);
+    Ok(code)
+}
+
+/// `eventlab diff A B`: exit 0 when the runs are equal, 1 when they differ.
+fn diff(args: &DiffArgs) -> Result<ExitCode, Failure> {
+    use crate::run::source::{Request, compute};
+    let limits = Limits::default();
+    let side = |target: &str, seed: Option<u64>, variant: Option<&str>| {
+        let request = Request { target, seed, variant };
+        let (source, warning) = compute(&request, &limits).map_err(usage)?;
+        if let Some(warning) = warning {
+            eprintln!("{warning}");
+        }
+        // As the user would write it: `crash-duplicates --variant idempotent-billing`.
+        let flags = [variant.map(|v| format!("--variant {v}")), seed.map(|s| format!("--seed {s}"))];
+        let label = std::iter::once(target.to_owned()).chain(flags.into_iter().flatten()).collect::<Vec<_>>().join(" ");
+        Ok::<_, Failure>((label, source))
+    };
+    let (label_a, a) = side(&args.a, args.seed_a, args.variant_a.as_deref())?;
+    let (label_b, b) = side(&args.b, args.seed, args.variant.as_deref())?;
+    let diff = crate::diff::Diff::new(crate::diff::Side::of(&label_a, &a.run), crate::diff::Side::of(&label_b, &b.run));
+    if args.json {
+        out(format!("{}\n", crate::diff::render::json(&diff)))?;
+    } else {
+        out(crate::diff::render::table(&diff))?;
+    }
+    let code = if diff.equal() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    // As after a run: freeing millions of steps one by one would only delay the exit.
+    std::mem::forget((a, b));
     Ok(code)
 }
 

@@ -3,8 +3,9 @@
 //! The modules form layers, and each uses only its own and lower ones (a test,
 //! `tests/it/architecture.rs`, reads the `use` paths and holds the code to it):
 //!
-//! 1. [`json`], [`rng`], [`intern`], [`fsutil`]: values, the seeded random streams, interned
-//!    strings and stored payloads, reading files safely;
+//! 1. [`json`], [`rng`], [`intern`], [`index`], [`fsutil`]: values, the seeded random streams,
+//!    interned strings and stored payloads, typed indices (what a number indexes), reading
+//!    files safely;
 //! 2. [`scenario`] (the format: parsing, validation, variants) and [`lessons`] (the
 //!    built-in scenarios);
 //! 3. [`bus`], [`fold`]: the compiled small languages (bus patterns, aggregate folds);
@@ -14,13 +15,16 @@
 //!    derived from a trace alone);
 //! 7. [`timeline`]: a trace and its analysis at any step, for time travel;
 //! 8. [`run`]: a headless run;
-//! 9. [`report`] and [`tui`]: what a user reads;
-//! 10. [`cli`]: the command line.
+//! 9. [`diff`]: two runs compared, figure by figure (below `tui`, whose "what if" uses it);
+//! 10. [`report`] and [`tui`]: what a user reads;
+//! 11. [`cli`]: the command line.
 pub mod analysis;
 pub mod bus;
 pub mod cli;
+pub mod diff;
 pub mod fold;
 pub mod fsutil;
+pub mod index;
 pub mod intern;
 pub mod json;
 pub mod lessons;

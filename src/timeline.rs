@@ -342,7 +342,7 @@ impl Timeline {
         let first = self.frontier.observed();
         for (i, step) in trace.steps[first..end].iter().enumerate() {
             if step.kind == StepKind::Note {
-                self.notes.push(Marker { step: first + i + 1, kind: MarkerKind::Note, index: step.aux as usize });
+                self.notes.push(Marker { step: first + i + 1, kind: MarkerKind::Note, index: step.table_index() });
             }
         }
         while self.frontier.observed() < end {

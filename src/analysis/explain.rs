@@ -5,7 +5,7 @@
 
 use super::{Analysis, Finding, FindingClass};
 use crate::trace::jsonl::Namer;
-use crate::trace::{FailReason, NO_EVENT, StepKind, Trace};
+use crate::trace::{FailReason, StepKind, Trace};
 
 /// A state object without its braces' spacing: `{"balance":170}`.
 fn compact(value: &serde_json::Value) -> String {
@@ -33,7 +33,7 @@ impl Analysis {
                 // The how-many-th time (a queue message may be received many times).
                 let times = trace.steps[..=index]
                     .iter()
-                    .filter(|s| s.event == finding.event && s.group == finding.group)
+                    .filter(|s| s.event == Some(finding.event) && s.group == Some(finding.group))
                     .filter(|s| {
                         if effect {
                             s.kind == StepKind::Processed && s.flag != 0
@@ -57,7 +57,7 @@ impl Analysis {
                     FailReason::FailProbability => "it failed by the handler's fail_probability".to_owned(),
                     FailReason::UnknownSchemaVersion => {
                         let e = trace.event(finding.event);
-                        let gm = &self.model.groups[usize::from(finding.group)];
+                        let gm = &self.model.groups[finding.group.index()];
                         let (_, version) = gm.upcast_steps(e.event_type, e.schema_version);
                         let accepted = gm
                             .accepts
@@ -76,8 +76,8 @@ impl Analysis {
                 };
                 format!(
                     "{id} failed in {} (attempt {}) at {}: {reason}",
-                    namer.instance(step.instance),
-                    step.aux,
+                    namer.instance(step.instance_idx()),
+                    step.failure().1,
                     at(step.t_us)
                 )
             }
@@ -89,14 +89,17 @@ impl Analysis {
         let (event, group) = (finding.event, finding.group);
         let steps = &trace.steps[..=index];
         // This delivery (the finding's, or the one before the duplicate effect).
-        let this = steps.iter().rposition(|s| s.kind == StepKind::Delivered && s.event == event && s.group == group);
+        let this = steps
+            .iter()
+            .rposition(|s| s.kind == StepKind::Delivered && s.event == Some(event) && s.group == Some(group));
         let Some(this) = this else { return "it reached the group again".to_owned() };
-        let earlier =
-            steps[..this].iter().rposition(|s| s.kind == StepKind::Delivered && s.event == event && s.group == group);
+        let earlier = steps[..this]
+            .iter()
+            .rposition(|s| s.kind == StepKind::Delivered && s.event == Some(event) && s.group == Some(group));
         let published: Vec<String> = steps
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.kind == StepKind::Published && s.event == event)
+            .filter(|(_, s)| s.kind == StepKind::Published && s.event == Some(event))
             .map(|(i, _)| (i + 1).to_string())
             .collect();
         let Some(earlier) = earlier else {
@@ -104,7 +107,7 @@ impl Analysis {
         };
         let first = &steps[earlier];
         let again = &steps[this];
-        let (a, b) = (namer.instance(first.instance), namer.instance(again.instance));
+        let (a, b) = (namer.instance(first.instance_idx()), namer.instance(again.instance_idx()));
         if published.len() > 1 && first.offset != again.offset {
             return format!(
                 "its producer sent it again after a lost acknowledgement: it was published at steps {}",
@@ -113,20 +116,20 @@ impl Analysis {
         }
         let between = &steps[earlier + 1..this];
         if let Some(crash) = between.iter().find(|s| s.kind == StepKind::Crashed && s.instance == first.instance) {
-            let commit = if first.offset == crate::trace::NONE32 {
+            let commit = if first.offset().is_none() {
                 "before acking it; it came back when its visibility timeout expired".to_owned()
             } else {
                 format!(
                     "before committing past {}/{} offset {}; {b} read it again from the last committed offset after the rebalance",
-                    namer.topic(first.topic),
-                    first.partition,
+                    namer.topic(first.topic_idx()),
+                    first.partition_idx(),
                     first.offset
                 )
             };
             return format!("{a} crashed at {} {commit}", at(crash.t_us));
         }
         if let Some(expired) =
-            between.iter().find(|s| s.kind == StepKind::Requeued && s.event == event && s.group == group)
+            between.iter().find(|s| s.kind == StepKind::Requeued && s.event == Some(event) && s.group == Some(group))
         {
             return format!(
                 "its visibility timeout expired at {} while {a} was still processing it; {b} received it again",
@@ -134,11 +137,11 @@ impl Analysis {
             );
         }
         if let Some(failed) =
-            between.iter().find(|s| s.kind == StepKind::Failed && s.event == event && s.group == group)
+            between.iter().find(|s| s.kind == StepKind::Failed && s.event == Some(event) && s.group == Some(group))
         {
             return format!("{a}'s attempt failed at {}, so the message was delivered again to {b}", at(failed.t_us));
         }
-        if let Some(rebalanced) = between.iter().find(|s| s.kind == StepKind::Rebalanced && s.group == group) {
+        if let Some(rebalanced) = between.iter().find(|s| s.kind == StepKind::Rebalanced && s.group == Some(group)) {
             return format!(
                 "the group rebalanced at {} before {a}'s position covered it; {b} read it again from the committed offset",
                 at(rebalanced.t_us)
@@ -157,23 +160,23 @@ impl Analysis {
         let key = event.key.map_or("", |k| trace.strings.resolve(k)).to_owned();
         let step = &trace.steps[index];
         // The later-published event of the same key that took effect first.
-        let mine = self.first_published.get(finding.event as usize).copied().unwrap_or(u32::MAX);
+        let mine = self.first_published(finding.event);
         let overtaker = trace.steps[..index].iter().enumerate().rev().find(|(_, s)| {
             s.kind == StepKind::Processed
                 && s.flag != 0
-                && s.group == finding.group
+                && s.group == Some(finding.group)
                 && s.topic == step.topic
-                && s.event != NO_EVENT
-                && trace.event(s.event).key == event.key
-                && self.first_published.get(s.event as usize).is_some_and(|&p| p > mine)
+                && s.event.is_some()
+                && trace.event_of(s).key == event.key
+                && self.first_published(s.event_idx()).is_some_and(|p| mine.is_none_or(|mine| p > mine))
         });
         match overtaker {
             Some((_, other)) => format!(
                 "{id} (key {key}) took effect in {} at {} after {} (same key, published later) took effect in {} at {}: {}",
-                namer.instance(step.instance),
+                namer.instance(step.instance_idx()),
                 at(step.t_us),
-                namer.event_id(other.event),
-                namer.instance(other.instance),
+                namer.event_id(other.event_idx()),
+                namer.instance(other.instance_idx()),
                 at(other.t_us),
                 if other.instance == step.instance {
                     "it was delivered again after the later one (a redelivery)"
@@ -189,15 +192,15 @@ impl Analysis {
     fn mismatch_cause(&self, trace: &Trace, namer: &Namer<'_>, finding: &Finding, index: usize) -> String {
         let id = namer.event_id(finding.event);
         let event = trace.event(finding.event);
-        let group = usize::from(finding.group);
+        let group = finding.group.index();
         let consumer = &self.model.groups[group].consumer;
         let key = event.key.map_or("", |k| trace.strings.resolve(k));
         let again = trace.steps[..index].iter().any(|s| {
             s.kind == StepKind::Processed
                 && s.flag != 0
-                && usize::from(s.group) == group
-                && s.event != NO_EVENT
-                && trace.event(s.event).id == event.id
+                && s.group_idx().index() == group
+                && s.event.is_some()
+                && trace.event_of(s).id == event.id
         });
         let how = if again {
             format!("{id} was applied twice (a duplicate effect)")
@@ -222,13 +225,13 @@ impl Analysis {
     fn loss_cause(trace: &Trace, namer: &Namer<'_>, finding: &Finding, index: usize) -> String {
         let id = namer.event_id(finding.event);
         let group = namer.group(finding.group);
-        let delivered = trace
-            .steps
-            .iter()
-            .rposition(|s| s.kind == StepKind::Delivered && s.event == finding.event && s.group == finding.group);
+        let delivered = trace.steps.iter().rposition(|s| {
+            s.kind == StepKind::Delivered && s.event == Some(finding.event) && s.group == Some(finding.group)
+        });
         if let Some(d) = delivered {
-            let instance = trace.steps[d].instance;
-            if let Some(crash) = trace.steps[d..].iter().find(|s| s.kind == StepKind::Crashed && s.instance == instance)
+            let instance = trace.steps[d].instance_idx();
+            if let Some(crash) =
+                trace.steps[d..].iter().find(|s| s.kind == StepKind::Crashed && s.instance == Some(instance))
             {
                 return format!(
                     "{id} lost by {group}: committed on delivery (commit \"before\") at step {}, then {} crashed at {} before processing it",

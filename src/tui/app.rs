@@ -774,7 +774,6 @@ mod tests {
 
     use super::*;
     use crate::scenario::load::{Limits, load_str};
-    use crate::trace::NO_EVENT;
     use crate::tui::action::action_for;
 
     fn app(lesson: &str) -> App {
@@ -888,7 +887,7 @@ mod tests {
         assert!(app.filter.text.is_empty());
         press(&mut app, KeyCode::Char('G'));
         press(&mut app, KeyCode::Enter);
-        assert!(app.inspector || app.trace().steps[app.traffic.selected.unwrap()].event == NO_EVENT);
+        assert!(app.inspector || app.trace().steps[app.traffic.selected.unwrap()].event.is_none());
         press(&mut app, KeyCode::Esc);
         assert!(!app.inspector);
     }
@@ -902,7 +901,7 @@ mod tests {
         let selected = app.traffic.selected.expect("Chains moves the Traffic selection");
         assert_eq!(selected, app.step_number() - 2);
         let event = app.trace().steps[selected].event;
-        assert!(event == NO_EVENT || app.focus_event == Some(event));
+        assert!(event.is_none() || app.focus_event == event);
         assert_eq!(app.checks.selected, None);
         press(&mut app, KeyCode::Char('6'));
         press(&mut app, KeyCode::Char('g'));

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use crate::analysis::FindingClass;
 use crate::scenario::model::TopicKind;
 use crate::trace::jsonl::Namer;
-use crate::trace::{FailReason, NO_EVENT, NONE16, NONE32, Step, StepKind};
+use crate::trace::{Step, StepKind};
 
 /// `1.250s`: a virtual time to the millisecond, as the header, the tables, the lists, the
 /// notes and the findings' explanations show it. One precision per context: a time
@@ -250,15 +250,15 @@ pub fn finding_words(class: FindingClass) -> &'static str {
 
 /// `orders/1@17`: a step's topic, partition (logs) and offset, as far as it has them.
 pub fn place(namer: &Namer<'_>, step: &Step) -> String {
-    if step.topic == NONE16 {
-        return String::new();
+    let Some(topic) = step.topic else { return String::new() };
+    let mut text = namer.topic(topic).to_owned();
+    if namer.model.topics[topic.index()].kind == TopicKind::Log
+        && let Some(partition) = step.partition
+    {
+        let _ = write!(text, "/{partition}");
     }
-    let mut text = namer.topic(step.topic).to_owned();
-    if namer.model.topics[usize::from(step.topic)].kind == TopicKind::Log && step.partition != NONE16 {
-        let _ = write!(text, "/{}", step.partition);
-    }
-    if step.offset != NONE32 {
-        let _ = write!(text, "@{}", step.offset);
+    if let Some(offset) = step.offset() {
+        let _ = write!(text, "@{offset}");
     }
     text
 }
@@ -267,16 +267,16 @@ pub fn place(namer: &Namer<'_>, step: &Step) -> String {
 /// the group alone: who a consumer step is about.
 pub fn who(namer: &Namer<'_>, step: &Step) -> String {
     match (step.group, step.instance) {
-        (_, i) if i != NONE16 => {
-            let (g, _) = namer.trace.instances[usize::from(i)];
-            let group = &namer.model.groups[usize::from(g)];
+        (_, Some(i)) => {
+            let (g, _) = namer.trace.instances[i.index()];
+            let group = &namer.model.groups[g.index()];
             if group.name == group.consumer {
                 namer.instance(i)
             } else {
                 format!("{}/{}", group.name, namer.instance(i))
             }
         }
-        (g, _) if g != NONE16 => namer.group(g).to_owned(),
+        (Some(g), _) => namer.group(g).to_owned(),
         _ => String::new(),
     }
 }
@@ -286,39 +286,47 @@ pub fn who(namer: &Namer<'_>, step: &Step) -> String {
 pub fn detail(namer: &Namer<'_>, step: &Step) -> String {
     let trace = namer.trace;
     match step.kind {
-        StepKind::Published if step.event != NO_EVENT => {
-            let e = trace.event(step.event);
-            match e.cause() {
+        StepKind::Published if step.event.is_some() => {
+            let e = trace.event_of(step);
+            match e.cause {
                 Some(cause) => format!("from {}, caused by {}", trace.strings.resolve(e.source), namer.event_id(cause)),
                 None => format!("from {}", trace.strings.resolve(e.source)),
             }
         }
-        StepKind::Processed => if step.flag != 0 { "effect" } else { "no effect" }.to_owned(),
-        StepKind::Failed => format!("{} (attempt {})", FailReason::from_flag(step.flag).name(), step.aux),
-        StepKind::Delivered | StepKind::Requeued if step.aux != NONE32 => format!("receive {}", step.aux),
-        StepKind::DeadLettered if step.aux != NONE32 => format!("→ {}", namer.topic(step.aux as u16)),
-        StepKind::Routed if step.event != NO_EVENT => {
-            let bus = trace.event(step.event).topic;
-            let rule = namer.model.topics[usize::from(bus)].rules.get(step.aux as usize);
+        StepKind::Processed => if step.effect() { "effect" } else { "no effect" }.to_owned(),
+        StepKind::Failed => {
+            let (reason, attempt) = step.failure();
+            format!("{} (attempt {attempt})", reason.name())
+        }
+        StepKind::Delivered | StepKind::Requeued if step.receive().is_some() => {
+            format!("receive {}", step.receive().expect("checked"))
+        }
+        StepKind::DeadLettered if step.dead_letter().is_some() => {
+            format!("→ {}", namer.topic(step.dead_letter().expect("checked")))
+        }
+        StepKind::Routed if step.event.is_some() => {
+            let bus = trace.event_of(step).topic;
+            let rule = namer.model.topics[bus.index()].rules.get(step.table_index());
             format!("rule {} of {}", rule.map_or("?", |r| r.name.as_str()), namer.topic(bus))
         }
         StepKind::Unrouted => "matched no rule: dropped".to_owned(),
         StepKind::Fetched => {
-            let aggregate = namer.model.aggregates.get(usize::from(step.partition)).map_or("?", |a| a.name.as_str());
-            let produced = if step.offset == NONE32 {
-                "the event produced none".to_owned()
-            } else {
-                format!("the event produced v{}", step.offset)
-            };
-            let moved = if step.offset != NONE32 && step.aux > step.offset { ": the state had moved on" } else { "" };
-            format!("{aggregate} v{} read; {produced}{moved}", step.aux)
+            let aggregate = step.aggregate().and_then(|a| namer.model.aggregates.get(a.index()));
+            let aggregate = aggregate.map_or("?", |a| a.name.as_str());
+            let (read, made) = step.versions();
+            let produced =
+                made.map_or_else(|| "the event produced none".to_owned(), |v| format!("the event produced v{v}"));
+            let moved = if made.is_some_and(|made| read > made) { ": the state had moved on" } else { "" };
+            format!("{aggregate} v{read} read; {produced}{moved}")
         }
-        StepKind::Note => namer.model.scenario.notes.get(step.aux as usize).map(|n| n.text.clone()).unwrap_or_default(),
-        StepKind::Rebalanced => trace.assignments.get(step.aux as usize).map_or_else(String::new, |assignment| {
+        StepKind::Note => {
+            namer.model.scenario.notes.get(step.table_index()).map(|n| n.text.clone()).unwrap_or_default()
+        }
+        StepKind::Rebalanced => trace.assignments.get(step.table_index()).map_or_else(String::new, |assignment| {
             let parts: Vec<String> = assignment
                 .iter()
                 .map(|(i, t, ps)| {
-                    let ps: Vec<String> = ps.iter().map(u16::to_string).collect();
+                    let ps: Vec<String> = ps.iter().map(ToString::to_string).collect();
                     format!("{} {}[{}]", namer.instance(*i), namer.topic(*t), ps.join(","))
                 })
                 .collect();

@@ -7,7 +7,7 @@ use super::action::Action;
 use crate::analysis::{Analysis, Finding};
 use crate::sim::Model;
 use crate::timeline::Timeline;
-use crate::trace::{EventIdx, NO_EVENT, NONE16, Trace};
+use crate::trace::{EventIdx, Trace};
 
 /// What a list reads to move its selection: the run as shown, and the `/` filter's text.
 #[derive(Clone, Copy)]
@@ -67,13 +67,13 @@ impl<'a> Ctx<'a> {
         if found(s.kind.name()) {
             return true;
         }
-        if s.group != NONE16 && found(&self.model().groups[usize::from(s.group)].name) {
+        if s.group.is_some_and(|g| found(&self.model().groups[g.index()].name)) {
             return true;
         }
-        if s.event == NO_EVENT {
+        if s.event.is_none() {
             return false;
         }
-        let e = trace.event(s.event);
+        let e = trace.event_of(s);
         found(trace.strings.resolve(e.event_type))
             || e.key.is_some_and(|k| found(trace.strings.resolve(k)))
             || found(&e.correlation.render(&trace.strings))
@@ -177,17 +177,17 @@ impl List for TrafficList {
         };
         self.select(target);
         match ctx.trace().steps[target].event {
-            NO_EVENT => Outcome::Done,
-            event => Outcome::Focus(event),
+            None => Outcome::Done,
+            Some(event) => Outcome::Focus(event),
         }
     }
 
     /// The selected step's event (or the newest step's), in the inspector.
     fn inspect(&self, ctx: &Ctx<'_>) -> Outcome {
         let step = self.selected.or_else(|| ctx.step_number().checked_sub(1));
-        match step.map(|s| ctx.trace().steps[s].event) {
-            Some(event) if event != NO_EVENT => Outcome::Inspect(event),
-            _ => Outcome::Done,
+        match step.and_then(|s| ctx.trace().steps[s].event) {
+            Some(event) => Outcome::Inspect(event),
+            None => Outcome::Done,
         }
     }
 

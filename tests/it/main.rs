@@ -2,6 +2,7 @@
 mod architecture;
 mod bad_input;
 mod cli;
+mod diff;
 mod eda_properties;
 mod fault_properties;
 mod fuzz;

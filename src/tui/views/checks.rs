@@ -7,10 +7,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget, Wrap};
 
+use crate::diff::run_figures;
 use crate::scenario::model::Metric;
 use crate::tui::action::{Action, keys_of};
 use crate::tui::app::App;
-use crate::tui::experiments::run_figures;
 use crate::tui::format::{fit, fit_line, seconds, wrapped_lines};
 use crate::tui::predict;
 use crate::tui::theme;

@@ -12,8 +12,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, Widget, Wrap};
 
+use crate::trace::EventIdx;
 use crate::trace::jsonl::Namer;
-use crate::trace::{EventIdx, NO_EVENT};
 use crate::tui::app::App;
 use crate::tui::format::{detail, finding_words, fit, fit_line, place, seconds, who};
 use crate::tui::theme;
@@ -33,7 +33,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     Clear.render(area, buf);
     let trace = app.trace();
     let block = Block::bordered().border_type(BorderType::Rounded);
-    let Some(focus) = app.focus_event.filter(|&e| e != NO_EVENT && (e as usize) < app.events_seen()) else {
+    let Some(focus) = app.focus_event.filter(|&e| e.index() < app.events_seen()) else {
         Paragraph::new(Line::styled("No event selected: pick a row in Traffic and press Enter.", theme::DIM))
             .block(block.title(" inspector · Esc closes "))
             .render(area, buf);
@@ -103,7 +103,7 @@ impl Facts {
             }
             None => format!("on {}", namer.topic(e.topic)),
         };
-        let causation = e.cause().map(|cause| {
+        let causation = e.cause.map(|cause| {
             format!("{} ({})", namer.event_id(cause), trace.strings.resolve(trace.event(cause).event_type))
         });
         let caused: Vec<String> = caused(app, namer, focus)
@@ -232,13 +232,15 @@ fn fetches(app: &App, namer: &Namer<'_>, focus: EventIdx) -> Vec<String> {
         .map(|&i| &app.steps()[i])
         .filter(|s| s.kind == crate::trace::StepKind::Fetched)
         .map(|s| {
-            let aggregate = namer.model.aggregates.get(usize::from(s.partition)).map_or("?", |a| a.name.as_str());
-            let made = match s.offset {
-                crate::trace::NONE32 => "the event made none".to_owned(),
-                v if s.aux > v => format!("the event made v{v}: moved on"),
-                v => format!("the event made v{v}"),
+            let aggregate = s.aggregate().and_then(|a| namer.model.aggregates.get(a.index()));
+            let aggregate = aggregate.map_or("?", |a| a.name.as_str());
+            let (read, made) = s.versions();
+            let made = match made {
+                None => "the event made none".to_owned(),
+                Some(v) if read > v => format!("the event made v{v}: moved on"),
+                Some(v) => format!("the event made v{v}"),
             };
-            format!("{} read {aggregate} v{} ({made})", namer.group(s.group), s.aux)
+            format!("{} read {aggregate} v{read} ({made})", namer.group(s.group_idx()))
         })
         .collect()
 }
@@ -249,10 +251,10 @@ fn fetches(app: &App, namer: &Namer<'_>, focus: EventIdx) -> Vec<String> {
 fn caused(app: &App, namer: &Namer<'_>, focus: EventIdx) -> Vec<EventIdx> {
     let events = &namer.trace.events;
     let analysis = app.analysis();
-    (focus as usize + 1..events.len())
-        .filter(|&i| events[i].parent == focus && analysis.first_published(i as EventIdx).is_some())
+    (focus.index() + 1..events.len())
+        .map(EventIdx::new)
+        .filter(|&i| events[i.index()].cause == Some(focus) && analysis.first_published(i).is_some())
         .take(MAX_CAUSED)
-        .map(|i| i as EventIdx)
         .collect()
 }
 
@@ -262,7 +264,7 @@ fn steps_about(app: &App, focus: EventIdx) -> (Vec<usize>, bool) {
     let start = app.analysis().first_published(focus).unwrap_or(0);
     let mut found = Vec::new();
     for (i, step) in steps.iter().enumerate().skip(start) {
-        if step.event == focus {
+        if step.event == Some(focus) {
             if found.len() == MAX_STEPS {
                 return (found, true);
             }
@@ -392,8 +394,8 @@ mod tests {
     fn an_emitted_event_names_its_cause() {
         let mut app = app();
         let trace = app.trace();
-        let emitted = trace.events.iter().position(|e| e.cause().is_some()).expect("an emitted event");
-        app.focus_event = Some(emitted as EventIdx);
+        let emitted = trace.events.iter().position(|e| e.cause.is_some()).expect("an emitted event");
+        app.focus_event = Some(EventIdx::new(emitted));
         app.inspector = true;
         let screen = draw(&app, 130, 30);
         assert!(screen.contains("PaymentCharged") && screen.contains("(OrderCreated)"), "{screen}");

@@ -14,7 +14,7 @@ use ratatui::widgets::{Axis, Block, Cell, Chart, Dataset, GraphType, Row, Table,
 
 use crate::analysis::LAG_BUCKETS;
 use crate::scenario::model::Metric;
-use crate::trace::{NONE16, StepKind};
+use crate::trace::{Partition, StepKind, TopicIdx};
 use crate::tui::app::App;
 use crate::tui::format::{axis_seconds, decimal, duration, fit, seconds};
 use crate::tui::theme;
@@ -53,24 +53,27 @@ impl Rates {
             }
             scanned += 1;
             earliest = step.t_us;
-            let partition = if step.partition == NONE16 { 0 } else { usize::from(step.partition) };
-            let topic = usize::from(step.topic);
+            // A queue's messages count as its partition 0.
+            let partition = step.partition.map_or(0, Partition::index);
             match step.kind {
                 StepKind::Published => {
-                    if let Some(n) = rates.arrived.get_mut(topic).and_then(|t| t.get_mut(partition)) {
+                    if let Some(n) =
+                        step.topic.and_then(|t| rates.arrived.get_mut(t.index())).and_then(|t| t.get_mut(partition))
+                    {
                         *n += 1;
                     }
                 }
                 StepKind::Processed | StepKind::SkippedDuplicate | StepKind::DeadLettered => {
                     if step.kind == StepKind::DeadLettered
-                        && let Some(n) = rates.arrived.get_mut(step.aux as usize).and_then(|t| t.first_mut())
+                        && let Some(n) = step
+                            .dead_letter()
+                            .and_then(|t| rates.arrived.get_mut(t.index()))
+                            .and_then(|t| t.first_mut())
                     {
                         *n += 1;
                     }
-                    if let Some(n) = rates
-                        .drained
-                        .get_mut(usize::from(step.group))
-                        .and_then(|g| g.get_mut(topic))
+                    if let Some(n) = (step.group.zip(step.topic))
+                        .and_then(|(g, t)| rates.drained.get_mut(g.index())?.get_mut(t.index()))
                         .and_then(|t| t.get_mut(partition))
                     {
                         *n += 1;
@@ -100,7 +103,7 @@ impl Rates {
 
     /// Events a second: (processing, arrival) of a group on some (topic, partition)s.
     /// Processing counts only from the group's start, so a late joiner is not undersold.
-    fn per_second(&self, app: &App, group: usize, of: &[(u16, u16)]) -> Option<(f64, f64)> {
+    fn per_second(&self, app: &App, group: usize, of: &[(TopicIdx, Partition)]) -> Option<(f64, f64)> {
         let since_start = app.now().saturating_sub(app.model().groups[group].start);
         let window = self.window_us as f64 / 1e6;
         let drain_window = self.window_us.min(since_start) as f64 / 1e6;
@@ -109,8 +112,8 @@ impl Rates {
         }
         let (mut drained, mut arrived) = (0, 0);
         for &(t, p) in of {
-            drained += self.drained[group][usize::from(t)][usize::from(p)];
-            arrived += self.arrived[usize::from(t)][usize::from(p)];
+            drained += self.drained[group][t.index()][p.index()];
+            arrived += self.arrived[t.index()][p.index()];
         }
         Some((drained as f64 / drain_window, arrived as f64 / window))
     }
@@ -196,9 +199,7 @@ pub fn group_lag(app: &App, g: usize) -> GroupLag {
         .slots
         .iter()
         .enumerate()
-        .map(|(slot, &(t, p))| {
-            u64::from(a.log_end(usize::from(t), usize::from(p)).saturating_sub(a.committed(g, slot)))
-        })
+        .map(|(slot, &(t, p))| u64::from(a.log_end(t.index(), p.index()).saturating_sub(a.committed(g, slot))))
         .collect();
     let total = a.metric(Metric::FinalLag, Some(g));
     let on_logs: u64 = slots.iter().sum();
@@ -239,7 +240,7 @@ fn lag_rows(app: &App, per_topic: bool) -> Vec<LagRow> {
             .enumerate()
             .map(|(slot, &(t, p))| {
                 (lag.slots[slot] > 0)
-                    .then(|| a.record(usize::from(t), usize::from(p), a.committed(g, slot)))
+                    .then(|| a.record(t.index(), p.index(), a.committed(g, slot)))
                     .flatten()
                     .and_then(|e| a.first_published(e))
                     .map(|s| now.saturating_sub(app.steps()[s].t_us))
@@ -253,9 +254,9 @@ fn lag_rows(app: &App, per_topic: bool) -> Vec<LagRow> {
             let of = &gm.slots[slot..slot + n];
             let behind: u64 = lag.slots[slot..slot + n].iter().sum();
             let label = if n == 1 {
-                format!("{}/{p}", model.topics[usize::from(t)].name)
+                format!("{}/{p}", model.topics[t.index()].name)
             } else {
-                format!("{} (all {n})", model.topics[usize::from(t)].name)
+                format!("{} (all {n})", model.topics[t.index()].name)
             };
             rows.push(LagRow {
                 group: g,
@@ -268,8 +269,8 @@ fn lag_rows(app: &App, per_topic: bool) -> Vec<LagRow> {
             slot += n;
         }
         if !gm.queues.is_empty() {
-            let names: Vec<&str> = gm.queues.iter().map(|&q| model.topics[usize::from(q)].name.as_str()).collect();
-            let of: Vec<(u16, u16)> = gm.queues.iter().map(|&q| (q, 0)).collect();
+            let names: Vec<&str> = gm.queues.iter().map(|&q| model.topics[q.index()].name.as_str()).collect();
+            let of: Vec<(TopicIdx, Partition)> = gm.queues.iter().map(|&q| (q, Partition::new(0))).collect();
             rows.push(LagRow {
                 group: g,
                 label: format!("{} (queue)", names.join(", ")),

@@ -43,8 +43,8 @@ fn focus_key(app: &App, a: usize) -> Option<(usize, crate::trace::Sym)> {
     let side = app.analysis().write_side(a);
     let step = app.step_number().checked_sub(1).and_then(|i| app.steps().get(i));
     let shown = step
-        .filter(|s| s.event != crate::trace::NO_EVENT)
-        .and_then(|s| app.trace().event(s.event).key)
+        .and_then(|s| s.event)
+        .and_then(|e| app.trace().event(e).key)
         .and_then(|k| side.store.slot(k).map(|slot| (slot, k)));
     shown.or_else(|| {
         let keys = side.store.keys();
@@ -87,7 +87,7 @@ fn aggregate_heading(app: &App, a: usize) -> Line<'static> {
         Span::styled(
             format!(
                 "  write side folded from log {} · {keys} key{}{snapshots}",
-                model.topics[usize::from(am.topic)].name,
+                model.topics[am.topic.index()].name,
                 if keys == 1 { "" } else { "s" }
             ),
             theme::DIM,
@@ -102,7 +102,8 @@ fn key_lines(app: &App, a: usize, lines: &mut Vec<Line<'static>>) {
     let am = &model.aggregates[a];
     let side = app.analysis().write_side(a);
     let keys = side.store.keys();
-    let projectors: Vec<usize> = (0..model.groups.len()).filter(|&g| model.projects[g] == Some(a as u16)).collect();
+    let projectors: Vec<usize> =
+        (0..model.groups.len()).filter(|&g| model.projects[g].is_some_and(|p| p.index() == a)).collect();
     for (slot, &key) in keys.iter().enumerate().take(SHOWN_KEYS) {
         let name = app.trace().strings.resolve(key).to_owned();
         let mut spans = vec![
@@ -258,10 +259,10 @@ fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -
 fn group_heading(app: &App, g: usize) -> Line<'static> {
     let model = app.model();
     let gm = &model.groups[g];
-    let mut log_topics: Vec<u16> = gm.slots.iter().map(|&(t, _)| t).collect();
+    let mut log_topics: Vec<crate::trace::TopicIdx> = gm.slots.iter().map(|&(t, _)| t).collect();
     log_topics.dedup();
-    let names = |topics: &[u16]| -> String {
-        topics.iter().map(|&t| model.topics[usize::from(t)].name.as_str()).collect::<Vec<_>>().join(", ")
+    let names = |topics: &[crate::trace::TopicIdx]| -> String {
+        topics.iter().map(|&t| model.topics[t.index()].name.as_str()).collect::<Vec<_>>().join(", ")
     };
     let mut reads: Vec<String> = Vec::new();
     if !log_topics.is_empty() {

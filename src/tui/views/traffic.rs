@@ -13,8 +13,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table, Widget};
 
+use crate::trace::StepKind;
 use crate::trace::jsonl::Namer;
-use crate::trace::{NO_EVENT, StepKind};
 use crate::tui::app::App;
 use crate::tui::format::{detail, finding_label, finding_words, fit_line, place, seconds, thousands, who};
 use crate::tui::theme;
@@ -163,12 +163,12 @@ fn row_cells(app: &App, namer: &Namer<'_>, i: usize, selected: bool) -> [Line<'s
         ]),
         None => Line::styled(step.kind.name(), theme::kind(step.kind)),
     };
-    let (id, event_type, key) = if step.event == NO_EVENT {
+    let (id, event_type, key) = if step.event.is_none() {
         (String::new(), String::new(), String::new())
     } else {
-        let e = trace.event(step.event);
+        let e = trace.event_of(step);
         (
-            namer.event_id(step.event),
+            namer.event_id(step.event_idx()),
             trace.strings.resolve(e.event_type).to_owned(),
             e.key.map(|k| trace.strings.resolve(k).to_owned()).unwrap_or_default(),
         )
@@ -271,8 +271,7 @@ pub fn click(app: &mut App, screen: Rect, row: u16) {
     let window = window(app, rows_at.height as usize);
     let Some(&step) = window.rows.get(usize::from(row - rows_at.y)) else { return };
     app.traffic.select(step);
-    let event = app.steps()[step].event;
-    if event != NO_EVENT {
+    if let Some(event) = app.steps()[step].event {
         app.focus_event = Some(event);
     }
 }
@@ -369,8 +368,7 @@ mod tests {
         let shown = window(&app, rows.height as usize);
         click(&mut app, screen, rows.y + 3);
         assert_eq!(app.traffic.selected, Some(shown.rows[3]));
-        let event = app.steps()[shown.rows[3]].event;
-        if event != NO_EVENT {
+        if let Some(event) = app.steps()[shown.rows[3]].event {
             assert_eq!(app.focus_event, Some(event));
         }
         // The header line and the border select nothing.
