@@ -224,7 +224,17 @@ impl StepKind {
         }
     }
 
+    /// [`StepKind::ALL`] holds every kind once, in discriminant order (checked when compiling).
+    const ALL_IN_ORDER: () = {
+        let mut i = 0;
+        while i < StepKind::ALL.len() {
+            assert!(StepKind::ALL[i].position() == i, "StepKind::ALL out of order");
+            i += 1;
+        }
+    };
+
     pub fn from_name(name: &str) -> Option<Self> {
+        let () = Self::ALL_IN_ORDER;
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
 }

@@ -72,7 +72,7 @@ pub fn run_picker(mut picker: Picker, limits: Limits) -> Result<()> {
                 .map_err(|e| e.to_string())
                 .and_then(|scenario| {
                     App::new(origin.clone(), None, scenario, None, limits)
-                        .map(|app| app.with_source(source.source, variant.clone()))
+                        .map(|app| app.with_source(source.source, variant.clone()).with_theme(picker.theme))
                         .map_err(|e| format!("{origin}: {e}"))
                 });
             match opened {
@@ -325,7 +325,7 @@ pub fn handle_event(app: &mut App, event: &Event, screen: ratatui::layout::Rect)
             }
             MouseEventKind::Down(MouseButton::Left) if mouse.row == screen.y + 1 => {
                 if let Some((_, _, view)) =
-                    ui::tab_spans().into_iter().find(|(a, b, _)| (*a..*b).contains(&mouse.column))
+                    ui::tab_spans(screen.width).into_iter().find(|(a, b, _)| (*a..*b).contains(&mouse.column))
                 {
                     app.apply(action::Action::ShowView(view));
                 }

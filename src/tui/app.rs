@@ -72,6 +72,10 @@ pub struct App {
     pub banner: Option<String>,
     /// A reload's validation error, shown until the file is fixed.
     pub error: Option<String>,
+    /// How the screen is coloured (`--theme`, `NO_COLOR`).
+    pub theme: super::theme::Theme,
+    /// The lesson note shown whole over the view (`m`), when it does not fit its area.
+    pub note_open: bool,
     /// A replayed trace whose run reached its end (see [`App::replay`]).
     recorded_complete: bool,
     /// `w`: a trace being written, off the UI thread.
@@ -129,6 +133,8 @@ impl App {
             message: None,
             banner: None,
             error: None,
+            theme: super::theme::Theme::Default,
+            note_open: false,
             quit: false,
         }
     }
@@ -138,6 +144,13 @@ impl App {
     #[must_use]
     pub fn with_source(mut self, source: &str, variant: Option<String>) -> Self {
         self.experiments = Experiments::new(source, &self.origin, variant);
+        self
+    }
+
+    /// The app coloured by `theme`.
+    #[must_use]
+    pub fn with_theme(mut self, theme: super::theme::Theme) -> Self {
+        self.theme = theme;
         self
     }
 
@@ -370,16 +383,7 @@ impl App {
             return;
         }
         match action {
-            Action::Quit => {
-                // A trace being written: the first q says so, a second one quits and drops it.
-                match self.recording.as_ref().filter(|r| !r.is_done()) {
-                    Some(r) if !self.message_was_quit_warning => {
-                        self.message = Some(format!("{}: q again quits and drops it", r.progress()));
-                        self.message_was_quit_warning = true;
-                    }
-                    _ => self.quit = true,
-                }
-            }
+            Action::Quit => self.quit_or_warn(),
             Action::TogglePlay => {
                 self.playing = !self.playing && !self.finished();
                 self.target_us = self.now() as f64;
@@ -430,6 +434,8 @@ impl App {
             Action::Back => {
                 if self.help {
                     self.help = false;
+                } else if self.note_open {
+                    self.note_open = false;
                 } else if self.inspector {
                     self.inspector = false;
                 } else {
@@ -446,20 +452,42 @@ impl App {
             Action::NextMarker => self.jump_marker(true),
             Action::PreviousMarker => self.jump_marker(false),
             Action::Record => self.record(std::path::Path::new("")),
-            Action::Experiments => {
-                if self.experiments.variants.is_empty() {
-                    self.message = Some(
-                        "this scenario has no \"what if\" variants (scenarios/README.md tells how to add one)"
-                            .to_owned(),
-                    );
-                } else {
-                    self.experiments.menu = Some(self.experiments.current_row());
-                }
-            }
+            Action::Experiments => self.open_experiments(),
             Action::Reveal => self.reveal(),
             Action::Predict => self.predict(),
             Action::CopyLesson => self.copy_lesson(std::path::Path::new(".")),
+            Action::ExpandNote => self.toggle_note(),
         }
+    }
+
+    /// `q`: quits, but while a trace is being written the first `q` says so and a second
+    /// one quits and drops it.
+    fn quit_or_warn(&mut self) {
+        match self.recording.as_ref().filter(|r| !r.is_done()) {
+            Some(r) if !self.message_was_quit_warning => {
+                self.message = Some(format!("{}: q again quits and drops it", r.progress()));
+                self.message_was_quit_warning = true;
+            }
+            _ => self.quit = true,
+        }
+    }
+
+    /// `v`: the "what if" menu, or why there is none.
+    fn open_experiments(&mut self) {
+        if self.experiments.variants.is_empty() {
+            self.message =
+                Some("this scenario has no \"what if\" variants (scenarios/README.md tells how to add one)".to_owned());
+        } else {
+            self.experiments.menu = Some(self.experiments.current_row());
+        }
+    }
+
+    /// `m`: the current note whole, or back.
+    fn toggle_note(&mut self) {
+        if self.notes().is_empty() {
+            self.message = Some("no note yet: a lesson's notes come with the steps of their moment".to_owned());
+        }
+        self.note_open = !self.note_open && !self.notes().is_empty();
     }
 
     /// `c`: a lesson is written to `DIR/NAME.json` (an existing file there is kept, not

@@ -15,6 +15,7 @@ mod properties;
 mod replay;
 mod scenarios;
 mod schema;
+mod screen;
 mod signals;
 mod snapshots;
 mod source;

@@ -21,7 +21,7 @@ use crate::analysis::sagas::SagaStatus;
 use crate::trace::jsonl::Namer;
 use crate::trace::{AggregateIdx, EventId, EventIdx, GroupIdx, StepKind, TopicIdx};
 use crate::tui::app::App;
-use crate::tui::format::{duration_fine, seconds};
+use crate::tui::format::{duration_fine, fit, fit_lines, seconds};
 use crate::tui::theme;
 use crate::tui::views::View;
 
@@ -153,9 +153,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         bottom.push(format!("no event picked, showing the newest caused one: {}", how_to_pick()));
     }
     bottom.extend(chain.cuts.iter().cloned());
-    let mut block = Block::bordered().title(Span::styled(title, theme::TITLE));
+    let room = usize::from(area.width.saturating_sub(4));
+    let mut block = Block::bordered().title(Span::styled(fit(&title, room), theme::TITLE));
     if !bottom.is_empty() {
-        block = block.title_bottom(Span::styled(format!(" {} ", bottom.join(" · ")), theme::DIM));
+        block = block.title_bottom(Span::styled(format!(" {} ", fit(&bottom.join(" · "), room)), theme::DIM));
     }
     let inner = block.inner(area);
     block.render(area, buf);
@@ -177,17 +178,21 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let [tree, waterfall] = Layout::horizontal([Constraint::Length(tree_width), Constraint::Min(0)]).areas(body);
         let head_tree = Rect { width: tree.width, ..head };
         let head_waterfall = Rect { x: waterfall.x, width: waterfall.width, ..head };
-        Paragraph::new(Line::styled(" causal tree (root first, children by causation)", theme::DIM))
-            .render(head_tree, buf);
-        Paragraph::new(Line::styled(waterfall_title, theme::DIM)).render(head_waterfall, buf);
-        Paragraph::new(lines).render(tree, buf);
+        Paragraph::new(fit_lines(
+            [Line::styled(" causal tree (root first, children by causation)", theme::DIM)],
+            head_tree.width,
+        ))
+        .render(head_tree, buf);
+        Paragraph::new(fit_lines([Line::styled(waterfall_title, theme::DIM)], head_waterfall.width))
+            .render(head_waterfall, buf);
+        Paragraph::new(fit_lines(lines, tree.width)).render(tree, buf);
         render_waterfall(app, &chain, rows, None, waterfall, buf);
     } else {
         // The tree above, no taller than it needs; the waterfall below, with an id per row.
         let most = (u32::from(inner.height) * 11 / 20) as u16;
         let tree_height = u16::try_from(chain.rows.len()).unwrap_or(u16::MAX).saturating_add(1).min(most).max(1);
         let [tree, waterfall] = Layout::vertical([Constraint::Length(tree_height), Constraint::Min(0)]).areas(inner);
-        Paragraph::new(tree_lines(app, &chain, window(&chain, tree.height))).render(tree, buf);
+        Paragraph::new(fit_lines(tree_lines(app, &chain, window(&chain, tree.height)), tree.width)).render(tree, buf);
         let block = Block::new()
             .borders(ratatui::widgets::Borders::TOP)
             .border_style(theme::DIM)
@@ -383,7 +388,8 @@ fn tree_lines(app: &App, chain: &Chain, rows: std::ops::Range<usize>) -> Vec<Lin
             let m = &chain.members[i];
             let event = trace.event(m.event);
             let ty = trace.strings.resolve(event.event_type);
-            let mut spans = vec![Span::styled(guides(chain, i), theme::DIM)];
+            let cursor = if m.event == chain.focus { theme::CURSOR } else { " " };
+            let mut spans = vec![Span::raw(cursor), Span::styled(guides(chain, i), theme::DIM)];
             spans.push(Span::raw(format!("{} ", namer.event_id(m.event))));
             spans.push(Span::styled(ty.to_owned(), Style::new().fg(theme::ACCENT)));
             if let Some(key) = event.key {
@@ -525,7 +531,7 @@ fn render_waterfall(
             };
             let mut spans = Vec::new();
             if label.is_some() {
-                let id: String = namer.event_id(m.event).chars().take(label_width - 1).collect();
+                let id = fit(&namer.event_id(m.event), label_width - 1);
                 spans.push(Span::raw(format!("{id:<label_width$}")));
             }
             spans.extend([
@@ -538,7 +544,7 @@ fn render_waterfall(
             if m.event == chain.focus { line.style(theme::SELECTED) } else { line }
         })
         .collect();
-    Paragraph::new(lines).render(area, buf);
+    Paragraph::new(fit_lines(lines, area.width)).render(area, buf);
 }
 
 #[cfg(test)]

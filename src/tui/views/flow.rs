@@ -25,13 +25,18 @@ use crate::scenario::model::TopicKind;
 use crate::sim::Model;
 use crate::trace::{EventIdx, GroupIdx, InstanceIdx, Partition, Step, StepKind, TopicIdx, Trace};
 use crate::tui::app::App;
-use crate::tui::format::{per_second, ranges, seconds};
+use crate::tui::format::{fit, fit_lines, per_second, ranges, seconds};
 use crate::tui::theme;
 
 const NAME: Style = Style::new().add_modifier(Modifier::BOLD);
 const MARKER: Style = Style::new().add_modifier(Modifier::BOLD);
 /// The most lines of recent events at the bottom.
 const MAX_TICKER: u16 = 6;
+/// The recent list's most rows on a tall screen (40 rows and more).
+const MAX_TICKER_TALL: u16 = 24;
+/// The widest a group box grows: beyond, a wide screen centres the diagram instead of
+/// stretching the boxes over empty columns (their figures stay beside their names).
+const MAX_GROUP_WIDTH: u16 = 72;
 /// The most lines of partition offsets in a group box.
 const MAX_OFFSET_LINES: usize = 4;
 /// The most rows of partition cells in a topic box.
@@ -45,15 +50,30 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let live = live::scan(app);
-    let ticker_height = if area.height >= 20 { (area.height / 6).clamp(3, MAX_TICKER + 1) } else { 0 };
+    let cols = Columns::new(area);
+    let producers = producer_boxes(app, &live, cols.producers.1.saturating_sub(2));
+    let topics = topic_boxes(app, &live, cols.topics.1.saturating_sub(2));
+    let mut ticker_height = if area.height >= 20 { (area.height / 6).clamp(3, MAX_TICKER + 1) } else { 0 };
+    if area.height >= 40 {
+        // A tall screen gives the recent list the rows the diagram does not need whole.
+        let tall = Rect { y: area.y + 1, height: area.height - 1 - ticker_height, ..area };
+        let used = |rects: &[Rect], hidden: usize| {
+            rects.first().zip(rects.last()).map_or(0, |(a, b)| b.bottom() - a.y) + u16::from(hidden > 0)
+        };
+        let (_, group_rects, hidden) = group_column(app, &live, cols.groups, tall);
+        let mut need = used(&group_rects, hidden);
+        for (boxes, column) in [(&producers, cols.producers), (&topics, cols.topics)] {
+            let (rects, hidden) = stack(&heights(boxes), Columns::at(column, tall));
+            need = need.max(used(&rects, hidden));
+        }
+        // Two rows between the diagram and the list.
+        ticker_height = tall.height.saturating_sub(need + 2).clamp(ticker_height, MAX_TICKER_TALL + 1);
+    }
     let header = Rect { height: 1, ..area };
     let diagram = Rect { y: area.y + 1, height: area.height - 1 - ticker_height, ..area };
     let ticker = Rect { y: diagram.bottom(), height: ticker_height, ..area };
-    let cols = Columns::new(area);
 
     render_header(&cols, header, buf);
-    let producers = producer_boxes(app, &live);
-    let topics = topic_boxes(app, &live, cols.topics.1.saturating_sub(2));
     let (groups, group_rects, hidden_groups) = group_column(app, &live, cols.groups, diagram);
     let (producer_rects, hidden_producers) = stack(&heights(&producers), Columns::at(cols.producers, diagram));
     let (topic_rects, hidden_topics) = stack(&heights(&topics), Columns::at(cols.topics, diagram));
@@ -194,13 +214,15 @@ impl Columns {
         let producers = (w * 15 / 100).clamp(9, 24);
         let topics = (w * 26 / 100).clamp(12, 38);
         let mut groups = w.saturating_sub(producers + topics + 2 * gutter);
-        if groups > 72 {
+        if groups > MAX_GROUP_WIDTH {
             // Wide screens: longer edges rather than a wide empty column.
-            let spare = groups - 72;
+            let spare = groups - MAX_GROUP_WIDTH;
             gutter += (spare / 2).min(10);
             groups = w.saturating_sub(producers + topics + 2 * gutter);
         }
-        let x = area.x;
+        // Still wider: the diagram in the middle.
+        let x = area.x + groups.saturating_sub(MAX_GROUP_WIDTH) / 2;
+        let groups = groups.min(MAX_GROUP_WIDTH);
         Columns {
             producers: (x, producers),
             left_gutter: (x + producers, gutter),
@@ -290,11 +312,14 @@ fn draw_boxes(boxes: &[Boxed], rects: &[Rect], hidden: usize, column: Rect, buf:
         let block = Block::bordered()
             .border_type(BorderType::Rounded)
             .border_style(b.border)
-            .title(Line::from(Span::styled(format!(" {} ", b.title), NAME)))
+            .title(Line::from(Span::styled(
+                format!(" {} ", fit(&b.title, usize::from(r.width).saturating_sub(b.right.width() + 5))),
+                NAME,
+            )))
             .title(b.right.clone().right_aligned());
         let inner = block.inner(r);
         block.render(r, buf);
-        Paragraph::new(b.lines.clone()).render(inner, buf);
+        Paragraph::new(fit_lines(b.lines.iter().cloned(), inner.width)).render(inner, buf);
     }
     if hidden > 0 {
         let y = rects.last().map_or(column.y, |r| r.bottom());
@@ -337,7 +362,8 @@ fn lanes(targets: &[(usize, u16, Vec<u16>)], gutter: Rect) -> Vec<(usize, u16)> 
 
 fn render_header(cols: &Columns, area: Rect, buf: &mut Buffer) {
     for ((x, w), title) in [(cols.producers, "producers"), (cols.topics, "topics"), (cols.groups, "consumer groups")] {
-        put(buf, Rect { x, width: w, ..area }, x + 1, area.y, title, theme::TITLE);
+        let title = fit(title, usize::from(w.saturating_sub(2)));
+        put(buf, Rect { x, width: w, ..area }, x + 1, area.y, &title, theme::TITLE);
     }
     let legend = Line::from(vec![
         Span::styled("lag ", theme::DIM),
@@ -349,12 +375,15 @@ fn render_header(cols: &Columns, area: Rect, buf: &mut Buffer) {
     let width = legend.width() as u16;
     let gx = cols.groups.0;
     let title_end = gx + 1 + "consumer groups".len() as u16 + 2;
-    if area.right() >= title_end + width {
-        buf.set_line(area.right() - width, area.y, &legend, width);
+    // A column clear of the screen's edge.
+    if area.right() > title_end + width {
+        buf.set_line(area.right() - width - 1, area.y, &legend, width);
     }
 }
 
-fn producer_boxes(app: &App, live: &Live) -> Vec<Boxed> {
+/// A box per producer, its lines fitting `inner` columns: rate, count sent and state on
+/// one line, or on two when one would cut them.
+fn producer_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
     let model = app.model();
     let sent: Vec<u64> = (0..model.producers.len()).map(|p| app.analysis().sent(p)).collect();
     model
@@ -375,11 +404,16 @@ fn producer_boxes(app: &App, live: &Live) -> Vec<Boxed> {
                 title: p.name.clone(),
                 right: Line::raw(""),
                 // Once done, its rate no longer matters: the count and "done" fit a narrow box.
-                lines: vec![Line::from(vec![
-                    Span::raw(if started && stopped { String::new() } else { format!("{}/s ", trim_rate(p.rate)) }),
-                    Span::styled(format!("{} sent", sent.get(i).copied().unwrap_or(0)), theme::DIM),
-                    state,
-                ])],
+                lines: {
+                    let rate = if started && stopped { String::new() } else { format!("{}/s ", trim_rate(p.rate)) };
+                    let count = Span::styled(format!("{} sent", sent.get(i).copied().unwrap_or(0)), theme::DIM);
+                    let one = Line::from(vec![Span::raw(rate.clone()), count.clone(), state.clone()]);
+                    if rate.is_empty() || one.width() < usize::from(inner) {
+                        vec![one]
+                    } else {
+                        vec![Line::raw(rate.trim_end().to_owned()), Line::from(vec![count, state])]
+                    }
+                },
                 border: theme::BOX,
             }
         })
@@ -491,10 +525,11 @@ fn bus_lines(app: &App, t: usize) -> Vec<Line<'static>> {
     ])];
     for (r, rule) in model.topics[t].rules.iter().enumerate() {
         let targets: Vec<&str> = rule.targets.iter().map(|&x| model.topics[usize::from(x)].name.as_str()).collect();
+        // The count beside the rule's name: a narrow box shortens the targets, not it.
         lines.push(Line::from(vec![
             Span::styled(rule.name.clone(), Style::new().fg(theme::ACCENT)),
-            Span::raw(format!(" → {} ", targets.join(", "))),
-            Span::styled(format!("({})", analysis.routed_by_rule(t, r)), theme::DIM),
+            Span::styled(format!(" ({})", analysis.routed_by_rule(t, r)), theme::DIM),
+            Span::raw(format!(" → {}", targets.join(", "))),
         ]));
     }
     lines
@@ -803,8 +838,11 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], (cap, offsets)
         ])
     };
     let lost = app.lost_now(Some(g));
-    let border = if metrics.duplicate_effects + lost + metrics.out_of_order > 0 { theme::PAUSED } else { theme::BOX };
-    Boxed { title: gm.name.clone(), right, lines, border }
+    // Trouble shows in the border's colour and, for a screen without colour, a ⚠ by the name.
+    let trouble = metrics.duplicate_effects + lost + metrics.out_of_order > 0;
+    let (title, border) =
+        if trouble { (format!("⚠ {}", gm.name), theme::PAUSED) } else { (gm.name.clone(), theme::BOX) };
+    Boxed { title, right, lines, border }
 }
 
 fn instance_line(
@@ -934,7 +972,7 @@ fn render_ticker(app: &App, area: Rect, buf: &mut Buffer) {
     if lines.is_empty() {
         lines.push(Line::styled("nothing yet: press space to play, → to step", theme::DIM));
     }
-    Paragraph::new(lines).render(inner, buf);
+    Paragraph::new(fit_lines(lines, inner.width)).render(inner, buf);
 }
 
 fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {

@@ -16,7 +16,7 @@ use crate::analysis::LAG_BUCKETS;
 use crate::scenario::model::Metric;
 use crate::trace::{Partition, StepKind, TopicIdx};
 use crate::tui::app::App;
-use crate::tui::format::{axis_seconds, decimal, duration, seconds};
+use crate::tui::format::{axis_seconds, decimal, duration, fit, seconds};
 use crate::tui::theme;
 
 /// The window the processing and arrival rates are measured over: one virtual second.
@@ -315,15 +315,32 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     render_history(app, chart, buf);
 }
 
+/// The widest a lag bar grows.
+const MAX_BAR: usize = 48;
+
 fn render_now(app: &App, rows: &[LagRow], per_topic: bool, area: Rect, buf: &mut Buffer) {
     let model = app.model();
     let visible = area.height.saturating_sub(3) as usize;
-    let name_w = model.groups.iter().map(|g| g.name.chars().count()).max().unwrap_or(5).clamp(5, 18);
-    let label_w = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(9).clamp(9, 24);
+    let mut name_w = model.groups.iter().map(|g| g.name.chars().count()).max().unwrap_or(5).clamp(5, 18);
+    let mut label_w = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(9).clamp(9, 24);
     let lag_w = rows.iter().map(|r| r.lag.to_string().len()).max().unwrap_or(1).max(3);
-    let (age_w, eta_w) = (7, 14);
+    let (age_w, mut eta_w) = (7, 14);
+    // A narrow screen: the widest of the names, the partitions and the catch-up give way
+    // (their text shortened with `…`), keeping a column clear of the border.
+    let inner = usize::from(area.width.saturating_sub(3));
+    while name_w + label_w + lag_w + age_w + eta_w + 5 > inner && name_w.max(label_w).max(eta_w) > 6 {
+        let widest = if label_w >= name_w.max(eta_w) {
+            &mut label_w
+        } else if name_w >= eta_w {
+            &mut name_w
+        } else {
+            &mut eta_w
+        };
+        *widest -= 1;
+    }
     let fixed = name_w + label_w + lag_w + age_w + eta_w + 5;
-    let bar_w = (area.width.saturating_sub(2) as usize).saturating_sub(fixed);
+    // On a wide screen the bar stops at MAX_BAR: the figures stay beside their partition.
+    let bar_w = (area.width.saturating_sub(2) as usize).saturating_sub(fixed).min(MAX_BAR);
     let max = rows.iter().map(|r| r.lag).max().unwrap_or(0);
     let header = Row::new(vec![
         Cell::from("group"),
@@ -343,18 +360,18 @@ fn render_now(app: &App, rows: &[LagRow], per_topic: bool, area: Rect, buf: &mut
         let bar_style = Style::new().fg(if r.catch_up == CatchUp::Never { theme::STUCK } else { color });
         if r.joined {
             Row::new(vec![
-                Cell::from(Span::styled(name, Style::new().fg(color))),
-                Cell::from(r.label.clone()),
+                Cell::from(Span::styled(fit(&name, name_w), Style::new().fg(color))),
+                Cell::from(fit(&r.label, label_w)),
                 Cell::from(Span::styled(bar(r.lag, max, bar_w), bar_style)),
                 Cell::from(Line::from(r.lag.to_string()).alignment(Alignment::Right)),
                 Cell::from(r.age.map_or_else(|| "—".to_owned(), duration))
                     .style(if r.age.is_some_and(|a| a >= 1_000_000) { theme::WARN } else { Style::new() }),
-                Cell::from(r.catch_up.label()).style(r.catch_up.style()),
+                Cell::from(fit(&r.catch_up.label(), eta_w)).style(r.catch_up.style()),
             ])
         } else {
             Row::new(vec![
-                Cell::from(Span::styled(name, Style::new().fg(color))),
-                Cell::from(Span::styled(r.label.clone(), theme::DIM)),
+                Cell::from(Span::styled(fit(&name, name_w), Style::new().fg(color))),
+                Cell::from(Span::styled(fit(&r.label, label_w), theme::DIM)),
             ])
         }
     });
@@ -376,7 +393,7 @@ fn render_now(app: &App, rows: &[LagRow], per_topic: bool, area: Rect, buf: &mut
     // The worst row now, named apart from the peak over time below.
     let worst =
         rows.iter().filter(|r| r.joined && r.lag > 0).max_by(|a, b| a.lag.cmp(&b.lag).then(b.group.cmp(&a.group)));
-    let mut block = Block::bordered().title(title.clone());
+    let mut block = Block::bordered().title(fit(&title, usize::from(area.width.saturating_sub(4))));
     if let Some(r) = worst {
         let what = if per_topic { "worst topic now" } else { "worst partition now" };
         let worst = Line::from(vec![
@@ -459,7 +476,10 @@ fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
         Span::raw(decimal(top as f64 / 2.0)),
         Span::raw(top.to_string()),
     ]);
-    let mut block = Block::bordered().title(Span::styled(title.clone(), theme::TITLE));
+    // The last time label keeps a column clear of the border.
+    let mut block = Block::bordered()
+        .padding(ratatui::widgets::Padding::right(1))
+        .title(Span::styled(fit(&title, usize::from(area.width.saturating_sub(4))), theme::TITLE));
     let legend = Line::from(legend);
     // Only when it fits beside the title (else on the bottom border).
     if usize::from(area.width) >= title.chars().count() + legend.width() + 4 {
