@@ -355,13 +355,15 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" ".repeat(usize::from(gap))));
     }
-    let findings: u64 = crate::analysis::FindingClass::ALL
+    let findings = crate::analysis::FindingClass::ALL
         .iter()
         .map(|&c| match c {
             crate::analysis::FindingClass::Lost => app.lost_now(None),
             c => app.analysis().finding_count(c),
         })
-        .sum();
+        .sum::<u64>()
+        // As Checks counts them: an event's failed attempts and retries in a group are one.
+        - (app.analysis().findings().len() - app.analysis().finding_rows().len()) as u64;
     // What is left of the row, less a column clear of the edge: the findings' count (short
     // if need be), then the banner, shortened with `…`.
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
