@@ -14,11 +14,14 @@
 //!    derived from a trace alone);
 //! 7. [`timeline`]: a trace and its analysis at any step, for time travel;
 //! 8. [`run`]: a headless run;
-//! 9. [`report`] and [`tui`]: what a user reads;
-//! 10. [`cli`]: the command line.
+//! 9. [`export`]: a run as a diagram or a file for another tool (Mermaid, SVG, Perfetto,
+//!    OTLP, CSV), beside the summary as a way out of the terminal;
+//! 10. [`report`] and [`tui`]: what a user reads (the TUI's export key uses [`export`]);
+//! 11. [`cli`]: the command line.
 pub mod analysis;
 pub mod bus;
 pub mod cli;
+pub mod export;
 pub mod fold;
 pub mod fsutil;
 pub mod intern;

@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["sim", "analysis"],
     &["timeline"],
     &["run"],
+    &["export"],
     &["report", "tui"],
     &["cli"],
 ];

@@ -1,0 +1,230 @@
+//! Chrome trace-event JSON (the JSON Object Format, which Perfetto and `chrome://tracing`
+//! open) of the selected steps.
+//!
+//! - Processes: `topics` (pid 1, a thread per log partition, queue or bus, where each
+//!   append is a 1 µs slice), `producers` (pid 2, a thread per producer or scripted
+//!   source, a 1 µs slice per publish), then one per consumer group (pid 10 + its index, a
+//!   thread per instance), each named by `M` metadata events and sorted in that order.
+//! - `X` slices: each processing on its instance's thread, from its start to what ended it.
+//! - Flows (`s` → `f`, one id per delivery): from the append's slice to the processing's.
+//! - `C` counters: each group's lag, per `--bucket`.
+//! - `i` instant events: faults on the instance's thread (a rebalance on its group's
+//!   process), findings where their step happened.
+//!
+//! `ts` and `dur` are virtual microseconds, the format's unit; `displayTimeUnit` is `ms`.
+
+use std::fmt::Write as _;
+use std::io;
+
+use super::{Ending, Options, Run, Selection, fault_words, finding_text, is_log, source_name};
+use crate::scenario::model::Metric;
+use crate::trace::{NONE16, StepKind};
+
+const TOPICS: u32 = 1;
+const PRODUCERS: u32 = 2;
+const GROUP_BASE: u32 = 10;
+
+/// A JSON string literal.
+fn js(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// The thread of an append: per log partition, or the whole queue or bus.
+fn topic_tid(run: &Run<'_>, topic: u16, partition: u16) -> u32 {
+    let base = u32::from(topic) * 65_536 + 1;
+    if is_log(run.model, topic) && partition != NONE16 { base + u32::from(partition) + 1 } else { base }
+}
+
+pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut dyn io::Write) -> io::Result<()> {
+    let trace = run.trace;
+    let namer = run.namer();
+    let derived = &selection.derived;
+    let mut events: Vec<String> = Vec::new();
+    let meta = |pid: u32, tid: u32, what: &str, name: &str| {
+        format!(r#"{{"ph":"M","pid":{pid},"tid":{tid},"name":"{what}","args":{{"name":{}}}}}"#, js(name))
+    };
+    let sort = |pid: u32, tid: u32, what: &str, index: u32| {
+        format!(r#"{{"ph":"M","pid":{pid},"tid":{tid},"name":"{what}","args":{{"sort_index":{index}}}}}"#)
+    };
+    // The processes and threads the selection uses, named and sorted.
+    let mut topic_threads: Vec<(u16, u16)> = Vec::new();
+    let mut sources: Vec<String> = Vec::new();
+    let mut instances: Vec<u16> = Vec::new();
+    for &i in &selection.steps {
+        let step = &trace.steps[i as usize];
+        if matches!(step.kind, StepKind::Published | StepKind::Routed) {
+            let lane = (step.topic, if is_log(run.model, step.topic) { step.partition } else { NONE16 });
+            if !topic_threads.contains(&lane) {
+                topic_threads.push(lane);
+            }
+            if step.kind == StepKind::Published && derived.emitter(step.event).is_none() {
+                let name = source_name(run, step.event).to_owned();
+                if !sources.contains(&name) {
+                    sources.push(name);
+                }
+            }
+        }
+        if step.instance != NONE16 && !instances.contains(&step.instance) {
+            instances.push(step.instance);
+        }
+    }
+    topic_threads.sort_unstable();
+    instances.sort_unstable();
+    events.push(meta(TOPICS, 0, "process_name", "topics"));
+    events.push(sort(TOPICS, 0, "process_sort_index", 0));
+    for &(topic, partition) in &topic_threads {
+        let tid = topic_tid(run, topic, partition);
+        let name =
+            if partition == NONE16 { namer.topic(topic).to_owned() } else { format!("{}[{partition}]", namer.topic(topic)) };
+        events.push(meta(TOPICS, tid, "thread_name", &name));
+        events.push(sort(TOPICS, tid, "thread_sort_index", tid));
+    }
+    if !sources.is_empty() {
+        events.push(meta(PRODUCERS, 0, "process_name", "producers"));
+        events.push(sort(PRODUCERS, 0, "process_sort_index", 1));
+    }
+    for (n, name) in sources.iter().enumerate() {
+        events.push(meta(PRODUCERS, n as u32 + 1, "thread_name", name));
+        events.push(sort(PRODUCERS, n as u32 + 1, "thread_sort_index", n as u32 + 1));
+    }
+    for (g, gm) in run.model.groups.iter().enumerate() {
+        let pid = GROUP_BASE + g as u32;
+        events.push(meta(pid, 0, "process_name", &format!("group {}", gm.name)));
+        events.push(sort(pid, 0, "process_sort_index", 2 + g as u32));
+    }
+    for &inst in &instances {
+        let pid = GROUP_BASE + u32::from(trace.instances[usize::from(inst)].0);
+        events.push(meta(pid, u32::from(inst) + 1, "thread_name", &namer.instance(inst)));
+        events.push(sort(pid, u32::from(inst) + 1, "thread_sort_index", u32::from(inst) + 1));
+    }
+    for &i in &selection.steps {
+        step_events(run, selection, i, &sources, &mut events);
+    }
+    for (i, finding) in selection.findings() {
+        let step = &trace.steps[i as usize];
+        let (pid, tid, scope) = if step.instance == NONE16 {
+            (TOPICS, 0, "p")
+        } else {
+            (GROUP_BASE + u32::from(trace.instances[usize::from(step.instance)].0), u32::from(step.instance) + 1, "t")
+        };
+        events.push(format!(
+            r#"{{"ph":"i","pid":{pid},"tid":{tid},"ts":{},"s":"{scope}","cat":"finding","name":{},"args":{{"class":{},"step":{}}}}}"#,
+            step.t_us,
+            js(&finding_text(run, finding)),
+            js(finding.class.name()),
+            finding.step
+        ));
+    }
+    if selection.correlation.is_none() {
+        super::csv::over_time(run, selection, options.bucket_us, |end, analysis| {
+            for g in 0..run.model.groups.len() {
+                events.push(format!(
+                    r#"{{"ph":"C","pid":{},"tid":0,"ts":{end},"name":"lag","args":{{"lag":{}}}}}"#,
+                    GROUP_BASE + g as u32,
+                    analysis.metric(Metric::FinalLag, Some(g))
+                ));
+            }
+        });
+    }
+    let mut text = String::from("{\"displayTimeUnit\":\"ms\",\"otherData\":{");
+    let _ = write!(
+        text,
+        "\"generator\":\"eventlab {}\",\"scenario\":{},\"origin\":{},\"seed\":{}",
+        env!("CARGO_PKG_VERSION"),
+        js(&run.model.scenario.name),
+        js(&options.origin),
+        run.model.seed
+    );
+    text.push_str("},\"traceEvents\":[\n");
+    out.write_all(text.as_bytes())?;
+    for (n, event) in events.iter().enumerate() {
+        out.write_all(event.as_bytes())?;
+        out.write_all(if n + 1 < events.len() { b",\n" } else { b"\n" })?;
+    }
+    out.write_all(b"]}\n")
+}
+
+/// The events of one selected step.
+fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String], events: &mut Vec<String>) {
+    let trace = run.trace;
+    let namer = run.namer();
+    let step = &trace.steps[i as usize];
+    match step.kind {
+        StepKind::Published | StepKind::Routed => {
+            let event = trace.event(step.event);
+            let name = format!("{} {}", trace.strings.resolve(event.event_type), namer.event_id(step.event));
+            let what = if step.kind == StepKind::Routed { "route" } else { "append" };
+            let mut args = format!(r#""event":{},"correlation_id":{}"#, js(&namer.event_id(step.event)), js(&event.correlation.render(&trace.strings)));
+            if step.offset != crate::trace::NONE32 && step.kind == StepKind::Published {
+                let _ = write!(args, r#","offset":{}"#, step.offset);
+            }
+            events.push(format!(
+                r#"{{"ph":"X","pid":{TOPICS},"tid":{},"ts":{},"dur":1,"cat":"{what}","name":{},"args":{{{args}}}}}"#,
+                topic_tid(run, step.topic, step.partition),
+                step.t_us,
+                js(&name)
+            ));
+            if step.kind == StepKind::Published
+                && selection.derived.emitter(step.event).is_none()
+                && let Some(n) = sources.iter().position(|s| s == source_name(run, step.event))
+            {
+                events.push(format!(
+                    r#"{{"ph":"X","pid":{PRODUCERS},"tid":{},"ts":{},"dur":1,"cat":"publish","name":{},"args":{{{args}}}}}"#,
+                    n + 1,
+                    step.t_us,
+                    js(&name)
+                ));
+            }
+        }
+        StepKind::Delivered => {
+            let Some(p) = selection.derived.processing(i) else { return };
+            let pid = GROUP_BASE + u32::from(step.group);
+            let tid = u32::from(step.instance) + 1;
+            let event = trace.event(step.event);
+            let name = format!("{} {}", trace.strings.resolve(event.event_type), namer.event_id(step.event));
+            let appended = selection.derived.appended_at.get(&(step.event, step.topic)).map_or(step.t_us, |&(t, _)| t);
+            // The flow: from the append's slice (1 µs from `appended`) to the processing's.
+            events.push(format!(
+                r#"{{"ph":"s","pid":{TOPICS},"tid":{},"ts":{appended},"id":{i},"cat":"delivery","name":"deliver"}}"#,
+                topic_tid(run, step.topic, step.partition)
+            ));
+            events.push(format!(
+                r#"{{"ph":"f","bp":"e","pid":{pid},"tid":{tid},"ts":{},"id":{i},"cat":"delivery","name":"deliver"}}"#,
+                p.start_us
+            ));
+            let mut args = format!(
+                r#""event":{},"topic":{},"outcome":{},"correlation_id":{}"#,
+                js(&namer.event_id(step.event)),
+                js(&super::place(run, step)),
+                js(p.ending.name()),
+                js(&event.correlation.render(&trace.strings))
+            );
+            if let Some(cause) = event.cause() {
+                let _ = write!(args, r#","causation_id":{}"#, js(&namer.event_id(cause)));
+            }
+            let _ = write!(args, r#","delivered_at_us":{}"#, step.t_us);
+            let cat = if matches!(p.ending, Ending::Failed | Ending::Crashed) { "processing,error" } else { "processing" };
+            events.push(format!(
+                r#"{{"ph":"X","pid":{pid},"tid":{tid},"ts":{},"dur":{},"cat":"{cat}","name":{},"args":{{{args}}}}}"#,
+                p.start_us,
+                p.end_us - p.start_us,
+                js(&name)
+            ));
+        }
+        kind => {
+            let Some(words) = fault_words(kind) else { return };
+            let pid = GROUP_BASE + u32::from(step.group);
+            let (tid, scope) = if step.instance == NONE16 { (0, "p") } else { (u32::from(step.instance) + 1, "t") };
+            let name = if step.instance == NONE16 {
+                format!("{} {words}", namer.group(step.group))
+            } else {
+                format!("{} {words}", namer.instance(step.instance))
+            };
+            events.push(format!(
+                r#"{{"ph":"i","pid":{pid},"tid":{tid},"ts":{},"s":"{scope}","cat":"fault","name":{}}}"#,
+                step.t_us,
+                js(&name)
+            ));
+        }
+    }
+}

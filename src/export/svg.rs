@@ -1,0 +1,434 @@
+//! A space-time diagram of the selected steps, as SVG (after Maelstrom's Lamport diagrams):
+//! a vertical lane per producer, per log partition or queue, and per consumer instance;
+//! time flowing down, to scale; an arrow per publish (from the producer, or from the
+//! instance whose handler emitted it, to the partition), and from each append to each of
+//! its deliveries; each processing a bar on its instance's lane (green with an effect, grey
+//! without or skipped, red failed); crashes, restarts and rebalances marked; findings as
+//! orange diamonds with their words; a legend. Black on white, hand-written SVG text
+//! (every name XML-escaped).
+
+use std::fmt::Write as _;
+use std::io;
+
+use super::{Ending, Options, Run, Selection, fault_words, finding_text, is_log, source_name};
+use crate::trace::{NONE16, StepKind};
+
+const LANE: f64 = 120.0;
+const LEFT: f64 = 90.0;
+const TOP: f64 = 150.0;
+const BOTTOM: f64 = 40.0;
+
+const PUBLISH: &str = "#1f5fbf";
+const EMIT: &str = "#7b3fb0";
+const DELIVER: &str = "#555555";
+const EFFECT: &str = "#2e8b3e";
+const NO_EFFECT: &str = "#9a9a9a";
+const FAILED: &str = "#c62828";
+const FINDING: &str = "#e07000";
+const REBALANCE: &str = "#b8860b";
+
+/// A lane: a producer (by source name), a partition of a log (or a queue or bus: partition
+/// [`NONE16`]), or an instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Lane {
+    Source(String),
+    Topic(u16, u16),
+    Instance(u16),
+}
+
+pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut dyn io::Write) -> io::Result<()> {
+    let lanes = lanes(run, selection);
+    let scale = Scale::new(run, selection);
+    let y = |t: u64| scale.y(t);
+    let height = scale.height();
+    let width = (LEFT + LANE * lanes.len() as f64 + 260.0).max(1240.0);
+    let total_height = TOP + height + BOTTOM;
+    let x = |lane: &Lane| LEFT + LANE * (lanes.iter().position(|l| l == lane).unwrap_or(0) as f64 + 0.5);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{total_height:.0}" viewBox="0 0 {width:.0} {total_height:.0}" font-family="DejaVu Sans, Verdana, sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(s, r#"<title>{}</title>"#, xml(&super::mermaid::title(run, selection, options)));
+    s.push_str(&defs());
+    let _ = writeln!(s, r#"<rect x="0" y="0" width="{width:.0}" height="{total_height:.0}" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="12" y="22" font-size="15" font-weight="bold">{}</text>"#,
+        xml(&super::mermaid::title(run, selection, options))
+    );
+    legend(&mut s);
+    // Lanes and their names.
+    let namer = run.namer();
+    for lane in &lanes {
+        let lx = x(lane);
+        let (name, sub) = match lane {
+            Lane::Source(name) => (name.clone(), "producer"),
+            Lane::Topic(t, p) if *p == NONE16 => {
+                (namer.topic(*t).to_owned(), kind_name(run.model.topics[usize::from(*t)].kind))
+            }
+            Lane::Topic(t, p) => (format!("{}[{p}]", namer.topic(*t)), "partition"),
+            Lane::Instance(i) => (namer.instance(*i), "instance"),
+        };
+        let _ = writeln!(
+            s,
+            r##"<line x1="{lx:.1}" y1="{:.1}" x2="{lx:.1}" y2="{:.1}" stroke="#cccccc" stroke-width="1"/>"##,
+            TOP - 8.0,
+            TOP + height + 8.0
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="{lx:.1}" y="{:.1}" text-anchor="middle" font-weight="bold">{}</text>"#,
+            TOP - 30.0,
+            xml(&clip(&name, 18))
+        );
+        let _ = writeln!(
+            s,
+            r##"<text x="{lx:.1}" y="{:.1}" text-anchor="middle" fill="#666666">{sub}</text>"##,
+            TOP - 16.0
+        );
+    }
+    ticks(&mut s, &scale, width);
+    body(run, selection, &mut s, &x, &y);
+    s.push_str("</svg>\n");
+    out.write_all(s.as_bytes())
+}
+
+/// The lanes the selection uses: producers, then partitions and queues (topics in order),
+/// then instances.
+fn lanes(run: &Run<'_>, selection: &Selection) -> Vec<Lane> {
+    let trace = run.trace;
+    let mut lanes: Vec<Lane> = Vec::new();
+    let mut add = |lane: Lane| {
+        if !lanes.contains(&lane) {
+            lanes.push(lane);
+        }
+    };
+    for &i in &selection.steps {
+        let step = &trace.steps[i as usize];
+        if step.kind == StepKind::Published && selection.derived.emitter(step.event).is_none() {
+            add(Lane::Source(source_name(run, step.event).to_owned()));
+        }
+        if step.topic != NONE16 && step.kind != StepKind::Committed {
+            add(topic_lane(run, step.topic, step.partition));
+        }
+        if step.kind == StepKind::Routed {
+            add(topic_lane(run, trace.event(step.event).topic, NONE16));
+        }
+        if step.instance != NONE16 && step.kind != StepKind::Committed {
+            add(Lane::Instance(step.instance));
+        }
+    }
+    lanes.sort_by_key(|lane| match lane {
+        Lane::Source(_) => (0, 0, 0),
+        Lane::Topic(t, p) => (1, *t, *p),
+        Lane::Instance(i) => (2, *i, 0),
+    });
+    lanes
+}
+
+fn kind_name(kind: crate::scenario::model::TopicKind) -> &'static str {
+    match kind {
+        crate::scenario::model::TopicKind::Log => "log",
+        crate::scenario::model::TopicKind::Queue => "queue",
+        crate::scenario::model::TopicKind::Bus => "bus",
+    }
+}
+
+fn topic_lane(run: &Run<'_>, topic: u16, partition: u16) -> Lane {
+    Lane::Topic(topic, if is_log(run.model, topic) { partition } else { NONE16 })
+}
+
+/// The arrows, bars and marks, in step order.
+fn body(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&Lane) -> f64, y: &dyn Fn(u64) -> f64) {
+    let trace = run.trace;
+    let namer = run.namer();
+    let derived = &selection.derived;
+    for &i in &selection.steps {
+        let step = &trace.steps[i as usize];
+        match step.kind {
+            StepKind::Published | StepKind::Routed => {
+                let (from, color) = match (step.kind, derived.emitter(step.event)) {
+                    (StepKind::Routed, _) => (topic_lane(run, trace.event(step.event).topic, NONE16), DELIVER),
+                    (_, Some(p)) => (Lane::Instance(p.instance), EMIT),
+                    (_, None) => (Lane::Source(source_name(run, step.event).to_owned()), PUBLISH),
+                };
+                let to = topic_lane(run, step.topic, step.partition);
+                let label = format!("{} {}", trace.strings.resolve(trace.event(step.event).event_type), namer.event_id(step.event));
+                arrow(s, (x(&from), y(step.t_us)), (x(&to), y(step.t_us)), color, false);
+                let _ = writeln!(
+                    s,
+                    r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{color}"/>"#,
+                    x(&to),
+                    y(step.t_us)
+                );
+                label_at(s, (x(&from) + x(&to)) / 2.0, y(step.t_us) - 3.0, &label, color, "middle");
+            }
+            StepKind::Delivered => {
+                let to = Lane::Instance(step.instance);
+                let appended = derived.appended_at.get(&(step.event, step.topic)).map_or(step.t_us, |&(t, _)| t);
+                let from = topic_lane(run, step.topic, step.partition);
+                arrow(s, (x(&from), y(appended)), (x(&to), y(step.t_us)), DELIVER, true);
+                if let Some(p) = derived.processing(i) {
+                    let color = match p.ending {
+                        Ending::Processed { effect: true } => EFFECT,
+                        Ending::Processed { effect: false } | Ending::Skipped | Ending::Unfinished => NO_EFFECT,
+                        Ending::Failed | Ending::Crashed => FAILED,
+                    };
+                    let (top, bottom) = (y(p.start_us), y(p.end_us).max(y(p.start_us) + 3.0));
+                    let _ = writeln!(
+                        s,
+                        r#"<rect x="{:.1}" y="{top:.1}" width="8" height="{:.1}" fill="{color}" fill-opacity="0.85"><title>{}</title></rect>"#,
+                        x(&to) - 4.0,
+                        bottom - top,
+                        xml(&format!("{} {}: {}", namer.instance(step.instance), namer.event_id(step.event), p.ending.name()))
+                    );
+                    label_at(s, x(&to) + 7.0, top + 9.0, &namer.event_id(step.event), "#333333", "start");
+                }
+            }
+            StepKind::Rebalanced => {
+                let lanes_of_group: Vec<f64> = (0..trace.instances.len())
+                    .filter(|&inst| trace.instances[inst].0 == step.group)
+                    .map(|inst| x(&Lane::Instance(inst as u16)))
+                    .filter(|&lx| lx > LEFT)
+                    .collect();
+                let (Some(lo), Some(hi)) = (lanes_of_group.iter().copied().reduce(f64::min), lanes_of_group.iter().copied().reduce(f64::max))
+                else {
+                    continue;
+                };
+                let ry = y(step.t_us);
+                let _ = writeln!(
+                    s,
+                    r#"<line x1="{:.1}" y1="{ry:.1}" x2="{:.1}" y2="{ry:.1}" stroke="{REBALANCE}" stroke-width="2" stroke-dasharray="6 3"/>"#,
+                    lo - 30.0,
+                    hi + 30.0
+                );
+                label_at(s, hi + 34.0, ry + 4.0, &format!("{} rebalanced", namer.group(step.group)), REBALANCE, "start");
+            }
+            kind => {
+                if step.instance == NONE16 {
+                    continue;
+                }
+                let Some(words) = fault_words(kind) else { continue };
+                let (cx, cy) = (x(&Lane::Instance(step.instance)), y(step.t_us));
+                if kind == StepKind::Crashed {
+                    let _ = writeln!(
+                        s,
+                        r#"<path d="M{:.1} {:.1} l12 12 m0 -12 l-12 12" stroke="{FAILED}" stroke-width="3"/>"#,
+                        cx - 6.0,
+                        cy - 6.0
+                    );
+                } else {
+                    let _ = writeln!(
+                        s,
+                        r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="5" fill="white" stroke="{EFFECT}" stroke-width="2"/>"#
+                    );
+                }
+                let color = if kind == StepKind::Crashed { FAILED } else { EFFECT };
+                label_at(s, cx - 9.0, cy + 4.0, words, color, "end");
+            }
+        }
+    }
+    // Findings' words, each on a line of its own: a label that would overlap the one before
+    // goes under it.
+    let mut free = f64::MIN;
+    for (i, finding) in selection.findings() {
+        let step = &trace.steps[i as usize];
+        let lane = if step.instance != NONE16 {
+            Lane::Instance(step.instance)
+        } else {
+            topic_lane(run, trace.event(finding.event).topic, step.partition)
+        };
+        let (cx, cy) = (x(&lane), y(step.t_us));
+        let _ = writeln!(
+            s,
+            r#"<path d="M{cx:.1} {:.1} l7 7 l-7 7 l-7 -7 z" fill="{FINDING}" stroke="white"/>"#,
+            cy - 7.0
+        );
+        let ly = (cy + 14.0).max(free);
+        free = ly + 13.0;
+        label_at(s, cx + 12.0, ly, &finding_text(run, finding), FINDING, "start");
+    }
+}
+
+fn defs() -> String {
+    let mut s = String::from("<defs>\n");
+    for (id, color) in [("publish", PUBLISH), ("emit", EMIT), ("deliver", DELIVER)] {
+        let _ = writeln!(
+            s,
+            r#"<marker id="head-{id}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="{color}"/></marker>"#
+        );
+    }
+    s.push_str("</defs>\n");
+    s
+}
+
+fn arrow(s: &mut String, from: (f64, f64), to: (f64, f64), color: &str, dashed: bool) {
+    let id = match color {
+        PUBLISH => "publish",
+        EMIT => "emit",
+        _ => "deliver",
+    };
+    let dash = if dashed { r#" stroke-dasharray="4 2""# } else { "" };
+    let _ = writeln!(
+        s,
+        r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{color}" stroke-width="1.3"{dash} marker-end="url(#head-{id})"/>"#,
+        from.0, from.1, to.0, to.1
+    );
+}
+
+fn label_at(s: &mut String, x: f64, y: f64, text: &str, color: &str, anchor: &str) {
+    let _ = writeln!(
+        s,
+        r#"<text x="{x:.1}" y="{y:.1}" fill="{color}" text-anchor="{anchor}" font-size="10">{}</text>"#,
+        xml(text)
+    );
+}
+
+/// The legend, in a row under the title: each mark as drawn, and its words.
+fn legend(s: &mut String) {
+    let ly = 48.0;
+    let items: [(&dyn Fn(f64) -> String, &str); 9] = [
+        (&|lx| legend_arrow(lx, ly, PUBLISH, "publish", ""), "publish"),
+        (&|lx| legend_arrow(lx, ly, EMIT, "emit", ""), "emit (a handler publishes)"),
+        (&|lx| legend_arrow(lx, ly, DELIVER, "deliver", r#" stroke-dasharray="4 2""#), "delivery"),
+        (&|lx| format!(r#"<rect x="{lx:.1}" y="{:.1}" width="20" height="8" fill="{EFFECT}"/>"#, ly - 4.0), "processing, effect"),
+        (&|lx| format!(r#"<rect x="{lx:.1}" y="{:.1}" width="20" height="8" fill="{NO_EFFECT}"/>"#, ly - 4.0), "no effect / skipped"),
+        (&|lx| format!(r#"<rect x="{lx:.1}" y="{:.1}" width="20" height="8" fill="{FAILED}"/>"#, ly - 4.0), "failed"),
+        (
+            &|lx| format!(r#"<path d="M{:.1} {:.1} l10 10 m0 -10 l-10 10" stroke="{FAILED}" stroke-width="3"/><circle cx="{:.1}" cy="{ly:.1}" r="5" fill="white" stroke="{EFFECT}" stroke-width="2"/>"#, lx, ly - 5.0, lx + 20.0),
+            "crash, restart",
+        ),
+        (
+            &|lx| format!(r#"<line x1="{lx:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{REBALANCE}" stroke-width="2" stroke-dasharray="6 3"/>"#, lx + 24.0),
+            "rebalance",
+        ),
+        (&|lx| format!(r#"<path d="M{:.1} {:.1} l7 7 l-7 7 l-7 -7 z" fill="{FINDING}"/>"#, lx + 10.0, ly - 7.0), "finding"),
+    ];
+    let mut lx = 12.0;
+    for (shape, words) in items {
+        s.push_str(&shape(lx));
+        let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}">{words}</text>"#, lx + 30.0, ly + 4.0);
+        lx += 40.0 + words.len() as f64 * 6.2;
+    }
+    let _ = writeln!(
+        s,
+        r##"<text x="12" y="{:.0}" fill="#666666">time flows down (virtual time since the run's start); a lane per producer, per partition or queue, and per consumer instance</text>"##,
+        ly + 24.0
+    );
+}
+
+fn legend_arrow(lx: f64, ly: f64, color: &str, id: &str, dash: &str) -> String {
+    format!(
+        r#"<line x1="{lx:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{color}" stroke-width="1.3"{dash} marker-end="url(#head-{id})"/>"#,
+        lx + 24.0
+    )
+}
+
+/// Time, flowing down: each distinct time of the diagram a row, the rows further apart the
+/// more time passes between them (a millisecond is a small step, a second a large one), so
+/// that a burst of steps stays readable beside long quiet spells. Still monotonic: later is
+/// lower.
+struct Scale {
+    times: Vec<u64>,
+    ys: Vec<f64>,
+}
+
+impl Scale {
+    fn new(run: &Run<'_>, selection: &Selection) -> Self {
+        let trace = run.trace;
+        let mut times: Vec<u64> = Vec::with_capacity(selection.steps.len() * 2);
+        for &i in &selection.steps {
+            let step = &trace.steps[i as usize];
+            times.push(step.t_us);
+            if step.kind == StepKind::Delivered {
+                if let Some(&(t, _)) = selection.derived.appended_at.get(&(step.event, step.topic)) {
+                    times.push(t);
+                }
+                if let Some(p) = selection.derived.processing(i) {
+                    times.extend([p.start_us, p.end_us]);
+                }
+            }
+        }
+        times.sort_unstable();
+        times.dedup();
+        let mut ys = Vec::with_capacity(times.len());
+        let mut y = TOP + 10.0;
+        for (k, &t) in times.iter().enumerate() {
+            if k > 0 {
+                let gap = (t - times[k - 1]) as f64 / 1000.0;
+                y += 16.0 + (14.0 * (1.0 + gap).log10()).min(60.0);
+            }
+            ys.push(y);
+        }
+        Scale { times, ys }
+    }
+
+    fn y(&self, t: u64) -> f64 {
+        match self.times.binary_search(&t) {
+            Ok(k) => self.ys[k],
+            Err(0) => self.ys.first().copied().unwrap_or(TOP + 10.0),
+            Err(k) if k >= self.times.len() => self.ys.last().copied().unwrap_or(TOP + 10.0),
+            Err(k) => {
+                let (t0, t1) = (self.times[k - 1] as f64, self.times[k] as f64);
+                self.ys[k - 1] + (self.ys[k] - self.ys[k - 1]) * (t as f64 - t0) / (t1 - t0)
+            }
+        }
+    }
+
+    /// From the top of the lanes to the last row, and a little more.
+    fn height(&self) -> f64 {
+        self.ys.last().map_or(40.0, |y| y - TOP + 30.0)
+    }
+}
+
+/// Time marks on the left: a row's time, where there is room for it.
+fn ticks(s: &mut String, scale: &Scale, width: f64) {
+    let mut last = f64::MIN;
+    for (&t, &ty) in scale.times.iter().zip(&scale.ys) {
+        if ty - last < 36.0 {
+            continue;
+        }
+        last = ty;
+        let _ = writeln!(
+            s,
+            r##"<line x1="{:.1}" y1="{ty:.1}" x2="{:.1}" y2="{ty:.1}" stroke="#f0f0f0"/>"##,
+            LEFT - 6.0,
+            width - 20.0
+        );
+        let _ = writeln!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#666666">{}</text>"##,
+            LEFT - 10.0,
+            ty + 4.0,
+            super::millis(t) + "ms"
+        );
+    }
+}
+
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(max - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Text as XML character data or an attribute value: `&`, `<`, `>`, `"` and `'` as
+/// references, control characters (which XML 1.0 does not allow) as spaces.
+pub fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
