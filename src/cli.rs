@@ -274,12 +274,7 @@ fn export(args: &ExportArgs) -> Result<ExitCode, Failure> {
         eprintln!("{warning}");
     }
     options.origin = source.origin.clone();
-    let view = crate::report::RunView::from(&source.run);
-    let model = match &source.run {
-        crate::run::source::Computed::Run(outcome) => outcome.sim.model(),
-        crate::run::source::Computed::Replay(replayed) => &replayed.recorded.model,
-    };
-    let run = Run::whole(model, view.trace, view.analysis);
+    let run = Run::of(&source.run);
     let written = match &args.out {
         Some(path) => crate::export::write_file(&run, &options, path),
         None => {

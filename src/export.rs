@@ -144,6 +144,18 @@ impl<'a> Run<'a> {
         Run { model, trace, analysis, end: trace.steps.len() }
     }
 
+    /// The whole of a run computed from a source (`eventlab export SOURCE`).
+    pub fn of(computed: &'a crate::run::source::Computed) -> Self {
+        match computed {
+            crate::run::source::Computed::Run(outcome) => {
+                Run::whole(outcome.sim.model(), outcome.sim.trace(), &outcome.analysis)
+            }
+            crate::run::source::Computed::Replay(replayed) => {
+                Run::whole(&replayed.recorded.model, &replayed.recorded.trace, &replayed.analysis)
+            }
+        }
+    }
+
     pub fn steps(&self) -> &'a [Step] {
         &self.trace.steps[..self.end]
     }

@@ -99,7 +99,7 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
 
 /// What the diagram is of: the scenario, the seed, and the selection.
 pub(super) fn title(run: &Run<'_>, selection: &Selection, options: &Options) -> String {
-    let mut title = format!("{} ({}), seed {}", run.model.scenario.name, options.origin, run.model.seed);
+    let mut title = format!("{}, seed {}", run.model.scenario.name, run.model.seed);
     if let Some(id) = selection.correlation {
         let _ = write!(title, ", correlation {}", id.render(&run.trace.strings));
     }

@@ -129,10 +129,9 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
     let mut text = String::from("{\"displayTimeUnit\":\"ms\",\"otherData\":{");
     let _ = write!(
         text,
-        "\"generator\":\"eventlab {}\",\"scenario\":{},\"origin\":{},\"seed\":{}",
+        "\"generator\":\"eventlab {}\",\"scenario\":{},\"seed\":{}",
         env!("CARGO_PKG_VERSION"),
         js(&run.model.scenario.name),
-        js(&options.origin),
         run.model.seed
     );
     text.push_str("},\"traceEvents\":[\n");

@@ -3,6 +3,7 @@ mod architecture;
 mod bad_input;
 mod cli;
 mod eda_properties;
+mod export;
 mod fault_properties;
 mod fuzz;
 mod lessons;
