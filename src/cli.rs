@@ -251,7 +251,7 @@ fn export(args: &ExportArgs) -> Result<ExitCode, Failure> {
     use crate::export::{Format, Options, Run};
     let time = |flag: &str, text: &Option<String>| {
         text.as_deref()
-            .map(|t| crate::scenario::value::Duration::parse(t).map(|d| d.as_micros()))
+            .map(|t| crate::scenario::value::Duration::parse(t).map(crate::scenario::value::Duration::as_micros))
             .transpose()
             .map_err(|e| usage(format!("{flag}: {e}")))
     };
@@ -273,15 +273,14 @@ fn export(args: &ExportArgs) -> Result<ExitCode, Failure> {
     if let Some(warning) = warning {
         eprintln!("{warning}");
     }
-    options.origin = source.origin.clone();
+    options.origin.clone_from(&source.origin);
     let run = Run::of(&source.run);
-    let written = match &args.out {
-        Some(path) => crate::export::write_file(&run, &options, path),
-        None => {
-            let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-            crate::export::write(&run, &options, &mut stdout)
-                .and_then(|()| std::io::Write::flush(&mut stdout).map_err(Into::into))
-        }
+    let written = if let Some(path) = &args.out {
+        crate::export::write_file(&run, &options, path)
+    } else {
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+        crate::export::write(&run, &options, &mut stdout)
+            .and_then(|()| std::io::Write::flush(&mut stdout).map_err(Into::into))
     };
     match written {
         Ok(()) => {}

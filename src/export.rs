@@ -184,8 +184,8 @@ pub fn write(run: &Run<'_>, options: &Options, out: &mut dyn io::Write) -> Resul
     if options.bucket_us == 0 {
         return Err(ExportError::Refused("--bucket must be more than 0 (e.g. 100ms)".to_owned()));
     }
-    let selection = Selection::new(run, options.correlation.as_deref(), options.from, options.to)
-        .map_err(ExportError::Refused)?;
+    let selection =
+        Selection::new(run, options.correlation.as_deref(), options.from, options.to).map_err(ExportError::Refused)?;
     match options.format {
         Format::Mermaid => mermaid::write(run, &selection, options, out),
         Format::Svg => Ok(svg::write(run, &selection, options, out)?),
@@ -328,21 +328,14 @@ impl Selection {
         for finding in all {
             let index = finding.step.saturating_sub(1) as usize;
             let Some(step) = steps.get(index) else { continue };
-            let about = finding.event != NO_EVENT && correlation.is_none_or(|id| trace.event(finding.event).correlation == id);
+            let about =
+                finding.event != NO_EVENT && correlation.is_none_or(|id| trace.event(finding.event).correlation == id);
             if about && in_window(step) {
                 findings.entry(index as u32).or_default().push(finding);
             }
         }
         let steps_selected = selected.iter().enumerate().filter(|(_, s)| **s).map(|(i, _)| i as u32).collect();
-        Ok(Selection {
-            steps: steps_selected,
-            selected,
-            correlation,
-            from,
-            to,
-            findings,
-            derived: Derived::new(run),
-        })
+        Ok(Selection { steps: steps_selected, selected, correlation, from, to, findings, derived: Derived::new(run) })
     }
 
     /// The time span the export covers: the window asked for, narrowed to the selected
@@ -350,7 +343,7 @@ impl Selection {
     pub fn span(&self, run: &Run<'_>) -> (u64, u64) {
         let times = || self.steps.iter().map(|&i| run.trace.steps[i as usize].t_us);
         let first = times().next().unwrap_or(0);
-        let last = times().last().unwrap_or(0);
+        let last = times().next_back().unwrap_or(0);
         let start = if self.from > 0 { self.from.min(first) } else { first };
         let end = if self.to < u64::MAX { self.to.max(last).min(self.to) } else { last };
         (start, end.max(start))
@@ -366,7 +359,9 @@ impl Selection {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {
     /// `processed`, with an effect or not.
-    Processed { effect: bool },
+    Processed {
+        effect: bool,
+    },
     /// `skipped_duplicate`: an idempotent consumer recognised the event.
     Skipped,
     Failed,
@@ -580,7 +575,11 @@ pub fn source_name<'a>(run: &Run<'a>, event: EventIdx) -> &'a str {
 
 /// `value` µs as milliseconds, exactly: `1500`, `1500.25`.
 pub fn millis(us: u64) -> String {
-    if us % 1000 == 0 { format!("{}", us / 1000) } else { format!("{}.{:03}", us / 1000, us % 1000).trim_end_matches('0').to_owned() }
+    if us % 1000 == 0 {
+        format!("{}", us / 1000)
+    } else {
+        format!("{}.{:03}", us / 1000, us % 1000).trim_end_matches('0').to_owned()
+    }
 }
 
 /// A 64-bit FNV-1a hash of `parts` (each followed by a 0 byte), from `seed`: stable across

@@ -29,11 +29,25 @@ enum Who {
 
 /// One line of the diagram, before the participants are known.
 enum Line {
-    Arrow { from: Who, to: Who, text: String },
-    Note { over: Who, text: String },
+    Arrow {
+        from: Who,
+        to: Who,
+        text: String,
+    },
+    Note {
+        over: Who,
+        text: String,
+    },
+    /// The note before spans to this participant too (`Note over a,b`).
+    Span(Who),
 }
 
-pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut dyn io::Write) -> Result<(), ExportError> {
+pub fn write(
+    run: &Run<'_>,
+    selection: &Selection,
+    options: &Options,
+    out: &mut dyn io::Write,
+) -> Result<(), ExportError> {
     let lines = lines(run, selection);
     let arrows = lines.iter().filter(|l| matches!(l, Line::Arrow { .. })).count();
     if arrows > MAX_ARROWS {
@@ -57,7 +71,7 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
     for line in &lines {
         let (a, b) = match line {
             Line::Arrow { from, to, .. } => (from, Some(to)),
-            Line::Note { over, .. } => (over, None),
+            Line::Note { over, .. } | Line::Span(over) => (over, None),
         };
         for w in std::iter::once(a).chain(b) {
             if !who.contains(w) {
@@ -83,14 +97,19 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
         };
         let _ = writeln!(text_out, "    participant {} as {}", id(w), text(&name));
     }
-    for line in &lines {
+    for (n, line) in lines.iter().enumerate() {
         match line {
             Line::Arrow { from, to, text: t } => {
                 let _ = writeln!(text_out, "    {}->>{}: {}", id(from), id(to), text(t));
             }
             Line::Note { over, text: t } => {
-                let _ = writeln!(text_out, "    Note over {}: {}", id(over), text(t));
+                let over = match lines.get(n + 1) {
+                    Some(Line::Span(to)) => format!("{},{}", id(over), id(to)),
+                    _ => id(over),
+                };
+                let _ = writeln!(text_out, "    Note over {over}: {}", text(t));
             }
+            Line::Span(_) => {}
         }
     }
     out.write_all(text_out.as_bytes())?;
@@ -158,14 +177,20 @@ fn lines(run: &Run<'_>, selection: &Selection) -> Vec<Line> {
                     if step.instance != NONE16 {
                         lines.push(Line::Note { over: Who::Instance(step.instance), text: words.to_owned() });
                     } else if kind == StepKind::Rebalanced {
-                        // Over the instances of the group that take part, or none.
+                        // Over the group's instances that take part (from the first to the
+                        // last), or none.
                         let group = namer.group(step.group).to_owned();
-                        let over = selection.steps.iter().find_map(|&j| {
+                        let instances = selection.steps.iter().filter_map(|&j| {
                             let s = &trace.steps[j as usize];
-                            (s.group == step.group && s.instance != NONE16).then_some(Who::Instance(s.instance))
+                            (s.group == step.group && s.instance != NONE16).then_some(s.instance)
                         });
-                        if let Some(over) = over {
-                            lines.push(Line::Note { over, text: format!("{group} rebalanced") });
+                        let (first, last) = instances.fold((u16::MAX, 0), |(lo, hi), i| (lo.min(i), hi.max(i)));
+                        if first != u16::MAX {
+                            let text = format!("{group} rebalanced");
+                            lines.push(Line::Note { over: Who::Instance(first), text });
+                            if last != first {
+                                lines.push(Line::Span(Who::Instance(last)));
+                            }
                         }
                     }
                 }
@@ -173,10 +198,10 @@ fn lines(run: &Run<'_>, selection: &Selection) -> Vec<Line> {
         }
         while let Some((_, finding)) = findings.next_if(|(at, _)| *at <= i) {
             let at = &trace.steps[finding.step as usize - 1];
-            let over = if at.instance != NONE16 {
-                Who::Instance(at.instance)
-            } else {
+            let over = if at.instance == NONE16 {
                 Who::Topic(trace.event(finding.event).topic)
+            } else {
+                Who::Instance(at.instance)
             };
             lines.push(Line::Note { over, text: finding_text(run, finding) });
         }
@@ -196,7 +221,9 @@ pub fn text(name: &str) -> String {
     for c in name.chars() {
         match c {
             c if c.is_alphanumeric() || c == ' ' => out.push(c),
-            '-' | '_' | '.' | ':' | '@' | '/' | '(' | ')' | '[' | ']' | '→' | '\'' | '*' | '=' | '!' | '?' => out.push(c),
+            '-' | '_' | '.' | ':' | '@' | '/' | '(' | ')' | '[' | ']' | '→' | '\'' | '*' | '=' | '!' | '?' => {
+                out.push(c)
+            }
             c if c.is_control() => out.push(' '),
             c if c.is_ascii() => {
                 let _ = write!(out, "#{};", u32::from(c));

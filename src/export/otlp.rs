@@ -114,8 +114,13 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
         );
         out.write_all(text.as_bytes())?;
         for (n, &p) in processings.iter().enumerate() {
-            let span =
-                span(run, &selection.derived, &selection.derived.processings[p as usize], &nanos, finding_events.get(&p));
+            let span = span(
+                run,
+                &selection.derived,
+                &selection.derived.processings[p as usize],
+                &nanos,
+                finding_events.get(&p),
+            );
             if n > 0 {
                 out.write_all(b",")?;
             }
@@ -177,11 +182,7 @@ fn span(
         attrs.push(bool_attr("eventlab.effect", effect));
     }
     attrs.push(int_attr("eventlab.delivered_step", u64::from(p.delivery) + 1));
-    let mut text = format!(
-        r#"{{"traceId":"{}","spanId":"{}""#,
-        trace_id(&correlation),
-        span_id_of(run, p)
-    );
+    let mut text = format!(r#"{{"traceId":"{}","spanId":"{}""#, trace_id(&correlation), span_id_of(run, p));
     // The parent: the processing whose handler emitted this event (the causation event's).
     if let Some(parent) = derived.emitter(p.event) {
         let _ = write!(text, r#","parentSpanId":"{}""#, span_id_of(run, parent));
@@ -206,4 +207,3 @@ fn span(
     text.push('}');
     text
 }
-

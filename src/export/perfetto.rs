@@ -37,66 +37,8 @@ fn topic_tid(run: &Run<'_>, topic: u16, partition: u16) -> u32 {
 
 pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut dyn io::Write) -> io::Result<()> {
     let trace = run.trace;
-    let namer = run.namer();
-    let derived = &selection.derived;
     let mut events: Vec<String> = Vec::new();
-    let meta = |pid: u32, tid: u32, what: &str, name: &str| {
-        format!(r#"{{"ph":"M","pid":{pid},"tid":{tid},"name":"{what}","args":{{"name":{}}}}}"#, js(name))
-    };
-    let sort = |pid: u32, tid: u32, what: &str, index: u32| {
-        format!(r#"{{"ph":"M","pid":{pid},"tid":{tid},"name":"{what}","args":{{"sort_index":{index}}}}}"#)
-    };
-    // The processes and threads the selection uses, named and sorted.
-    let mut topic_threads: Vec<(u16, u16)> = Vec::new();
-    let mut sources: Vec<String> = Vec::new();
-    let mut instances: Vec<u16> = Vec::new();
-    for &i in &selection.steps {
-        let step = &trace.steps[i as usize];
-        if matches!(step.kind, StepKind::Published | StepKind::Routed) {
-            let lane = (step.topic, if is_log(run.model, step.topic) { step.partition } else { NONE16 });
-            if !topic_threads.contains(&lane) {
-                topic_threads.push(lane);
-            }
-            if step.kind == StepKind::Published && derived.emitter(step.event).is_none() {
-                let name = source_name(run, step.event).to_owned();
-                if !sources.contains(&name) {
-                    sources.push(name);
-                }
-            }
-        }
-        if step.instance != NONE16 && !instances.contains(&step.instance) {
-            instances.push(step.instance);
-        }
-    }
-    topic_threads.sort_unstable();
-    instances.sort_unstable();
-    events.push(meta(TOPICS, 0, "process_name", "topics"));
-    events.push(sort(TOPICS, 0, "process_sort_index", 0));
-    for &(topic, partition) in &topic_threads {
-        let tid = topic_tid(run, topic, partition);
-        let name =
-            if partition == NONE16 { namer.topic(topic).to_owned() } else { format!("{}[{partition}]", namer.topic(topic)) };
-        events.push(meta(TOPICS, tid, "thread_name", &name));
-        events.push(sort(TOPICS, tid, "thread_sort_index", tid));
-    }
-    if !sources.is_empty() {
-        events.push(meta(PRODUCERS, 0, "process_name", "producers"));
-        events.push(sort(PRODUCERS, 0, "process_sort_index", 1));
-    }
-    for (n, name) in sources.iter().enumerate() {
-        events.push(meta(PRODUCERS, n as u32 + 1, "thread_name", name));
-        events.push(sort(PRODUCERS, n as u32 + 1, "thread_sort_index", n as u32 + 1));
-    }
-    for (g, gm) in run.model.groups.iter().enumerate() {
-        let pid = GROUP_BASE + g as u32;
-        events.push(meta(pid, 0, "process_name", &format!("group {}", gm.name)));
-        events.push(sort(pid, 0, "process_sort_index", 2 + g as u32));
-    }
-    for &inst in &instances {
-        let pid = GROUP_BASE + u32::from(trace.instances[usize::from(inst)].0);
-        events.push(meta(pid, u32::from(inst) + 1, "thread_name", &namer.instance(inst)));
-        events.push(sort(pid, u32::from(inst) + 1, "thread_sort_index", u32::from(inst) + 1));
-    }
+    let sources = metadata(run, selection, &mut events);
     for &i in &selection.steps {
         step_events(run, selection, i, &sources, &mut events);
     }
@@ -143,6 +85,75 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
     out.write_all(b"]}\n")
 }
 
+/// The `M` events naming and sorting the processes and threads the selection uses; returns
+/// the producers' names, in their threads' order.
+fn metadata(run: &Run<'_>, selection: &Selection, events: &mut Vec<String>) -> Vec<String> {
+    let trace = run.trace;
+    let namer = run.namer();
+    let derived = &selection.derived;
+    let meta = |pid: u32, tid: u32, what: &str, name: &str| {
+        format!(r#"{{"ph":"M","pid":{pid},"tid":{tid},"name":"{what}","args":{{"name":{}}}}}"#, js(name))
+    };
+    let sort = |pid: u32, tid: u32, what: &str, index: u32| {
+        format!(r#"{{"ph":"M","pid":{pid},"tid":{tid},"name":"{what}","args":{{"sort_index":{index}}}}}"#)
+    };
+    // The processes and threads the selection uses, named and sorted.
+    let mut topic_threads: Vec<(u16, u16)> = Vec::new();
+    let mut sources: Vec<String> = Vec::new();
+    let mut instances: Vec<u16> = Vec::new();
+    for &i in &selection.steps {
+        let step = &trace.steps[i as usize];
+        if matches!(step.kind, StepKind::Published | StepKind::Routed) {
+            let lane = (step.topic, if is_log(run.model, step.topic) { step.partition } else { NONE16 });
+            if !topic_threads.contains(&lane) {
+                topic_threads.push(lane);
+            }
+            if step.kind == StepKind::Published && derived.emitter(step.event).is_none() {
+                let name = source_name(run, step.event).to_owned();
+                if !sources.contains(&name) {
+                    sources.push(name);
+                }
+            }
+        }
+        if step.instance != NONE16 && !instances.contains(&step.instance) {
+            instances.push(step.instance);
+        }
+    }
+    topic_threads.sort_unstable();
+    instances.sort_unstable();
+    events.push(meta(TOPICS, 0, "process_name", "topics"));
+    events.push(sort(TOPICS, 0, "process_sort_index", 0));
+    for &(topic, partition) in &topic_threads {
+        let tid = topic_tid(run, topic, partition);
+        let name = if partition == NONE16 {
+            namer.topic(topic).to_owned()
+        } else {
+            format!("{}[{partition}]", namer.topic(topic))
+        };
+        events.push(meta(TOPICS, tid, "thread_name", &name));
+        events.push(sort(TOPICS, tid, "thread_sort_index", tid));
+    }
+    if !sources.is_empty() {
+        events.push(meta(PRODUCERS, 0, "process_name", "producers"));
+        events.push(sort(PRODUCERS, 0, "process_sort_index", 1));
+    }
+    for (n, name) in sources.iter().enumerate() {
+        events.push(meta(PRODUCERS, n as u32 + 1, "thread_name", name));
+        events.push(sort(PRODUCERS, n as u32 + 1, "thread_sort_index", n as u32 + 1));
+    }
+    for (g, gm) in run.model.groups.iter().enumerate() {
+        let pid = GROUP_BASE + g as u32;
+        events.push(meta(pid, 0, "process_name", &format!("group {}", gm.name)));
+        events.push(sort(pid, 0, "process_sort_index", 2 + g as u32));
+    }
+    for &inst in &instances {
+        let pid = GROUP_BASE + u32::from(trace.instances[usize::from(inst)].0);
+        events.push(meta(pid, u32::from(inst) + 1, "thread_name", &namer.instance(inst)));
+        events.push(sort(pid, u32::from(inst) + 1, "thread_sort_index", u32::from(inst) + 1));
+    }
+    sources
+}
+
 /// The events of one selected step.
 fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String], events: &mut Vec<String>) {
     let trace = run.trace;
@@ -153,7 +164,11 @@ fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String],
             let event = trace.event(step.event);
             let name = format!("{} {}", trace.strings.resolve(event.event_type), namer.event_id(step.event));
             let what = if step.kind == StepKind::Routed { "route" } else { "append" };
-            let mut args = format!(r#""event":{},"correlation_id":{}"#, js(&namer.event_id(step.event)), js(&event.correlation.render(&trace.strings)));
+            let mut args = format!(
+                r#""event":{},"correlation_id":{}"#,
+                js(&namer.event_id(step.event)),
+                js(&event.correlation.render(&trace.strings))
+            );
             if step.offset != crate::trace::NONE32 && step.kind == StepKind::Published {
                 let _ = write!(args, r#","offset":{}"#, step.offset);
             }
@@ -202,7 +217,8 @@ fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String],
                 let _ = write!(args, r#","causation_id":{}"#, js(&namer.event_id(cause)));
             }
             let _ = write!(args, r#","delivered_at_us":{}"#, step.t_us);
-            let cat = if matches!(p.ending, Ending::Failed | Ending::Crashed) { "processing,error" } else { "processing" };
+            let cat =
+                if matches!(p.ending, Ending::Failed | Ending::Crashed) { "processing,error" } else { "processing" };
             events.push(format!(
                 r#"{{"ph":"X","pid":{pid},"tid":{tid},"ts":{},"dur":{},"cat":"{cat}","name":{},"args":{{{args}}}}}"#,
                 p.start_us,

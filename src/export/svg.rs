@@ -49,7 +49,7 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{total_height:.0}" viewBox="0 0 {width:.0} {total_height:.0}" font-family="DejaVu Sans, Verdana, sans-serif" font-size="11">"#
     );
-    let _ = writeln!(s, r#"<title>{}</title>"#, xml(&super::mermaid::title(run, selection, options)));
+    let _ = writeln!(s, r"<title>{}</title>", xml(&super::mermaid::title(run, selection, options)));
     s.push_str(&defs());
     let _ = writeln!(s, r#"<rect x="0" y="0" width="{width:.0}" height="{total_height:.0}" fill="white"/>"#);
     let _ = writeln!(
@@ -154,15 +154,14 @@ fn body(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&Lane) 
                     (_, None) => (Lane::Source(source_name(run, step.event).to_owned()), PUBLISH),
                 };
                 let to = topic_lane(run, step.topic, step.partition);
-                let label = format!("{} {}", trace.strings.resolve(trace.event(step.event).event_type), namer.event_id(step.event));
-                arrow(s, (x(&from), y(step.t_us)), (x(&to), y(step.t_us)), color, false);
-                let _ = writeln!(
-                    s,
-                    r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{color}"/>"#,
-                    x(&to),
-                    y(step.t_us)
+                let label = format!(
+                    "{} {}",
+                    trace.strings.resolve(trace.event(step.event).event_type),
+                    namer.event_id(step.event)
                 );
-                label_at(s, (x(&from) + x(&to)) / 2.0, y(step.t_us) - 3.0, &label, color, "middle");
+                arrow(s, (x(&from), y(step.t_us)), (x(&to), y(step.t_us)), color, false);
+                let _ = writeln!(s, r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{color}"/>"#, x(&to), y(step.t_us));
+                label_at(s, f64::midpoint(x(&from), x(&to)), y(step.t_us) - 3.0, &label, color, "middle");
             }
             StepKind::Delivered => {
                 let to = Lane::Instance(step.instance);
@@ -181,7 +180,12 @@ fn body(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&Lane) 
                         r#"<rect x="{:.1}" y="{top:.1}" width="8" height="{:.1}" fill="{color}" fill-opacity="0.85"><title>{}</title></rect>"#,
                         x(&to) - 4.0,
                         bottom - top,
-                        xml(&format!("{} {}: {}", namer.instance(step.instance), namer.event_id(step.event), p.ending.name()))
+                        xml(&format!(
+                            "{} {}: {}",
+                            namer.instance(step.instance),
+                            namer.event_id(step.event),
+                            p.ending.name()
+                        ))
                     );
                     label_at(s, x(&to) + 7.0, top + 9.0, &namer.event_id(step.event), "#333333", "start");
                 }
@@ -192,7 +196,8 @@ fn body(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&Lane) 
                     .map(|inst| x(&Lane::Instance(inst as u16)))
                     .filter(|&lx| lx > LEFT)
                     .collect();
-                let (Some(lo), Some(hi)) = (lanes_of_group.iter().copied().reduce(f64::min), lanes_of_group.iter().copied().reduce(f64::max))
+                let (Some(lo), Some(hi)) =
+                    (lanes_of_group.iter().copied().reduce(f64::min), lanes_of_group.iter().copied().reduce(f64::max))
                 else {
                     continue;
                 };
@@ -203,7 +208,14 @@ fn body(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&Lane) 
                     lo - 30.0,
                     hi + 30.0
                 );
-                label_at(s, hi + 34.0, ry + 4.0, &format!("{} rebalanced", namer.group(step.group)), REBALANCE, "start");
+                label_at(
+                    s,
+                    hi + 34.0,
+                    ry + 4.0,
+                    &format!("{} rebalanced", namer.group(step.group)),
+                    REBALANCE,
+                    "start",
+                );
             }
             kind => {
                 if step.instance == NONE16 {
@@ -229,22 +241,24 @@ fn body(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&Lane) 
             }
         }
     }
-    // Findings' words, each on a line of its own: a label that would overlap the one before
-    // goes under it.
+    findings(run, selection, s, x, y);
+}
+
+/// The findings, as orange diamonds with their words, each on a line of its own: a label
+/// that would overlap the one before goes under it.
+fn findings(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&Lane) -> f64, y: &dyn Fn(u64) -> f64) {
+    let trace = run.trace;
     let mut free = f64::MIN;
     for (i, finding) in selection.findings() {
         let step = &trace.steps[i as usize];
-        let lane = if step.instance != NONE16 {
-            Lane::Instance(step.instance)
-        } else {
+        let lane = if step.instance == NONE16 {
             topic_lane(run, trace.event(finding.event).topic, step.partition)
+        } else {
+            Lane::Instance(step.instance)
         };
         let (cx, cy) = (x(&lane), y(step.t_us));
-        let _ = writeln!(
-            s,
-            r#"<path d="M{cx:.1} {:.1} l7 7 l-7 7 l-7 -7 z" fill="{FINDING}" stroke="white"/>"#,
-            cy - 7.0
-        );
+        let _ =
+            writeln!(s, r#"<path d="M{cx:.1} {:.1} l7 7 l-7 7 l-7 -7 z" fill="{FINDING}" stroke="white"/>"#, cy - 7.0);
         let ly = (cy + 14.0).max(free);
         free = ly + 13.0;
         label_at(s, cx + 12.0, ly, &finding_text(run, finding), FINDING, "start");
@@ -292,18 +306,39 @@ fn legend(s: &mut String) {
         (&|lx| legend_arrow(lx, ly, PUBLISH, "publish", ""), "publish"),
         (&|lx| legend_arrow(lx, ly, EMIT, "emit", ""), "emit (a handler publishes)"),
         (&|lx| legend_arrow(lx, ly, DELIVER, "deliver", r#" stroke-dasharray="4 2""#), "delivery"),
-        (&|lx| format!(r#"<rect x="{lx:.1}" y="{:.1}" width="20" height="8" fill="{EFFECT}"/>"#, ly - 4.0), "processing, effect"),
-        (&|lx| format!(r#"<rect x="{lx:.1}" y="{:.1}" width="20" height="8" fill="{NO_EFFECT}"/>"#, ly - 4.0), "no effect / skipped"),
+        (
+            &|lx| format!(r#"<rect x="{lx:.1}" y="{:.1}" width="20" height="8" fill="{EFFECT}"/>"#, ly - 4.0),
+            "processing, effect",
+        ),
+        (
+            &|lx| format!(r#"<rect x="{lx:.1}" y="{:.1}" width="20" height="8" fill="{NO_EFFECT}"/>"#, ly - 4.0),
+            "no effect / skipped",
+        ),
         (&|lx| format!(r#"<rect x="{lx:.1}" y="{:.1}" width="20" height="8" fill="{FAILED}"/>"#, ly - 4.0), "failed"),
         (
-            &|lx| format!(r#"<path d="M{:.1} {:.1} l10 10 m0 -10 l-10 10" stroke="{FAILED}" stroke-width="3"/><circle cx="{:.1}" cy="{ly:.1}" r="5" fill="white" stroke="{EFFECT}" stroke-width="2"/>"#, lx, ly - 5.0, lx + 20.0),
+            &|lx| {
+                format!(
+                    r#"<path d="M{:.1} {:.1} l10 10 m0 -10 l-10 10" stroke="{FAILED}" stroke-width="3"/><circle cx="{:.1}" cy="{ly:.1}" r="5" fill="white" stroke="{EFFECT}" stroke-width="2"/>"#,
+                    lx,
+                    ly - 5.0,
+                    lx + 20.0
+                )
+            },
             "crash, restart",
         ),
         (
-            &|lx| format!(r#"<line x1="{lx:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{REBALANCE}" stroke-width="2" stroke-dasharray="6 3"/>"#, lx + 24.0),
+            &|lx| {
+                format!(
+                    r#"<line x1="{lx:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{REBALANCE}" stroke-width="2" stroke-dasharray="6 3"/>"#,
+                    lx + 24.0
+                )
+            },
             "rebalance",
         ),
-        (&|lx| format!(r#"<path d="M{:.1} {:.1} l7 7 l-7 7 l-7 -7 z" fill="{FINDING}"/>"#, lx + 10.0, ly - 7.0), "finding"),
+        (
+            &|lx| format!(r#"<path d="M{:.1} {:.1} l7 7 l-7 7 l-7 -7 z" fill="{FINDING}"/>"#, lx + 10.0, ly - 7.0),
+            "finding",
+        ),
     ];
     let mut lx = 12.0;
     for (shape, words) in items {

@@ -144,7 +144,8 @@ fn mermaid_parses_in_the_mermaid_library() {
         return;
     }
     let npm = home_cache("EVENTLAB_NPM", "eventlab-npm");
-    let out = Command::new("node").arg(tool("mermaid-parse.mjs")).args(&files).env("EVENTLAB_NPM", &npm).output().unwrap();
+    let out =
+        Command::new("node").arg(tool("mermaid-parse.mjs")).args(&files).env("EVENTLAB_NPM", &npm).output().unwrap();
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if out.status.code() == Some(3) && missing(&format!("mermaid or jsdom in {}", npm.display())) {
         return;
@@ -182,7 +183,8 @@ fn svg_is_xml_and_rsvg_renders_it() {
     std::fs::write(&path, &svg).unwrap();
     files.push(path);
     let crash = std::fs::read_to_string(dir.join("crash-duplicates.svg")).unwrap();
-    for mark in ["crashed", "billing rebalanced", "delivered twice: evt-000032", ">publish<", ">delivery<", ">finding<"] {
+    for mark in ["crashed", "billing rebalanced", "delivered twice: evt-000032", ">publish<", ">delivery<", ">finding<"]
+    {
         assert!(crash.contains(mark), "{mark}");
     }
     if Command::new("rsvg-convert").arg("--version").output().is_err() && missing("rsvg-convert (librsvg2-bin)") {
