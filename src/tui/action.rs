@@ -55,6 +55,8 @@ pub enum Action {
     Predict,
     /// In a lesson: write it to `./NAME.json` and go on from that file, watched.
     CopyLesson,
+    /// Export what is on screen to a file (see `tui::export`).
+    Export,
 }
 
 /// A key as the help screen shows it, the keys that match it, and its hint on the key bar.
@@ -155,6 +157,7 @@ fn keymap() -> Vec<Binding> {
             "reveal: a lesson hides its targets (= ?) till the end; r shows them",
         ),
         Binding::new("w", &[Char('w')], Action::Record, "write the trace so far to a file"),
+        Binding::new("x", &[Char('x')], Action::Export, "export what is shown (Mermaid or SVG)"),
         Binding::new(
             "c",
             &[Char('c')],

@@ -442,6 +442,7 @@ impl App {
             Action::Reveal => self.reveal(),
             Action::Predict => self.predict(),
             Action::CopyLesson => self.copy_lesson(std::path::Path::new(".")),
+            Action::Export => self.message = Some(super::export::export_screen(self, std::path::Path::new("."))),
         }
     }
 
