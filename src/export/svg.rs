@@ -41,7 +41,9 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
     let scale = Scale::new(run, selection);
     let y = |t: u64| scale.y(t);
     let height = scale.height();
-    let width = (LEFT + LANE * lanes.len() as f64 + 260.0).max(1240.0);
+    // The findings' words in a column right of the lanes.
+    let notes_x = LEFT + LANE * lanes.len() as f64 + 16.0;
+    let width = (notes_x + 300.0).max(1240.0);
     let total_height = TOP + height + BOTTOM;
     let x = |lane: &Lane| LEFT + LANE * (lanes.iter().position(|l| l == lane).unwrap_or(0) as f64 + 0.5);
     let mut s = String::new();
@@ -90,6 +92,7 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
     }
     ticks(&mut s, &scale, width);
     body(run, selection, &mut s, &x, &y);
+    findings(run, selection, &mut s, &x, &y, notes_x);
     s.push_str("</svg>\n");
     out.write_all(s.as_bytes())
 }
@@ -208,14 +211,7 @@ fn body(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&Lane) 
                     lo - 30.0,
                     hi + 30.0
                 );
-                label_at(
-                    s,
-                    hi + 34.0,
-                    ry + 4.0,
-                    &format!("{} rebalanced", namer.group(step.group)),
-                    REBALANCE,
-                    "start",
-                );
+                label_at(s, lo - 34.0, ry + 4.0, &format!("{} rebalanced", namer.group(step.group)), REBALANCE, "end");
             }
             kind => {
                 if step.instance == NONE16 {
@@ -241,12 +237,19 @@ fn body(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&Lane) 
             }
         }
     }
-    findings(run, selection, s, x, y);
 }
 
-/// The findings, as orange diamonds with their words, each on a line of its own: a label
-/// that would overlap the one before goes under it.
-fn findings(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&Lane) -> f64, y: &dyn Fn(u64) -> f64) {
+/// The findings, as orange diamonds on their lanes, their words in the column at `notes_x`
+/// (a dotted line from the diamond), each on a line of its own: a label that would overlap
+/// the one before goes under it.
+fn findings(
+    run: &Run<'_>,
+    selection: &Selection,
+    s: &mut String,
+    x: &dyn Fn(&Lane) -> f64,
+    y: &dyn Fn(u64) -> f64,
+    notes_x: f64,
+) {
     let trace = run.trace;
     let mut free = f64::MIN;
     for (i, finding) in selection.findings() {
@@ -259,9 +262,17 @@ fn findings(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&La
         let (cx, cy) = (x(&lane), y(step.t_us));
         let _ =
             writeln!(s, r#"<path d="M{cx:.1} {:.1} l7 7 l-7 7 l-7 -7 z" fill="{FINDING}" stroke="white"/>"#, cy - 7.0);
-        let ly = (cy + 14.0).max(free);
+        let ly = (cy + 4.0).max(free);
         free = ly + 13.0;
-        label_at(s, cx + 12.0, ly, &finding_text(run, finding), FINDING, "start");
+        let _ = writeln!(
+            s,
+            r#"<polyline points="{:.1},{cy:.1} {:.1},{cy:.1} {:.1},{:.1}" fill="none" stroke="{FINDING}" stroke-width="0.8" stroke-dasharray="1 2"/>"#,
+            cx + 8.0,
+            notes_x - 14.0,
+            notes_x - 4.0,
+            ly - 4.0
+        );
+        label_at(s, notes_x, ly, &finding_text(run, finding), FINDING, "start");
     }
 }
 
