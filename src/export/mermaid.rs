@@ -48,8 +48,9 @@ pub fn write(
     options: &Options,
     out: &mut dyn io::Write,
 ) -> Result<(), ExportError> {
-    let lines = lines(run, selection);
-    let arrows = lines.iter().filter(|l| matches!(l, Line::Arrow { .. })).count();
+    // Counted before a line is written: a big run is refused at once.
+    let arrow_steps = |kind| matches!(kind, StepKind::Published | StepKind::Routed | StepKind::Delivered);
+    let arrows = selection.steps.iter().filter(|&&i| arrow_steps(run.trace.steps[i as usize].kind)).count();
     if arrows > MAX_ARROWS {
         let example = selection
             .steps
@@ -66,6 +67,7 @@ pub fn write(
              --correlation ID{example}, or a time window with --from/--to"
         )));
     }
+    let lines = lines(run, selection);
     // Participants in the order of their kind, then of first appearance.
     let mut who: Vec<Who> = Vec::new();
     for line in &lines {
