@@ -35,9 +35,59 @@ fn topic_tid(run: &Run<'_>, topic: u16, partition: u16) -> u32 {
     if is_log(run.model, topic) && partition != NONE16 { base + u32::from(partition) + 1 } else { base }
 }
 
+/// The trace events, written out as they come (a run of millions of steps is not held in
+/// memory twice): one per line, comma-separated. The first write error is kept and
+/// returned by [`Events::finish`].
+struct Events<'w> {
+    out: &'w mut dyn io::Write,
+    buf: String,
+    first: bool,
+    error: Option<io::Error>,
+}
+
+impl Events<'_> {
+    fn push(&mut self, event: String) {
+        if !self.first {
+            self.buf.push_str(",\n");
+        }
+        self.first = false;
+        self.buf.push_str(&event);
+        if self.buf.len() >= 1 << 20 {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_none()
+            && let Err(e) = self.out.write_all(self.buf.as_bytes())
+        {
+            self.error = Some(e);
+        }
+        self.buf.clear();
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.flush();
+        match self.error {
+            Some(e) => Err(e),
+            None => self.out.write_all(b"\n]}\n"),
+        }
+    }
+}
+
 pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut dyn io::Write) -> io::Result<()> {
     let trace = run.trace;
-    let mut events: Vec<String> = Vec::new();
+    let mut text = String::from("{\"displayTimeUnit\":\"ms\",\"otherData\":{");
+    let _ = write!(
+        text,
+        "\"generator\":\"eventlab {}\",\"scenario\":{},\"seed\":{}",
+        env!("CARGO_PKG_VERSION"),
+        js(&run.model.scenario.name),
+        run.model.seed
+    );
+    text.push_str("},\"traceEvents\":[\n");
+    out.write_all(text.as_bytes())?;
+    let mut events = Events { out, buf: String::new(), first: true, error: None };
     let sources = metadata(run, selection, &mut events);
     for &i in &selection.steps {
         step_events(run, selection, i, &sources, &mut events);
@@ -68,26 +118,12 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
             }
         });
     }
-    let mut text = String::from("{\"displayTimeUnit\":\"ms\",\"otherData\":{");
-    let _ = write!(
-        text,
-        "\"generator\":\"eventlab {}\",\"scenario\":{},\"seed\":{}",
-        env!("CARGO_PKG_VERSION"),
-        js(&run.model.scenario.name),
-        run.model.seed
-    );
-    text.push_str("},\"traceEvents\":[\n");
-    out.write_all(text.as_bytes())?;
-    for (n, event) in events.iter().enumerate() {
-        out.write_all(event.as_bytes())?;
-        out.write_all(if n + 1 < events.len() { b",\n" } else { b"\n" })?;
-    }
-    out.write_all(b"]}\n")
+    events.finish()
 }
 
 /// The `M` events naming and sorting the processes and threads the selection uses; returns
 /// the producers' names, in their threads' order.
-fn metadata(run: &Run<'_>, selection: &Selection, events: &mut Vec<String>) -> Vec<String> {
+fn metadata(run: &Run<'_>, selection: &Selection, events: &mut Events<'_>) -> Vec<String> {
     let trace = run.trace;
     let namer = run.namer();
     let derived = &selection.derived;
@@ -155,7 +191,7 @@ fn metadata(run: &Run<'_>, selection: &Selection, events: &mut Vec<String>) -> V
 }
 
 /// The events of one selected step.
-fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String], events: &mut Vec<String>) {
+fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String], events: &mut Events<'_>) {
     let trace = run.trace;
     let namer = run.namer();
     let step = &trace.steps[i as usize];

@@ -91,7 +91,7 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
         );
     }
     ticks(&mut s, &scale, width);
-    body(run, selection, &mut s, &x, &y);
+    body(run, selection, &mut s, &x, &y, out)?;
     findings(run, selection, &mut s, &x, &y, notes_x);
     s.push_str("</svg>\n");
     out.write_all(s.as_bytes())
@@ -143,11 +143,23 @@ fn topic_lane(run: &Run<'_>, topic: u16, partition: u16) -> Lane {
 }
 
 /// The arrows, bars and marks, in step order.
-fn body(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&Lane) -> f64, y: &dyn Fn(u64) -> f64) {
+/// Written out as it goes, a megabyte at a time (a long run's diagram is not held whole).
+fn body(
+    run: &Run<'_>,
+    selection: &Selection,
+    s: &mut String,
+    x: &dyn Fn(&Lane) -> f64,
+    y: &dyn Fn(u64) -> f64,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
     let trace = run.trace;
     let namer = run.namer();
     let derived = &selection.derived;
     for &i in &selection.steps {
+        if s.len() >= 1 << 20 {
+            out.write_all(s.as_bytes())?;
+            s.clear();
+        }
         let step = &trace.steps[i as usize];
         match step.kind {
             StepKind::Published | StepKind::Routed => {
@@ -237,6 +249,7 @@ fn body(run: &Run<'_>, selection: &Selection, s: &mut String, x: &dyn Fn(&Lane) 
             }
         }
     }
+    Ok(())
 }
 
 /// The findings, as orange diamonds on their lanes, their words in the column at `notes_x`
