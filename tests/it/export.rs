@@ -408,3 +408,43 @@ fn out_writes_the_same_bytes_as_stdout() {
     assert!(!window.contains("evt-000001 "), "{window}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+fn screen(app: &eventlab::tui::App) -> eventlab::tui::export::Screen<'_> {
+    eventlab::tui::export::Screen {
+        run: Run { model: app.model(), trace: app.trace(), analysis: app.analysis(), end: app.step_number() },
+        chains: app.view == eventlab::tui::views::View::Chains,
+        focus_event: app.focus_event,
+    }
+}
+
+/// The TUI's `x`: in Chains the chain shown as Mermaid, elsewhere the window as SVG, to a new
+/// file each time, and the status line says where.
+#[test]
+fn the_tui_key_exports_what_is_on_screen() {
+    use eventlab::tui::action::Action;
+    use eventlab::tui::views::View;
+    let dir = scratch("tui");
+    let lesson = eventlab::lessons::find("crash-duplicates").unwrap();
+    let scenario = eventlab::scenario::load::load_str(lesson.source, "crash-duplicates", &Limits::default()).unwrap();
+    let mut app = eventlab::tui::App::new("crash-duplicates".into(), None, scenario, None, Limits::default()).unwrap();
+    assert!(eventlab::tui::export::export_screen(&screen(&app), &dir).starts_with("nothing to export yet"));
+    app.apply(Action::RunToEnd);
+    app.view = View::Chains;
+    let strings = &app.trace().strings;
+    app.focus_event = app.trace().events.iter().position(|e| e.id.render(strings) == "evt-000032").map(|e| e as u32);
+    let said = eventlab::tui::export::export_screen(&screen(&app), &dir);
+    let path = dir.join("eventlab-crash-mid-interval-duplicate-effects-seed0-chain-evt-000032.mmd");
+    assert_eq!(said, format!("chain evt-000032 exported to {}", path.display()));
+    let mermaid = std::fs::read_to_string(&path).unwrap();
+    assert!(mermaid.starts_with("sequenceDiagram") && mermaid.contains("delivered twice: evt-000032"), "{mermaid}");
+    // Again: a new file beside it, the first kept.
+    let again = eventlab::tui::export::export_screen(&screen(&app), &dir);
+    assert!(again.ends_with("-chain-evt-000032-2.mmd"), "{again}");
+    app.view = View::Flow;
+    let said = eventlab::tui::export::export_screen(&screen(&app), &dir);
+    assert!(said.contains("(the last 200 steps) exported to") && said.ends_with("ms.svg"), "{said}");
+    let svg = std::fs::read_dir(&dir).unwrap().flatten().find(|e| e.path().extension().is_some_and(|x| x == "svg"));
+    let svg = std::fs::read_to_string(svg.expect("an SVG file").path()).unwrap();
+    roxmltree::Document::parse(&svg).expect("XML");
+    let _ = std::fs::remove_dir_all(dir);
+}
