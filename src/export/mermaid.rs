@@ -224,7 +224,7 @@ pub fn text(name: &str) -> String {
         match c {
             c if c.is_alphanumeric() || c == ' ' => out.push(c),
             '-' | '_' | '.' | ':' | '@' | '/' | '(' | ')' | '[' | ']' | '→' | '\'' | '*' | '=' | '!' | '?' => {
-                out.push(c)
+                out.push(c);
             }
             c if c.is_control() => out.push(' '),
             c if c.is_ascii() => {

@@ -46,12 +46,12 @@ struct Events<'w> {
 }
 
 impl Events<'_> {
-    fn push(&mut self, event: String) {
+    fn push(&mut self, event: &str) {
         if !self.first {
             self.buf.push_str(",\n");
         }
         self.first = false;
-        self.buf.push_str(&event);
+        self.buf.push_str(event);
         if self.buf.len() >= 1 << 20 {
             self.flush();
         }
@@ -99,7 +99,7 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
         } else {
             (GROUP_BASE + u32::from(trace.instances[usize::from(step.instance)].0), u32::from(step.instance) + 1, "t")
         };
-        events.push(format!(
+        events.push(&format!(
             r#"{{"ph":"i","pid":{pid},"tid":{tid},"ts":{},"s":"{scope}","cat":"finding","name":{},"args":{{"class":{},"step":{}}}}}"#,
             step.t_us,
             js(&finding_text(run, finding)),
@@ -110,7 +110,7 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
     if selection.correlation.is_none() {
         super::csv::over_time(run, selection, options.bucket_us, |end, analysis| {
             for g in 0..run.model.groups.len() {
-                events.push(format!(
+                events.push(&format!(
                     r#"{{"ph":"C","pid":{},"tid":0,"ts":{end},"name":"lag","args":{{"lag":{}}}}}"#,
                     GROUP_BASE + g as u32,
                     analysis.metric(Metric::FinalLag, Some(g))
@@ -157,8 +157,8 @@ fn metadata(run: &Run<'_>, selection: &Selection, events: &mut Events<'_>) -> Ve
     }
     topic_threads.sort_unstable();
     instances.sort_unstable();
-    events.push(meta(TOPICS, 0, "process_name", "topics"));
-    events.push(sort(TOPICS, 0, "process_sort_index", 0));
+    events.push(&meta(TOPICS, 0, "process_name", "topics"));
+    events.push(&sort(TOPICS, 0, "process_sort_index", 0));
     for &(topic, partition) in &topic_threads {
         let tid = topic_tid(run, topic, partition);
         let name = if partition == NONE16 {
@@ -166,26 +166,26 @@ fn metadata(run: &Run<'_>, selection: &Selection, events: &mut Events<'_>) -> Ve
         } else {
             format!("{}[{partition}]", namer.topic(topic))
         };
-        events.push(meta(TOPICS, tid, "thread_name", &name));
-        events.push(sort(TOPICS, tid, "thread_sort_index", tid));
+        events.push(&meta(TOPICS, tid, "thread_name", &name));
+        events.push(&sort(TOPICS, tid, "thread_sort_index", tid));
     }
     if !sources.is_empty() {
-        events.push(meta(PRODUCERS, 0, "process_name", "producers"));
-        events.push(sort(PRODUCERS, 0, "process_sort_index", 1));
+        events.push(&meta(PRODUCERS, 0, "process_name", "producers"));
+        events.push(&sort(PRODUCERS, 0, "process_sort_index", 1));
     }
     for (n, name) in sources.iter().enumerate() {
-        events.push(meta(PRODUCERS, n as u32 + 1, "thread_name", name));
-        events.push(sort(PRODUCERS, n as u32 + 1, "thread_sort_index", n as u32 + 1));
+        events.push(&meta(PRODUCERS, n as u32 + 1, "thread_name", name));
+        events.push(&sort(PRODUCERS, n as u32 + 1, "thread_sort_index", n as u32 + 1));
     }
     for (g, gm) in run.model.groups.iter().enumerate() {
         let pid = GROUP_BASE + g as u32;
-        events.push(meta(pid, 0, "process_name", &format!("group {}", gm.name)));
-        events.push(sort(pid, 0, "process_sort_index", 2 + g as u32));
+        events.push(&meta(pid, 0, "process_name", &format!("group {}", gm.name)));
+        events.push(&sort(pid, 0, "process_sort_index", 2 + g as u32));
     }
     for &inst in &instances {
         let pid = GROUP_BASE + u32::from(trace.instances[usize::from(inst)].0);
-        events.push(meta(pid, u32::from(inst) + 1, "thread_name", &namer.instance(inst)));
-        events.push(sort(pid, u32::from(inst) + 1, "thread_sort_index", u32::from(inst) + 1));
+        events.push(&meta(pid, u32::from(inst) + 1, "thread_name", &namer.instance(inst)));
+        events.push(&sort(pid, u32::from(inst) + 1, "thread_sort_index", u32::from(inst) + 1));
     }
     sources
 }
@@ -208,7 +208,7 @@ fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String],
             if step.offset != crate::trace::NONE32 && step.kind == StepKind::Published {
                 let _ = write!(args, r#","offset":{}"#, step.offset);
             }
-            events.push(format!(
+            events.push(&format!(
                 r#"{{"ph":"X","pid":{TOPICS},"tid":{},"ts":{},"dur":1,"cat":"{what}","name":{},"args":{{{args}}}}}"#,
                 topic_tid(run, step.topic, step.partition),
                 step.t_us,
@@ -218,7 +218,7 @@ fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String],
                 && selection.derived.emitter(step.event).is_none()
                 && let Some(n) = sources.iter().position(|s| s == source_name(run, step.event))
             {
-                events.push(format!(
+                events.push(&format!(
                     r#"{{"ph":"X","pid":{PRODUCERS},"tid":{},"ts":{},"dur":1,"cat":"publish","name":{},"args":{{{args}}}}}"#,
                     n + 1,
                     step.t_us,
@@ -234,11 +234,11 @@ fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String],
             let name = format!("{} {}", trace.strings.resolve(event.event_type), namer.event_id(step.event));
             let appended = selection.derived.appended_at.get(&(step.event, step.topic)).map_or(step.t_us, |&(t, _)| t);
             // The flow: from the append's slice (1 µs from `appended`) to the processing's.
-            events.push(format!(
+            events.push(&format!(
                 r#"{{"ph":"s","pid":{TOPICS},"tid":{},"ts":{appended},"id":{i},"cat":"delivery","name":"deliver"}}"#,
                 topic_tid(run, step.topic, step.partition)
             ));
-            events.push(format!(
+            events.push(&format!(
                 r#"{{"ph":"f","bp":"e","pid":{pid},"tid":{tid},"ts":{},"id":{i},"cat":"delivery","name":"deliver"}}"#,
                 p.start_us
             ));
@@ -255,7 +255,7 @@ fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String],
             let _ = write!(args, r#","delivered_at_us":{}"#, step.t_us);
             let cat =
                 if matches!(p.ending, Ending::Failed | Ending::Crashed) { "processing,error" } else { "processing" };
-            events.push(format!(
+            events.push(&format!(
                 r#"{{"ph":"X","pid":{pid},"tid":{tid},"ts":{},"dur":{},"cat":"{cat}","name":{},"args":{{{args}}}}}"#,
                 p.start_us,
                 p.end_us - p.start_us,
@@ -271,7 +271,7 @@ fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String],
             } else {
                 format!("{} {words}", namer.instance(step.instance))
             };
-            events.push(format!(
+            events.push(&format!(
                 r#"{{"ph":"i","pid":{pid},"tid":{tid},"ts":{},"s":"{scope}","cat":"fault","name":{}}}"#,
                 step.t_us,
                 js(&name)
