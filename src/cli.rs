@@ -255,7 +255,7 @@ fn export(args: &ExportArgs) -> Result<ExitCode, Failure> {
             .transpose()
             .map_err(|e| usage(format!("{flag}: {e}")))
     };
-    let mut options = Options::new(Format::parse(&args.format).map_err(usage)?, args.source.clone());
+    let mut options = Options::new(Format::parse(&args.format).map_err(usage)?);
     options.correlation.clone_from(&args.correlation);
     options.from = time("--from", &args.from)?;
     options.to = time("--to", &args.to)?;
@@ -273,7 +273,6 @@ fn export(args: &ExportArgs) -> Result<ExitCode, Failure> {
     if let Some(warning) = warning {
         eprintln!("{warning}");
     }
-    options.origin.clone_from(&source.origin);
     let run = Run::of(&source.run);
     let written = if let Some(path) = &args.out {
         crate::export::write_file(&run, &options, path)

@@ -101,12 +101,12 @@ pub struct Options {
     pub epoch_nanos: u64,
     /// The CSV's bucket, in virtual µs (`--bucket`).
     pub bucket_us: u64,
-    /// The run's name in titles and metadata (the lesson or the file).
-    pub origin: String,
 }
 
 impl Options {
-    pub fn new(format: Format, origin: impl Into<String>) -> Self {
+    /// `format` of the whole run, with the default epoch and bucket. (Where the run came
+    /// from is left out of every format: a lesson and its recorded trace give the same bytes.)
+    pub fn new(format: Format) -> Self {
         Options {
             format,
             correlation: None,
@@ -114,7 +114,6 @@ impl Options {
             to: None,
             epoch_nanos: DEFAULT_EPOCH_NANOS,
             bucket_us: DEFAULT_BUCKET_US,
-            origin: origin.into(),
         }
     }
 }

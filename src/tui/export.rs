@@ -36,7 +36,7 @@ pub fn export_screen(screen: &Screen<'_>, dir: &Path) -> String {
         return "nothing to export yet: run the scenario first (space, → or End)".to_owned();
     }
     let stem = format!("eventlab-{}-seed{}", slug(&run.model.scenario.name), run.model.seed);
-    let mut options = Options::new(Format::Mermaid, "tui");
+    let mut options = Options::new(Format::Mermaid);
     if screen.chains
         && let Some(focus) = chain_focus(screen)
     {

@@ -26,7 +26,7 @@ fn source(target: &str) -> Source {
 }
 
 fn options(format: Format, correlation: Option<&str>) -> Options {
-    let mut options = Options::new(format, "test");
+    let mut options = Options::new(format);
     options.correlation = correlation.map(str::to_owned);
     options
 }
