@@ -174,9 +174,15 @@ fn body(
                     trace.strings.resolve(trace.event(step.event).event_type),
                     namer.event_id(step.event)
                 );
-                arrow(s, (x(&from), y(step.t_us)), (x(&to), y(step.t_us)), color, false);
-                let _ = writeln!(s, r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{color}"/>"#, x(&to), y(step.t_us));
-                label_at(s, f64::midpoint(x(&from), x(&to)), y(step.t_us) - 3.0, &label, color, "middle");
+                // A bus's routed copy: a little lower than the publish into the bus at the
+                // same time, without words (the publish says which event it is).
+                let routed = step.kind == StepKind::Routed;
+                let ay = y(step.t_us) + if routed { 5.0 } else { 0.0 };
+                arrow(s, (x(&from), ay), (x(&to), ay), color, routed);
+                let _ = writeln!(s, r#"<circle cx="{:.1}" cy="{ay:.1}" r="3" fill="{color}"/>"#, x(&to));
+                if !routed {
+                    label_at(s, f64::midpoint(x(&from), x(&to)), ay - 3.0, &label, color, "middle");
+                }
             }
             StepKind::Delivered => {
                 let to = Lane::Instance(step.instance);
@@ -329,7 +335,7 @@ fn legend(s: &mut String) {
     let items: [(&dyn Fn(f64) -> String, &str); 9] = [
         (&|lx| legend_arrow(lx, ly, PUBLISH, "publish", ""), "publish"),
         (&|lx| legend_arrow(lx, ly, EMIT, "emit", ""), "emit (a handler publishes)"),
-        (&|lx| legend_arrow(lx, ly, DELIVER, "deliver", r#" stroke-dasharray="4 2""#), "delivery"),
+        (&|lx| legend_arrow(lx, ly, DELIVER, "deliver", r#" stroke-dasharray="4 2""#), "delivery, bus route"),
         (
             &|lx| format!(r#"<rect x="{lx:.1}" y="{:.1}" width="20" height="8" fill="{EFFECT}"/>"#, ly - 4.0),
             "processing, effect",

@@ -183,8 +183,14 @@ fn svg_is_xml_and_rsvg_renders_it() {
     std::fs::write(&path, &svg).unwrap();
     files.push(path);
     let crash = std::fs::read_to_string(dir.join("crash-duplicates.svg")).unwrap();
-    for mark in ["crashed", "billing rebalanced", "delivered twice: evt-000032", ">publish<", ">delivery<", ">finding<"]
-    {
+    for mark in [
+        "crashed",
+        "billing rebalanced",
+        "delivered twice: evt-000032",
+        ">publish<",
+        ">delivery, bus route<",
+        ">finding<",
+    ] {
         assert!(crash.contains(mark), "{mark}");
     }
     if Command::new("rsvg-convert").arg("--version").output().is_err() && missing("rsvg-convert (librsvg2-bin)") {
