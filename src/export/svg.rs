@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 use std::io;
 
-use super::{Ending, Options, Run, Selection, fault_words, finding_text, is_log, source_name};
+use super::{Ending, Options, Run, Selection, fault_words, finding_text, is_log};
 use crate::trace::{NONE16, StepKind};
 
 const LANE: f64 = 120.0;
@@ -29,9 +29,10 @@ const REBALANCE: &str = "#b8860b";
 
 /// A lane: a producer (by source name), a partition of a log (or a queue or bus: partition
 /// [`NONE16`]), or an instance.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Lane {
-    Source(String),
+    /// A producer or scripted source, by its name's symbol.
+    Source(crate::trace::Sym),
     Topic(u16, u16),
     Instance(u16),
 }
@@ -45,7 +46,9 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
     let notes_x = LEFT + LANE * lanes.len() as f64 + 16.0;
     let width = (notes_x + 300.0).max(1240.0);
     let total_height = TOP + height + BOTTOM;
-    let x = |lane: &Lane| LEFT + LANE * (lanes.iter().position(|l| l == lane).unwrap_or(0) as f64 + 0.5);
+    let place: rustc_hash::FxHashMap<Lane, f64> =
+        lanes.iter().enumerate().map(|(n, &lane)| (lane, LEFT + LANE * (n as f64 + 0.5))).collect();
+    let x = |lane: &Lane| place.get(lane).copied().unwrap_or(LEFT + LANE * 0.5);
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -65,7 +68,7 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
     for lane in &lanes {
         let lx = x(lane);
         let (name, sub) = match lane {
-            Lane::Source(name) => (name.clone(), "producer"),
+            Lane::Source(name) => (run.trace.strings.resolve(*name).to_owned(), "producer"),
             Lane::Topic(t, p) if *p == NONE16 => {
                 (namer.topic(*t).to_owned(), kind_name(run.model.topics[usize::from(*t)].kind))
             }
@@ -102,15 +105,16 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
 fn lanes(run: &Run<'_>, selection: &Selection) -> Vec<Lane> {
     let trace = run.trace;
     let mut lanes: Vec<Lane> = Vec::new();
+    let mut seen: rustc_hash::FxHashSet<Lane> = rustc_hash::FxHashSet::default();
     let mut add = |lane: Lane| {
-        if !lanes.contains(&lane) {
+        if seen.insert(lane) {
             lanes.push(lane);
         }
     };
     for &i in &selection.steps {
         let step = &trace.steps[i as usize];
         if step.kind == StepKind::Published && selection.derived.emitter(step.event).is_none() {
-            add(Lane::Source(source_name(run, step.event).to_owned()));
+            add(Lane::Source(trace.event(step.event).source));
         }
         if step.topic != NONE16 && step.kind != StepKind::Committed {
             add(topic_lane(run, step.topic, step.partition));
@@ -166,7 +170,7 @@ fn body(
                 let (from, color) = match (step.kind, derived.emitter(step.event)) {
                     (StepKind::Routed, _) => (topic_lane(run, trace.event(step.event).topic, NONE16), DELIVER),
                     (_, Some(p)) => (Lane::Instance(p.instance), EMIT),
-                    (_, None) => (Lane::Source(source_name(run, step.event).to_owned()), PUBLISH),
+                    (_, None) => (Lane::Source(trace.event(step.event).source), PUBLISH),
                 };
                 let to = topic_lane(run, step.topic, step.partition);
                 let label = format!(
