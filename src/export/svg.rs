@@ -188,33 +188,7 @@ fn body(
                     label_at(s, f64::midpoint(x(&from), x(&to)), ay - 3.0, &label, color, "middle");
                 }
             }
-            StepKind::Delivered => {
-                let to = Lane::Instance(step.instance);
-                let appended = derived.appended_at.get(&(step.event, step.topic)).map_or(step.t_us, |&(t, _)| t);
-                let from = topic_lane(run, step.topic, step.partition);
-                arrow(s, (x(&from), y(appended)), (x(&to), y(step.t_us)), DELIVER, true);
-                if let Some(p) = derived.processing(i) {
-                    let color = match p.ending {
-                        Ending::Processed { effect: true } => EFFECT,
-                        Ending::Processed { effect: false } | Ending::Skipped | Ending::Unfinished => NO_EFFECT,
-                        Ending::Failed | Ending::Crashed => FAILED,
-                    };
-                    let (top, bottom) = (y(p.start_us), y(p.end_us).max(y(p.start_us) + 3.0));
-                    let _ = writeln!(
-                        s,
-                        r#"<rect x="{:.1}" y="{top:.1}" width="8" height="{:.1}" fill="{color}" fill-opacity="0.85"><title>{}</title></rect>"#,
-                        x(&to) - 4.0,
-                        bottom - top,
-                        xml(&format!(
-                            "{} {}: {}",
-                            namer.instance(step.instance),
-                            namer.event_id(step.event),
-                            p.ending.name()
-                        ))
-                    );
-                    label_at(s, x(&to) + 7.0, top + 9.0, &namer.event_id(step.event), "#333333", "start");
-                }
-            }
+            StepKind::Delivered => delivery(run, selection, i, s, x, y),
             StepKind::Rebalanced => {
                 let lanes_of_group: Vec<f64> = (0..trace.instances.len())
                     .filter(|&inst| trace.instances[inst].0 == step.group)
@@ -260,6 +234,40 @@ fn body(
         }
     }
     Ok(())
+}
+
+/// A delivery: the arrow from its append, and its processing's bar.
+fn delivery(
+    run: &Run<'_>,
+    selection: &Selection,
+    i: u32,
+    s: &mut String,
+    x: &dyn Fn(&Lane) -> f64,
+    y: &dyn Fn(u64) -> f64,
+) {
+    let namer = run.namer();
+    let derived = &selection.derived;
+    let step = &run.trace.steps[i as usize];
+    let to = Lane::Instance(step.instance);
+    let appended = derived.appended_at.get(&(step.event, step.topic)).map_or(step.t_us, |&(t, _)| t);
+    let from = topic_lane(run, step.topic, step.partition);
+    arrow(s, (x(&from), y(appended)), (x(&to), y(step.t_us)), DELIVER, true);
+    if let Some(p) = derived.processing(i) {
+        let color = match p.ending {
+            Ending::Processed { effect: true } => EFFECT,
+            Ending::Processed { effect: false } | Ending::Skipped | Ending::Unfinished => NO_EFFECT,
+            Ending::Failed | Ending::Crashed => FAILED,
+        };
+        let (top, bottom) = (y(p.start_us), y(p.end_us).max(y(p.start_us) + 3.0));
+        let _ = writeln!(
+            s,
+            r#"<rect x="{:.1}" y="{top:.1}" width="8" height="{:.1}" fill="{color}" fill-opacity="0.85"><title>{}</title></rect>"#,
+            x(&to) - 4.0,
+            bottom - top,
+            xml(&format!("{} {}: {}", namer.instance(step.instance), namer.event_id(step.event), p.ending.name()))
+        );
+        label_at(s, x(&to) + 7.0, top + 9.0, &namer.event_id(step.event), "#333333", "start");
+    }
 }
 
 /// The findings, as orange diamonds on their lanes, their words in the column at `notes_x`
