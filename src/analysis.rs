@@ -18,13 +18,13 @@ use crate::model::Model;
 use crate::scenario::model::{From, Metric, TopicKind};
 pub use crate::trace::IdSet;
 pub(crate) use crate::trace::idset::{tree_bytes, vec_bytes};
-use crate::trace::{EventId, EventIdx, NO_EVENT, StepKind, Trace};
+use crate::trace::{EventId, EventIdx, GroupIdx, Partition, StepIdx, StepKind, TopicIdx, Trace};
 
 impl crate::trace::jsonl::Namer<'_> {
     /// What a finding is about: its group, or for a saga finding the saga.
     pub fn finding_scope(&self, finding: &crate::analysis::Finding) -> &str {
         match finding.class {
-            crate::analysis::FindingClass::UncompensatedSaga => &self.model.sagas[usize::from(finding.group)].name,
+            crate::analysis::FindingClass::UncompensatedSaga => &self.model.sagas[finding.saga()].name,
             _ => self.group(finding.group),
         }
     }
@@ -111,12 +111,46 @@ impl FindingClass {
 pub struct Finding {
     pub class: FindingClass,
     pub event: EventIdx,
-    pub group: u16,
+    /// The group it is about; for an uncompensated saga, the saga (read it with
+    /// [`Finding::saga`]).
+    pub group: GroupIdx,
     pub step: u64,
+}
+
+impl Finding {
+    /// The saga (index) an uncompensated-saga finding is about.
+    pub fn saga(&self) -> usize {
+        debug_assert_eq!(self.class, FindingClass::UncompensatedSaga);
+        self.group.index()
+    }
 }
 
 /// How many findings of each class keep their detail (the rest are counted).
 pub const KEPT_FINDINGS: usize = 10_000;
+
+/// The findings as a learner reads them, one row each: a finding, or all of one event's
+/// failed attempts in one group with the deliveries that retried it. A retry after a
+/// failure is the expected way to try again, not a duplicate by a crash, a rebalance or a
+/// fault: `duplicate_deliveries` counts it all the same (the format's figure), and the
+/// findings keep one entry per step; only how they are listed and explained groups them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FindingRow {
+    /// The index in [`Analysis::findings`] of its first finding.
+    pub head: u32,
+    /// The index of its latest finding.
+    pub last: u32,
+    /// Failed attempts in it (retries: 0 for a row that is one finding of another kind).
+    pub failed: u32,
+    /// Deliveries in it that came again after a failed attempt.
+    pub retried: u32,
+}
+
+impl FindingRow {
+    /// Whether the row is one event's failed attempts and retries.
+    pub fn is_retries(&self) -> bool {
+        self.failed > 0 || self.retried > 0
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 struct GroupTrack {
@@ -129,11 +163,13 @@ struct GroupTrack {
     completed: IdSet,
     /// Committed or acked without a completed processing (so far): id → (event, step).
     uncompleted: BTreeMap<EventId, (EventIdx, u32)>,
-    /// Slot of each (topic) partition 0, by topic index (`u32::MAX`: not read).
-    slot_base: Vec<u32>,
+    /// Events whose latest attempt here failed and that no delivery has retried yet.
+    awaiting_retry: std::collections::BTreeSet<EventIdx>,
+    /// Slot of each (topic) partition 0, by topic index (`None`: not read).
+    slot_base: Vec<Option<u32>>,
     /// Per topic, per key (symbol index): the latest publish step among events of that
-    /// topic and key with a first effect here (`u32::MAX`: none yet).
-    latest_effect: Vec<Vec<u32>>,
+    /// topic and key with a first effect here (`None`: none yet).
+    latest_effect: Vec<Vec<Option<StepIdx>>>,
 }
 
 /// What the trace says an instance is doing now.
@@ -147,9 +183,9 @@ pub struct InstanceLive {
     /// `retry_delay`, blocking its partition, with the attempts failed so far.
     pub retrying: Option<(EventIdx, u32)>,
     /// The log partition of the record it retries (topic, partition).
-    pub retrying_in: (u16, u16),
+    pub retrying_in: Option<(TopicIdx, Partition)>,
     /// Its group.
-    pub group: u16,
+    pub group: Option<GroupIdx>,
     pub delivered: u64,
     pub effects: u64,
 }
@@ -166,13 +202,19 @@ pub struct Analysis {
     /// Per topic and partition: the events in offset order (log topics).
     logs: Vec<Vec<Vec<EventIdx>>>,
     /// Per event: the step index of its first publication.
-    first_published: Vec<u32>,
+    first_published: Vec<Option<StepIdx>>,
     published: u64,
     published_by_topic: Vec<u64>,
     lag: u64,
     max_lag: u64,
     findings: Vec<Finding>,
     finding_counts: [u64; FindingClass::ALL.len()],
+    /// The findings' rows (see [`FindingRow`]), in the order of their first finding.
+    rows: Vec<FindingRow>,
+    /// Per finding, the index of its row.
+    row_of: Vec<u32>,
+    /// The row of each (event, group)'s retries.
+    retry_rows: BTreeMap<(EventIdx, GroupIdx), u32>,
     /// Per instance index (as in [`Trace::instances`]).
     instances: Vec<InstanceLive>,
     /// Instances running or that ran: the scenario's, then those `joined` so far.
@@ -187,8 +229,8 @@ pub struct Analysis {
     bucket_time: u64,
     /// Lesson notes passed so far: (time, note index).
     notes: Vec<(u64, u32)>,
-    /// Source symbol index → producer index (`u32::MAX`: not a producer).
-    producer_of_source: Vec<u32>,
+    /// Source symbol index → producer index (`None`: not a producer).
+    producer_of_source: Vec<Option<u32>>,
     /// Distinct events each producer has published.
     sent: Vec<u64>,
     /// Each aggregate's write side.
@@ -210,9 +252,9 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(model: Arc<Model>) -> Self {
-        let mut producer_of_source = vec![u32::MAX; model.strings.len()];
+        let mut producer_of_source = vec![None; model.strings.len()];
         for (p, pm) in model.producers.iter().enumerate() {
-            producer_of_source[pm.source.index()] = p as u32;
+            producer_of_source[pm.source.index()] = Some(p as u32);
         }
         let instance_count = model.groups.iter().map(|g| g.instances as usize).sum();
         let latest_assignment = vec![None; model.groups.len()];
@@ -240,10 +282,10 @@ impl Analysis {
                 .groups
                 .iter()
                 .map(|g| {
-                    let mut slot_base = vec![u32::MAX; model.topics.len()];
+                    let mut slot_base = vec![None; model.topics.len()];
                     for (slot, &(topic, partition)) in g.slots.iter().enumerate().rev() {
-                        if partition == 0 {
-                            slot_base[usize::from(topic)] = slot as u32;
+                        if partition.index() == 0 {
+                            slot_base[topic.index()] = Some(slot as u32);
                         }
                     }
                     GroupTrack {
@@ -265,6 +307,9 @@ impl Analysis {
             max_lag: 0,
             findings: Vec::new(),
             finding_counts: [0; FindingClass::ALL.len()],
+            rows: Vec::new(),
+            row_of: Vec::new(),
+            retry_rows: BTreeMap::new(),
             instances: Vec::new(),
             instance_count,
             latest_assignment,
@@ -323,7 +368,7 @@ impl Analysis {
 
     /// The step (index) that first published an event.
     pub fn first_published(&self, event: EventIdx) -> Option<usize> {
-        self.first_published.get(event as usize).filter(|&&s| s != u32::MAX).map(|&s| s as usize)
+        self.first_published.get(event.index()).copied().flatten().map(StepIdx::index)
     }
 
     /// A group's lag over time, one value per bucket of `duration / LAG_BUCKETS`, up to the
@@ -357,6 +402,7 @@ impl Analysis {
                     + g.effected.heap_bytes()
                     + g.completed.heap_bytes()
                     + tree_bytes::<EventId, (EventIdx, u32)>(g.uncompleted.len())
+                    + tree_bytes::<EventIdx, ()>(g.awaiting_retry.len())
                     + vec_bytes(&g.slot_base)
                     + g.latest_effect.iter().map(vec_bytes).sum::<usize>()
                     + vec_bytes(&g.latest_effect)
@@ -369,6 +415,9 @@ impl Analysis {
             + vec_bytes(&self.first_published)
             + vec_bytes(&self.published_by_topic)
             + vec_bytes(&self.findings)
+            + vec_bytes(&self.rows)
+            + vec_bytes(&self.row_of)
+            + tree_bytes::<(EventIdx, u16), u32>(self.retry_rows.len())
             + vec_bytes(&self.instances)
             + self.lag_history.iter().map(vec_bytes).sum::<usize>()
             + vec_bytes(&self.notes)
@@ -460,11 +509,72 @@ impl Analysis {
         }
     }
 
-    fn find(&mut self, class: FindingClass, event: EventIdx, group: u16, step: usize) {
+    /// The findings' rows: one per finding, but one for all of an event's failed attempts
+    /// and retries in a group (see [`FindingRow`]), in the order of their first finding.
+    pub fn finding_rows(&self) -> &[FindingRow] {
+        &self.rows
+    }
+
+    /// The first finding of row `row`.
+    pub fn row_head(&self, row: usize) -> Finding {
+        self.findings[self.rows[row].head as usize]
+    }
+
+    /// The row of finding `f` (one of [`Analysis::findings`]).
+    pub fn row_of(&self, f: &Finding) -> Option<usize> {
+        let i = self.findings.partition_point(|g| g.step < f.step);
+        let j = self.findings[i..].iter().take_while(|g| g.step == f.step).position(|g| g == f)?;
+        Some(self.row_of[i + j] as usize)
+    }
+
+    /// Whether finding `f` is a delivery that retried a failed attempt (a
+    /// `duplicate_deliveries` finding of a retry row): not a duplicate by a crash, a
+    /// rebalance or a fault.
+    pub fn is_retry(&self, f: &Finding) -> bool {
+        f.class == FindingClass::DuplicateDelivery && self.row_of(f).is_some_and(|r| self.rows[r].is_retries())
+    }
+
+    /// The findings of row `row`, in step order (a retry row's failures and retries).
+    pub fn row_findings(&self, row: usize) -> impl Iterator<Item = &Finding> {
+        let r = self.rows[row];
+        let (head, last) = (r.head as usize, r.last as usize);
+        (head..=last).filter(move |&i| self.row_of[i] as usize == row).map(|i| &self.findings[i])
+    }
+
+    fn find(&mut self, class: FindingClass, event: EventIdx, group: GroupIdx, step: usize) {
+        self.find_as(class, event, group, step, class == FindingClass::Failed);
+    }
+
+    /// A finding; `retry` when it is a failed attempt or a delivery after one: it joins its
+    /// event's retry row in its group.
+    fn find_as(&mut self, class: FindingClass, event: EventIdx, group: GroupIdx, step: usize, retry: bool) {
         self.finding_counts[class as usize] += 1;
-        if self.finding_counts[class as usize] as usize <= KEPT_FINDINGS {
-            self.findings.push(Finding { class, event, group, step: step as u64 + 1 });
+        if self.finding_counts[class as usize] as usize > KEPT_FINDINGS {
+            return;
         }
+        let index = self.findings.len() as u32;
+        self.findings.push(Finding { class, event, group, step: step as u64 + 1 });
+        let (failed, retried) = match (retry, class) {
+            (false, _) => (0, 0),
+            (true, FindingClass::Failed) => (1, 0),
+            (true, _) => (0, 1),
+        };
+        let existing = if retry { self.retry_rows.get(&(event, group)).copied() } else { None };
+        let row = if let Some(row) = existing {
+            let r = &mut self.rows[row as usize];
+            r.last = index;
+            r.failed += failed;
+            r.retried += retried;
+            row
+        } else {
+            let row = self.rows.len() as u32;
+            self.rows.push(FindingRow { head: index, last: index, failed, retried });
+            if retry {
+                self.retry_rows.insert((event, group), row);
+            }
+            row
+        };
+        self.row_of.push(row);
     }
 
     fn record_lag(&mut self, group: usize) {
@@ -512,67 +622,70 @@ impl Analysis {
     /// Step `index` (0-based) of the trace.
     fn observe_step(&mut self, model: &Model, trace: &Trace, index: usize) {
         let step = trace.steps[index];
-        let g = usize::from(step.group);
+        // The group of a consumer's step (the arms that use it are of kinds that have one).
+        let g = || step.group_idx().index();
         if step.t_us != self.bucket_time {
             self.bucket_time = step.t_us;
             self.bucket = (step.t_us.saturating_mul(LAG_BUCKETS as u64) / model.duration.max(1)) as usize;
         }
-        if step.instance != crate::trace::NONE16 {
+        if step.instance.is_some() {
             self.track_instance(trace, &step);
         }
         match step.kind {
             StepKind::Published => self.observe_publish(model, trace, &step, index),
             StepKind::Routed => {
                 self.routed += 1;
-                self.routed_by_rule[self.rule_base[usize::from(trace.event(step.event).topic)] + step.aux as usize] +=
-                    1;
+                self.routed_by_rule[self.rule_base[usize::from(trace.event_of(&step).topic)] + step.table_index()] += 1;
                 self.append(trace, &step);
             }
             StepKind::Unrouted => {
                 self.unrouted += 1;
-                self.unrouted_by_topic[usize::from(step.topic)] += 1;
+                self.unrouted_by_topic[step.topic_idx().index()] += 1;
             }
             StepKind::Joined => self.instance_count += 1,
-            StepKind::Rebalanced => self.observe_rebalance(model, trace, g, step.aux),
+            StepKind::Rebalanced => self.observe_rebalance(model, trace, g(), step.table_index() as u32),
             StepKind::Delivered => {
-                let id = trace.events[step.event as usize].id;
-                let track = &mut self.groups[g];
+                let id = trace.events[step.event_idx().index()].id;
+                let track = &mut self.groups[g()];
                 track.metrics.delivered += 1;
+                let retry = track.awaiting_retry.remove(&step.event_idx());
                 if !track.delivered.insert(id) {
                     track.metrics.duplicate_deliveries += 1;
-                    self.find(FindingClass::DuplicateDelivery, step.event, step.group, index);
+                    self.find_as(FindingClass::DuplicateDelivery, step.event_idx(), step.group_idx(), index, retry);
                 }
             }
             StepKind::Processed | StepKind::SkippedDuplicate => self.observe_completion(model, trace, &step, index),
             StepKind::Failed => {
-                self.groups[g].metrics.failed += 1;
-                self.find(FindingClass::Failed, step.event, step.group, index);
+                self.groups[g()].metrics.failed += 1;
+                self.groups[g()].awaiting_retry.insert(step.event_idx());
+                self.find(FindingClass::Failed, step.event_idx(), step.group_idx(), index);
             }
             StepKind::Committed => {
-                let base = self.groups[g].slot_base[usize::from(step.topic)];
-                let slot = (base + u32::from(step.partition)) as usize;
-                let old = self.groups[g].committed[slot];
+                let base = self.groups[g()].slot_base[step.topic_idx().index()].expect("a log the group reads");
+                let slot = (base + u32::from(step.partition_idx().get())) as usize;
+                let old = self.groups[g()].committed[slot];
                 if step.offset > old {
-                    self.groups[g].committed[slot] = step.offset;
-                    self.sub_lag(g, u64::from(step.offset - old));
+                    self.groups[g()].committed[slot] = step.offset;
+                    self.sub_lag(g(), u64::from(step.offset - old));
                     for offset in old..step.offset {
-                        let event = self.logs[usize::from(step.topic)][usize::from(step.partition)][offset as usize];
-                        self.committed_without_completion(trace, g, event, index);
+                        let event = self.logs[step.topic_idx().index()][step.partition_idx().index()][offset as usize];
+                        self.committed_without_completion(trace, g(), event, index);
                     }
                 }
             }
             StepKind::Acked => {
-                self.sub_lag(g, 1);
-                self.committed_without_completion(trace, g, step.event, index);
+                self.sub_lag(g(), 1);
+                self.committed_without_completion(trace, g(), step.event_idx(), index);
             }
-            StepKind::Note => self.notes.push((step.t_us, step.aux)),
+            StepKind::Note => self.notes.push((step.t_us, step.table_index() as u32)),
             StepKind::DeadLettered => {
-                self.groups[g].metrics.dead_lettered += 1;
-                self.sub_lag(g, 1);
+                self.groups[g()].metrics.dead_lettered += 1;
+                self.groups[g()].awaiting_retry.remove(&step.event_idx());
+                self.sub_lag(g(), 1);
                 // The dead-letter queue's groups get the message as if published.
-                for sub in &model.topics[step.aux as usize].subscribers {
-                    if model.groups[usize::from(sub.group)].start <= step.t_us {
-                        self.add_lag(usize::from(sub.group), 1);
+                for sub in step.dead_letter().map_or(&[][..], |t| &model.topics[t.index()].subscribers) {
+                    if model.groups[sub.group.index()].start <= step.t_us {
+                        self.add_lag(sub.group.index(), 1);
                     }
                 }
             }
@@ -590,22 +703,21 @@ impl Analysis {
     /// first publication, and the append.
     fn observe_publish(&mut self, model: &Model, trace: &Trace, step: &crate::trace::Step, index: usize) {
         self.published += 1;
-        self.published_by_topic[usize::from(step.topic)] += 1;
-        let e = step.event as usize;
+        self.published_by_topic[step.topic_idx().index()] += 1;
+        let e = step.event_idx().index();
         if self.first_published.len() <= e {
-            self.first_published.resize(e + 1, u32::MAX);
+            self.first_published.resize(e + 1, None);
         }
-        if self.first_published[e] == u32::MAX {
-            self.first_published[e] = index as u32;
+        if self.first_published[e].is_none() {
+            self.first_published[e] = Some(StepIdx::new(index));
             let event = &trace.events[e];
-            if event.cause().is_none()
-                && let Some(&p) = self.producer_of_source.get(event.source.index())
-                && p != u32::MAX
+            if event.cause.is_none()
+                && let Some(&Some(p)) = self.producer_of_source.get(event.source.index())
             {
                 self.sent[p as usize] += 1;
             }
             if !model.sagas.is_empty() {
-                self.sagas.observe(model, trace, step.event, index);
+                self.sagas.observe(model, trace, step.event_idx(), index);
             }
         }
         self.append(trace, step);
@@ -618,9 +730,9 @@ impl Analysis {
         // up (its next owner reads it again).
         let owned = &trace.assignments[assignment as usize];
         for (i, live) in self.instances.iter_mut().enumerate() {
-            if let Some((topic, partition)) = live.retrying.map(|_| live.retrying_in)
+            if let Some((topic, partition)) = live.retrying.and(live.retrying_in)
                 && usize::from(trace.instances[i].0) == g
-                && !owned.iter().any(|(inst, t, ps)| usize::from(*inst) == i && *t == topic && ps.contains(&partition))
+                && !owned.iter().any(|(inst, t, ps)| inst.index() == i && *t == topic && ps.contains(&partition))
             {
                 live.retrying = None;
             }
@@ -643,10 +755,11 @@ impl Analysis {
     /// A `processed` or `skipped_duplicate` step: a completion, and for an effect the
     /// duplicate and order checks and the projection.
     fn observe_completion(&mut self, model: &Model, trace: &Trace, step: &crate::trace::Step, index: usize) {
-        let g = usize::from(step.group);
-        let event = &trace.events[step.event as usize];
+        let g = step.group_idx().index();
+        let event = &trace.events[step.event_idx().index()];
         let track = &mut self.groups[g];
         track.completed.insert(event.id);
+        track.awaiting_retry.remove(&step.event_idx());
         if track.uncompleted.remove(&event.id).is_some() {
             track.metrics.lost -= 1;
         }
@@ -656,26 +769,28 @@ impl Analysis {
         track.metrics.effects += 1;
         let first = track.effected.insert(event.id);
         if model.projects[g].is_some() {
-            self.project(trace, g, step.event, first, index);
+            self.project(trace, g, step.event_idx(), first, index);
         }
         let track = &mut self.groups[g];
         if !first {
             track.metrics.duplicate_effects += 1;
-            self.find(FindingClass::DuplicateEffect, step.event, step.group, index);
+            self.find(FindingClass::DuplicateEffect, step.event_idx(), step.group_idx(), index);
             return;
         }
-        if let Some(key) = event.key {
-            let published = self.first_published[step.event as usize];
-            let keys = &mut track.latest_effect[usize::from(step.topic)];
+        // An effect's event was published before it was delivered.
+        if let Some(key) = event.key
+            && let Some(published) = self.first_published[step.event_idx().index()]
+        {
+            let keys = &mut track.latest_effect[step.topic_idx().index()];
             if keys.len() <= key.index() {
-                keys.resize(key.index() + 1, u32::MAX);
+                keys.resize(key.index() + 1, None);
             }
             let latest = &mut keys[key.index()];
-            if *latest != u32::MAX && *latest > published {
+            if latest.is_some_and(|latest| latest > published) {
                 track.metrics.out_of_order += 1;
-                self.find(FindingClass::OutOfOrder, step.event, step.group, index);
+                self.find(FindingClass::OutOfOrder, step.event_idx(), step.group_idx(), index);
             } else {
-                *latest = published;
+                *latest = Some(published);
             }
         }
     }
@@ -683,24 +798,31 @@ impl Analysis {
     /// An event appended to a log or a queue (published there, or routed from a bus).
     fn append(&mut self, trace: &Trace, step: &crate::trace::Step) {
         let model = Arc::clone(&self.model);
-        let tm = &model.topics[usize::from(step.topic)];
-        self.appended_by_topic[usize::from(step.topic)] += 1;
+        let tm = &model.topics[step.topic_idx().index()];
+        self.appended_by_topic[step.topic_idx().index()] += 1;
         match tm.kind {
             TopicKind::Log => {
-                self.logs[usize::from(step.topic)][usize::from(step.partition)].push(step.event);
+                self.logs[step.topic_idx().index()][step.partition_idx().index()].push(step.event_idx());
                 if !tm.aggregates.is_empty() {
-                    self.fold_append(trace, step.topic, step.partition, step.offset, step.event, step.t_us);
+                    self.fold_append(
+                        trace,
+                        step.topic_idx(),
+                        step.partition_idx(),
+                        step.offset,
+                        step.event_idx(),
+                        step.t_us,
+                    );
                 }
                 for sub in &tm.subscribers {
-                    if self.groups[usize::from(sub.group)].joined {
-                        self.add_lag(usize::from(sub.group), 1);
+                    if self.groups[sub.group.index()].joined {
+                        self.add_lag(sub.group.index(), 1);
                     }
                 }
             }
             TopicKind::Queue => {
                 for sub in &tm.subscribers {
-                    if model.groups[usize::from(sub.group)].start <= step.t_us {
-                        self.add_lag(usize::from(sub.group), 1);
+                    if model.groups[sub.group.index()].start <= step.t_us {
+                        self.add_lag(sub.group.index(), 1);
                     }
                 }
             }
@@ -709,7 +831,7 @@ impl Analysis {
     }
 
     fn track_instance(&mut self, trace: &Trace, step: &crate::trace::Step) {
-        let i = usize::from(step.instance);
+        let i = step.instance_idx().index();
         if i >= self.instances.len() {
             self.instances.resize(trace.instances.len(), InstanceLive { alive: true, ..InstanceLive::default() });
         }
@@ -720,7 +842,7 @@ impl Analysis {
                 live.delivered += 1;
                 live.retrying = None;
                 if live.busy.is_none() {
-                    live.busy = Some(step.event);
+                    live.busy = step.event;
                 }
             }
             StepKind::Processed | StepKind::SkippedDuplicate | StepKind::Failed => {
@@ -731,10 +853,10 @@ impl Analysis {
                 live.retrying = None;
                 // A log consumer keeps a failed record and tries it again (a queue nacks it).
                 if step.kind == StepKind::Failed
-                    && self.model.topics[usize::from(step.topic)].kind == crate::scenario::model::TopicKind::Log
+                    && self.model.topics[step.topic_idx().index()].kind == crate::scenario::model::TopicKind::Log
                 {
-                    live.retrying = Some((step.event, step.aux));
-                    live.retrying_in = (step.topic, step.partition);
+                    live.retrying = Some((step.event_idx(), step.failure().1));
+                    live.retrying_in = Some((step.topic_idx(), step.partition_idx()));
                 }
             }
             StepKind::Crashed => {
@@ -763,10 +885,7 @@ impl Analysis {
     fn committed_without_completion(&mut self, trace: &Trace, group: usize, event: EventIdx, index: usize) {
         // Lost is only known once nothing can complete it any more, so it is listed from
         // the current set (see `lost`), not recorded as a finding here.
-        if event == NO_EVENT {
-            return;
-        }
-        let id = trace.events[event as usize].id;
+        let id = trace.events[event.index()].id;
         let track = &mut self.groups[group];
         if !track.completed.contains(id) && !track.uncompleted.contains_key(&id) {
             track.uncompleted.insert(id, (event, index as u32 + 1));
@@ -779,7 +898,7 @@ impl Analysis {
     pub fn in_hand(&self, group: usize, event: EventIdx) -> bool {
         self.instances.iter().any(|l| {
             l.alive
-                && usize::from(l.group) == group
+                && l.group.is_some_and(|g| g.index() == group)
                 && (l.busy == Some(event) || l.retrying.is_some_and(|(e, _)| e == event))
         })
     }
@@ -803,7 +922,7 @@ impl Analysis {
     /// [`Analysis::lost`] without the events a live instance still holds.
     pub fn lost_so_far(&self) -> Vec<Finding> {
         let mut lost = self.lost();
-        lost.retain(|f| !self.in_hand(usize::from(f.group), f.event));
+        lost.retain(|f| !self.in_hand(f.group.index(), f.event));
         lost
     }
 
@@ -818,7 +937,7 @@ impl Analysis {
                 track.uncompleted.values().map(move |&(event, step)| Finding {
                     class: FindingClass::Lost,
                     event,
-                    group: g as u16,
+                    group: GroupIdx::new(g),
                     step: u64::from(step),
                 })
             })

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::lessons;
 use crate::scenario::load::{Limits, load_file, load_str};
 use crate::scenario::model::Scenario;
+use crate::tui::theme::Theme;
 
 /// The largest `--max-steps`: step numbers are 32-bit in the compact trace.
 pub const MAX_STEPS_CEILING: u64 = crate::trace::MAX_STEPS;
@@ -22,6 +23,16 @@ pub const MAX_STEPS_CEILING: u64 = crate::trace::MAX_STEPS;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The lesson picker's colours (bare `eventlab`); see `run --theme`.
+    #[arg(long, value_name = "THEME", value_parser = theme_parser())]
+    pub theme: Option<Theme>,
+}
+
+/// `--theme`: default, mono (no colour; also when `NO_COLOR` is set) or light (for a white
+/// background); clap lists the names in `--help` and the completions.
+fn theme_parser() -> impl clap::builder::TypedValueParser<Value = Theme> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Theme::NAMES).map(|name: String| name.parse().unwrap_or_default())
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,8 +67,35 @@ pub enum Command {
     Man,
     /// Open a recorded trace (JSON Lines written by --trace).
     Replay(ReplayArgs),
+    /// Compare two runs (traces, scenario files or lessons): figures, findings, first step apart.
+    Diff(DiffArgs),
     /// Export a run as a Mermaid or SVG diagram, Perfetto or OTLP traces, or CSV metrics.
     Export(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The run before: a trace, a scenario file or a lesson.
+    #[arg(value_name = "A")]
+    pub a: String,
+    /// The run after: a trace, a scenario file or a lesson.
+    #[arg(value_name = "B")]
+    pub b: String,
+    /// Override B's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run one of B's "what if" variants.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+    /// Override A's seed.
+    #[arg(long)]
+    pub seed_a: Option<u64>,
+    /// Run one of A's "what if" variants.
+    #[arg(long, value_name = "NAME")]
+    pub variant_a: Option<String>,
+    /// Print the comparison as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -105,6 +143,10 @@ pub struct ReplayArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// The TUI's colours: default, mono (no colour, as `NO_COLOR` asks) or light (for a
+    /// white background).
+    #[arg(long, value_name = "THEME", value_parser = theme_parser())]
+    pub theme: Option<Theme>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,6 +176,10 @@ pub struct RunArgs {
     /// Run one of the scenario's "what if" variants (`eventlab lessons` lists a lesson's).
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
+    /// The TUI's colours: default, mono (no colour, as `NO_COLOR` asks) or light (for a
+    /// white background).
+    #[arg(long, value_name = "THEME", value_parser = theme_parser())]
+    pub theme: Option<Theme>,
 }
 
 /// A failure with its exit code and one-line message.
@@ -176,9 +222,13 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
-        None => picker(),
+        None => picker(cli.theme),
         Some(Command::Run(args)) if args.headless || args.json => run(&args),
-        Some(Command::Run(args)) => tui(&args),
+        // `eventlab --theme mono run X` as `eventlab run X --theme mono`.
+        Some(Command::Run(mut args)) => {
+            args.theme = args.theme.or(cli.theme);
+            tui(&args)
+        }
         Some(Command::Check { file, max_steps, max_memory }) => {
             let limits = limits(max_steps, max_memory)?;
             let scenario = load_file(&file, &limits).map_err(|e| usage(e.to_string()))?;
@@ -240,7 +290,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             out(page)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Replay(args)) => replay(&args),
+        Some(Command::Replay(mut args)) => {
+            args.theme = args.theme.or(cli.theme);
+            replay(&args)
+        }
+        Some(Command::Diff(args)) => diff(&args),
         Some(Command::Export(args)) => export(&args),
     }
 }
@@ -340,6 +394,7 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
             crate::tui::App::replay(args.trace.display().to_string(), recorded.model, recorded.trace, complete);
         app.message = warning;
         app.banner = Some(banner);
+        app.theme = Theme::from_env(args.theme);
         crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -355,6 +410,35 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
     let code = if replayed.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) };
     // As after a run: freeing millions of steps one by one would only delay the exit.
     std::mem::forget(replayed);
+    Ok(code)
+}
+
+/// `eventlab diff A B`: exit 0 when the runs are equal, 1 when they differ.
+fn diff(args: &DiffArgs) -> Result<ExitCode, Failure> {
+    use crate::run::source::{Request, compute};
+    let limits = Limits::default();
+    let side = |target: &str, seed: Option<u64>, variant: Option<&str>| {
+        let request = Request { target, seed, variant };
+        let (source, warning) = compute(&request, &limits).map_err(usage)?;
+        if let Some(warning) = warning {
+            eprintln!("{warning}");
+        }
+        // As the user would write it: `crash-duplicates --variant idempotent-billing`.
+        let flags = [variant.map(|v| format!("--variant {v}")), seed.map(|s| format!("--seed {s}"))];
+        let label = std::iter::once(target.to_owned()).chain(flags.into_iter().flatten()).collect::<Vec<_>>().join(" ");
+        Ok::<_, Failure>((label, source))
+    };
+    let (label_a, a) = side(&args.a, args.seed_a, args.variant_a.as_deref())?;
+    let (label_b, b) = side(&args.b, args.seed, args.variant.as_deref())?;
+    let diff = crate::diff::Diff::new(crate::diff::Side::of(&label_a, &a.run), crate::diff::Side::of(&label_b, &b.run));
+    if args.json {
+        out(format!("{}\n", crate::diff::render::json(&diff)))?;
+    } else {
+        out(crate::diff::render::table(&diff))?;
+    }
+    let code = if diff.equal() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    // As after a run: freeing millions of steps one by one would only delay the exit.
+    std::mem::forget((a, b));
     Ok(code)
 }
 
@@ -399,14 +483,15 @@ fn load_target(target: &str, limits: Limits, variant: Option<&str>) -> Result<(S
 }
 
 /// Opens the lesson picker (bare `eventlab`).
-fn picker() -> Result<ExitCode, Failure> {
+fn picker(theme: Option<Theme>) -> Result<ExitCode, Failure> {
     if !std::io::stdout().is_terminal() {
         return Err(usage(
             "eventlab: the lesson picker needs a terminal; `eventlab lessons` lists the lessons, \
              `eventlab run LESSON --headless` runs one",
         ));
     }
-    let picker = crate::tui::Picker::new(lessons::LESSONS).map_err(|e| usage(e.to_string()))?;
+    let mut picker = crate::tui::Picker::new(lessons::LESSONS).map_err(|e| usage(e.to_string()))?;
+    picker.theme = Theme::from_env(theme);
     crate::tui::run_picker(picker, Limits::default()).map_err(|e| usage(format!("eventlab: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -426,7 +511,8 @@ fn tui(args: &RunArgs) -> Result<ExitCode, Failure> {
     };
     let app = crate::tui::App::new(origin.clone(), path, scenario, args.seed, limits)
         .map_err(|e| usage(format!("{origin}: {e}")))?
-        .with_source(&source, args.variant.clone());
+        .with_source(&source, args.variant.clone())
+        .with_theme(Theme::from_env(args.theme));
     crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }

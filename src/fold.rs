@@ -193,8 +193,8 @@ impl Op {
 pub struct Rules {
     pub fields: Vec<String>,
     pub initial: Vec<Cell>,
-    /// Event type symbol index → index in `appliers` (`u32::MAX`: not applied).
-    by_type: Vec<u32>,
+    /// Event type symbol index → index in `appliers` (`None`: not applied).
+    by_type: Vec<Option<u32>>,
     appliers: Vec<Vec<(usize, Op)>>,
     /// Whether any operation of each applier reads the event's data.
     reads_data: Vec<bool>,
@@ -225,11 +225,11 @@ impl Rules {
             }
             typed.push((strings.intern(ty), applier));
         }
-        let mut by_type = vec![u32::MAX; strings.len()];
+        let mut by_type = vec![None; strings.len()];
         let mut appliers = Vec::new();
         let mut reads_data = Vec::new();
         for (sym, applier) in typed {
-            by_type[sym.index()] = appliers.len() as u32;
+            by_type[sym.index()] = Some(appliers.len() as u32);
             reads_data.push(applier.iter().any(|(_, op)| op.reads_data()));
             appliers.push(applier);
         }
@@ -238,7 +238,7 @@ impl Rules {
 
     /// The applier index for an event type, if the aggregate applies it.
     pub fn applier(&self, event_type: Sym) -> Option<usize> {
-        self.by_type.get(event_type.index()).filter(|&&a| a != u32::MAX).map(|&a| a as usize)
+        self.by_type.get(event_type.index()).copied().flatten().map(|a| a as usize)
     }
 
     pub fn applies(&self, event_type: Sym) -> bool {

@@ -3,8 +3,9 @@
 //! The modules form layers, and each uses only its own and lower ones (a test,
 //! `tests/it/architecture.rs`, reads the `use` paths and holds the code to it):
 //!
-//! 1. [`json`], [`rng`], [`intern`], [`fsutil`]: values, the seeded random streams, interned
-//!    strings and stored payloads, reading files safely;
+//! 1. [`json`], [`rng`], [`intern`], [`index`], [`fsutil`]: values, the seeded random streams,
+//!    interned strings and stored payloads, typed indices (what a number indexes), reading
+//!    files safely;
 //! 2. [`scenario`] (the format: parsing, validation, variants) and [`lessons`] (the
 //!    built-in scenarios);
 //! 3. [`bus`], [`fold`]: the compiled small languages (bus patterns, aggregate folds);
@@ -14,16 +15,19 @@
 //!    derived from a trace alone);
 //! 7. [`timeline`]: a trace and its analysis at any step, for time travel;
 //! 8. [`run`]: a headless run;
-//! 9. [`export`]: a run as a diagram or a file for another tool (Mermaid, SVG, Perfetto,
-//!    OTLP, CSV), beside the summary as a way out of the terminal;
-//! 10. [`report`] and [`tui`]: what a user reads (the TUI's export key uses [`export`]);
+//! 9. [`diff`] and [`export`]: two runs compared, figure by figure, and a run as a diagram or a
+//!    file for another tool (Mermaid, SVG, Perfetto, OTLP, CSV) (below `tui`, whose "what if"
+//!    and export key use them);
+//! 10. [`report`] and [`tui`]: what a user reads;
 //! 11. [`cli`]: the command line.
 pub mod analysis;
 pub mod bus;
 pub mod cli;
+pub mod diff;
 pub mod export;
 pub mod fold;
 pub mod fsutil;
+pub mod index;
 pub mod intern;
 pub mod json;
 pub mod lessons;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use crate::index::{AggregateIdx, GroupIdx, Partition, TopicIdx};
 use crate::intern::{Payloads, Span, Strings, Sym};
 use crate::rng;
 use crate::scenario::fault::{FaultSpec, Target};
@@ -17,7 +18,7 @@ use crate::scenario::value::{Distribution, Duration};
 /// A log topic's partition read by one group: the group's slot index for it.
 #[derive(Clone, Copy, Debug)]
 pub struct Subscription {
-    pub group: u16,
+    pub group: GroupIdx,
     /// Log: the group's first slot for this topic (slot = base + partition).
     /// Queue: the group's queue index.
     pub base: u32,
@@ -33,11 +34,11 @@ pub struct TopicModel {
     pub visibility_timeout: u64,
     /// Queues: the receive after which an unacked message moves to `dead_letter`.
     pub max_receives: Option<u32>,
-    pub dead_letter: Option<u16>,
+    pub dead_letter: Option<TopicIdx>,
     pub fifo: bool,
     pub dedup_window: u64,
     /// Aggregates folded from this (log) topic.
-    pub aggregates: Vec<u16>,
+    pub aggregates: Vec<AggregateIdx>,
     /// Bus only: its rules, in file order.
     pub rules: Vec<RuleModel>,
 }
@@ -47,7 +48,7 @@ pub struct TopicModel {
 pub struct RuleModel {
     pub name: String,
     pub pattern: crate::bus::Pattern,
-    pub targets: Vec<u16>,
+    pub targets: Vec<TopicIdx>,
 }
 
 /// A saga: its event types as symbols.
@@ -65,7 +66,7 @@ pub struct SagaModel {
 #[derive(Clone, Debug)]
 pub struct AggregateModel {
     pub name: String,
-    pub topic: u16,
+    pub topic: TopicIdx,
     pub rules: Arc<crate::fold::Rules>,
     /// 0: no snapshots.
     pub snapshot_every: u32,
@@ -86,12 +87,12 @@ pub struct HandlerModel {
     pub cumulative: Vec<f64>,
     pub fail_probability: f64,
     /// `fetch`: the aggregate read and the call's latency in µs.
-    pub fetch: Option<(u16, u64)>,
+    pub fetch: Option<(AggregateIdx, u64)>,
 }
 
 #[derive(Clone, Debug)]
 pub struct EmitModel {
-    pub topic: u16,
+    pub topic: TopicIdx,
     pub event_type: Sym,
     pub key: Option<StrTemplate>,
     pub data: Option<DataTemplate>,
@@ -119,7 +120,7 @@ pub struct GroupModel {
     /// The consumer's name: instances are `NAME#1` ...
     pub consumer: String,
     pub source: Sym,
-    pub topics: Vec<u16>,
+    pub topics: Vec<TopicIdx>,
     pub instances: u32,
     pub processing: Distribution,
     /// Queues: unacked messages an instance may hold.
@@ -132,13 +133,13 @@ pub struct GroupModel {
     pub from: From,
     pub start: u64,
     pub handlers: Vec<HandlerModel>,
-    /// Event type symbol index → handler index (`u32::MAX`: none, use the wildcard).
-    pub by_type: Vec<u32>,
+    /// Event type symbol index → handler index (`None`: none, use the wildcard).
+    pub by_type: Vec<Option<u32>>,
     pub wildcard: Option<u32>,
     /// (topic, partition) of each slot: the partitions of the log topics it reads.
-    pub slots: Vec<(u16, u16)>,
+    pub slots: Vec<(TopicIdx, Partition)>,
     /// Queue topics it reads, by queue index.
-    pub queues: Vec<u16>,
+    pub queues: Vec<TopicIdx>,
     /// Number of `sequence` generated values in its emits.
     pub sequences: usize,
     /// `accepts`: event type → the schema versions it takes.
@@ -158,7 +159,7 @@ pub struct UpcastModel {
 
 impl GroupModel {
     pub fn handler_for(&self, event_type: Sym) -> Option<&HandlerModel> {
-        let index = self.by_type.get(event_type.index()).copied().filter(|&h| h != u32::MAX).or(self.wildcard)?;
+        let index = self.by_type.get(event_type.index()).copied().flatten().or(self.wildcard)?;
         Some(&self.handlers[index as usize])
     }
 
@@ -235,7 +236,7 @@ pub struct ProducerTypeModel {
 pub struct ProducerModel {
     pub name: String,
     pub source: Sym,
-    pub topic: u16,
+    pub topic: TopicIdx,
     pub rate: f64,
     pub arrival: Arrival,
     pub start: u64,
@@ -256,31 +257,31 @@ pub struct ProducerModel {
 pub enum FaultAction {
     /// `instance`: a 1-based number, or `None` for every instance of the consumer.
     Crash {
-        group: u16,
+        group: GroupIdx,
         instance: Option<u32>,
         restart_after: Option<u64>,
     },
     Pause {
-        group: u16,
+        group: GroupIdx,
         instance: Option<u32>,
         until: u64,
     },
     Slow {
-        group: u16,
+        group: GroupIdx,
         instance: Option<u32>,
         factor: f64,
         until: u64,
     },
     AddInstance {
-        group: u16,
+        group: GroupIdx,
     },
     Duplicate {
-        topic: u16,
+        topic: TopicIdx,
         probability: f64,
         until: u64,
     },
     Delay {
-        topic: u16,
+        topic: TopicIdx,
         jitter: Distribution,
         until: u64,
     },
@@ -304,7 +305,7 @@ pub struct FaultModel {
 #[derive(Clone, Debug)]
 pub struct ScriptedModel {
     pub at: u64,
-    pub topic: u16,
+    pub topic: TopicIdx,
     pub event_type: Sym,
     pub key: Option<Sym>,
     pub id: Option<String>,
@@ -329,7 +330,7 @@ pub struct Model {
     pub faults: Vec<FaultModel>,
     pub aggregates: Vec<AggregateModel>,
     /// Per group: the aggregate its consumer projects (`project`), if any.
-    pub projects: Vec<Option<u16>>,
+    pub projects: Vec<Option<AggregateIdx>>,
     pub sagas: Vec<SagaModel>,
     /// The string table as it stands before the run: every name in the scenario.
     pub strings: Strings,
@@ -343,10 +344,10 @@ pub struct Model {
 /// [`Model::groups`], for reading names back (a recorded trace, an expectation).
 #[derive(Clone, Debug, Default)]
 struct Names {
-    topics: FxHashMap<String, u16>,
-    groups: FxHashMap<String, u16>,
+    topics: FxHashMap<String, TopicIdx>,
+    groups: FxHashMap<String, GroupIdx>,
     /// Consumer name → its group.
-    consumers: FxHashMap<String, u16>,
+    consumers: FxHashMap<String, GroupIdx>,
 }
 
 /// A compile error: the scenario passed validation but cannot be built (a limit of the
@@ -395,7 +396,7 @@ fn compile_optional_data(
 /// The topics, with their bus rules (subscribers and aggregates are added later).
 fn compile_topics(
     scenario: &Scenario,
-    topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
+    topic_index: &impl Fn(&str) -> Result<TopicIdx, CompileError>,
 ) -> Result<Vec<TopicModel>, CompileError> {
     let mut topics: Vec<TopicModel> = scenario
         .topics
@@ -411,7 +412,7 @@ fn compile_topics(
                 .dead_letter
                 .as_deref()
                 .and_then(|d| scenario.topics.iter().position(|x| x.name == d))
-                .map(|i| i as u16),
+                .map(TopicIdx::new),
             fifo: t.fifo.unwrap_or(false),
             dedup_window: t.dedup_window.map_or(300_000_000, Duration::as_micros),
             aggregates: Vec::new(),
@@ -433,7 +434,7 @@ fn compile_topics(
 fn compile_producer(
     scenario: &Scenario,
     p: &crate::scenario::model::Producer,
-    topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
+    topic_index: &impl Fn(&str) -> Result<TopicIdx, CompileError>,
     strings: &mut Strings,
     payloads: &mut Payloads,
 ) -> Result<ProducerModel, CompileError> {
@@ -485,7 +486,7 @@ fn compile_producer(
 /// One scripted event, its payloads stored.
 fn compile_scripted(
     e: &crate::scenario::model::ScriptedEvent,
-    topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
+    topic_index: &impl Fn(&str) -> Result<TopicIdx, CompileError>,
     strings: &mut Strings,
     payloads: &mut Payloads,
 ) -> Result<ScriptedModel, CompileError> {
@@ -508,18 +509,18 @@ struct GroupParts {
     handlers: Vec<HandlerModel>,
     named: Vec<(Sym, u32)>,
     wildcard: Option<u32>,
-    slots: Vec<(u16, u16)>,
-    queues: Vec<u16>,
-    subscribed: Vec<u16>,
+    slots: Vec<(TopicIdx, Partition)>,
+    queues: Vec<TopicIdx>,
+    subscribed: Vec<TopicIdx>,
     sequences: usize,
 }
 
 /// One consumer's group: its handler table by type, accepted versions and upcasters.
 fn compile_group(c: &crate::scenario::model::Consumer, parts: GroupParts, strings: &mut Strings) -> GroupModel {
     let GroupParts { handlers, named, wildcard, slots, queues, subscribed, sequences } = parts;
-    let mut by_type = vec![u32::MAX; strings.len()];
+    let mut by_type = vec![None; strings.len()];
     for (sym, index) in named {
-        by_type[sym.index()] = index;
+        by_type[sym.index()] = Some(index);
     }
     let accepts = c.accepts.iter().flatten().map(|(t, versions)| (strings.intern(t), versions.clone())).collect();
     let upcasts = c
@@ -568,9 +569,9 @@ fn compile_group(c: &crate::scenario::model::Consumer, parts: GroupParts, string
 fn group_parts(
     scenario: &Scenario,
     c: &crate::scenario::model::Consumer,
-    group: u16,
+    group: GroupIdx,
     topics: &mut [TopicModel],
-    topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
+    topic_index: &impl Fn(&str) -> Result<TopicIdx, CompileError>,
     strings: &mut Strings,
     payloads: &mut Payloads,
 ) -> Result<GroupParts, CompileError> {
@@ -597,7 +598,7 @@ fn group_parts(
         match topic.kind {
             TopicKind::Log => {
                 topic.subscribers.push(Subscription { group, base: slots.len() as u32 });
-                slots.extend((0..topic.partitions).map(|p| (t, p as u16)));
+                slots.extend((0..topic.partitions).map(|p| (t, Partition::new(p as usize))));
             }
             TopicKind::Queue => {
                 topic.subscribers.push(Subscription { group, base: queues.len() as u32 });
@@ -630,12 +631,12 @@ impl Model {
     pub fn compile(scenario: Arc<Scenario>, seed: u64) -> Result<Self, CompileError> {
         let mut strings = Strings::default();
         let mut payloads = Payloads::default();
-        if scenario.topics.len() >= usize::from(u16::MAX) || scenario.consumers.len() >= usize::from(u16::MAX) {
+        if scenario.topics.len() >= TopicIdx::LIMIT || scenario.consumers.len() >= GroupIdx::LIMIT {
             return Err(CompileError("more than 65 534 topics or consumers".to_owned()));
         }
-        let topic_names: FxHashMap<String, u16> =
-            scenario.topics.iter().enumerate().map(|(i, t)| (t.name.clone(), i as u16)).collect();
-        let topic_index = |name: &str| -> Result<u16, CompileError> {
+        let topic_names: FxHashMap<String, TopicIdx> =
+            scenario.topics.iter().enumerate().map(|(i, t)| (t.name.clone(), TopicIdx::new(i))).collect();
+        let topic_index = |name: &str| -> Result<TopicIdx, CompileError> {
             topic_names.get(name).copied().ok_or_else(|| CompileError(format!("unknown topic \"{name}\"")))
         };
         let mut topics = compile_topics(&scenario, &topic_index)?;
@@ -652,11 +653,14 @@ impl Model {
         let mut total_instances = 0u64;
         for (gi, c) in scenario.consumers.iter().enumerate() {
             total_instances += u64::from(c.instances);
-            let group = gi as u16;
+            let group = GroupIdx::new(gi);
             let parts = group_parts(&scenario, c, group, &mut topics, &topic_index, &mut strings, &mut payloads)?;
             groups.push((c, parts));
         }
-        if total_instances >= u64::from(u16::MAX) {
+        // Each `add_instance` fault adds one more.
+        total_instances +=
+            scenario.faults.iter().filter(|f| matches!(f.spec(), Ok(FaultSpec::AddInstance { .. }))).count() as u64;
+        if total_instances >= crate::index::InstanceIdx::LIMIT as u64 {
             return Err(CompileError(format!("{total_instances} instances in all: the limit is 65 534")));
         }
         // Type symbols are all interned by now, so handler tables can be sized once.
@@ -674,7 +678,7 @@ impl Model {
         let mut aggregates = Vec::new();
         for (a, agg) in scenario.aggregates.iter().enumerate() {
             let topic = topic_index(&agg.topic)?;
-            topics[usize::from(topic)].aggregates.push(a as u16);
+            topics[topic.index()].aggregates.push(AggregateIdx::new(a));
             aggregates.push(AggregateModel {
                 name: agg.name.clone(),
                 topic,
@@ -686,12 +690,13 @@ impl Model {
                 fetched: fetched(&agg.name),
             });
         }
-        let aggregate_index = |name: &str| scenario.aggregates.iter().position(|a| a.name == name).map(|a| a as u16);
+        let aggregate_index =
+            |name: &str| scenario.aggregates.iter().position(|a| a.name == name).map(AggregateIdx::new);
         let projects = scenario.consumers.iter().map(|c| c.project.as_deref().and_then(aggregate_index)).collect();
         let sagas = scenario.sagas.iter().map(|saga| compile_saga(saga, &mut strings)).collect();
         let names = Names {
-            groups: groups.iter().enumerate().map(|(g, gm)| (gm.name.clone(), g as u16)).collect(),
-            consumers: groups.iter().enumerate().map(|(g, gm)| (gm.consumer.clone(), g as u16)).collect(),
+            groups: groups.iter().enumerate().map(|(g, gm)| (gm.name.clone(), GroupIdx::new(g))).collect(),
+            consumers: groups.iter().enumerate().map(|(g, gm)| (gm.consumer.clone(), GroupIdx::new(g))).collect(),
             topics: topic_names,
         };
         Ok(Model {
@@ -713,28 +718,28 @@ impl Model {
     }
 
     /// An instance's name: `CONSUMER#NUMBER`.
-    pub fn instance_name(&self, group: u16, number: u32) -> String {
+    pub fn instance_name(&self, group: GroupIdx, number: u32) -> String {
         format!("{}#{number}", self.groups[usize::from(group)].consumer)
     }
 
     /// The index of the topic with this name.
-    pub fn topic_named(&self, name: &str) -> Option<u16> {
+    pub fn topic_named(&self, name: &str) -> Option<TopicIdx> {
         self.names.topics.get(name).copied()
     }
 
     /// The index of the consumer group with this name.
-    pub fn group_named(&self, name: &str) -> Option<u16> {
+    pub fn group_named(&self, name: &str) -> Option<GroupIdx> {
         self.names.groups.get(name).copied()
     }
 
     /// The group of the consumer with this name.
-    pub fn consumer_named(&self, name: &str) -> Option<u16> {
+    pub fn consumer_named(&self, name: &str) -> Option<GroupIdx> {
         self.names.consumers.get(name).copied()
     }
 
     /// The group and number of an instance name, `CONSUMER#NUMBER` as
     /// [`Model::instance_name`] writes it (whether that instance exists is the trace's to say).
-    pub fn instance_named(&self, name: &str) -> Option<(u16, u32)> {
+    pub fn instance_named(&self, name: &str) -> Option<(GroupIdx, u32)> {
         let (consumer, digits) = name.rsplit_once('#')?;
         // As written: digits only, no leading zero (so no `#0` either).
         if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -747,7 +752,7 @@ impl Model {
 fn compile_handler(
     scenario: &Scenario,
     handler: &Handler,
-    topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
+    topic_index: &impl Fn(&str) -> Result<TopicIdx, CompileError>,
     strings: &mut Strings,
     payloads: &mut Payloads,
     sequences: &mut Vec<String>,
@@ -788,7 +793,8 @@ fn compile_handler(
                 .aggregates
                 .iter()
                 .position(|a| a.name == f.aggregate)
-                .ok_or_else(|| CompileError(format!("unknown aggregate \"{}\"", f.aggregate)))? as u16,
+                .map(AggregateIdx::new)
+                .ok_or_else(|| CompileError(format!("unknown aggregate \"{}\"", f.aggregate)))?,
             f.latency.as_micros(),
         )),
         None => None,
@@ -802,7 +808,7 @@ fn compile_handler(
 }
 
 /// A consumer fault's target: the group, and the instance number if one is named.
-fn consumer_target(scenario: &Scenario, target: Target<'_>) -> Result<(u16, Option<u32>), CompileError> {
+fn consumer_target(scenario: &Scenario, target: Target<'_>) -> Result<(GroupIdx, Option<u32>), CompileError> {
     let Target { consumer: name, instance } = target;
     let instance = instance
         .map(|number| number.parse::<u32>().map_err(|_| CompileError(format!("bad instance \"{name}#{number}\""))))
@@ -812,12 +818,12 @@ fn consumer_target(scenario: &Scenario, target: Target<'_>) -> Result<(u16, Opti
         .iter()
         .position(|c| c.name == name)
         .ok_or_else(|| CompileError(format!("unknown consumer \"{name}\"")))?;
-    Ok((group as u16, instance))
+    Ok((GroupIdx::new(group), instance))
 }
 
 fn compile_faults(
     scenario: &Scenario,
-    topic_index: &impl Fn(&str) -> Result<u16, CompileError>,
+    topic_index: &impl Fn(&str) -> Result<TopicIdx, CompileError>,
 ) -> Result<Vec<FaultModel>, CompileError> {
     let mut faults = Vec::new();
     for (i, f) in scenario.faults.iter().enumerate() {

@@ -250,6 +250,7 @@ pub fn summary_table<'a>(run: impl Into<RunView<'a>>) -> String {
         .collect();
     if !counts.is_empty() {
         let _ = writeln!(out, "\nfindings:\n{}", counts.join("\n"));
+        retry_lines(&mut out, analysis, trace, model);
     }
     if !run.checked.is_empty() {
         let _ = writeln!(out, "\nexpectations:");
@@ -265,4 +266,41 @@ pub fn summary_table<'a>(run: impl Into<RunView<'a>>) -> String {
         );
     }
     out
+}
+
+/// Under the findings: the retries after a failure, one line per event and group (its
+/// failed attempts and the deliveries that retried it count in `failed` and
+/// `duplicate_deliveries` above, but are not duplicates by a crash, a rebalance or a fault).
+fn retry_lines(out: &mut String, analysis: &Analysis, trace: &Trace, model: &Model) {
+    const SHOWN: usize = 10;
+    let namer = Namer { model, trace };
+    let rows: Vec<usize> =
+        (0..analysis.finding_rows().len()).filter(|&r| analysis.finding_rows()[r].is_retries()).collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  of them, retries after a failure (one line per event and group; not duplicates):");
+    for &row in rows.iter().take(SHOWN) {
+        let r = analysis.finding_rows()[row];
+        let first = analysis.row_head(row);
+        let last = analysis.findings()[r.last as usize];
+        let again = match r.retried {
+            0 => String::new(),
+            1 => ", received once more".to_owned(),
+            n => format!(", received {n} more times"),
+        };
+        let _ = writeln!(
+            out,
+            "    {} in {}: {} failed attempt{}{again} (steps {} to {})",
+            namer.event_id(first.event),
+            namer.finding_scope(&first),
+            r.failed,
+            if r.failed == 1 { "" } else { "s" },
+            first.step,
+            last.step
+        );
+    }
+    if rows.len() > SHOWN {
+        let _ = writeln!(out, "    and {} more", rows.len() - SHOWN);
+    }
 }

@@ -24,7 +24,10 @@ pub use crate::model::{self, Model};
 use sched::{Agenda, Class};
 
 use crate::rng::Stream;
-use crate::trace::{Event, EventId, EventIdx, NONE16, NONE32, Span, Step, StepKind, Sym, Trace, TraceMark};
+use crate::trace::{
+    Event, EventId, EventIdx, GroupIdx, InstanceIdx, NONE32, Partition, QueueIdx, Span, Step, StepKind, Sym, TopicIdx,
+    Trace, TraceMark,
+};
 
 /// A run that had to stop.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,64 +79,64 @@ enum Item {
     Fault(u32),
     /// The instance's `fetch` call returns (`generation` guards against a crash since).
     Fetch {
-        instance: u16,
+        instance: InstanceIdx,
         generation: u32,
     },
     /// The instance's current processing ends (`generation` guards against a crash since).
     Complete {
-        instance: u16,
+        instance: InstanceIdx,
         generation: u32,
     },
     /// Commit-after of one record.
     Commit {
-        instance: u16,
+        instance: InstanceIdx,
         slot: u32,
         offset: u32,
     },
     /// A survivor of a rebalance commits its position ("on revoke").
-    RevokeCommit(u16),
+    RevokeCommit(InstanceIdx),
     /// Ack of a queue message's receive.
     Ack {
-        instance: u16,
-        queue: u16,
+        instance: InstanceIdx,
+        queue: QueueIdx,
         seq: u64,
         receive: u32,
     },
-    Join(u16),
-    IntervalCommit(u16),
+    Join(GroupIdx),
+    IntervalCommit(GroupIdx),
     /// A failed attempt on a log is retried in place.
     Retry {
-        instance: u16,
+        instance: InstanceIdx,
         generation: u32,
     },
     /// A nacked queue message becomes ready again.
     Requeue {
-        group: u16,
-        queue: u16,
+        group: GroupIdx,
+        queue: QueueIdx,
         msg: Msg,
     },
     /// Visibility timeouts of a group's queue fall due (see [`QueueState::expiries`]).
     Expire {
-        group: u16,
-        queue: u16,
+        group: GroupIdx,
+        queue: QueueIdx,
     },
-    Restart(u16),
+    Restart(InstanceIdx),
     /// The `for` window of fault `i` ends.
     FaultEnd(u32),
     /// A rebalance's pause has passed (if `deadline` is still the group's).
     RebalanceEnd {
-        group: u16,
+        group: GroupIdx,
         deadline: u64,
     },
     Produce(u32),
     Script(u32),
     Emit(Box<Pending>),
     /// Deliveries to the group's free instances (see [`Simulator::dispatch`]).
-    Dispatch(u16),
+    Dispatch(GroupIdx),
     /// A `duplicate` fault's second delivery of the work the instance holds in
     /// [`InstanceState::redelivery`] (`generation` guards against a crash since).
     Redeliver {
-        instance: u16,
+        instance: InstanceIdx,
         generation: u32,
     },
 }
@@ -142,15 +145,15 @@ enum Item {
 #[derive(Clone, Copy, Debug)]
 enum Woken {
     /// A log instance free or newly assigned, or a record appended to a partition it owns.
-    Instance(u16),
+    Instance(InstanceIdx),
     /// A group's queue with ready messages, or an instance of the group with room.
-    Queues(u16),
+    Queues(GroupIdx),
 }
 
 /// An emitted event waiting for its publish time.
 #[derive(Clone, Debug)]
 struct Pending {
-    topic: u16,
+    topic: TopicIdx,
     event_type: Sym,
     key: Option<Sym>,
     source: Sym,
@@ -158,7 +161,7 @@ struct Pending {
     correlation: Option<EventId>,
     cause: Option<EventIdx>,
     /// The consumer group whose handler emitted it.
-    emitter: Option<u16>,
+    emitter: Option<GroupIdx>,
     schema_version: u32,
     headers: Span,
     data: Span,
@@ -221,7 +224,7 @@ struct Slot {
     position: u32,
     /// Last completed offset + 1 (what an interval commit commits).
     done: u32,
-    owner: Option<u16>,
+    owner: Option<InstanceIdx>,
 }
 
 /// A log group's rebalance in progress.
@@ -242,12 +245,12 @@ struct GroupState {
     slots: Vec<Slot>,
     queues: Vec<QueueState>,
     /// Instance indices, in join (numeric) order.
-    members: Vec<u16>,
+    members: Vec<InstanceIdx>,
     sequences: Vec<i128>,
     /// Events its handlers emitted so far: `CONSUMER-NNNNNN` numbers.
     emitted: u32,
     /// Free log instances that asked for a record since its last dispatch.
-    asking: Vec<u16>,
+    asking: Vec<InstanceIdx>,
     /// A `Dispatch` item is on the agenda.
     dispatch_pending: bool,
 }
@@ -255,7 +258,7 @@ struct GroupState {
 #[derive(Clone, Copy, Debug)]
 enum Source {
     Log { slot: u32, offset: u32 },
-    Queue { queue: u16, msg: Msg },
+    Queue { queue: QueueIdx, msg: Msg },
 }
 
 /// A delivery an instance holds.
@@ -272,7 +275,7 @@ struct Work {
 
 #[derive(Clone, Debug)]
 struct InstanceState {
-    group: u16,
+    group: GroupIdx,
     number: u32,
     alive: bool,
     owned: Vec<u32>,
@@ -301,7 +304,7 @@ struct InstanceState {
 }
 
 impl InstanceState {
-    fn new(group: u16, number: u32) -> Self {
+    fn new(group: GroupIdx, number: u32) -> Self {
         InstanceState {
             group,
             number,
@@ -374,14 +377,13 @@ struct State {
     /// One random stream per fault.
     faults: Vec<Stream>,
     /// Per fault, the instances a `pause` paused (resumed at its end).
-    fault_targets: Vec<Vec<u16>>,
+    fault_targets: Vec<Vec<InstanceIdx>>,
     /// Events published by producers and scripts so far: `evt-NNNNNN` numbers.
     roots: u32,
     /// The write side of each aggregate a handler fetches (empty for the others).
     aggregates: Vec<crate::fold::Store>,
-    /// Per fetched aggregate, per event index: the version its append produced
-    /// (`u32::MAX`: none).
-    produced: Vec<Vec<u32>>,
+    /// Per fetched aggregate, per event index: the version its append produced, if any.
+    produced: Vec<Vec<Option<u32>>>,
     /// What the current agenda item woke (empty between items).
     woken: Vec<Woken>,
 }
@@ -469,7 +471,7 @@ impl Simulator {
         let trace = Trace { steps: Vec::with_capacity(expected), ..Trace::start(&model) };
         for (index, &(group, number)) in trace.instances.iter().enumerate() {
             state.instances.push(InstanceState::new(group, number));
-            state.groups[usize::from(group)].members.push(index as u16);
+            state.groups[group.index()].members.push(InstanceIdx::new(index));
         }
         let duration = model.duration;
         let agenda = &mut state.agenda;
@@ -491,7 +493,7 @@ impl Simulator {
         }
         for (gi, g) in model.groups.iter().enumerate() {
             if g.start <= duration {
-                agenda.schedule(g.start, Class::Timer, Item::Join(gi as u16));
+                agenda.schedule(g.start, Class::Timer, Item::Join(GroupIdx::new(gi)));
             }
         }
         let still_limit = STILL_STEPS.max(estimate.saturating_mul(2));
@@ -607,16 +609,12 @@ impl Simulator {
         const LAST: usize = 256;
         const MOST: usize = 4;
         let steps = &self.trace.steps[self.trace.steps.len().saturating_sub(LAST)..];
-        let mut parts: Vec<(u16, u16, Sym, StepKind)> = Vec::new();
+        let mut parts: Vec<(Option<GroupIdx>, TopicIdx, Sym, StepKind)> = Vec::new();
         for step in steps {
-            let group = match step.group {
-                NONE16 if usize::from(step.instance) < self.trace.instances.len() => {
-                    self.trace.instances[usize::from(step.instance)].0
-                }
-                group => group,
-            };
-            let Some(event) = self.trace.events.get(step.event as usize) else { continue };
-            let topic = if step.topic == NONE16 { event.topic } else { step.topic };
+            let group =
+                step.group.or_else(|| step.instance.and_then(|i| self.trace.instances.get(i.index())).map(|&(g, _)| g));
+            let Some(event) = step.event.and_then(|e| self.trace.events.get(e.index())) else { continue };
+            let topic = step.topic.unwrap_or(event.topic);
             let part = (group, topic, event.event_type, step.kind);
             if !parts.contains(&part) && parts.len() < 4 * MOST {
                 parts.push(part);
@@ -628,7 +626,7 @@ impl Simulator {
             StepKind::Published | StepKind::Routed => 1,
             _ => 2,
         };
-        let mut named: Vec<(u16, u16, Sym, StepKind)> = Vec::new();
+        let mut named: Vec<(Option<GroupIdx>, TopicIdx, Sym, StepKind)> = Vec::new();
         for &(group, topic, ty, kind) in &parts {
             match named.iter_mut().find(|n| (n.0, n.1, n.2) == (group, topic, ty)) {
                 Some(n) if rank(kind) < rank(n.3) => n.3 = kind,
@@ -641,13 +639,13 @@ impl Simulator {
             .take(MOST)
             .map(|&(group, topic, ty, kind)| {
                 let ty = self.trace.strings.resolve(ty);
-                let topic = self.model.topics.get(usize::from(topic)).map_or("?", |t| t.name.as_str());
+                let topic = self.model.topics.get(topic.index()).map_or("?", |t| t.name.as_str());
                 let what = match kind {
                     StepKind::Failed => "failing in zero time",
                     StepKind::Published | StepKind::Routed => "published in zero time",
                     _ => "in zero time",
                 };
-                match self.model.groups.get(usize::from(group)) {
+                match group.and_then(|g| self.model.groups.get(g.index())) {
                     Some(g) => format!("consumer \"{}\" on topic \"{topic}\", type \"{ty}\" {what}", g.consumer),
                     None => format!("topic \"{topic}\", type \"{ty}\" {what}"),
                 }
@@ -686,7 +684,7 @@ impl Simulator {
             Item::Script(i) => self.script(i as usize),
             Item::Emit(pending) => {
                 let event = self.new_event(&pending, None);
-                let topic = self.trace.events[event as usize].topic;
+                let topic = self.trace.events[event.index()].topic;
                 self.publish(event, topic, None);
             }
             Item::Dispatch(group) => self.dispatch(group),
@@ -701,18 +699,18 @@ impl Simulator {
     fn new_event(&mut self, p: &Pending, id: Option<EventId>) -> EventIdx {
         let id = id.unwrap_or_else(|| {
             let group = p.emitter.expect("events without an id given are emitted by a consumer");
-            let count = &mut self.state.groups[usize::from(group)].emitted;
+            let count = &mut self.state.groups[group.index()].emitted;
             *count += 1;
             EventId::emitted(p.source, *count)
         });
-        let index = self.trace.events.len() as EventIdx;
+        let index = EventIdx::new(self.trace.events.len());
         self.trace.events.push(Event {
             id,
             event_type: p.event_type,
             key: p.key,
             source: p.source,
             correlation: p.correlation.unwrap_or(id),
-            parent: p.cause.unwrap_or(crate::trace::NO_EVENT),
+            cause: p.cause,
             schema_version: p.schema_version,
             topic: p.topic,
             headers: p.headers,
@@ -725,13 +723,13 @@ impl Simulator {
     /// `partition` forces the partition (a producer's retry goes where the original went);
     /// the partition used is returned. A FIFO queue drops an id it saw within its
     /// `dedup_window` (a `dropped_duplicate` step instead).
-    fn publish(&mut self, event: EventIdx, topic: u16, partition: Option<u32>) -> Option<u32> {
+    fn publish(&mut self, event: EventIdx, topic: TopicIdx, partition: Option<u32>) -> Option<u32> {
         let now = self.now();
         let mut step = Step::new(StepKind::Published, now);
-        step.event = event;
-        step.topic = topic;
+        step.event = Some(event);
+        step.topic = Some(topic);
         let model = Arc::clone(&self.model);
-        let tm = &model.topics[usize::from(topic)];
+        let tm = &model.topics[topic.index()];
         match tm.kind {
             crate::scenario::model::TopicKind::Log => Some(self.append_to_log(step, topic, partition)),
             crate::scenario::model::TopicKind::Queue => {
@@ -749,20 +747,20 @@ impl Simulator {
     /// Appends `step`'s event to a log (a `published` or `routed` step): the partition
     /// (`partition`, or the partitioner's) and offset are filled in, the record stored, the
     /// owners woken and the fetched aggregates folded. Returns the partition.
-    fn append_to_log(&mut self, mut step: Step, topic: u16, partition: Option<u32>) -> u32 {
-        let event = step.event;
+    fn append_to_log(&mut self, mut step: Step, topic: TopicIdx, partition: Option<u32>) -> u32 {
+        let event = step.event.expect("an append is of an event");
         let partition = partition.unwrap_or_else(|| self.partition_for(topic, event));
         let published_at = self.trace.steps.len() as u32;
-        let log = &mut self.state.topics[usize::from(topic)].partitions[partition as usize];
-        step.topic = topic;
-        step.partition = partition as u16;
+        let log = &mut self.state.topics[topic.index()].partitions[partition as usize];
+        step.topic = Some(topic);
+        step.partition = Some(Partition::new(partition as usize));
         step.offset = log.len() as u32;
         log.push(Record { event, published_at });
         self.push(step);
         self.appended(topic, event);
         let model = Arc::clone(&self.model);
-        for sub in &model.topics[usize::from(topic)].subscribers {
-            let group = &self.state.groups[usize::from(sub.group)];
+        for sub in &model.topics[topic.index()].subscribers {
+            let group = &self.state.groups[sub.group.index()];
             if !group.joined {
                 continue;
             }
@@ -775,14 +773,14 @@ impl Simulator {
 
     /// Appends `step`'s event to a queue (a `published` or `routed` step), unless a FIFO
     /// queue saw its id within its `dedup_window` (a `dropped_duplicate` step instead).
-    fn append_to_queue(&mut self, mut step: Step, topic: u16) {
+    fn append_to_queue(&mut self, mut step: Step, topic: TopicIdx) {
         let now = self.now();
-        let event = step.event;
-        step.topic = topic;
-        let tm = &self.model.topics[usize::from(topic)];
+        let event = step.event.expect("an append is of an event");
+        step.topic = Some(topic);
+        let tm = &self.model.topics[topic.index()];
         if tm.fifo {
-            let id = self.trace.events[event as usize].id;
-            let seen = &mut self.state.topics[usize::from(topic)].dedup;
+            let id = self.trace.events[event.index()].id;
+            let seen = &mut self.state.topics[topic.index()].dedup;
             if seen.get(&id).is_some_and(|&at| now - at < tm.dedup_window) {
                 step.kind = StepKind::DroppedDuplicate;
                 step.aux = NONE32;
@@ -798,10 +796,10 @@ impl Simulator {
     /// An event published to a bus: matched against every rule; for each matching rule and
     /// each of its targets, appended to the target (a `routed` step with the rule); an
     /// `unrouted` step when no rule matches.
-    fn route(&mut self, event: EventIdx, bus: u16) {
+    fn route(&mut self, event: EventIdx, bus: TopicIdx) {
         let model = Arc::clone(&self.model);
-        let rules = &model.topics[usize::from(bus)].rules;
-        let e = &self.trace.events[event as usize];
+        let rules = &model.topics[bus.index()].rules;
+        let e = &self.trace.events[event.index()];
         let payload = rules.iter().any(|r| r.pattern.reads_payload());
         let (data, headers) = if payload {
             (self.trace.payloads.value(e.data), self.trace.payloads.headers(e.headers))
@@ -820,15 +818,15 @@ impl Simulator {
             rules.iter().enumerate().filter(|(_, r)| r.pattern.matches(&view)).map(|(i, _)| i).collect();
         if matched.is_empty() {
             let mut step = Step::new(StepKind::Unrouted, self.now());
-            step.event = event;
-            step.topic = bus;
+            step.event = Some(event);
+            step.topic = Some(bus);
             self.push(step);
             return;
         }
         for r in matched {
             for &target in &rules[r].targets {
                 let mut step = Step::new(StepKind::Routed, self.now());
-                step.event = event;
+                step.event = Some(event);
                 step.aux = r as u32;
                 match model.topics[usize::from(target)].kind {
                     crate::scenario::model::TopicKind::Log => {
@@ -842,14 +840,14 @@ impl Simulator {
     }
 
     /// An event appended to a log: the aggregates handlers fetch fold it.
-    fn appended(&mut self, topic: u16, event: EventIdx) {
-        if self.model.topics[usize::from(topic)].aggregates.is_empty() {
+    fn appended(&mut self, topic: TopicIdx, event: EventIdx) {
+        if self.model.topics[topic.index()].aggregates.is_empty() {
             return;
         }
         let model = Arc::clone(&self.model);
-        for &a in &model.topics[usize::from(topic)].aggregates {
+        for &a in &model.topics[topic.index()].aggregates {
             let am = &model.aggregates[usize::from(a)];
-            let e = &self.trace.events[event as usize];
+            let e = &self.trace.events[event.index()];
             let Some(key) = e.key.filter(|_| am.fetched && am.rules.applies(e.event_type)) else { continue };
             let event_type = e.event_type;
             let data = if am.rules.reads_data(event_type) {
@@ -860,21 +858,21 @@ impl Simulator {
             let store = &mut self.state.aggregates[usize::from(a)];
             let version = store.apply(&am.rules, key, event_type, &data).expect("applied");
             let produced = &mut self.state.produced[usize::from(a)];
-            if produced.len() <= event as usize {
-                produced.resize(event as usize + 1, u32::MAX);
+            if produced.len() <= event.index() {
+                produced.resize(event.index() + 1, None);
             }
-            if produced[event as usize] == u32::MAX {
-                produced[event as usize] = version;
+            if produced[event.index()].is_none() {
+                produced[event.index()] = Some(version);
             }
         }
     }
 
     /// Gives each joined group reading queue `topic` its copy of the message.
-    fn enqueue(&mut self, topic: u16, event: EventIdx) {
+    fn enqueue(&mut self, topic: TopicIdx, event: EventIdx) {
         let model = Arc::clone(&self.model);
-        let key = self.trace.events[event as usize].key;
-        for sub in &model.topics[usize::from(topic)].subscribers {
-            let group = &mut self.state.groups[usize::from(sub.group)];
+        let key = self.trace.events[event.index()].key;
+        for sub in &model.topics[topic.index()].subscribers {
+            let group = &mut self.state.groups[sub.group.index()];
             if !group.joined {
                 continue;
             }
@@ -882,20 +880,20 @@ impl Simulator {
             // The step that enqueued it was just written.
             let seq = self.trace.steps.len() as u64 - 1;
             queue.ready.push_back(Msg { event, seq, receives: 0 });
-            if model.topics[usize::from(topic)].fifo
+            if model.topics[topic.index()].fifo
                 && let Some(key) = key
             {
                 queue.unacked_by_key.entry(key).or_default().insert(seq);
             }
-            self.wake_queue(sub.group, sub.base as u16);
+            self.wake_queue(sub.group, QueueIdx::new(sub.base as usize));
         }
     }
 
     /// Kafka's default partitioner for keyed events, round-robin for keyless ones.
-    fn partition_for(&mut self, topic: u16, event: EventIdx) -> u32 {
-        let partitions = self.model.topics[usize::from(topic)].partitions;
-        let state = &mut self.state.topics[usize::from(topic)];
-        match self.trace.events[event as usize].key {
+    fn partition_for(&mut self, topic: TopicIdx, event: EventIdx) -> u32 {
+        let partitions = self.model.topics[topic.index()].partitions;
+        let state = &mut self.state.topics[topic.index()];
+        match self.trace.events[event.index()].key {
             _ if partitions == 1 => 0,
             None => {
                 let p = state.round_robin % partitions;

@@ -220,6 +220,15 @@ impl Timeline {
         self.at_frontier() && self.source_finished()
     }
 
+    /// The virtual time the timeline spans (µs, at least 1): the run's end once the cursor
+    /// is there (a run may end, its work done, well before the scenario's `duration`), else
+    /// the scenario's duration. Before its end, where the run ends is the future: a run
+    /// computed further and sought back spans the same.
+    pub fn span(&self) -> u64 {
+        let end = if self.finished() { self.now() } else { self.model().duration };
+        end.max(1)
+    }
+
     /// The number of checkpoints kept.
     pub fn checkpoints(&self) -> usize {
         self.checkpoints.len()
@@ -342,7 +351,7 @@ impl Timeline {
         let first = self.frontier.observed();
         for (i, step) in trace.steps[first..end].iter().enumerate() {
             if step.kind == StepKind::Note {
-                self.notes.push(Marker { step: first + i + 1, kind: MarkerKind::Note, index: step.aux as usize });
+                self.notes.push(Marker { step: first + i + 1, kind: MarkerKind::Note, index: step.table_index() });
             }
         }
         while self.frontier.observed() < end {
@@ -377,57 +386,128 @@ impl Timeline {
         self.standing.truncate(crate::analysis::KEPT_FINDINGS);
     }
 
-    /// Findings, faults (at the first step at or after the fault's time) and notes among
-    /// the computed steps whose step lies in `range`, in step order.
+    /// Lesson notes shown at the cursor, oldest first: (time, index in the scenario's
+    /// `notes`).
     ///
-    /// A note is due first in its microsecond (the format's order), but it describes that
-    /// moment: its marker is the last computed step of its microsecond, when what happens
-    /// then has happened. Notes at 0 s show from step 0 on and have no marker.
+    /// A note is due first in its microsecond (the format's order), but it tells what happens
+    /// then: it shows once that microsecond is over, never beside only part of what it tells.
+    /// Whether it is over is known without looking past the cursor: the clock has passed it
+    /// (the step shown is later, or a live run's clock moved on), or the run has ended here.
+    /// Notes at 0 s show from step 0 on: a lesson opens with its first note.
+    pub fn notes_shown(&self) -> Vec<(u64, u32)> {
+        if self.cursor == 0 {
+            let notes = &self.model().scenario.notes;
+            return (0..notes.len()).filter(|&i| notes[i].at.as_micros() == 0).map(|i| (0, i as u32)).collect();
+        }
+        let (now, ended) = (self.now(), self.finished());
+        let notes = self.analysis().notes();
+        notes.iter().copied().filter(|&(t, _)| t == 0 || t < now || ended).collect()
+    }
+
+    /// The step from which a note (its marker) shows: the first computed step after its
+    /// microsecond, or the run's last step when nothing follows it and the run is over
+    /// (`None`: not computed yet). See [`Timeline::notes_shown`].
+    fn note_shown_at(&self, note: &Marker) -> Option<usize> {
+        let steps = &self.trace().steps;
+        let t = steps[note.step - 1].t_us;
+        let after = note.step + steps[note.step..].partition_point(|s| s.t_us <= t);
+        if after < steps.len() { Some(after + 1) } else { self.source_finished().then_some(steps.len()) }
+    }
+
+    /// The step of each of the scenario's faults among the computed steps (`None`: not
+    /// computed yet). A fault that writes steps (a crash, a pause, an added instance) is
+    /// its own first step: the notes of its microsecond and the faults before it in the
+    /// file come first, and several faults at one time each find theirs. A fault that
+    /// writes none (a window of duplicates, delays or slowness, an upgrade, a crash of an
+    /// instance already down) is the first step from which it is in effect, after the notes
+    /// and faults of its microsecond; with no step after it, the run's last (once it ended).
+    pub fn fault_steps(&self) -> Vec<Option<usize>> {
+        self.fault_marks().into_iter().map(|m| m.map(|(step, _)| step)).collect()
+    }
+
+    /// [`Timeline::fault_steps`], each with whether the step is the fault's own (`false`:
+    /// the fault wrote none, the step is the first it is in effect at).
+    pub fn fault_marks(&self) -> Vec<Option<(usize, bool)>> {
+        use crate::sim::model::FaultAction;
+        let steps = &self.trace().steps;
+        let instances = &self.trace().instances;
+        let faults = &self.model().faults;
+        let mut claimed: Vec<usize> = Vec::new();
+        let mut out = Vec::with_capacity(faults.len());
+        for f in faults {
+            let first = steps.partition_point(|s| s.t_us < f.at);
+            let end = first + steps[first..].partition_point(|s| s.t_us == f.at);
+            let target = match f.action {
+                FaultAction::Crash { group, instance, .. } => Some((StepKind::Crashed, group, instance)),
+                FaultAction::Pause { group, instance, .. } => Some((StepKind::Paused, group, instance)),
+                FaultAction::AddInstance { group } => Some((StepKind::Joined, group, None)),
+                FaultAction::Slow { .. }
+                | FaultAction::Duplicate { .. }
+                | FaultAction::Delay { .. }
+                | FaultAction::Upgrade { .. } => None,
+            };
+            let own = target.and_then(|(kind, group, instance)| {
+                let mine = |i: usize| {
+                    let s = &steps[i];
+                    s.kind == kind
+                        && s.group == Some(group)
+                        && instance
+                            .is_none_or(|n| s.instance.and_then(|i| instances.get(i.index())).is_some_and(|x| x.1 == n))
+                };
+                let own = (first..end).find(|&i| !claimed.contains(&i) && mine(i))?;
+                // A fault on a whole consumer writes a step per instance: all of them are its.
+                claimed.extend((own..end).take_while(|&i| mine(i)));
+                Some(own + 1)
+            });
+            let step = own.map(|step| (step, true)).or_else(|| {
+                // In effect from the first step after the notes and the faults of its time.
+                let due_first =
+                    |i: usize| steps[i].t_us == f.at && (steps[i].kind == StepKind::Note || claimed.contains(&i));
+                let after = (first..steps.len()).find(|&i| !due_first(i));
+                match after {
+                    Some(i) => Some((i + 1, false)),
+                    None => (self.source_finished() && !steps.is_empty()).then_some((steps.len(), false)),
+                }
+            });
+            out.push(step);
+        }
+        out
+    }
+
+    /// Findings, faults (see [`Timeline::fault_steps`]) and notes (from the step they show
+    /// at: see [`Timeline::notes_shown`]) among the computed steps whose step lies in
+    /// `range`, in step order. Notes at 0 s show from step 0 on and have no marker.
     pub fn markers(&self, range: std::ops::Range<usize>) -> Vec<Marker> {
         let steps = &self.trace().steps;
-        let moment_end = |m: &Marker| {
-            let t = steps[m.step - 1].t_us;
-            Marker { step: m.step - 1 + steps[m.step - 1..].partition_point(|s| s.t_us == t), ..*m }
-        };
-        // Moment ends keep the notes' order; a note whose moment ends in range starts before
-        // its end.
-        let from = self.notes.partition_point(|m| moment_end(m).step < range.start);
+        let shown = |m: &Marker| self.note_shown_at(m).map(|step| Marker { step, ..*m });
+        // The steps notes show at keep the notes' order.
+        let from = self.notes.partition_point(|m| shown(m).is_some_and(|m| m.step < range.start));
         let mut out: Vec<Marker> = self.notes[from..]
             .iter()
             .filter(|m| steps[m.step - 1].t_us > 0)
-            .map(moment_end)
+            .map_while(shown)
             .take_while(|m| m.step < range.end)
             .collect();
-        let findings = self.findings();
-        let first = findings.partition_point(|f| (f.step as usize) < range.start);
+        // A finding row (one event's retries are one) at its first finding.
+        let rows = self.rows();
+        let first = rows.partition_point(|&r| self.row_step(r) < range.start);
         out.extend(
-            findings[first..]
+            rows[first..]
                 .iter()
                 .enumerate()
-                .take_while(|(_, f)| (f.step as usize) < range.end)
-                .map(|(i, f)| Marker { step: f.step as usize, kind: MarkerKind::Finding, index: first + i }),
+                .map(|(i, &r)| (first + i, self.row_step(r)))
+                .take_while(|&(_, step)| step < range.end)
+                .map(|(index, step)| Marker { step, kind: MarkerKind::Finding, index }),
         );
         let first = self.standing.partition_point(|f| (f.step as usize) < range.start);
-        out.extend(self.standing[first..].iter().enumerate().take_while(|(_, f)| (f.step as usize) < range.end).map(
-            |(i, f)| Marker { step: f.step as usize, kind: MarkerKind::Finding, index: findings.len() + first + i },
-        ));
-        out.extend(self.model().faults.iter().enumerate().filter_map(|(i, f)| {
-            // Notes due at the same microsecond come first (the same class, file order):
-            // the mark is on the fault's own step.
-            let mut step = self.step_at_time(f.at)?;
-            while steps.get(step - 1).is_some_and(|s| s.kind == StepKind::Note && s.t_us == f.at) && step < steps.len()
-            {
-                step += 1;
-            }
-            // A fault without a step of its own (a duplicate or delay window, an upgrade)
-            // marks the last step before it: the state it starts from.
-            if steps[step - 1].t_us > f.at {
-                step -= 1;
-            }
-            if step == 0 {
-                return None;
-            }
-            range.contains(&step).then_some(Marker { step, kind: MarkerKind::Fault, index: i })
+        out.extend(
+            self.standing[first..].iter().enumerate().take_while(|(_, f)| (f.step as usize) < range.end).map(
+                |(i, f)| Marker { step: f.step as usize, kind: MarkerKind::Finding, index: rows.len() + first + i },
+            ),
+        );
+        out.extend(self.fault_steps().into_iter().enumerate().filter_map(|(i, step)| {
+            let step = step.filter(|s| range.contains(s))?;
+            Some(Marker { step, kind: MarkerKind::Fault, index: i })
         }));
         out.sort_by_key(|m| (m.step, m.kind, m.index));
         out
@@ -436,6 +516,17 @@ impl Timeline {
     /// The findings of every computed step, in step order.
     pub fn findings(&self) -> &[Finding] {
         self.frontier.findings()
+    }
+
+    /// The rows of the findings of every computed step (one event's failed attempts and
+    /// retries are one row: see [`crate::analysis::FindingRow`]), in the order of their first.
+    pub fn rows(&self) -> &[crate::analysis::FindingRow] {
+        self.frontier.finding_rows()
+    }
+
+    /// The step of a row's first finding.
+    fn row_step(&self, row: crate::analysis::FindingRow) -> usize {
+        self.findings()[row.head as usize].step as usize
     }
 
     /// The nearest marker strictly after (`forward`) or before the cursor.
@@ -453,7 +544,7 @@ impl Timeline {
         }
     }
 
-    /// The index (in [`Timeline::findings`]) of the nearest finding strictly after
+    /// The index (see [`Timeline::finding`]) of the nearest finding strictly after
     /// (`forward`) or before the cursor.
     pub fn next_finding(&self, forward: bool) -> Option<usize> {
         self.finding_from(self.cursor, forward)
@@ -462,17 +553,24 @@ impl Timeline {
     /// The index (see [`Timeline::finding`]) of the nearest finding strictly after
     /// (`forward`) or before step `at`, the standing ones included.
     pub fn finding_from(&self, at: usize, forward: bool) -> Option<usize> {
-        let findings = self.findings();
-        let nearest = |list: &[Finding]| {
-            if forward {
-                let i = list.partition_point(|f| f.step as usize <= at);
-                (i < list.len()).then_some(i)
-            } else {
-                list.partition_point(|f| (f.step as usize) < at).checked_sub(1)
-            }
+        let rows = self.rows();
+        // The index of the nearest among `len` entries in step order, given how many are at
+        // or before `at` and how many strictly before.
+        let nearest = |len: usize, upto: usize, before: usize| {
+            if forward { (upto < len).then_some(upto) } else { before.checked_sub(1) }
         };
-        let a = nearest(findings);
-        let b = nearest(&self.standing).map(|j| findings.len() + j);
+        let a = nearest(
+            rows.len(),
+            rows.partition_point(|&r| self.row_step(r) <= at),
+            rows.partition_point(|&r| self.row_step(r) < at),
+        );
+        let standing = &self.standing;
+        let b = nearest(
+            standing.len(),
+            standing.partition_point(|f| f.step as usize <= at),
+            standing.partition_point(|f| (f.step as usize) < at),
+        )
+        .map(|j| rows.len() + j);
         match (a, b) {
             (Some(a), Some(b)) => {
                 let (sa, sb) = (self.finding(a).step, self.finding(b).step);
@@ -482,23 +580,32 @@ impl Timeline {
         }
     }
 
-    /// Finding `index`: the findings of the computed steps, then the standing ones.
+    /// Finding `index`: the first finding of each row of the computed steps' (see
+    /// [`Timeline::rows`]), then the standing ones.
     pub fn finding(&self, index: usize) -> Finding {
-        let findings = self.findings();
-        findings.get(index).copied().unwrap_or_else(|| self.standing[index - findings.len()])
+        let rows = self.rows();
+        match rows.get(index) {
+            Some(r) => self.findings()[r.head as usize],
+            None => self.standing[index - rows.len()],
+        }
     }
 
     /// How many findings [`Timeline::finding`] numbers.
     pub fn finding_count(&self) -> usize {
-        self.findings().len() + self.standing.len()
+        self.rows().len() + self.standing.len()
     }
 
-    /// The most important marker among the computed steps due in `[from, to)` µs (the
-    /// timeline scrubber asks this for each of its columns: a few binary searches each).
-    /// `standing` (in step order) are the standing findings to mark: those of the step shown,
-    /// since a loss is only known once nothing can complete the work (the frontier's would
-    /// be the future).
+    /// The marker to draw for the computed steps due in `[from, to)` µs (the timeline
+    /// scrubber asks this for each of its columns: a few binary searches each). A fault
+    /// whose time is in the window comes first, whether or not it wrote a step (a fault is
+    /// one, the cause of what follows: no finding beside it hides it); then a finding, then
+    /// a note. `standing` (in step order) are the standing findings to mark: those of the
+    /// step shown, since a loss is only known once nothing can complete the work (the
+    /// frontier's would be the future).
     pub fn mark_between(&self, from: u64, to: u64, standing: &[Finding]) -> Option<MarkerKind> {
+        if self.model().faults.iter().any(|f| (from..to).contains(&f.at)) {
+            return Some(MarkerKind::Fault);
+        }
         let steps = &self.trace().steps;
         // Step numbers (1-based) of the steps due in the window: (first, last].
         let first = steps.partition_point(|s| s.t_us < from);
@@ -506,17 +613,14 @@ impl Timeline {
         if first == last {
             return None;
         }
-        let findings = self.findings();
-        let i = findings.partition_point(|f| (f.step as usize) <= first);
-        if findings.get(i).is_some_and(|f| (f.step as usize) <= last) {
+        let rows = self.rows();
+        let i = rows.partition_point(|&r| self.row_step(r) <= first);
+        if rows.get(i).is_some_and(|&r| self.row_step(r) <= last) {
             return Some(MarkerKind::Finding);
         }
         let i = standing.partition_point(|f| (f.step as usize) <= first);
         if standing.get(i).is_some_and(|f| (f.step as usize) <= last) {
             return Some(MarkerKind::Finding);
-        }
-        if self.model().faults.iter().any(|f| (from..to).contains(&f.at)) {
-            return Some(MarkerKind::Fault);
         }
         let i = self.notes.partition_point(|m| m.step <= first);
         self.notes.get(i).is_some_and(|m| m.step <= last).then_some(MarkerKind::Note)

@@ -102,9 +102,7 @@ fn split_numbered(text: &str) -> Option<(&str, u32)> {
     Some((prefix, digits.parse().ok()?))
 }
 
-/// Index of an event in [`Trace::events`].
-pub type EventIdx = u32;
-pub const NO_EVENT: EventIdx = u32::MAX;
+pub use crate::index::{AggregateIdx, EventIdx, GroupIdx, InstanceIdx, Partition, QueueIdx, StepIdx, TopicIdx};
 
 /// One event, stored once however many steps refer to it (56 bytes; its time is that of
 /// its first `published` step).
@@ -115,21 +113,13 @@ pub struct Event {
     pub key: Option<Sym>,
     pub source: Sym,
     pub correlation: EventId,
-    /// The triggering event (index) of an event emitted by a handler, else [`NO_EVENT`];
-    /// read it with [`Event::cause`].
-    pub parent: EventIdx,
+    /// The triggering event of an event emitted by a handler.
+    pub cause: Option<EventIdx>,
     pub schema_version: u32,
     /// The topic it was first published to.
-    pub topic: u16,
+    pub topic: TopicIdx,
     pub headers: Span,
     pub data: Span,
-}
-
-impl Event {
-    /// The event whose processing emitted this one.
-    pub fn cause(&self) -> Option<EventIdx> {
-        (self.parent != NO_EVENT).then_some(self.parent)
-    }
 }
 
 /// What a step did. Kept to one byte; names as in the trace format.
@@ -207,7 +197,44 @@ impl StepKind {
         StepKind::Joined,
     ];
 
+    /// Every kind once, in discriminant order (a test checks it): a kind added to the enum
+    /// makes the match below incomplete, which is the reminder to list it in [`StepKind::ALL`].
+    const fn position(self) -> usize {
+        match self {
+            StepKind::Published
+            | StepKind::Delivered
+            | StepKind::Processed
+            | StepKind::SkippedDuplicate
+            | StepKind::Failed
+            | StepKind::Committed
+            | StepKind::Acked
+            | StepKind::Requeued
+            | StepKind::DeadLettered
+            | StepKind::DroppedDuplicate
+            | StepKind::Routed
+            | StepKind::Unrouted
+            | StepKind::Fetched
+            | StepKind::Crashed
+            | StepKind::Restarted
+            | StepKind::Rebalanced
+            | StepKind::Paused
+            | StepKind::Resumed
+            | StepKind::Note
+            | StepKind::Joined => self as usize,
+        }
+    }
+
+    /// [`StepKind::ALL`] holds every kind once, in discriminant order (checked when compiling).
+    const ALL_IN_ORDER: () = {
+        let mut i = 0;
+        while i < StepKind::ALL.len() {
+            assert!(StepKind::ALL[i].position() == i, "StepKind::ALL out of order");
+            i += 1;
+        }
+    };
+
     pub fn from_name(name: &str) -> Option<Self> {
+        let () = Self::ALL_IN_ORDER;
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
 }
@@ -215,8 +242,7 @@ impl StepKind {
 /// The most steps a trace holds: step indices are 32-bit in the analysis and the TUI.
 pub const MAX_STEPS: u64 = u32::MAX as u64 - 1;
 
-/// "No value" for the small integer fields of a step.
-pub const NONE16: u16 = u16::MAX;
+/// "No value" for the 32-bit fields of a step (`offset`, `aux`).
 pub const NONE32: u32 = u32::MAX;
 
 /// One step of the run: a fixed 32-byte record.
@@ -232,13 +258,15 @@ pub const NONE32: u32 = u32::MAX;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Step {
     pub t_us: u64,
-    pub event: EventIdx,
+    pub event: Option<EventIdx>,
     pub offset: u32,
     pub aux: u32,
-    pub instance: u16,
-    pub group: u16,
-    pub topic: u16,
-    pub partition: u16,
+    pub instance: Option<InstanceIdx>,
+    pub group: Option<GroupIdx>,
+    pub topic: Option<TopicIdx>,
+    /// The partition, on a log; on `fetched` steps the aggregate: read it with
+    /// [`Step::aggregate`].
+    pub partition: Option<Partition>,
     pub kind: StepKind,
     pub flag: u8,
 }
@@ -247,16 +275,109 @@ impl Step {
     pub fn new(kind: StepKind, t_us: u64) -> Self {
         Step {
             t_us,
-            event: NO_EVENT,
+            event: None,
             offset: NONE32,
             aux: NONE32,
-            instance: NONE16,
-            group: NONE16,
-            topic: NONE16,
-            partition: NONE16,
+            instance: None,
+            group: None,
+            topic: None,
+            partition: None,
             kind,
             flag: 0,
         }
+    }
+
+    /// The event of a step about one (every kind whose line has `event`). Panics on a step
+    /// about none: callers know the kind.
+    pub fn event_idx(&self) -> EventIdx {
+        self.event.expect("a step about an event")
+    }
+
+    /// The group of a consumer's step (every kind whose line has `group`).
+    pub fn group_idx(&self) -> GroupIdx {
+        self.group.expect("a consumer's step")
+    }
+
+    /// The instance of an instance's step (every kind whose line has `instance`).
+    pub fn instance_idx(&self) -> InstanceIdx {
+        self.instance.expect("an instance's step")
+    }
+
+    /// The topic of a step about one (every kind whose line has `topic`).
+    pub fn topic_idx(&self) -> TopicIdx {
+        self.topic.expect("a step about a topic")
+    }
+
+    /// The partition of a step about a log partition.
+    pub fn partition_idx(&self) -> Partition {
+        self.partition.expect("a step about a log partition")
+    }
+
+    /// The offset of a step about a log record (or, on `committed`, the new committed
+    /// offset); `None` on a queue or a bus. (`fetched` steps keep a version here: read it
+    /// with [`Step::versions`].)
+    pub fn offset(&self) -> Option<u32> {
+        (self.offset != NONE32).then_some(self.offset)
+    }
+
+    /// The event-sourced aggregate a `fetched` step read (kept in `partition`).
+    pub fn aggregate(&self) -> Option<AggregateIdx> {
+        debug_assert_eq!(self.kind, StepKind::Fetched);
+        self.partition.map(|p| AggregateIdx::new(p.index()))
+    }
+
+    /// Sets the aggregate of a `fetched` step.
+    pub fn set_aggregate(&mut self, aggregate: AggregateIdx) {
+        self.partition = Some(Partition::new(aggregate.index()));
+    }
+
+    /// The topic a `dead_lettered` step moved its message to (kept in `aux`).
+    pub fn dead_letter(&self) -> Option<TopicIdx> {
+        debug_assert_eq!(self.kind, StepKind::DeadLettered);
+        (self.aux != NONE32).then(|| TopicIdx::new(self.aux as usize))
+    }
+
+    /// Sets the dead-letter topic of a `dead_lettered` step.
+    pub fn set_dead_letter(&mut self, topic: TopicIdx) {
+        self.aux = u32::from(topic.get());
+    }
+
+    /// The index in the scenario's notes of a `note` step, in the bus topic's rules of a
+    /// `routed` step, in [`Trace::assignments`] of a `rebalanced` step (kept in `aux`).
+    pub fn table_index(&self) -> usize {
+        debug_assert!(matches!(self.kind, StepKind::Note | StepKind::Routed | StepKind::Rebalanced));
+        self.aux as usize
+    }
+
+    /// The receive count of a `delivered` (from a queue) or `requeued` step (kept in `aux`).
+    pub fn receive(&self) -> Option<u32> {
+        debug_assert!(matches!(self.kind, StepKind::Delivered | StepKind::Requeued));
+        (self.aux != NONE32).then_some(self.aux)
+    }
+
+    /// Why a `failed` step failed (kept in `flag`) and its attempt, 1 for the first (`aux`).
+    pub fn failure(&self) -> (FailReason, u32) {
+        debug_assert_eq!(self.kind, StepKind::Failed);
+        (FailReason::from_flag(self.flag), self.aux)
+    }
+
+    /// A `fetched` step's versions: the one read (kept in `aux`) and the one the event's own
+    /// append made, if it was appended (kept in `offset`).
+    pub fn versions(&self) -> (u32, Option<u32>) {
+        debug_assert_eq!(self.kind, StepKind::Fetched);
+        (self.aux, (self.offset != NONE32).then_some(self.offset))
+    }
+
+    /// Sets a `fetched` step's versions (see [`Step::versions`]).
+    pub fn set_versions(&mut self, read: u32, made: Option<u32>) {
+        self.aux = read;
+        self.offset = made.unwrap_or(NONE32);
+    }
+
+    /// Whether a `processed` step had its effect (kept in `flag`).
+    pub fn effect(&self) -> bool {
+        debug_assert_eq!(self.kind, StepKind::Processed);
+        self.flag != 0
     }
 }
 
@@ -295,7 +416,7 @@ impl FailReason {
 }
 
 /// A group's partition assignment after a rebalance: (instance index, topic, partitions).
-pub type Assignment = Vec<(u16, u16, Vec<u16>)>;
+pub type Assignment = Vec<(InstanceIdx, TopicIdx, Vec<Partition>)>;
 
 /// The record of a run: steps, the events they refer to, and the tables they index into.
 #[derive(Clone, Debug, Default)]
@@ -306,7 +427,7 @@ pub struct Trace {
     pub steps: Vec<Step>,
     pub assignments: Vec<Assignment>,
     /// Every instance that ever existed: (group index, number), by instance index.
-    pub instances: Vec<(u16, u32)>,
+    pub instances: Vec<(GroupIdx, u32)>,
     /// The consumers' name symbols: the prefixes of emitted event ids.
     pub emitters: Vec<Sym>,
 }
@@ -365,7 +486,7 @@ impl Trace {
                 .groups
                 .iter()
                 .enumerate()
-                .flat_map(|(g, gm)| (1..=gm.instances).map(move |number| (g as u16, number)))
+                .flat_map(|(g, gm)| (1..=gm.instances).map(move |number| (GroupIdx::new(g), number)))
                 .collect(),
             emitters: model.groups.iter().map(|g| g.source).collect(),
             ..Trace::default()
@@ -373,7 +494,13 @@ impl Trace {
     }
 
     pub fn event(&self, idx: EventIdx) -> &Event {
-        &self.events[idx as usize]
+        &self.events[idx.index()]
+    }
+
+    /// The event a step is about. Panics on a step about none (a crash, a rebalance, a note):
+    /// callers know the kind.
+    pub fn event_of(&self, step: &Step) -> &Event {
+        self.event(step.event.expect("a step about an event"))
     }
 
     /// Bytes held by the steps, the events and their payloads (allocated capacity).
@@ -388,6 +515,17 @@ impl Trace {
 mod tests {
     use super::*;
     use serde_json::Value;
+
+    #[test]
+    fn every_step_kind_is_listed_once_in_order() {
+        for (i, kind) in StepKind::ALL.iter().enumerate() {
+            assert_eq!(kind.position(), i, "{kind:?}");
+            assert_eq!(StepKind::from_name(kind.name()), Some(*kind));
+        }
+        // The last kind is the last of the list: no kind after it was left out.
+        let last = *StepKind::ALL.last().expect("kinds");
+        assert_eq!(last.position() + 1, StepKind::ALL.len());
+    }
 
     #[test]
     fn a_step_is_32_bytes_and_an_event_56() {

@@ -25,6 +25,7 @@ pub mod list;
 pub mod pacer;
 pub mod picker;
 pub mod predict;
+pub mod record;
 pub mod theme;
 pub mod ui;
 pub mod views;
@@ -72,7 +73,7 @@ pub fn run_picker(mut picker: Picker, limits: Limits) -> Result<()> {
                 .map_err(|e| e.to_string())
                 .and_then(|scenario| {
                     App::new(origin.clone(), None, scenario, None, limits)
-                        .map(|app| app.with_source(source.source, variant.clone()))
+                        .map(|app| app.with_source(source.source, variant.clone()).with_theme(picker.theme))
                         .map_err(|e| format!("{origin}: {e}"))
                 });
             match opened {
@@ -244,6 +245,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs
                     app.advance(wall);
                     dirty = true;
                 }
+                dirty |= app.poll_recording();
             }
             Some(()) = changes.recv() => {
                 // Let a burst of writes settle, then read the file once.
@@ -324,7 +326,7 @@ pub fn handle_event(app: &mut App, event: &Event, screen: ratatui::layout::Rect)
             }
             MouseEventKind::Down(MouseButton::Left) if mouse.row == screen.y + 1 => {
                 if let Some((_, _, view)) =
-                    ui::tab_spans().into_iter().find(|(a, b, _)| (*a..*b).contains(&mouse.column))
+                    ui::tab_spans(screen.width).into_iter().find(|(a, b, _)| (*a..*b).contains(&mouse.column))
                 {
                     app.apply(action::Action::ShowView(view));
                 }

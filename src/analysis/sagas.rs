@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{Analysis, Finding, FindingClass};
 use crate::model::Model;
-use crate::trace::{EventId, EventIdx, Trace};
+use crate::trace::{EventId, EventIdx, StepIdx, Trace};
 
 /// Where a saga instance stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,14 +40,14 @@ pub struct SagaInstance {
     /// The root event that started it.
     pub root: EventIdx,
     /// Completed or failed: the event that decided it, and the step (index) it was published at.
-    pub decided_by: EventIdx,
-    pub decided_at: u32,
+    pub decided_by: Option<EventIdx>,
+    pub decided_at: Option<StepIdx>,
     failed: bool,
     completed: bool,
     /// Bit k: an event of compensation k's compensable type has no compensating event after it.
     owed: u64,
-    /// The next instance with the same correlation id (`u32::MAX`: none).
-    next: u32,
+    /// The next instance with the same correlation id.
+    next: Option<u32>,
 }
 
 impl SagaInstance {
@@ -86,9 +86,9 @@ impl Sagas {
 
     /// The instances of a correlation id.
     pub fn of(&self, correlation: EventId) -> impl Iterator<Item = &SagaInstance> {
-        let mut next = self.by_correlation.get(&correlation).copied().unwrap_or(u32::MAX);
+        let mut next = self.by_correlation.get(&correlation).copied();
         std::iter::from_fn(move || {
-            let instance = self.instances.get(next as usize)?;
+            let instance = self.instances.get(next? as usize)?;
             next = instance.next;
             Some(instance)
         })
@@ -98,17 +98,17 @@ impl Sagas {
     /// its correlation.
     pub(super) fn observe(&mut self, model: &Model, trace: &Trace, event: EventIdx, index: usize) {
         let e = trace.event(event);
-        if e.cause().is_none() {
+        if e.cause.is_none() {
             for (s, saga) in model.sagas.iter().enumerate() {
                 if saga.starts == e.event_type && !self.of(e.correlation).any(|i| usize::from(i.saga) == s) {
                     let id = self.instances.len() as u32;
-                    let next = self.by_correlation.insert(e.correlation, id).unwrap_or(u32::MAX);
+                    let next = self.by_correlation.insert(e.correlation, id);
                     self.instances.push(SagaInstance {
                         saga: s as u16,
                         correlation: e.correlation,
                         root: event,
-                        decided_by: crate::trace::NO_EVENT,
-                        decided_at: u32::MAX,
+                        decided_by: None,
+                        decided_at: None,
                         failed: false,
                         completed: false,
                         owed: 0,
@@ -118,8 +118,8 @@ impl Sagas {
                 }
             }
         }
-        let mut next = self.by_correlation.get(&e.correlation).copied().unwrap_or(u32::MAX);
-        while let Some(instance) = self.instances.get_mut(next as usize) {
+        let mut next = self.by_correlation.get(&e.correlation).copied();
+        while let Some(instance) = next.and_then(|n| self.instances.get_mut(n as usize)) {
             next = instance.next;
             let saga = &model.sagas[usize::from(instance.saga)];
             let before = instance.status();
@@ -130,8 +130,8 @@ impl Sagas {
                     instance.failed = true;
                 }
                 if instance.completed || instance.failed {
-                    instance.decided_by = event;
-                    instance.decided_at = index as u32;
+                    instance.decided_by = Some(event);
+                    instance.decided_at = Some(StepIdx::new(index));
                 }
             }
             for (k, &(compensable, compensating)) in saga.compensations.iter().enumerate() {
@@ -163,11 +163,15 @@ impl Analysis {
             .instances
             .iter()
             .filter(|i| i.status() == SagaStatus::Failed)
-            .map(|i| Finding {
-                class: FindingClass::UncompensatedSaga,
-                event: i.decided_by,
-                group: i.saga,
-                step: u64::from(i.decided_at) + 1,
+            // A failed instance was decided: by an event, at a step.
+            .filter_map(|i| {
+                let (event, at) = i.decided_by.zip(i.decided_at)?;
+                Some(Finding {
+                    class: FindingClass::UncompensatedSaga,
+                    event,
+                    group: crate::trace::GroupIdx::new(usize::from(i.saga)),
+                    step: at.index() as u64 + 1,
+                })
             })
             .collect()
     }
@@ -175,9 +179,9 @@ impl Analysis {
     /// Why a saga is uncompensated: which compensations it still owes.
     pub(super) fn saga_cause(&self, trace: &Trace, finding: &Finding) -> String {
         let namer = crate::trace::jsonl::Namer { model: &self.model, trace };
-        let saga = &self.model.sagas[usize::from(finding.group)];
+        let saga = &self.model.sagas[finding.group.index()];
         let failing = trace.event(finding.event);
-        let instance = self.sagas.of(failing.correlation).find(|i| usize::from(i.saga) == usize::from(finding.group));
+        let instance = self.sagas.of(failing.correlation).find(|i| usize::from(i.saga) == finding.group.index());
         let owed: Vec<String> = saga
             .compensations
             .iter()

@@ -7,14 +7,14 @@ use serde_json::Value;
 use super::{Analysis, FindingClass};
 use crate::fold::{Cell, Rules, Store, same_row};
 use crate::model::Model;
-use crate::trace::{EventIdx, NO_EVENT, StepKind, Sym, Trace};
+use crate::trace::{EventIdx, GroupIdx, Partition, StepKind, Sym, TopicIdx, Trace};
 
 /// An aggregate's write side: per key the state, version, last append and last snapshot.
 #[derive(Clone, Debug)]
 pub struct WriteSide {
     pub store: Store,
     /// Per slot: the partition of the key's events.
-    partition: Vec<u16>,
+    partition: Vec<Partition>,
     /// Per slot: the time of the first and of the last applied append.
     first_time: Vec<u64>,
     last_time: Vec<u64>,
@@ -51,7 +51,7 @@ impl WriteSide {
             + vec_bytes(&self.snapshot_offset)
     }
 
-    pub fn partition(&self, slot: usize) -> u16 {
+    pub fn partition(&self, slot: usize) -> Partition {
         self.partition[slot]
     }
 
@@ -82,8 +82,8 @@ pub struct ReadSide {
     pub read: Store,
     reference: Store,
     /// Per slot: the first and the last event (index, i.e. publish order) in the reference.
-    ref_first: Vec<EventIdx>,
-    ref_last: Vec<EventIdx>,
+    ref_first: Vec<Option<EventIdx>>,
+    ref_last: Vec<Option<EventIdx>>,
     /// Per slot: whether the read model differs from the reference now.
     diverged: Vec<bool>,
     pub mismatches: u64,
@@ -150,7 +150,7 @@ pub struct Rebuild {
     pub start_version: u32,
     /// The partition offset the replay starts at.
     pub start_offset: u32,
-    pub partition: u16,
+    pub partition: Partition,
     pub steps: Vec<FoldStep>,
     pub state: Value,
     pub version: u32,
@@ -194,8 +194,8 @@ impl Analysis {
     pub(super) fn fold_append(
         &mut self,
         trace: &Trace,
-        topic: u16,
-        partition: u16,
+        topic: TopicIdx,
+        partition: Partition,
         offset: u32,
         event: EventIdx,
         t: u64,
@@ -250,27 +250,26 @@ impl Analysis {
         let slot = side.read.slot_or_insert(rules, key);
         if new {
             side.reference.slot_or_insert(rules, key);
-            side.ref_first.push(NO_EVENT);
-            side.ref_last.push(NO_EVENT);
+            side.ref_first.push(None);
+            side.ref_last.push(None);
             side.diverged.push(false);
             side.last_applied.push(0);
         }
         side.last_applied[slot] = trace.steps[index].t_us;
         if first {
-            if side.ref_last[slot] == NO_EVENT || event > side.ref_last[slot] {
+            if side.ref_last[slot].is_none_or(|last| event > last) {
                 side.reference.apply(rules, key, e.event_type, &data);
-                side.ref_last[slot] = event;
-                if side.ref_first[slot] == NO_EVENT {
-                    side.ref_first[slot] = event;
-                }
+                side.ref_last[slot] = Some(event);
+                side.ref_first[slot].get_or_insert(event);
             } else {
                 // Applied out of publish order: the reference is refolded in order.
-                side.ref_first[slot] = side.ref_first[slot].min(event);
-                let (from, to) = (side.ref_first[slot], side.ref_last[slot]);
+                let from = side.ref_first[slot].map_or(event, |first| first.min(event));
+                side.ref_first[slot] = Some(from);
+                let to = side.ref_last[slot].expect("set with the first");
                 let effected = &self.groups[group].effected;
                 let mut row = rules.initial.clone();
                 let mut version = 0;
-                for idx in from..=to {
+                for idx in (from.index()..=to.index()).map(EventIdx::new) {
                     let other = trace.event(idx);
                     if other.key == Some(key) && rules.applies(other.event_type) && effected.contains(other.id) {
                         let data = if idx == event { data.clone() } else { fold_data(trace, rules, idx) };
@@ -288,7 +287,7 @@ impl Analysis {
             if differs {
                 side.mismatches += 1;
                 self.groups[group].metrics.read_model_mismatches += 1;
-                self.find(FindingClass::ReadModelMismatch, event, group as u16, index);
+                self.find(FindingClass::ReadModelMismatch, event, GroupIdx::new(group), index);
             } else {
                 side.mismatches -= 1;
                 self.groups[group].metrics.read_model_mismatches -= 1;
@@ -342,15 +341,14 @@ impl Analysis {
         if behind_versions > 0 {
             // The oldest version it lacks: walk the key's partition back from its end.
             let am = &self.model.aggregates[side.aggregate];
-            let log = &self.logs[usize::from(am.topic)][usize::from(write.partition(wslot))];
+            let log = &self.logs[am.topic.index()][usize::from(write.partition(wslot))];
             let mut seen = 0;
             for &idx in log.iter().rev() {
                 let e = trace.event(idx);
                 if e.key == Some(key) && am.rules.applies(e.event_type) {
                     seen += 1;
                     if seen == behind_versions {
-                        let published = self.first_published.get(idx as usize).copied().unwrap_or(u32::MAX);
-                        if let Some(step) = trace.steps.get(published as usize) {
+                        if let Some(step) = self.first_published(idx).and_then(|p| trace.steps.get(p)) {
                             behind_us = self.now().saturating_sub(step.t_us);
                         }
                         break;
@@ -382,7 +380,7 @@ impl Analysis {
         };
         let start = rules.to_json(&row);
         let start_version = version;
-        let log = &self.logs[usize::from(am.topic)][usize::from(partition)];
+        let log = &self.logs[am.topic.index()][partition.index()];
         let mut steps = Vec::new();
         for (offset, &idx) in log.iter().enumerate().skip(start_offset as usize) {
             let e = trace.event(idx);
@@ -404,17 +402,17 @@ impl Analysis {
         let mut read = rules.initial.clone();
         let mut effected: Vec<EventIdx> = Vec::new();
         for step in &trace.steps[..=index.min(trace.steps.len().saturating_sub(1))] {
-            if step.kind != StepKind::Processed || step.flag == 0 || usize::from(step.group) != group {
+            if step.kind != StepKind::Processed || step.flag == 0 || step.group_idx().index() != group {
                 continue;
             }
-            let e = trace.event(step.event);
+            let e = trace.event_of(step);
             if e.key != Some(key) || !rules.applies(e.event_type) {
                 continue;
             }
-            let data = self.effect_data(trace, group, step.event, rules);
+            let data = self.effect_data(trace, group, step.event_idx(), rules);
             rules.apply(&mut read, e.event_type, &data);
             if !effected.iter().any(|&x| trace.event(x).id == e.id) {
-                effected.push(step.event);
+                effected.push(step.event_idx());
             }
         }
         effected.sort_unstable();

@@ -11,7 +11,9 @@ use crate::scenario::template::StrTemplate;
 use crate::scenario::value::Distribution;
 use crate::sim::model::{EmitModel, FaultAction};
 use crate::sim::sched::Class;
-use crate::trace::{Assignment, FailReason, Payloads, Span, Step, StepKind};
+use crate::trace::{
+    Assignment, EventIdx, FailReason, GroupIdx, InstanceIdx, Partition, Payloads, Span, Step, StepKind, TopicIdx,
+};
 
 /// Kafka's range assignor for one topic: partitions in order, members in numeric order;
 /// the first `partitions % members` members take one extra.
@@ -31,27 +33,27 @@ pub fn range_assign(partitions: u32, members: u32) -> Vec<std::ops::Range<u32>> 
 impl Simulator {
     /// A group's instances join at its `start`: partitions are assigned and each starts at
     /// its start position (offset 0 for `earliest`, the log end for `latest`).
-    pub(super) fn join(&mut self, group: u16) {
+    pub(super) fn join(&mut self, group: GroupIdx) {
         let model = Arc::clone(&self.model);
-        let gm = &model.groups[usize::from(group)];
-        self.state.groups[usize::from(group)].joined = true;
+        let gm = &model.groups[group.index()];
+        self.state.groups[group.index()].joined = true;
         if gm.reads_logs() {
             for (slot, &(topic, partition)) in gm.slots.iter().enumerate() {
-                let end = self.state.topics[usize::from(topic)].partitions[usize::from(partition)].len() as u32;
+                let end = self.state.topics[topic.index()].partitions[usize::from(partition)].len() as u32;
                 let start = if gm.from == From::Latest { end } else { 0 };
-                let s = &mut self.state.groups[usize::from(group)].slots[slot];
+                let s = &mut self.state.groups[group.index()].slots[slot];
                 (s.committed, s.position, s.done) = (start, start, start);
             }
             let assignment = self.assign(group);
             let mut step = Step::new(StepKind::Rebalanced, self.now());
-            step.group = group;
+            step.group = Some(group);
             step.aux = self.trace.assignments.len() as u32;
             self.trace.assignments.push(assignment);
             self.push(step);
             if let Commit::Interval(every) = gm.commit {
                 self.schedule_interval_commit(group, gm.start, every.as_micros());
             }
-            for member in self.state.groups[usize::from(group)].members.clone() {
+            for member in self.state.groups[group.index()].members.clone() {
                 self.wake(member);
             }
         }
@@ -59,41 +61,41 @@ impl Simulator {
     }
 
     /// Assigns the group's log partitions over its live members; returns the assignment.
-    pub(super) fn assign(&mut self, group: u16) -> Assignment {
+    pub(super) fn assign(&mut self, group: GroupIdx) -> Assignment {
         let model = Arc::clone(&self.model);
-        let gm = &model.groups[usize::from(group)];
-        let members: Vec<u16> = self.state.groups[usize::from(group)]
+        let gm = &model.groups[group.index()];
+        let members: Vec<InstanceIdx> = self.state.groups[group.index()]
             .members
             .iter()
             .copied()
-            .filter(|&i| self.state.instances[usize::from(i)].alive)
+            .filter(|&i| self.state.instances[i.index()].alive)
             .collect();
-        for &m in &self.state.groups[usize::from(group)].members {
+        for &m in &self.state.groups[group.index()].members {
             self.state.instances[usize::from(m)].owned.clear();
         }
-        for slot in &mut self.state.groups[usize::from(group)].slots {
+        for slot in &mut self.state.groups[group.index()].slots {
             slot.owner = None;
         }
         let mut assignment = Assignment::new();
         let mut slot_base = 0u32;
         for &topic in &gm.topics {
-            let tm = &model.topics[usize::from(topic)];
+            let tm = &model.topics[topic.index()];
             if tm.kind != crate::scenario::model::TopicKind::Log {
                 continue;
             }
             for (member, range) in members.iter().zip(range_assign(tm.partitions, members.len() as u32)) {
                 for p in range.clone() {
-                    self.state.groups[usize::from(group)].slots[(slot_base + p) as usize].owner = Some(*member);
+                    self.state.groups[group.index()].slots[(slot_base + p) as usize].owner = Some(*member);
                     self.state.instances[usize::from(*member)].owned.push(slot_base + p);
                 }
-                assignment.push((*member, topic, range.map(|p| p as u16).collect()));
+                assignment.push((*member, topic, range.map(|p| Partition::new(p as usize)).collect()));
             }
             slot_base += tm.partitions;
         }
         assignment
     }
 
-    fn schedule_interval_commit(&mut self, group: u16, from: u64, every: u64) {
+    fn schedule_interval_commit(&mut self, group: GroupIdx, from: u64, every: u64) {
         if every == 0 {
             return;
         }
@@ -105,11 +107,11 @@ impl Simulator {
 
     /// Kafka's auto-commit: every live instance commits its position (last completed
     /// offset + 1) on each partition it owns, where it moved.
-    pub(super) fn interval_commit(&mut self, group: u16) {
+    pub(super) fn interval_commit(&mut self, group: GroupIdx) {
         let now = self.now();
-        let g = usize::from(group);
+        let g = group.index();
         for member in self.state.groups[g].members.clone() {
-            let instance = &self.state.instances[usize::from(member)];
+            let instance = &self.state.instances[member.index()];
             if !instance.alive {
                 continue;
             }
@@ -125,22 +127,22 @@ impl Simulator {
         }
     }
 
-    fn write_commit(&mut self, group: u16, instance: u16, slot: u32, offset: u32) {
-        let (topic, partition) = self.model.groups[usize::from(group)].slots[slot as usize];
-        self.state.groups[usize::from(group)].slots[slot as usize].committed = offset;
+    fn write_commit(&mut self, group: GroupIdx, instance: InstanceIdx, slot: u32, offset: u32) {
+        let (topic, partition) = self.model.groups[group.index()].slots[slot as usize];
+        self.state.groups[group.index()].slots[slot as usize].committed = offset;
         let mut step = Step::new(StepKind::Committed, self.now());
-        step.group = group;
-        step.instance = instance;
-        step.topic = topic;
-        step.partition = partition;
+        step.group = Some(group);
+        step.instance = Some(instance);
+        step.topic = Some(topic);
+        step.partition = Some(partition);
         step.offset = offset;
         self.push(step);
     }
 
     /// Commit-after of one record: written only when the position moves.
-    pub(super) fn commit(&mut self, instance: u16, slot: u32, offset: u32) {
-        let group = self.state.instances[usize::from(instance)].group;
-        if offset > self.state.groups[usize::from(group)].slots[slot as usize].committed {
+    pub(super) fn commit(&mut self, instance: InstanceIdx, slot: u32, offset: u32) {
+        let group = self.state.instances[instance.index()].group;
+        if offset > self.state.groups[group.index()].slots[slot as usize].committed {
             self.write_commit(group, instance, slot, offset);
         }
     }
@@ -148,21 +150,21 @@ impl Simulator {
     /// A free log instance asks for a record. It waits in its group's `asking` list until
     /// the group's next dispatch, which is scheduled once a record is there for it (see
     /// [`Self::schedule_dispatches`]).
-    pub(super) fn wake(&mut self, instance: u16) {
-        let i = &mut self.state.instances[usize::from(instance)];
+    pub(super) fn wake(&mut self, instance: InstanceIdx) {
+        let i = &mut self.state.instances[instance.index()];
         if i.alive && i.held == 0 && i.paused == 0 && !i.owned.is_empty() {
             if !i.asking {
                 i.asking = true;
                 let group = i.group;
-                self.state.groups[usize::from(group)].asking.push(instance);
+                self.state.groups[group.index()].asking.push(instance);
             }
             self.state.woken.push(Woken::Instance(instance));
         }
     }
 
     /// Whether a free log instance has a record to fetch now.
-    fn can_fetch(&self, instance: u16) -> bool {
-        let i = &self.state.instances[usize::from(instance)];
+    fn can_fetch(&self, instance: InstanceIdx) -> bool {
+        let i = &self.state.instances[instance.index()];
         let g = &self.state.groups[usize::from(i.group)];
         if !i.alive || i.held > 0 || i.paused > 0 || g.rebalance.is_some() {
             return false;
@@ -171,7 +173,7 @@ impl Simulator {
         i.owned.iter().any(|&slot| {
             let (topic, partition) = gm.slots[slot as usize];
             (g.slots[slot as usize].position as usize)
-                < self.state.topics[usize::from(topic)].partitions[usize::from(partition)].len()
+                < self.state.topics[topic.index()].partitions[usize::from(partition)].len()
         })
     }
 
@@ -185,12 +187,12 @@ impl Simulator {
             return;
         }
         let woken = std::mem::take(&mut self.state.woken);
-        let pending = |group: u16| self.state.groups[usize::from(group)].dispatch_pending;
-        let mut groups: Vec<u16> = woken
+        let pending = |group: GroupIdx| self.state.groups[group.index()].dispatch_pending;
+        let mut groups: Vec<GroupIdx> = woken
             .iter()
             .filter_map(|&w| match w {
                 Woken::Instance(instance) => {
-                    let group = self.state.instances[usize::from(instance)].group;
+                    let group = self.state.instances[instance.index()].group;
                     (!pending(group) && self.can_fetch(instance)).then_some(group)
                 }
                 Woken::Queues(group) => (!pending(group) && self.can_receive(group)).then_some(group),
@@ -200,7 +202,7 @@ impl Simulator {
         groups.dedup();
         let now = self.now();
         for group in groups {
-            let g = &mut self.state.groups[usize::from(group)];
+            let g = &mut self.state.groups[group.index()];
             if !g.dispatch_pending {
                 g.dispatch_pending = true;
                 self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(group));
@@ -215,58 +217,58 @@ impl Simulator {
     /// number order, fetches its earliest-published available record; then the ready
     /// messages of its queues, earliest published first, go to instances with room under
     /// the prefetch, round-robin per queue (see [`Self::dispatch_queues`]).
-    pub(super) fn dispatch(&mut self, group: u16) {
-        let g = &mut self.state.groups[usize::from(group)];
+    pub(super) fn dispatch(&mut self, group: GroupIdx) {
+        let g = &mut self.state.groups[group.index()];
         g.dispatch_pending = false;
         if !g.asking.is_empty() {
             let mut asking = std::mem::take(&mut g.asking);
             // A group's instance indices follow their numbers (an added one comes last).
             asking.sort_unstable();
             for &instance in &asking {
-                self.state.instances[usize::from(instance)].asking = false;
+                self.state.instances[instance.index()].asking = false;
                 self.fetch_record(instance);
             }
-            let g = &mut self.state.groups[usize::from(group)];
+            let g = &mut self.state.groups[group.index()];
             if g.asking.is_empty() {
                 asking.clear();
                 g.asking = asking;
             }
         }
-        if !self.model.groups[usize::from(group)].queues.is_empty() {
+        if !self.model.groups[group.index()].queues.is_empty() {
             self.dispatch_queues(group);
         }
     }
 
     /// A free log instance fetches the earliest-published available record among the
     /// partitions it owns (none while its group rebalances).
-    fn fetch_record(&mut self, instance: u16) {
-        let i = &self.state.instances[usize::from(instance)];
+    fn fetch_record(&mut self, instance: InstanceIdx) {
+        let i = &self.state.instances[instance.index()];
         if !i.alive || i.held > 0 || i.paused > 0 {
             return;
         }
         let group = i.group;
-        let g = &self.state.groups[usize::from(group)];
+        let g = &self.state.groups[group.index()];
         if g.rebalance.is_some() {
             return;
         }
-        let gm = &self.model.groups[usize::from(group)];
+        let gm = &self.model.groups[group.index()];
         let mut best: Option<(u32, u32)> = None; // (published_at, slot)
-        for &slot in &self.state.instances[usize::from(instance)].owned {
+        for &slot in &self.state.instances[instance.index()].owned {
             let s = &g.slots[slot as usize];
             let (topic, partition) = gm.slots[slot as usize];
             if let Some(record) =
-                self.state.topics[usize::from(topic)].partitions[usize::from(partition)].get(s.position as usize)
+                self.state.topics[topic.index()].partitions[usize::from(partition)].get(s.position as usize)
                 && best.is_none_or(|(at, _)| record.published_at < at)
             {
                 best = Some((record.published_at, slot));
             }
         }
         let Some((_, slot)) = best else { return };
-        let s = &mut self.state.groups[usize::from(group)].slots[slot as usize];
+        let s = &mut self.state.groups[group.index()].slots[slot as usize];
         let offset = s.position;
         s.position += 1;
         let (topic, partition) = gm.slots[slot as usize];
-        let event = self.state.topics[usize::from(topic)].partitions[usize::from(partition)][offset as usize].event;
+        let event = self.state.topics[topic.index()].partitions[usize::from(partition)][offset as usize].event;
         let work = Work { event, source: Source::Log { slot, offset }, attempt: 1, duplicate: false, delay: 0 };
         self.deliver_record(instance, work, true);
     }
@@ -274,39 +276,39 @@ impl Simulator {
     /// A `delivered` step for a log record (and its commit when committing before
     /// processing), and the instance starts on it. A `fresh` delivery is subject to the
     /// topic's faults; a fault's own second delivery is not.
-    fn deliver_record(&mut self, instance: u16, mut work: Work, fresh: bool) {
+    fn deliver_record(&mut self, instance: InstanceIdx, mut work: Work, fresh: bool) {
         let Source::Log { slot, offset } = work.source else { unreachable!("a log record") };
-        let group = self.state.instances[usize::from(instance)].group;
-        let (topic, partition) = self.model.groups[usize::from(group)].slots[slot as usize];
+        let group = self.state.instances[instance.index()].group;
+        let (topic, partition) = self.model.groups[group.index()].slots[slot as usize];
         let mut step = Step::new(StepKind::Delivered, self.now());
-        step.event = work.event;
-        step.topic = topic;
-        step.partition = partition;
+        step.event = Some(work.event);
+        step.topic = Some(topic);
+        step.partition = Some(partition);
         step.offset = offset;
-        step.group = group;
-        step.instance = instance;
+        step.group = Some(group);
+        step.instance = Some(instance);
         self.push(step);
-        if self.model.groups[usize::from(group)].commit == Commit::Before
-            && offset + 1 > self.state.groups[usize::from(group)].slots[slot as usize].committed
+        if self.model.groups[group.index()].commit == Commit::Before
+            && offset + 1 > self.state.groups[group.index()].slots[slot as usize].committed
         {
             self.write_commit(group, instance, slot, offset + 1);
         }
         if fresh {
             self.apply_topic_faults(topic, &mut work);
         }
-        let i = &mut self.state.instances[usize::from(instance)];
+        let i = &mut self.state.instances[instance.index()];
         debug_assert!(!fresh || i.held == 0, "a log record fetched by an instance that holds work");
         i.held += 1;
         self.start_processing(instance, work);
     }
 
     /// Active `duplicate` and `delay` faults on the topic mark a fresh delivery.
-    pub(super) fn apply_topic_faults(&mut self, topic: u16, work: &mut Work) {
-        if self.state.topics[usize::from(topic)].faults.is_empty() {
+    pub(super) fn apply_topic_faults(&mut self, topic: TopicIdx, work: &mut Work) {
+        if self.state.topics[topic.index()].faults.is_empty() {
             return;
         }
         let model = Arc::clone(&self.model);
-        for &f in &self.state.topics[usize::from(topic)].faults {
+        for &f in &self.state.topics[topic.index()].faults {
             let rng = &mut self.state.faults[f as usize];
             match model.faults[f as usize].action {
                 FaultAction::Duplicate { probability, .. } => work.duplicate |= rng.chance(probability),
@@ -316,15 +318,14 @@ impl Simulator {
         }
     }
 
-    pub(super) fn start_processing(&mut self, instance: u16, work: Work) {
-        let group = self.state.instances[usize::from(instance)].group;
+    pub(super) fn start_processing(&mut self, instance: InstanceIdx, work: Work) {
+        let group = self.state.instances[instance.index()].group;
         debug_assert!(
-            self.state.instances[usize::from(instance)].current.is_none(),
+            self.state.instances[instance.index()].current.is_none(),
             "an instance processes one delivery at a time"
         );
-        let took =
-            draw(self.model.groups[usize::from(group)].processing, &mut self.state.groups[usize::from(group)].rng);
-        let i = &mut self.state.instances[usize::from(instance)];
+        let took = draw(self.model.groups[group.index()].processing, &mut self.state.groups[group.index()].rng);
+        let i = &mut self.state.instances[instance.index()];
         let took = if i.slowed_by.is_empty() {
             took
         } else {
@@ -343,8 +344,8 @@ impl Simulator {
         let generation = i.generation;
         // A handler with `fetch` first calls for the aggregate's state, then processes.
         // (Not for an event whose schema version it does not take: that attempt fails.)
-        let gm = &self.model.groups[usize::from(group)];
-        let event = &self.trace.events[work.event as usize];
+        let gm = &self.model.groups[group.index()];
+        let event = &self.trace.events[work.event.index()];
         let fetch = gm
             .handler_for(event.event_type)
             .and_then(|h| h.fetch)
@@ -366,16 +367,16 @@ impl Simulator {
     /// A `fetch` returns: the aggregate's current write-side state for the event's key (the
     /// initial state at version 0 when the key has none), recorded in a `fetched` step with
     /// the version read and the version the event's own append produced.
-    pub(super) fn fetch(&mut self, instance: u16, generation: u32) {
-        let i = &self.state.instances[usize::from(instance)];
+    pub(super) fn fetch(&mut self, instance: InstanceIdx, generation: u32) {
+        let i = &self.state.instances[instance.index()];
         if i.generation != generation || !i.alive {
             return;
         }
         let group = i.group;
         let work = i.current.expect("a fetching instance holds work");
         let model = Arc::clone(&self.model);
-        let e = &self.trace.events[work.event as usize];
-        let Some((a, _)) = model.groups[usize::from(group)].handler_for(e.event_type).and_then(|h| h.fetch) else {
+        let e = &self.trace.events[work.event.index()];
+        let Some((a, _)) = model.groups[group.index()].handler_for(e.event_type).and_then(|h| h.fetch) else {
             return;
         };
         let am = &model.aggregates[usize::from(a)];
@@ -384,26 +385,24 @@ impl Simulator {
             Some(read) => read,
             None => (am.rules.to_json(&am.rules.initial), 0),
         };
-        let produced =
-            self.state.produced[usize::from(a)].get(work.event as usize).copied().unwrap_or(crate::trace::NONE32);
-        self.state.instances[usize::from(instance)].fetched = Some(Arc::new(state));
+        let produced = self.state.produced[usize::from(a)].get(work.event.index()).copied().flatten();
+        self.state.instances[instance.index()].fetched = Some(Arc::new(state));
         let mut step = Step::new(StepKind::Fetched, self.now());
-        step.event = work.event;
-        step.group = group;
-        step.instance = instance;
-        step.aux = version;
-        step.offset = produced;
-        step.partition = a;
+        step.event = Some(work.event);
+        step.group = Some(group);
+        step.instance = Some(instance);
+        step.set_aggregate(a);
+        step.set_versions(version, produced);
         self.push(step);
     }
 
     /// A log instance retries its failed record in place.
-    pub(super) fn retry(&mut self, instance: u16, generation: u32) {
-        let i = &self.state.instances[usize::from(instance)];
+    pub(super) fn retry(&mut self, instance: InstanceIdx, generation: u32) {
+        let i = &self.state.instances[instance.index()];
         if i.generation != generation || !i.alive {
             return;
         }
-        let i = &mut self.state.instances[usize::from(instance)];
+        let i = &mut self.state.instances[instance.index()];
         let work = i.current.take().expect("a retrying instance holds its record");
         self.start_processing(instance, work);
     }
@@ -411,22 +410,22 @@ impl Simulator {
     /// A processing attempt ends. Order at completion: the handler's outcome (failure or
     /// not), then the idempotency check, then the effect and its emits; then the commit or
     /// ack, and the instance takes its next work.
-    pub(super) fn complete(&mut self, instance: u16, generation: u32) {
+    pub(super) fn complete(&mut self, instance: InstanceIdx, generation: u32) {
         let now = self.now();
-        let i = &self.state.instances[usize::from(instance)];
+        let i = &self.state.instances[instance.index()];
         if i.generation != generation || !i.alive {
             return;
         }
         let group = i.group;
         let work = i.current.expect("a completing instance holds work");
         let model = Arc::clone(&self.model);
-        let gm = &model.groups[usize::from(group)];
-        let event = &self.trace.events[work.event as usize];
+        let gm = &model.groups[group.index()];
+        let event = &self.trace.events[work.event.index()];
         let id = event.id;
         // The schema check comes first: a version it does not take fails, with no draw.
         let accepted = gm.accepts(event.event_type, event.schema_version);
         let handler = gm.handler_for(event.event_type);
-        let rng = &mut self.state.groups[usize::from(group)].rng;
+        let rng = &mut self.state.groups[group.index()].rng;
         let outcome = handler.filter(|_| accepted).map(|h| &h.outcomes[rng.weighted(&h.cumulative)]);
         let failure = match (handler, outcome) {
             _ if !accepted => Some(FailReason::UnknownSchemaVersion),
@@ -438,15 +437,16 @@ impl Simulator {
         };
 
         let mut step = Step::new(StepKind::Processed, now);
-        step.event = work.event;
-        step.group = group;
-        step.instance = instance;
+        step.event = Some(work.event);
+        step.group = Some(group);
+        step.instance = Some(instance);
         match work.source {
             Source::Log { slot, offset } => {
-                (step.topic, step.partition) = gm.slots[slot as usize];
+                let (topic, partition) = gm.slots[slot as usize];
+                (step.topic, step.partition) = (Some(topic), Some(partition));
                 step.offset = offset;
             }
-            Source::Queue { queue, .. } => step.topic = gm.queues[usize::from(queue)],
+            Source::Queue { queue, .. } => step.topic = Some(gm.queues[queue.index()]),
         }
 
         if let Some(reason) = failure {
@@ -457,13 +457,13 @@ impl Simulator {
             match work.source {
                 // While its group rebalances, a failed record is given up: its partition's
                 // next owner reads it again from the committed offset.
-                Source::Log { .. } if self.state.groups[usize::from(group)].rebalance.is_some() => {
+                Source::Log { .. } if self.state.groups[group.index()].rebalance.is_some() => {
                     // What it completed before still counts: commit that on revoke.
                     self.state.agenda.schedule(now, Class::Commit, Item::RevokeCommit(instance));
                     self.finish(instance);
                 }
                 Source::Log { .. } => {
-                    let i = &mut self.state.instances[usize::from(instance)];
+                    let i = &mut self.state.instances[instance.index()];
                     i.current = Some(Work { attempt: work.attempt + 1, ..work });
                     let at = now.saturating_add(gm.retry_delay);
                     if at <= model.duration {
@@ -478,14 +478,14 @@ impl Simulator {
             return;
         }
 
-        if gm.idempotent && !self.state.groups[usize::from(group)].processed.insert(id) {
+        if gm.idempotent && !self.state.groups[group.index()].processed.insert(id) {
             step.kind = StepKind::SkippedDuplicate;
             self.push(step);
         } else {
             step.flag = u8::from(handler.is_some());
             self.push(step);
             if let Some(outcome) = outcome {
-                let fetched = self.state.instances[usize::from(instance)].fetched.clone();
+                let fetched = self.state.instances[instance.index()].fetched.clone();
                 for emit in &outcome.emits {
                     self.emit(group, work.event, emit, fetched.as_deref());
                 }
@@ -493,9 +493,9 @@ impl Simulator {
         }
         match work.source {
             Source::Log { slot, offset } => {
-                let s = &mut self.state.groups[usize::from(group)].slots[slot as usize];
+                let s = &mut self.state.groups[group.index()].slots[slot as usize];
                 s.done = s.done.max(offset + 1);
-                if self.state.groups[usize::from(group)].rebalance.is_some() {
+                if self.state.groups[group.index()].rebalance.is_some() {
                     self.state.agenda.schedule(now, Class::Commit, Item::RevokeCommit(instance));
                 } else if gm.commit == Commit::After {
                     self.state.agenda.schedule(now, Class::Commit, Item::Commit { instance, slot, offset: offset + 1 });
@@ -531,8 +531,8 @@ impl Simulator {
     /// or after the reassignment to an instance that may no longer own the partition, behind
     /// the committed offset. Nothing is lost: the first processing completed, and its
     /// position is committed on revoke.
-    fn finish(&mut self, instance: u16) {
-        let i = &mut self.state.instances[usize::from(instance)];
+    fn finish(&mut self, instance: InstanceIdx) {
+        let i = &mut self.state.instances[instance.index()];
         let work = i.current.take().expect("finishing work");
         let rebalancing = self.state.groups[usize::from(i.group)].rebalance.is_some();
         let log = matches!(work.source, Source::Log { .. });
@@ -558,8 +558,8 @@ impl Simulator {
     /// A free instance takes the next received message, or asks for a delivery. Either
     /// way a place under its prefetch may have been freed (a nack, a dead-letter move), so
     /// its group's queues dispatch.
-    fn take_next(&mut self, instance: u16) {
-        let i = &mut self.state.instances[usize::from(instance)];
+    fn take_next(&mut self, instance: InstanceIdx) {
+        let i = &mut self.state.instances[instance.index()];
         let group = i.group;
         if let Some(next) = i.inbox.pop_front() {
             self.start_processing(instance, next);
@@ -571,8 +571,8 @@ impl Simulator {
 
     /// A rebalance starts: a pending second delivery of a log record is dropped (see
     /// [`Self::finish`]) and the instance is free for other work (its queue messages).
-    pub(super) fn drop_redelivery(&mut self, instance: u16) {
-        let i = &mut self.state.instances[usize::from(instance)];
+    pub(super) fn drop_redelivery(&mut self, instance: InstanceIdx) {
+        let i = &mut self.state.instances[instance.index()];
         if !i.alive || !matches!(i.redelivery, Some(Work { source: Source::Log { .. }, .. })) {
             return;
         }
@@ -585,8 +585,8 @@ impl Simulator {
 
     /// The second delivery of a `duplicate` fault: the same record or message again, before
     /// anything else the instance holds.
-    pub(super) fn redeliver(&mut self, instance: u16, generation: u32) {
-        let i = &mut self.state.instances[usize::from(instance)];
+    pub(super) fn redeliver(&mut self, instance: InstanceIdx, generation: u32) {
+        let i = &mut self.state.instances[instance.index()];
         if i.generation != generation || !i.alive {
             return;
         }
@@ -612,21 +612,21 @@ impl Simulator {
 
     /// A rebalance's survivor commits the position of every partition it owns, where it
     /// moved (what Kafka's consumers do when partitions are revoked, whatever the mode).
-    pub(super) fn revoke_commit(&mut self, instance: u16) {
-        let i = &self.state.instances[usize::from(instance)];
+    pub(super) fn revoke_commit(&mut self, instance: InstanceIdx) {
+        let i = &self.state.instances[instance.index()];
         if !i.alive {
             return;
         }
         let group = i.group;
         for slot in i.owned.clone() {
-            let s = self.state.groups[usize::from(group)].slots[slot as usize];
+            let s = self.state.groups[group.index()].slots[slot as usize];
             if s.done > s.committed {
                 self.write_commit(group, instance, slot, s.done);
             }
         }
         // The last survivor done after the pause: the rebalance ends now, as a timer
         // (class 4 of this microsecond).
-        if let Some(rebalance) = self.state.groups[usize::from(group)].rebalance
+        if let Some(rebalance) = self.state.groups[group.index()].rebalance
             && rebalance.paused_enough
         {
             let (now, deadline) = (self.now(), rebalance.deadline);
@@ -637,9 +637,9 @@ impl Simulator {
     /// Publishes (now or after its delay) one emit of a completed handler. Templates are
     /// rendered now, against the trigger; only an emit with placeholders reads the
     /// trigger's data back.
-    fn emit(&mut self, group: u16, trigger: u32, emit: &EmitModel, fetched: Option<&serde_json::Value>) {
+    fn emit(&mut self, group: GroupIdx, trigger: EventIdx, emit: &EmitModel, fetched: Option<&serde_json::Value>) {
         let now = self.now();
-        let t = &self.trace.events[trigger as usize];
+        let t = &self.trace.events[trigger.index()];
         let (correlation, trigger_key) = (t.correlation, t.key);
         let mut key = trigger_key;
         let (data, headers) = if emit.is_literal() {
@@ -650,7 +650,7 @@ impl Simulator {
         } else {
             let id_text = t.id.render(&self.trace.strings);
             let mut trigger_data = self.trace.payloads.value(t.data);
-            self.model.groups[usize::from(group)].upcast_data(t.event_type, t.schema_version, &mut trigger_data);
+            self.model.groups[group.index()].upcast_data(t.event_type, t.schema_version, &mut trigger_data);
             let ctx = Context {
                 key: t.key.map(|k| self.trace.strings.resolve(k)),
                 id: &id_text,
@@ -659,7 +659,7 @@ impl Simulator {
                 n: 0,
                 state: fetched,
             };
-            let g = &mut self.state.groups[usize::from(group)];
+            let g = &mut self.state.groups[group.index()];
             let data = match (&emit.literal_data, &emit.data) {
                 (Some(span), _) => Rendered::Stored(*span),
                 (None, Some(template)) => Rendered::Value(template.render(&mut g.rng, &mut g.sequences, Some(&ctx))),
@@ -679,7 +679,7 @@ impl Simulator {
             topic: emit.topic,
             event_type: emit.event_type,
             key,
-            source: self.model.groups[usize::from(group)].source,
+            source: self.model.groups[group.index()].source,
             correlation: Some(correlation),
             cause: Some(trigger),
             emitter: Some(group),

@@ -6,23 +6,23 @@ use std::sync::Arc;
 use super::{InstanceState, Item, Rebalance, Simulator};
 use crate::sim::model::FaultAction;
 use crate::sim::sched::Class;
-use crate::trace::{Step, StepKind};
+use crate::trace::{GroupIdx, InstanceIdx, Step, StepKind};
 
 impl Simulator {
     /// The instances a consumer fault targets: one (`NAME#I`) or all of them.
-    fn targets(&self, group: u16, number: Option<u32>) -> Vec<u16> {
-        self.state.groups[usize::from(group)]
+    fn targets(&self, group: GroupIdx, number: Option<u32>) -> Vec<InstanceIdx> {
+        self.state.groups[group.index()]
             .members
             .iter()
             .copied()
-            .filter(|&i| number.is_none_or(|n| self.state.instances[usize::from(i)].number == n))
+            .filter(|&i| number.is_none_or(|n| self.state.instances[i.index()].number == n))
             .collect()
     }
 
-    fn instance_step(&mut self, kind: StepKind, instance: u16) {
+    fn instance_step(&mut self, kind: StepKind, instance: InstanceIdx) {
         let mut step = Step::new(kind, self.now());
-        step.instance = instance;
-        step.group = self.state.instances[usize::from(instance)].group;
+        step.instance = Some(instance);
+        step.group = Some(self.state.instances[instance.index()].group);
         self.push(step);
     }
 
@@ -51,7 +51,7 @@ impl Simulator {
             FaultAction::Pause { group, instance, until } => {
                 let targets = self.targets(group, instance);
                 for &i in &targets {
-                    self.state.instances[usize::from(i)].paused += 1;
+                    self.state.instances[i.index()].paused += 1;
                     self.instance_step(StepKind::Paused, i);
                 }
                 self.state.fault_targets[f] = targets;
@@ -59,7 +59,7 @@ impl Simulator {
             }
             FaultAction::Slow { group, instance, until, .. } => {
                 for i in self.targets(group, instance) {
-                    self.state.instances[usize::from(i)].slowed_by.push(f as u32);
+                    self.state.instances[i.index()].slowed_by.push(f as u32);
                 }
                 self.schedule_end(f, until);
             }
@@ -76,7 +76,7 @@ impl Simulator {
                 }
             }
             FaultAction::Duplicate { topic, until, .. } | FaultAction::Delay { topic, until, .. } => {
-                self.state.topics[usize::from(topic)].faults.push(f as u32);
+                self.state.topics[topic.index()].faults.push(f as u32);
                 self.schedule_end(f, until);
             }
         }
@@ -89,7 +89,7 @@ impl Simulator {
             FaultAction::Pause { group, .. } => {
                 // The instances it paused: one added since was never paused.
                 for i in std::mem::take(&mut self.state.fault_targets[f]) {
-                    let state = &mut self.state.instances[usize::from(i)];
+                    let state = &mut self.state.instances[i.index()];
                     state.paused = state.paused.saturating_sub(1);
                     self.instance_step(StepKind::Resumed, i);
                     self.wake(i);
@@ -98,11 +98,11 @@ impl Simulator {
             }
             FaultAction::Slow { group, instance, .. } => {
                 for i in self.targets(group, instance) {
-                    self.state.instances[usize::from(i)].slowed_by.retain(|&g| g as usize != f);
+                    self.state.instances[i.index()].slowed_by.retain(|&g| g as usize != f);
                 }
             }
             FaultAction::Duplicate { topic, .. } | FaultAction::Delay { topic, .. } => {
-                self.state.topics[usize::from(topic)].faults.retain(|&g| g as usize != f);
+                self.state.topics[topic.index()].faults.retain(|&g| g as usize != f);
             }
             FaultAction::Crash { .. } | FaultAction::AddInstance { .. } | FaultAction::Upgrade { .. } => {}
         }
@@ -113,10 +113,10 @@ impl Simulator {
     /// processed since their partitions' committed offsets is forgotten (a restarted
     /// instance commits none of it). A log group rebalances. Queue messages they held come
     /// back when their visibility expires. An instance already down is left as it is.
-    pub(super) fn crash(&mut self, group: u16, targets: &[u16]) {
+    pub(super) fn crash(&mut self, group: GroupIdx, targets: &[InstanceIdx]) {
         let mut any = false;
         for &instance in targets {
-            let i = &mut self.state.instances[usize::from(instance)];
+            let i = &mut self.state.instances[instance.index()];
             if !i.alive {
                 continue;
             }
@@ -128,7 +128,7 @@ impl Simulator {
             i.redelivery = None;
             i.held = 0;
             let owned = std::mem::take(&mut i.owned);
-            let g = &mut self.state.groups[usize::from(group)];
+            let g = &mut self.state.groups[group.index()];
             for slot in owned {
                 let s = &mut g.slots[slot as usize];
                 s.owner = None;
@@ -144,8 +144,8 @@ impl Simulator {
     }
 
     /// A crashed instance comes back with its name and place.
-    pub(super) fn restart(&mut self, instance: u16) {
-        let i = &mut self.state.instances[usize::from(instance)];
+    pub(super) fn restart(&mut self, instance: InstanceIdx) {
+        let i = &mut self.state.instances[instance.index()];
         if i.alive {
             return;
         }
@@ -157,18 +157,18 @@ impl Simulator {
     }
 
     /// One more instance joins the consumer, with the next number.
-    fn add_instance(&mut self, group: u16) {
-        let number = self.state.groups[usize::from(group)]
+    fn add_instance(&mut self, group: GroupIdx) {
+        let number = self.state.groups[group.index()]
             .members
             .iter()
-            .map(|&i| self.state.instances[usize::from(i)].number)
+            .map(|&i| self.state.instances[i.index()].number)
             .max()
             .unwrap_or(0)
             + 1;
-        let index = self.state.instances.len() as u16;
+        let index = InstanceIdx::new(self.state.instances.len());
         self.state.instances.push(InstanceState::new(group, number));
         self.trace.instances.push((group, number));
-        self.state.groups[usize::from(group)].members.push(index);
+        self.state.groups[group.index()].members.push(index);
         self.instance_step(StepKind::Joined, index);
         self.start_rebalance(group);
         self.wake_queues(group);
@@ -176,13 +176,13 @@ impl Simulator {
 
     /// A log group that has joined stops taking records for `rebalance`; idle survivors
     /// commit their positions now, busy ones when their record completes.
-    fn start_rebalance(&mut self, group: u16) {
-        let g = &self.state.groups[usize::from(group)];
-        if !g.joined || !self.model.groups[usize::from(group)].reads_logs() {
+    fn start_rebalance(&mut self, group: GroupIdx) {
+        let g = &self.state.groups[group.index()];
+        if !g.joined || !self.model.groups[group.index()].reads_logs() {
             return;
         }
-        let deadline = self.now().saturating_add(self.model.groups[usize::from(group)].rebalance);
-        let g = &mut self.state.groups[usize::from(group)];
+        let deadline = self.now().saturating_add(self.model.groups[group.index()].rebalance);
+        let g = &mut self.state.groups[group.index()];
         g.rebalance = Some(Rebalance { deadline, paused_enough: false });
         for member in g.members.clone() {
             // A pending second delivery of a record (a `duplicate` fault) will not come.
@@ -198,14 +198,14 @@ impl Simulator {
     }
 
     /// Whether a live instance is processing a log record (which a rebalance waits for).
-    fn processing_record(&self, instance: u16) -> bool {
-        let i = &self.state.instances[usize::from(instance)];
+    fn processing_record(&self, instance: InstanceIdx) -> bool {
+        let i = &self.state.instances[instance.index()];
         i.alive && matches!(i.current, Some(super::Work { source: super::Source::Log { .. }, .. }))
     }
 
     /// The rebalance pause has passed.
-    pub(super) fn rebalance_end(&mut self, group: u16, deadline: u64) {
-        let Some(rebalance) = &mut self.state.groups[usize::from(group)].rebalance else { return };
+    pub(super) fn rebalance_end(&mut self, group: GroupIdx, deadline: u64) {
+        let Some(rebalance) = &mut self.state.groups[group.index()].rebalance else { return };
         if rebalance.deadline != deadline {
             return; // a later crash or join restarted the pause
         }
@@ -215,14 +215,14 @@ impl Simulator {
 
     /// Once the pause has passed and no survivor is still processing a record, partitions
     /// are reassigned and each resumes from its committed offset.
-    pub(super) fn try_finish_rebalance(&mut self, group: u16) {
-        let g = &self.state.groups[usize::from(group)];
+    pub(super) fn try_finish_rebalance(&mut self, group: GroupIdx) {
+        let g = &self.state.groups[group.index()];
         let Some(rebalance) = g.rebalance else { return };
         let busy = g.members.iter().any(|&m| self.processing_record(m));
         if !rebalance.paused_enough || busy {
             return;
         }
-        let g = &mut self.state.groups[usize::from(group)];
+        let g = &mut self.state.groups[group.index()];
         g.rebalance = None;
         for slot in &mut g.slots {
             slot.position = slot.committed;
@@ -230,11 +230,11 @@ impl Simulator {
         }
         let assignment = self.assign(group);
         let mut step = Step::new(StepKind::Rebalanced, self.now());
-        step.group = group;
+        step.group = Some(group);
         step.aux = self.trace.assignments.len() as u32;
         self.trace.assignments.push(assignment);
         self.push(step);
-        for member in self.state.groups[usize::from(group)].members.clone() {
+        for member in self.state.groups[group.index()].members.clone() {
             self.wake(member);
         }
     }

@@ -8,7 +8,7 @@ use super::{Item, Pending, Simulator};
 use crate::scenario::model::{Arrival, KeyDistribution};
 use crate::scenario::template::{Context, DataTemplate, StrTemplate};
 use crate::sim::sched::Class;
-use crate::trace::EventId;
+use crate::trace::{EventId, Partition};
 
 impl Simulator {
     /// Schedules producer `p`'s first event: at `start` (fixed) or `start` + one
@@ -104,10 +104,10 @@ impl Simulator {
         if pm.retry_duplicates > 0.0 && self.state.producers[p].retry_rng.chance(pm.retry_duplicates) {
             if pm.idempotent {
                 let mut step = crate::trace::Step::new(crate::trace::StepKind::DroppedDuplicate, now);
-                step.event = event;
-                step.topic = pm.topic;
+                step.event = Some(event);
+                step.topic = Some(pm.topic);
                 if let Some(partition) = partition {
-                    step.partition = partition as u16;
+                    step.partition = Some(Partition::new(partition as usize));
                 }
                 self.push(step);
             } else {

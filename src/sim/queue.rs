@@ -3,45 +3,45 @@
 
 use super::{Item, Msg, Simulator, Source, Work};
 use crate::sim::sched::Class;
-use crate::trace::{Step, StepKind};
+use crate::trace::{GroupIdx, InstanceIdx, QueueIdx, Step, StepKind};
 
 impl Simulator {
     /// A group's queue may have a message to deliver (see
     /// [`Self::schedule_dispatches`]).
-    pub(super) fn wake_queue(&mut self, group: u16, queue: u16) {
-        if !self.state.groups[usize::from(group)].queues[usize::from(queue)].ready.is_empty() {
+    pub(super) fn wake_queue(&mut self, group: GroupIdx, queue: QueueIdx) {
+        if !self.state.groups[group.index()].queues[queue.index()].ready.is_empty() {
             self.state.woken.push(super::Woken::Queues(group));
         }
     }
 
     /// An instance of the group may have room again: any of its queues may deliver.
-    pub(super) fn wake_queues(&mut self, group: u16) {
-        if self.state.groups[usize::from(group)].queues.iter().any(|q| !q.ready.is_empty()) {
+    pub(super) fn wake_queues(&mut self, group: GroupIdx) {
+        if self.state.groups[group.index()].queues.iter().any(|q| !q.ready.is_empty()) {
             self.state.woken.push(super::Woken::Queues(group));
         }
     }
 
     /// Whether one of the group's queues has a deliverable message and an instance has
     /// room under the prefetch.
-    pub(super) fn can_receive(&self, group: u16) -> bool {
-        let g = &self.state.groups[usize::from(group)];
-        let prefetch = self.model.groups[usize::from(group)].prefetch;
+    pub(super) fn can_receive(&self, group: GroupIdx) -> bool {
+        let g = &self.state.groups[group.index()];
+        let prefetch = self.model.groups[group.index()].prefetch;
         let room = g.members.iter().any(|&m| {
             let i = &self.state.instances[usize::from(m)];
             i.alive && i.paused == 0 && i.held < prefetch
         });
-        room && (0..g.queues.len()).any(|q| self.next_deliverable(group, q as u16).is_some())
+        room && (0..g.queues.len()).any(|q| self.next_deliverable(group, QueueIdx::new(q)).is_some())
     }
 
     /// The first ready message that may be delivered: on a FIFO queue, one whose key has no
     /// earlier unacked message.
-    fn next_deliverable(&self, group: u16, queue: u16) -> Option<usize> {
-        let topic = self.model.groups[usize::from(group)].queues[usize::from(queue)];
-        let q = &self.state.groups[usize::from(group)].queues[usize::from(queue)];
-        if !self.model.topics[usize::from(topic)].fifo {
+    fn next_deliverable(&self, group: GroupIdx, queue: QueueIdx) -> Option<usize> {
+        let topic = self.model.groups[group.index()].queues[queue.index()];
+        let q = &self.state.groups[group.index()].queues[queue.index()];
+        if !self.model.topics[topic.index()].fifo {
             return (!q.ready.is_empty()).then_some(0);
         }
-        q.ready.iter().position(|m| match self.trace.events[m.event as usize].key {
+        q.ready.iter().position(|m| match self.trace.events[m.event.index()].key {
             None => true,
             Some(key) => q.unacked_by_key.get(&key).and_then(|seqs| seqs.first()) == Some(&m.seq),
         })
@@ -50,15 +50,15 @@ impl Simulator {
     /// Hands the group's ready messages to instances with room: the deliverable message
     /// published earliest among its queues goes next, to that queue's next instance
     /// (round-robin) with room under the prefetch.
-    pub(super) fn dispatch_queues(&mut self, group: u16) {
-        let g = usize::from(group);
+    pub(super) fn dispatch_queues(&mut self, group: GroupIdx) {
+        let g = group.index();
         let model = std::sync::Arc::clone(&self.model);
         let gm = &model.groups[g];
         loop {
-            let mut best: Option<(u64, u16, usize)> = None; // (seq, queue, index in ready)
-            for queue in 0..gm.queues.len() as u16 {
+            let mut best: Option<(u64, QueueIdx, usize)> = None; // (seq, queue, index in ready)
+            for queue in (0..gm.queues.len()).map(QueueIdx::new) {
                 if let Some(index) = self.next_deliverable(group, queue) {
-                    let seq = self.state.groups[g].queues[usize::from(queue)].ready[index].seq;
+                    let seq = self.state.groups[g].queues[queue.index()].ready[index].seq;
                     if best.is_none_or(|(at, ..)| seq < at) {
                         best = Some((seq, queue, index));
                     }
@@ -66,7 +66,7 @@ impl Simulator {
             }
             let Some((_, queue, index)) = best else { return };
             let members = &self.state.groups[g].members;
-            let q = &self.state.groups[g].queues[usize::from(queue)];
+            let q = &self.state.groups[g].queues[queue.index()];
             let n = members.len();
             let Some(k) = (0..n).map(|j| (q.round_robin + j) % n).find(|&k| {
                 let i = &self.state.instances[usize::from(members[k])];
@@ -75,8 +75,8 @@ impl Simulator {
                 return;
             };
             let instance = members[k];
-            let visibility = model.topics[usize::from(gm.queues[usize::from(queue)])].visibility_timeout;
-            let q = &mut self.state.groups[g].queues[usize::from(queue)];
+            let visibility = model.topics[usize::from(gm.queues[queue.index()])].visibility_timeout;
+            let q = &mut self.state.groups[g].queues[queue.index()];
             q.round_robin = (k + 1) % n;
             let mut msg = q.ready.remove(index).expect("deliverable");
             msg.receives += 1;
@@ -90,14 +90,14 @@ impl Simulator {
 
     /// A `delivered` step for a queue message, and the instance takes it. A `fresh`
     /// delivery is subject to the topic's faults; a fault's own second delivery is not.
-    pub(super) fn deliver_message(&mut self, instance: u16, queue: u16, msg: Msg, fresh: bool) {
-        let group = self.state.instances[usize::from(instance)].group;
-        let topic = self.model.groups[usize::from(group)].queues[usize::from(queue)];
+    pub(super) fn deliver_message(&mut self, instance: InstanceIdx, queue: QueueIdx, msg: Msg, fresh: bool) {
+        let group = self.state.instances[instance.index()].group;
+        let topic = self.model.groups[group.index()].queues[queue.index()];
         let mut step = Step::new(StepKind::Delivered, self.now());
-        step.event = msg.event;
-        step.topic = topic;
-        step.group = group;
-        step.instance = instance;
+        step.event = Some(msg.event);
+        step.topic = Some(topic);
+        step.group = Some(group);
+        step.instance = Some(instance);
         step.aux = msg.receives;
         self.push(step);
         let mut work = Work {
@@ -110,8 +110,8 @@ impl Simulator {
         if fresh {
             self.apply_topic_faults(topic, &mut work);
         }
-        let prefetch = self.model.groups[usize::from(group)].prefetch;
-        let i = &mut self.state.instances[usize::from(instance)];
+        let prefetch = self.model.groups[group.index()].prefetch;
+        let i = &mut self.state.instances[instance.index()];
         i.held += 1;
         debug_assert!(i.held <= prefetch.max(1), "{} held beyond the prefetch {prefetch}", i.held);
         // One at a time, in order of receipt; a pending `duplicate` second delivery first.
@@ -123,16 +123,16 @@ impl Simulator {
     }
 
     /// A nacked message is ready again, in its original place.
-    pub(super) fn requeue(&mut self, group: u16, queue: u16, msg: Msg) {
-        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+    pub(super) fn requeue(&mut self, group: GroupIdx, queue: QueueIdx, msg: Msg) {
+        let q = &mut self.state.groups[group.index()].queues[queue.index()];
         let at = q.ready.partition_point(|m| m.seq < msg.seq);
         q.ready.insert(at, msg);
         self.wake_queue(group, queue);
     }
 
     /// Keeps one agenda item at the earliest pending visibility deadline.
-    fn schedule_expiry(&mut self, group: u16, queue: u16) {
-        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+    fn schedule_expiry(&mut self, group: GroupIdx, queue: QueueIdx) {
+        let q = &mut self.state.groups[group.index()].queues[queue.index()];
         if q.expiry_scheduled {
             return;
         }
@@ -145,11 +145,11 @@ impl Simulator {
     }
 
     /// The visibility timeouts due now, in delivery order.
-    pub(super) fn expire_due(&mut self, group: u16, queue: u16) {
+    pub(super) fn expire_due(&mut self, group: GroupIdx, queue: QueueIdx) {
         let now = self.now();
-        self.state.groups[usize::from(group)].queues[usize::from(queue)].expiry_scheduled = false;
+        self.state.groups[group.index()].queues[queue.index()].expiry_scheduled = false;
         loop {
-            let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+            let q = &mut self.state.groups[group.index()].queues[queue.index()];
             let Some(&(deadline, seq, receive)) = q.expiries.front() else { break };
             if deadline > now {
                 break;
@@ -163,8 +163,8 @@ impl Simulator {
     /// A receive's visibility timeout: if that receive is still the message's latest and
     /// unacked, the message is ready again (or, at `max_receives`, dead-lettered). The
     /// instance that holds it keeps processing; its ack will be ignored.
-    fn expire(&mut self, group: u16, queue: u16, seq: u64, receive: u32) {
-        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+    fn expire(&mut self, group: GroupIdx, queue: QueueIdx, seq: u64, receive: u32) {
+        let q = &mut self.state.groups[group.index()].queues[queue.index()];
         if q.inflight.get(&seq).is_none_or(|(m, _)| m.receives != receive) {
             return;
         }
@@ -174,38 +174,38 @@ impl Simulator {
             return;
         }
         let mut step = Step::new(StepKind::Requeued, self.now());
-        step.event = msg.event;
-        step.group = group;
-        step.topic = self.model.groups[usize::from(group)].queues[usize::from(queue)];
+        step.event = Some(msg.event);
+        step.group = Some(group);
+        step.topic = Some(self.model.groups[group.index()].queues[queue.index()]);
         step.aux = msg.receives;
         self.push(step);
         self.requeue(group, queue, msg);
     }
 
     /// Whether this receive was the last one allowed before the dead-letter queue.
-    pub(super) fn exhausted(&self, group: u16, queue: u16, msg: Msg) -> bool {
-        let topic = &self.model.topics[usize::from(self.model.groups[usize::from(group)].queues[usize::from(queue)])];
+    pub(super) fn exhausted(&self, group: GroupIdx, queue: QueueIdx, msg: Msg) -> bool {
+        let topic = &self.model.topics[usize::from(self.model.groups[group.index()].queues[queue.index()])];
         topic.dead_letter.is_some() && topic.max_receives.is_some_and(|max| msg.receives >= max)
     }
 
     /// Moves a message to its queue's dead-letter topic, with the same id.
-    pub(super) fn dead_letter(&mut self, group: u16, queue: u16, msg: Msg) {
-        let topic = self.model.groups[usize::from(group)].queues[usize::from(queue)];
-        let target = self.model.topics[usize::from(topic)].dead_letter.expect("a dead-letter topic");
+    pub(super) fn dead_letter(&mut self, group: GroupIdx, queue: QueueIdx, msg: Msg) {
+        let topic = self.model.groups[group.index()].queues[queue.index()];
+        let target = self.model.topics[topic.index()].dead_letter.expect("a dead-letter topic");
         self.release_key(group, queue, msg);
         let mut step = Step::new(StepKind::DeadLettered, self.now());
-        step.event = msg.event;
-        step.group = group;
-        step.topic = topic;
-        step.aux = u32::from(target);
+        step.event = Some(msg.event);
+        step.group = Some(group);
+        step.topic = Some(topic);
+        step.set_dead_letter(target);
         self.push(step);
         self.enqueue(target, msg.event);
     }
 
     /// On a FIFO queue, a message no longer blocks later ones with its key.
-    fn release_key(&mut self, group: u16, queue: u16, msg: Msg) {
-        let Some(key) = self.trace.events[msg.event as usize].key else { return };
-        let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+    fn release_key(&mut self, group: GroupIdx, queue: QueueIdx, msg: Msg) {
+        let Some(key) = self.trace.events[msg.event.index()].key else { return };
+        let q = &mut self.state.groups[group.index()].queues[queue.index()];
         if let Some(seqs) = q.unacked_by_key.get_mut(&key) {
             seqs.remove(&msg.seq);
             if seqs.is_empty() {
@@ -217,9 +217,9 @@ impl Simulator {
 
     /// Whether a receive is still the message's latest and within its visibility window
     /// (half-open: at the deadline itself it has expired, whatever runs first in that µs).
-    fn receipt_valid(&self, group: u16, queue: u16, seq: u64, receive: u32) -> bool {
+    fn receipt_valid(&self, group: GroupIdx, queue: QueueIdx, seq: u64, receive: u32) -> bool {
         let now = self.now();
-        self.state.groups[usize::from(group)].queues[usize::from(queue)]
+        self.state.groups[group.index()].queues[queue.index()]
             .inflight
             .get(&seq)
             .is_some_and(|&(m, deadline)| m.receives == receive && now < deadline)
@@ -227,19 +227,19 @@ impl Simulator {
 
     /// A processing ended: the instance releases the message, and if this receive is still
     /// the latest the message leaves the queue for good (an `acked` step).
-    pub(super) fn ack(&mut self, instance: u16, queue: u16, seq: u64, receive: u32) {
-        let group = self.state.instances[usize::from(instance)].group;
-        let i = &mut self.state.instances[usize::from(instance)];
+    pub(super) fn ack(&mut self, instance: InstanceIdx, queue: QueueIdx, seq: u64, receive: u32) {
+        let group = self.state.instances[instance.index()].group;
+        let i = &mut self.state.instances[instance.index()];
         debug_assert!(i.held > 0, "an ack or nack of a message the instance does not hold");
         i.held = i.held.saturating_sub(1);
         if self.receipt_valid(group, queue, seq, receive) {
-            let q = &mut self.state.groups[usize::from(group)].queues[usize::from(queue)];
+            let q = &mut self.state.groups[group.index()].queues[queue.index()];
             let (msg, _) = q.inflight.remove(&seq).expect("checked");
             let mut step = Step::new(StepKind::Acked, self.now());
-            step.event = msg.event;
-            step.group = group;
-            step.instance = instance;
-            step.topic = self.model.groups[usize::from(group)].queues[usize::from(queue)];
+            step.event = Some(msg.event);
+            step.group = Some(group);
+            step.instance = Some(instance);
+            step.topic = Some(self.model.groups[group.index()].queues[queue.index()]);
             self.push(step);
             self.release_key(group, queue, msg);
         }
@@ -249,9 +249,9 @@ impl Simulator {
 
     /// A failed attempt nacks the message: ready again after `retry_delay` as a new
     /// receive, or dead-lettered when this was its last receive.
-    pub(super) fn nack(&mut self, instance: u16, queue: u16, msg: Msg) {
-        let group = self.state.instances[usize::from(instance)].group;
-        let i = &mut self.state.instances[usize::from(instance)];
+    pub(super) fn nack(&mut self, instance: InstanceIdx, queue: QueueIdx, msg: Msg) {
+        let group = self.state.instances[instance.index()].group;
+        let i = &mut self.state.instances[instance.index()];
         debug_assert!(i.held > 0, "an ack or nack of a message the instance does not hold");
         i.held = i.held.saturating_sub(1);
         if !self.receipt_valid(group, queue, msg.seq, msg.receives) {
@@ -259,12 +259,12 @@ impl Simulator {
             // by the expiry due this very microsecond.
             return;
         }
-        self.state.groups[usize::from(group)].queues[usize::from(queue)].inflight.remove(&msg.seq);
+        self.state.groups[group.index()].queues[queue.index()].inflight.remove(&msg.seq);
         if self.exhausted(group, queue, msg) {
             self.dead_letter(group, queue, msg);
             return;
         }
-        let at = self.now().saturating_add(self.model.groups[usize::from(group)].retry_delay);
+        let at = self.now().saturating_add(self.model.groups[group.index()].retry_delay);
         if at <= self.model.duration {
             self.state.agenda.schedule(at, Class::Timer, Item::Requeue { group, queue, msg });
         }

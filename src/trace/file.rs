@@ -123,6 +123,18 @@ impl Target {
     /// Writes the trace (see [`jsonl::write`]) atomically; `complete` goes to its `end`
     /// line. On any failure the temporary file is removed.
     pub fn write(&self, model: &Model, trace: &Trace, complete: bool) -> io::Result<()> {
+        self.write_counted(model, trace, complete, &jsonl::Progress::default())
+    }
+
+    /// [`Target::write`], keeping `progress` current; cancelled, it stops and leaves no
+    /// file (see [`jsonl::write_counted`]).
+    pub fn write_counted(
+        &self,
+        model: &Model,
+        trace: &Trace,
+        complete: bool,
+        progress: &jsonl::Progress,
+    ) -> io::Result<()> {
         self.remove_leftovers();
         let tmp = self.temp_path();
         let file = {
@@ -135,7 +147,7 @@ impl Target {
         };
         let written = (|| {
             let mut out = io::BufWriter::with_capacity(1 << 20, file);
-            jsonl::write(&mut out, model, trace, complete)?;
+            jsonl::write_counted(&mut out, model, trace, complete, progress)?;
             out.flush()?;
             let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
             file.sync_all()?;

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value, json};
 
 use super::fields::{Field, Presence};
-use super::{Event, EventIdx, FailReason, NO_EVENT, NONE16, NONE32, Step, Trace};
+use super::{Event, EventIdx, GroupIdx, InstanceIdx, Step, TopicIdx, Trace};
 use crate::model::Model;
 use crate::scenario::model::{Scenario, TopicKind};
 
@@ -27,15 +27,15 @@ pub struct Namer<'a> {
 }
 
 impl Namer<'_> {
-    pub fn topic(&self, topic: u16) -> &str {
+    pub fn topic(&self, topic: TopicIdx) -> &str {
         &self.model.topics[usize::from(topic)].name
     }
 
-    pub fn group(&self, group: u16) -> &str {
+    pub fn group(&self, group: GroupIdx) -> &str {
         &self.model.groups[usize::from(group)].name
     }
 
-    pub fn instance(&self, instance: u16) -> String {
+    pub fn instance(&self, instance: InstanceIdx) -> String {
         let (group, number) = self.trace.instances[usize::from(instance)];
         self.model.instance_name(group, number)
     }
@@ -52,7 +52,7 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
     m.insert("step".into(), number.into());
     m.insert("t_us".into(), step.t_us.into());
     m.insert("kind".into(), step.kind.name().into());
-    let event = (step.event != NO_EVENT).then(|| namer.trace.event(step.event));
+    let event = step.event.map(|e| namer.trace.event(e));
     for &(field, presence) in step.kind.fields() {
         let value = field_value(namer, step, event, field);
         debug_assert!(value.is_some() || presence == Presence::Where, "a {:?} step without its {field:?}", step.kind);
@@ -68,21 +68,20 @@ pub fn step_json(namer: &Namer<'_>, number: u64, step: &Step) -> Map<String, Val
 fn field_value(namer: &Namer<'_>, step: &Step, event: Option<&Event>, field: Field) -> Option<Value> {
     let trace = namer.trace;
     let value = match field {
-        Field::Event => event.map(|_| namer.event_id(step.event))?.into(),
+        Field::Event => step.event.map(|e| namer.event_id(e))?.into(),
         Field::Type => trace.strings.resolve(event?.event_type).into(),
         Field::Key => trace.strings.resolve(event?.key?).into(),
-        Field::Topic => (step.topic != NONE16).then(|| namer.topic(step.topic))?.into(),
+        Field::Topic => step.topic.map(|t| namer.topic(t))?.into(),
         Field::Partition => {
-            let log = step.topic != NONE16 && namer.model.topics[usize::from(step.topic)].kind == TopicKind::Log;
-            (log && step.partition != NONE16).then_some(step.partition)?.into()
+            let log = step.topic.is_some_and(|t| namer.model.topics[t.index()].kind == TopicKind::Log);
+            log.then_some(step.partition)??.get().into()
         }
-        // On a `fetched` step the offset field holds the version the event's own append
-        // produced (`event_version`).
-        Field::Offset | Field::EventVersion => (step.offset != NONE32).then_some(step.offset)?.into(),
-        Field::Group => (step.group != NONE16).then(|| namer.group(step.group))?.into(),
-        Field::Instance => (step.instance != NONE16).then(|| namer.instance(step.instance))?.into(),
+        Field::Offset => step.offset()?.into(),
+        Field::EventVersion => step.versions().1?.into(),
+        Field::Group => step.group.map(|g| namer.group(g))?.into(),
+        Field::Instance => step.instance.map(|i| namer.instance(i))?.into(),
         Field::CorrelationId => event?.correlation.render(&trace.strings).into(),
-        Field::CausationId => namer.event_id(event?.cause()?).into(),
+        Field::CausationId => namer.event_id(event?.cause?).into(),
         Field::Source => trace.strings.resolve(event?.source).into(),
         Field::SchemaVersion => event?.schema_version.into(),
         Field::Headers => Value::Object(trace.payloads.headers(event?.headers)),
@@ -90,31 +89,30 @@ fn field_value(namer: &Namer<'_>, step: &Step, event: Option<&Event>, field: Fie
         // A routed copy (or one a FIFO target dropped): the bus it was routed from.
         Field::Bus => {
             let bus = event?.topic;
-            (bus != step.topic).then(|| namer.topic(bus))?.into()
+            (Some(bus) != step.topic).then(|| namer.topic(bus))?.into()
         }
-        Field::Effect => (step.flag != 0).into(),
-        Field::Reason => FailReason::from_flag(step.flag).name().into(),
-        // On a `fetched` step aux holds the version read.
-        Field::Attempt | Field::Version => step.aux.into(),
-        Field::Receive => (step.aux != NONE32).then_some(step.aux)?.into(),
+        Field::Effect => step.effect().into(),
+        Field::Reason => step.failure().0.name().into(),
+        Field::Attempt => step.failure().1.into(),
+        Field::Version => step.versions().0.into(),
+        Field::Receive => step.receive()?.into(),
         Field::Rule => {
             let bus = event?.topic;
-            namer.model.topics[usize::from(bus)].rules[step.aux as usize].name.clone().into()
+            namer.model.topics[bus.index()].rules[step.table_index()].name.clone().into()
         }
-        // On a `fetched` step the partition field holds the aggregate.
-        Field::Aggregate => namer.model.aggregates[usize::from(step.partition)].name.clone().into(),
-        Field::DeadLetter => namer.topic(step.aux as u16).into(),
+        Field::Aggregate => namer.model.aggregates[step.aggregate()?.index()].name.clone().into(),
+        Field::DeadLetter => namer.topic(step.dead_letter()?).into(),
         Field::Assignment => {
             let mut assignment = Map::new();
-            for (instance, topic, partitions) in &trace.assignments[step.aux as usize] {
+            for (instance, topic, partitions) in &trace.assignments[step.table_index()] {
                 let entry = assignment.entry(namer.instance(*instance)).or_insert_with(|| Value::Object(Map::new()));
                 if let Value::Object(topics) = entry {
-                    topics.insert(namer.topic(*topic).to_owned(), json!(partitions));
+                    topics.insert(namer.topic(*topic).to_owned(), partitions.iter().map(|p| p.get()).collect());
                 }
             }
             Value::Object(assignment)
         }
-        Field::Text => namer.model.scenario.notes[step.aux as usize].text.clone().into(),
+        Field::Text => namer.model.scenario.notes[step.table_index()].text.clone().into(),
     };
     Some(value)
 }
@@ -142,12 +140,37 @@ impl End {
 
 /// Writes the whole trace as JSON Lines, its `end` line last (see [`End`]).
 pub fn write(out: &mut impl Write, model: &Model, trace: &Trace, complete: bool) -> io::Result<()> {
+    write_counted(out, model, trace, complete, &Progress::default())
+}
+
+/// How far a trace being written is, read from another thread, and a way to stop it.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Steps written so far.
+    pub written: std::sync::atomic::AtomicU64,
+    /// Set to stop the writing: it ends with an `Interrupted` error at the next step.
+    pub cancel: std::sync::atomic::AtomicBool,
+}
+
+/// [`write`], keeping `progress` current, and stopping when it is cancelled.
+pub fn write_counted(
+    out: &mut impl Write,
+    model: &Model,
+    trace: &Trace,
+    complete: bool,
+    progress: &Progress,
+) -> io::Result<()> {
+    use std::sync::atomic::Ordering::Relaxed;
     serde_json::to_writer(&mut *out, &header(&model.scenario, model.seed))?;
     out.write_all(b"\n")?;
     let namer = Namer { model, trace };
     for (i, step) in trace.steps.iter().enumerate() {
         serde_json::to_writer(&mut *out, &step_json(&namer, i as u64 + 1, step))?;
         out.write_all(b"\n")?;
+        progress.written.store(i as u64 + 1, Relaxed);
+        if progress.cancel.load(Relaxed) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "stopped"));
+        }
     }
     serde_json::to_writer(&mut *out, &json!({"end": End::of(model, trace, complete)}))?;
     out.write_all(b"\n")

@@ -43,7 +43,8 @@ use serde_json::value::RawValue;
 
 use super::jsonl::{End, FORMAT_VERSION};
 use super::{
-    Assignment, Event, EventId, EventIdx, FailReason, MAX_STEPS, NO_EVENT, NONE16, Span, Step, StepKind, Trace,
+    Assignment, Event, EventId, EventIdx, FailReason, GroupIdx, InstanceIdx, MAX_STEPS, Partition, Span, Step,
+    StepKind, TopicIdx, Trace,
 };
 use crate::model::Model;
 use crate::scenario::load::{ErrorKind, Limits, MAX_FILE_BYTES, ScenarioError, io_reason, load_str, rewrite_message};
@@ -485,7 +486,7 @@ impl<'a> Shown<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Held {
     /// Delivered to this instance and not acked, nacked or expired since.
-    By(u16),
+    By(InstanceIdx),
     /// Acked or dead-lettered: done with.
     Done,
 }
@@ -502,14 +503,14 @@ struct Builder {
     shared: FxHashMap<EventId, Vec<EventIdx>>,
     /// What each group is doing with the queue messages of such ids, to tell which copy a
     /// step names.
-    held: FxHashMap<(u16, EventIdx), Held>,
+    held: FxHashMap<(GroupIdx, EventIdx), Held>,
     /// Per group and such an id: the copies it processed with an effect, and when (the
     /// causes of what its handlers emit).
-    effects: FxHashMap<(u16, EventId), Vec<(EventIdx, u64)>>,
+    effects: FxHashMap<(GroupIdx, EventId), Vec<(EventIdx, u64)>>,
     /// Per event: whether a `published` step published it (consumers see only those).
     published: Vec<bool>,
     /// Per group: its instances' indices, by number − 1.
-    members: Vec<Vec<u16>>,
+    members: Vec<Vec<InstanceIdx>>,
     /// Per note of the scenario: whether its step has been read.
     notes_read: Vec<bool>,
     /// The event last published to a bus: the one its `routed`, `unrouted` (and a FIFO
@@ -529,7 +530,7 @@ impl Builder {
         let trace = Trace::start(&model);
         let mut members = vec![Vec::new(); model.groups.len()];
         for (index, &(group, _)) in trace.instances.iter().enumerate() {
-            members[usize::from(group)].push(index as u16);
+            members[group.index()].push(InstanceIdx::new(index));
         }
         Builder {
             logs: model.topics.iter().map(|t| vec![Vec::new(); t.partitions as usize]).collect(),
@@ -650,9 +651,9 @@ impl Builder {
             StepKind::DroppedDuplicate => self.read_dropped(step, f)?,
             StepKind::Routed => self.read_routed(step, f)?,
             StepKind::Unrouted => {
-                step.topic = self.topic(f)?;
+                step.topic = Some(self.topic(f)?);
                 let bus = self.topic_name(step).to_owned();
-                step.event = self.routed_event(&bus, f)?;
+                step.event = Some(self.routed_event(&bus, f)?);
             }
             StepKind::Fetched => self.read_fetched(step, f)?,
             StepKind::Delivered | StepKind::Processed | StepKind::SkippedDuplicate | StepKind::Failed => {
@@ -664,21 +665,21 @@ impl Builder {
                 self.consumed_message(step, f)?;
             }
             StepKind::Requeued => {
-                step.group = self.group(f)?;
+                step.group = Some(self.group(f)?);
                 self.consumed_message(step, f)?;
                 step.aux = count(f.receive.take(), "receive")?;
             }
             StepKind::DeadLettered => self.read_dead_lettered(step, f)?,
             StepKind::Rebalanced => {
-                step.group = self.group(f)?;
+                step.group = Some(self.group(f)?);
                 let assignment = need(&mut f.assignment, "assignment")?;
                 step.aux = self.trace.assignments.len() as u32;
-                let assignment = self.assignment(step.group, assignment)?;
+                let assignment = self.assignment(group_of(step), assignment)?;
                 self.trace.assignments.push(assignment);
             }
             StepKind::Joined => {
-                step.group = self.group(f)?;
-                step.instance = self.join(step.group, &need(&mut f.instance, "instance")?)?;
+                step.group = Some(self.group(f)?);
+                step.instance = Some(self.join(group_of(step), &need(&mut f.instance, "instance")?)?);
             }
             StepKind::Crashed | StepKind::Restarted | StepKind::Paused | StepKind::Resumed => self.consumer(step, f)?,
             StepKind::Note => step.aux = self.note(step.t_us, &need(&mut f.text, "text")?)?,
@@ -688,36 +689,36 @@ impl Builder {
 
     /// A `published` step: an append to a log (at its end), a queue or a bus.
     fn read_published(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
-        step.topic = self.topic(f)?;
-        if self.is_log(step.topic) {
+        step.topic = Some(self.topic(f)?);
+        if self.is_log(topic_of(step)) {
             self.append_position(step, f)?;
         }
-        step.event = self.publication(step, f)?;
-        self.published[step.event as usize] = true;
-        if self.is_log(step.topic) {
-            let (topic, partition) = (usize::from(step.topic), usize::from(step.partition));
-            self.logs[topic][partition].push(step.event);
+        step.event = Some(self.publication(step, f)?);
+        self.published[event_of(step).index()] = true;
+        if self.is_log(topic_of(step)) {
+            let (topic, partition) = (topic_of(step).index(), partition_of(step).index());
+            self.logs[topic][partition].push(event_of(step));
         }
-        if self.is_bus(step.topic) {
-            self.routing = Some(step.event);
+        if self.is_bus(topic_of(step)) {
+            self.routing = step.event;
         }
         Ok(())
     }
 
     /// A `dropped_duplicate` step: a publish the topic dropped (a FIFO queue's duplicate id, an idempotent producer's resend).
     fn read_dropped(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
-        step.topic = self.topic(f)?;
-        if self.is_log(step.topic) {
-            step.partition = self.partition(f, step.topic)?;
+        step.topic = Some(self.topic(f)?);
+        if self.is_log(topic_of(step)) {
+            step.partition = Some(self.partition(f, topic_of(step))?);
         }
         step.event = match f.bus.take() {
             // A routed copy a FIFO target dropped: the event being routed.
             Some(bus) => {
                 let event = self.routed_event(&bus, f)?;
                 self.same_payload(event, f, "a routed copy")?;
-                event
+                Some(event)
             }
-            None => self.publication(step, f)?,
+            None => Some(self.publication(step, f)?),
         };
         Ok(())
     }
@@ -725,24 +726,24 @@ impl Builder {
     /// A `routed` step: a copy of the event just published to a bus, by one of its rules to one of the rule's targets.
     fn read_routed(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
         let event = self.routed_event(&need(&mut f.bus, "bus")?, f)?;
-        let bus = usize::from(self.trace.events[event as usize].topic);
+        let bus = usize::from(self.trace.events[event.index()].topic);
         let name = need(&mut f.rule, "rule")?;
         let rules = &self.model.topics[bus].rules;
         let rule = rules.iter().position(|r| r.name == *name).ok_or_else(|| {
             let names = rules.iter().map(|r| r.name.as_str());
             format!("bus \"{}\" has no rule \"{}\"{}", self.model.topics[bus].name, &*name, did_you_mean(&name, names))
         })?;
-        step.topic = self.topic(f)?;
-        if !rules[rule].targets.contains(&step.topic) {
+        step.topic = Some(self.topic(f)?);
+        if !rules[rule].targets.contains(&topic_of(step)) {
             return Err(format!("rule \"{}\" does not target \"{}\"", &*name, self.topic_name(step)));
         }
-        if self.is_log(step.topic) {
+        if self.is_log(topic_of(step)) {
             self.append_position(step, f)?;
-            self.logs[usize::from(step.topic)][usize::from(step.partition)].push(event);
+            self.logs[topic_of(step).index()][partition_of(step).index()].push(event);
         }
         step.aux = rule as u32;
-        step.event = event;
-        self.published[event as usize] = true;
+        step.event = Some(event);
+        self.published[event.index()] = true;
         Ok(())
     }
 
@@ -750,7 +751,7 @@ impl Builder {
     fn read_fetched(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
         self.consumer(step, f)?;
         let shown = Shown::take(f)?;
-        let held = &self.delivered[usize::from(step.instance)];
+        let held = &self.delivered[instance_of(step).index()];
         let Some(&newest) = held.back() else {
             return Err(format!("nothing was delivered to \"{}\" to fetch for", self.instance_name(step)));
         };
@@ -758,18 +759,16 @@ impl Builder {
         // say how it differs).
         let event = held.iter().rev().copied().find(|&e| self.matches(&shown, e).is_ok()).unwrap_or(newest);
         self.matches(&shown, event).map_err(|e| format!("the event \"{}\" holds: {e}", self.instance_name(step)))?;
-        step.event = event;
+        step.event = Some(event);
         let name = need(&mut f.aggregate, "aggregate")?;
         let aggregates = &self.model.aggregates;
         let a = aggregates.iter().position(|a| a.name == *name).ok_or_else(|| {
             let names = aggregates.iter().map(|a| a.name.as_str());
             format!("unknown aggregate \"{}\"{}", &*name, did_you_mean(&name, names))
         })?;
-        step.partition = a as u16;
-        step.aux = need(&mut f.version, "version")?;
-        if let Some(produced) = f.event_version.take() {
-            step.offset = produced;
-        }
+        step.set_aggregate(crate::index::AggregateIdx::new(a));
+        let read = need(&mut f.version, "version")?;
+        step.set_versions(read, f.event_version.take());
         Ok(())
     }
 
@@ -778,19 +777,19 @@ impl Builder {
         self.consumer(step, f)?;
         self.consumed(step, f)?;
         if step.kind == StepKind::Delivered {
-            let held = &mut self.delivered[usize::from(step.instance)];
+            let held = &mut self.delivered[instance_of(step).index()];
             if held.len() == FETCH_WINDOW {
                 held.pop_front();
             }
-            held.push_back(step.event);
+            held.push_back(event_of(step));
         }
         match step.kind {
-            StepKind::Delivered if !self.is_log(step.topic) => step.aux = count(f.receive.take(), "receive")?,
+            StepKind::Delivered if !self.is_log(topic_of(step)) => step.aux = count(f.receive.take(), "receive")?,
             StepKind::Processed => {
                 step.flag = u8::from(need(&mut f.effect, "effect")?);
-                let id = self.trace.events[step.event as usize].id;
+                let id = self.trace.events[event_of(step).index()].id;
                 if step.flag != 0 && !self.shared.is_empty() && self.shared.contains_key(&id) {
-                    self.effects.entry((step.group, id)).or_default().push((step.event, step.t_us));
+                    self.effects.entry((group_of(step), id)).or_default().push((event_of(step), step.t_us));
                 }
             }
             StepKind::Failed => {
@@ -827,11 +826,11 @@ impl Builder {
     /// A `committed` step: a group's offset on a log partition, up to the log's end.
     fn read_committed(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
         self.consumer(step, f)?;
-        step.topic = self.read_topic(f, step.group)?;
-        if !self.is_log(step.topic) {
+        step.topic = Some(self.read_topic(f, group_of(step))?);
+        if !self.is_log(topic_of(step)) {
             return Err(format!("\"{}\" is not a log: only logs have committed offsets", self.topic_name(step)));
         }
-        step.partition = self.partition(f, step.topic)?;
+        step.partition = Some(self.partition(f, topic_of(step))?);
         let offset = need(&mut f.offset, "offset")?;
         let end = self.log(step).len();
         if offset as usize > end {
@@ -843,25 +842,25 @@ impl Builder {
 
     /// A `dead_lettered` step: a message moved to its queue's dead-letter topic.
     fn read_dead_lettered(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
-        step.group = self.group(f)?;
+        step.group = Some(self.group(f)?);
         self.consumed_message(step, f)?;
         let name = need(&mut f.dead_letter, "dead_letter")?;
         let target = self.model.topic_named(&name).ok_or_else(|| format!("unknown topic \"{}\"", &*name))?;
-        if self.model.topics[usize::from(step.topic)].dead_letter != Some(target) {
+        if self.model.topics[topic_of(step).index()].dead_letter != Some(target) {
             return Err(format!("\"{}\" is not the dead-letter topic of \"{}\"", &*name, self.topic_name(step)));
         }
-        step.aux = u32::from(target);
+        step.set_dead_letter(target);
         Ok(())
     }
 
-    fn is_log(&self, topic: u16) -> bool {
-        self.model.topics[usize::from(topic)].kind == TopicKind::Log
+    fn is_log(&self, topic: TopicIdx) -> bool {
+        self.model.topics[topic.index()].kind == TopicKind::Log
     }
 
     /// The partition and offset of an append to a log (a `published` or `routed` step): the
     /// offset must be the partition's end.
     fn append_position(&self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
-        step.partition = self.partition(f, step.topic)?;
+        step.partition = Some(self.partition(f, topic_of(step))?);
         let end = self.log(step).len();
         let offset = need(&mut f.offset, "offset")?;
         if offset as usize != end {
@@ -874,12 +873,12 @@ impl Builder {
         Ok(())
     }
 
-    fn is_bus(&self, topic: u16) -> bool {
-        self.model.topics[usize::from(topic)].kind == TopicKind::Bus
+    fn is_bus(&self, topic: TopicIdx) -> bool {
+        self.model.topics[topic.index()].kind == TopicKind::Bus
     }
 
     fn instance_name(&self, step: &Step) -> String {
-        let (group, number) = self.trace.instances[usize::from(step.instance)];
+        let (group, number) = self.trace.instances[instance_of(step).index()];
         self.model.instance_name(group, number)
     }
 
@@ -888,7 +887,7 @@ impl Builder {
         let shown = Shown::take(f)?;
         let event = self
             .routing
-            .filter(|&e| self.model.topics[usize::from(self.trace.events[e as usize].topic)].name == bus)
+            .filter(|&e| self.model.topics[usize::from(self.trace.events[e.index()].topic)].name == bus)
             .ok_or_else(|| format!("no event was published to bus \"{bus}\" just before"))?;
         self.matches(&shown, event)?;
         Ok(event)
@@ -901,7 +900,7 @@ impl Builder {
         let schema_version = need(&mut f.schema_version, "schema_version")?;
         let headers = need(&mut f.headers, "headers")?;
         let data = need(&mut f.data, "data")?;
-        let e = &self.trace.events[event as usize];
+        let e = &self.trace.events[event.index()];
         let payloads = &self.trace.payloads;
         let stored_headers = if e.headers.is_none() { "{}" } else { payloads.text(e.headers) };
         if self.trace.strings.resolve(e.source) != &*source
@@ -915,20 +914,20 @@ impl Builder {
     }
 
     fn topic_name(&self, step: &Step) -> &str {
-        &self.model.topics[usize::from(step.topic)].name
+        &self.model.topics[topic_of(step).index()].name
     }
 
     /// `orders[2]`: a step's partition, for messages.
     fn place(&self, step: &Step) -> String {
-        format!("{}[{}]", self.topic_name(step), step.partition)
+        format!("{}[{}]", self.topic_name(step), partition_of(step))
     }
 
     /// The records of the step's log partition so far.
     fn log(&self, step: &Step) -> &[EventIdx] {
-        &self.logs[usize::from(step.topic)][usize::from(step.partition)]
+        &self.logs[topic_of(step).index()][partition_of(step).index()]
     }
 
-    fn topic(&self, f: &mut Fields<'_>) -> Result<u16, String> {
+    fn topic(&self, f: &mut Fields<'_>) -> Result<TopicIdx, String> {
         let name = need(&mut f.topic, "topic")?;
         self.model.topic_named(&name).ok_or_else(|| {
             let names = self.model.topics.iter().map(|t| t.name.as_str());
@@ -937,26 +936,26 @@ impl Builder {
     }
 
     /// A topic the group reads.
-    fn read_topic(&self, f: &mut Fields<'_>, group: u16) -> Result<u16, String> {
+    fn read_topic(&self, f: &mut Fields<'_>, group: GroupIdx) -> Result<TopicIdx, String> {
         let topic = self.topic(f)?;
-        let gm = &self.model.groups[usize::from(group)];
+        let gm = &self.model.groups[group.index()];
         if !gm.topics.contains(&topic) {
-            let name = &self.model.topics[usize::from(topic)].name;
+            let name = &self.model.topics[topic.index()].name;
             return Err(format!("group \"{}\" does not read \"{name}\"", gm.name));
         }
         Ok(topic)
     }
 
-    fn partition(&self, f: &mut Fields<'_>, topic: u16) -> Result<u16, String> {
+    fn partition(&self, f: &mut Fields<'_>, topic: TopicIdx) -> Result<Partition, String> {
         let partition = need(&mut f.partition, "partition")?;
-        let tm = &self.model.topics[usize::from(topic)];
+        let tm = &self.model.topics[topic.index()];
         if partition >= tm.partitions {
             return Err(format!("\"{}\" has no partition {partition} (it has {})", tm.name, tm.partitions));
         }
-        Ok(partition as u16)
+        Ok(Partition::new(partition as usize))
     }
 
-    fn group(&self, f: &mut Fields<'_>) -> Result<u16, String> {
+    fn group(&self, f: &mut Fields<'_>) -> Result<GroupIdx, String> {
         let name = need(&mut f.group, "group")?;
         self.model.group_named(&name).ok_or_else(|| {
             let names = self.model.groups.iter().map(|g| g.name.as_str());
@@ -966,50 +965,47 @@ impl Builder {
 
     /// The group and instance of a consumer's step.
     fn consumer(&self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
-        step.group = self.group(f)?;
-        step.instance = self.instance(step.group, &need(&mut f.instance, "instance")?)?;
+        step.group = Some(self.group(f)?);
+        step.instance = Some(self.instance(group_of(step), &need(&mut f.instance, "instance")?)?);
         Ok(())
     }
 
     /// An instance of `group` that has joined, by name.
-    fn instance(&self, group: u16, name: &str) -> Result<u16, String> {
+    fn instance(&self, group: GroupIdx, name: &str) -> Result<InstanceIdx, String> {
         let unknown = || format!("unknown instance \"{name}\"");
         let (g, number) = self.model.instance_named(name).ok_or_else(unknown)?;
         if g != group {
-            return Err(format!(
-                "instance \"{name}\" is not in group \"{}\"",
-                self.model.groups[usize::from(group)].name
-            ));
+            return Err(format!("instance \"{name}\" is not in group \"{}\"", self.model.groups[group.index()].name));
         }
-        self.members[usize::from(g)].get(number as usize - 1).copied().ok_or_else(unknown)
+        self.members[g.index()].get(number as usize - 1).copied().ok_or_else(unknown)
     }
 
     /// An instance added by `add_instance`: the group's next number.
-    fn join(&mut self, group: u16, name: &str) -> Result<u16, String> {
-        let next = self.members[usize::from(group)].len() as u32 + 1;
+    fn join(&mut self, group: GroupIdx, name: &str) -> Result<InstanceIdx, String> {
+        let next = self.members[group.index()].len() as u32 + 1;
         if self.model.instance_named(name) != Some((group, next)) {
             let expected = self.model.instance_name(group, next);
             return Err(format!("\"{name}\" joins, but the next instance of this group is \"{expected}\""));
         }
         let index = self.trace.instances.len();
-        if index >= usize::from(NONE16) {
+        let Some(instance) = InstanceIdx::try_new(index) else {
             return Err("more instances than a trace holds".to_owned());
-        }
-        self.members[usize::from(group)].push(index as u16);
+        };
+        self.members[group.index()].push(instance);
         self.trace.instances.push((group, next));
         self.delivered.push(std::collections::VecDeque::new());
-        Ok(index as u16)
+        Ok(InstanceIdx::new(index))
     }
 
     /// The topic a consumer's step reads and the event it is about: on a log, the record at
     /// the step's partition and offset; on a queue, the message its id names.
     fn consumed(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
-        step.topic = self.read_topic(f, step.group)?;
-        if !self.is_log(step.topic) {
-            step.event = self.message(step, f)?;
+        step.topic = Some(self.read_topic(f, group_of(step))?);
+        if !self.is_log(topic_of(step)) {
+            step.event = Some(self.message(step, f)?);
             return Ok(());
         }
-        step.partition = self.partition(f, step.topic)?;
+        step.partition = Some(self.partition(f, topic_of(step))?);
         step.offset = need(&mut f.offset, "offset")?;
         let log = self.log(step);
         let Some(&record) = log.get(step.offset as usize) else {
@@ -1023,17 +1019,17 @@ impl Builder {
         let shown = Shown::take(f)?;
         self.matches(&shown, record)
             .map_err(|e| format!("the record at {} offset {}: {e}", self.place(step), step.offset))?;
-        step.event = record;
+        step.event = Some(record);
         Ok(())
     }
 
     /// The queue a step is about (one the group reads) and the message its id names.
     fn consumed_message(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
-        step.topic = self.read_topic(f, step.group)?;
-        if self.is_log(step.topic) {
+        step.topic = Some(self.read_topic(f, group_of(step))?);
+        if self.is_log(topic_of(step)) {
             return Err(format!("\"{}\" is a log, not a queue", self.topic_name(step)));
         }
-        step.event = self.message(step, f)?;
+        step.event = Some(self.message(step, f)?);
         Ok(())
     }
 
@@ -1052,7 +1048,7 @@ impl Builder {
                 first
             }
             Some(candidates) => {
-                let held = |e: EventIdx| self.held.get(&(step.group, e)).copied();
+                let held = |e: EventIdx| self.held.get(&(group_of(step), e)).copied();
                 let expected = |e: EventIdx| match step.kind {
                     StepKind::Delivered => held(e).is_none(),
                     StepKind::Requeued => matches!(held(e), Some(Held::By(_))),
@@ -1073,10 +1069,10 @@ impl Builder {
                     | StepKind::Paused
                     | StepKind::Resumed
                     | StepKind::Note
-                    | StepKind::Joined => held(e) == Some(Held::By(step.instance)),
+                    | StepKind::Joined => held(e) == Some(Held::By(instance_of(step))),
                 };
-                let on_topic = |e: EventIdx| self.trace.events[e as usize].topic == step.topic;
-                let fits = |e: &EventIdx| self.published[*e as usize] && self.matches(&shown, *e).is_ok();
+                let on_topic = |e: EventIdx| self.trace.events[e.index()].topic == topic_of(step);
+                let fits = |e: &EventIdx| self.published[e.index()] && self.matches(&shown, *e).is_ok();
                 let found = (candidates.iter().find(|&&e| expected(e) && on_topic(e) && fits(&e)))
                     .or_else(|| candidates.iter().find(|&&e| expected(e) && fits(&e)))
                     .or_else(|| candidates.iter().find(|e| fits(e)));
@@ -1085,9 +1081,15 @@ impl Builder {
                     return Err(unknown());
                 };
                 match step.kind {
-                    StepKind::Delivered => drop(self.held.insert((step.group, event), Held::By(step.instance))),
-                    StepKind::Failed | StepKind::Requeued => drop(self.held.remove(&(step.group, event))),
-                    StepKind::Acked | StepKind::DeadLettered => drop(self.held.insert((step.group, event), Held::Done)),
+                    StepKind::Delivered => {
+                        self.held.insert((group_of(step), event), Held::By(instance_of(step)));
+                    }
+                    StepKind::Failed | StepKind::Requeued => {
+                        self.held.remove(&(group_of(step), event));
+                    }
+                    StepKind::Acked | StepKind::DeadLettered => {
+                        self.held.insert((group_of(step), event), Held::Done);
+                    }
                     StepKind::Published
                     | StepKind::Processed
                     | StepKind::SkippedDuplicate
@@ -1107,7 +1109,7 @@ impl Builder {
                 event
             }
         };
-        if !self.published[event as usize] {
+        if !self.published[event.index()] {
             return Err(unknown());
         }
         Ok(event)
@@ -1120,7 +1122,7 @@ impl Builder {
 
     /// Whether the fields a step shows are those of `event`.
     fn matches(&self, shown: &Shown<'_>, event: EventIdx) -> Result<(), String> {
-        let e = &self.trace.events[event as usize];
+        let e = &self.trace.events[event.index()];
         let strings = &self.trace.strings;
         let differs = |what: &str, shown: &str, actual: &str| {
             Err(format!("{what} \"{shown}\", but event {} has {what} \"{actual}\"", e.id.render(strings)))
@@ -1142,7 +1144,7 @@ impl Builder {
         if self.find_id(&shown.correlation) != Some(e.correlation) {
             return differs("correlation_id", &shown.correlation, &e.correlation.render(strings));
         }
-        let cause = e.cause().map(|p| self.trace.events[p as usize].id);
+        let cause = e.cause.map(|p| self.trace.events[p.index()].id);
         match (cause, &shown.causation) {
             (None, None) => {}
             (Some(cause), Some(text)) if self.find_id(text) == Some(cause) => {}
@@ -1168,14 +1170,15 @@ impl Builder {
         let headers = need(&mut f.headers, "headers")?;
         let data = need(&mut f.data, "data")?;
         let index = self.trace.events.len();
-        if index >= NO_EVENT as usize {
+        let Some(index) = EventIdx::try_new(index) else {
             return Err("more events than a trace holds".to_owned());
-        }
-        let parent = match &shown.causation {
-            None => NO_EVENT,
-            Some(cause) => self
-                .cause(cause, step, &source, &shown.event_type)
-                .ok_or_else(|| format!("causation_id \"{}\" names no earlier event", &**cause))?,
+        };
+        let cause = match &shown.causation {
+            None => None,
+            Some(cause) => Some(
+                self.cause(cause, step, &source, &shown.event_type)
+                    .ok_or_else(|| format!("causation_id \"{}\" names no earlier event", &**cause))?,
+            ),
         };
         let headers = self.headers(headers)?;
         let data = self.trace.payloads.push_raw(data);
@@ -1189,15 +1192,14 @@ impl Builder {
             key,
             source: strings.intern(&source),
             correlation: EventId::custom(&shown.correlation, strings, |sym| emitters.contains(&sym)),
-            parent,
+            cause,
             schema_version,
-            topic: step.topic,
+            topic: topic_of(step),
             headers,
             data,
         };
         self.trace.events.push(event);
         self.published.push(false);
-        let index = index as EventIdx;
         match self.by_id.entry(id) {
             std::collections::hash_map::Entry::Vacant(entry) => {
                 entry.insert(index);
@@ -1219,14 +1221,14 @@ impl Builder {
             return Some(first);
         }
         let Some(group) = self.model.consumer_named(source) else { return Some(first) };
-        let gm = &self.model.groups[usize::from(group)];
+        let gm = &self.model.groups[group.index()];
         let event_type = self.trace.strings.get(event_type);
         let emits_this = |&&(trigger, at): &&(EventIdx, u64)| {
-            let handler = gm.handler_for(self.trace.events[trigger as usize].event_type);
+            let handler = gm.handler_for(self.trace.events[trigger.index()].event_type);
             handler.is_some_and(|h| {
                 h.outcomes.iter().flat_map(|o| &o.emits).any(|emit| {
                     Some(emit.event_type) == event_type
-                        && emit.topic == publication.topic
+                        && Some(emit.topic) == publication.topic
                         && at.saturating_add(emit.delay) == publication.t_us
                 })
             })
@@ -1242,7 +1244,8 @@ impl Builder {
         // A publication to a bus is followed by its routing: the retry comes after that.
         let routing = |s: &&Step| {
             matches!(s.kind, StepKind::Routed | StepKind::Unrouted)
-                || (s.kind == StepKind::DroppedDuplicate && self.trace.events[s.event as usize].topic != s.topic)
+                || (s.kind == StepKind::DroppedDuplicate
+                    && s.event.is_some_and(|e| Some(self.trace.events[e.index()].topic) != s.topic))
         };
         let previous = self.trace.steps.iter().rev().find(|s| !routing(s))?;
         if !matches!(previous.kind, StepKind::Published | StepKind::DroppedDuplicate)
@@ -1250,13 +1253,13 @@ impl Builder {
         {
             return None;
         }
-        let e = &self.trace.events[previous.event as usize];
+        let e = &self.trace.event_of(previous);
         let retries = self
             .model
             .producers
             .iter()
-            .any(|p| p.source == e.source && p.topic == step.topic && p.retry_duplicates > 0.0);
-        (retries && self.find_id(&shown.id) == Some(e.id)).then_some(previous.event)
+            .any(|p| p.source == e.source && Some(p.topic) == step.topic && p.retry_duplicates > 0.0);
+        (retries && self.find_id(&shown.id) == Some(e.id)).then_some(previous.event).flatten()
     }
 
     /// Headers: an object of strings (none is the empty span).
@@ -1273,10 +1276,10 @@ impl Builder {
     /// order), the live instances in order (as the line lists them).
     fn assignment(
         &self,
-        group: u16,
+        group: GroupIdx,
         listed: IndexMap<Text<'_>, IndexMap<Text<'_>, Vec<u32>>>,
     ) -> Result<Assignment, String> {
-        let gm = &self.model.groups[usize::from(group)];
+        let gm = &self.model.groups[group.index()];
         let mut assignment = Assignment::new();
         for (name, topics) in listed {
             let instance = self.instance(group, &name)?;
@@ -1289,15 +1292,15 @@ impl Builder {
                     .topic_named(&topic_name)
                     .filter(|&t| gm.topics.contains(&t) && self.is_log(t))
                     .ok_or_else(|| format!("group \"{}\" reads no log \"{}\"", gm.name, &*topic_name))?;
-                let count = self.model.topics[usize::from(topic)].partitions;
+                let count = self.model.topics[topic.index()].partitions;
                 let partitions = partitions
                     .into_iter()
                     .map(|p| {
                         (p < count)
-                            .then_some(p as u16)
+                            .then(|| Partition::new(p as usize))
                             .ok_or_else(|| format!("\"{}\" has no partition {p}", &*topic_name))
                     })
-                    .collect::<Result<Vec<u16>, String>>()?;
+                    .collect::<Result<Vec<Partition>, String>>()?;
                 assignment.push((instance, topic, partitions));
             }
         }
@@ -1327,4 +1330,26 @@ fn count(value: Option<u32>, name: &str) -> Result<u32, String> {
         Some(n) if n == 0 || n == u32::MAX => Err(format!("\"{name}\" {n} is out of range")),
         Some(n) => Ok(n),
     }
+}
+
+/// The fields of a step that its reading set earlier (each kind's reading sets them before
+/// it reads them back, so they are there).
+fn topic_of(step: &Step) -> TopicIdx {
+    step.topic.expect("the topic is read first")
+}
+
+fn partition_of(step: &Step) -> Partition {
+    step.partition.expect("the partition is read before the offset")
+}
+
+fn group_of(step: &Step) -> GroupIdx {
+    step.group.expect("the group is read first")
+}
+
+fn instance_of(step: &Step) -> InstanceIdx {
+    step.instance.expect("the instance is read with the group")
+}
+
+fn event_of(step: &Step) -> EventIdx {
+    step.event.expect("the event is read before it is used")
 }

@@ -55,6 +55,9 @@ pub enum Action {
     Predict,
     /// In a lesson: write it to `./NAME.json` and go on from that file, watched.
     CopyLesson,
+    /// Show the lesson's note whole over the view (when it does not fit its area), or
+    /// close it.
+    ExpandNote,
     /// Export what is on screen to a file (see `tui::export`).
     Export,
 }
@@ -65,8 +68,17 @@ pub struct Binding {
     pub codes: Vec<KeyCode>,
     pub action: Action,
     pub help: Cow<'static, str>,
-    /// On the key bar at the foot of the screen: its keys and a word, when it is there.
-    pub hint: Option<(Cow<'static, str>, &'static str)>,
+    /// On the key bar at the foot of the screen: its keys, a word, and the views it is
+    /// there in (every view when empty), when it is there.
+    pub hints: Vec<Hint>,
+}
+
+/// A binding's place on the key bar.
+pub struct Hint {
+    pub keys: Cow<'static, str>,
+    pub word: &'static str,
+    /// The views whose key bar has it first; every view's (after those) when empty.
+    pub views: &'static [View],
 }
 
 impl Binding {
@@ -76,7 +88,7 @@ impl Binding {
         action: Action,
         help: impl Into<Cow<'static, str>>,
     ) -> Self {
-        Binding { keys: keys.into(), codes: codes.to_vec(), action, help: help.into(), hint: None }
+        Binding { keys: keys.into(), codes: codes.to_vec(), action, help: help.into(), hints: Vec::new() }
     }
 
     /// Another key of the line above it in the help (a binding with no line of its own).
@@ -84,9 +96,14 @@ impl Binding {
         Self::new("", codes, action, "")
     }
 
-    /// On the key bar too, as `keys` and `what`.
-    fn hint(mut self, keys: impl Into<Cow<'static, str>>, what: &'static str) -> Self {
-        self.hint = Some((keys.into(), what));
+    /// On every view's key bar too, as `keys` and `what`.
+    fn hint(self, keys: impl Into<Cow<'static, str>>, what: &'static str) -> Self {
+        self.hint_in(&[], keys, what)
+    }
+
+    /// On the key bar of `views`, first, as `keys` and `what`.
+    fn hint_in(mut self, views: &'static [View], keys: impl Into<Cow<'static, str>>, what: &'static str) -> Self {
+        self.hints.push(Hint { keys: keys.into(), word: what, views });
         self
     }
 }
@@ -122,19 +139,23 @@ fn keymap() -> Vec<Binding> {
     }
     map.extend([
         Binding::new("Tab", &[Tab], Action::NextPanel, "next view"),
-        Binding::new("↑ ↓ k j", &[Up, Char('k')], Action::Up, "move the selection"),
+        Binding::new("↑ ↓ k j", &[Up, Char('k')], Action::Up, "move the selection")
+            .hint_in(&[View::Traffic, View::Checks], "↑↓", "select")
+            .hint_in(&[View::Chains], "↑↓", "event"),
         Binding::more(&[Down, Char('j')], Action::Down),
         Binding::new("PgUp PgDn", &[PageUp], Action::PageUp, "scroll a page"),
         Binding::more(&[PageDown], Action::PageDown),
         Binding::new("g G", &[Char('g')], Action::Top, "first / last row"),
         Binding::more(&[Char('G')], Action::Bottom),
-        Binding::new("f", &[Char('f')], Action::Follow, "follow new steps"),
+        Binding::new("f", &[Char('f')], Action::Follow, "follow new steps").hint_in(&[View::Traffic], "f", "follow"),
         Binding::new("Enter", &[Enter], Action::Inspect, "inspect the event / go to the finding's step")
-            .hint("Enter", "inspect"),
+            .hint_in(&[View::Traffic, View::Chains], "Enter", "inspect")
+            .hint_in(&[View::Checks], "Enter", "go to step"),
         Binding::new("Esc", &[Esc], Action::Back, "close / clear the filter"),
         Binding::new("/", &[Char('/')], Action::Filter, "filter by type, key, correlation id, group; Ctrl-U clears")
-            .hint("/", "filter"),
-        Binding::new("n N", &[Char('n')], Action::NextFinding, "next / previous finding (the cursor goes there)"),
+            .hint_in(&[View::Traffic], "/", "filter"),
+        Binding::new("n N", &[Char('n')], Action::NextFinding, "next / previous finding (the cursor goes there)")
+            .hint_in(&[View::Checks, View::Traffic], "n N", "findings"),
         Binding::more(&[Char('N')], Action::PreviousFinding),
         // On the key bar only when the scenario has variants, first: see `ui`'s footer.
         Binding::new(
@@ -156,6 +177,8 @@ fn keymap() -> Vec<Binding> {
             Action::Reveal,
             "reveal: a lesson hides its targets (= ?) till the end; r shows them",
         ),
+        // On the key bar when the note shown does not fit its area: see `ui`'s footer.
+        Binding::new("m", &[Char('m')], Action::ExpandNote, "the lesson's note whole (when it is cut), or close it"),
         Binding::new("w", &[Char('w')], Action::Record, "write the trace so far to a file"),
         Binding::new("x", &[Char('x')], Action::Export, "export what is shown (Mermaid or SVG)"),
         Binding::new(
@@ -183,9 +206,13 @@ pub fn help_lines() -> Vec<(&'static str, &'static str)> {
     KEYMAP.iter().filter(|b| !b.help.is_empty()).map(|b| (&*b.keys, &*b.help)).collect()
 }
 
-/// The key bar's hints, in the keymap's order: keys and a word.
-pub fn key_bar() -> impl Iterator<Item = (&'static str, &'static str)> {
-    KEYMAP.iter().filter_map(|b| b.hint.as_ref().map(|(keys, what)| (&**keys, *what)))
+/// The key bar of `view`, in order: its own keys first (as the keymap lists them), then
+/// those of every view; `?` and `q` are the last two, and the bar never drops them.
+pub fn key_bar(view: View) -> Vec<(&'static str, &'static str)> {
+    let hints = || KEYMAP.iter().flat_map(|b| &b.hints);
+    let own = hints().filter(|h| h.views.contains(&view));
+    let every = hints().filter(|h| h.views.is_empty());
+    own.chain(every).map(|h| (&*h.keys, h.word)).collect()
 }
 
 /// The keys of `action` as the help shows them (`v`).
@@ -214,7 +241,12 @@ mod tests {
         assert_eq!(keys_of(Action::Experiments), "v");
         assert_eq!(keys_of(Action::Reveal), "r");
         assert_eq!(keys_of(Action::Predict), "p");
-        let bar: Vec<_> = key_bar().map(|(k, _)| k).collect();
-        assert_eq!(bar, ["space", "← →", "[ ]", "+/-", "1-6", "Enter", "/", "?", "q"]);
+        let bar = |view| key_bar(view).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+        assert_eq!(bar(View::Flow), ["space", "← →", "[ ]", "+/-", "1-6", "?", "q"]);
+        assert_eq!(bar(View::Traffic), ["↑↓", "f", "Enter", "/", "n N", "space", "← →", "[ ]", "+/-", "1-6", "?", "q"]);
+        assert_eq!(key_bar(View::Checks)[1], ("Enter", "go to step"));
+        for view in View::ALL {
+            assert_eq!(bar(view).split_last_chunk::<2>().map(|(_, last)| *last), Some(["?", "q"]), "{view:?}");
+        }
     }
 }

@@ -72,8 +72,16 @@ pub struct App {
     pub banner: Option<String>,
     /// A reload's validation error, shown until the file is fixed.
     pub error: Option<String>,
+    /// How the screen is coloured (`--theme`, `NO_COLOR`).
+    pub theme: super::theme::Theme,
+    /// The lesson note shown whole over the view (`m`), when it does not fit its area.
+    pub note_open: bool,
     /// A replayed trace whose run reached its end (see [`App::replay`]).
     recorded_complete: bool,
+    /// `w`: a trace being written, off the UI thread.
+    pub recording: Option<super::record::Recording>,
+    /// The last key was a `q` that asked first (a trace is being written).
+    message_was_quit_warning: bool,
     pub quit: bool,
 }
 
@@ -106,6 +114,8 @@ impl App {
             seed,
             limits,
             recorded_complete: false,
+            recording: None,
+            message_was_quit_warning: false,
             timeline,
             experiments: Experiments::default(),
             predictions: Predictions::default(),
@@ -123,6 +133,8 @@ impl App {
             message: None,
             banner: None,
             error: None,
+            theme: super::theme::Theme::Default,
+            note_open: false,
             quit: false,
         }
     }
@@ -132,6 +144,13 @@ impl App {
     #[must_use]
     pub fn with_source(mut self, source: &str, variant: Option<String>) -> Self {
         self.experiments = Experiments::new(source, &self.origin, variant);
+        self
+    }
+
+    /// The app coloured by `theme`.
+    #[must_use]
+    pub fn with_theme(mut self, theme: super::theme::Theme) -> Self {
+        self.theme = theme;
         self
     }
 
@@ -355,6 +374,8 @@ impl App {
     /// Applies one action.
     pub fn apply(&mut self, action: Action) {
         self.message = None;
+        let quit_warned = std::mem::take(&mut self.message_was_quit_warning);
+        self.message_was_quit_warning = quit_warned && action == Action::Quit;
         if self.experiments.menu.is_some() && self.menu_action(action) {
             return;
         }
@@ -362,7 +383,7 @@ impl App {
             return;
         }
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => self.quit_or_warn(),
             Action::TogglePlay => {
                 self.playing = !self.playing && !self.finished();
                 self.target_us = self.now() as f64;
@@ -413,6 +434,8 @@ impl App {
             Action::Back => {
                 if self.help {
                     self.help = false;
+                } else if self.note_open {
+                    self.note_open = false;
                 } else if self.inspector {
                     self.inspector = false;
                 } else {
@@ -429,31 +452,55 @@ impl App {
             Action::NextMarker => self.jump_marker(true),
             Action::PreviousMarker => self.jump_marker(false),
             Action::Record => self.record(std::path::Path::new("")),
-            Action::Experiments => {
-                if self.experiments.variants.is_empty() {
-                    self.message = Some(
-                        "this scenario has no \"what if\" variants (scenarios/README.md tells how to add one)"
-                            .to_owned(),
-                    );
-                } else {
-                    self.experiments.menu = Some(self.experiments.current_row());
-                }
-            }
+            Action::Experiments => self.open_experiments(),
             Action::Reveal => self.reveal(),
             Action::Predict => self.predict(),
             Action::CopyLesson => self.copy_lesson(std::path::Path::new(".")),
-            Action::Export => {
-                let run = crate::export::Run {
-                    model: self.model(),
-                    trace: self.trace(),
-                    analysis: self.analysis(),
-                    end: self.step_number(),
-                };
-                let screen =
-                    super::export::Screen { run, chains: self.view == View::Chains, focus_event: self.focus_event };
-                self.message = Some(super::export::export_screen(&screen, std::path::Path::new(".")));
-            }
+            Action::ExpandNote => self.toggle_note(),
+            Action::Export => self.export_screen(),
         }
+    }
+
+    /// `q`: quits, but while a trace is being written the first `q` says so and a second
+    /// one quits and drops it.
+    fn quit_or_warn(&mut self) {
+        match self.recording.as_ref().filter(|r| !r.is_done()) {
+            Some(r) if !self.message_was_quit_warning => {
+                self.message = Some(format!("{}: q again quits and drops it", r.progress()));
+                self.message_was_quit_warning = true;
+            }
+            _ => self.quit = true,
+        }
+    }
+
+    /// `v`: the "what if" menu, or why there is none.
+    fn open_experiments(&mut self) {
+        if self.experiments.variants.is_empty() {
+            self.message =
+                Some("this scenario has no \"what if\" variants (scenarios/README.md tells how to add one)".to_owned());
+        } else {
+            self.experiments.menu = Some(self.experiments.current_row());
+        }
+    }
+
+    /// `x`: what is on screen to a file (see `tui::export`), and where it went.
+    fn export_screen(&mut self) {
+        let run = crate::export::Run {
+            model: self.model(),
+            trace: self.trace(),
+            analysis: self.analysis(),
+            end: self.step_number(),
+        };
+        let screen = super::export::Screen { run, chains: self.view == View::Chains, focus_event: self.focus_event };
+        self.message = Some(super::export::export_screen(&screen, std::path::Path::new(".")));
+    }
+
+    /// `m`: the current note whole, or back.
+    fn toggle_note(&mut self) {
+        if self.notes().is_empty() {
+            self.message = Some("no note yet: a lesson's notes come with the steps of their moment".to_owned());
+        }
+        self.note_open = !self.note_open && !self.notes().is_empty();
     }
 
     /// `c`: a lesson is written to `DIR/NAME.json` (an existing file there is kept, not
@@ -710,17 +757,32 @@ impl App {
                 // As the scenario file says it: {"at": "1.5s", "upgrade": "shop", ...}.
                 let fault = self.model().scenario.faults.get(marker.index);
                 let text = fault.and_then(|f| serde_json::to_string(f).ok()).unwrap_or_default();
-                format!("fault {}", text.replace("\":", "\": ").replace(",\"", ", \""))
+                let text = text.replace("\":", "\": ").replace(",\"", ", \"");
+                // Its own step (a crash, a pause, a join), or the first it is in effect at.
+                let own = self.timeline.fault_marks().get(marker.index).copied().flatten().is_some_and(|m| m.1);
+                if own {
+                    format!("fault {text}")
+                } else {
+                    format!("fault {text}, in effect from this step (it writes no step of its own)")
+                }
             }
-            MarkerKind::Note => "a lesson note".to_owned(),
+            MarkerKind::Note => {
+                let at = self.model().scenario.notes.get(marker.index).map_or(0, |n| n.at.as_micros());
+                format!("the note of {}, all of its moment shown", super::format::seconds(at))
+            }
         };
         self.message = Some(format!("step {}: {what}", marker.step));
     }
 
     /// `w`: writes the trace computed so far, atomically, into the current folder (`dir`),
     /// named after the scenario, the seed and the steps (with a number added rather than
-    /// replace a file).
+    /// replace a file). The writing goes on off the UI thread (see [`super::record`]): the
+    /// footer shows its progress, then where it went.
     fn record(&mut self, dir: &std::path::Path) {
+        if let Some(recording) = &self.recording {
+            self.message = Some(format!("still {}", recording.progress()));
+            return;
+        }
         let name: String = self
             .model()
             .scenario
@@ -734,27 +796,43 @@ impl App {
             .map(|n| dir.join(if n == 1 { format!("{stem}.jsonl") } else { format!("{stem}-{n}.jsonl") }))
             .find(|p| !p.exists())
             .unwrap_or_else(|| dir.join(format!("{stem}.jsonl")));
-        let steps = self.timeline.computed();
         // Complete only when every step of the run is in it: a live run computed to its end,
         // or a replayed trace whose own end line said so.
         let complete =
             if self.timeline.is_recorded() { self.recorded_complete } else { self.timeline.source_finished() };
-        let written = crate::trace::file::Target::resolve(&path)
-            .and_then(|target| target.write(self.model(), self.trace(), complete));
-        self.message = Some(match written {
-            Ok(()) => format!("trace of {steps} steps written to {}", path.display()),
-            Err(e) => format!("could not write {}: {e}", path.display()),
-        });
+        match crate::trace::file::Target::resolve(&path) {
+            Ok(target) => {
+                let recording =
+                    super::record::Recording::start(target, Arc::clone(self.model()), self.trace().clone(), complete);
+                self.message = Some(recording.progress());
+                self.recording = Some(recording);
+            }
+            Err(e) => self.message = Some(format!("could not write {}: {e}", path.display())),
+        }
+    }
+
+    /// The tick's look at a trace being written: its progress in the footer (unless another
+    /// message is there), then how it went. Returns whether the screen changed.
+    pub fn poll_recording(&mut self) -> bool {
+        let Some(recording) = &self.recording else { return false };
+        let progress_shown = self.message.as_deref().is_none_or(|m| m.starts_with("writing the trace: "))
+            && !self.message_was_quit_warning;
+        if recording.is_done() {
+            let recording = self.recording.take().expect("checked above");
+            self.message = Some(recording.finish());
+        } else if progress_shown {
+            self.message = Some(recording.progress());
+        }
+        true
     }
 
     /// Lesson notes whose time has come, newest last. At step 0, before the first step, the
     /// notes due at 0 s show already: a lesson opens with its first note on screen.
+    /// A note shows once its moment is over: with the steps it tells of, not before them
+    /// (see [`Timeline::notes_shown`]).
     pub fn notes(&self) -> Vec<(u64, &str)> {
         let notes = &self.model().scenario.notes;
-        if self.step_number() == 0 {
-            return notes.iter().filter(|n| n.at.as_micros() == 0).map(|n| (0, n.text.as_str())).collect();
-        }
-        self.analysis().notes().iter().map(|&(t, i)| (t, notes[i as usize].text.as_str())).collect()
+        self.timeline.notes_shown().into_iter().map(|(t, i)| (t, notes[i as usize].text.as_str())).collect()
     }
 }
 
@@ -764,7 +842,6 @@ mod tests {
 
     use super::*;
     use crate::scenario::load::{Limits, load_str};
-    use crate::trace::NO_EVENT;
     use crate::tui::action::action_for;
 
     fn app(lesson: &str) -> App {
@@ -811,6 +888,14 @@ mod tests {
         }
         let end_of = |app: &mut App| {
             app.record(dir.path());
+            // The tick's polling, until the thread is done (no time involved).
+            while app.recording.as_ref().is_some_and(|r| !r.is_done()) {
+                std::thread::yield_now();
+            }
+            assert!(app.poll_recording());
+            assert!(app.recording.is_none());
+            assert!(app.message.as_deref().is_some_and(|m| m.starts_with("trace of ")), "{:?}", app.message);
+            assert!(!app.poll_recording(), "nothing left to poll");
             let written: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
             assert_eq!(written.len(), 1, "{written:?}: no temporary file left");
             let recorded = crate::trace::read::read_file(&written[0]).expect("reads back");
@@ -827,6 +912,37 @@ mod tests {
         let end = end_of(&mut app);
         assert!(end.complete);
         assert_eq!(end.t_us, app.model().duration);
+    }
+
+    #[test]
+    fn while_a_trace_is_written_the_footer_shows_its_progress_and_q_asks_first() {
+        let mut app = app("fan-out");
+        let (recording, release) = super::super::record::Recording::held(1000);
+        app.recording = Some(recording);
+        assert!(app.poll_recording());
+        assert_eq!(app.message.as_deref(), Some("writing the trace: 0% (0 of 1 000 steps) to held.jsonl"));
+        // Other keys work meanwhile, their messages are not overwritten.
+        press(&mut app, KeyCode::Char(']'));
+        let said = app.message.clone();
+        assert!(app.poll_recording());
+        assert_eq!(app.message, said);
+        press(&mut app, KeyCode::Char('q'));
+        assert!(!app.quit);
+        assert!(app.message.as_deref().is_some_and(|m| m.ends_with("q again quits and drops it")), "{:?}", app.message);
+        assert!(app.poll_recording());
+        assert!(app.message.as_deref().is_some_and(|m| m.ends_with("q again quits and drops it")));
+        press(&mut app, KeyCode::Char('w'));
+        assert!(app.message.as_deref().is_some_and(|m| m.starts_with("still writing the trace: ")));
+        press(&mut app, KeyCode::Char('q'));
+        assert!(!app.quit, "the q before was not the last key");
+        press(&mut app, KeyCode::Char('q'));
+        assert!(app.quit);
+        drop(release);
+        while app.recording.as_ref().is_some_and(|r| !r.is_done()) {
+            std::thread::yield_now();
+        }
+        assert!(app.poll_recording());
+        assert!(app.message.as_deref().is_some_and(|m| m.starts_with("trace of 1000 steps written to held.jsonl")));
     }
 
     #[test]
@@ -878,7 +994,7 @@ mod tests {
         assert!(app.filter.text.is_empty());
         press(&mut app, KeyCode::Char('G'));
         press(&mut app, KeyCode::Enter);
-        assert!(app.inspector || app.trace().steps[app.traffic.selected.unwrap()].event == NO_EVENT);
+        assert!(app.inspector || app.trace().steps[app.traffic.selected.unwrap()].event.is_none());
         press(&mut app, KeyCode::Esc);
         assert!(!app.inspector);
     }
@@ -892,7 +1008,7 @@ mod tests {
         let selected = app.traffic.selected.expect("Chains moves the Traffic selection");
         assert_eq!(selected, app.step_number() - 2);
         let event = app.trace().steps[selected].event;
-        assert!(event == NO_EVENT || app.focus_event == Some(event));
+        assert!(event.is_none() || app.focus_event == event);
         assert_eq!(app.checks.selected, None);
         press(&mut app, KeyCode::Char('6'));
         press(&mut app, KeyCode::Char('g'));
@@ -1200,17 +1316,29 @@ mod tests {
     }
 
     #[test]
-    fn a_fault_without_a_step_marks_the_state_it_starts_from() {
-        // event-sourcing's duplicate window opens at 750 ms and writes no step of its own.
-        let mut app = app("event-sourcing");
-        while !app.message.as_deref().is_some_and(|m| m.contains("fault")) {
-            let at = app.step_number();
-            press(&mut app, KeyCode::Char(']'));
-            assert!(app.step_number() >= at, "{:?}", app.message);
-            assert!(app.step_number() > at || app.message.as_deref().is_some_and(|m| m.contains("fault")));
+    fn a_fault_without_a_step_marks_the_first_step_it_is_in_effect_at() {
+        // event-sourcing's duplicate window opens at 750 ms and writes no step of its own; in
+        // its what if no note shares that microsecond either.
+        for variant in [None, Some("idempotent-projector")] {
+            let source = crate::lessons::find("event-sourcing").expect("a lesson").source;
+            let scenario =
+                crate::scenario::load::load_str_variant(source, "es", &Limits::default(), variant).expect("valid");
+            let mut app = App::new("event-sourcing".to_owned(), None, scenario, None, Limits::default()).expect("ok");
+            while !app.message.as_deref().is_some_and(|m| m.contains("fault")) {
+                let at = app.step_number();
+                press(&mut app, KeyCode::Char(']'));
+                assert!(app.step_number() > at, "{variant:?}: {:?}", app.message);
+            }
+            let n = app.step_number();
+            let step = app.trace().steps[n - 1];
+            assert!(step.t_us >= 750_000 && step.kind != crate::trace::StepKind::Note, "{variant:?}: {step:?}");
+            assert!(
+                app.trace().steps[..n - 1].iter().all(|s| s.t_us < 750_000 || s.kind == crate::trace::StepKind::Note)
+            );
+            let message = app.message.clone().unwrap_or_default();
+            assert!(message.starts_with(&format!("step {n}: fault {{")), "{message}");
+            assert!(message.contains("in effect from this step (it writes no step of its own)"), "{message}");
         }
-        assert_eq!(app.now(), 750_000, "{:?}", app.message);
-        assert!(app.trace().steps[app.step_number()].t_us > 750_000, "the last step before the window");
     }
 
     #[test]
@@ -1220,15 +1348,21 @@ mod tests {
         let first = &app.model().scenario.notes[0].text;
         assert_eq!(app.notes(), vec![(0, first.as_str())]);
         // The note at 0 s shows already (no marker); the next, at 1 s, is not computed yet:
-        // ] computes up to it and stops after everything due at 1 s, which it describes.
+        // ] computes up to it and stops once everything due at 1 s, which it tells of, is
+        // shown: at the first step after it.
         press(&mut app, KeyCode::Char(']'));
-        assert_eq!(app.now(), 1_000_000);
-        assert_eq!(app.notes().len(), 2);
         let at = app.step_number();
-        let note =
-            app.trace().steps[..at].iter().rposition(|s| s.kind == crate::trace::StepKind::Note).expect("a note");
-        assert!(app.trace().steps[note..at].iter().all(|s| s.t_us == 1_000_000));
-        assert!(app.trace().steps[at].t_us > 1_000_000, "the last step at 1 s");
+        assert!(app.now() > 1_000_000);
+        assert!(app.trace().steps[at - 2].t_us <= 1_000_000, "the first step after 1 s");
+        assert_eq!(app.notes().len(), 2);
+        assert!(
+            app.message
+                .as_deref()
+                .is_some_and(|m| m == format!("step {at}: the note of 1.000s, all of its moment shown"))
+        );
+        // One step back, the moment of the note is not over as far as the screen knows.
+        press(&mut app, KeyCode::Left);
+        assert_eq!(app.notes().len(), 1);
         // Past the last marker the cursor stays where it was.
         press(&mut app, KeyCode::Char('e'));
         let end = app.step_number();

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use crate::analysis::{Analysis, GroupMetrics};
+use crate::diff::Figures;
 use crate::scenario::load::{Limits, load_str, load_str_variant};
-use crate::scenario::model::{Expectation, Metric, TopicKind};
+use crate::scenario::model::{Expectation, Metric};
 use crate::sim::Model;
 use crate::trace::Trace;
 
@@ -33,10 +34,8 @@ pub struct Before {
     /// Whether the run had reached its end.
     pub complete: bool,
     pub steps: usize,
-    /// Per group, by name (a variant may add or remove groups).
-    pub groups: Vec<(String, GroupMetrics)>,
-    /// The run-wide figures of [`run_figures`].
-    pub run: Vec<(Metric, u64)>,
+    /// Its figures, read as `eventlab diff` reads them ([`crate::diff::Figures`]).
+    pub figures: Figures,
     /// The run itself (model, trace, analysis at its end), to read any expectation in it.
     finished: Arc<(Arc<Model>, Trace, Analysis)>,
 }
@@ -47,56 +46,27 @@ impl std::fmt::Debug for Before {
     }
 }
 
-/// The run-wide figures worth showing for a scenario: what was published, and the sagas,
-/// the bus and the read models when it has them.
-pub fn run_figures(model: &Model) -> Vec<Metric> {
-    let mut figures = vec![Metric::Published];
-    if model.topics.iter().any(|t| t.kind == TopicKind::Bus) {
-        figures.push(Metric::Unrouted);
-    }
-    if model.projects.iter().any(Option::is_some) {
-        figures.push(Metric::ReadModelMismatches);
-    }
-    if !model.sagas.is_empty() {
-        figures.extend([
-            Metric::SagasCompleted,
-            Metric::SagasCompensated,
-            Metric::SagasUncompensated,
-            Metric::SagasOpen,
-        ]);
-    }
-    figures
-}
-
 impl Before {
     /// The figures of a finished (or stopped) run, kept whole to compare with.
     pub fn of(label: String, complete: bool, (model, trace, analysis): (Arc<Model>, Trace, Analysis)) -> Self {
-        Before {
-            label,
-            complete,
-            steps: analysis.observed(),
-            groups: model.groups.iter().enumerate().map(|(g, gm)| (gm.name.clone(), *analysis.group(g))).collect(),
-            run: run_figures(&model).into_iter().map(|m| (m, analysis.metric(m, None))).collect(),
-            finished: Arc::new((model, trace, analysis)),
-        }
+        let figures = Figures::of(&model, &analysis);
+        Before { label, complete, steps: figures.steps, figures, finished: Arc::new((model, trace, analysis)) }
     }
 
     /// What expectation `e` (of the run now) reads in the run before; `None` when it names
     /// a group or topic that run did not have.
     pub fn expectation(&self, e: &Expectation) -> Option<serde_json::Value> {
         let (model, trace, analysis) = &*self.finished;
-        let known = e.group.as_deref().is_none_or(|g| model.group_named(g).is_some())
-            && e.topic.as_deref().is_none_or(|t| model.topic_named(t).is_some());
-        known.then(|| analysis.check(trace, e).actual)
+        crate::diff::expectation(model, trace, analysis, e).map(|c| c.actual)
     }
 
     /// A run-wide figure of the run before, if it showed that one.
     pub fn run_figure(&self, metric: Metric) -> Option<u64> {
-        self.run.iter().find(|(m, _)| *m == metric).map(|(_, v)| *v)
+        self.figures.run_figure(metric)
     }
 
     pub fn group(&self, name: &str) -> Option<&GroupMetrics> {
-        self.groups.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+        self.figures.group(name)
     }
 }
 

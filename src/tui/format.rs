@@ -3,10 +3,13 @@
 
 use std::fmt::Write as _;
 
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
 use crate::analysis::FindingClass;
 use crate::scenario::model::TopicKind;
 use crate::trace::jsonl::Namer;
-use crate::trace::{FailReason, NO_EVENT, NONE16, NONE32, Step, StepKind};
+use crate::trace::{Step, StepKind};
 
 /// `1.250s`: a virtual time to the millisecond, as the header, the tables, the lists, the
 /// notes and the findings' explanations show it. One precision per context: a time
@@ -105,15 +108,116 @@ pub fn ranges(partitions: &[u16]) -> String {
     out
 }
 
-/// `text` in at most `room` characters: cut, with `…` as its last, when it is longer.
-pub fn truncate(text: &str, room: usize) -> String {
-    if text.chars().count() <= room {
-        text.to_owned()
-    } else {
-        let mut short: String = text.chars().take(room.saturating_sub(1)).collect();
-        short.push('…');
-        short
+/// Where `chars` (longer than `room`) is cut to leave room for `…`: after the last whole
+/// token that fits, if that keeps at least half the room, else mid-token. A token ends
+/// at a space or after `,` `;`; the separators before the cut are dropped with it.
+fn cut_at(chars: &[char], room: usize) -> usize {
+    let keep = room.saturating_sub(1);
+    let boundary = (1..=keep).rev().find(|&i| chars[i] == ' ' || matches!(chars[i - 1], ',' | ';')).map(|i| {
+        let mut end = i;
+        while end > 0 && matches!(chars[end - 1], ' ' | ',' | ';' | ':' | '·' | '→' | '←' | '(' | '[' | '{') {
+            end -= 1;
+        }
+        end
+    });
+    match boundary {
+        Some(end) if end * 2 >= keep && end > 0 => end,
+        _ => keep,
     }
+}
+
+/// `text` in at most `room` characters: whole when it fits, else cut at a token boundary
+/// (or mid-token when the first token alone is too long) and ended with `…`, so a reader
+/// always sees that something is missing. Every view that shortens text does it here.
+pub fn fit(text: &str, room: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= room {
+        return text.to_owned();
+    }
+    if room == 0 {
+        return String::new();
+    }
+    let mut short: String = chars[..cut_at(&chars, room)].iter().collect();
+    short.push('…');
+    short
+}
+
+/// Lines for an area `width` wide, each [`fit_line`] to keep one column clear of the right
+/// edge: text never runs into a frame, where the reader could not tell it was cut.
+pub fn fit_lines(lines: impl IntoIterator<Item = Line<'static>>, width: u16) -> Vec<Line<'static>> {
+    let room = usize::from(width.saturating_sub(1));
+    lines.into_iter().map(|l| fit_line(l, room)).collect()
+}
+
+/// [`fit`] for a styled line: the spans kept keep their styles, the `…` takes the style of
+/// the text before it.
+pub fn fit_line(line: Line<'static>, room: usize) -> Line<'static> {
+    let chars: Vec<char> = line.spans.iter().flat_map(|s| s.content.chars()).collect();
+    if chars.len() <= room {
+        return line;
+    }
+    let mut left = if room == 0 { 0 } else { cut_at(&chars, room) };
+    let mut spans = Vec::new();
+    for span in &line.spans {
+        if left == 0 {
+            break;
+        }
+        let taken: String = span.content.chars().take(left).collect();
+        left -= taken.chars().count();
+        spans.push(Span::styled(taken, span.style));
+    }
+    if room > 0 {
+        let style = spans.last().map_or(Style::new(), |s| s.style);
+        spans.push(Span::styled("…", style));
+    }
+    let mut short = Line::from(spans).style(line.style);
+    short.alignment = line.alignment;
+    short
+}
+
+/// About how many lines `text` takes when word-wrapped at `width`, starting at column
+/// `start` (greedy, as ratatui wraps words).
+pub fn wrapped_lines(start: usize, text: &str, width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let (mut lines, mut column) = (1usize, start);
+    for word in text.split(' ') {
+        let word = word.chars().count();
+        if column > 0 && column + 1 + word > width {
+            lines += 1 + word / width;
+            column = word % width;
+        } else {
+            column += usize::from(column > 0) + word;
+        }
+    }
+    u16::try_from(lines).unwrap_or(u16::MAX)
+}
+
+/// `text` word-wrapped to lines of at most `width` characters (a word longer than that is
+/// cut into pieces).
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        let line = lines.last_mut().expect("one line at least");
+        let used = line.chars().count();
+        if used > 0 && used + 1 + word.len() <= width {
+            line.push(' ');
+            line.extend(&word);
+            continue;
+        }
+        if used > 0 {
+            lines.push(String::new());
+        }
+        while word.len() > width {
+            let rest = word.split_off(width);
+            lines.last_mut().expect("a line").extend(&word);
+            lines.push(String::new());
+            word = rest;
+        }
+        lines.last_mut().expect("a line").extend(&word);
+    }
+    lines
 }
 
 // How a step and a finding are said, in Traffic's rows and the inspector.
@@ -146,15 +250,15 @@ pub fn finding_words(class: FindingClass) -> &'static str {
 
 /// `orders/1@17`: a step's topic, partition (logs) and offset, as far as it has them.
 pub fn place(namer: &Namer<'_>, step: &Step) -> String {
-    if step.topic == NONE16 {
-        return String::new();
+    let Some(topic) = step.topic else { return String::new() };
+    let mut text = namer.topic(topic).to_owned();
+    if namer.model.topics[topic.index()].kind == TopicKind::Log
+        && let Some(partition) = step.partition
+    {
+        let _ = write!(text, "/{partition}");
     }
-    let mut text = namer.topic(step.topic).to_owned();
-    if namer.model.topics[usize::from(step.topic)].kind == TopicKind::Log && step.partition != NONE16 {
-        let _ = write!(text, "/{}", step.partition);
-    }
-    if step.offset != NONE32 {
-        let _ = write!(text, "@{}", step.offset);
+    if let Some(offset) = step.offset() {
+        let _ = write!(text, "@{offset}");
     }
     text
 }
@@ -163,16 +267,16 @@ pub fn place(namer: &Namer<'_>, step: &Step) -> String {
 /// the group alone: who a consumer step is about.
 pub fn who(namer: &Namer<'_>, step: &Step) -> String {
     match (step.group, step.instance) {
-        (_, i) if i != NONE16 => {
-            let (g, _) = namer.trace.instances[usize::from(i)];
-            let group = &namer.model.groups[usize::from(g)];
+        (_, Some(i)) => {
+            let (g, _) = namer.trace.instances[i.index()];
+            let group = &namer.model.groups[g.index()];
             if group.name == group.consumer {
                 namer.instance(i)
             } else {
                 format!("{}/{}", group.name, namer.instance(i))
             }
         }
-        (g, _) if g != NONE16 => namer.group(g).to_owned(),
+        (Some(g), _) => namer.group(g).to_owned(),
         _ => String::new(),
     }
 }
@@ -182,39 +286,47 @@ pub fn who(namer: &Namer<'_>, step: &Step) -> String {
 pub fn detail(namer: &Namer<'_>, step: &Step) -> String {
     let trace = namer.trace;
     match step.kind {
-        StepKind::Published if step.event != NO_EVENT => {
-            let e = trace.event(step.event);
-            match e.cause() {
+        StepKind::Published if step.event.is_some() => {
+            let e = trace.event_of(step);
+            match e.cause {
                 Some(cause) => format!("from {}, caused by {}", trace.strings.resolve(e.source), namer.event_id(cause)),
                 None => format!("from {}", trace.strings.resolve(e.source)),
             }
         }
-        StepKind::Processed => if step.flag != 0 { "effect" } else { "no effect" }.to_owned(),
-        StepKind::Failed => format!("{} (attempt {})", FailReason::from_flag(step.flag).name(), step.aux),
-        StepKind::Delivered | StepKind::Requeued if step.aux != NONE32 => format!("receive {}", step.aux),
-        StepKind::DeadLettered if step.aux != NONE32 => format!("→ {}", namer.topic(step.aux as u16)),
-        StepKind::Routed if step.event != NO_EVENT => {
-            let bus = trace.event(step.event).topic;
-            let rule = namer.model.topics[usize::from(bus)].rules.get(step.aux as usize);
+        StepKind::Processed => if step.effect() { "effect" } else { "no effect" }.to_owned(),
+        StepKind::Failed => {
+            let (reason, attempt) = step.failure();
+            format!("{} (attempt {attempt})", reason.name())
+        }
+        StepKind::Delivered | StepKind::Requeued if step.receive().is_some() => {
+            format!("receive {}", step.receive().expect("checked"))
+        }
+        StepKind::DeadLettered if step.dead_letter().is_some() => {
+            format!("→ {}", namer.topic(step.dead_letter().expect("checked")))
+        }
+        StepKind::Routed if step.event.is_some() => {
+            let bus = trace.event_of(step).topic;
+            let rule = namer.model.topics[bus.index()].rules.get(step.table_index());
             format!("rule {} of {}", rule.map_or("?", |r| r.name.as_str()), namer.topic(bus))
         }
         StepKind::Unrouted => "matched no rule: dropped".to_owned(),
         StepKind::Fetched => {
-            let aggregate = namer.model.aggregates.get(usize::from(step.partition)).map_or("?", |a| a.name.as_str());
-            let produced = if step.offset == NONE32 {
-                "the event produced none".to_owned()
-            } else {
-                format!("the event produced v{}", step.offset)
-            };
-            let moved = if step.offset != NONE32 && step.aux > step.offset { ": the state had moved on" } else { "" };
-            format!("{aggregate} v{} read; {produced}{moved}", step.aux)
+            let aggregate = step.aggregate().and_then(|a| namer.model.aggregates.get(a.index()));
+            let aggregate = aggregate.map_or("?", |a| a.name.as_str());
+            let (read, made) = step.versions();
+            let produced =
+                made.map_or_else(|| "the event produced none".to_owned(), |v| format!("the event produced v{v}"));
+            let moved = if made.is_some_and(|made| read > made) { ": the state had moved on" } else { "" };
+            format!("{aggregate} v{read} read; {produced}{moved}")
         }
-        StepKind::Note => namer.model.scenario.notes.get(step.aux as usize).map(|n| n.text.clone()).unwrap_or_default(),
-        StepKind::Rebalanced => trace.assignments.get(step.aux as usize).map_or_else(String::new, |assignment| {
+        StepKind::Note => {
+            namer.model.scenario.notes.get(step.table_index()).map(|n| n.text.clone()).unwrap_or_default()
+        }
+        StepKind::Rebalanced => trace.assignments.get(step.table_index()).map_or_else(String::new, |assignment| {
             let parts: Vec<String> = assignment
                 .iter()
                 .map(|(i, t, ps)| {
-                    let ps: Vec<String> = ps.iter().map(u16::to_string).collect();
+                    let ps: Vec<String> = ps.iter().map(ToString::to_string).collect();
                     format!("{} {}[{}]", namer.instance(*i), namer.topic(*t), ps.join(","))
                 })
                 .collect();
@@ -262,8 +374,29 @@ mod tests {
         assert_eq!(per_second(12, 1.0), "12/s");
         assert_eq!(per_second(2900, 1.0), "2.9k/s");
         assert_eq!(per_second(25_000, 1.0), "25k/s");
-        assert_eq!(truncate("checkout", 8), "checkout");
-        assert_eq!(truncate("checkout", 5), "chec…");
+        assert_eq!(fit("checkout", 8), "checkout");
+        assert_eq!(fit("checkout", 5), "chec…");
+    }
+
+    /// Text is shortened at a token boundary, with `…`; a first token too long for the
+    /// room is cut inside, with `…` too. Nothing ends in half a token without saying so.
+    #[test]
+    fn text_is_shortened_at_token_boundaries() {
+        assert_eq!(fit("payments → payment-results (12)", 40), "payments → payment-results (12)");
+        assert_eq!(fit("payments → payment-results (12)", 29), "payments → payment-results…");
+        // The last whole token would keep less than half the room: cut inside, with `…`.
+        assert_eq!(fit("payments → payment-results (12)", 20), "payments → payment-…");
+        assert_eq!(fit(r#"{"balance":120,"owner":"John"}"#, 29), r#"{"balance":120…"#);
+        assert_eq!(fit("balances-safe", 12), "balances-sa…");
+        assert_eq!(fit("abc", 0), "");
+        assert_eq!(fit("abcdef", 1), "…");
+        let line = Line::from(vec![Span::styled("from ", Style::new().bold()), Span::raw("inventory, caused by x")]);
+        let short = fit_line(line, 20);
+        assert_eq!(short.to_string(), "from inventory…");
+        assert_eq!(short.spans[0].style, Style::new().bold());
+        assert!(short.width() <= 20);
+        assert_eq!(wrap_words("next / previous finding", 10), ["next /", "previous", "finding"]);
+        assert_eq!(wrap_words("abcdefgh ij", 3), ["abc", "def", "gh", "ij"]);
     }
 
     /// The Checks list writes a finding's time with `seconds`; its explanation beside it

@@ -7,7 +7,7 @@ use super::action::Action;
 use crate::analysis::{Analysis, Finding};
 use crate::sim::Model;
 use crate::timeline::Timeline;
-use crate::trace::{EventIdx, NO_EVENT, NONE16, Trace};
+use crate::trace::{EventIdx, Trace};
 
 /// What a list reads to move its selection: the run as shown, and the `/` filter's text.
 #[derive(Clone, Copy)]
@@ -44,13 +44,16 @@ impl<'a> Ctx<'a> {
         self.analysis().standing(self.timeline.finished())
     }
 
-    /// Row `i` of the Checks list: the findings, then the standing ones.
+    /// Row `i` of the Checks list: the findings' rows (one event's retries are one: see
+    /// [`crate::analysis::FindingRow`]) by their first finding, then the standing ones.
     pub fn check_row(&self, i: usize) -> Option<Finding> {
-        let findings = self.analysis().findings();
-        match findings.get(i) {
-            Some(f) => Some(*f),
-            None => self.standing_findings().get(i - findings.len()).copied(),
-        }
+        let rows = self.analysis().finding_rows().len();
+        if i < rows { Some(self.analysis().row_head(i)) } else { self.standing_findings().get(i - rows).copied() }
+    }
+
+    /// How many rows the Checks list has.
+    pub fn check_rows(&self) -> usize {
+        self.analysis().finding_rows().len() + self.standing_findings().len()
     }
 
     /// Whether a step passes the filter (all do when there is none): its type, key,
@@ -67,13 +70,13 @@ impl<'a> Ctx<'a> {
         if found(s.kind.name()) {
             return true;
         }
-        if s.group != NONE16 && found(&self.model().groups[usize::from(s.group)].name) {
+        if s.group.is_some_and(|g| found(&self.model().groups[g.index()].name)) {
             return true;
         }
-        if s.event == NO_EVENT {
+        if s.event.is_none() {
             return false;
         }
-        let e = trace.event(s.event);
+        let e = trace.event_of(s);
         found(trace.strings.resolve(e.event_type))
             || e.key.is_some_and(|k| found(trace.strings.resolve(k)))
             || found(&e.correlation.render(&trace.strings))
@@ -177,17 +180,17 @@ impl List for TrafficList {
         };
         self.select(target);
         match ctx.trace().steps[target].event {
-            NO_EVENT => Outcome::Done,
-            event => Outcome::Focus(event),
+            None => Outcome::Done,
+            Some(event) => Outcome::Focus(event),
         }
     }
 
     /// The selected step's event (or the newest step's), in the inspector.
     fn inspect(&self, ctx: &Ctx<'_>) -> Outcome {
         let step = self.selected.or_else(|| ctx.step_number().checked_sub(1));
-        match step.map(|s| ctx.trace().steps[s].event) {
-            Some(event) if event != NO_EVENT => Outcome::Inspect(event),
-            _ => Outcome::Done,
+        match step.and_then(|s| ctx.trace().steps[s].event) {
+            Some(event) => Outcome::Inspect(event),
+            None => Outcome::Done,
         }
     }
 
@@ -221,7 +224,7 @@ impl ChecksList {
 
 impl List for ChecksList {
     fn move_selection(&mut self, delta: isize, ctx: &Ctx<'_>) -> Outcome {
-        let n = ctx.analysis().findings().len() + ctx.standing_findings().len();
+        let n = ctx.check_rows();
         if n > 0 {
             let at = self.selected.unwrap_or(0) as isize;
             self.selected = Some(at.saturating_add(delta).clamp(0, n as isize - 1) as usize);
@@ -243,19 +246,15 @@ impl List for ChecksList {
         if let Some(f) = self.picked {
             self.selected = row_of(ctx, f);
         }
-        let findings = ctx.analysis().findings().len() + ctx.standing_findings().len();
-        if self.selected.is_some_and(|i| i >= findings) {
-            self.selected = findings.checked_sub(1);
+        let rows = ctx.check_rows();
+        if self.selected.is_some_and(|i| i >= rows) {
+            self.selected = rows.checked_sub(1);
         }
     }
 }
 
 /// The row of finding `f` in the Checks list at the step shown.
 fn row_of(ctx: &Ctx<'_>, f: Finding) -> Option<usize> {
-    let findings = ctx.analysis().findings();
-    let i = findings.partition_point(|g| g.step < f.step);
-    match findings[i..].iter().take_while(|g| g.step == f.step).position(|g| *g == f) {
-        Some(j) => Some(i + j),
-        None => ctx.standing_findings().iter().position(|g| *g == f).map(|j| findings.len() + j),
-    }
+    let a = ctx.analysis();
+    a.row_of(&f).or_else(|| ctx.standing_findings().iter().position(|g| *g == f).map(|j| a.finding_rows().len() + j))
 }

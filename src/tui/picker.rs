@@ -97,6 +97,8 @@ pub struct Picker {
     /// A one-line message (a lesson that could not open).
     pub message: Option<String>,
     pub choice: Option<Choice>,
+    /// How the screen is coloured; the lessons it opens are coloured alike.
+    pub theme: theme::Theme,
 }
 
 impl Picker {
@@ -113,7 +115,7 @@ impl Picker {
                 variants: scenario.variants.into_iter().map(|v| (v.name, v.description)).collect(),
             });
         }
-        Ok(Picker { entries, selected: 0, variant: 0, message: None, choice: None })
+        Ok(Picker { entries, selected: 0, variant: 0, message: None, choice: None, theme: theme::Theme::Default })
     }
 
     pub fn entry(&self) -> Option<&Entry> {
@@ -230,15 +232,16 @@ impl Widget for &Picker {
             return;
         }
         let regions = regions(area);
-        Paragraph::new(Line::from(vec![
+        let header = Line::from(vec![
             Span::styled(" eventlab ", theme::KEY),
             Span::styled(" lessons ", theme::TITLE),
             Span::styled(" a laboratory for event-driven architecture: choose a lesson, press Enter", theme::DIM),
-        ]))
-        .render(regions.header, buf);
+        ]);
+        Paragraph::new(super::format::fit_lines([header], regions.header.width)).render(regions.header, buf);
         render_list(self, regions.list, buf);
         render_preview(self, regions.preview, buf);
         render_footer(self, regions.footer, buf);
+        self.theme.paint(area, buf);
     }
 }
 
@@ -271,7 +274,8 @@ fn render_preview(picker: &Picker, area: Rect, buf: &mut Buffer) {
         Paragraph::new("No lessons.").block(block).render(area, buf);
         return;
     };
-    let block = block.title(Span::styled(format!(" {} ", entry.title), theme::TITLE));
+    let title = super::format::fit(&entry.title, usize::from(area.width.saturating_sub(4)));
+    let block = block.title(Span::styled(format!(" {title} "), theme::TITLE));
     let mut lines = vec![Line::raw(entry.description.clone()), Line::raw("")];
     lines.push(Line::from(vec![
         Span::styled("What if…", theme::TITLE),

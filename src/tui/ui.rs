@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
 use super::action::{Action, help_lines, key_bar, keys_of};
 use super::app::{App, SPEEDS};
-use super::format::{seconds, truncate};
+use super::format::{fit, seconds, wrap_words, wrapped_lines};
 use super::views::View;
 use super::{theme, views};
 
@@ -34,16 +34,12 @@ impl Widget for &App {
         render_header(self, header, buf);
         render_tabs(self, tabs, buf);
         render_view(self, body, buf);
+        let cut = note_cut(self, note_area);
         if let Some((t, text)) = notes.last() {
-            let line = Line::from(vec![
-                Span::styled(format!(" note {} ", seconds(*t)), theme::KEY),
-                Span::raw(" "),
-                Span::raw(*text),
-            ]);
-            Paragraph::new(line).wrap(Wrap { trim: true }).render(note_area, buf);
+            render_note(*t, text, cut, note_area, buf);
         }
         render_timeline(self, timeline, buf);
-        render_footer(self, footer, buf);
+        render_footer(self, footer, cut, buf);
         if let Some(error) = &self.error {
             let [banner] = Layout::vertical([Constraint::Length(3)]).areas(body);
             Clear.render(banner, buf);
@@ -62,14 +58,31 @@ impl Widget for &App {
         if self.predictions.prompt.is_some() {
             render_prediction(self, popup(body, 80, 70), buf);
         }
+        if self.note_open
+            && let Some((t, text)) = notes.last()
+        {
+            render_note_popup(*t, text, body, buf);
+        }
         if self.help {
             render_help(self.help_scroll, popup(area, 70, 90), buf);
         }
+        self.theme.paint(area, buf);
     }
 }
 
+/// The widest the text views grow: on a wide screen their boxes stop there rather than
+/// stretch over empty columns, and a figure stays near its name.
+const MAX_CHECKS_WIDTH: u16 = 160;
+const MAX_STATE_WIDTH: u16 = 120;
+
 /// The current view.
 fn render_view(app: &App, area: Rect, buf: &mut Buffer) {
+    let narrowed = |most: u16| Rect { width: area.width.min(most), ..area };
+    let area = match app.view {
+        View::Checks => narrowed(MAX_CHECKS_WIDTH),
+        View::State => narrowed(MAX_STATE_WIDTH),
+        View::Flow | View::Traffic | View::Chains | View::Lag => area,
+    };
     match app.view {
         View::Flow => views::flow::render(app, area, buf),
         View::Traffic => views::traffic::render(app, area, buf),
@@ -118,18 +131,19 @@ pub fn timeline_time(app: &App, screen: Rect, column: u16, row: u16) -> Option<u
     if row != area.y || column < x0 || column >= x0 + width {
         return None;
     }
-    let duration = app.model().duration;
+    let span = app.timeline.span();
     // The end of the column's slice of time: a click shows the state once it has passed.
-    Some(((u128::from(column - x0) + 1) * u128::from(duration) / u128::from(width)) as u64)
+    Some(((u128::from(column - x0) + 1) * u128::from(span) / u128::from(width)) as u64)
 }
 
-/// The timeline scrubber: the scenario's duration across the screen, the cursor, and before
-/// it the markers of findings, faults and notes. Nothing after the cursor is drawn, even
-/// where the run was computed further (a seek back): the marks ahead would be the future.
+/// The timeline scrubber: the scenario's duration across the screen (the run's, once the
+/// step shown is its end: see `Timeline::span`), the cursor, and before it the markers of
+/// findings, faults and notes. Nothing after the cursor is drawn, even where the run was
+/// computed further (a seek back): the marks ahead would be the future.
 fn render_timeline(app: &App, area: Rect, buf: &mut Buffer) {
     use crate::timeline::MarkerKind;
     let (_, width) = timeline_bar(area);
-    let duration = app.model().duration.max(1);
+    let duration = app.timeline.span();
     let at = |col: u16| (u128::from(col) * u128::from(duration) / u128::from(width)) as u64;
     let now = app.now();
     let cursor_col = ((u128::from(now) * u128::from(width) / u128::from(duration)) as u16).min(width - 1);
@@ -167,26 +181,66 @@ fn note_height(app: &App, area: Rect) -> u16 {
         .scenario
         .notes
         .iter()
-        .map(|note| wrapped_lines(label, &note.text, area.width))
+        .map(|note| wrapped_lines(label, &note.text, area.width.saturating_sub(1)))
         .max()
         .map_or(0, |lines| lines.clamp(1, most))
 }
 
-/// About how many lines `text` takes when word-wrapped at `width`, starting at column
-/// `start` (greedy, as ratatui wraps words).
-fn wrapped_lines(start: usize, text: &str, width: u16) -> u16 {
-    let width = usize::from(width.max(1));
-    let (mut lines, mut column) = (1usize, start);
-    for word in text.split(' ') {
-        let word = word.chars().count();
-        if column > 0 && column + 1 + word > width {
-            lines += 1 + word / width;
-            column = word % width;
-        } else {
-            column += usize::from(column > 0) + word;
-        }
+/// ` note 1.000s `: the label before a note.
+fn note_label(t: u64) -> String {
+    format!(" note {} ", seconds(t))
+}
+
+/// The tail of a note cut to its area: `… ` and the key that shows it whole.
+fn note_more() -> [Span<'static>; 3] {
+    [
+        Span::styled(" … ", theme::DIM),
+        Span::styled(format!(" {} ", keys_of(Action::ExpandNote)), theme::KEY),
+        Span::styled(" whole note", theme::DIM),
+    ]
+}
+
+/// Whether the note shown is longer than its area holds (the key bar then offers `m`).
+fn note_cut(app: &App, area: Rect) -> bool {
+    app.notes().last().is_some_and(|(t, text)| {
+        wrapped_lines(note_label(*t).chars().count() + 1, text, area.width.saturating_sub(1)) > area.height
+    })
+}
+
+/// The note beside its time, word-wrapped a column clear of the edge (a word wrapped there
+/// would look cut). Cut to the area, it ends at a word with `… m whole note`.
+fn render_note(t: u64, text: &str, cut: bool, area: Rect, buf: &mut Buffer) {
+    let area = Rect { width: area.width.saturating_sub(1), ..area };
+    let label = note_label(t);
+    let mut spans = vec![Span::styled(label.clone(), theme::KEY), Span::raw(" ")];
+    if cut {
+        let more: String = note_more().iter().map(|s| s.content.as_ref()).collect();
+        let words: Vec<&str> = text.split(' ').collect();
+        let start = label.chars().count() + 1;
+        let fits =
+            |n: usize| wrapped_lines(start, &format!("{}{more}", words[..n].join(" ")), area.width) <= area.height;
+        let n = (0..words.len()).rev().find(|&n| fits(n)).unwrap_or(0);
+        spans.push(Span::raw(words[..n].join(" ")));
+        spans.extend(note_more());
+    } else {
+        spans.push(Span::raw(text.to_owned()));
     }
-    u16::try_from(lines).unwrap_or(u16::MAX)
+    Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }).render(area, buf);
+}
+
+/// The note shown whole (`m`), over the view: as wide as reads well, as tall as it needs.
+fn render_note_popup(t: u64, text: &str, body: Rect, buf: &mut Buffer) {
+    let width = body.width.saturating_sub(4).min(84);
+    let inner = width.saturating_sub(3);
+    let height = (wrapped_lines(0, text, inner) + 2).min(body.height);
+    let area = Rect { x: body.x + (body.width - width) / 2, y: body.y + (body.height - height) / 2, width, height };
+    Clear.render(area, buf);
+    let title = format!(" note {} · {} or Esc closes ", seconds(t), keys_of(Action::ExpandNote));
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .padding(ratatui::widgets::Padding::right(1))
+        .title(fit(&title, usize::from(width.saturating_sub(4))));
+    Paragraph::new(text.to_owned()).wrap(Wrap { trim: true }).block(block).render(area, buf);
 }
 
 /// The view's area on a screen of this size.
@@ -203,13 +257,14 @@ pub fn popup(area: Rect, width_percent: u16, height_percent: u16) -> Rect {
 
 fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     let model = app.model();
-    let state = if app.finished() {
-        Span::styled(" ■ end ", theme::DIM)
+    let (glyph, word, style) = if app.finished() {
+        ("■", "end", theme::DIM)
     } else if app.playing {
-        Span::styled(" ▶ playing ", theme::OK)
+        ("▶", "playing", theme::OK)
     } else {
-        Span::styled(" ‖ paused ", theme::WARN)
+        ("‖", "paused", theme::WARN)
     };
+    let state = Span::styled(format!(" {glyph} {word} "), style);
     let mut rest = vec![
         state,
         Span::raw(format!("{} ", speed_label(app.speed))),
@@ -231,10 +286,39 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     let width = |spans: &[Span<'_>]| spans.iter().map(|s| s.content.chars().count()).sum::<usize>();
     let mut brand = true;
     let room = |rest: &[Span<'_>], brand: bool| {
-        usize::from(area.width).saturating_sub(width(rest) + if brand { 10 } else { 0 } + 2)
+        usize::from(area.width).saturating_sub(width(rest) + if brand { 10 } else { 0 } + 3)
     };
+    // A very narrow screen (even without the seed and the brand, no room for a word of the
+    // title or the variant's name): the speed goes, the clock loses the duration, the state
+    // keeps its glyph.
+    let needed = experiment.map_or(12, |v| v.chars().count() + 4);
+    let compactions: [(usize, Span<'static>); 3] = [
+        (1, Span::raw("")),
+        (3, Span::raw(format!("t {} ", seconds(app.now())))),
+        (0, Span::styled(format!(" {glyph} "), style)),
+    ];
+    for (at, compact) in compactions {
+        if room(&rest[..6], false) >= needed {
+            break;
+        }
+        rest[at] = compact;
+    }
     let name = match experiment {
-        None => truncate(title, room(&rest, brand)),
+        None => {
+            // The title gives way first; when even a word of it would not show, the seed
+            // and then the brand make room.
+            for _ in 0..2 {
+                if room(&rest, brand) >= 12 {
+                    break;
+                }
+                if rest.len() > 6 {
+                    rest.truncate(rest.len() - 2);
+                } else {
+                    brand = false;
+                }
+            }
+            fit(title, room(&rest, brand))
+        }
         Some(variant) => {
             let full = format!(" (what if: {variant})");
             if room(&rest, brand) < full.chars().count() + 2 {
@@ -243,9 +327,9 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
             }
             let room = room(&rest, brand);
             if room >= full.chars().count() + 2 {
-                format!("{}{full}", truncate(title, room - full.chars().count()))
+                format!("{}{full}", fit(title, room - full.chars().count()))
             } else {
-                truncate(&format!("▸ {variant}"), room)
+                fit(&format!("▸ {variant}"), room)
             }
         }
     };
@@ -260,11 +344,16 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
     let mut spans = Vec::new();
-    for view in View::ALL {
-        let style = if view == app.view { theme::KEY } else { Style::new() };
-        let label = tab_label(view);
+    let (labels, gap) = tab_labels(area.width);
+    for (view, label) in View::ALL.into_iter().zip(labels) {
+        // The active tab: bracketed and bold as well as coloured.
+        let (label, style) = if view == app.view {
+            (format!("[{}]", label.trim()), theme::KEY.add_modifier(Modifier::BOLD))
+        } else {
+            (label, Style::new())
+        };
         spans.push(Span::styled(label, style));
-        spans.push(Span::raw(" "));
+        spans.push(Span::raw(" ".repeat(usize::from(gap))));
     }
     let findings: u64 = crate::analysis::FindingClass::ALL
         .iter()
@@ -273,12 +362,23 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
             c => app.analysis().finding_count(c),
         })
         .sum();
+    // What is left of the row, less a column clear of the edge: the findings' count (short
+    // if need be), then the banner, shortened with `…`.
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let mut room = usize::from(area.width).saturating_sub(used + 1);
     if findings > 0 {
         let s = if findings == 1 { "" } else { "s" };
-        spans.push(Span::styled(format!(" ⚠ {findings} finding{s} "), theme::WARN));
+        let long = format!(" ⚠ {findings} finding{s} ");
+        let short = format!(" ⚠ {findings} ");
+        if let Some(text) = [long, short].into_iter().find(|t| t.chars().count() <= room) {
+            room -= text.chars().count();
+            spans.push(Span::styled(text, theme::WARN));
+        }
     }
-    if let Some(banner) = &app.banner {
-        spans.push(Span::styled(format!(" {banner} "), theme::DIM));
+    if let Some(banner) = &app.banner
+        && room > 3
+    {
+        spans.push(Span::styled(format!(" {} ", fit(banner, room - 2)), theme::DIM));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
@@ -288,58 +388,122 @@ fn tab_label(view: View) -> String {
     format!(" {} {} ", view.key(), view.title())
 }
 
-/// Where each tab sits on the tabs row (for mouse clicks): (first column, last column).
-pub fn tab_spans() -> Vec<(u16, u16, View)> {
+/// The tabs' labels on a row `width` wide, and the columns between them: one when all
+/// fit so, none when they fit closed up, else each title shortened with `…` to an equal
+/// share of the row (the keys always show).
+fn tab_labels(width: u16) -> (Vec<String>, u16) {
+    let labels: Vec<String> = View::ALL.iter().map(|v| tab_label(*v)).collect();
+    let total: usize = labels.iter().map(|l| l.chars().count()).sum();
+    let room = usize::from(width.saturating_sub(1));
+    if total + labels.len() <= room {
+        return (labels, 1);
+    }
+    if total <= room {
+        return (labels, 0);
+    }
+    let cell = room / labels.len();
+    let short = View::ALL
+        .iter()
+        .map(|v| format!(" {} {} ", v.key(), fit(v.title(), cell.saturating_sub(4))))
+        .map(|l| l.chars().take(cell.max(3)).collect())
+        .collect();
+    (short, 0)
+}
+
+/// Where each tab sits on a tabs row `width` wide (for mouse clicks): (first column, last
+/// column).
+pub fn tab_spans(width: u16) -> Vec<(u16, u16, View)> {
+    let (labels, gap) = tab_labels(width);
     let mut x = 0u16;
     View::ALL
         .iter()
-        .map(|view| {
-            let width = tab_label(*view).chars().count() as u16;
+        .zip(labels)
+        .map(|(view, label)| {
+            let width = label.chars().count() as u16;
             let span = (x, x + width, *view);
-            x += width + 1;
+            x += width + gap;
             span
         })
         .collect()
 }
 
-fn render_footer(app: &App, area: Rect, buf: &mut Buffer) {
-    let line = if app.filter.editing {
-        Line::from(vec![Span::styled(" filter ", theme::KEY), Span::raw(format!(" {}▏", app.filter.text))])
-    } else if let Some(message) = &app.message {
-        Line::from(vec![Span::styled(" ! ", theme::KEY), Span::raw(format!(" {message}"))])
-    } else {
-        let mut spans = Vec::new();
-        if !app.filter.text.is_empty() {
-            spans.push(Span::styled(format!(" filter: {} ", app.filter.text), theme::WARN));
-        }
-        // The keys of this scenario first: its variants, and in a lesson before its end the
-        // prediction and the reveal.
-        let mut hints: Vec<(&str, &str)> = Vec::new();
-        if !app.experiments.variants.is_empty() {
-            hints.push((keys_of(Action::Experiments), "what if"));
-        }
-        if app.answers_hidden() {
-            hints.push((keys_of(Action::Predict), "predict"));
-            hints.push((keys_of(Action::Reveal), "reveal"));
-        }
-        let fixed = hints.len();
-        hints.extend(key_bar());
-        // Too wide for the screen: the keymap's hints give way from the right, but `?` and
-        // `q` stay (they are the last two).
-        let width = |hints: &[(&str, &str)]| -> usize {
-            hints.iter().map(|(k, w)| k.chars().count() + w.chars().count() + 4).sum()
-        };
+/// The key bar (k9s style): the current view's keys first, then this scenario's (its
+/// variants; in a lesson before its end the prediction and the reveal; the cut note's
+/// `m`), then those of every view, and `?` and `q` last. Too wide for the screen, the
+/// keys of every view give way first, then the scenario's, then the view's, from the
+/// right; `?` and `q` always stay. A message or the filter being typed takes the bar's
+/// left, `?` and `q` still at its right.
+fn render_footer(app: &App, area: Rect, note_cut: bool, buf: &mut Buffer) {
+    let width = usize::from(area.width.saturating_sub(1));
+    let hint_width = |(k, w): &(&str, &str)| k.chars().count() + w.chars().count() + 4;
+    let mut spans = Vec::new();
+    let bar = key_bar(app.view);
+    let (keys, last) = bar.split_at(bar.len().saturating_sub(2));
+    if app.filter.editing {
+        // Every key types into the filter: only the keys that end it.
+        spans.push(Span::styled(" filter ", theme::KEY));
+        spans.push(Span::raw(format!(" {}▏", app.filter.text)));
+        let done = [("Enter", "done"), ("Esc", "clear"), ("Ctrl-U", "erase")];
         let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-        while used + width(&hints) > usize::from(area.width) && hints.len() > fixed + 2 {
-            hints.remove(hints.len() - 3);
+        if used + done.iter().map(hint_width).sum::<usize>() <= width {
+            push_hints(&mut spans, &done);
         }
-        for (keys, what) in hints {
-            spans.push(Span::styled(format!(" {keys} "), theme::KEY));
-            spans.push(Span::styled(format!(" {what} "), theme::DIM));
-        }
-        Line::from(spans)
-    };
-    Paragraph::new(line).render(area, buf);
+        Paragraph::new(Line::from(spans)).render(area, buf);
+        return;
+    }
+    let last_width: usize = last.iter().map(hint_width).sum();
+    if let Some(message) = &app.message {
+        spans.push(Span::styled(" ! ", theme::KEY));
+        spans.push(Span::raw(format!(" {} ", fit(message, width.saturating_sub(last_width + 5)))));
+        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+        spans.push(Span::raw(" ".repeat(width.saturating_sub(used + last_width))));
+        push_hints(&mut spans, last);
+        Paragraph::new(Line::from(spans)).render(area, buf);
+        return;
+    }
+    if !app.filter.text.is_empty() {
+        let filter = fit(&app.filter.text, width / 3);
+        spans.push(Span::styled(format!(" filter: {filter} "), theme::WARN));
+    }
+    // (keys, word, rank): the lowest rank gives way first.
+    let own = keys.iter().take_while(|(k, _)| key_bar_is_own(app.view, k));
+    let mut hints: Vec<(&str, &str, u8)> = own.map(|&(k, w)| (k, w, 3)).collect();
+    if !app.experiments.variants.is_empty() {
+        hints.push((keys_of(Action::Experiments), "what if", 2));
+    }
+    if app.answers_hidden() {
+        hints.push((keys_of(Action::Predict), "predict", 2));
+        hints.push((keys_of(Action::Reveal), "reveal", 2));
+    }
+    if note_cut {
+        hints.push((keys_of(Action::ExpandNote), "note", 4));
+    }
+    // Of every view's keys, playing and stepping matter most (they come first).
+    let own_count = hints.iter().filter(|h| h.2 == 3).count();
+    hints.extend(keys[own_count..].iter().enumerate().map(|(i, &(k, w))| (k, w, if i < 2 { 2 } else { 1 })));
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let total = |hints: &[(&str, &str, u8)]| hints.iter().map(|(k, w, _)| hint_width(&(k, w))).sum::<usize>();
+    while used + total(&hints) + last_width > width {
+        let Some(lowest) = hints.iter().map(|h| h.2).min() else { break };
+        let Some(at) = hints.iter().rposition(|h| h.2 == lowest) else { break };
+        hints.remove(at);
+    }
+    let hints: Vec<(&str, &str)> = hints.iter().map(|&(k, w, _)| (k, w)).chain(last.iter().copied()).collect();
+    push_hints(&mut spans, &hints);
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+/// Whether `keys` is one of `view`'s own keys on the key bar (not one of every view's).
+fn key_bar_is_own(view: View, keys: &str) -> bool {
+    super::action::KEYMAP.iter().flat_map(|b| &b.hints).any(|h| h.keys == keys && h.views.contains(&view))
+}
+
+/// ` ? ` ` help `: each hint's keys as a key cap, then its word.
+fn push_hints(spans: &mut Vec<Span<'static>>, hints: &[(&str, &str)]) {
+    for (keys, what) in hints {
+        spans.push(Span::styled(format!(" {keys} "), theme::KEY));
+        spans.push(Span::styled(format!(" {what} "), theme::DIM));
+    }
 }
 
 /// The "what if" menu: the scenario as written and each variant, the running one marked.
@@ -360,9 +524,9 @@ fn render_experiments(app: &App, area: Rect, buf: &mut Buffer) {
     ];
     for (i, (name, description)) in rows.enumerate() {
         let mark = if i == running { "● " } else { "○ " };
-        let style = if i == selected { theme::SELECTED } else { Style::new() };
+        let (cursor, style) = if i == selected { (theme::CURSOR, theme::SELECTED) } else { (" ", Style::new()) };
         lines.push(Line::from(vec![
-            Span::styled(format!(" {mark}{name:<24} "), style.patch(theme::TITLE)),
+            Span::styled(format!("{cursor}{mark}{name:<24} "), style.patch(theme::TITLE)),
             Span::styled(description.to_owned(), style),
         ]));
     }
@@ -416,8 +580,13 @@ fn render_prediction(app: &App, area: Rect, buf: &mut Buffer) {
 fn render_help(scroll: u16, area: Rect, buf: &mut Buffer) {
     Clear.render(area, buf);
     let mut lines = vec![Line::styled("Keys", theme::TITLE), Line::raw("")];
+    // What a key does wraps under itself, right of the keys (a hanging indent).
+    let room = usize::from(area.width.saturating_sub(2 + 12 + 1));
     for (keys, what) in help_lines() {
-        lines.push(Line::from(vec![Span::styled(format!("{keys:>10}  "), theme::TITLE), Span::raw(what)]));
+        for (i, part) in wrap_words(what, room).into_iter().enumerate() {
+            let keys = if i == 0 { keys } else { "" };
+            lines.push(Line::from(vec![Span::styled(format!("{keys:>10}  "), theme::TITLE), Span::raw(part)]));
+        }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
@@ -448,4 +617,32 @@ fn render_help(scroll: u16, area: Rect, buf: &mut Buffer) {
         .scroll((scroll, 0))
         .block(Block::bordered().border_type(BorderType::Rounded).title(title))
         .render(area, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load::{Limits, load_str};
+
+    /// A click lands on the tab drawn there, at any width (tabs close up on a narrow row).
+    #[test]
+    fn tab_clicks_follow_the_tabs_drawn() {
+        let source = crate::lessons::find("fan-out").expect("a lesson").source;
+        let scenario = load_str(source, "fan-out", &Limits::default()).expect("valid");
+        let app = App::new("t".to_owned(), None, scenario, None, Limits::default()).expect("compiles");
+        for width in [40u16, 60, 80, 120] {
+            let area = Rect::new(0, 0, width, 20);
+            let mut buf = Buffer::empty(area);
+            (&app).render(area, &mut buf);
+            let row: Vec<&str> = (0..width).map(|x| buf[(x, 1)].symbol()).collect();
+            for (first, last, view) in tab_spans(width) {
+                let drawn: String = row[usize::from(first)..usize::from(last).min(row.len())].concat();
+                let start = format!("{} {}", view.key(), &view.title()[..1]);
+                assert!(drawn.contains(&start), "{width}: {view:?} at {first}..{last}: {drawn:?}");
+                if width >= 60 {
+                    assert!(drawn.contains(view.title()), "{width}: {view:?} at {first}..{last}: {drawn:?}");
+                }
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// The layers, lowest first. A module may use modules of its own layer only if it is the
 /// same module.
 const LAYERS: &[&[&str]] = &[
-    &["json", "rng", "intern", "fsutil"],
+    &["json", "rng", "intern", "index", "fsutil"],
     &["scenario", "lessons"],
     &["bus", "fold"],
     &["model"],
@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["sim", "analysis"],
     &["timeline"],
     &["run"],
-    &["export"],
+    &["diff", "export"],
     &["report", "tui"],
     &["cli"],
 ];

@@ -82,7 +82,7 @@ proptest! {
             // Independently: appends (publishes to the log) of this key.
             let (mut balance, mut applied) = (0i64, 0u32);
             for step in trace.steps.iter().filter(|s| s.kind == StepKind::Published) {
-                let e = trace.event(step.event);
+                let e = trace.event_of(step);
                 if e.key != Some(key) {
                     continue;
                 }

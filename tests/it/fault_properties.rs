@@ -26,7 +26,7 @@ use eventlab::scenario::load::{Limits, load_str};
 use eventlab::scenario::model::{Commit, From, Metric, Scenario, TopicKind};
 use eventlab::sim::Model;
 use eventlab::trace::jsonl;
-use eventlab::trace::{EventId, NONE16, StepKind, Trace};
+use eventlab::trace::{EventId, EventIdx, GroupIdx, InstanceIdx, Partition, StepKind, TopicIdx, Trace};
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 use serde_json::{Value, json};
@@ -507,11 +507,11 @@ pub(crate) fn config_with(default_cases: u32) -> ProptestConfig {
     }
 }
 
-fn is_log(model: &Model, topic: u16) -> bool {
-    topic != NONE16 && model.topics[usize::from(topic)].kind == TopicKind::Log
+fn is_log(model: &Model, topic: TopicIdx) -> bool {
+    model.topics[topic.index()].kind == TopicKind::Log
 }
 
-fn id_of(trace: &Trace, event: u32) -> EventId {
+fn id_of(trace: &Trace, event: EventIdx) -> EventId {
     trace.event(event).id
 }
 
@@ -519,13 +519,13 @@ fn id_of(trace: &Trace, event: u32) -> EventId {
 #[derive(Default)]
 struct Ledger {
     /// (topic, partition) → records so far.
-    end: BTreeMap<(u16, u16), u32>,
+    end: BTreeMap<(TopicIdx, Partition), u32>,
     /// Group → joined (its first `rebalanced` step).
-    joined: BTreeSet<u16>,
+    joined: BTreeSet<GroupIdx>,
     /// (group, topic, partition) → (start position, committed).
-    committed: BTreeMap<(u16, u16, u16), (u32, u32)>,
+    committed: BTreeMap<(GroupIdx, TopicIdx, Partition), (u32, u32)>,
     /// (group, queue topic) → copies the group got, acked, dead-lettered.
-    copies: BTreeMap<(u16, u16), (i64, i64, i64)>,
+    copies: BTreeMap<(GroupIdx, TopicIdx), (i64, i64, i64)>,
 }
 
 impl Ledger {
@@ -533,62 +533,62 @@ impl Ledger {
     fn apply(&mut self, model: &Model, s: &eventlab::trace::Step) -> Result<(), String> {
         match s.kind {
             StepKind::Published => {
-                let tm = &model.topics[usize::from(s.topic)];
+                let tm = &model.topics[s.topic_idx().index()];
                 match tm.kind {
-                    TopicKind::Log => *self.end.entry((s.topic, s.partition)).or_insert(0) += 1,
-                    _ => self.enqueue(model, s.topic, s.t_us),
+                    TopicKind::Log => *self.end.entry((s.topic_idx(), s.partition_idx())).or_insert(0) += 1,
+                    _ => self.enqueue(model, s.topic_idx(), s.t_us),
                 }
             }
-            StepKind::Rebalanced if self.joined.insert(s.group) => {
-                let gm = &model.groups[usize::from(s.group)];
+            StepKind::Rebalanced if self.joined.insert(s.group_idx()) => {
+                let gm = &model.groups[s.group_idx().index()];
                 for &(t, p) in &gm.slots {
                     let e = self.end.get(&(t, p)).copied().unwrap_or(0);
                     let start = if gm.from == From::Latest { e } else { 0 };
-                    self.committed.insert((s.group, t, p), (start, start));
+                    self.committed.insert((s.group_idx(), t, p), (start, start));
                 }
             }
             StepKind::Committed => {
-                let Some((_, old)) = self.committed.get_mut(&(s.group, s.topic, s.partition)) else {
+                let Some((_, old)) = self.committed.get_mut(&(s.group_idx(), s.topic_idx(), s.partition_idx())) else {
                     return Err("a commit before the group joined".into());
                 };
                 if s.offset <= *old {
                     return Err(format!("commit {} does not move past {old}", s.offset));
                 }
-                let e = self.end.get(&(s.topic, s.partition)).copied().unwrap_or(0);
+                let e = self.end.get(&(s.topic_idx(), s.partition_idx())).copied().unwrap_or(0);
                 if s.offset > e {
                     return Err(format!("commit {} beyond the log end {e}", s.offset));
                 }
                 *old = s.offset;
             }
             StepKind::Acked => {
-                let c = self.copies.entry((s.group, s.topic)).or_default();
+                let c = self.copies.entry((s.group_idx(), s.topic_idx())).or_default();
                 c.1 += 1;
                 if c.1 + c.2 > c.0 {
                     return Err("more acks and dead letters than copies".into());
                 }
             }
             StepKind::DeadLettered => {
-                let c = self.copies.entry((s.group, s.topic)).or_default();
+                let c = self.copies.entry((s.group_idx(), s.topic_idx())).or_default();
                 c.2 += 1;
                 if c.1 + c.2 > c.0 {
                     return Err("more acks and dead letters than copies".into());
                 }
-                self.enqueue(model, s.aux as u16, s.t_us);
+                self.enqueue(model, s.dead_letter().expect("a dead-letter topic"), s.t_us);
             }
             _ => {}
         }
         Ok(())
     }
 
-    fn enqueue(&mut self, model: &Model, topic: u16, t: u64) {
-        for sub in &model.topics[usize::from(topic)].subscribers {
-            if model.groups[usize::from(sub.group)].start <= t {
+    fn enqueue(&mut self, model: &Model, topic: TopicIdx, t: u64) {
+        for sub in &model.topics[topic.index()].subscribers {
+            if model.groups[sub.group.index()].start <= t {
                 self.copies.entry((sub.group, topic)).or_default().0 += 1;
             }
         }
     }
 
-    fn lag(&self, group: u16) -> i64 {
+    fn lag(&self, group: GroupIdx) -> i64 {
         let log: i64 = self
             .committed
             .iter()
@@ -605,43 +605,43 @@ impl Ledger {
 fn check_deliveries(outcome: &Outcome, strict: bool) -> Result<(), TestCaseError> {
     let model = outcome.sim.model();
     let trace = outcome.sim.trace();
-    let mut down: BTreeSet<u16> = BTreeSet::new();
-    let mut paused: BTreeMap<u16, i64> = BTreeMap::new();
-    let mut joined: BTreeSet<u16> = BTreeSet::new();
-    let mut rebalancing: BTreeSet<u16> = BTreeSet::new();
+    let mut down: BTreeSet<InstanceIdx> = BTreeSet::new();
+    let mut paused: BTreeMap<InstanceIdx, i64> = BTreeMap::new();
+    let mut joined: BTreeSet<GroupIdx> = BTreeSet::new();
+    let mut rebalancing: BTreeSet<GroupIdx> = BTreeSet::new();
     // (group, topic, partition) → owner, from the latest assignment.
-    let mut owner: BTreeMap<(u16, u16, u16), u16> = BTreeMap::new();
+    let mut owner: BTreeMap<(GroupIdx, TopicIdx, Partition), InstanceIdx> = BTreeMap::new();
     let steps = &trace.steps;
     for (i, s) in steps.iter().enumerate() {
         let number = i + 1;
         match s.kind {
             StepKind::Crashed => {
-                down.insert(s.instance);
+                down.insert(s.instance_idx());
             }
             StepKind::Restarted => {
-                down.remove(&s.instance);
+                down.remove(&s.instance_idx());
             }
-            StepKind::Paused => *paused.entry(s.instance).or_insert(0) += 1,
+            StepKind::Paused => *paused.entry(s.instance_idx()).or_insert(0) += 1,
             StepKind::Resumed => {
-                let p = paused.entry(s.instance).or_insert(0);
+                let p = paused.entry(s.instance_idx()).or_insert(0);
                 *p -= 1;
                 prop_assert!(*p >= 0, "step {number}: resumed more than paused");
             }
             _ => {}
         }
         if matches!(s.kind, StepKind::Crashed | StepKind::Restarted | StepKind::Joined)
-            && model.groups[usize::from(s.group)].reads_logs()
-            && joined.contains(&s.group)
+            && model.groups[s.group_idx().index()].reads_logs()
+            && joined.contains(&s.group_idx())
         {
-            rebalancing.insert(s.group);
+            rebalancing.insert(s.group_idx());
         }
         if s.kind == StepKind::Rebalanced {
-            joined.insert(s.group);
-            rebalancing.remove(&s.group);
-            owner.retain(|&(g, _, _), _| g != s.group);
+            joined.insert(s.group_idx());
+            rebalancing.remove(&s.group_idx());
+            owner.retain(|&(g, _, _), _| g != s.group_idx());
             for (instance, topic, partitions) in &trace.assignments[s.aux as usize] {
                 for &p in partitions {
-                    owner.insert((s.group, *topic, p), *instance);
+                    owner.insert((s.group_idx(), *topic, p), *instance);
                 }
             }
         }
@@ -649,12 +649,12 @@ fn check_deliveries(outcome: &Outcome, strict: bool) -> Result<(), TestCaseError
             continue;
         }
         prop_assert_eq!(
-            trace.instances[usize::from(s.instance)].0,
-            s.group,
+            trace.instances[s.instance_idx().index()].0,
+            s.group_idx(),
             "step {}: instance of another group",
             number
         );
-        prop_assert!(!down.contains(&s.instance), "step {number}: delivery to a crashed instance");
+        prop_assert!(!down.contains(&s.instance_idx()), "step {number}: delivery to a crashed instance");
         // A duplicate fault's second delivery follows the same instance's processing of
         // the same event in the same microsecond.
         let second = steps[..i].iter().rev().take_while(|p| p.t_us == s.t_us).any(|p| {
@@ -664,22 +664,22 @@ fn check_deliveries(outcome: &Outcome, strict: bool) -> Result<(), TestCaseError
         });
         if !second {
             prop_assert!(
-                paused.get(&s.instance).copied().unwrap_or(0) == 0,
+                paused.get(&s.instance_idx()).copied().unwrap_or(0) == 0,
                 "step {number}: delivery to a paused instance"
             );
         }
-        if is_log(model, s.topic) && (strict || !second) {
+        if is_log(model, s.topic_idx()) && (strict || !second) {
             prop_assert!(
-                !rebalancing.contains(&s.group),
+                !rebalancing.contains(&s.group_idx()),
                 "step {number}: a log record delivered while its group rebalances"
             );
             prop_assert_eq!(
-                owner.get(&(s.group, s.topic, s.partition)).copied(),
-                Some(s.instance),
+                owner.get(&(s.group_idx(), s.topic_idx(), s.partition_idx())).copied(),
+                Some(s.instance_idx()),
                 "step {}: a record of {}/{} to an instance that does not own it",
                 number,
-                s.topic,
-                s.partition
+                s.topic_idx(),
+                s.partition_idx()
             );
         }
     }
@@ -734,20 +734,20 @@ proptest! {
         let trace = outcome.sim.trace();
         let mut ledger = Ledger::default();
         // (group, topic, partition, offset) delivered / completed so far.
-        let mut delivered: BTreeSet<(u16, u16, u16, u32)> = BTreeSet::new();
-        let mut completed: BTreeSet<(u16, u16, u16, u32)> = BTreeSet::new();
+        let mut delivered: BTreeSet<(GroupIdx, TopicIdx, Partition, u32)> = BTreeSet::new();
+        let mut completed: BTreeSet<(GroupIdx, TopicIdx, Partition, u32)> = BTreeSet::new();
         for (i, s) in trace.steps.iter().enumerate() {
             let number = i + 1;
-            let here = (s.group, s.topic, s.partition, s.offset);
+            let here = || (s.group_idx(), s.topic_idx(), s.partition_idx(), s.offset);
             match s.kind {
-                StepKind::Delivered if is_log(model, s.topic) => { delivered.insert(here); }
-                StepKind::Processed | StepKind::SkippedDuplicate if is_log(model, s.topic) => { completed.insert(here); }
+                StepKind::Delivered if is_log(model, s.topic_idx()) => { delivered.insert(here()); }
+                StepKind::Processed | StepKind::SkippedDuplicate if is_log(model, s.topic_idx()) => { completed.insert(here()); }
                 StepKind::Committed => {
-                    let old = ledger.committed.get(&(s.group, s.topic, s.partition)).map(|c| c.1);
+                    let old = ledger.committed.get(&(s.group_idx(), s.topic_idx(), s.partition_idx())).map(|c| c.1);
                     if let Some(old) = old {
-                        let before = model.groups[usize::from(s.group)].commit == Commit::Before;
+                        let before = model.groups[s.group_idx().index()].commit == Commit::Before;
                         for offset in old..s.offset {
-                            let at = (s.group, s.topic, s.partition, offset);
+                            let at = (s.group_idx(), s.topic_idx(), s.partition_idx(), offset);
                             if before {
                                 prop_assert!(delivered.contains(&at), "step {number}: commit past {at:?}, never delivered");
                             } else {
@@ -786,18 +786,18 @@ proptest! {
         let model = outcome.sim.model();
         let trace = outcome.sim.trace();
         let mut ledger = Ledger::default();
-        let mut records: BTreeMap<(u16, u16), Vec<u32>> = BTreeMap::new();
-        let mut completed: BTreeSet<(u16, EventId)> = BTreeSet::new();
-        let mut acked: BTreeSet<(u16, EventId)> = BTreeSet::new();
+        let mut records: BTreeMap<(TopicIdx, Partition), Vec<EventIdx>> = BTreeMap::new();
+        let mut completed: BTreeSet<(GroupIdx, EventId)> = BTreeSet::new();
+        let mut acked: BTreeSet<(GroupIdx, EventId)> = BTreeSet::new();
         for (i, s) in trace.steps.iter().enumerate() {
             let number = i + 1;
             match s.kind {
-                StepKind::Published if is_log(model, s.topic) => records.entry((s.topic, s.partition)).or_default().push(s.event),
-                StepKind::Processed | StepKind::SkippedDuplicate => { completed.insert((s.group, id_of(trace, s.event))); }
+                StepKind::Published if is_log(model, s.topic_idx()) => records.entry((s.topic_idx(), s.partition_idx())).or_default().push(s.event_idx()),
+                StepKind::Processed | StepKind::SkippedDuplicate => { completed.insert((s.group_idx(), id_of(trace, s.event_idx()))); }
                 StepKind::Acked => {
-                    let id = id_of(trace, s.event);
-                    prop_assert!(completed.contains(&(s.group, id)), "step {number}: ack without a completed processing");
-                    acked.insert((s.group, id));
+                    let id = id_of(trace, s.event_idx());
+                    prop_assert!(completed.contains(&(s.group_idx(), id)), "step {number}: ack without a completed processing");
+                    acked.insert((s.group_idx(), id));
                 }
                 _ => {}
             }
@@ -805,7 +805,7 @@ proptest! {
             prop_assert!(r.is_ok(), "step {number}: {}", r.unwrap_err());
         }
         for (g, gm) in model.groups.iter().enumerate() {
-            let g16 = g as u16;
+            let g16 = GroupIdx::new(g);
             let mut done: BTreeSet<EventId> = acked.iter().filter(|(ag, _)| *ag == g16).map(|(_, id)| *id).collect();
             for (&(cg, t, p), &(start, committed)) in &ledger.committed {
                 if cg == g16 {
@@ -822,7 +822,7 @@ proptest! {
                 }
             }
             prop_assert_eq!(outcome.analysis.metric(Metric::FinalLag, Some(g)) as i64, ledger.lag(g16), "group {}: final lag", gm.name);
-            let dead = trace.steps.iter().filter(|s| s.kind == StepKind::DeadLettered && usize::from(s.group) == g).count() as u64;
+            let dead = trace.steps.iter().filter(|s| s.kind == StepKind::DeadLettered && s.group_idx().index() == g).count() as u64;
             prop_assert_eq!(outcome.analysis.metric(Metric::DeadLettered, Some(g)), dead);
         }
     }
@@ -846,7 +846,7 @@ proptest! {
             partial.steps.push(*s);
             analysis.observe(&partial);
             for g in 0..model.groups.len() {
-                let lag = ledger.lag(g as u16);
+                let lag = ledger.lag(GroupIdx::new(g));
                 prop_assert!(lag >= 0, "step {number}: group {g} lag {lag}");
                 max[g] = max[g].max(lag);
                 prop_assert_eq!(analysis.metric(Metric::FinalLag, Some(g)) as i64, lag, "step {}: lag of group {}", number, g);
@@ -887,27 +887,29 @@ proptest! {
         let model = outcome.sim.model();
         let trace = outcome.sim.trace();
         // (group, topic, event) → copies, highest receive so far of the current copy.
-        let mut copies: BTreeMap<(u16, u16, u32), u32> = BTreeMap::new();
-        let mut highest: BTreeMap<(u16, u16, u32), u32> = BTreeMap::new();
+        let mut copies: BTreeMap<(GroupIdx, TopicIdx, EventIdx), u32> = BTreeMap::new();
+        let mut highest: BTreeMap<(GroupIdx, TopicIdx, EventIdx), u32> = BTreeMap::new();
         // ((group, topic, event), instance, receive) delivered so far.
-        let mut received: BTreeSet<((u16, u16, u32), u16, u32)> = BTreeSet::new();
-        let count_copy = |topic: u16, t: u64, event: u32, copies: &mut BTreeMap<(u16, u16, u32), u32>| {
-            for sub in &model.topics[usize::from(topic)].subscribers {
-                if model.groups[usize::from(sub.group)].start <= t {
+        let mut received: BTreeSet<((GroupIdx, TopicIdx, EventIdx), InstanceIdx, u32)> = BTreeSet::new();
+        let count_copy = |topic: TopicIdx, t: u64, event: EventIdx, copies: &mut BTreeMap<(GroupIdx, TopicIdx, EventIdx), u32>| {
+            for sub in &model.topics[topic.index()].subscribers {
+                if model.groups[sub.group.index()].start <= t {
                     *copies.entry((sub.group, topic, event)).or_insert(0) += 1;
                 }
             }
         };
         for (i, s) in trace.steps.iter().enumerate() {
             let number = i + 1;
-            if s.topic == NONE16 || is_log(model, s.topic) {
+            if s.topic.is_none() || is_log(model, s.topic_idx()) {
                 continue;
             }
-            let tm = &model.topics[usize::from(s.topic)];
-            let k = (s.group, s.topic, s.event);
+            let tm = &model.topics[s.topic_idx().index()];
+            // (group, topic, event) of a consumer's step.
+            let key = || (s.group_idx(), s.topic_idx(), s.event_idx());
             match s.kind {
-                StepKind::Published => count_copy(s.topic, s.t_us, s.event, &mut copies),
+                StepKind::Published => count_copy(s.topic_idx(), s.t_us, s.event_idx(), &mut copies),
                 StepKind::Delivered => {
+                    let k = key();
                     prop_assert!(s.aux >= 1, "step {number}: receive 0");
                     if let Some(max) = tm.max_receives {
                         prop_assert!(s.aux <= max, "step {number}: receive {} beyond max_receives {max}", s.aux);
@@ -918,25 +920,26 @@ proptest! {
                     let repeated = trace.steps[..i].iter().rev().take_while(|p| p.t_us == s.t_us).any(|p| {
                         matches!(p.kind, StepKind::Processed | StepKind::SkippedDuplicate | StepKind::Failed)
                             && p.instance == s.instance && p.event == s.event
-                    }) && received.contains(&(k, s.instance, s.aux));
+                    }) && received.contains(&(k, s.instance_idx(), s.aux));
                     if copies.get(&k).copied().unwrap_or(0) == 1 && !repeated {
                         let h = highest.entry(k).or_insert(0);
                         prop_assert!(s.aux == *h + 1, "step {number}: receive {} after {}", s.aux, *h);
                         *h = s.aux;
                     }
-                    received.insert((k, s.instance, s.aux));
+                    received.insert((k, s.instance_idx(), s.aux));
                 }
                 StepKind::DeadLettered => {
+                    let k = key();
                     let max = tm.max_receives;
-                    prop_assert!(max.is_some() && tm.dead_letter == Some(s.aux as u16), "step {number}: dead-lettered from a queue without one");
+                    prop_assert!(max.is_some() && s.dead_letter().is_some() && tm.dead_letter == s.dead_letter(), "step {number}: dead-lettered from a queue without one");
                     let max = max.unwrap();
                     let reached = trace.steps[..i].iter().any(|p| p.kind == StepKind::Delivered
-                        && (p.group, p.topic, p.event) == k && p.aux == max);
+                        && (p.group, p.topic, p.event) == (Some(k.0), Some(k.1), Some(k.2)) && p.aux == max);
                     prop_assert!(reached, "step {number}: dead-lettered before receive {max}");
                     if copies.get(&k).copied().unwrap_or(0) == 1 {
                         prop_assert_eq!(highest.get(&k).copied(), Some(max), "step {}: dead-lettered copy's receives", number);
                     }
-                    count_copy(s.aux as u16, s.t_us, s.event, &mut copies);
+                    count_copy(s.dead_letter().expect("a dead-letter topic"), s.t_us, s.event_idx(), &mut copies);
                 }
                 _ => {}
             }
@@ -954,18 +957,18 @@ proptest! {
         let trace = outcome.sim.trace();
         for (p, pm) in model.producers.iter().enumerate() {
             let mine = |kind: StepKind| {
-                let mut n: BTreeMap<u32, u32> = BTreeMap::new();
-                for s in trace.steps.iter().filter(|s| s.kind == kind && s.topic == pm.topic) {
-                    let e = trace.event(s.event);
-                    if e.source == pm.source && e.cause().is_none() {
-                        *n.entry(s.event).or_insert(0) += 1;
+                let mut n: BTreeMap<EventIdx, u32> = BTreeMap::new();
+                for s in trace.steps.iter().filter(|s| s.kind == kind && s.topic == Some(pm.topic)) {
+                    let e = trace.event_of(s);
+                    if e.source == pm.source && e.cause.is_none() {
+                        *n.entry(s.event_idx()).or_insert(0) += 1;
                     }
                 }
                 n
             };
             let published = mine(StepKind::Published);
             let dropped = mine(StepKind::DroppedDuplicate);
-            let fifo = model.topics[usize::from(pm.topic)].fifo;
+            let fifo = model.topics[pm.topic.index()].fifo;
             let name = &pm.name;
             prop_assert!(published.values().all(|&n| n <= 2), "{}: an event published more than twice", name);
             if pm.retry_duplicates >= 1.0 {

@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::fault_properties::{Json, parse, scenario};
-use eventlab::trace::{NONE32, Step, StepKind};
+use eventlab::trace::{Step, StepKind};
 
 /// The classes a step of this kind may be written in.
 fn classes(step: &Step, emitted: bool) -> &'static [u8] {
@@ -81,7 +81,7 @@ proptest! {
             if step.t_us != now {
                 (now, class) = (step.t_us, 0);
             }
-            let emitted = step.event != NONE32 && trace.events[step.event as usize].parent != eventlab::trace::NO_EVENT;
+            let emitted = step.event.is_some_and(|e| trace.event(e).cause.is_some());
             let allowed = classes(step, emitted);
             let Some(&next) = allowed.iter().find(|&&c| c >= class) else {
                 let from = trace.steps[..i].iter().rposition(|s| s.t_us != now).map_or(0, |p| p + 1);
@@ -109,21 +109,21 @@ proptest! {
             .collect();
         let delays = |name: &str| delaying.iter().any(|d| d == name);
         for (i, step) in trace.steps.iter().enumerate() {
-            if step.kind != StepKind::Published || step.event == NONE32 {
+            if step.kind != StepKind::Published || step.event.is_none() {
                 continue;
             }
-            let event = &trace.events[step.event as usize];
+            let event = trace.event_of(step);
             let source = trace.strings.resolve(event.source);
-            if event.parent == eventlab::trace::NO_EVENT || delays(source) {
+            let Some(cause) = event.cause.filter(|_| !delays(source)) else {
                 continue;
-            }
+            };
             let emits_of_a_completion = |s: &Step| {
                 matches!(s.kind, StepKind::Published | StepKind::Routed | StepKind::Unrouted | StepKind::DroppedDuplicate)
             };
             let before = trace.steps[..i].iter().rposition(|s| !emits_of_a_completion(s));
             let trigger = before.map(|b| &trace.steps[b]);
             prop_assert!(
-                trigger.is_some_and(|t| t.kind == StepKind::Processed && t.event == event.parent && t.t_us == step.t_us),
+                trigger.is_some_and(|t| t.kind == StepKind::Processed && t.event == Some(cause) && t.t_us == step.t_us),
                 "step {}: an emit without a delay is not published in its trigger's completion\n{}", i + 1, value
             );
         }

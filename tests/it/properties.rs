@@ -14,7 +14,7 @@ use eventlab::scenario::load::{Limits, load_file, load_str};
 use eventlab::scenario::model::{Metric, Scenario, TopicKind};
 use eventlab::sim::{Model, Simulator};
 use eventlab::trace::jsonl;
-use eventlab::trace::{NONE16, NONE32, StepKind, Trace};
+use eventlab::trace::{EventIdx, GroupIdx, InstanceIdx, Partition, StepKind, TopicIdx, Trace};
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 use serde_json::{Value, json};
@@ -330,8 +330,8 @@ fn run_to_end(model: &Arc<Model>) -> Simulator {
 }
 
 /// The time of an event's first publication.
-fn published_at(trace: &Trace, event: u32) -> u64 {
-    trace.steps.iter().find(|s| s.kind == StepKind::Published && s.event == event).expect("published").t_us
+fn published_at(trace: &Trace, event: EventIdx) -> u64 {
+    trace.steps.iter().find(|s| s.kind == StepKind::Published && s.event == Some(event)).expect("published").t_us
 }
 
 fn jsonl_bytes(model: &Model, trace: &Trace) -> Vec<u8> {
@@ -341,7 +341,7 @@ fn jsonl_bytes(model: &Model, trace: &Trace) -> Vec<u8> {
 }
 
 /// Work an instance received: (event, topic, partition, offset, from a log).
-type Received = (u32, u16, u16, u32, bool);
+type Received = (EventIdx, TopicIdx, Option<Partition>, u32, bool);
 
 fn config() -> ProptestConfig {
     ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() }
@@ -373,16 +373,16 @@ proptest! {
     fn offsets_count_up_per_partition(value in scenario()) {
         let sim = run_to_end(&model(parse(&value)));
         let model = sim.model();
-        let mut next: BTreeMap<(u16, u16), u32> = BTreeMap::new();
+        let mut next: BTreeMap<(TopicIdx, Partition), u32> = BTreeMap::new();
         for (i, s) in sim.trace().steps.iter().enumerate().filter(|(_, s)| s.kind == StepKind::Published) {
-            match model.topics[usize::from(s.topic)].kind {
+            match model.topics[s.topic_idx().index()].kind {
                 TopicKind::Log => {
-                    prop_assert!(u32::from(s.partition) < model.topics[usize::from(s.topic)].partitions);
-                    let n = next.entry((s.topic, s.partition)).or_insert(0);
-                    prop_assert_eq!(s.offset, *n, "step {}: offset on {}/{}", i + 1, s.topic, s.partition);
+                    prop_assert!(u32::from(s.partition_idx().get()) < model.topics[s.topic_idx().index()].partitions);
+                    let n = next.entry((s.topic_idx(), s.partition_idx())).or_insert(0);
+                    prop_assert_eq!(s.offset, *n, "step {}: offset on {}/{}", i + 1, s.topic_idx(), s.partition_idx());
                     *n += 1;
                 }
-                _ => prop_assert!(s.offset == NONE32, "step {}: a queue publish has an offset", i + 1),
+                _ => prop_assert!(s.offset().is_none(), "step {}: a queue publish has an offset", i + 1),
             }
         }
     }
@@ -398,31 +398,31 @@ proptest! {
         let mut partial = trace.clone();
         partial.steps.clear();
 
-        let mut end: BTreeMap<(u16, u16), u32> = BTreeMap::new();
+        let mut end: BTreeMap<(TopicIdx, Partition), u32> = BTreeMap::new();
         // (group, topic, partition) → committed, once the group has joined.
-        let mut committed: BTreeMap<(usize, u16, u16), u32> = BTreeMap::new();
+        let mut committed: BTreeMap<(usize, TopicIdx, Partition), u32> = BTreeMap::new();
         let mut joined = vec![false; model.groups.len()];
         // (group, queue topic) → messages in the group's copy, not yet acked.
-        let mut queued: BTreeMap<(usize, u16), i64> = BTreeMap::new();
+        let mut queued: BTreeMap<(usize, TopicIdx), i64> = BTreeMap::new();
 
         for (i, s) in trace.steps.iter().enumerate() {
             let number = i + 1;
             match s.kind {
                 StepKind::Published => {
-                    let tm = &model.topics[usize::from(s.topic)];
+                    let tm = &model.topics[s.topic_idx().index()];
                     match tm.kind {
-                        TopicKind::Log => *end.entry((s.topic, s.partition)).or_insert(0) += 1,
+                        TopicKind::Log => *end.entry((s.topic_idx(), s.partition_idx())).or_insert(0) += 1,
                         _ => {
                             for sub in &tm.subscribers {
-                                if model.groups[usize::from(sub.group)].start <= s.t_us {
-                                    *queued.entry((usize::from(sub.group), s.topic)).or_insert(0) += 1;
+                                if model.groups[sub.group.index()].start <= s.t_us {
+                                    *queued.entry((sub.group.index(), s.topic_idx())).or_insert(0) += 1;
                                 }
                             }
                         }
                     }
                 }
                 StepKind::Rebalanced => {
-                    let g = usize::from(s.group);
+                    let g = s.group_idx().index();
                     prop_assert!(!joined[g], "step {number}: a second rebalance without faults");
                     joined[g] = true;
                     for &(topic, partition) in &model.groups[g].slots {
@@ -435,16 +435,16 @@ proptest! {
                     }
                 }
                 StepKind::Committed => {
-                    let g = usize::from(s.group);
+                    let g = s.group_idx().index();
                     prop_assert!(joined[g], "step {number}: a commit before the group joined");
-                    let old = committed[&(g, s.topic, s.partition)];
+                    let old = committed[&(g, s.topic_idx(), s.partition_idx())];
                     prop_assert!(s.offset > old, "step {number}: commit {} does not move past {old}", s.offset);
-                    let e = end.get(&(s.topic, s.partition)).copied().unwrap_or(0);
+                    let e = end.get(&(s.topic_idx(), s.partition_idx())).copied().unwrap_or(0);
                     prop_assert!(s.offset <= e, "step {number}: commit {} beyond the log end {e}", s.offset);
-                    committed.insert((g, s.topic, s.partition), s.offset);
+                    committed.insert((g, s.topic_idx(), s.partition_idx()), s.offset);
                 }
                 StepKind::Acked => {
-                    let q = queued.entry((usize::from(s.group), s.topic)).or_insert(0);
+                    let q = queued.entry((s.group_idx().index(), s.topic_idx())).or_insert(0);
                     *q -= 1;
                     prop_assert!(*q >= 0, "step {number}: more acks than messages");
                 }
@@ -480,49 +480,49 @@ proptest! {
     fn every_delivery_follows_its_publish(value in scenario()) {
         let sim = run_to_end(&model(parse(&value)));
         let model = sim.model();
-        let mut at_offset: BTreeMap<(u16, u16, u32), u32> = BTreeMap::new();
-        let mut on_queue: BTreeSet<(u16, u32)> = BTreeSet::new();
-        let mut end: BTreeMap<(u16, u16), u32> = BTreeMap::new();
-        let mut next_read: BTreeMap<(u16, u16, u16), u32> = BTreeMap::new();
+        let mut at_offset: BTreeMap<(TopicIdx, Partition, u32), EventIdx> = BTreeMap::new();
+        let mut on_queue: BTreeSet<(TopicIdx, EventIdx)> = BTreeSet::new();
+        let mut end: BTreeMap<(TopicIdx, Partition), u32> = BTreeMap::new();
+        let mut next_read: BTreeMap<(GroupIdx, TopicIdx, Partition), u32> = BTreeMap::new();
         for (i, s) in sim.trace().steps.iter().enumerate() {
             let number = i + 1;
-            let is_log = s.topic != NONE16 && model.topics[usize::from(s.topic)].kind == TopicKind::Log;
+            let is_log = s.topic.is_some() && model.topics[s.topic_idx().index()].kind == TopicKind::Log;
             match s.kind {
                 StepKind::Published => {
                     if is_log {
-                        at_offset.insert((s.topic, s.partition, s.offset), s.event);
-                        *end.entry((s.topic, s.partition)).or_insert(0) += 1;
+                        at_offset.insert((s.topic_idx(), s.partition_idx(), s.offset), s.event_idx());
+                        *end.entry((s.topic_idx(), s.partition_idx())).or_insert(0) += 1;
                     } else {
-                        on_queue.insert((s.topic, s.event));
+                        on_queue.insert((s.topic_idx(), s.event_idx()));
                     }
                 }
                 StepKind::Rebalanced => {
-                    let gm = &model.groups[usize::from(s.group)];
+                    let gm = &model.groups[s.group_idx().index()];
                     for &(t, p) in &gm.slots {
                         let e = end.get(&(t, p)).copied().unwrap_or(0);
                         let start = if gm.from == eventlab::scenario::model::From::Latest { e } else { 0 };
-                        next_read.insert((s.group, t, p), start);
+                        next_read.insert((s.group_idx(), t, p), start);
                     }
                 }
                 StepKind::Delivered => {
-                    prop_assert!(s.topic != NONE16 && s.group != NONE16 && s.instance != NONE16);
+                    prop_assert!(s.topic.is_some() && s.group.is_some() && s.instance.is_some());
                     if is_log {
                             prop_assert_eq!(
-                                at_offset.get(&(s.topic, s.partition, s.offset)).copied(), Some(s.event),
-                                "step {}: delivered event is not the one published at {}/{}@{}", number, s.topic, s.partition, s.offset
+                                at_offset.get(&(s.topic_idx(), s.partition_idx(), s.offset)).copied(), Some(s.event_idx()),
+                                "step {}: delivered event is not the one published at {}/{}@{}", number, s.topic_idx(), s.partition_idx(), s.offset
                             );
-                            let next = next_read.get_mut(&(s.group, s.topic, s.partition));
+                            let next = next_read.get_mut(&(s.group_idx(), s.topic_idx(), s.partition_idx()));
                             prop_assert!(next.is_some(), "step {number}: delivery before the group joined");
                             let next = next.unwrap();
                             prop_assert_eq!(s.offset, *next, "step {}: partition read out of order", number);
                             *next += 1;
                     } else {
-                            prop_assert!(on_queue.contains(&(s.topic, s.event)), "step {number}: message not published before");
-                            let start = model.groups[usize::from(s.group)].start;
-                            prop_assert!(published_at(sim.trace(), s.event) >= start, "step {number}: message from before the group's start");
+                            prop_assert!(on_queue.contains(&(s.topic_idx(), s.event_idx())), "step {number}: message not published before");
+                            let start = model.groups[s.group_idx().index()].start;
+                            prop_assert!(published_at(sim.trace(), s.event_idx()) >= start, "step {number}: message from before the group's start");
                     }
                     // The instance belongs to the group.
-                    prop_assert_eq!(sim.trace().instances[usize::from(s.instance)].0, s.group);
+                    prop_assert_eq!(sim.trace().instances[s.instance_idx().index()].0, s.group_idx());
                 }
                 _ => {}
             }
@@ -535,21 +535,21 @@ proptest! {
     fn causation_parents_come_first(value in scenario()) {
         let sim = run_to_end(&model(parse(&value)));
         let trace = sim.trace();
-        let mut first: BTreeMap<u32, usize> = BTreeMap::new();
+        let mut first: BTreeMap<EventIdx, usize> = BTreeMap::new();
         for (i, s) in trace.steps.iter().enumerate().filter(|(_, s)| s.kind == StepKind::Published) {
-            first.entry(s.event).or_insert(i);
+            first.entry(s.event_idx()).or_insert(i);
         }
         let mut ids = BTreeSet::new();
         for (idx, e) in trace.events.iter().enumerate() {
-            let idx = idx as u32;
+            let idx = EventIdx::new(idx);
             prop_assert!(ids.insert(e.id), "duplicate event id {}", e.id.render(&trace.strings));
             let Some(mine) = first.get(&idx).copied() else {
                 // An event that is never published (e.g. an emit whose publish fell after the
                 // end) must not be referenced by any step.
-                prop_assert!(trace.steps.iter().all(|s| s.event != idx));
+                prop_assert!(trace.steps.iter().all(|s| s.event != Some(idx)));
                 continue;
             };
-            if let Some(parent) = e.cause() {
+            if let Some(parent) = e.cause {
                 let parent_step = first.get(&parent).copied();
                 prop_assert!(parent_step.is_some_and(|p| p < mine), "event {idx}: parent {parent} published at {parent_step:?}, child at {mine}");
                 let p = trace.event(parent);
@@ -558,8 +558,8 @@ proptest! {
                 // The parent was processed, with an effect, by the emitting consumer before.
                 let source = trace.strings.resolve(e.source);
                 prop_assert!(
-                    trace.steps[..mine].iter().any(|s| s.kind == StepKind::Processed && s.event == parent && s.flag != 0
-                        && sim.model().groups[usize::from(s.group)].consumer == source),
+                    trace.steps[..mine].iter().any(|s| s.kind == StepKind::Processed && s.event == Some(parent) && s.flag != 0
+                        && sim.model().groups[s.group_idx().index()].consumer == source),
                     "event {}: no effect of its parent by {} before", idx, source
                 );
             } else {
@@ -594,11 +594,11 @@ proptest! {
             prop_assert_eq!(&v["t_us"], &json!(s.t_us));
             prop_assert_eq!(v["kind"].as_str(), Some(s.kind.name()));
             if s.kind == StepKind::Published {
-                let e = trace.event(s.event);
+                let e = trace.event_of(&s);
                 prop_assert_eq!(&v["data"], &trace.payloads.value(e.data));
                 prop_assert_eq!(&v["source"], &json!(trace.strings.resolve(e.source)));
                 prop_assert!(v["headers"].is_object() && v["schema_version"].is_u64() && v["correlation_id"].is_string());
-                prop_assert_eq!(v.get("causation_id").is_some(), e.cause().is_some());
+                prop_assert_eq!(v.get("causation_id").is_some(), e.cause.is_some());
             }
             count += 1;
         }
@@ -670,7 +670,7 @@ proptest! {
         let trace = outcome.sim.trace();
         let a = &outcome.analysis;
         let count = |kind: StepKind, g: Option<usize>| {
-            trace.steps.iter().filter(|s| s.kind == kind && g.is_none_or(|g| usize::from(s.group) == g)).count() as u64
+            trace.steps.iter().filter(|s| s.kind == kind && g.is_none_or(|g| s.group_idx().index() == g)).count() as u64
         };
         let published = count(StepKind::Published, None);
         prop_assert_eq!(a.metric(Metric::Published, None), published);
@@ -684,7 +684,7 @@ proptest! {
             prop_assert!(m(Metric::MaxLag) >= m(Metric::FinalLag), "{}", name);
             prop_assert_eq!(m(Metric::Delivered), count(StepKind::Delivered, Some(g)), "{}: delivered", name);
             prop_assert_eq!(m(Metric::Failed), count(StepKind::Failed, Some(g)), "{}: failed", name);
-            let effects = trace.steps.iter().filter(|s| s.kind == StepKind::Processed && s.flag != 0 && usize::from(s.group) == g).count() as u64;
+            let effects = trace.steps.iter().filter(|s| s.kind == StepKind::Processed && s.flag != 0 && s.group_idx().index() == g).count() as u64;
             prop_assert_eq!(m(Metric::Effects), effects, "{}: effects", name);
             // Without faults, a message is delivered again only after a failure on a queue (a
             // log retries in place, which is not a new delivery), and nothing has two effects.
@@ -700,7 +700,7 @@ proptest! {
                 prop_assert_eq!(m(Metric::OutOfOrder), 0, "{}: out of order on logs without faults", name);
             }
             // Every step about a group carries a valid group.
-            prop_assert!(trace.steps.iter().all(|s| s.group == NONE16 || usize::from(s.group) < model.groups.len()));
+            prop_assert!(trace.steps.iter().all(|s| s.group.is_none() || s.group_idx().index() < model.groups.len()));
         }
         for metric in Metric::PER_GROUP {
             if metric != Metric::MaxLag {
@@ -714,7 +714,7 @@ proptest! {
         for f in a.findings() {
             prop_assert!(f.step >= 1 && f.step as usize <= trace.steps.len(), "{:?}", f);
             let s = trace.steps[f.step as usize - 1];
-            prop_assert_eq!((s.event, s.group), (f.event, f.group), "finding {:?} vs its step {:?}", f, s);
+            prop_assert_eq!((s.event_idx(), s.group_idx()), (f.event, f.group), "finding {:?} vs its step {:?}", f, s);
         }
         // The summary says the same.
         let summary = eventlab::report::summary_json(&outcome);
@@ -736,25 +736,25 @@ proptest! {
         let model = sim.model();
         let trace = sim.trace();
         let scenario = &model.scenario;
-        let mut keyless: BTreeMap<u16, u32> = BTreeMap::new();
+        let mut keyless: BTreeMap<TopicIdx, u32> = BTreeMap::new();
         let mut by_producer: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
         for s in trace.steps.iter().filter(|s| s.kind == StepKind::Published) {
-            let e = trace.event(s.event);
-            let tm = &model.topics[usize::from(s.topic)];
+            let e = trace.event_of(s);
+            let tm = &model.topics[s.topic_idx().index()];
             if tm.kind == TopicKind::Log {
                 let expected = if let Some(key) = e.key {
                     eventlab::sim::murmur2::partition_for(trace.strings.resolve(key), tm.partitions)
                 } else {
-                    let n = keyless.entry(s.topic).or_insert(0);
+                    let n = keyless.entry(s.topic_idx()).or_insert(0);
                     *n += 1;
                     (*n - 1) % tm.partitions
                 };
-                prop_assert_eq!(u32::from(s.partition), expected, "partition of {}", e.id.render(&trace.strings));
+                prop_assert_eq!(u32::from(s.partition_idx().get()), expected, "partition of {}", e.id.render(&trace.strings));
             }
             let source = trace.strings.resolve(e.source);
             let Some(p) = scenario.producers.iter().find(|p| p.name == source) else { continue };
-            prop_assert!(e.cause().is_none());
-            prop_assert_eq!(&model.topics[usize::from(s.topic)].name, &p.topic);
+            prop_assert!(e.cause.is_none());
+            prop_assert_eq!(&model.topics[s.topic_idx().index()].name, &p.topic);
             let seen = by_producer.entry(source).or_default();
             let n = seen.len() as u64 + 1;
             let time = s.t_us;
@@ -805,28 +805,28 @@ proptest! {
         let trace = sim.trace();
         // instance → received work in order (event, topic, partition, offset, is_log), the
         // front being processed, and when the front's current attempt began.
-        let mut held: BTreeMap<u16, VecDeque<Received>> = BTreeMap::new();
-        let mut began: BTreeMap<u16, u64> = BTreeMap::new();
+        let mut held: BTreeMap<InstanceIdx, VecDeque<Received>> = BTreeMap::new();
+        let mut began: BTreeMap<InstanceIdx, u64> = BTreeMap::new();
         // (group, topic, partition) → offsets+1 processed and not yet committed (commit after)
-        let mut to_commit: BTreeMap<(u16, u16, u16), Vec<(u32, u64)>> = BTreeMap::new();
-        let mut to_ack: Vec<(u16, u32, u64)> = Vec::new();
+        let mut to_commit: BTreeMap<(GroupIdx, TopicIdx, Partition), Vec<(u32, u64)>> = BTreeMap::new();
+        let mut to_ack: Vec<(GroupIdx, EventIdx, u64)> = Vec::new();
         let steps = &trace.steps;
         for (i, s) in steps.iter().enumerate() {
             let number = i + 1;
-            let is_log = s.topic != NONE16 && model.topics[usize::from(s.topic)].kind == TopicKind::Log;
+            let is_log = s.topic.is_some() && model.topics[s.topic_idx().index()].kind == TopicKind::Log;
             match s.kind {
                 StepKind::Delivered => {
-                    let mine = held.entry(s.instance).or_default();
+                    let mine = held.entry(s.instance_idx()).or_default();
                     if is_log {
                         prop_assert!(mine.is_empty(), "step {number}: a log record to a busy instance ({mine:?})");
                     } else {
                         prop_assert!(mine.iter().all(|w| w.4), "step {number}: a second queue message with prefetch 1 ({mine:?})");
                     }
                     if mine.is_empty() {
-                        began.insert(s.instance, s.t_us);
+                        began.insert(s.instance_idx(), s.t_us);
                     }
-                    mine.push_back((s.event, s.topic, s.partition, s.offset, is_log));
-                    let gm = &model.groups[usize::from(s.group)];
+                    mine.push_back((s.event_idx(), s.topic_idx(), s.partition, s.offset, is_log));
+                    let gm = &model.groups[s.group_idx().index()];
                     if is_log && gm.commit == Commit::Before {
                         let next = steps.get(i + 1);
                         prop_assert!(
@@ -837,16 +837,16 @@ proptest! {
                     }
                 }
                 StepKind::Processed | StepKind::Failed => {
-                    let mine = held.entry(s.instance).or_default();
+                    let mine = held.entry(s.instance_idx()).or_default();
                     let front = mine.front().copied();
                     prop_assert!(front.is_some(), "step {number}: {} by an idle instance", s.kind.name());
                     let (event, topic, partition, offset, _) = front.unwrap();
-                    prop_assert_eq!((event, topic), (s.event, s.topic), "step {}: processed another event than the first received", number);
+                    prop_assert_eq!((event, topic), (s.event_idx(), s.topic_idx()), "step {}: processed another event than the first received", number);
                     if is_log {
                         prop_assert_eq!((partition, offset), (s.partition, s.offset));
                     }
-                    let took = s.t_us - began[&s.instance];
-                    let gm = &model.groups[usize::from(s.group)];
+                    let took = s.t_us - began[&s.instance_idx()];
+                    let gm = &model.groups[s.group_idx().index()];
                     match gm.processing {
                         Distribution::Fixed(d) => prop_assert_eq!(took, d.as_micros(), "step {}: processing time", number),
                         Distribution::Uniform(a, b) => prop_assert!(
@@ -858,20 +858,20 @@ proptest! {
                     if !(s.kind == StepKind::Failed && is_log) {
                         mine.pop_front();
                     }
-                    began.insert(s.instance, s.t_us);
+                    began.insert(s.instance_idx(), s.t_us);
                     if s.kind == StepKind::Processed {
                         if is_log && gm.commit == Commit::After {
-                            to_commit.entry((s.group, s.topic, s.partition)).or_default().push((s.offset + 1, s.t_us));
+                            to_commit.entry((s.group_idx(), s.topic_idx(), s.partition_idx())).or_default().push((s.offset + 1, s.t_us));
                         } else if !is_log {
-                            to_ack.push((s.group, s.event, s.t_us));
+                            to_ack.push((s.group_idx(), s.event_idx(), s.t_us));
                         }
                     }
                 }
                 StepKind::Committed => {
-                    let gm = &model.groups[usize::from(s.group)];
+                    let gm = &model.groups[s.group_idx().index()];
                     match gm.commit {
                         Commit::After => {
-                            let pending = to_commit.entry((s.group, s.topic, s.partition)).or_default();
+                            let pending = to_commit.entry((s.group_idx(), s.topic_idx(), s.partition_idx())).or_default();
                             prop_assert!(!pending.is_empty(), "step {number}: a commit with nothing processed");
                             let (offset, at) = pending.remove(0);
                             prop_assert_eq!((s.offset, s.t_us), (offset, at), "step {}: commit-after", number);
@@ -884,7 +884,7 @@ proptest! {
                     }
                 }
                 StepKind::Acked => {
-                    let at = to_ack.iter().position(|&(g, e, _)| g == s.group && e == s.event);
+                    let at = to_ack.iter().position(|&(g, e, _)| g == s.group_idx() && e == s.event_idx());
                     prop_assert!(at.is_some(), "step {number}: an ack with no processing");
                     let (_, _, t) = to_ack.remove(at.unwrap());
                     prop_assert_eq!(t, s.t_us, "step {}: ack time", number);
@@ -974,7 +974,7 @@ fn produced(outcome: &eventlab::run::Outcome) -> Vec<Produced> {
         .enumerate()
         .filter(|(_, s)| s.kind == StepKind::Published)
         .filter_map(|(i, s)| {
-            let e = trace.event(s.event);
+            let e = trace.event_of(s);
             let source = trace.strings.resolve(e.source);
             producers.contains(source).then(|| Produced {
                 source: source.to_owned(),

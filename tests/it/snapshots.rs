@@ -106,6 +106,13 @@ fn any_size_renders_without_panic() {
         }
     }
     insta::assert_snapshot!("too_small", screen(&app, 20, 5));
+    // And with the popups open: the note whole, the inspector, the help.
+    for action in [Action::ExpandNote, Action::Inspect, Action::Help] {
+        app.apply(action);
+        for (w, h) in [(1, 1), (10, 4), (39, 7), (40, 8), (41, 9), (60, 12), (80, 24), (200, 60)] {
+            let _ = screen(&app, w, h);
+        }
+    }
 }
 
 /// Gone back to step 120 after running to the end, every view shows what it showed when
@@ -291,4 +298,223 @@ fn the_header_always_names_the_experiment_running() {
         assert!(header.contains("idempotent-billing"), "{width} columns: {header}");
         assert!(header.contains("step 0"), "{width} columns: {header}");
     }
+}
+
+/// Every view at the four sizes a learner's terminal is likely to have, on the crash
+/// lesson in mid-run.
+#[test]
+fn every_view_at_every_size() {
+    let mut app = stepped("crash-duplicates", 120);
+    for view in View::ALL {
+        app.apply(Action::ShowView(view));
+        for (w, h) in [(60, 20), (80, 24), (120, 36), (250, 70)] {
+            let name = format!("size_{w}x{h}_{}", view.title().to_lowercase());
+            insta::assert_snapshot!(name, screen(&app, w, h));
+        }
+    }
+}
+
+/// The styles of a screen, compactly: per row, each run of cells with one style other
+/// than the default, as `columns style` (`fg`/`bg` colours, `B` bold, `R` reverse, `D`
+/// dim, `I` italic, `U` underlined).
+fn styles(buffer: &ratatui::buffer::Buffer) -> String {
+    use std::fmt::Write as _;
+
+    use ratatui::style::{Color, Modifier};
+    let describe = |cell: &ratatui::buffer::Cell| {
+        let mut text = String::new();
+        if cell.fg != Color::Reset {
+            let _ = write!(text, "fg:{:?} ", cell.fg);
+        }
+        if cell.bg != Color::Reset {
+            let _ = write!(text, "bg:{:?} ", cell.bg);
+        }
+        for (m, letter) in [
+            (Modifier::BOLD, 'B'),
+            (Modifier::REVERSED, 'R'),
+            (Modifier::DIM, 'D'),
+            (Modifier::ITALIC, 'I'),
+            (Modifier::UNDERLINED, 'U'),
+        ] {
+            if cell.modifier.contains(m) {
+                text.push(letter);
+            }
+        }
+        text.trim_end().to_owned()
+    };
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut runs = Vec::new();
+        let mut x = 0;
+        while x < buffer.area.width {
+            let style = describe(&buffer[(x, y)]);
+            let start = x;
+            while x < buffer.area.width && describe(&buffer[(x, y)]) == style {
+                x += 1;
+            }
+            if !style.is_empty() {
+                runs.push(format!("{start}-{} {style}", x - 1));
+            }
+        }
+        if !runs.is_empty() {
+            let _ = writeln!(out, "{y:>2}: {}", runs.join(" · "));
+        }
+    }
+    out
+}
+
+fn buffer(app: &App, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    terminal.draw(|frame| frame.render_widget(app, frame.area())).expect("draws");
+    terminal.backend().buffer().clone()
+}
+
+/// Each view in the mono and light themes at 80×24: the text, and the styles that carry
+/// what colour carries in the default theme.
+#[test]
+fn every_view_in_the_mono_and_light_themes() {
+    use eventlab::tui::theme::Theme;
+    for theme in [Theme::Mono, Theme::Light] {
+        let mut app = stepped("crash-duplicates", 120).with_theme(theme);
+        // A selected row, to see how the selection shows.
+        app.apply(Action::ShowView(View::Traffic));
+        app.apply(Action::Up);
+        for view in View::ALL {
+            app.apply(Action::ShowView(view));
+            let buf = buffer(&app, 80, 24);
+            let text = screen(&app, 80, 24);
+            insta::assert_snapshot!(
+                format!("theme_{}_{}", theme.name(), view.title().to_lowercase()),
+                format!("{text}\n{}", styles(&buf))
+            );
+        }
+    }
+}
+
+/// In mono no state is told by colour alone: no cell has a colour; the active tab is
+/// bracketed and reversed, the selected row marked `▸` and reversed, a finding reversed
+/// with its name, a check `✓` or `✗`.
+#[test]
+fn in_mono_no_state_is_told_by_colour_alone() {
+    use eventlab::tui::theme::Theme;
+    use ratatui::style::{Color, Modifier};
+    let mut app = app("crash-duplicates").with_theme(Theme::Mono);
+    app.apply(Action::RunToEnd);
+    app.apply(Action::ShowView(View::Checks));
+    app.apply(Action::NextFinding);
+    app.apply(Action::ShowView(View::Checks));
+    for view in View::ALL {
+        app.apply(Action::ShowView(view));
+        let buf = buffer(&app, 120, 36);
+        for cell in buf.content() {
+            assert!(cell.fg == Color::Reset && cell.bg == Color::Reset, "{view:?}: a colour in mono: {cell:?}");
+        }
+        let text = screen(&app, 120, 36);
+        let tabs = text.lines().nth(1).unwrap_or_default();
+        let active = format!("[{} {}]", view.key(), view.title());
+        assert!(tabs.contains(&active), "{view:?}: {tabs}");
+        let x = tabs.chars().position(|c| c == '[').unwrap_or(0) as u16;
+        assert!(buf[(x + 1, 1)].modifier.contains(Modifier::REVERSED), "{view:?}: the active tab is reversed");
+    }
+    app.apply(Action::ShowView(View::Checks));
+    let text = screen(&app, 120, 36);
+    let buf = buffer(&app, 120, 36);
+    let (y, row) = text.lines().enumerate().find(|(_, l)| l.contains('▸')).expect("the selected finding is marked");
+    let x = row.chars().position(|c| c == '▸').unwrap_or(0) as u16;
+    assert!(buf[(x + 3, y as u16)].modifier.contains(Modifier::REVERSED), "{row}");
+    assert!(text.contains("✓") || text.contains("✗"), "{text}");
+}
+
+/// In light, nothing is pale on white: no text in white, grey, yellow or cyan on the
+/// terminal's own background.
+#[test]
+fn light_has_no_pale_text() {
+    use eventlab::tui::theme::Theme;
+    use ratatui::style::Color;
+    let mut app = app("crash-duplicates").with_theme(Theme::Light);
+    app.apply(Action::RunToEnd);
+    for view in View::ALL {
+        app.apply(Action::ShowView(view));
+        for cell in buffer(&app, 120, 36).content() {
+            let pale = matches!(
+                cell.fg,
+                Color::White
+                    | Color::Gray
+                    | Color::Yellow
+                    | Color::LightYellow
+                    | Color::Cyan
+                    | Color::LightCyan
+                    | Color::LightGreen
+                    | Color::LightBlue
+                    | Color::LightMagenta
+                    | Color::LightRed
+            );
+            assert!(!(pale && cell.bg == Color::Reset), "{view:?}: pale text on white: {cell:?}");
+        }
+    }
+}
+
+/// A note longer than its area says so (`… m whole note`, and `m` on the key bar), and `m`
+/// shows it whole over the view; `m` or Esc closes it.
+#[test]
+fn a_cut_note_says_so_and_opens_whole() {
+    let mut app = app("crash-duplicates");
+    let whole = "like Kafka's auto-commit.";
+    let small = screen(&app, 60, 20);
+    assert!(small.contains("…  m  whole note") && !small.contains(whole), "{small}");
+    let bar = small.lines().last().unwrap_or_default();
+    assert!(bar.contains(" m  note ") && bar.ends_with(" ?  help  q  quit"), "{bar}");
+    app.apply(Action::ExpandNote);
+    let open = screen(&app, 60, 20);
+    assert!(open.contains("like Kafka's") && open.contains("auto-commit.") && open.contains("Esc closes"), "{open}");
+    insta::assert_snapshot!("note_open_60x20", open);
+    app.apply(Action::Back);
+    assert_eq!(screen(&app, 60, 20), small);
+    // Where the note fits, neither the mark nor the key.
+    let big = screen(&app, 120, 36);
+    assert!(big.contains(whole) && !big.contains("whole note") && !big.contains(" m  note "), "{big}");
+}
+
+/// 250×70: the room goes to use. The recent list is longer than at 120×36, the group box
+/// stops at 72 columns with its lag beside its name, and Checks' figures sit by their
+/// targets.
+#[test]
+fn a_wide_screen_uses_its_room() {
+    let mut app = stepped("crash-duplicates", 120);
+    let recent = |text: &str| {
+        text.lines().skip_while(|l| !l.starts_with(" recent ")).skip(1).take_while(|l| !l.starts_with("note ")).count()
+    };
+    let (wide, usual) = (screen(&app, 250, 70), screen(&app, 120, 36));
+    assert!(recent(&wide) > 2 * recent(&usual), "{} vs {}:\n{wide}", recent(&wide), recent(&usual));
+    let group_box = wide.lines().find(|l| l.contains("╭ billing ")).expect("the group box");
+    let start = group_box.chars().position(|c| c == '╭').unwrap_or(0);
+    let width = group_box.chars().skip(start).take_while(|&c| c != '╮').count() + 1;
+    assert!(width <= 72, "{width} columns: {group_box}");
+    app.apply(Action::ShowView(View::Checks));
+    let checks = screen(&app, 250, 70);
+    let row = checks.lines().find(|l| l.contains("orders published = ?")).expect("an expectation");
+    // The figures' column starts after the longest target, not at half of 250 columns.
+    let at = row.chars().collect::<String>().find("so far").unwrap_or(usize::MAX);
+    assert!(at < 50, "the figure beside its target: {row}");
+}
+
+/// After a "what if" switch at 60×20, every group's figures before and now stay whole: the
+/// ones before go on a `was` line of their own when `before → now` does not fit.
+#[test]
+fn before_and_now_fit_a_small_screen() {
+    let source = eventlab::lessons::find("crash-duplicates").expect("a lesson").source;
+    let mut app = app("crash-duplicates").with_source(source, None);
+    app.apply(Action::RunToEnd);
+    app.apply(Action::Experiments);
+    app.apply(Action::Down);
+    app.apply(Action::Inspect);
+    app.apply(Action::RunToEnd);
+    app.apply(Action::ShowView(View::Checks));
+    let text = screen(&app, 60, 20);
+    let now = text.lines().find(|l| l.starts_with("│billing ")).expect("the group's row");
+    let was = text.lines().find(|l| l.starts_with("│  was ")).expect("the figures before");
+    let figures = |row: &str| row.split_whitespace().filter(|w| w.parse::<u64>().is_ok()).count();
+    assert_eq!((figures(now), figures(was)), (10, 10), "{text}");
+    assert!(!now.contains('…') && !now.contains('→'), "{text}");
+    insta::assert_snapshot!("what_if_checks_60x20", text);
 }

@@ -414,3 +414,29 @@ fn the_help_scrolls_to_every_key_at_80x24() {
     s.wait_for("scroll · lines 1–");
     s.keys(&["Escape", "q"]);
 }
+
+/// The key bar is per view and never loses `?` and `q`: at 80×24 and at 60×20 every view's
+/// last line ends with them, and it leads with the view's own keys (Traffic's filter,
+/// Checks' "go to step").
+#[test]
+fn every_view_keeps_help_and_quit_on_its_key_bar() {
+    if !tmux_available() {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_eventlab");
+    let s = Session::start("eventlab-keybar", &format!("{bin} run crash-duplicates; sleep 30"));
+    for (w, h) in [("80", "24"), ("60", "20")] {
+        let _ = Command::new("tmux").args(["resize-window", "-t", &s.0, "-x", w, "-y", h]).status();
+        s.wait_for("step 0");
+        for (key, own) in
+            [("1", ""), ("2", " ↑↓  select "), ("3", ""), ("4", ""), ("5", ""), ("6", " Enter  go to step ")]
+        {
+            s.keys(&[key]);
+            let screen = s.wait_for(&format!("[{key} "));
+            let bar = screen.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default().trim_end();
+            assert!(bar.ends_with(" ?  help  q  quit"), "{w}×{h}, view {key}: {bar:?}");
+            assert!(bar.contains(own), "{w}×{h}, view {key}: {bar:?}");
+        }
+    }
+    s.keys(&["q"]);
+}

@@ -19,9 +19,9 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use crate::analysis::sagas::SagaStatus;
 use crate::trace::jsonl::Namer;
-use crate::trace::{EventId, EventIdx, NO_EVENT, StepKind};
+use crate::trace::{AggregateIdx, EventId, EventIdx, GroupIdx, StepKind, TopicIdx};
 use crate::tui::app::App;
-use crate::tui::format::{duration_fine, seconds};
+use crate::tui::format::{duration_fine, fit, fit_lines, seconds};
 use crate::tui::theme;
 use crate::tui::views::View;
 
@@ -46,7 +46,7 @@ pub fn how_to_pick() -> String {
 }
 
 /// One event of the chain, with its place in the tree and its times.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Member {
     event: EventIdx,
     /// Index in [`Chain::members`] of its cause, when the cause is in the chain.
@@ -61,16 +61,35 @@ struct Member {
     /// The last failed attempt.
     failed: Option<u64>,
     /// When and to which topic it was dead-lettered.
-    dead_letter: Option<(u64, u16)>,
+    dead_letter: Option<(u64, TopicIdx)>,
     delivered: bool,
     /// Its last `fetch`: (aggregate, version read, version the event produced).
-    fetched: Option<(u16, u32, u32)>,
+    fetched: Option<(AggregateIdx, u32, Option<u32>)>,
     /// Published to a bus: routed to a topic some group reads, or matched no rule.
     routed_to_readers: bool,
     unrouted: bool,
 }
 
 impl Member {
+    fn new(event: EventIdx, publish: u64) -> Self {
+        Member {
+            event,
+            parent: None,
+            first_child: None,
+            last_child: None,
+            next_sibling: None,
+            depth: 0,
+            publish,
+            done: None,
+            failed: None,
+            dead_letter: None,
+            delivered: false,
+            fetched: None,
+            routed_to_readers: false,
+            unrouted: false,
+        }
+    }
+
     /// Where its waterfall bar ends.
     fn end(&self) -> u64 {
         let dead = self.dead_letter.map(|(t, _)| t);
@@ -94,7 +113,7 @@ struct Chain {
     /// Ascending event indices, so publish order.
     members: Vec<Member>,
     /// (member, group) → tally, in member then group order.
-    tallies: BTreeMap<(usize, u16), Tally>,
+    tallies: BTreeMap<(usize, GroupIdx), Tally>,
     /// Members in tree order (depth first, children in publish order).
     rows: Vec<usize>,
     focus_row: usize,
@@ -106,7 +125,7 @@ struct Chain {
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let trace = app.trace();
-    let picked = app.focus_event.filter(|&e| (e as usize) < app.events_seen());
+    let picked = app.focus_event.filter(|&e| e.index() < app.events_seen());
     let Some(focus) = picked.or_else(|| default_focus(app)) else {
         let text = vec![
             Line::styled("No events yet.", theme::TITLE),
@@ -134,9 +153,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         bottom.push(format!("no event picked, showing the newest caused one: {}", how_to_pick()));
     }
     bottom.extend(chain.cuts.iter().cloned());
-    let mut block = Block::bordered().title(Span::styled(title, theme::TITLE));
+    let room = usize::from(area.width.saturating_sub(4));
+    let mut block = Block::bordered().title(Span::styled(fit(&title, room), theme::TITLE));
     if !bottom.is_empty() {
-        block = block.title_bottom(Span::styled(format!(" {} ", bottom.join(" · ")), theme::DIM));
+        block = block.title_bottom(Span::styled(format!(" {} ", fit(&bottom.join(" · "), room)), theme::DIM));
     }
     let inner = block.inner(area);
     block.render(area, buf);
@@ -158,17 +178,21 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let [tree, waterfall] = Layout::horizontal([Constraint::Length(tree_width), Constraint::Min(0)]).areas(body);
         let head_tree = Rect { width: tree.width, ..head };
         let head_waterfall = Rect { x: waterfall.x, width: waterfall.width, ..head };
-        Paragraph::new(Line::styled(" causal tree (root first, children by causation)", theme::DIM))
-            .render(head_tree, buf);
-        Paragraph::new(Line::styled(waterfall_title, theme::DIM)).render(head_waterfall, buf);
-        Paragraph::new(lines).render(tree, buf);
+        Paragraph::new(fit_lines(
+            [Line::styled(" causal tree (root first, children by causation)", theme::DIM)],
+            head_tree.width,
+        ))
+        .render(head_tree, buf);
+        Paragraph::new(fit_lines([Line::styled(waterfall_title, theme::DIM)], head_waterfall.width))
+            .render(head_waterfall, buf);
+        Paragraph::new(fit_lines(lines, tree.width)).render(tree, buf);
         render_waterfall(app, &chain, rows, None, waterfall, buf);
     } else {
         // The tree above, no taller than it needs; the waterfall below, with an id per row.
         let most = (u32::from(inner.height) * 11 / 20) as u16;
         let tree_height = u16::try_from(chain.rows.len()).unwrap_or(u16::MAX).saturating_add(1).min(most).max(1);
         let [tree, waterfall] = Layout::vertical([Constraint::Length(tree_height), Constraint::Min(0)]).areas(inner);
-        Paragraph::new(tree_lines(app, &chain, window(&chain, tree.height))).render(tree, buf);
+        Paragraph::new(fit_lines(tree_lines(app, &chain, window(&chain, tree.height)), tree.width)).render(tree, buf);
         let block = Block::new()
             .borders(ratatui::widgets::Borders::TOP)
             .border_style(theme::DIM)
@@ -184,8 +208,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 fn default_focus(app: &App) -> Option<EventIdx> {
     let newest = app.events_seen().checked_sub(1)?;
     let seen = &app.trace().events[..=newest];
-    let caused = seen.iter().enumerate().rev().take(SCAN_EVENTS).find(|(_, e)| e.cause().is_some());
-    Some(caused.map_or(newest, |(i, _)| i) as EventIdx)
+    let caused = seen.iter().enumerate().rev().take(SCAN_EVENTS).find(|(_, e)| e.cause.is_some());
+    Some(EventIdx::new(caused.map_or(newest, |(i, _)| i)))
 }
 
 /// Finds the chain of `focus`: the events sharing its correlation id, their tree and times.
@@ -196,10 +220,9 @@ fn collect(app: &App, focus: EventIdx, picked: bool) -> Chain {
     let publish_step = |e: EventIdx| app.analysis().first_published(e);
     let mut members: Vec<Member> = search_range(app, focus, &mut cuts)
         .filter(|&e| trace.events[e].correlation == correlation)
-        .map(|e| Member {
-            event: e as EventIdx,
-            publish: publish_step(e as EventIdx).map_or(0, |s| app.steps()[s].t_us),
-            ..Member::default()
+        .map(|e| {
+            let e = EventIdx::new(e);
+            Member::new(e, publish_step(e).map_or(0, |s| app.steps()[s].t_us))
         })
         .collect();
     let rows = link_tree(app, &mut members);
@@ -222,18 +245,18 @@ fn search_range(app: &App, focus: EventIdx, cuts: &mut Vec<String>) -> std::ops:
     let n = app.events_seen();
     let mut top = focus;
     for _ in 0..SCAN_EVENTS {
-        match trace.event(top).cause() {
+        match trace.event(top).cause {
             Some(cause) => top = cause,
             None => break,
         }
     }
     let own_root = trace.event(top).id == trace.event(focus).correlation;
-    let mut start = if own_root { top as usize } else { (top as usize).saturating_sub(SCAN_EVENTS / 2) };
-    if focus as usize >= start + SCAN_EVENTS {
-        start = focus as usize + 1 - SCAN_EVENTS / 2;
+    let mut start = if own_root { top.index() } else { top.index().saturating_sub(SCAN_EVENTS / 2) };
+    if focus.index() >= start + SCAN_EVENTS {
+        start = focus.index() + 1 - SCAN_EVENTS / 2;
     }
     let end = (start + SCAN_EVENTS).min(n);
-    if end < n || (start > 0 && (!own_root || start > top as usize)) {
+    if end < n || (start > 0 && (!own_root || start > top.index())) {
         cuts.push(format!("searched events {}–{} of {n} only (at most {SCAN_EVENTS})", start + 1, end));
     }
     start..end
@@ -246,7 +269,7 @@ fn link_tree(app: &App, members: &mut [Member]) -> Vec<usize> {
     let find = |members: &[Member], e: EventIdx| members.binary_search_by_key(&e, |m| m.event).ok();
     let mut roots: (Option<usize>, Option<usize>) = (None, None);
     for i in 0..members.len() {
-        let parent = trace.event(members[i].event).cause().and_then(|c| find(members, c));
+        let parent = trace.event(members[i].event).cause.and_then(|c| find(members, c));
         members[i].parent = parent;
         let tail = if let Some(p) = parent {
             members[i].depth = members[p].depth + 1;
@@ -275,19 +298,19 @@ fn link_tree(app: &App, members: &mut [Member]) -> Vec<usize> {
 /// Processing, failures and dead letters of the members, from the chain's first publish
 /// on (at most [`SCAN_STEPS`] steps, a cut said in `cuts` past them): marked on each member,
 /// and effects and failures tallied per member and group.
-fn follow_steps(app: &App, members: &mut [Member], cuts: &mut Vec<String>) -> BTreeMap<(usize, u16), Tally> {
+fn follow_steps(app: &App, members: &mut [Member], cuts: &mut Vec<String>) -> BTreeMap<(usize, GroupIdx), Tally> {
     let find = |members: &[Member], e: EventIdx| members.binary_search_by_key(&e, |m| m.event).ok();
-    let mut tallies: BTreeMap<(usize, u16), Tally> = BTreeMap::new();
-    let (lo, hi) = (members.first().map_or(NO_EVENT, |m| m.event), members.last().map_or(0, |m| m.event));
+    let mut tallies: BTreeMap<(usize, GroupIdx), Tally> = BTreeMap::new();
+    let (Some(lo), Some(hi)) = (members.first().map(|m| m.event), members.last().map(|m| m.event)) else {
+        return tallies;
+    };
     let from = members.first().and_then(|m| app.analysis().first_published(m.event)).unwrap_or(app.steps().len());
     let to = (from + SCAN_STEPS).min(app.steps().len());
     if to < app.steps().len() {
         cuts.push(format!("processing searched in steps {}–{to} only (at most {SCAN_STEPS})", from + 1));
     }
     for step in &app.steps()[from.min(to)..to] {
-        if step.event < lo || step.event > hi {
-            continue;
-        }
+        let Some(event) = step.event.filter(|e| (lo..=hi).contains(e)) else { continue };
         let relevant = matches!(
             step.kind,
             StepKind::Delivered
@@ -299,26 +322,29 @@ fn follow_steps(app: &App, members: &mut [Member], cuts: &mut Vec<String>) -> BT
                 | StepKind::Routed
                 | StepKind::Unrouted
         );
-        let Some(i) = relevant.then(|| find(members, step.event)).flatten() else { continue };
+        let Some(i) = relevant.then(|| find(members, event)).flatten() else { continue };
         let m = &mut members[i];
         match step.kind {
             StepKind::Delivered => m.delivered = true,
             StepKind::Processed | StepKind::SkippedDuplicate => {
                 m.done = Some(m.done.map_or(step.t_us, |t| t.max(step.t_us)));
-                if step.kind == StepKind::Processed && step.flag != 0 {
-                    tallies.entry((i, step.group)).or_default().effects += 1;
+                if step.kind == StepKind::Processed && step.effect() {
+                    tallies.entry((i, step.group_idx())).or_default().effects += 1;
                 }
             }
             StepKind::Failed => {
                 m.failed = Some(m.failed.map_or(step.t_us, |t| t.max(step.t_us)));
-                tallies.entry((i, step.group)).or_default().failed += 1;
+                tallies.entry((i, step.group_idx())).or_default().failed += 1;
             }
-            StepKind::Fetched => m.fetched = Some((step.partition, step.aux, step.offset)),
+            StepKind::Fetched => {
+                let (read, made) = step.versions();
+                m.fetched = step.aggregate().map(|a| (a, read, made));
+            }
             StepKind::Routed => {
-                m.routed_to_readers |= !app.model().topics[usize::from(step.topic)].subscribers.is_empty();
+                m.routed_to_readers |= !app.model().topics[step.topic_idx().index()].subscribers.is_empty();
             }
             StepKind::Unrouted => m.unrouted = true,
-            StepKind::DeadLettered => m.dead_letter = Some((step.t_us, step.aux as u16)),
+            StepKind::DeadLettered => m.dead_letter = step.dead_letter().map(|topic| (step.t_us, topic)),
             // Not relevant (see above).
             StepKind::Published
             | StepKind::Committed
@@ -362,14 +388,15 @@ fn tree_lines(app: &App, chain: &Chain, rows: std::ops::Range<usize>) -> Vec<Lin
             let m = &chain.members[i];
             let event = trace.event(m.event);
             let ty = trace.strings.resolve(event.event_type);
-            let mut spans = vec![Span::styled(guides(chain, i), theme::DIM)];
+            let cursor = if m.event == chain.focus { theme::CURSOR } else { " " };
+            let mut spans = vec![Span::raw(cursor), Span::styled(guides(chain, i), theme::DIM)];
             spans.push(Span::raw(format!("{} ", namer.event_id(m.event))));
             spans.push(Span::styled(ty.to_owned(), Style::new().fg(theme::ACCENT)));
             if let Some(key) = event.key {
                 spans.push(Span::styled(format!(" (key {})", trace.strings.resolve(key)), theme::DIM));
             }
             spans.push(Span::styled(format!(" ← by {}", trace.strings.resolve(event.source)), theme::DIM));
-            if let Some(cause) = event.cause().filter(|_| m.parent.is_none()) {
+            if let Some(cause) = event.cause.filter(|_| m.parent.is_none()) {
                 spans.push(Span::styled(format!(" (cause {} not searched)", namer.event_id(cause)), theme::DIM));
             }
             if is_compensation(app, ty) {
@@ -377,15 +404,17 @@ fn tree_lines(app: &App, chain: &Chain, rows: std::ops::Range<usize>) -> Vec<Lin
             }
             spans.extend(saga_marks(app, chain.correlation, m.event));
             if let Some((aggregate, read, made)) = m.fetched {
-                let name = app.model().aggregates.get(usize::from(aggregate)).map_or("?", |a| a.name.as_str());
-                let (text, style) = if made != crate::trace::NONE32 && read > made {
+                let name = app.model().aggregates.get(aggregate.index()).map_or("?", |a| a.name.as_str());
+                let (text, style) = if let Some(made) = made.filter(|&made| read > made) {
                     (format!("  ⇣ fetched {name} v{read}, event made v{made}: moved on"), theme::WARN)
                 } else {
                     (format!("  ⇣ fetched {name} v{read}"), theme::DIM)
                 };
                 spans.push(Span::styled(text, style));
             }
-            for (&(_, group), tally) in chain.tallies.range((i, 0)..=(i, u16::MAX)) {
+            for (&(_, group), tally) in
+                chain.tallies.range((i, GroupIdx::new(0))..=(i, GroupIdx::new(GroupIdx::LIMIT - 1)))
+            {
                 if tally.effects > 1 {
                     spans.push(Span::styled(format!("  ×{} {}", tally.effects, namer.group(group)), theme::WARN));
                 }
@@ -410,7 +439,7 @@ fn saga_marks(app: &App, correlation: EventId, event: EventIdx) -> Vec<Span<'sta
     let mut spans = Vec::new();
     for instance in app.analysis().sagas().of(correlation) {
         let saga = &model.sagas[usize::from(instance.saga)];
-        if instance.decided_by == event {
+        if instance.decided_by == Some(event) {
             let (text, style) = match instance.status() {
                 SagaStatus::Completed => (format!("  ✓ completes saga {}", saga.name), theme::OK),
                 _ => (format!("  ✗ fails saga {}", saga.name), theme::kind(StepKind::Failed)),
@@ -494,7 +523,7 @@ fn render_waterfall(
             } else if m.unrouted {
                 (theme::kind(StepKind::Unrouted), "unrouted".to_owned())
             } else if !m.routed_to_readers
-                && app.model().topics[usize::from(trace.event(m.event).topic)].subscribers.is_empty()
+                && app.model().topics[trace.event(m.event).topic.index()].subscribers.is_empty()
             {
                 (theme::kind(StepKind::Published), "no consumer".to_owned())
             } else {
@@ -502,7 +531,7 @@ fn render_waterfall(
             };
             let mut spans = Vec::new();
             if label.is_some() {
-                let id: String = namer.event_id(m.event).chars().take(label_width - 1).collect();
+                let id = fit(&namer.event_id(m.event), label_width - 1);
                 spans.push(Span::raw(format!("{id:<label_width$}")));
             }
             spans.extend([
@@ -515,7 +544,7 @@ fn render_waterfall(
             if m.event == chain.focus { line.style(theme::SELECTED) } else { line }
         })
         .collect();
-    Paragraph::new(lines).render(area, buf);
+    Paragraph::new(fit_lines(lines, area.width)).render(area, buf);
 }
 
 #[cfg(test)]
@@ -572,7 +601,7 @@ mod tests {
 
     fn event(app: &App, id: &str) -> EventIdx {
         let trace = app.trace();
-        (0..trace.events.len() as EventIdx).find(|&e| trace.event(e).id.render(&trace.strings) == id).expect(id)
+        (0..trace.events.len()).map(EventIdx::new).find(|&e| trace.event(e).id.render(&trace.strings) == id).expect(id)
     }
 
     #[test]
@@ -585,7 +614,8 @@ mod tests {
         assert!(text.contains("AuditPing") && text.contains("unrouted"), "{text}");
         // A payment result is routed to payment-results, which two groups read.
         let trace = app.trace();
-        let failed = (0..trace.events.len() as EventIdx)
+        let failed = (0..trace.events.len())
+            .map(EventIdx::new)
             .find(|&e| trace.strings.resolve(trace.event(e).event_type) == "PaymentFailed")
             .expect("a failed payment");
         app.focus_event = Some(failed);
@@ -656,10 +686,10 @@ mod tests {
         let mut effects = vec![0u32; trace.events.len()];
         for s in app.steps() {
             if s.kind == StepKind::Processed && s.flag != 0 {
-                effects[s.event as usize] += 1;
+                effects[s.event_idx().index()] += 1;
             }
         }
-        let twice = effects.iter().position(|&n| n == 2).expect("a duplicate effect") as EventIdx;
+        let twice = EventIdx::new(effects.iter().position(|&n| n == 2).expect("a duplicate effect"));
         app.focus_event = Some(twice);
         let (_, text) = draw(&app, 140, 12);
         assert!(text.contains("×2 billing"), "{text}");

@@ -23,15 +23,20 @@ use self::live::{Live, MOTION_US};
 use crate::analysis::InstanceLive;
 use crate::scenario::model::TopicKind;
 use crate::sim::Model;
-use crate::trace::{NO_EVENT, NONE16, Step, StepKind, Trace};
+use crate::trace::{EventIdx, GroupIdx, InstanceIdx, Partition, Step, StepKind, TopicIdx, Trace};
 use crate::tui::app::App;
-use crate::tui::format::{per_second, ranges, seconds};
+use crate::tui::format::{fit, fit_lines, per_second, ranges, seconds};
 use crate::tui::theme;
 
 const NAME: Style = Style::new().add_modifier(Modifier::BOLD);
 const MARKER: Style = Style::new().add_modifier(Modifier::BOLD);
 /// The most lines of recent events at the bottom.
 const MAX_TICKER: u16 = 6;
+/// The recent list's most rows on a tall screen (40 rows and more).
+const MAX_TICKER_TALL: u16 = 24;
+/// The widest a group box grows: beyond, a wide screen centres the diagram instead of
+/// stretching the boxes over empty columns (their figures stay beside their names).
+const MAX_GROUP_WIDTH: u16 = 72;
 /// The most lines of partition offsets in a group box.
 const MAX_OFFSET_LINES: usize = 4;
 /// The most rows of partition cells in a topic box.
@@ -45,15 +50,30 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let live = live::scan(app);
-    let ticker_height = if area.height >= 20 { (area.height / 6).clamp(3, MAX_TICKER + 1) } else { 0 };
+    let cols = Columns::new(area);
+    let producers = producer_boxes(app, &live, cols.producers.1.saturating_sub(2));
+    let topics = topic_boxes(app, &live, cols.topics.1.saturating_sub(2));
+    let mut ticker_height = if area.height >= 20 { (area.height / 6).clamp(3, MAX_TICKER + 1) } else { 0 };
+    if area.height >= 40 {
+        // A tall screen gives the recent list the rows the diagram does not need whole.
+        let tall = Rect { y: area.y + 1, height: area.height - 1 - ticker_height, ..area };
+        let used = |rects: &[Rect], hidden: usize| {
+            rects.first().zip(rects.last()).map_or(0, |(a, b)| b.bottom() - a.y) + u16::from(hidden > 0)
+        };
+        let (_, group_rects, hidden) = group_column(app, &live, cols.groups, tall);
+        let mut need = used(&group_rects, hidden);
+        for (boxes, column) in [(&producers, cols.producers), (&topics, cols.topics)] {
+            let (rects, hidden) = stack(&heights(boxes), Columns::at(column, tall));
+            need = need.max(used(&rects, hidden));
+        }
+        // Two rows between the diagram and the list.
+        ticker_height = tall.height.saturating_sub(need + 2).clamp(ticker_height, MAX_TICKER_TALL + 1);
+    }
     let header = Rect { height: 1, ..area };
     let diagram = Rect { y: area.y + 1, height: area.height - 1 - ticker_height, ..area };
     let ticker = Rect { y: diagram.bottom(), height: ticker_height, ..area };
-    let cols = Columns::new(area);
 
     render_header(&cols, header, buf);
-    let producers = producer_boxes(app, &live);
-    let topics = topic_boxes(app, &live, cols.topics.1.saturating_sub(2));
     let (groups, group_rects, hidden_groups) = group_column(app, &live, cols.groups, diagram);
     let (producer_rects, hidden_producers) = stack(&heights(&producers), Columns::at(cols.producers, diagram));
     let (topic_rects, hidden_topics) = stack(&heights(&topics), Columns::at(cols.topics, diagram));
@@ -106,7 +126,7 @@ impl Edges {
                     .producers
                     .iter()
                     .zip(producer_rects)
-                    .filter(|(p, _)| usize::from(p.topic) == t)
+                    .filter(|(p, _)| p.topic.index() == t)
                     .map(|(_, pr)| anchor(*pr))
                     .collect();
                 (t, anchor(*r), sources)
@@ -116,12 +136,12 @@ impl Edges {
         for (t, lane) in left {
             let y1 = anchor(topic_rects[t]);
             for (p, pr) in
-                model.producers.iter().zip(producer_rects).enumerate().filter(|(_, (pm, _))| usize::from(pm.topic) == t)
+                model.producers.iter().zip(producer_rects).enumerate().filter(|(_, (pm, _))| pm.topic.index() == t)
             {
                 let path = self.canvas.route(gutter.x, anchor(*pr.1), lane, gutter.right() - 1, y1);
                 self.paths.insert(Edge::Produce(p), path);
             }
-            if model.producers.iter().take(producer_rects.len()).any(|p| usize::from(p.topic) == t) {
+            if model.producers.iter().take(producer_rects.len()).any(|p| p.topic.index() == t) {
                 self.labels.push((lane + 1, gutter.right(), y1, per_second(live.published[t], live.scale)));
             }
         }
@@ -137,7 +157,7 @@ impl Edges {
                 let sources = model.groups[g]
                     .topics
                     .iter()
-                    .filter_map(|&t| topic_rects.get(usize::from(t)).map(|tr| anchor(*tr)))
+                    .filter_map(|&t| topic_rects.get(t.index()).map(|tr| anchor(*tr)))
                     .collect();
                 (g, anchor(*r), sources)
             })
@@ -147,7 +167,7 @@ impl Edges {
             let y1 = anchor(group_rects[g]);
             let mut any = false;
             for &t in &model.groups[g].topics {
-                if let Some(tr) = topic_rects.get(usize::from(t)) {
+                if let Some(tr) = topic_rects.get(t.index()) {
                     let path = self.canvas.route(gutter.x, anchor(*tr), lane, gutter.right() - 1, y1);
                     self.paths.insert(Edge::Deliver(t, g), path);
                     any = true;
@@ -194,13 +214,15 @@ impl Columns {
         let producers = (w * 15 / 100).clamp(9, 24);
         let topics = (w * 26 / 100).clamp(12, 38);
         let mut groups = w.saturating_sub(producers + topics + 2 * gutter);
-        if groups > 72 {
+        if groups > MAX_GROUP_WIDTH {
             // Wide screens: longer edges rather than a wide empty column.
-            let spare = groups - 72;
+            let spare = groups - MAX_GROUP_WIDTH;
             gutter += (spare / 2).min(10);
             groups = w.saturating_sub(producers + topics + 2 * gutter);
         }
-        let x = area.x;
+        // Still wider: the diagram in the middle.
+        let x = area.x + groups.saturating_sub(MAX_GROUP_WIDTH) / 2;
+        let groups = groups.min(MAX_GROUP_WIDTH);
         Columns {
             producers: (x, producers),
             left_gutter: (x + producers, gutter),
@@ -221,7 +243,7 @@ enum Edge {
     /// Producer index → its topic.
     Produce(usize),
     /// Topic → group.
-    Deliver(u16, usize),
+    Deliver(TopicIdx, usize),
 }
 
 /// A box: a title, a right-hand title and its lines.
@@ -290,11 +312,14 @@ fn draw_boxes(boxes: &[Boxed], rects: &[Rect], hidden: usize, column: Rect, buf:
         let block = Block::bordered()
             .border_type(BorderType::Rounded)
             .border_style(b.border)
-            .title(Line::from(Span::styled(format!(" {} ", b.title), NAME)))
+            .title(Line::from(Span::styled(
+                format!(" {} ", fit(&b.title, usize::from(r.width).saturating_sub(b.right.width() + 5))),
+                NAME,
+            )))
             .title(b.right.clone().right_aligned());
         let inner = block.inner(r);
         block.render(r, buf);
-        Paragraph::new(b.lines.clone()).render(inner, buf);
+        Paragraph::new(fit_lines(b.lines.iter().cloned(), inner.width)).render(inner, buf);
     }
     if hidden > 0 {
         let y = rects.last().map_or(column.y, |r| r.bottom());
@@ -337,7 +362,8 @@ fn lanes(targets: &[(usize, u16, Vec<u16>)], gutter: Rect) -> Vec<(usize, u16)> 
 
 fn render_header(cols: &Columns, area: Rect, buf: &mut Buffer) {
     for ((x, w), title) in [(cols.producers, "producers"), (cols.topics, "topics"), (cols.groups, "consumer groups")] {
-        put(buf, Rect { x, width: w, ..area }, x + 1, area.y, title, theme::TITLE);
+        let title = fit(title, usize::from(w.saturating_sub(2)));
+        put(buf, Rect { x, width: w, ..area }, x + 1, area.y, &title, theme::TITLE);
     }
     let legend = Line::from(vec![
         Span::styled("lag ", theme::DIM),
@@ -349,12 +375,15 @@ fn render_header(cols: &Columns, area: Rect, buf: &mut Buffer) {
     let width = legend.width() as u16;
     let gx = cols.groups.0;
     let title_end = gx + 1 + "consumer groups".len() as u16 + 2;
-    if area.right() >= title_end + width {
-        buf.set_line(area.right() - width, area.y, &legend, width);
+    // A column clear of the screen's edge.
+    if area.right() > title_end + width {
+        buf.set_line(area.right() - width - 1, area.y, &legend, width);
     }
 }
 
-fn producer_boxes(app: &App, live: &Live) -> Vec<Boxed> {
+/// A box per producer, its lines fitting `inner` columns: rate, count sent and state on
+/// one line, or on two when one would cut them.
+fn producer_boxes(app: &App, live: &Live, inner: u16) -> Vec<Boxed> {
     let model = app.model();
     let sent: Vec<u64> = (0..model.producers.len()).map(|p| app.analysis().sent(p)).collect();
     model
@@ -375,11 +404,16 @@ fn producer_boxes(app: &App, live: &Live) -> Vec<Boxed> {
                 title: p.name.clone(),
                 right: Line::raw(""),
                 // Once done, its rate no longer matters: the count and "done" fit a narrow box.
-                lines: vec![Line::from(vec![
-                    Span::raw(if started && stopped { String::new() } else { format!("{}/s ", trim_rate(p.rate)) }),
-                    Span::styled(format!("{} sent", sent.get(i).copied().unwrap_or(0)), theme::DIM),
-                    state,
-                ])],
+                lines: {
+                    let rate = if started && stopped { String::new() } else { format!("{}/s ", trim_rate(p.rate)) };
+                    let count = Span::styled(format!("{} sent", sent.get(i).copied().unwrap_or(0)), theme::DIM);
+                    let one = Line::from(vec![Span::raw(rate.clone()), count.clone(), state.clone()]);
+                    if rate.is_empty() || one.width() < usize::from(inner) {
+                        vec![one]
+                    } else {
+                        vec![Line::raw(rate.trim_end().to_owned()), Line::from(vec![count, state])]
+                    }
+                },
                 border: theme::BOX,
             }
         })
@@ -464,11 +498,11 @@ fn queue_lines(app: &App, live: &Live, t: usize, inner: u16) -> Vec<Line<'static
     let waiting: u64 = model.topics[t]
         .subscribers
         .iter()
-        .filter(|s| model.groups[usize::from(s.group)].start <= live.now)
-        .map(|s| analysis.group(usize::from(s.group)).lag)
+        .filter(|s| model.groups[s.group.index()].start <= live.now)
+        .map(|s| analysis.group(s.group.index()).lag)
         .sum();
     // What a queue received: publishes and copies routed from a bus.
-    let routed_to = model.topics.iter().any(|b| b.rules.iter().any(|r| r.targets.contains(&(t as u16))));
+    let routed_to = model.topics.iter().any(|b| b.rules.iter().any(|r| r.targets.contains(&TopicIdx::new(t))));
     let what = if routed_to { "appended" } else { "published" };
     vec![
         Line::from(vec![
@@ -491,10 +525,11 @@ fn bus_lines(app: &App, t: usize) -> Vec<Line<'static>> {
     ])];
     for (r, rule) in model.topics[t].rules.iter().enumerate() {
         let targets: Vec<&str> = rule.targets.iter().map(|&x| model.topics[usize::from(x)].name.as_str()).collect();
+        // The count beside the rule's name: a narrow box shortens the targets, not it.
         lines.push(Line::from(vec![
             Span::styled(rule.name.clone(), Style::new().fg(theme::ACCENT)),
-            Span::raw(format!(" → {} ", targets.join(", "))),
-            Span::styled(format!("({})", analysis.routed_by_rule(t, r)), theme::DIM),
+            Span::styled(format!(" ({})", analysis.routed_by_rule(t, r)), theme::DIM),
+            Span::raw(format!(" → {}", targets.join(", "))),
         ]));
     }
     lines
@@ -506,12 +541,12 @@ fn dead_letter_lines(app: &App, t: usize) -> Vec<Line<'static>> {
     let model = app.model();
     let mut lines = Vec::new();
     let sources: Vec<&crate::sim::model::TopicModel> =
-        model.topics.iter().filter(|s| s.dead_letter == Some(t as u16)).collect();
+        model.topics.iter().filter(|s| s.dead_letter == Some(TopicIdx::new(t))).collect();
     if !sources.is_empty() {
         let given_up: u64 = sources
             .iter()
             .flat_map(|s| &s.subscribers)
-            .map(|sub| app.analysis().group(usize::from(sub.group)).dead_lettered)
+            .map(|sub| app.analysis().group(sub.group.index()).dead_lettered)
             .sum();
         let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
         lines.push(Line::from(Span::styled(format!("{given_up} dead from {}", names.join(", ")), theme::WARN)));
@@ -533,9 +568,9 @@ fn partition_lag(app: &App, live: &Live, topic: usize, partition: usize) -> u64 
     model.topics[topic]
         .subscribers
         .iter()
-        .filter(|s| model.groups[usize::from(s.group)].start <= live.now)
+        .filter(|s| model.groups[s.group.index()].start <= live.now)
         .filter_map(|s| {
-            let g = usize::from(s.group);
+            let g = s.group.index();
             let slot = s.base as usize + partition;
             (slot < model.groups[g].slots.len())
                 .then(|| u64::from(end.saturating_sub(app.analysis().committed(g, slot))))
@@ -707,8 +742,8 @@ fn extra_lines(model: &Model, g: usize) -> u16 {
 }
 
 /// The topics a group's handlers publish to.
-fn emits(model: &Model, g: usize) -> Vec<u16> {
-    let mut topics: Vec<u16> =
+fn emits(model: &Model, g: usize) -> Vec<TopicIdx> {
+    let mut topics: Vec<TopicIdx> =
         model.groups[g].handlers.iter().flat_map(|h| &h.outcomes).flat_map(|o| &o.emits).map(|e| e.topic).collect();
     topics.sort_unstable();
     topics.dedup();
@@ -727,7 +762,7 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], (cap, offsets)
     let mut lines = Vec::new();
     let shown = if members.len() > cap { cap - 1 } else { members.len() };
     for &i in &members[..shown] {
-        lines.push(instance_line(app, i, waiting, owned.get(&(i as u16)), width));
+        lines.push(instance_line(app, i, waiting, owned.get(&InstanceIdx::new(i)), width));
     }
     if members.len() > shown {
         // The rest in one line: how many of them do what.
@@ -790,7 +825,7 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], (cap, offsets)
     lines.push(Line::from(line));
     let emitted = emits(model, g);
     if !emitted.is_empty() {
-        let names: Vec<&str> = emitted.iter().map(|&t| model.topics[usize::from(t)].name.as_str()).collect();
+        let names: Vec<&str> = emitted.iter().map(|&t| model.topics[t.index()].name.as_str()).collect();
         lines.push(Line::styled(format!("emits → {}", names.join(", ")), theme::DIM));
     }
     let right = if waiting {
@@ -803,21 +838,24 @@ fn group_box(app: &App, live: &Live, g: usize, members: &[usize], (cap, offsets)
         ])
     };
     let lost = app.lost_now(Some(g));
-    let border = if metrics.duplicate_effects + lost + metrics.out_of_order > 0 { theme::PAUSED } else { theme::BOX };
-    Boxed { title: gm.name.clone(), right, lines, border }
+    // Trouble shows in the border's colour and, for a screen without colour, a ⚠ by the name.
+    let trouble = metrics.duplicate_effects + lost + metrics.out_of_order > 0;
+    let (title, border) =
+        if trouble { (format!("⚠ {}", gm.name), theme::PAUSED) } else { (gm.name.clone(), theme::BOX) };
+    Boxed { title, right, lines, border }
 }
 
 fn instance_line(
     app: &App,
     i: usize,
     waiting: bool,
-    owned: Option<&Vec<(u16, Vec<u16>)>>,
+    owned: Option<&Vec<(TopicIdx, Vec<Partition>)>>,
     width: u16,
 ) -> Line<'static> {
     let model = app.model();
     let trace = app.trace();
     let (g, number) = trace.instances[i];
-    let gm = &model.groups[usize::from(g)];
+    let gm = &model.groups[g.index()];
     let state =
         app.analysis().instances().get(i).copied().unwrap_or(InstanceLive { alive: true, ..InstanceLive::default() });
     let mut spans = vec![Span::styled(format!("{}#{number} ", gm.consumer), NAME)];
@@ -828,12 +866,12 @@ fn instance_line(
         spans.push(Span::styled("‖ paused ", theme::PAUSED));
     } else if waiting {
         spans.push(Span::styled("◌ waiting", theme::DIM));
-    } else if let Some(e) = state.busy.filter(|&e| (e as usize) < app.events_seen()) {
+    } else if let Some(e) = state.busy.filter(|&e| e.index() < app.events_seen()) {
         spans.push(Span::styled("● busy ", theme::BUSY));
         let event = trace.event(e);
         spans.push(Span::raw(event.id.render(&trace.strings)));
         event_type = Some(trace.strings.resolve(event.event_type).to_owned());
-    } else if let Some((e, failed)) = state.retrying.filter(|&(e, _)| (e as usize) < app.events_seen()) {
+    } else if let Some((e, failed)) = state.retrying.filter(|&(e, _)| e.index() < app.events_seen()) {
         spans.push(Span::styled("↻ retrying ", theme::PAUSED));
         let event = trace.event(e);
         spans.push(Span::raw(format!("{} ×{failed}", event.id.render(&trace.strings))));
@@ -849,9 +887,9 @@ fn instance_line(
                 .filter(|(_, p)| !p.is_empty())
                 .map(|(t, p)| {
                     if logs > 1 {
-                        format!("{}:{}", model.topics[usize::from(*t)].name, ranges(p))
+                        format!("{}:{}", model.topics[t.index()].name, ranges(&numbers(p)))
                     } else {
-                        format!("p{}", ranges(p))
+                        format!("p{}", ranges(&numbers(p)))
                     }
                 })
                 .collect();
@@ -878,13 +916,13 @@ fn draw_movement(app: &App, live: &Live, paths: &BTreeMap<Edge, Vec<(u16, u16)>>
         let s = &app.steps()[i];
         let edge = match s.kind {
             StepKind::Published => {
-                let Some(&p) = sources.get(&trace.event(s.event).source) else { continue };
-                if model.producers[p].topic != s.topic {
+                let Some(&p) = sources.get(&trace.event_of(s).source) else { continue };
+                if Some(model.producers[p].topic) != s.topic {
                     continue;
                 }
                 Edge::Produce(p)
             }
-            StepKind::Delivered => Edge::Deliver(s.topic, usize::from(s.group)),
+            StepKind::Delivered => Edge::Deliver(s.topic_idx(), s.group_idx().index()),
             StepKind::Processed
             | StepKind::SkippedDuplicate
             | StepKind::Failed
@@ -934,29 +972,26 @@ fn render_ticker(app: &App, area: Rect, buf: &mut Buffer) {
     if lines.is_empty() {
         lines.push(Line::styled("nothing yet: press space to play, → to step", theme::DIM));
     }
-    Paragraph::new(lines).render(inner, buf);
+    Paragraph::new(fit_lines(lines, inner.width)).render(inner, buf);
 }
 
 fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {
     let model = app.model();
-    let topic = |t: u16, p: u16| -> String {
-        let Some(tm) = model.topics.get(usize::from(t)) else { return "?".to_owned() };
-        if tm.kind == TopicKind::Log && tm.partitions > 1 && p != NONE16 {
-            format!("{}/{p}", tm.name)
-        } else {
-            tm.name.clone()
+    let topic = |t: Option<TopicIdx>, p: Option<Partition>| -> String {
+        let Some(tm) = t.and_then(|t| model.topics.get(t.index())) else { return "?".to_owned() };
+        match p {
+            Some(p) if tm.kind == TopicKind::Log && tm.partitions > 1 => format!("{}/{p}", tm.name),
+            _ => tm.name.clone(),
         }
     };
-    let instance = |i: u16| -> String {
-        trace
-            .instances
-            .get(usize::from(i))
-            .map_or_else(|| s_group(model, s.group), |&(g, n)| format!("{}#{n}", model.groups[usize::from(g)].consumer))
+    let instance = |i: Option<InstanceIdx>| -> String {
+        i.and_then(|i| trace.instances.get(i.index()))
+            .map_or_else(|| s_group(model, s.group), |&(g, n)| format!("{}#{n}", model.groups[g.index()].consumer))
     };
-    let event = |e| -> Vec<Span<'static>> {
-        if e == NO_EVENT || e as usize >= app.events_seen() {
+    let event = |e: Option<EventIdx>| -> Vec<Span<'static>> {
+        let Some(e) = e.filter(|e| e.index() < app.events_seen()) else {
             return vec![Span::raw(format!("{:<15}", ""))];
-        }
+        };
         let ev = trace.event(e);
         vec![
             Span::raw(format!("{:<14} ", ev.id.render(&trace.strings))),
@@ -974,7 +1009,7 @@ fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {
     let kind = Span::styled(format!("{label:<13} "), theme::kind(s.kind));
     match s.kind {
         StepKind::Published => {
-            let source = trace.strings.resolve(trace.event(s.event).source).to_owned();
+            let source = trace.strings.resolve(trace.event_of(s).source).to_owned();
             spans.push(kind);
             spans.extend(event(s.event));
             spans.extend([Span::raw(source), arrow, Span::raw(topic(s.topic, s.partition))]);
@@ -996,13 +1031,13 @@ fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {
         StepKind::Rebalanced => {
             spans.push(kind);
             let mut text = s_group(model, s.group);
-            if let Some(a) = trace.assignments.get(s.aux as usize) {
-                let mut by_instance: BTreeMap<u16, Vec<u16>> = BTreeMap::new();
+            if let Some(a) = trace.assignments.get(s.table_index()) {
+                let mut by_instance: BTreeMap<InstanceIdx, Vec<u16>> = BTreeMap::new();
                 for (i, _, p) in a {
-                    by_instance.entry(*i).or_default().extend(p);
+                    by_instance.entry(*i).or_default().extend(numbers(p));
                 }
                 for (i, p) in by_instance {
-                    let _ = write!(text, "  {} p{}", instance(i), ranges(&p));
+                    let _ = write!(text, "  {} p{}", instance(Some(i)), ranges(&p));
                 }
             }
             spans.push(Span::raw(text));
@@ -1026,8 +1061,13 @@ fn ticker_line(app: &App, trace: &Trace, s: &Step) -> Option<Line<'static>> {
     Some(Line::from(spans))
 }
 
-fn s_group(model: &Model, g: u16) -> String {
-    model.groups.get(usize::from(g)).map_or_else(String::new, |gm| gm.name.clone())
+fn s_group(model: &Model, g: Option<GroupIdx>) -> String {
+    g.and_then(|g| model.groups.get(g.index())).map_or_else(String::new, |gm| gm.name.clone())
+}
+
+/// Partition numbers, for [`ranges`].
+fn numbers(partitions: &[Partition]) -> Vec<u16> {
+    partitions.iter().map(|p| p.get()).collect()
 }
 
 #[cfg(test)]

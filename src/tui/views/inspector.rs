@@ -12,10 +12,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, Widget, Wrap};
 
+use crate::trace::EventIdx;
 use crate::trace::jsonl::Namer;
-use crate::trace::{EventIdx, NO_EVENT};
 use crate::tui::app::App;
-use crate::tui::format::{detail, finding_words, place, seconds, who};
+use crate::tui::format::{detail, finding_words, fit, fit_line, place, seconds, who};
 use crate::tui::theme;
 
 /// The most steps about one event the popup lists.
@@ -33,7 +33,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     Clear.render(area, buf);
     let trace = app.trace();
     let block = Block::bordered().border_type(BorderType::Rounded);
-    let Some(focus) = app.focus_event.filter(|&e| e != NO_EVENT && (e as usize) < app.events_seen()) else {
+    let Some(focus) = app.focus_event.filter(|&e| e.index() < app.events_seen()) else {
         Paragraph::new(Line::styled("No event selected: pick a row in Traffic and press Enter.", theme::DIM))
             .block(block.title(" inspector · Esc closes "))
             .render(area, buf);
@@ -61,6 +61,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let wanted = details.iter().map(|l| l.width().max(1).div_ceil(width)).sum::<usize>() as u16;
         (details, Layout::vertical([Constraint::Length(wanted.min(most)), Constraint::Fill(1)]).areas(inner))
     };
+    // Wrapped a column clear of the edge.
+    let left = Rect { width: left.width.saturating_sub(1), ..left };
     Paragraph::new(details).wrap(Wrap { trim: false }).render(left, buf);
     render_steps(app, &namer, &steps, more, right, buf);
 }
@@ -101,7 +103,7 @@ impl Facts {
             }
             None => format!("on {}", namer.topic(e.topic)),
         };
-        let causation = e.cause().map(|cause| {
+        let causation = e.cause.map(|cause| {
             format!("{} ({})", namer.event_id(cause), trace.strings.resolve(trace.event(cause).event_type))
         });
         let caused: Vec<String> = caused(app, namer, focus)
@@ -230,13 +232,15 @@ fn fetches(app: &App, namer: &Namer<'_>, focus: EventIdx) -> Vec<String> {
         .map(|&i| &app.steps()[i])
         .filter(|s| s.kind == crate::trace::StepKind::Fetched)
         .map(|s| {
-            let aggregate = namer.model.aggregates.get(usize::from(s.partition)).map_or("?", |a| a.name.as_str());
-            let made = match s.offset {
-                crate::trace::NONE32 => "the event made none".to_owned(),
-                v if s.aux > v => format!("the event made v{v}: moved on"),
-                v => format!("the event made v{v}"),
+            let aggregate = s.aggregate().and_then(|a| namer.model.aggregates.get(a.index()));
+            let aggregate = aggregate.map_or("?", |a| a.name.as_str());
+            let (read, made) = s.versions();
+            let made = match made {
+                None => "the event made none".to_owned(),
+                Some(v) if read > v => format!("the event made v{v}: moved on"),
+                Some(v) => format!("the event made v{v}"),
             };
-            format!("{} read {aggregate} v{} ({made})", namer.group(s.group), s.aux)
+            format!("{} read {aggregate} v{read} ({made})", namer.group(s.group_idx()))
         })
         .collect()
 }
@@ -247,10 +251,10 @@ fn fetches(app: &App, namer: &Namer<'_>, focus: EventIdx) -> Vec<String> {
 fn caused(app: &App, namer: &Namer<'_>, focus: EventIdx) -> Vec<EventIdx> {
     let events = &namer.trace.events;
     let analysis = app.analysis();
-    (focus as usize + 1..events.len())
-        .filter(|&i| events[i].parent == focus && analysis.first_published(i as EventIdx).is_some())
+    (focus.index() + 1..events.len())
+        .map(EventIdx::new)
+        .filter(|&i| events[i.index()].cause == Some(focus) && analysis.first_published(i).is_some())
         .take(MAX_CAUSED)
-        .map(|i| i as EventIdx)
         .collect()
 }
 
@@ -260,7 +264,7 @@ fn steps_about(app: &App, focus: EventIdx) -> (Vec<usize>, bool) {
     let start = app.analysis().first_published(focus).unwrap_or(0);
     let mut found = Vec::new();
     for (i, step) in steps.iter().enumerate().skip(start) {
-        if step.event == focus {
+        if step.event == Some(focus) {
             if found.len() == MAX_STEPS {
                 return (found, true);
             }
@@ -270,48 +274,71 @@ fn steps_about(app: &App, focus: EventIdx) -> (Vec<usize>, bool) {
     (found, false)
 }
 
+/// The steps table's columns.
+const HEADERS: [&str; 6] = ["step", "time", "kind", "where", "who", "detail"];
+
 fn render_steps(app: &App, namer: &Namer<'_>, steps: &[usize], more: bool, area: Rect, buf: &mut Buffer) {
     let title = if more {
         format!(" where it went · the first {MAX_STEPS} steps ")
     } else {
         format!(" where it went · {} step{} ", steps.len(), if steps.len() == 1 { "" } else { "s" })
     };
-    let block = Block::bordered().title(Line::styled(title, theme::TITLE));
-    let step_width = steps.last().map_or(4, |s| (s + 1).to_string().len().max(4)) as u16;
-    let rows = steps.iter().map(|&i| {
-        let step = &app.steps()[i];
-        let finding = app.analysis().finding_at(i as u64 + 1);
-        let kind = Cell::from(Span::styled(
-            step.kind.name(),
-            finding.map_or_else(|| theme::kind(step.kind), |f| theme::finding(f.class)),
-        ));
-        let detail = match finding {
-            Some(f) => Line::from(vec![
-                Span::styled(format!("⚠ {} ", finding_words(f.class)), theme::WARN),
-                Span::raw(detail(namer, step)),
-            ]),
-            None => Line::raw(detail(namer, step)),
-        };
-        let row = Row::new(vec![
-            Cell::from(Line::raw((i + 1).to_string()).right_aligned()),
-            Cell::from(Line::raw(seconds(step.t_us)).right_aligned()),
-            kind,
-            Cell::from(place(namer, step)),
-            Cell::from(who(namer, step)),
-            Cell::from(detail),
-        ]);
+    let block =
+        Block::bordered().title(Line::styled(fit(&title, usize::from(area.width.saturating_sub(4))), theme::TITLE));
+    // Each column as wide as its widest cell; the detail takes the rest of the row, less a
+    // column clear of the border, and is shortened with `…` to it.
+    let cells: Vec<(usize, [Line<'static>; 6])> = steps
+        .iter()
+        .map(|&i| {
+            let step = &app.steps()[i];
+            let finding = app.analysis().finding_at(i as u64 + 1);
+            let kind = Line::styled(
+                step.kind.name(),
+                finding.map_or_else(|| theme::kind(step.kind), |f| theme::finding(f.class)),
+            );
+            let detail = match finding {
+                Some(f) => Line::from(vec![
+                    Span::styled(
+                        if app.analysis().is_retry(f) {
+                            "⚠ retry after a failure ".to_owned()
+                        } else {
+                            format!("⚠ {} ", finding_words(f.class))
+                        },
+                        theme::WARN,
+                    ),
+                    Span::raw(detail(namer, step)),
+                ]),
+                None => Line::raw(detail(namer, step)),
+            };
+            let cursor = if app.traffic.selected == Some(i) { theme::CURSOR } else { "" };
+            (
+                i,
+                [
+                    Line::raw(format!("{cursor}{}", i + 1)).right_aligned(),
+                    Line::raw(seconds(step.t_us)).right_aligned(),
+                    kind,
+                    Line::raw(place(namer, step)),
+                    Line::raw(who(namer, step)),
+                    detail,
+                ],
+            )
+        })
+        .collect();
+    let mut widths = HEADERS.map(str::len);
+    for (_, row) in &cells {
+        for (w, cell) in widths.iter_mut().zip(row).take(5) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    let others: usize = widths[..5].iter().map(|w| w + 1).sum();
+    widths[5] = usize::from(area.width.saturating_sub(2 + 1)).saturating_sub(others);
+    let rows = cells.into_iter().map(|(i, [a, b, c, d, e, detail])| {
+        let row = Row::new([a, b, c, d, e, fit_line(detail, widths[5])].map(Cell::from));
         if app.traffic.selected == Some(i) { row.style(theme::SELECTED) } else { row }
     });
-    let header = Row::new(["step", "time", "kind", "where", "who", "detail"]).style(theme::TITLE);
-    let widths = [
-        Constraint::Length(step_width),
-        Constraint::Length(8),
-        Constraint::Length(17),
-        Constraint::Length(14),
-        Constraint::Length(12),
-        Constraint::Fill(1),
-    ];
-    Table::new(rows, widths).header(header).block(block).style(Style::new()).render(area, buf);
+    let header = Row::new(HEADERS).style(theme::TITLE);
+    let widths = widths.map(|w| Constraint::Length(w as u16));
+    Table::new(rows, widths).header(header).column_spacing(1).block(block).style(Style::new()).render(area, buf);
 }
 
 #[cfg(test)]
@@ -374,8 +401,8 @@ mod tests {
     fn an_emitted_event_names_its_cause() {
         let mut app = app();
         let trace = app.trace();
-        let emitted = trace.events.iter().position(|e| e.cause().is_some()).expect("an emitted event");
-        app.focus_event = Some(emitted as EventIdx);
+        let emitted = trace.events.iter().position(|e| e.cause.is_some()).expect("an emitted event");
+        app.focus_event = Some(EventIdx::new(emitted));
         app.inspector = true;
         let screen = draw(&app, 130, 30);
         assert!(screen.contains("PaymentCharged") && screen.contains("(OrderCreated)"), "{screen}");

@@ -14,9 +14,9 @@ use ratatui::widgets::{Axis, Block, Cell, Chart, Dataset, GraphType, Row, Table,
 
 use crate::analysis::LAG_BUCKETS;
 use crate::scenario::model::Metric;
-use crate::trace::{NONE16, StepKind};
+use crate::trace::{Partition, StepKind, TopicIdx};
 use crate::tui::app::App;
-use crate::tui::format::{axis_seconds, decimal, duration, seconds};
+use crate::tui::format::{axis_seconds, decimal, duration, fit, seconds};
 use crate::tui::theme;
 
 /// The window the processing and arrival rates are measured over: one virtual second.
@@ -53,24 +53,27 @@ impl Rates {
             }
             scanned += 1;
             earliest = step.t_us;
-            let partition = if step.partition == NONE16 { 0 } else { usize::from(step.partition) };
-            let topic = usize::from(step.topic);
+            // A queue's messages count as its partition 0.
+            let partition = step.partition.map_or(0, Partition::index);
             match step.kind {
                 StepKind::Published => {
-                    if let Some(n) = rates.arrived.get_mut(topic).and_then(|t| t.get_mut(partition)) {
+                    if let Some(n) =
+                        step.topic.and_then(|t| rates.arrived.get_mut(t.index())).and_then(|t| t.get_mut(partition))
+                    {
                         *n += 1;
                     }
                 }
                 StepKind::Processed | StepKind::SkippedDuplicate | StepKind::DeadLettered => {
                     if step.kind == StepKind::DeadLettered
-                        && let Some(n) = rates.arrived.get_mut(step.aux as usize).and_then(|t| t.first_mut())
+                        && let Some(n) = step
+                            .dead_letter()
+                            .and_then(|t| rates.arrived.get_mut(t.index()))
+                            .and_then(|t| t.first_mut())
                     {
                         *n += 1;
                     }
-                    if let Some(n) = rates
-                        .drained
-                        .get_mut(usize::from(step.group))
-                        .and_then(|g| g.get_mut(topic))
+                    if let Some(n) = (step.group.zip(step.topic))
+                        .and_then(|(g, t)| rates.drained.get_mut(g.index())?.get_mut(t.index()))
                         .and_then(|t| t.get_mut(partition))
                     {
                         *n += 1;
@@ -100,7 +103,7 @@ impl Rates {
 
     /// Events a second: (processing, arrival) of a group on some (topic, partition)s.
     /// Processing counts only from the group's start, so a late joiner is not undersold.
-    fn per_second(&self, app: &App, group: usize, of: &[(u16, u16)]) -> Option<(f64, f64)> {
+    fn per_second(&self, app: &App, group: usize, of: &[(TopicIdx, Partition)]) -> Option<(f64, f64)> {
         let since_start = app.now().saturating_sub(app.model().groups[group].start);
         let window = self.window_us as f64 / 1e6;
         let drain_window = self.window_us.min(since_start) as f64 / 1e6;
@@ -109,8 +112,8 @@ impl Rates {
         }
         let (mut drained, mut arrived) = (0, 0);
         for &(t, p) in of {
-            drained += self.drained[group][usize::from(t)][usize::from(p)];
-            arrived += self.arrived[usize::from(t)][usize::from(p)];
+            drained += self.drained[group][t.index()][p.index()];
+            arrived += self.arrived[t.index()][p.index()];
         }
         Some((drained as f64 / drain_window, arrived as f64 / window))
     }
@@ -196,9 +199,7 @@ pub fn group_lag(app: &App, g: usize) -> GroupLag {
         .slots
         .iter()
         .enumerate()
-        .map(|(slot, &(t, p))| {
-            u64::from(a.log_end(usize::from(t), usize::from(p)).saturating_sub(a.committed(g, slot)))
-        })
+        .map(|(slot, &(t, p))| u64::from(a.log_end(t.index(), p.index()).saturating_sub(a.committed(g, slot))))
         .collect();
     let total = a.metric(Metric::FinalLag, Some(g));
     let on_logs: u64 = slots.iter().sum();
@@ -239,7 +240,7 @@ fn lag_rows(app: &App, per_topic: bool) -> Vec<LagRow> {
             .enumerate()
             .map(|(slot, &(t, p))| {
                 (lag.slots[slot] > 0)
-                    .then(|| a.record(usize::from(t), usize::from(p), a.committed(g, slot)))
+                    .then(|| a.record(t.index(), p.index(), a.committed(g, slot)))
                     .flatten()
                     .and_then(|e| a.first_published(e))
                     .map(|s| now.saturating_sub(app.steps()[s].t_us))
@@ -253,9 +254,9 @@ fn lag_rows(app: &App, per_topic: bool) -> Vec<LagRow> {
             let of = &gm.slots[slot..slot + n];
             let behind: u64 = lag.slots[slot..slot + n].iter().sum();
             let label = if n == 1 {
-                format!("{}/{p}", model.topics[usize::from(t)].name)
+                format!("{}/{p}", model.topics[t.index()].name)
             } else {
-                format!("{} (all {n})", model.topics[usize::from(t)].name)
+                format!("{} (all {n})", model.topics[t.index()].name)
             };
             rows.push(LagRow {
                 group: g,
@@ -268,8 +269,8 @@ fn lag_rows(app: &App, per_topic: bool) -> Vec<LagRow> {
             slot += n;
         }
         if !gm.queues.is_empty() {
-            let names: Vec<&str> = gm.queues.iter().map(|&q| model.topics[usize::from(q)].name.as_str()).collect();
-            let of: Vec<(u16, u16)> = gm.queues.iter().map(|&q| (q, 0)).collect();
+            let names: Vec<&str> = gm.queues.iter().map(|&q| model.topics[q.index()].name.as_str()).collect();
+            let of: Vec<(TopicIdx, Partition)> = gm.queues.iter().map(|&q| (q, Partition::new(0))).collect();
             rows.push(LagRow {
                 group: g,
                 label: format!("{} (queue)", names.join(", ")),
@@ -314,15 +315,32 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     render_history(app, chart, buf);
 }
 
+/// The widest a lag bar grows.
+const MAX_BAR: usize = 48;
+
 fn render_now(app: &App, rows: &[LagRow], per_topic: bool, area: Rect, buf: &mut Buffer) {
     let model = app.model();
     let visible = area.height.saturating_sub(3) as usize;
-    let name_w = model.groups.iter().map(|g| g.name.chars().count()).max().unwrap_or(5).clamp(5, 18);
-    let label_w = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(9).clamp(9, 24);
+    let mut name_w = model.groups.iter().map(|g| g.name.chars().count()).max().unwrap_or(5).clamp(5, 18);
+    let mut label_w = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(9).clamp(9, 24);
     let lag_w = rows.iter().map(|r| r.lag.to_string().len()).max().unwrap_or(1).max(3);
-    let (age_w, eta_w) = (7, 14);
+    let (age_w, mut eta_w) = (7, 14);
+    // A narrow screen: the widest of the names, the partitions and the catch-up give way
+    // (their text shortened with `…`), keeping a column clear of the border.
+    let inner = usize::from(area.width.saturating_sub(3));
+    while name_w + label_w + lag_w + age_w + eta_w + 5 > inner && name_w.max(label_w).max(eta_w) > 6 {
+        let widest = if label_w >= name_w.max(eta_w) {
+            &mut label_w
+        } else if name_w >= eta_w {
+            &mut name_w
+        } else {
+            &mut eta_w
+        };
+        *widest -= 1;
+    }
     let fixed = name_w + label_w + lag_w + age_w + eta_w + 5;
-    let bar_w = (area.width.saturating_sub(2) as usize).saturating_sub(fixed);
+    // On a wide screen the bar stops at MAX_BAR: the figures stay beside their partition.
+    let bar_w = (area.width.saturating_sub(2) as usize).saturating_sub(fixed).min(MAX_BAR);
     let max = rows.iter().map(|r| r.lag).max().unwrap_or(0);
     let header = Row::new(vec![
         Cell::from("group"),
@@ -342,18 +360,18 @@ fn render_now(app: &App, rows: &[LagRow], per_topic: bool, area: Rect, buf: &mut
         let bar_style = Style::new().fg(if r.catch_up == CatchUp::Never { theme::STUCK } else { color });
         if r.joined {
             Row::new(vec![
-                Cell::from(Span::styled(name, Style::new().fg(color))),
-                Cell::from(r.label.clone()),
+                Cell::from(Span::styled(fit(&name, name_w), Style::new().fg(color))),
+                Cell::from(fit(&r.label, label_w)),
                 Cell::from(Span::styled(bar(r.lag, max, bar_w), bar_style)),
                 Cell::from(Line::from(r.lag.to_string()).alignment(Alignment::Right)),
                 Cell::from(r.age.map_or_else(|| "—".to_owned(), duration))
                     .style(if r.age.is_some_and(|a| a >= 1_000_000) { theme::WARN } else { Style::new() }),
-                Cell::from(r.catch_up.label()).style(r.catch_up.style()),
+                Cell::from(fit(&r.catch_up.label(), eta_w)).style(r.catch_up.style()),
             ])
         } else {
             Row::new(vec![
-                Cell::from(Span::styled(name, Style::new().fg(color))),
-                Cell::from(Span::styled(r.label.clone(), theme::DIM)),
+                Cell::from(Span::styled(fit(&name, name_w), Style::new().fg(color))),
+                Cell::from(Span::styled(fit(&r.label, label_w), theme::DIM)),
             ])
         }
     });
@@ -375,7 +393,7 @@ fn render_now(app: &App, rows: &[LagRow], per_topic: bool, area: Rect, buf: &mut
     // The worst row now, named apart from the peak over time below.
     let worst =
         rows.iter().filter(|r| r.joined && r.lag > 0).max_by(|a, b| a.lag.cmp(&b.lag).then(b.group.cmp(&a.group)));
-    let mut block = Block::bordered().title(title.clone());
+    let mut block = Block::bordered().title(fit(&title, usize::from(area.width.saturating_sub(4))));
     if let Some(r) = worst {
         let what = if per_topic { "worst topic now" } else { "worst partition now" };
         let worst = Line::from(vec![
@@ -458,7 +476,10 @@ fn render_history(app: &App, area: Rect, buf: &mut Buffer) {
         Span::raw(decimal(top as f64 / 2.0)),
         Span::raw(top.to_string()),
     ]);
-    let mut block = Block::bordered().title(Span::styled(title.clone(), theme::TITLE));
+    // The last time label keeps a column clear of the border.
+    let mut block = Block::bordered()
+        .padding(ratatui::widgets::Padding::right(1))
+        .title(Span::styled(fit(&title, usize::from(area.width.saturating_sub(4))), theme::TITLE));
     let legend = Line::from(legend);
     // Only when it fits beside the title (else on the bottom border).
     if usize::from(area.width) >= title.chars().count() + legend.width() + 4 {

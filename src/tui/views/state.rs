@@ -17,7 +17,7 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 use crate::analysis::InstanceLive;
 use crate::scenario::model::{Commit, From, Metric};
 use crate::tui::app::App;
-use crate::tui::format::seconds;
+use crate::tui::format::{fit, fit_lines, seconds};
 use crate::tui::theme;
 use crate::tui::views::lag::{GroupLag, group_lag};
 
@@ -43,8 +43,8 @@ fn focus_key(app: &App, a: usize) -> Option<(usize, crate::trace::Sym)> {
     let side = app.analysis().write_side(a);
     let step = app.step_number().checked_sub(1).and_then(|i| app.steps().get(i));
     let shown = step
-        .filter(|s| s.event != crate::trace::NO_EVENT)
-        .and_then(|s| app.trace().event(s.event).key)
+        .and_then(|s| s.event)
+        .and_then(|e| app.trace().event(e).key)
         .and_then(|k| side.store.slot(k).map(|slot| (slot, k)));
     shown.or_else(|| {
         let keys = side.store.keys();
@@ -87,7 +87,7 @@ fn aggregate_heading(app: &App, a: usize) -> Line<'static> {
         Span::styled(
             format!(
                 "  write side folded from log {} · {keys} key{}{snapshots}",
-                model.topics[usize::from(am.topic)].name,
+                model.topics[am.topic.index()].name,
                 if keys == 1 { "" } else { "s" }
             ),
             theme::DIM,
@@ -102,7 +102,8 @@ fn key_lines(app: &App, a: usize, lines: &mut Vec<Line<'static>>) {
     let am = &model.aggregates[a];
     let side = app.analysis().write_side(a);
     let keys = side.store.keys();
-    let projectors: Vec<usize> = (0..model.groups.len()).filter(|&g| model.projects[g] == Some(a as u16)).collect();
+    let projectors: Vec<usize> =
+        (0..model.groups.len()).filter(|&g| model.projects[g].is_some_and(|p| p.index() == a)).collect();
     for (slot, &key) in keys.iter().enumerate().take(SHOWN_KEYS) {
         let name = app.trace().strings.resolve(key).to_owned();
         let mut spans = vec![
@@ -248,7 +249,7 @@ enum Detail {
 fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -> Vec<Line<'static>> {
     let mut lines = vec![group_heading(app, g)];
     position_lines(app, g, detail, width, &mut lines);
-    instance_lines(app, g, detail, &mut lines);
+    instance_lines(app, g, detail, width, &mut lines);
     lines.push(id_store_line(app, g));
     lines.truncate(room);
     lines
@@ -258,10 +259,10 @@ fn group_lines(app: &App, g: usize, room: usize, detail: Detail, width: usize) -
 fn group_heading(app: &App, g: usize) -> Line<'static> {
     let model = app.model();
     let gm = &model.groups[g];
-    let mut log_topics: Vec<u16> = gm.slots.iter().map(|&(t, _)| t).collect();
+    let mut log_topics: Vec<crate::trace::TopicIdx> = gm.slots.iter().map(|&(t, _)| t).collect();
     log_topics.dedup();
-    let names = |topics: &[u16]| -> String {
-        topics.iter().map(|&t| model.topics[usize::from(t)].name.as_str()).collect::<Vec<_>>().join(", ")
+    let names = |topics: &[crate::trace::TopicIdx]| -> String {
+        topics.iter().map(|&t| model.topics[t.index()].name.as_str()).collect::<Vec<_>>().join(", ")
     };
     let mut reads: Vec<String> = Vec::new();
     if !log_topics.is_empty() {
@@ -382,8 +383,10 @@ fn slot_list(app: &App, g: usize, lag: &GroupLag, lines: &mut Vec<Line<'static>>
 }
 
 /// Instances: every one that ever existed, with what it is doing now (the first few, the
-/// rest summed up; when tight, all in one line).
-fn instance_lines(app: &App, g: usize, detail: Detail, lines: &mut Vec<Line<'static>>) {
+/// rest summed up; when tight, all in one line). In columns when `width` has room for
+/// them; else each part only as wide as it is, so the figures stay on screen.
+fn instance_lines(app: &App, g: usize, detail: Detail, width: usize, lines: &mut Vec<Line<'static>>) {
+    let (name_w, state_w) = if width >= 5 + 17 + 29 + 27 { (16, 28) } else { (0, 0) };
     let gm = &app.model().groups[g];
     let a = app.analysis();
     let lives = a.instances();
@@ -429,8 +432,8 @@ fn instance_lines(app: &App, g: usize, detail: Detail, lines: &mut Vec<Line<'sta
         let retrying = live.retrying.map(|(e, failed)| (namer.event_id(e), failed));
         let (state, style) = live_state(live, busy, retrying);
         lines.push(Line::from(vec![
-            Span::raw(format!("     {:<16} ", format!("{}#{number}", gm.consumer))),
-            Span::styled(format!("{state:<28} "), style),
+            Span::raw(format!("     {:<name_w$} ", format!("{}#{number}", gm.consumer))),
+            Span::styled(format!("{state:<state_w$} "), style),
             Span::raw(format!("{} delivered · {} effects", live.delivered, live.effects)),
         ]));
     }
@@ -485,7 +488,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let height = (lines.len() as u16 + 2).min(body.height);
         let [top, rest] = Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(body);
         let title = format!(" aggregates · {} ", app.model().aggregates.len());
-        Paragraph::new(lines).block(Block::bordered().title(Span::styled(title, theme::TITLE))).render(top, buf);
+        Paragraph::new(fit_lines(lines, top.width.saturating_sub(2)))
+            .block(
+                Block::bordered()
+                    .title(Span::styled(fit(&title, usize::from(top.width.saturating_sub(3))), theme::TITLE)),
+            )
+            .render(top, buf);
         rest
     };
     let room = body.height.saturating_sub(2) as usize;
@@ -524,9 +532,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         format!(" state · {groups} group{} ", if groups == 1 { "" } else { "s" })
     };
-    Paragraph::new(lines).block(Block::bordered().title(Span::styled(title, theme::TITLE))).render(body, buf);
+    Paragraph::new(fit_lines(lines, body.width.saturating_sub(2)))
+        .block(
+            Block::bordered().title(Span::styled(fit(&title, usize::from(body.width.saturating_sub(3))), theme::TITLE)),
+        )
+        .render(body, buf);
     if hint > 0 {
-        Paragraph::new(Line::styled(format!(" {NOTE}"), theme::DIM)).render(note, buf);
+        Paragraph::new(fit_lines([Line::styled(format!(" {NOTE}"), theme::DIM)], note.width)).render(note, buf);
     }
 }
 

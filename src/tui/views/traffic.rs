@@ -13,10 +13,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table, Widget};
 
+use crate::trace::StepKind;
 use crate::trace::jsonl::Namer;
-use crate::trace::{NO_EVENT, StepKind};
 use crate::tui::app::App;
-use crate::tui::format::{detail, finding_label, finding_words, place, seconds, thousands, who};
+use crate::tui::format::{detail, finding_label, finding_words, fit_line, place, seconds, thousands, who};
 use crate::tui::theme;
 use crate::tui::ui::body_area;
 
@@ -122,15 +122,22 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let rows_at = rows_area(area);
     let window = window(app, rows_at.height as usize);
     let selected = app.traffic.selected;
-    let rows: Vec<[Line<'static>; 9]> = window.rows.iter().map(|&i| row_cells(app, &namer, i)).collect();
-    let (shown, constraints) = columns(app, &rows, rows_at.width);
+    let rows: Vec<[Line<'static>; 9]> =
+        window.rows.iter().map(|&i| row_cells(app, &namer, i, Some(i) == selected)).collect();
+    let (shown, constraints, detail_room) = columns(app, &rows, rows_at.width);
 
     let header = Row::new((0..9).filter(|&c| shown[c]).map(|c| Cell::from(HEADERS[c]))).style(theme::TITLE);
     let table_rows = window.rows.iter().zip(rows).map(|(&i, cells)| {
-        let row = Row::new(cells.into_iter().enumerate().filter(|(c, _)| shown[*c]).map(|(_, l)| Cell::from(l)));
+        let row = Row::new(
+            cells
+                .into_iter()
+                .enumerate()
+                .filter(|(c, _)| shown[*c])
+                .map(|(c, l)| Cell::from(if c == DETAIL { fit_line(l, detail_room) } else { l })),
+        );
         if Some(i) == selected { row.style(theme::SELECTED) } else { row }
     });
-    let block = Block::bordered().title(title(app, &window));
+    let block = Block::bordered().title(fit_line(title(app, &window), usize::from(area.width.saturating_sub(4))));
     if app.steps().is_empty() {
         let hint = Line::styled("no steps yet: press space to play or → to step", theme::DIM);
         Table::new(vec![Row::new(vec![Cell::from(hint)])], [Constraint::Fill(1)]).block(block).render(area, buf);
@@ -145,23 +152,28 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 /// The cells of step index `i`'s row, one per column of [`HEADERS`].
-fn row_cells(app: &App, namer: &Namer<'_>, i: usize) -> [Line<'static>; 9] {
+fn row_cells(app: &App, namer: &Namer<'_>, i: usize, selected: bool) -> [Line<'static>; 9] {
     let trace = namer.trace;
     let step = &app.steps()[i];
     let finding = app.analysis().finding_at(i as u64 + 1);
+    // A delivery after a failed attempt is a retry, not a duplicate (still counted as one).
+    let retry = finding.is_some_and(|f| app.analysis().is_retry(f));
     let kind = match finding {
         Some(f) => Line::from(vec![
-            Span::styled(format!(" {} ", finding_label(f.class)), theme::finding(f.class)),
+            Span::styled(
+                format!(" {} ", if retry { "RETRY" } else { finding_label(f.class) }),
+                theme::finding(f.class),
+            ),
             Span::styled(format!(" {}", step.kind.name()), theme::kind(step.kind)),
         ]),
         None => Line::styled(step.kind.name(), theme::kind(step.kind)),
     };
-    let (id, event_type, key) = if step.event == NO_EVENT {
+    let (id, event_type, key) = if step.event.is_none() {
         (String::new(), String::new(), String::new())
     } else {
-        let e = trace.event(step.event);
+        let e = trace.event_of(step);
         (
-            namer.event_id(step.event),
+            namer.event_id(step.event_idx()),
             trace.strings.resolve(e.event_type).to_owned(),
             e.key.map(|k| trace.strings.resolve(k).to_owned()).unwrap_or_default(),
         )
@@ -169,7 +181,11 @@ fn row_cells(app: &App, namer: &Namer<'_>, i: usize) -> [Line<'static>; 9] {
     let detail = match finding {
         Some(f) => {
             let more = detail(namer, step);
-            let words = format!("⚠ {}", finding_words(f.class));
+            let words = if retry {
+                "⚠ retry after a failure (a duplicate delivery by count)".to_owned()
+            } else {
+                format!("⚠ {}", finding_words(f.class))
+            };
             let mut spans = vec![Span::styled(words, theme::WARN)];
             if !more.is_empty() {
                 spans.push(Span::raw(format!("  {more}")));
@@ -179,7 +195,7 @@ fn row_cells(app: &App, namer: &Namer<'_>, i: usize) -> [Line<'static>; 9] {
         None => Line::raw(detail(namer, step)),
     };
     [
-        Line::raw(format!("{}", i + 1)).right_aligned(),
+        Line::raw(format!("{}{}", if selected { theme::CURSOR } else { "" }, i + 1)).right_aligned(),
         Line::raw(seconds(step.t_us)).right_aligned(),
         kind,
         Line::raw(id),
@@ -192,9 +208,11 @@ fn row_cells(app: &App, namer: &Namer<'_>, i: usize) -> [Line<'static>; 9] {
 }
 
 /// Which columns show in `width`, and their widths: as wide as what the screen shows; the
-/// narrowest screens drop the least needed columns; the detail takes what is left. The
-/// number, time and kind columns keep their width while the table scrolls.
-fn columns(app: &App, rows: &[[Line<'static>; 9]], width: u16) -> ([bool; 9], Vec<Constraint>) {
+/// narrowest screens drop the least needed columns; the detail takes what is left (its
+/// room is the third figure: the detail is shortened to it). The number, time and kind
+/// columns keep their width while the table scrolls. A column stays clear of the border.
+fn columns(app: &App, rows: &[[Line<'static>; 9]], width: u16) -> ([bool; 9], Vec<Constraint>, usize) {
+    let width = width.saturating_sub(1);
     let mut widths: Vec<u16> = HEADERS.iter().map(|h| h.len() as u16).collect();
     widths[0] = widths[0].max(app.steps().len().to_string().len() as u16);
     widths[1] = widths[1].max(seconds(app.model().duration.max(app.now())).len() as u16);
@@ -217,11 +235,12 @@ fn columns(app: &App, rows: &[[Line<'static>; 9]], width: u16) -> ([bool; 9], Ve
         }
         shown[column] = false;
     }
+    let detail_room = if shown[DETAIL] { usize::from(width.saturating_sub(total(&shown))) } else { 0 };
     let constraints = (0..9)
         .filter(|&c| shown[c])
-        .map(|c| if c == DETAIL { Constraint::Fill(1) } else { Constraint::Length(widths[c]) })
+        .map(|c| if c == DETAIL { Constraint::Length(detail_room as u16) } else { Constraint::Length(widths[c]) })
         .collect();
-    (shown, constraints)
+    (shown, constraints, detail_room)
 }
 
 /// The table's title: the steps, the filter, following or the selection, and whether the
@@ -261,8 +280,7 @@ pub fn click(app: &mut App, screen: Rect, row: u16) {
     let window = window(app, rows_at.height as usize);
     let Some(&step) = window.rows.get(usize::from(row - rows_at.y)) else { return };
     app.traffic.select(step);
-    let event = app.steps()[step].event;
-    if event != NO_EVENT {
+    if let Some(event) = app.steps()[step].event {
         app.focus_event = Some(event);
     }
 }
@@ -318,7 +336,8 @@ mod tests {
         assert!(screen[0].contains(&format!("step {} selected", f.step)), "{}", screen[0]);
         // 18 rows (21 lines less the borders and the header): the selection is the 9th.
         let row = &screen[2 + 8];
-        assert!(row.trim_start_matches('│').trim_start().starts_with(&f.step.to_string()), "{row:?} {}", f.step);
+        // Marked `▸` as well as coloured.
+        assert!(row.trim_start_matches('│').trim_start().starts_with(&format!("▸{}", f.step)), "{row:?} {}", f.step);
         assert!(row.contains("DUP-") && row.contains("duplicate"), "{row}");
         assert!(row.contains("billing#1") && row.contains("orders/1@16"), "{row}");
         let window = window(&app, 18);
@@ -358,8 +377,7 @@ mod tests {
         let shown = window(&app, rows.height as usize);
         click(&mut app, screen, rows.y + 3);
         assert_eq!(app.traffic.selected, Some(shown.rows[3]));
-        let event = app.steps()[shown.rows[3]].event;
-        if event != NO_EVENT {
+        if let Some(event) = app.steps()[shown.rows[3]].event {
             assert_eq!(app.focus_event, Some(event));
         }
         // The header line and the border select nothing.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::sim::Model;
-use crate::trace::{NO_EVENT, NONE16, StepKind, Sym, Trace};
+use crate::trace::{GroupIdx, InstanceIdx, Partition, StepKind, Sym, TopicIdx, Trace};
 use crate::tui::app::App;
 
 /// The window of the rates.
@@ -26,7 +26,7 @@ pub struct Live {
     /// Per group: `delivered` steps in the last second.
     pub delivered: Vec<u64>,
     /// Per (topic, group): `delivered` steps in the last second.
-    pub delivered_from: BTreeMap<(u16, u16), u64>,
+    pub delivered_from: BTreeMap<(TopicIdx, GroupIdx), u64>,
     /// Counts × `scale` = events per second (1 unless the scan stopped short of a second).
     pub scale: f64,
     /// Steps (indices) of the last [`MOTION_US`] that move along an edge, newest first.
@@ -68,16 +68,16 @@ pub fn scan(app: &App) -> Live {
         i -= 1;
         let moves = now - s.t_us.min(now) < MOTION_US;
         match s.kind {
-            StepKind::Published if s.topic != NONE16 => {
-                if let Some(n) = live.published.get_mut(usize::from(s.topic)) {
+            StepKind::Published if s.topic.is_some() => {
+                if let Some(n) = live.published.get_mut(s.topic_idx().index()) {
                     *n += 1;
                 }
             }
-            StepKind::Delivered if s.group != NONE16 => {
-                if let Some(n) = live.delivered.get_mut(usize::from(s.group)) {
+            StepKind::Delivered if s.group.is_some() => {
+                if let Some(n) = live.delivered.get_mut(s.group_idx().index()) {
                     *n += 1;
                 }
-                *live.delivered_from.entry((s.topic, s.group)).or_default() += 1;
+                *live.delivered_from.entry((s.topic_idx(), s.group_idx())).or_default() += 1;
             }
             StepKind::Published
             | StepKind::Delivered
@@ -100,7 +100,7 @@ pub fn scan(app: &App) -> Live {
             | StepKind::Note
             | StepKind::Joined => continue,
         }
-        if moves && s.event != NO_EVENT && live.moving.len() < MAX_MOVING {
+        if moves && s.event.is_some() && live.moving.len() < MAX_MOVING {
             live.moving.push(i);
         }
     }
@@ -115,8 +115,8 @@ pub fn scan(app: &App) -> Live {
 /// A group's partitions per instance in its assignment `index` (of `Trace::assignments`;
 /// the analysis knows the group's latest at the step shown): instance index → (topic,
 /// partitions). Empty before the group's first assignment.
-pub fn assignment(trace: &Trace, index: Option<usize>) -> BTreeMap<u16, Vec<(u16, Vec<u16>)>> {
-    let mut owned: BTreeMap<u16, Vec<(u16, Vec<u16>)>> = BTreeMap::new();
+pub fn assignment(trace: &Trace, index: Option<usize>) -> BTreeMap<InstanceIdx, Vec<(TopicIdx, Vec<Partition>)>> {
+    let mut owned: BTreeMap<InstanceIdx, Vec<(TopicIdx, Vec<Partition>)>> = BTreeMap::new();
     for (instance, topic, partitions) in index.and_then(|i| trace.assignments.get(i)).into_iter().flatten() {
         owned.entry(*instance).or_default().push((*topic, partitions.clone()));
     }
