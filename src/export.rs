@@ -36,7 +36,7 @@ use crate::analysis::{Analysis, Finding, FindingClass};
 use crate::model::Model;
 use crate::scenario::model::TopicKind;
 use crate::trace::jsonl::Namer;
-use crate::trace::{EventId, EventIdx, NO_EVENT, NONE16, Step, StepKind, Trace};
+use crate::trace::{EventId, EventIdx, GroupIdx, InstanceIdx, Partition, Step, StepKind, TopicIdx, Trace};
 
 /// The formats, as `--format` names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -287,18 +287,19 @@ impl Selection {
         let mut groups = vec![false; run.model.groups.len()];
         let (mut first, mut last) = (u64::MAX, 0);
         for (i, step) in steps.iter().enumerate() {
-            if step.event == NO_EVENT || !in_window(step) {
+            let Some(event) = step.event else { continue };
+            if !in_window(step) {
                 continue;
             }
             if let Some(id) = correlation {
-                if trace.event(step.event).correlation != id {
+                if trace.event(event).correlation != id {
                     continue;
                 }
-                if step.instance != NONE16 {
-                    instances[usize::from(step.instance)] = true;
+                if let Some(instance) = step.instance {
+                    instances[instance.index()] = true;
                 }
-                if step.group != NONE16 {
-                    groups[usize::from(step.group)] = true;
+                if let Some(group) = step.group {
+                    groups[group.index()] = true;
                 }
                 first = first.min(step.t_us);
                 last = last.max(step.t_us);
@@ -306,7 +307,7 @@ impl Selection {
             selected[i] = true;
         }
         for (i, step) in steps.iter().enumerate() {
-            if step.event != NO_EVENT || !in_window(step) {
+            if step.event.is_some() || !in_window(step) {
                 continue;
             }
             selected[i] = match correlation {
@@ -314,9 +315,9 @@ impl Selection {
                 Some(_) if step.t_us < first || step.t_us > last => false,
                 Some(_) => match step.kind {
                     StepKind::Crashed | StepKind::Restarted | StepKind::Paused | StepKind::Resumed => {
-                        instances[usize::from(step.instance)]
+                        instances[step.instance_idx().index()]
                     }
-                    StepKind::Rebalanced => groups[usize::from(step.group)],
+                    StepKind::Rebalanced => groups[step.group_idx().index()],
                     _ => false,
                 },
             };
@@ -327,8 +328,7 @@ impl Selection {
         for finding in all {
             let index = finding.step.saturating_sub(1) as usize;
             let Some(step) = steps.get(index) else { continue };
-            let about =
-                finding.event != NO_EVENT && correlation.is_none_or(|id| trace.event(finding.event).correlation == id);
+            let about = correlation.is_none_or(|id| trace.event(finding.event).correlation == id);
             if about && in_window(step) {
                 findings.entry(index as u32).or_default().push(finding);
             }
@@ -395,8 +395,8 @@ pub struct Processing {
     pub end_us: u64,
     pub ending: Ending,
     pub event: EventIdx,
-    pub instance: u16,
-    pub group: u16,
+    pub instance: InstanceIdx,
+    pub group: GroupIdx,
 }
 
 /// What every format derives from the steps: the processings, and who published each
@@ -411,15 +411,16 @@ pub struct Derived {
     pub emitted_by: Vec<u32>,
     /// Per (event, topic): the time it was appended there (published or routed), for the
     /// arrows from an append to its deliveries.
-    pub appended_at: FxHashMap<(EventIdx, u16), (u64, u16)>,
+    /// The partition is `None` on a queue or a bus.
+    pub appended_at: FxHashMap<(EventIdx, TopicIdx), (u64, Option<Partition>)>,
 }
 
 impl Derived {
     fn new(run: &Run<'_>) -> Self {
         let trace = run.trace;
-        let mut group_of_source: FxHashMap<usize, u16> = FxHashMap::default();
+        let mut group_of_source: FxHashMap<usize, GroupIdx> = FxHashMap::default();
         for (g, gm) in run.model.groups.iter().enumerate() {
-            group_of_source.insert(gm.source.index(), g as u16);
+            group_of_source.insert(gm.source.index(), GroupIdx::new(g));
         }
         let mut processings: Vec<Processing> = Vec::new();
         let mut processing_of_delivery = FxHashMap::default();
@@ -427,22 +428,22 @@ impl Derived {
         let mut open: Vec<Vec<u32>> = vec![Vec::new(); trace.instances.len()];
         let mut free_at: Vec<u64> = vec![0; trace.instances.len()];
         // (event, group) → its latest processing with an outcome.
-        let mut latest: FxHashMap<(EventIdx, u16), u32> = FxHashMap::default();
+        let mut latest: FxHashMap<(EventIdx, GroupIdx), u32> = FxHashMap::default();
         let mut emitted_by = vec![u32::MAX; trace.events.len()];
         let mut appended_at = FxHashMap::default();
         for (i, step) in run.steps().iter().enumerate() {
-            let inst = usize::from(step.instance);
             match step.kind {
                 StepKind::Published | StepKind::Routed => {
-                    appended_at.insert((step.event, step.topic), (step.t_us, step.partition));
-                    let event = trace.event(step.event);
+                    let e = step.event_idx();
+                    appended_at.insert((e, step.topic_idx()), (step.t_us, step.partition));
+                    let event = trace.event(e);
                     if step.kind == StepKind::Published
-                        && emitted_by[step.event as usize] == u32::MAX
-                        && let Some(cause) = event.cause()
+                        && emitted_by[e.index()] == u32::MAX
+                        && let Some(cause) = event.cause
                         && let Some(&g) = group_of_source.get(&event.source.index())
                         && let Some(&p) = latest.get(&(cause, g))
                     {
-                        emitted_by[step.event as usize] = p;
+                        emitted_by[e.index()] = p;
                     }
                 }
                 StepKind::Delivered => {
@@ -454,14 +455,16 @@ impl Derived {
                         start_us: step.t_us,
                         end_us: step.t_us,
                         ending: Ending::Unfinished,
-                        event: step.event,
-                        instance: step.instance,
-                        group: step.group,
+                        event: step.event_idx(),
+                        instance: step.instance_idx(),
+                        group: step.group_idx(),
                     });
-                    open[inst].push(index);
+                    open[step.instance_idx().index()].push(index);
                 }
                 StepKind::Processed | StepKind::SkippedDuplicate | StepKind::Failed => {
-                    let Some(at) = open[inst].iter().position(|&p| processings[p as usize].event == step.event) else {
+                    let inst = step.instance_idx().index();
+                    let event = step.event_idx();
+                    let Some(at) = open[inst].iter().position(|&p| processings[p as usize].event == event) else {
                         continue;
                     };
                     let index = open[inst].remove(at);
@@ -470,14 +473,15 @@ impl Derived {
                     p.end_us = step.t_us;
                     p.end_step = i as u32;
                     p.ending = match step.kind {
-                        StepKind::Processed => Ending::Processed { effect: step.flag != 0 },
+                        StepKind::Processed => Ending::Processed { effect: step.effect() },
                         StepKind::SkippedDuplicate => Ending::Skipped,
                         _ => Ending::Failed,
                     };
                     free_at[inst] = step.t_us;
-                    latest.insert((step.event, step.group), index);
+                    latest.insert((event, step.group_idx()), index);
                 }
                 StepKind::Crashed => {
+                    let inst = step.instance_idx().index();
                     for index in open[inst].drain(..) {
                         let p = &mut processings[index as usize];
                         p.start_us = p.start_us.max(free_at[inst]).min(step.t_us);
@@ -511,7 +515,7 @@ impl Derived {
 
     /// The processing that emitted `event`, if a handler emitted it.
     pub fn emitter(&self, event: EventIdx) -> Option<&Processing> {
-        self.emitted_by.get(event as usize).filter(|&&p| p != u32::MAX).map(|&p| &self.processings[p as usize])
+        self.emitted_by.get(event.index()).filter(|&&p| p != u32::MAX).map(|&p| &self.processings[p as usize])
     }
 }
 
@@ -548,21 +552,20 @@ pub fn fault_words(kind: StepKind) -> Option<&'static str> {
 }
 
 /// Whether a topic is a log (its lanes are its partitions).
-pub fn is_log(model: &Model, topic: u16) -> bool {
-    model.topics[usize::from(topic)].kind == TopicKind::Log
+pub fn is_log(model: &Model, topic: TopicIdx) -> bool {
+    model.topics[topic.index()].kind == TopicKind::Log
 }
 
 /// Where in a topic a step is: `orders[2]@14` on a log, the topic's name elsewhere.
 pub fn place(run: &Run<'_>, step: &Step) -> String {
-    let name = &run.model.topics[usize::from(step.topic)].name;
-    if is_log(run.model, step.topic) && step.partition != NONE16 {
-        if step.offset == crate::trace::NONE32 {
-            format!("{name}[{}]", step.partition)
-        } else {
-            format!("{name}[{}]@{}", step.partition, step.offset)
-        }
-    } else {
-        name.clone()
+    let topic = step.topic_idx();
+    let name = &run.model.topics[topic.index()].name;
+    match step.partition {
+        Some(partition) if is_log(run.model, topic) => match step.offset() {
+            None => format!("{name}[{partition}]"),
+            Some(offset) => format!("{name}[{partition}]@{offset}"),
+        },
+        _ => name.clone(),
     }
 }
 

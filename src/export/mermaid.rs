@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::io;
 
 use super::{ExportError, Options, Run, Selection, fault_words, finding_text, place, source_name};
-use crate::trace::{NONE16, StepKind};
+use crate::trace::{InstanceIdx, StepKind, TopicIdx};
 
 /// The most arrows a diagram holds.
 pub const MAX_ARROWS: usize = 300;
@@ -23,8 +23,8 @@ pub const MAX_ARROWS: usize = 300;
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Who {
     Source(String),
-    Topic(u16),
-    Instance(u16),
+    Topic(TopicIdx),
+    Instance(InstanceIdx),
 }
 
 /// One line of the diagram, before the participants are known.
@@ -57,8 +57,7 @@ pub fn write(
             .iter()
             .find_map(|&i| {
                 let step = &run.trace.steps[i as usize];
-                (step.event != crate::trace::NO_EVENT)
-                    .then(|| run.trace.event(step.event).correlation.render(&run.trace.strings))
+                step.event.map(|event| run.trace.event(event).correlation.render(&run.trace.strings))
             })
             .map(|id| format!(", e.g. --correlation {id}"))
             .unwrap_or_default();
@@ -83,8 +82,8 @@ pub fn write(
     }
     who.sort_by_key(|w| match w {
         Who::Source(_) => 0,
-        Who::Topic(t) => 1 + usize::from(*t),
-        Who::Instance(i) => 1 + run.model.topics.len() + usize::from(*i),
+        Who::Topic(t) => 1 + t.index(),
+        Who::Instance(i) => 1 + run.model.topics.len() + i.index(),
     });
     let id = |w: &Who| format!("p{}", who.iter().position(|x| x == w).unwrap_or(0));
     let mut text_out = String::new();
@@ -149,45 +148,51 @@ fn lines(run: &Run<'_>, selection: &Selection) -> Vec<Line> {
         let step = &trace.steps[i as usize];
         match step.kind {
             StepKind::Published => {
-                let from = match derived.emitter(step.event) {
+                let e = step.event_idx();
+                let from = match derived.emitter(e) {
                     Some(p) => Who::Instance(p.instance),
-                    None => Who::Source(source_name(run, step.event).to_owned()),
+                    None => Who::Source(source_name(run, e).to_owned()),
                 };
-                let event = trace.event(step.event);
+                let event = trace.event(e);
                 let kind = trace.strings.resolve(event.event_type);
-                let text = format!("{kind} {} → {}", namer.event_id(step.event), place(run, step));
-                lines.push(Line::Arrow { from, to: Who::Topic(step.topic), text });
+                let text = format!("{kind} {} → {}", namer.event_id(e), place(run, step));
+                lines.push(Line::Arrow { from, to: Who::Topic(step.topic_idx()), text });
             }
             StepKind::Routed => {
-                let bus = trace.event(step.event).topic;
-                let text = format!("route {} → {}", namer.event_id(step.event), place(run, step));
-                lines.push(Line::Arrow { from: Who::Topic(bus), to: Who::Topic(step.topic), text });
+                let e = step.event_idx();
+                let bus = trace.event(e).topic;
+                let text = format!("route {} → {}", namer.event_id(e), place(run, step));
+                lines.push(Line::Arrow { from: Who::Topic(bus), to: Who::Topic(step.topic_idx()), text });
             }
             StepKind::Delivered => {
-                let mut text = format!("deliver {} from {}", namer.event_id(step.event), place(run, step));
-                if step.aux != crate::trace::NONE32 && step.aux > 1 {
-                    let _ = write!(text, " (receive {})", step.aux);
+                let mut text = format!("deliver {} from {}", namer.event_id(step.event_idx()), place(run, step));
+                if let Some(receive) = step.receive()
+                    && receive > 1
+                {
+                    let _ = write!(text, " (receive {receive})");
                 }
-                lines.push(Line::Arrow { from: Who::Topic(step.topic), to: Who::Instance(step.instance), text });
+                let to = Who::Instance(step.instance_idx());
+                lines.push(Line::Arrow { from: Who::Topic(step.topic_idx()), to, text });
             }
             StepKind::DeadLettered => {
-                let text = format!("dead-lettered {}", namer.event_id(step.event));
-                lines.push(Line::Note { over: Who::Topic(step.topic), text });
+                let text = format!("dead-lettered {}", namer.event_id(step.event_idx()));
+                lines.push(Line::Note { over: Who::Topic(step.topic_idx()), text });
             }
             kind => {
                 if let Some(words) = fault_words(kind) {
-                    if step.instance != NONE16 {
-                        lines.push(Line::Note { over: Who::Instance(step.instance), text: words.to_owned() });
+                    if let Some(instance) = step.instance {
+                        lines.push(Line::Note { over: Who::Instance(instance), text: words.to_owned() });
                     } else if kind == StepKind::Rebalanced {
                         // Over the group's instances that take part (from the first to the
                         // last), or none.
-                        let group = namer.group(step.group).to_owned();
-                        let instances = selection.steps.iter().filter_map(|&j| {
-                            let s = &trace.steps[j as usize];
-                            (s.group == step.group && s.instance != NONE16).then_some(s.instance)
-                        });
-                        let (first, last) = instances.fold((u16::MAX, 0), |(lo, hi), i| (lo.min(i), hi.max(i)));
-                        if first != u16::MAX {
+                        let group = namer.group(step.group_idx()).to_owned();
+                        let instances = || {
+                            selection.steps.iter().filter_map(|&j| {
+                                let s = &trace.steps[j as usize];
+                                if s.group == step.group { s.instance } else { None }
+                            })
+                        };
+                        if let (Some(first), Some(last)) = (instances().min(), instances().max()) {
                             let text = format!("{group} rebalanced");
                             lines.push(Line::Note { over: Who::Instance(first), text });
                             if last != first {
@@ -200,10 +205,9 @@ fn lines(run: &Run<'_>, selection: &Selection) -> Vec<Line> {
         }
         while let Some((_, finding)) = findings.next_if(|(at, _)| *at <= i) {
             let at = &trace.steps[finding.step as usize - 1];
-            let over = if at.instance == NONE16 {
-                Who::Topic(trace.event(finding.event).topic)
-            } else {
-                Who::Instance(at.instance)
+            let over = match at.instance {
+                None => Who::Topic(trace.event(finding.event).topic),
+                Some(instance) => Who::Instance(instance),
             };
             lines.push(Line::Note { over, text: finding_text(run, finding) });
         }

@@ -23,7 +23,7 @@ use std::io;
 
 use super::{Derived, Ending, Options, Processing, Run, Selection, finding_text, fnv64, is_log};
 use crate::scenario::model::TopicKind;
-use crate::trace::NONE32;
+use crate::trace::EventIdx;
 
 fn js(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
@@ -66,13 +66,13 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
     let mut by_group: Vec<Vec<u32>> = vec![Vec::new(); run.model.groups.len()];
     for &i in &selection.steps {
         if let Some(&p) = selection.derived.processing_of_delivery.get(&i) {
-            by_group[usize::from(trace.steps[i as usize].group)].push(p);
+            by_group[trace.steps[i as usize].group_idx().index()].push(p);
         }
     }
     // Findings by the processing they are about: the delivery or the completion of its
     // event by its instance.
     let mut finding_events: rustc_hash::FxHashMap<u32, Vec<String>> = rustc_hash::FxHashMap::default();
-    let ended: rustc_hash::FxHashMap<(u32, u32), u32> = if selection.findings.is_empty() {
+    let ended: rustc_hash::FxHashMap<(u32, EventIdx), u32> = if selection.findings.is_empty() {
         rustc_hash::FxHashMap::default()
     } else {
         let processings = selection.derived.processings.iter().enumerate();
@@ -145,7 +145,8 @@ fn span(
     let step = &trace.steps[p.delivery as usize];
     let event = trace.event(p.event);
     let correlation = event.correlation.render(&trace.strings);
-    let topic = &run.model.topics[usize::from(step.topic)];
+    let topic_idx = step.topic_idx();
+    let topic = &run.model.topics[topic_idx.index()];
     let system = match topic.kind {
         TopicKind::Log => "kafka",
         TopicKind::Queue | TopicKind::Bus => "eventlab",
@@ -159,20 +160,24 @@ fn span(
         string_attr("messaging.message.id", &namer.event_id(p.event)),
         string_attr("messaging.message.conversation_id", &correlation),
     ];
-    if is_log(run.model, step.topic) && step.partition != crate::trace::NONE16 {
-        attrs.push(string_attr("messaging.destination.partition.id", &step.partition.to_string()));
+    if let Some(partition) = step.partition
+        && is_log(run.model, topic_idx)
+    {
+        attrs.push(string_attr("messaging.destination.partition.id", &partition.to_string()));
     }
-    if step.offset != NONE32 {
-        attrs.push(int_attr("messaging.kafka.offset", u64::from(step.offset)));
+    if let Some(offset) = step.offset() {
+        attrs.push(int_attr("messaging.kafka.offset", u64::from(offset)));
     }
     if let Some(key) = event.key {
         attrs.push(string_attr("messaging.kafka.message.key", trace.strings.resolve(key)));
     }
-    if step.aux != NONE32 && !is_log(run.model, step.topic) {
-        attrs.push(int_attr("messaging.message.delivery_count", u64::from(step.aux)));
+    if let Some(receive) = step.receive()
+        && !is_log(run.model, topic_idx)
+    {
+        attrs.push(int_attr("messaging.message.delivery_count", u64::from(receive)));
     }
     attrs.push(string_attr("eventlab.correlation_id", &correlation));
-    if let Some(cause) = event.cause() {
+    if let Some(cause) = event.cause {
         attrs.push(string_attr("eventlab.causation_id", &namer.event_id(cause)));
     }
     attrs.push(string_attr("eventlab.event_type", trace.strings.resolve(event.event_type)));

@@ -18,7 +18,7 @@ use std::io;
 
 use super::{Ending, Options, Run, Selection, fault_words, finding_text, is_log, source_name};
 use crate::scenario::model::Metric;
-use crate::trace::{NONE16, StepKind};
+use crate::trace::{GroupIdx, InstanceIdx, Partition, StepKind, TopicIdx};
 
 const TOPICS: u32 = 1;
 const PRODUCERS: u32 = 2;
@@ -30,9 +30,22 @@ fn js(text: &str) -> String {
 }
 
 /// The thread of an append: per log partition, or the whole queue or bus.
-fn topic_tid(run: &Run<'_>, topic: u16, partition: u16) -> u32 {
-    let base = u32::from(topic) * 65_536 + 1;
-    if is_log(run.model, topic) && partition != NONE16 { base + u32::from(partition) + 1 } else { base }
+fn topic_tid(run: &Run<'_>, topic: TopicIdx, partition: Option<Partition>) -> u32 {
+    let base = u32::from(topic.get()) * 65_536 + 1;
+    match partition {
+        Some(partition) if is_log(run.model, topic) => base + u32::from(partition.get()) + 1,
+        _ => base,
+    }
+}
+
+/// The thread of an instance in its group's process.
+fn instance_tid(instance: InstanceIdx) -> u32 {
+    u32::from(instance.get()) + 1
+}
+
+/// The process of a consumer group.
+fn group_pid(group: GroupIdx) -> u32 {
+    GROUP_BASE + u32::from(group.get())
 }
 
 /// The trace events, written out as they come (a run of millions of steps is not held in
@@ -94,10 +107,9 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
     }
     for (i, finding) in selection.findings() {
         let step = &trace.steps[i as usize];
-        let (pid, tid, scope) = if step.instance == NONE16 {
-            (TOPICS, 0, "p")
-        } else {
-            (GROUP_BASE + u32::from(trace.instances[usize::from(step.instance)].0), u32::from(step.instance) + 1, "t")
+        let (pid, tid, scope) = match step.instance {
+            None => (TOPICS, 0, "p"),
+            Some(instance) => (group_pid(trace.instances[instance.index()].0), instance_tid(instance), "t"),
         };
         events.push(&format!(
             r#"{{"ph":"i","pid":{pid},"tid":{tid},"ts":{},"s":"{scope}","cat":"finding","name":{},"args":{{"class":{},"step":{}}}}}"#,
@@ -134,37 +146,41 @@ fn metadata(run: &Run<'_>, selection: &Selection, events: &mut Events<'_>) -> Ve
         format!(r#"{{"ph":"M","pid":{pid},"tid":{tid},"name":"{what}","args":{{"sort_index":{index}}}}}"#)
     };
     // The processes and threads the selection uses, named and sorted.
-    let mut topic_threads: Vec<(u16, u16)> = Vec::new();
+    // A lane: a log's partition, or a whole queue or bus (no partition).
+    let mut topic_threads: Vec<(TopicIdx, Option<Partition>)> = Vec::new();
     let mut sources: Vec<String> = Vec::new();
-    let mut instances: Vec<u16> = Vec::new();
+    let mut instances: Vec<InstanceIdx> = Vec::new();
     for &i in &selection.steps {
         let step = &trace.steps[i as usize];
         if matches!(step.kind, StepKind::Published | StepKind::Routed) {
-            let lane = (step.topic, if is_log(run.model, step.topic) { step.partition } else { NONE16 });
+            let topic = step.topic_idx();
+            let lane = (topic, step.partition.filter(|_| is_log(run.model, topic)));
             if !topic_threads.contains(&lane) {
                 topic_threads.push(lane);
             }
-            if step.kind == StepKind::Published && derived.emitter(step.event).is_none() {
-                let name = source_name(run, step.event).to_owned();
+            if step.kind == StepKind::Published && derived.emitter(step.event_idx()).is_none() {
+                let name = source_name(run, step.event_idx()).to_owned();
                 if !sources.contains(&name) {
                     sources.push(name);
                 }
             }
         }
-        if step.instance != NONE16 && !instances.contains(&step.instance) {
-            instances.push(step.instance);
+        if let Some(instance) = step.instance
+            && !instances.contains(&instance)
+        {
+            instances.push(instance);
         }
     }
-    topic_threads.sort_unstable();
+    // A topic's whole-topic thread (a queue or bus) after its partitions.
+    topic_threads.sort_unstable_by_key(|&(topic, partition)| (topic, partition.map_or(usize::MAX, Partition::index)));
     instances.sort_unstable();
     events.push(&meta(TOPICS, 0, "process_name", "topics"));
     events.push(&sort(TOPICS, 0, "process_sort_index", 0));
     for &(topic, partition) in &topic_threads {
         let tid = topic_tid(run, topic, partition);
-        let name = if partition == NONE16 {
-            namer.topic(topic).to_owned()
-        } else {
-            format!("{}[{partition}]", namer.topic(topic))
+        let name = match partition {
+            None => namer.topic(topic).to_owned(),
+            Some(partition) => format!("{}[{partition}]", namer.topic(topic)),
         };
         events.push(&meta(TOPICS, tid, "thread_name", &name));
         events.push(&sort(TOPICS, tid, "thread_sort_index", tid));
@@ -183,9 +199,10 @@ fn metadata(run: &Run<'_>, selection: &Selection, events: &mut Events<'_>) -> Ve
         events.push(&sort(pid, 0, "process_sort_index", 2 + g as u32));
     }
     for &inst in &instances {
-        let pid = GROUP_BASE + u32::from(trace.instances[usize::from(inst)].0);
-        events.push(&meta(pid, u32::from(inst) + 1, "thread_name", &namer.instance(inst)));
-        events.push(&sort(pid, u32::from(inst) + 1, "thread_sort_index", u32::from(inst) + 1));
+        let pid = group_pid(trace.instances[inst.index()].0);
+        let tid = instance_tid(inst);
+        events.push(&meta(pid, tid, "thread_name", &namer.instance(inst)));
+        events.push(&sort(pid, tid, "thread_sort_index", tid));
     }
     sources
 }
@@ -197,26 +214,29 @@ fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String],
     let step = &trace.steps[i as usize];
     match step.kind {
         StepKind::Published | StepKind::Routed => {
-            let event = trace.event(step.event);
-            let name = format!("{} {}", trace.strings.resolve(event.event_type), namer.event_id(step.event));
+            let e = step.event_idx();
+            let event = trace.event(e);
+            let name = format!("{} {}", trace.strings.resolve(event.event_type), namer.event_id(e));
             let what = if step.kind == StepKind::Routed { "route" } else { "append" };
             let mut args = format!(
                 r#""event":{},"correlation_id":{}"#,
-                js(&namer.event_id(step.event)),
+                js(&namer.event_id(e)),
                 js(&event.correlation.render(&trace.strings))
             );
-            if step.offset != crate::trace::NONE32 && step.kind == StepKind::Published {
-                let _ = write!(args, r#","offset":{}"#, step.offset);
+            if let Some(offset) = step.offset()
+                && step.kind == StepKind::Published
+            {
+                let _ = write!(args, r#","offset":{offset}"#);
             }
             events.push(&format!(
                 r#"{{"ph":"X","pid":{TOPICS},"tid":{},"ts":{},"dur":1,"cat":"{what}","name":{},"args":{{{args}}}}}"#,
-                topic_tid(run, step.topic, step.partition),
+                topic_tid(run, step.topic_idx(), step.partition),
                 step.t_us,
                 js(&name)
             ));
             if step.kind == StepKind::Published
-                && selection.derived.emitter(step.event).is_none()
-                && let Some(n) = sources.iter().position(|s| s == source_name(run, step.event))
+                && selection.derived.emitter(e).is_none()
+                && let Some(n) = sources.iter().position(|s| s == source_name(run, e))
             {
                 events.push(&format!(
                     r#"{{"ph":"X","pid":{PRODUCERS},"tid":{},"ts":{},"dur":1,"cat":"publish","name":{},"args":{{{args}}}}}"#,
@@ -228,15 +248,16 @@ fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String],
         }
         StepKind::Delivered => {
             let Some(p) = selection.derived.processing(i) else { return };
-            let pid = GROUP_BASE + u32::from(step.group);
-            let tid = u32::from(step.instance) + 1;
-            let event = trace.event(step.event);
-            let name = format!("{} {}", trace.strings.resolve(event.event_type), namer.event_id(step.event));
-            let appended = selection.derived.appended_at.get(&(step.event, step.topic)).map_or(step.t_us, |&(t, _)| t);
+            let pid = group_pid(step.group_idx());
+            let tid = instance_tid(step.instance_idx());
+            let (e, topic) = (step.event_idx(), step.topic_idx());
+            let event = trace.event(e);
+            let name = format!("{} {}", trace.strings.resolve(event.event_type), namer.event_id(e));
+            let appended = selection.derived.appended_at.get(&(e, topic)).map_or(step.t_us, |&(t, _)| t);
             // The flow: from the append's slice (1 µs from `appended`) to the processing's.
             events.push(&format!(
                 r#"{{"ph":"s","pid":{TOPICS},"tid":{},"ts":{appended},"id":{i},"cat":"delivery","name":"deliver"}}"#,
-                topic_tid(run, step.topic, step.partition)
+                topic_tid(run, topic, step.partition)
             ));
             events.push(&format!(
                 r#"{{"ph":"f","bp":"e","pid":{pid},"tid":{tid},"ts":{},"id":{i},"cat":"delivery","name":"deliver"}}"#,
@@ -244,12 +265,12 @@ fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String],
             ));
             let mut args = format!(
                 r#""event":{},"topic":{},"outcome":{},"correlation_id":{}"#,
-                js(&namer.event_id(step.event)),
+                js(&namer.event_id(e)),
                 js(&super::place(run, step)),
                 js(p.ending.name()),
                 js(&event.correlation.render(&trace.strings))
             );
-            if let Some(cause) = event.cause() {
+            if let Some(cause) = event.cause {
                 let _ = write!(args, r#","causation_id":{}"#, js(&namer.event_id(cause)));
             }
             let _ = write!(args, r#","delivered_at_us":{}"#, step.t_us);
@@ -264,12 +285,10 @@ fn step_events(run: &Run<'_>, selection: &Selection, i: u32, sources: &[String],
         }
         kind => {
             let Some(words) = fault_words(kind) else { return };
-            let pid = GROUP_BASE + u32::from(step.group);
-            let (tid, scope) = if step.instance == NONE16 { (0, "p") } else { (u32::from(step.instance) + 1, "t") };
-            let name = if step.instance == NONE16 {
-                format!("{} {words}", namer.group(step.group))
-            } else {
-                format!("{} {words}", namer.instance(step.instance))
+            let pid = group_pid(step.group_idx());
+            let (tid, scope, name) = match step.instance {
+                None => (0, "p", format!("{} {words}", namer.group(step.group_idx()))),
+                Some(instance) => (instance_tid(instance), "t", format!("{} {words}", namer.instance(instance))),
             };
             events.push(&format!(
                 r#"{{"ph":"i","pid":{pid},"tid":{tid},"ts":{},"s":"{scope}","cat":"fault","name":{}}}"#,

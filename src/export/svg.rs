@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::io;
 
 use super::{Ending, Options, Run, Selection, fault_words, finding_text, is_log};
-use crate::trace::{NONE16, StepKind};
+use crate::trace::{InstanceIdx, Partition, StepKind, TopicIdx};
 
 const LANE: f64 = 120.0;
 const LEFT: f64 = 90.0;
@@ -27,14 +27,14 @@ const FAILED: &str = "#c62828";
 const FINDING: &str = "#e07000";
 const REBALANCE: &str = "#b8860b";
 
-/// A lane: a producer (by source name), a partition of a log (or a queue or bus: partition
-/// [`NONE16`]), or an instance.
+/// A lane: a producer (by source name), a partition of a log (or a queue or bus: no
+/// partition), or an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Lane {
     /// A producer or scripted source, by its name's symbol.
     Source(crate::trace::Sym),
-    Topic(u16, u16),
-    Instance(u16),
+    Topic(TopicIdx, Option<Partition>),
+    Instance(InstanceIdx),
 }
 
 pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut dyn io::Write) -> io::Result<()> {
@@ -69,10 +69,8 @@ pub fn write(run: &Run<'_>, selection: &Selection, options: &Options, out: &mut 
         let lx = x(lane);
         let (name, sub) = match lane {
             Lane::Source(name) => (run.trace.strings.resolve(*name).to_owned(), "producer"),
-            Lane::Topic(t, p) if *p == NONE16 => {
-                (namer.topic(*t).to_owned(), kind_name(run.model.topics[usize::from(*t)].kind))
-            }
-            Lane::Topic(t, p) => (format!("{}[{p}]", namer.topic(*t)), "partition"),
+            Lane::Topic(t, None) => (namer.topic(*t).to_owned(), kind_name(run.model.topics[t.index()].kind)),
+            Lane::Topic(t, Some(p)) => (format!("{}[{p}]", namer.topic(*t)), "partition"),
             Lane::Instance(i) => (namer.instance(*i), "instance"),
         };
         let _ = writeln!(
@@ -113,23 +111,28 @@ fn lanes(run: &Run<'_>, selection: &Selection) -> Vec<Lane> {
     };
     for &i in &selection.steps {
         let step = &trace.steps[i as usize];
-        if step.kind == StepKind::Published && selection.derived.emitter(step.event).is_none() {
-            add(Lane::Source(trace.event(step.event).source));
+        if step.kind == StepKind::Published && selection.derived.emitter(step.event_idx()).is_none() {
+            add(Lane::Source(trace.event_of(step).source));
         }
-        if step.topic != NONE16 && step.kind != StepKind::Committed {
-            add(topic_lane(run, step.topic, step.partition));
+        if let Some(topic) = step.topic
+            && step.kind != StepKind::Committed
+        {
+            add(topic_lane(run, topic, step.partition));
         }
         if step.kind == StepKind::Routed {
-            add(topic_lane(run, trace.event(step.event).topic, NONE16));
+            add(topic_lane(run, trace.event_of(step).topic, None));
         }
-        if step.instance != NONE16 && step.kind != StepKind::Committed {
-            add(Lane::Instance(step.instance));
+        if let Some(instance) = step.instance
+            && step.kind != StepKind::Committed
+        {
+            add(Lane::Instance(instance));
         }
     }
+    // A topic's whole-topic lane (a queue or bus) after its partitions.
     lanes.sort_by_key(|lane| match lane {
         Lane::Source(_) => (0, 0, 0),
-        Lane::Topic(t, p) => (1, *t, *p),
-        Lane::Instance(i) => (2, *i, 0),
+        Lane::Topic(t, p) => (1, t.index(), p.map_or(usize::MAX, Partition::index)),
+        Lane::Instance(i) => (2, i.index(), 0),
     });
     lanes
 }
@@ -142,8 +145,8 @@ fn kind_name(kind: crate::scenario::model::TopicKind) -> &'static str {
     }
 }
 
-fn topic_lane(run: &Run<'_>, topic: u16, partition: u16) -> Lane {
-    Lane::Topic(topic, if is_log(run.model, topic) { partition } else { NONE16 })
+fn topic_lane(run: &Run<'_>, topic: TopicIdx, partition: Option<Partition>) -> Lane {
+    Lane::Topic(topic, partition.filter(|_| is_log(run.model, topic)))
 }
 
 /// The arrows, bars and marks, in step order.
@@ -167,17 +170,15 @@ fn body(
         let step = &trace.steps[i as usize];
         match step.kind {
             StepKind::Published | StepKind::Routed => {
-                let (from, color) = match (step.kind, derived.emitter(step.event)) {
-                    (StepKind::Routed, _) => (topic_lane(run, trace.event(step.event).topic, NONE16), DELIVER),
+                let e = step.event_idx();
+                let event = trace.event(e);
+                let (from, color) = match (step.kind, derived.emitter(e)) {
+                    (StepKind::Routed, _) => (topic_lane(run, event.topic, None), DELIVER),
                     (_, Some(p)) => (Lane::Instance(p.instance), EMIT),
-                    (_, None) => (Lane::Source(trace.event(step.event).source), PUBLISH),
+                    (_, None) => (Lane::Source(event.source), PUBLISH),
                 };
-                let to = topic_lane(run, step.topic, step.partition);
-                let label = format!(
-                    "{} {}",
-                    trace.strings.resolve(trace.event(step.event).event_type),
-                    namer.event_id(step.event)
-                );
+                let to = topic_lane(run, step.topic_idx(), step.partition);
+                let label = format!("{} {}", trace.strings.resolve(event.event_type), namer.event_id(e));
                 // A bus's routed copy: a little lower than the publish into the bus at the
                 // same time, without words (the publish says which event it is).
                 let routed = step.kind == StepKind::Routed;
@@ -190,9 +191,10 @@ fn body(
             }
             StepKind::Delivered => delivery(run, selection, i, s, x, y),
             StepKind::Rebalanced => {
-                let lanes_of_group: Vec<f64> = (0..trace.instances.len())
-                    .filter(|&inst| trace.instances[inst].0 == step.group)
-                    .map(|inst| x(&Lane::Instance(inst as u16)))
+                let group = step.group_idx();
+                let lanes_of_group: Vec<f64> = (trace.instances.iter().enumerate())
+                    .filter(|(_, (g, _))| *g == group)
+                    .map(|(inst, _)| x(&Lane::Instance(InstanceIdx::new(inst))))
                     .filter(|&lx| lx > LEFT)
                     .collect();
                 let (Some(lo), Some(hi)) =
@@ -207,14 +209,12 @@ fn body(
                     lo - 30.0,
                     hi + 30.0
                 );
-                label_at(s, lo - 34.0, ry + 4.0, &format!("{} rebalanced", namer.group(step.group)), REBALANCE, "end");
+                label_at(s, lo - 34.0, ry + 4.0, &format!("{} rebalanced", namer.group(group)), REBALANCE, "end");
             }
             kind => {
-                if step.instance == NONE16 {
-                    continue;
-                }
+                let Some(instance) = step.instance else { continue };
                 let Some(words) = fault_words(kind) else { continue };
-                let (cx, cy) = (x(&Lane::Instance(step.instance)), y(step.t_us));
+                let (cx, cy) = (x(&Lane::Instance(instance)), y(step.t_us));
                 if kind == StepKind::Crashed {
                     let _ = writeln!(
                         s,
@@ -248,9 +248,10 @@ fn delivery(
     let namer = run.namer();
     let derived = &selection.derived;
     let step = &run.trace.steps[i as usize];
-    let to = Lane::Instance(step.instance);
-    let appended = derived.appended_at.get(&(step.event, step.topic)).map_or(step.t_us, |&(t, _)| t);
-    let from = topic_lane(run, step.topic, step.partition);
+    let (event, topic, instance) = (step.event_idx(), step.topic_idx(), step.instance_idx());
+    let to = Lane::Instance(instance);
+    let appended = derived.appended_at.get(&(event, topic)).map_or(step.t_us, |&(t, _)| t);
+    let from = topic_lane(run, topic, step.partition);
     arrow(s, (x(&from), y(appended)), (x(&to), y(step.t_us)), DELIVER, true);
     if let Some(p) = derived.processing(i) {
         let color = match p.ending {
@@ -264,9 +265,9 @@ fn delivery(
             r#"<rect x="{:.1}" y="{top:.1}" width="8" height="{:.1}" fill="{color}" fill-opacity="0.85"><title>{}</title></rect>"#,
             x(&to) - 4.0,
             bottom - top,
-            xml(&format!("{} {}: {}", namer.instance(step.instance), namer.event_id(step.event), p.ending.name()))
+            xml(&format!("{} {}: {}", namer.instance(instance), namer.event_id(event), p.ending.name()))
         );
-        label_at(s, x(&to) + 7.0, top + 9.0, &namer.event_id(step.event), "#333333", "start");
+        label_at(s, x(&to) + 7.0, top + 9.0, &namer.event_id(event), "#333333", "start");
     }
 }
 
@@ -285,10 +286,9 @@ fn findings(
     let mut free = f64::MIN;
     for (i, finding) in selection.findings() {
         let step = &trace.steps[i as usize];
-        let lane = if step.instance == NONE16 {
-            topic_lane(run, trace.event(finding.event).topic, step.partition)
-        } else {
-            Lane::Instance(step.instance)
+        let lane = match step.instance {
+            None => topic_lane(run, trace.event(finding.event).topic, step.partition),
+            Some(instance) => Lane::Instance(instance),
         };
         let (cx, cy) = (x(&lane), y(step.t_us));
         let _ =
@@ -419,7 +419,7 @@ impl Scale {
             let step = &trace.steps[i as usize];
             times.push(step.t_us);
             if step.kind == StepKind::Delivered {
-                if let Some(&(t, _)) = selection.derived.appended_at.get(&(step.event, step.topic)) {
+                if let Some(&(t, _)) = selection.derived.appended_at.get(&(step.event_idx(), step.topic_idx())) {
                     times.push(t);
                 }
                 if let Some(p) = selection.derived.processing(i) {

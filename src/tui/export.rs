@@ -72,13 +72,13 @@ pub fn export_screen(screen: &Screen<'_>, dir: &Path) -> String {
 /// else the newest.
 fn chain_focus(screen: &Screen<'_>) -> Option<EventIdx> {
     let seen = screen.run.analysis.events_seen();
-    if let Some(picked) = screen.focus_event.filter(|&e| (e as usize) < seen) {
+    if let Some(picked) = screen.focus_event.filter(|&e| e.index() < seen) {
         return Some(picked);
     }
     let newest = seen.checked_sub(1)?;
     let events = &screen.run.trace.events[..=newest];
-    let caused = events.iter().rposition(|e| e.cause().is_some());
-    Some(caused.unwrap_or(newest) as EventIdx)
+    let caused = events.iter().rposition(|e| e.cause.is_some());
+    Some(EventIdx::new(caused.unwrap_or(newest)))
 }
 
 /// Writes the export to the first free `DIR/STEM[-N].EXT`; the path written.

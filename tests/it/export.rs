@@ -437,7 +437,12 @@ fn the_tui_key_exports_what_is_on_screen() {
     app.apply(Action::RunToEnd);
     app.view = View::Chains;
     let strings = &app.trace().strings;
-    app.focus_event = app.trace().events.iter().position(|e| e.id.render(strings) == "evt-000032").map(|e| e as u32);
+    app.focus_event = app
+        .trace()
+        .events
+        .iter()
+        .position(|e| e.id.render(strings) == "evt-000032")
+        .map(eventlab::trace::EventIdx::new);
     let said = eventlab::tui::export::export_screen(&screen(&app), &dir);
     let path = dir.join("eventlab-crash-mid-interval-duplicate-effects-seed0-chain-evt-000032.mmd");
     assert_eq!(said, format!("chain evt-000032 exported to {}", path.display()));
