@@ -69,6 +69,8 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Compare two runs (traces, scenario files or lessons): figures, findings, first step apart.
     Diff(DiffArgs),
+    /// Export a run as a Mermaid or SVG diagram, Perfetto or OTLP traces, or CSV metrics.
+    Export(ExportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -94,6 +96,40 @@ pub struct DiffArgs {
     /// Print the comparison as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// A trace, a scenario file, or the name of a built-in lesson (run to its end first).
+    #[arg(value_name = "TRACE|FILE|LESSON")]
+    pub source: String,
+    /// mermaid, svg, perfetto, otlp or csv.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: String,
+    /// Only the events of this correlation id (a chain's first event id, e.g. evt-000001).
+    #[arg(long, value_name = "ID")]
+    pub correlation: Option<String>,
+    /// From this virtual time on (e.g. 1.5s, 250ms).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Up to this virtual time (included).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run one of the scenario's "what if" variants.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+    /// Where virtual time 0 is in OTLP's times (RFC 3339).
+    #[arg(long, value_name = "RFC3339", default_value = "2026-01-01T00:00:00Z")]
+    pub epoch: String,
+    /// The CSV's (and Perfetto's lag counters') time bucket.
+    #[arg(long, value_name = "DURATION", default_value = "100ms")]
+    pub bucket: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -259,7 +295,53 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             replay(&args)
         }
         Some(Command::Diff(args)) => diff(&args),
+        Some(Command::Export(args)) => export(&args),
     }
+}
+
+/// `eventlab export`: every flag checked before the run is computed; the export written to
+/// standard output or, atomically, to `--out`.
+fn export(args: &ExportArgs) -> Result<ExitCode, Failure> {
+    use crate::export::{Format, Options, Run};
+    let time = |flag: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|t| crate::scenario::value::Duration::parse(t).map(crate::scenario::value::Duration::as_micros))
+            .transpose()
+            .map_err(|e| usage(format!("{flag}: {e}")))
+    };
+    let mut options = Options::new(Format::parse(&args.format).map_err(usage)?);
+    options.correlation.clone_from(&args.correlation);
+    options.from = time("--from", &args.from)?;
+    options.to = time("--to", &args.to)?;
+    options.epoch_nanos = crate::export::parse_epoch(&args.epoch).map_err(usage)?;
+    options.bucket_us = time("--bucket", &Some(args.bucket.clone()))?.unwrap_or(0);
+    if let Some(path) = &args.out {
+        // Before the run: a folder, a device or a missing folder is refused at once.
+        crate::trace::file::Target::resolve(path)
+            .map_err(|e| usage(format!("{}: cannot write: {e}", path.display())))?;
+    }
+    let request =
+        crate::run::source::Request { target: &args.source, seed: args.seed, variant: args.variant.as_deref() };
+    let (source, warning) =
+        crate::run::source::compute(&request, &crate::scenario::limits::Limits::default()).map_err(usage)?;
+    if let Some(warning) = warning {
+        eprintln!("{warning}");
+    }
+    let run = Run::of(&source.run);
+    let written = if let Some(path) = &args.out {
+        crate::export::write_file(&run, &options, path)
+    } else {
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+        crate::export::write(&run, &options, &mut stdout)
+            .and_then(|()| std::io::Write::flush(&mut stdout).map_err(Into::into))
+    };
+    match written {
+        Ok(()) => {}
+        Err(crate::export::ExportError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(usage(e.to_string())),
+    }
+    std::mem::forget(source);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes to standard output; a reader that went away (`eventlab man | head`) is no error.

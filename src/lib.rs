@@ -15,13 +15,16 @@
 //!    derived from a trace alone);
 //! 7. [`timeline`]: a trace and its analysis at any step, for time travel;
 //! 8. [`run`]: a headless run;
-//! 9. [`diff`]: two runs compared, figure by figure (below `tui`, whose "what if" uses it);
+//! 9. [`diff`] and [`export`]: two runs compared, figure by figure, and a run as a diagram or a
+//!    file for another tool (Mermaid, SVG, Perfetto, OTLP, CSV) (below `tui`, whose "what if"
+//!    and export key use them);
 //! 10. [`report`] and [`tui`]: what a user reads;
 //! 11. [`cli`]: the command line.
 pub mod analysis;
 pub mod bus;
 pub mod cli;
 pub mod diff;
+pub mod export;
 pub mod fold;
 pub mod fsutil;
 pub mod index;

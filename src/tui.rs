@@ -19,6 +19,7 @@
 pub mod action;
 pub mod app;
 pub mod experiments;
+pub mod export;
 pub mod format;
 pub mod list;
 pub mod pacer;

@@ -58,6 +58,8 @@ pub enum Action {
     /// Show the lesson's note whole over the view (when it does not fit its area), or
     /// close it.
     ExpandNote,
+    /// Export what is on screen to a file (see `tui::export`).
+    Export,
 }
 
 /// A key as the help screen shows it, the keys that match it, and its hint on the key bar.
@@ -178,6 +180,7 @@ fn keymap() -> Vec<Binding> {
         // On the key bar when the note shown does not fit its area: see `ui`'s footer.
         Binding::new("m", &[Char('m')], Action::ExpandNote, "the lesson's note whole (when it is cut), or close it"),
         Binding::new("w", &[Char('w')], Action::Record, "write the trace so far to a file"),
+        Binding::new("x", &[Char('x')], Action::Export, "export what is shown (Mermaid or SVG)"),
         Binding::new(
             "c",
             &[Char('c')],

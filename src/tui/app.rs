@@ -457,6 +457,7 @@ impl App {
             Action::Predict => self.predict(),
             Action::CopyLesson => self.copy_lesson(std::path::Path::new(".")),
             Action::ExpandNote => self.toggle_note(),
+            Action::Export => self.export_screen(),
         }
     }
 
@@ -480,6 +481,18 @@ impl App {
         } else {
             self.experiments.menu = Some(self.experiments.current_row());
         }
+    }
+
+    /// `x`: what is on screen to a file (see `tui::export`), and where it went.
+    fn export_screen(&mut self) {
+        let run = crate::export::Run {
+            model: self.model(),
+            trace: self.trace(),
+            analysis: self.analysis(),
+            end: self.step_number(),
+        };
+        let screen = super::export::Screen { run, chains: self.view == View::Chains, focus_event: self.focus_event };
+        self.message = Some(super::export::export_screen(&screen, std::path::Path::new(".")));
     }
 
     /// `m`: the current note whole, or back.

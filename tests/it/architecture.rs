@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["sim", "analysis"],
     &["timeline"],
     &["run"],
-    &["diff"],
+    &["diff", "export"],
     &["report", "tui"],
     &["cli"],
 ];
