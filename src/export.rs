@@ -318,7 +318,22 @@ impl Selection {
                         instances[step.instance_idx().index()]
                     }
                     StepKind::Rebalanced => groups[step.group_idx().index()],
-                    _ => false,
+                    // The kinds about no event that are not faults.
+                    StepKind::Published
+                    | StepKind::Delivered
+                    | StepKind::Processed
+                    | StepKind::SkippedDuplicate
+                    | StepKind::Failed
+                    | StepKind::Committed
+                    | StepKind::Acked
+                    | StepKind::Requeued
+                    | StepKind::DeadLettered
+                    | StepKind::DroppedDuplicate
+                    | StepKind::Routed
+                    | StepKind::Unrouted
+                    | StepKind::Fetched
+                    | StepKind::Note
+                    | StepKind::Joined => false,
                 },
             };
         }
@@ -491,7 +506,19 @@ impl Derived {
                     }
                     free_at[inst] = step.t_us;
                 }
-                _ => {}
+                StepKind::Committed
+                | StepKind::Acked
+                | StepKind::Requeued
+                | StepKind::DeadLettered
+                | StepKind::DroppedDuplicate
+                | StepKind::Unrouted
+                | StepKind::Fetched
+                | StepKind::Restarted
+                | StepKind::Rebalanced
+                | StepKind::Paused
+                | StepKind::Resumed
+                | StepKind::Note
+                | StepKind::Joined => {}
             }
         }
         // Still in hand at the end: from its start to the last step's time.
@@ -547,7 +574,20 @@ pub fn fault_words(kind: StepKind) -> Option<&'static str> {
         StepKind::Resumed => Some("resumed"),
         StepKind::Joined => Some("joined"),
         StepKind::Rebalanced => Some("rebalanced"),
-        _ => None,
+        StepKind::Published
+        | StepKind::Delivered
+        | StepKind::Processed
+        | StepKind::SkippedDuplicate
+        | StepKind::Failed
+        | StepKind::Committed
+        | StepKind::Acked
+        | StepKind::Requeued
+        | StepKind::DeadLettered
+        | StepKind::DroppedDuplicate
+        | StepKind::Routed
+        | StepKind::Unrouted
+        | StepKind::Fetched
+        | StepKind::Note => None,
     }
 }
 
