@@ -10,6 +10,15 @@
 use std::fmt;
 use std::num::{NonZeroU16, NonZeroU32};
 
+/// The panic of an index made out of its type's range: out of line, so that the hot paths
+/// that make indices stay small enough to inline.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn out_of_range(name: &str, index: usize) -> ! {
+    panic!("{name} {index} is out of range")
+}
+
 macro_rules! index_type {
     ($(#[$doc:meta])* $name:ident, $nonzero:ty, $int:ty) => {
         $(#[$doc])*
@@ -25,10 +34,12 @@ macro_rules! index_type {
             /// keep every table far smaller).
             #[inline]
             #[must_use]
+            #[track_caller]
             pub fn new(index: usize) -> Self {
-                Self::try_new(index).unwrap_or_else(|| {
-                    panic!(concat!(stringify!($name), " {} is out of range"), index)
-                })
+                match Self::try_new(index) {
+                    Some(index) => index,
+                    None => out_of_range(stringify!($name), index),
+                }
             }
 
             /// The index `index`, if the type can hold it.
