@@ -16,12 +16,14 @@
 //! 7. [`timeline`]: a trace and its analysis at any step, for time travel;
 //! 8. [`run`]: a headless run;
 //! 9. [`diff`]: two runs compared, figure by figure (below `tui`, whose "what if" uses it);
-//! 10. [`report`] and [`tui`]: what a user reads;
+//! 10. [`report`], [`tui`] and [`explore`] (many seeds run, the first failure shrunk to a
+//!     file): what a user reads;
 //! 11. [`cli`]: the command line.
 pub mod analysis;
 pub mod bus;
 pub mod cli;
 pub mod diff;
+pub mod explore;
 pub mod fold;
 pub mod fsutil;
 pub mod index;

@@ -69,6 +69,9 @@ pub struct Scenario {
     /// "What if" experiments: named changes to this scenario, run with `--variant NAME`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<Variant>,
+    /// Fault templates and a seed count for `eventlab explore`; `run` ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explore: Option<super::explore::Explore>,
 }
 
 /// A "what if" experiment: a named change to the scenario it belongs to.

@@ -107,6 +107,9 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
     if let Some(unsupported) = v.unsupported.into_inner() {
         return Err(unsupported);
     }
+    if let Some(explore) = &s.explore {
+        super::explore::validate(s, explore, limits)?;
+    }
     let estimate = estimate_steps(s);
     if estimate > limits.max_steps {
         let max = limits.max_steps;
