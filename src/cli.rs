@@ -510,15 +510,15 @@ fn explore(args: &ExploreArgs) -> Result<ExitCode, Failure> {
     for signal in crate::run::signals::STOPPING {
         let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
     }
-    let bar = std::io::stderr().is_terminal();
+    let bar = std::io::stderr().is_terminal().then(render::ProgressBar::new);
     let verdicts = explorer
         .explore(seeds.clone(), jobs, &stop, |p| {
-            if bar {
-                eprint!("\r{}", render::progress_line(&p));
+            if let Some(bar) = &bar {
+                eprint!("\r{}", bar.line(&p));
             }
         })
         .map_err(|e| usage(format!("{origin}: seed {}: {}", e.seed, e.error)))?;
-    if bar {
+    if bar.is_some() {
         eprintln!();
     }
     let stopped = stop.load(std::sync::atomic::Ordering::Relaxed);

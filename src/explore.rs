@@ -13,12 +13,12 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration as WallDuration, Instant};
+use std::time::Duration as WallDuration;
 
 use crate::analysis::FindingClass;
 use crate::analysis::expect::Checked;
 use crate::run::RunError;
-use crate::scenario::explore::Explore;
+use crate::scenario::model::Explore;
 use crate::scenario::model::{Fault, Scenario};
 use crate::scenario::value::Duration;
 
@@ -57,7 +57,6 @@ pub struct Progress {
     pub done: u64,
     pub total: u64,
     pub failing: u64,
-    pub elapsed: WallDuration,
 }
 
 impl Explorer {
@@ -112,7 +111,6 @@ impl Explorer {
         stop: &AtomicBool,
         mut progress: impl FnMut(Progress),
     ) -> Result<Vec<Verdict>, SeedError> {
-        let start = Instant::now();
         let total = seeds.end - seeds.start;
         let next = AtomicU64::new(seeds.start);
         let (done, failing) = (AtomicU64::new(0), AtomicU64::new(0));
@@ -156,7 +154,6 @@ impl Explorer {
                     done: done.load(Ordering::Relaxed),
                     total,
                     failing: failing.load(Ordering::Relaxed),
-                    elapsed: start.elapsed(),
                 });
             };
             while !workers.iter().all(std::thread::ScopedJoinHandle::is_finished) {

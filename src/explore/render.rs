@@ -125,21 +125,40 @@ pub fn json(report: &Report, file: Option<&Path>) -> Value {
     })
 }
 
-/// The progress bar's line: seeds done, seeds per second, failing seeds, time left.
-pub fn progress_line(p: &super::Progress) -> String {
-    const WIDTH: u64 = 30;
-    let filled = if p.total == 0 { WIDTH } else { p.done * WIDTH / p.total };
-    let secs = p.elapsed.as_secs_f64();
-    let rate = if secs > 0.0 { p.done as f64 / secs } else { 0.0 };
-    let left = if rate > 0.0 { (p.total - p.done) as f64 / rate } else { 0.0 };
-    format!(
-        "[{}{}] {}/{} seeds  {:.0} seeds/s  {} failing  {:.1}s left ",
-        "█".repeat(filled as usize),
-        "░".repeat((WIDTH - filled) as usize),
-        p.done,
-        p.total,
-        rate,
-        p.failing,
-        left
-    )
+/// The progress bar on stderr: it alone reads the wall clock (seeds per second, time
+/// left), and nothing it shows reaches the report.
+pub struct ProgressBar {
+    start: std::time::Instant,
+}
+
+impl Default for ProgressBar {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProgressBar {
+    #[expect(clippy::disallowed_methods, reason = "the progress bar shows wall-clock seeds/s, on stderr only")]
+    pub fn new() -> Self {
+        ProgressBar { start: std::time::Instant::now() }
+    }
+
+    /// The bar's line: seeds done, seeds per second, failing seeds, time left.
+    pub fn line(&self, p: &super::Progress) -> String {
+        const WIDTH: u64 = 30;
+        let filled = (p.done * WIDTH).checked_div(p.total).unwrap_or(WIDTH);
+        let secs = self.start.elapsed().as_secs_f64();
+        let rate = if secs > 0.0 { p.done as f64 / secs } else { 0.0 };
+        let left = if rate > 0.0 { (p.total - p.done) as f64 / rate } else { 0.0 };
+        format!(
+            "[{}{}] {}/{} seeds  {:.0} seeds/s  {} failing  {:.1}s left ",
+            "█".repeat(filled as usize),
+            "░".repeat((WIDTH - filled) as usize),
+            p.done,
+            p.total,
+            rate,
+            p.failing,
+            left
+        )
+    }
 }

@@ -13,167 +13,18 @@
 //! as the scenario's own faults are checked (same messages, "did you mean" included), with
 //! the path rewritten to `explore.faults[I]`.
 
-use std::borrow::Cow;
-
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use super::limits::Limits;
-use super::model::{Fault, Scenario};
-use super::validate::Invalid;
-use super::value::{Distribution, Duration};
+use super::model::{Explore, Fault, FaultTemplate, Scenario};
+use super::value::{Distribution, Duration, Number};
 use crate::rng::Stream;
-
-/// The `explore` section.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Explore {
-    /// How many seeds `eventlab explore` tries when `--seeds` is not given (default 1000):
-    /// seeds 0 to N − 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seeds: Option<u64>,
-    /// Fault templates, drawn for every seed and appended to the scenario's faults.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub faults: Vec<FaultTemplate>,
-}
 
 /// The seeds explored when neither `--seeds` nor the section says.
 pub const DEFAULT_SEEDS: u64 = 1000;
 
-/// A number, or a number drawn uniformly from `[MIN, MAX]`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Number {
-    Fixed(f64),
-    Uniform(f64, f64),
-}
-
-impl Number {
-    fn ends(self) -> [f64; 2] {
-        match self {
-            Number::Fixed(x) => [x, x],
-            Number::Uniform(a, b) => [a, b],
-        }
+fn draw_number(n: Number, stream: &mut Stream) -> f64 {
+    match n {
+        Number::Fixed(x) => x,
+        Number::Uniform(a, b) => stream.float_in(a, b),
     }
-
-    fn draw(self, stream: &mut Stream) -> f64 {
-        match self {
-            Number::Fixed(x) => x,
-            Number::Uniform(a, b) => stream.float_in(a, b),
-        }
-    }
-}
-
-impl Serialize for Number {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            Number::Fixed(x) => serializer.serialize_f64(x),
-            Number::Uniform(a, b) => {
-                use serde::ser::SerializeMap;
-                let mut map = serializer.serialize_map(Some(1))?;
-                map.serialize_entry("uniform", &[a, b])?;
-                map.end()
-            }
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Number {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let value = serde_json::Value::deserialize(deserializer)?;
-        const EXPECTED: &str = "a number or {\"uniform\": [MIN, MAX]}";
-        match &value {
-            serde_json::Value::Number(n) => {
-                n.as_f64().map(Number::Fixed).ok_or_else(|| D::Error::custom(format!("expected {EXPECTED}")))
-            }
-            serde_json::Value::Object(map) => {
-                let mut entries = map.iter();
-                let Some((name, range)) = entries.next() else {
-                    return Err(D::Error::custom(format!("empty distribution: expected {EXPECTED}")));
-                };
-                if name != "uniform" {
-                    let hint = super::suggest::did_you_mean(name, ["uniform"]);
-                    return Err(D::Error::custom(format!(
-                        "unknown distribution \"{name}\"{hint} (a number takes {{\"uniform\": [MIN, MAX]}})"
-                    )));
-                }
-                if let Some((extra, _)) = entries.next() {
-                    return Err(D::Error::custom(format!(
-                        "a distribution has exactly one key; \"{extra}\" is one too many"
-                    )));
-                }
-                let ends: Vec<f64> = range
-                    .as_array()
-                    .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
-                    .unwrap_or_default();
-                match ends.as_slice() {
-                    [a, b] if range.as_array().is_some_and(|r| r.len() == 2) => {
-                        if a > b {
-                            return Err(D::Error::custom(format!("uniform [{a}, {b}]: MIN is greater than MAX")));
-                        }
-                        Ok(Number::Uniform(*a, *b))
-                    }
-                    _ => Err(D::Error::custom("\"uniform\" takes two numbers: [MIN, MAX]")),
-                }
-            }
-            _ => Err(D::Error::custom(format!("expected {EXPECTED}"))),
-        }
-    }
-}
-
-impl JsonSchema for Number {
-    fn schema_name() -> Cow<'static, str> {
-        "NumberDistribution".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "A number, or {\"uniform\": [MIN, MAX]}.",
-            "oneOf": [
-                {"type": "number"},
-                {"type": "object", "properties": {"uniform": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
-                 "required": ["uniform"], "additionalProperties": false}
-            ]
-        })
-    }
-}
-
-/// A fault template: a fault with distributions where a fault has durations and numbers.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FaultTemplate {
-    pub at: Distribution,
-    /// A consumer, `NAME#I`, or `NAME#*`: one instance drawn among the consumer's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crash: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pause: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slow: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub add_instance: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duplicate: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upgrade: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restart_after: Option<Distribution>,
-    #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
-    pub for_: Option<Distribution>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub factor: Option<Number>,
-    /// The chance the template is added for a seed (default 1); on a `duplicate`
-    /// template, the duplicate's own probability (the template is then always added).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub probability: Option<Number>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jitter: Option<Distribution>,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub event_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema_version: Option<u32>,
 }
 
 fn draw_duration(d: Distribution, stream: &mut Stream) -> Duration {
@@ -193,8 +44,9 @@ enum End {
 
 fn end_duration(d: Distribution, end: End) -> Duration {
     match (d, end) {
-        (Distribution::Fixed(d), _) | (Distribution::Uniform(d, _), End::Low) => d,
-        (Distribution::Uniform(_, d), End::High) => d,
+        (Distribution::Fixed(d), _)
+        | (Distribution::Uniform(d, _), End::Low)
+        | (Distribution::Uniform(_, d), End::High) => d,
         // An exponential draw: its mean stands for it.
         (Distribution::Exponential(mean), _) => mean,
     }
@@ -270,7 +122,7 @@ impl Explore {
         for template in &self.faults {
             let added = match template.inclusion() {
                 Some(p) => {
-                    let p = p.draw(&mut stream);
+                    let p = draw_number(p, &mut stream);
                     stream.chance(p)
                 }
                 None => true,
@@ -282,7 +134,7 @@ impl Explore {
                 let cell = std::cell::RefCell::new(&mut stream);
                 template.fault(
                     |d| draw_duration(d, &mut cell.borrow_mut()),
-                    |n| n.draw(&mut cell.borrow_mut()),
+                    |n| draw_number(n, &mut cell.borrow_mut()),
                     |consumer| format!("{consumer}#{}", 1 + cell.borrow_mut().below(instances(consumer))),
                 )
             };
@@ -294,64 +146,37 @@ impl Explore {
     }
 }
 
-/// Checks the section of a scenario `s` (whose other parts are valid): a positive seed
-/// count, probabilities in [0, 1], and every template's faults at the ends of its ranges
-/// valid as the scenario's own faults are.
-pub fn validate(s: &Scenario, explore: &Explore, limits: &Limits) -> Result<(), Invalid> {
-    let fail = |path: String, message: String| Err(Invalid { path, message });
+/// A problem with the section that needs no other part of the scenario: its path and what
+/// is wrong (a seed count of 0, a probability outside [0, 1]).
+pub fn check_ranges(explore: &Explore) -> Result<(), (String, String)> {
     if explore.seeds == Some(0) {
-        return fail("explore.seeds".to_owned(), "explore needs at least 1 seed".to_owned());
+        return Err(("explore.seeds".to_owned(), "explore needs at least 1 seed".to_owned()));
     }
     for (i, template) in explore.faults.iter().enumerate() {
-        let at = format!("explore.faults[{i}]");
-        if let Some(p) = template.probability {
-            for p in p.ends() {
-                if !(0.0..=1.0).contains(&p) {
-                    return fail(format!("{at}.probability"), format!("a probability is between 0 and 1, not {p}"));
-                }
-            }
-        }
-        for end in [End::Low, End::High] {
-            let fault = template.fault(
-                |d| end_duration(d, end),
-                |n| match end {
-                    End::Low => n.ends()[0],
-                    End::High => n.ends()[1],
-                },
-                |consumer| format!("{consumer}#1"),
-            );
-            // The template's `#*` names a consumer: checked by name, as `NAME` is.
-            let fault = Fault {
-                crash: fault.crash.map(|t| star_as_name(&t, template.crash.as_deref())),
-                pause: fault.pause.map(|t| star_as_name(&t, template.pause.as_deref())),
-                slow: fault.slow.map(|t| star_as_name(&t, template.slow.as_deref())),
-                ..fault
-            };
-            let mut alone = s.clone();
-            alone.explore = None;
-            alone.variants.clear();
-            alone.expect.clear();
-            alone.notes.clear();
-            let k = alone.faults.len();
-            alone.faults.push(fault);
-            let prefix = format!("faults[{k}]");
-            if let Err(invalid) = super::validate::validate(&alone, &Limits { max_steps: u64::MAX, ..*limits }) {
-                if let Some(rest) = invalid.path.strip_prefix(&prefix) {
-                    return Err(Invalid { path: format!("{at}{rest}"), message: invalid.message });
-                }
-                return Err(invalid);
+        for p in template.probability.map(Number::ends).into_iter().flatten() {
+            if !(0.0..=1.0).contains(&p) {
+                let path = format!("explore.faults[{i}].probability");
+                return Err((path, format!("a probability is between 0 and 1, not {p}")));
             }
         }
     }
     Ok(())
 }
 
-/// A `NAME#*` template target as `NAME` for validation.
-fn star_as_name(resolved: &str, written: Option<&str>) -> String {
-    match written.and_then(|w| w.strip_suffix("#*")) {
-        Some(name) => name.to_owned(),
-        None => resolved.to_owned(),
-    }
+/// The faults a template makes at the low and the high ends of its ranges, a `NAME#*`
+/// target written `NAME`: checked as the scenario's own faults are, they check every fault
+/// the template can draw.
+pub fn bounds(template: &FaultTemplate) -> [Fault; 2] {
+    [End::Low, End::High].map(|end| {
+        template.fault(
+            |d| end_duration(d, end),
+            |n| match end {
+                End::Low => n.ends()[0],
+                End::High => n.ends()[1],
+            },
+            str::to_owned,
+        )
+    })
 }
 
 #[cfg(test)]
@@ -385,6 +210,17 @@ mod tests {
             assert!(["billing#1", "billing#2", "billing#3"].contains(&target), "{target}");
             assert_eq!(explore.draw(&scenario, seed)[0].at, f.at);
         }
+    }
+
+    #[test]
+    fn bounds_are_the_ends_of_the_ranges() {
+        let t = template(serde_json::json!({
+            "slow": "billing#*", "at": {"uniform": ["1s", "9s"]}, "factor": {"uniform": [1, 3]}, "for": "1s"
+        }));
+        let [low, high] = bounds(&t);
+        assert_eq!((low.at, high.at), (Duration(1_000_000), Duration(9_000_000)));
+        assert_eq!((low.factor, high.factor), (Some(1.0), Some(3.0)));
+        assert_eq!(low.slow.as_deref(), Some("billing"));
     }
 
     #[test]
