@@ -27,6 +27,9 @@ pub struct Explorer {
     base: Scenario,
     templates: Explore,
     max_steps: u64,
+    /// The scenario compiled once, for the seeds that draw no fault: each runs a clone with
+    /// its own seed (compiling stores the seed and nothing else depends on it).
+    compiled: Result<crate::model::Model, crate::model::CompileError>,
 }
 
 /// What one seed broke: the expectations (indices in the scenario's `expect`) and the
@@ -62,7 +65,8 @@ pub struct Progress {
 impl Explorer {
     pub fn new(mut scenario: Scenario, max_steps: u64) -> Self {
         let templates = scenario.explore.take().unwrap_or_default();
-        Explorer { base: scenario, templates, max_steps }
+        let compiled = crate::model::Model::compile(std::sync::Arc::new(scenario.clone()), scenario.seed);
+        Explorer { base: scenario, templates, max_steps, compiled }
     }
 
     /// The scenario explored (without its `explore` section).
@@ -90,7 +94,14 @@ impl Explorer {
 
     /// Runs seed `seed` with `drawn` as its drawn faults.
     pub fn check(&self, seed: u64, drawn: &[Fault]) -> Result<Verdict, RunError> {
-        let outcome = crate::run::run(self.with_faults(seed, drawn), Some(seed), self.max_steps)?;
+        let outcome = match (&self.compiled, drawn) {
+            (Ok(model), []) => {
+                let mut model = model.clone();
+                model.seed = seed;
+                crate::run::run_model(std::sync::Arc::new(model), self.max_steps)?
+            }
+            _ => crate::run::run(self.with_faults(seed, drawn), Some(seed), self.max_steps)?,
+        };
         let broken = outcome.checked.iter().enumerate().filter(|(_, c)| !c.passed).map(|(i, _)| i).collect();
         let classes =
             FindingClass::ALL.into_iter().filter(|&class| outcome.analysis.finding_count(class) > 0).collect();

@@ -252,3 +252,21 @@ fn bad_input_is_one_line_and_exit_2() {
     let check = eventlab().current_dir(dir.path()).args(["check", "bad.json"]).output().unwrap();
     assert_eq!(code(&check), 2);
 }
+
+#[test]
+fn a_seed_without_drawn_faults_runs_as_run_seed_runs() {
+    // Explore compiles a scenario once and re-seeds it for the seeds that draw no fault;
+    // each such seed must break exactly what `run --seed N` breaks.
+    use eventlab::scenario::load::{Limits, load_str};
+    for name in ["crash-duplicates", "poison-message", "hot-key"] {
+        let lesson = eventlab::lessons::find(name).unwrap();
+        let scenario = load_str(lesson.source, name, &Limits::default()).unwrap();
+        let explorer = eventlab::explore::Explorer::new(scenario.clone(), Limits::default().max_steps);
+        for seed in 0..6 {
+            let verdict = explorer.check_seed(seed).unwrap();
+            let outcome = eventlab::run::run(scenario.clone(), Some(seed), Limits::default().max_steps).unwrap();
+            let broken: Vec<usize> = (0..outcome.checked.len()).filter(|&i| !outcome.checked[i].passed).collect();
+            assert_eq!(verdict.broken, broken, "{name} seed {seed}");
+        }
+    }
+}
