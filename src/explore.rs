@@ -19,7 +19,9 @@ use crate::analysis::FindingClass;
 use crate::analysis::expect::Checked;
 use crate::run::RunError;
 use crate::scenario::model::Explore;
-use crate::scenario::model::{Fault, Scenario};
+use serde_json::Value::Null;
+
+use crate::scenario::model::{Fault, Note, Scenario};
 use crate::scenario::value::Duration;
 
 /// A scenario ready to explore: the scenario without its `explore` section, and the section.
@@ -273,20 +275,27 @@ impl Report {
         let expectations = scenario
             .expect
             .iter()
-            .map(|e| Checked { expect: e.clone(), passed: true, actual: serde_json::Value::Null }.describe())
+            .map(|e| Checked { expect: e.clone(), passed: true, actual: Null }.describe())
             .collect();
         let reproduction = match verdicts.iter().find(|v| v.failed()) {
             None => None,
             Some(first) => {
                 let (seed, breaks) = (first.seed, first.broken[0]);
                 let kept = explorer.shrink(seed, breaks).map_err(|error| SeedError { seed, error })?;
-                Some(Reproduction {
-                    seed,
-                    breaks,
-                    drawn: explorer.drawn(seed).len(),
-                    scenario: explorer.with_faults(seed, &kept),
-                    kept,
-                })
+                let drawn = explorer.drawn(seed).len();
+                let mut scenario = explorer.with_faults(seed, &kept);
+                // The scenario's own notes tell of the run without these faults.
+                let expectation = Checked { expect: scenario.expect[breaks].clone(), passed: false, actual: Null };
+                let text = format!(
+                    "Written by eventlab explore: seed {seed}. The last {} in \"faults\" {} what this seed drew \
+                     ({drawn} drawn, shrunk to the fewest and shortest that still fail); with them the run breaks {}. \
+                     Press n to jump to the first finding.",
+                    if kept.len() == 1 { "fault".to_owned() } else { format!("{} faults", kept.len()) },
+                    if kept.len() == 1 { "is" } else { "are" },
+                    expectation.describe()
+                );
+                scenario.notes = vec![Note { at: Duration::ZERO, text }];
+                Some(Reproduction { seed, breaks, drawn, scenario, kept })
             }
         };
         Ok(Report { name: scenario.name.clone(), seeds, stopped, expectations, verdicts, reproduction })

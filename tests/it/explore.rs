@@ -93,6 +93,8 @@ fn finds_a_crash_inside_a_commit_interval_and_writes_a_file_that_replays_it() {
     assert_eq!(scenario["seed"], seed);
     assert_eq!(scenario["faults"].as_array().unwrap().len(), 1);
     assert!(scenario.get("explore").is_none());
+    let note = scenario["notes"][0]["text"].as_str().unwrap();
+    assert!(note.contains(&format!("seed {seed}")) && note.contains("billing duplicate_effects = 0"), "{note}");
     let replay = eventlab().arg("run").arg(&written).arg("--json").output().unwrap();
     assert_eq!(code(&replay), 1);
     let summary = json_of(&replay);
