@@ -552,5 +552,10 @@ fn explore(args: &ExploreArgs) -> Result<ExitCode, Failure> {
         app.apply(crate::tui::action::Action::NextFinding);
         crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
     }
-    Ok(if report.failing().next().is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    // Stopped with nothing found proves nothing: 130, as a run stopped by Ctrl-C.
+    Ok(match (report.failing().next().is_some(), stopped) {
+        (true, _) => ExitCode::from(1),
+        (false, true) => ExitCode::from(130),
+        (false, false) => ExitCode::SUCCESS,
+    })
 }
