@@ -295,7 +295,7 @@ impl Report {
                     expectation.describe()
                 );
                 scenario.notes = vec![Note { at: Duration::ZERO, text }];
-                Some(Reproduction { seed, breaks, drawn, scenario, kept })
+                Some(Reproduction { seed, breaks, drawn, kept, scenario })
             }
         };
         Ok(Report { name: scenario.name.clone(), seeds, stopped, expectations, verdicts, reproduction })
