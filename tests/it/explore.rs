@@ -272,3 +272,20 @@ fn a_seed_without_drawn_faults_runs_as_run_seed_runs() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// For a scenario with no templates, explore's verdict for any seed is the run's.
+    #[test]
+    fn without_templates_explore_judges_any_seed_as_run_does(seed in proptest::prelude::any::<u64>(), rate in 2u32..12) {
+        let mut value = seed_dependent();
+        value["producers"][0]["rate"] = rate.into();
+        let scenario: eventlab::scenario::model::Scenario = serde_json::from_value(value).unwrap();
+        eventlab::scenario::validate::validate(&scenario, &eventlab::scenario::load::Limits::default()).unwrap();
+        let explorer = eventlab::explore::Explorer::new(scenario.clone(), 1_000_000);
+        let verdict = explorer.check_seed(seed).unwrap();
+        let outcome = eventlab::run::run(scenario, Some(seed), 1_000_000).unwrap();
+        proptest::prop_assert_eq!(verdict.failed(), !outcome.passed());
+    }
+}
