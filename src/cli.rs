@@ -71,6 +71,52 @@ pub enum Command {
     Diff(DiffArgs),
     /// Export a run as a Mermaid or SVG diagram, Perfetto or OTLP traces, or CSV metrics.
     Export(ExportArgs),
+    /// Run a scenario once per seed on every core, drawing its `explore` fault templates,
+    /// and shrink the first failing seed to a scenario file that replays it.
+    Explore(ExploreArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExploreArgs {
+    /// A scenario file, or the name of a built-in lesson (an existing path wins).
+    #[arg(value_name = "FILE|LESSON")]
+    pub target: String,
+    /// The seeds: N (0 to N-1) or A..B (A to B-1); default the section's `seeds`, else 1000.
+    #[arg(long, value_name = "N|A..B", value_parser = parse_seeds)]
+    pub seeds: Option<std::ops::Range<u64>>,
+    /// Threads to run seeds on (default: one per core); the report is the same whatever it is.
+    #[arg(long, value_name = "J", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// The folder the reproduction file is written to.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Open the reproduction in the TUI at its first finding.
+    #[arg(long)]
+    pub open: bool,
+    /// Explore one of the scenario's "what if" variants.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+    /// Refuse or stop a run that needs more steps than this.
+    #[arg(long, default_value_t = Limits::default().max_steps)]
+    pub max_steps: u64,
+}
+
+/// `--seeds`: `N` (seeds 0 to N-1) or `A..B` (A to B-1), at least one seed.
+pub fn parse_seeds(text: &str) -> Result<std::ops::Range<u64>, String> {
+    let number = |t: &str| {
+        t.parse::<u64>().map_err(|_| format!("\"{text}\" is not a seed count N or a range A..B (e.g. 1000, 100..200)"))
+    };
+    let range = match text.split_once("..") {
+        Some((a, b)) => number(a)?..number(b)?,
+        None => 0..number(text)?,
+    };
+    if range.is_empty() {
+        return Err(format!("\"{text}\" holds no seed: explore needs at least 1"));
+    }
+    Ok(range)
 }
 
 #[derive(Debug, clap::Args)]
@@ -296,6 +342,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Some(Command::Diff(args)) => diff(&args),
         Some(Command::Export(args)) => export(&args),
+        Some(Command::Explore(args)) => explore(&args),
     }
 }
 
@@ -553,4 +600,73 @@ fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     // delay the exit (it showed as a tenth of a headless run's time).
     std::mem::forget(outcome);
     Ok(code)
+}
+
+/// `eventlab explore`: exit 0 when no seed broke an expectation, 1 when some did.
+fn explore(args: &ExploreArgs) -> Result<ExitCode, Failure> {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use crate::explore::{Explorer, Report, render};
+    let limits = limits(args.max_steps, Limits::default().max_memory)?;
+    let (origin, scenario) = load_target(&args.target, limits, args.variant.as_deref())?;
+    if !args.out.is_dir() {
+        return Err(usage(format!("--out {}: no such folder", args.out.display())));
+    }
+    let explorer = Explorer::new(scenario, limits.step_cap());
+    let seeds = args.seeds.clone().unwrap_or_else(|| explorer.default_seeds());
+    let jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, usize::from), |j| j as usize);
+    // Ctrl-C (and SIGTERM, SIGHUP) stop the exploration; what was found so far is reported.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in crate::run::signals::STOPPING {
+        let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
+    }
+    let bar = std::io::stderr().is_terminal().then(render::ProgressBar::new);
+    let verdicts = explorer
+        .explore(seeds.clone(), jobs, &stop, |p| {
+            if let Some(bar) = &bar {
+                eprint!("\r{}", bar.line(&p));
+            }
+        })
+        .map_err(|e| usage(format!("{origin}: seed {}: {}", e.seed, e.error)))?;
+    if bar.is_some() {
+        eprintln!();
+    }
+    let stopped = stop.load(std::sync::atomic::Ordering::Relaxed);
+    let report = Report::new(&explorer, seeds, stopped, verdicts)
+        .map_err(|e| usage(format!("{origin}: seed {}: {}", e.seed, e.error)))?;
+    let stem = Path::new(&args.target)
+        .file_stem()
+        .filter(|_| Path::new(&args.target).exists())
+        .map_or_else(|| args.target.clone(), |s| s.to_string_lossy().into_owned());
+    let file = match &report.reproduction {
+        Some(r) => Some(
+            crate::explore::write_reproduction(r, &args.out, &stem)
+                .map_err(|e| usage(format!("{}: cannot write the reproduction: {e}", args.out.display())))?,
+        ),
+        None => None,
+    };
+    if args.json {
+        out(format!("{}\n", render::json(&report, file.as_deref())))?;
+    } else {
+        out(render::table(&report, file.as_deref()))?;
+    }
+    if args.open
+        && let Some(file) = &file
+    {
+        let scenario = load_file(file, &limits).map_err(|e| usage(e.to_string()))?;
+        let source = std::fs::read_to_string(file).unwrap_or_default();
+        let origin = file.display().to_string();
+        let mut app = crate::tui::App::new(origin.clone(), Some(file.clone()), scenario, None, limits)
+            .map_err(|e| usage(format!("{origin}: {e}")))?
+            .with_source(&source, None);
+        app.apply(crate::tui::action::Action::NextFinding);
+        crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
+    }
+    // Stopped with nothing found proves nothing: 130, as a run stopped by Ctrl-C.
+    Ok(match (report.failing().next().is_some(), stopped) {
+        (true, _) => ExitCode::from(1),
+        (false, true) => ExitCode::from(130),
+        (false, false) => ExitCode::SUCCESS,
+    })
 }

@@ -37,6 +37,7 @@ pub const LESSONS: &[Lesson] = lessons![
     "thin-notifications",
     "schema-evolution",
     "order-saga",
+    "search-for-failures",
 ];
 
 pub fn find(name: &str) -> Option<&'static Lesson> {

@@ -18,12 +18,14 @@
 //! 9. [`diff`] and [`export`]: two runs compared, figure by figure, and a run as a diagram or a
 //!    file for another tool (Mermaid, SVG, Perfetto, OTLP, CSV) (below `tui`, whose "what if"
 //!    and export key use them);
-//! 10. [`report`] and [`tui`]: what a user reads;
+//! 10. [`report`], [`tui`] and [`explore`] (many seeds run, the first failure shrunk to a
+//!     file): what a user reads;
 //! 11. [`cli`]: the command line.
 pub mod analysis;
 pub mod bus;
 pub mod cli;
 pub mod diff;
+pub mod explore;
 pub mod export;
 pub mod fold;
 pub mod fsutil;

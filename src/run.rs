@@ -41,6 +41,13 @@ impl Outcome {
 pub fn run(scenario: Scenario, seed: Option<u64>, max_steps: u64) -> Result<Outcome, RunError> {
     let seed = seed.unwrap_or(scenario.seed);
     let model = Arc::new(Model::compile(Arc::new(scenario), seed)?);
+    run_model(model, max_steps)
+}
+
+/// Runs a compiled model to its end: what [`run`] does after compiling. A model compiled
+/// once can run with other seeds (a clone with another [`Model::seed`]: compiling only
+/// stores the seed), which `eventlab explore` does for seeds that draw no fault.
+pub fn run_model(model: Arc<Model>, max_steps: u64) -> Result<Outcome, RunError> {
     let mut sim = Simulator::new(Arc::clone(&model), max_steps);
     let mut analysis = Analysis::new(model);
     // Analysis keeps pace in chunks: its figures depend only on the trace, so reading it in

@@ -1,4 +1,5 @@
 //! Scenario files: the typed model, values, templates and validation.
+pub mod explore;
 pub mod fault;
 pub mod limits;
 pub mod load;

@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::value::{Distribution, Duration};
+use super::value::{Distribution, Duration, Number};
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
@@ -69,6 +69,9 @@ pub struct Scenario {
     /// "What if" experiments: named changes to this scenario, run with `--variant NAME`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<Variant>,
+    /// Fault templates and a seed count for `eventlab explore`; `run` ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explore: Option<Explore>,
 }
 
 /// A "what if" experiment: a named change to the scenario it belongs to.
@@ -415,6 +418,57 @@ pub struct Fault {
     pub factor: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<Distribution>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<u32>,
+}
+
+/// The `explore` section.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Explore {
+    /// How many seeds `eventlab explore` tries when `--seeds` is not given (default 1000):
+    /// seeds 0 to N − 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<u64>,
+    /// Fault templates, drawn for every seed and appended to the scenario's faults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultTemplate>,
+}
+
+/// A fault template: a fault with distributions where a fault has durations and numbers.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultTemplate {
+    pub at: Distribution,
+    /// A consumer, `NAME#I`, or `NAME#*`: one instance drawn among the consumer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_instance: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_after: Option<Distribution>,
+    #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
+    pub for_: Option<Distribution>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<Number>,
+    /// The chance the template is added for a seed (default 1); on a `duplicate`
+    /// template, the duplicate's own probability (the template is then always added).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jitter: Option<Distribution>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]

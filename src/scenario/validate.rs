@@ -57,6 +57,33 @@ fn not_yet(feature: &str, path: &str) -> Option<Invalid> {
     })
 }
 
+/// Checks the `explore` section of a scenario whose other parts are valid: its ranges, and
+/// each template's faults at the ends of its ranges as the scenario's own faults are
+/// checked, the path rewritten to `explore.faults[I]`.
+fn check_explore(s: &Scenario, explore: &super::model::Explore, limits: &Limits) -> Check {
+    super::explore::check_ranges(explore).or_else(|(path, message)| fail(path, message))?;
+    let mut alone = s.clone();
+    alone.explore = None;
+    alone.variants.clear();
+    let k = alone.faults.len();
+    let prefix = format!("faults[{k}]");
+    let limits = Limits { max_steps: u64::MAX, ..*limits };
+    for (i, template) in explore.faults.iter().enumerate() {
+        for fault in super::explore::bounds(template) {
+            alone.faults.truncate(k);
+            alone.faults.push(fault);
+            if let Err(invalid) = validate(&alone, &limits) {
+                let path = match invalid.path.strip_prefix(&prefix) {
+                    Some(rest) => format!("explore.faults[{i}]{rest}"),
+                    None => invalid.path,
+                };
+                return fail(path, invalid.message);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks a parsed scenario; see the module docs for what and in which order.
 pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
     let names = Names::of(s);
@@ -106,6 +133,9 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Result<(), Invalid> {
     }
     if let Some(unsupported) = v.unsupported.into_inner() {
         return Err(unsupported);
+    }
+    if let Some(explore) = &s.explore {
+        check_explore(s, explore, limits)?;
     }
     let estimate = estimate_steps(s);
     if estimate > limits.max_steps {

@@ -274,6 +274,98 @@ impl JsonSchema for Distribution {
     }
 }
 
+/// A number, or a number drawn uniformly from `[MIN, MAX]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Number {
+    Fixed(f64),
+    Uniform(f64, f64),
+}
+
+impl Number {
+    /// The smallest and the largest value it takes.
+    pub fn ends(self) -> [f64; 2] {
+        match self {
+            Number::Fixed(x) => [x, x],
+            Number::Uniform(a, b) => [a, b],
+        }
+    }
+}
+
+impl Serialize for Number {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Number::Fixed(x) => serializer.serialize_f64(x),
+            Number::Uniform(a, b) => {
+                use serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("uniform", &[a, b])?;
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        const EXPECTED: &str = "a number or {\"uniform\": [MIN, MAX]}";
+        let value = serde_json::Value::deserialize(deserializer)?;
+        match &value {
+            serde_json::Value::Number(n) => {
+                n.as_f64().map(Number::Fixed).ok_or_else(|| D::Error::custom(format!("expected {EXPECTED}")))
+            }
+            serde_json::Value::Object(map) => {
+                let mut entries = map.iter();
+                let Some((name, range)) = entries.next() else {
+                    return Err(D::Error::custom(format!("empty distribution: expected {EXPECTED}")));
+                };
+                if name != "uniform" {
+                    let hint = crate::scenario::suggest::did_you_mean(name, ["uniform"]);
+                    return Err(D::Error::custom(format!(
+                        "unknown distribution \"{name}\"{hint} (a number takes {{\"uniform\": [MIN, MAX]}})"
+                    )));
+                }
+                if let Some((extra, _)) = entries.next() {
+                    return Err(D::Error::custom(format!(
+                        "a distribution has exactly one key; \"{extra}\" is one too many"
+                    )));
+                }
+                let ends: Vec<f64> = range
+                    .as_array()
+                    .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
+                    .unwrap_or_default();
+                match ends.as_slice() {
+                    [a, b] if range.as_array().is_some_and(|r| r.len() == 2) => {
+                        if a > b {
+                            return Err(D::Error::custom(format!("uniform [{a}, {b}]: MIN is greater than MAX")));
+                        }
+                        Ok(Number::Uniform(*a, *b))
+                    }
+                    _ => Err(D::Error::custom("\"uniform\" takes two numbers: [MIN, MAX]")),
+                }
+            }
+            _ => Err(D::Error::custom(format!("expected {EXPECTED}"))),
+        }
+    }
+}
+
+impl JsonSchema for Number {
+    fn schema_name() -> Cow<'static, str> {
+        "NumberDistribution".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A number, or {\"uniform\": [MIN, MAX]}.",
+            "oneOf": [
+                {"type": "number"},
+                {"type": "object", "properties": {"uniform": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
+                 "required": ["uniform"], "additionalProperties": false}
+            ]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

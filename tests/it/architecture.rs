@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["timeline"],
     &["run"],
     &["diff", "export"],
-    &["report", "tui"],
+    &["report", "tui", "explore"],
     &["cli"],
 ];
 

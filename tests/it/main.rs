@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod diff;
 mod eda_properties;
+mod explore;
 mod export;
 mod fault_properties;
 mod findings;
