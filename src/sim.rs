@@ -728,9 +728,7 @@ impl Simulator {
         let mut step = Step::new(StepKind::Published, now);
         step.event = Some(event);
         step.topic = Some(topic);
-        let model = Arc::clone(&self.model);
-        let tm = &model.topics[topic.index()];
-        match tm.kind {
+        match self.model.topics[topic.index()].kind {
             crate::scenario::model::TopicKind::Log => Some(self.append_to_log(step, topic, partition)),
             crate::scenario::model::TopicKind::Queue => {
                 self.append_to_queue(step, topic);
@@ -758,13 +756,15 @@ impl Simulator {
         log.push(Record { event, published_at });
         self.push(step);
         self.appended(topic, event);
-        let model = Arc::clone(&self.model);
-        for sub in &model.topics[topic.index()].subscribers {
-            let group = &self.state.groups[sub.group.index()];
+        // By index rather than through a clone of the model: this runs on every append.
+        for k in 0..self.model.topics[topic.index()].subscribers.len() {
+            let sub = &self.model.topics[topic.index()].subscribers[k];
+            let (sub_group, base) = (sub.group, sub.base);
+            let group = &self.state.groups[sub_group.index()];
             if !group.joined {
                 continue;
             }
-            if let Some(owner) = group.slots[(sub.base + partition) as usize].owner {
+            if let Some(owner) = group.slots[(base + partition) as usize].owner {
                 self.wake(owner);
             }
         }
