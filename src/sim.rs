@@ -386,6 +386,9 @@ struct State {
     produced: Vec<Vec<Option<u32>>>,
     /// What the current agenda item woke (empty between items).
     woken: Vec<Woken>,
+    /// The groups to dispatch after the current item (empty between items; kept for its
+    /// allocation).
+    to_dispatch: Vec<GroupIdx>,
 }
 
 /// The simulator: a compiled model, its state and the trace so far.
@@ -463,6 +466,7 @@ impl Simulator {
             aggregates: model.aggregates.iter().map(|a| crate::fold::Store::new(&a.rules)).collect(),
             produced: vec![Vec::new(); model.aggregates.len()],
             woken: Vec::new(),
+            to_dispatch: Vec::new(),
         };
         // Room for the expected run up front: growing a vector of millions of steps by
         // doubling costs copies and page faults that show in the throughput.

@@ -189,6 +189,39 @@ mod tests {
         assert_eq!(out, ["c5", "k5", "p5a", "p5b", "f10", "d10"]);
     }
 
+    proptest::proptest! {
+        /// Against the plainest model of the order: every item ever scheduled, taken by
+        /// (time, class, order of scheduling), whatever mix of now and future items, pops
+        /// and limits.
+        #[test]
+        fn pops_in_time_class_insertion_order(
+            ops in proptest::collection::vec((0u8..4, 0u64..3, 0u64..40, 0usize..CLASSES, 0u64..60), 1..200)
+        ) {
+            let mut agenda = Agenda::default();
+            let mut model: std::collections::BTreeSet<(u64, usize, u64)> = std::collections::BTreeSet::new();
+            let mut next = 0u64;
+            for (op, now_or_later, delta, class, limit) in ops {
+                if op == 0 {
+                    let limit = agenda.now() + limit;
+                    let expected = model.first().copied().filter(|&(t, ..)| t <= limit);
+                    let got = agenda.pop_until(limit);
+                    proptest::prop_assert_eq!(got.map(|(c, n)| (c as usize, n)), expected.map(|(_, c, n)| (c, n)));
+                    if let Some(e) = expected {
+                        model.remove(&e);
+                        proptest::prop_assert_eq!(agenda.now(), e.0);
+                    }
+                } else {
+                    let time = agenda.now() + if now_or_later == 0 { 0 } else { delta };
+                    next += 1;
+                    agenda.schedule(time, CLASS_OF[class], next);
+                    model.insert((time, class, next));
+                }
+                proptest::prop_assert_eq!(agenda.len(), model.len());
+                proptest::prop_assert_eq!(agenda.peek_time(), model.first().map(|&(t, ..)| t));
+            }
+        }
+    }
+
     #[test]
     fn stops_at_the_limit() {
         let mut a = Agenda::default();
