@@ -636,7 +636,7 @@ impl Analysis {
             StepKind::Routed => {
                 self.routed += 1;
                 self.routed_by_rule[self.rule_base[usize::from(trace.event_of(&step).topic)] + step.table_index()] += 1;
-                self.append(trace, &step);
+                self.append(model, trace, &step);
             }
             StepKind::Unrouted => {
                 self.unrouted += 1;
@@ -720,7 +720,7 @@ impl Analysis {
                 self.sagas.observe(model, trace, step.event_idx(), index);
             }
         }
-        self.append(trace, step);
+        self.append(model, trace, step);
     }
 
     /// A `rebalanced` step of group `g` with assignment `assignment`.
@@ -796,8 +796,7 @@ impl Analysis {
     }
 
     /// An event appended to a log or a queue (published there, or routed from a bus).
-    fn append(&mut self, trace: &Trace, step: &crate::trace::Step) {
-        let model = Arc::clone(&self.model);
+    fn append(&mut self, model: &Model, trace: &Trace, step: &crate::trace::Step) {
         let tm = &model.topics[step.topic_idx().index()];
         self.appended_by_topic[step.topic_idx().index()] += 1;
         match tm.kind {

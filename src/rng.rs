@@ -69,10 +69,13 @@ impl Stream {
     /// An integer in [0, n), unbiased (Lemire's multiply-and-reject). `n` must be > 0.
     pub fn below(&mut self, n: u64) -> u64 {
         debug_assert!(n > 0);
-        let threshold = n.wrapping_neg() % n;
+        // The threshold is below `n`, so a low half at or above `n` is accepted without the
+        // division that computes it (Lemire's early exit: the same draws, the same results).
+        let mut threshold = None;
         loop {
             let product = u128::from(self.next_u64()) * u128::from(n);
-            if (product as u64) >= threshold {
+            let low = product as u64;
+            if low >= n || low >= *threshold.get_or_insert_with(|| n.wrapping_neg() % n) {
                 return (product >> 64) as u64;
             }
         }

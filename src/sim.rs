@@ -386,6 +386,9 @@ struct State {
     produced: Vec<Vec<Option<u32>>>,
     /// What the current agenda item woke (empty between items).
     woken: Vec<Woken>,
+    /// The groups to dispatch after the current item (empty between items; kept for its
+    /// allocation).
+    to_dispatch: Vec<GroupIdx>,
 }
 
 /// The simulator: a compiled model, its state and the trace so far.
@@ -463,6 +466,7 @@ impl Simulator {
             aggregates: model.aggregates.iter().map(|a| crate::fold::Store::new(&a.rules)).collect(),
             produced: vec![Vec::new(); model.aggregates.len()],
             woken: Vec::new(),
+            to_dispatch: Vec::new(),
         };
         // Room for the expected run up front: growing a vector of millions of steps by
         // doubling costs copies and page faults that show in the throughput.
@@ -728,9 +732,7 @@ impl Simulator {
         let mut step = Step::new(StepKind::Published, now);
         step.event = Some(event);
         step.topic = Some(topic);
-        let model = Arc::clone(&self.model);
-        let tm = &model.topics[topic.index()];
-        match tm.kind {
+        match self.model.topics[topic.index()].kind {
             crate::scenario::model::TopicKind::Log => Some(self.append_to_log(step, topic, partition)),
             crate::scenario::model::TopicKind::Queue => {
                 self.append_to_queue(step, topic);
@@ -758,13 +760,15 @@ impl Simulator {
         log.push(Record { event, published_at });
         self.push(step);
         self.appended(topic, event);
-        let model = Arc::clone(&self.model);
-        for sub in &model.topics[topic.index()].subscribers {
-            let group = &self.state.groups[sub.group.index()];
+        // By index rather than through a clone of the model: this runs on every append.
+        for k in 0..self.model.topics[topic.index()].subscribers.len() {
+            let sub = &self.model.topics[topic.index()].subscribers[k];
+            let (sub_group, base) = (sub.group, sub.base);
+            let group = &self.state.groups[sub_group.index()];
             if !group.joined {
                 continue;
             }
-            if let Some(owner) = group.slots[(sub.base + partition) as usize].owner {
+            if let Some(owner) = group.slots[(base + partition) as usize].owner {
                 self.wake(owner);
             }
         }

@@ -186,29 +186,28 @@ impl Simulator {
         if self.state.woken.is_empty() {
             return;
         }
-        let woken = std::mem::take(&mut self.state.woken);
+        let mut woken = std::mem::take(&mut self.state.woken);
+        let mut groups = std::mem::take(&mut self.state.to_dispatch);
         let pending = |group: GroupIdx| self.state.groups[group.index()].dispatch_pending;
-        let mut groups: Vec<GroupIdx> = woken
-            .iter()
-            .filter_map(|&w| match w {
-                Woken::Instance(instance) => {
-                    let group = self.state.instances[instance.index()].group;
-                    (!pending(group) && self.can_fetch(instance)).then_some(group)
-                }
-                Woken::Queues(group) => (!pending(group) && self.can_receive(group)).then_some(group),
-            })
-            .collect();
+        groups.extend(woken.iter().filter_map(|&w| match w {
+            Woken::Instance(instance) => {
+                let group = self.state.instances[instance.index()].group;
+                (!pending(group) && self.can_fetch(instance)).then_some(group)
+            }
+            Woken::Queues(group) => (!pending(group) && self.can_receive(group)).then_some(group),
+        }));
         groups.sort_unstable();
         groups.dedup();
         let now = self.now();
-        for group in groups {
+        for &group in &groups {
             let g = &mut self.state.groups[group.index()];
             if !g.dispatch_pending {
                 g.dispatch_pending = true;
                 self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(group));
             }
         }
-        let mut woken = woken;
+        groups.clear();
+        self.state.to_dispatch = groups;
         woken.clear();
         self.state.woken = woken;
     }
@@ -418,15 +417,20 @@ impl Simulator {
         }
         let group = i.group;
         let work = i.current.expect("a completing instance holds work");
-        let model = Arc::clone(&self.model);
-        let gm = &model.groups[group.index()];
+        // The model is borrowed from the field, not cloned out of its `Arc` (this runs on every
+        // completion); only emitting, which needs `&mut self`, takes a clone (see below).
+        let gm = &self.model.groups[group.index()];
         let event = &self.trace.events[work.event.index()];
         let id = event.id;
+        let event_type = event.event_type;
         // The schema check comes first: a version it does not take fails, with no draw.
         let accepted = gm.accepts(event.event_type, event.schema_version);
         let handler = gm.handler_for(event.event_type);
         let rng = &mut self.state.groups[group.index()].rng;
-        let outcome = handler.filter(|_| accepted).map(|h| &h.outcomes[rng.weighted(&h.cumulative)]);
+        let outcome_index = handler.filter(|_| accepted).map(|h| rng.weighted(&h.cumulative));
+        let outcome = handler.zip(outcome_index).map(|(h, o)| &h.outcomes[o]);
+        let (retry_delay, idempotent, commit, duration) =
+            (gm.retry_delay, gm.idempotent, gm.commit, self.model.duration);
         let failure = match (handler, outcome) {
             _ if !accepted => Some(FailReason::UnknownSchemaVersion),
             (_, Some(o)) if o.fail => Some(FailReason::HandlerFailed),
@@ -465,8 +469,8 @@ impl Simulator {
                 Source::Log { .. } => {
                     let i = &mut self.state.instances[instance.index()];
                     i.current = Some(Work { attempt: work.attempt + 1, ..work });
-                    let at = now.saturating_add(gm.retry_delay);
-                    if at <= model.duration {
+                    let at = now.saturating_add(retry_delay);
+                    if at <= duration {
                         self.state.agenda.schedule(at, Class::Timer, Item::Retry { instance, generation });
                     }
                 }
@@ -478,13 +482,17 @@ impl Simulator {
             return;
         }
 
-        if gm.idempotent && !self.state.groups[group.index()].processed.insert(id) {
+        if idempotent && !self.state.groups[group.index()].processed.insert(id) {
             step.kind = StepKind::SkippedDuplicate;
             self.push(step);
         } else {
             step.flag = u8::from(handler.is_some());
+            let emits = outcome.is_some_and(|o| !o.emits.is_empty());
             self.push(step);
-            if let Some(outcome) = outcome {
+            if emits && let Some(o) = outcome_index {
+                let model = Arc::clone(&self.model);
+                let outcome =
+                    &model.groups[group.index()].handler_for(event_type).expect("an outcome's handler").outcomes[o];
                 let fetched = self.state.instances[instance.index()].fetched.clone();
                 for emit in &outcome.emits {
                     self.emit(group, work.event, emit, fetched.as_deref());
@@ -497,7 +505,7 @@ impl Simulator {
                 s.done = s.done.max(offset + 1);
                 if self.state.groups[group.index()].rebalance.is_some() {
                     self.state.agenda.schedule(now, Class::Commit, Item::RevokeCommit(instance));
-                } else if gm.commit == Commit::After {
+                } else if commit == Commit::After {
                     self.state.agenda.schedule(now, Class::Commit, Item::Commit { instance, slot, offset: offset + 1 });
                 }
             }

@@ -35,8 +35,11 @@ impl Simulator {
     /// Draw order per event: key, type, data; then the next interarrival time.
     pub(super) fn produce(&mut self, p: usize) {
         let now = self.now();
-        let model = Arc::clone(&self.model);
-        let pm = &model.producers[p];
+        // Borrowed from the field, not cloned out of its `Arc`: this runs on every publish. What
+        // is needed after the first `&mut self` call is copied out before it.
+        let pm = &self.model.producers[p];
+        let (topic, retry_duplicates, idempotent, arrival, rate, start) =
+            (pm.topic, pm.retry_duplicates, pm.idempotent, pm.arrival, pm.rate, pm.start);
         let n = self.state.producers[p].produced + 1;
         self.state.producers[p].produced = n;
 
@@ -99,29 +102,29 @@ impl Simulator {
             data,
         };
         let event = self.new_event(&pending, Some(id));
-        let partition = self.publish(event, pm.topic, None);
+        let partition = self.publish(event, topic, None);
         // A lost acknowledgement: the producer sends the same event again, right after.
-        if pm.retry_duplicates > 0.0 && self.state.producers[p].retry_rng.chance(pm.retry_duplicates) {
-            if pm.idempotent {
+        if retry_duplicates > 0.0 && self.state.producers[p].retry_rng.chance(retry_duplicates) {
+            if idempotent {
                 let mut step = crate::trace::Step::new(crate::trace::StepKind::DroppedDuplicate, now);
                 step.event = Some(event);
-                step.topic = Some(pm.topic);
+                step.topic = Some(topic);
                 if let Some(partition) = partition {
                     step.partition = Some(Partition::new(partition as usize));
                 }
                 self.push(step);
             } else {
-                self.publish(event, pm.topic, partition);
+                self.publish(event, topic, partition);
             }
         }
 
-        let next = match pm.arrival {
+        let next = match arrival {
             Arrival::Fixed => {
                 // start + ⌊k·1 000 000 / rate⌋ µs for k = n.
-                let offset = (n as f64 * 1e6 / pm.rate).floor();
-                (offset < u64::MAX as f64).then(|| pm.start.saturating_add(offset as u64))
+                let offset = (n as f64 * 1e6 / rate).floor();
+                (offset < u64::MAX as f64).then(|| start.saturating_add(offset as u64))
             }
-            Arrival::Poisson => now.checked_add(self.state.producers[p].rng.exponential(1e6 / pm.rate)),
+            Arrival::Poisson => now.checked_add(self.state.producers[p].rng.exponential(1e6 / rate)),
         };
         self.schedule_production(p, next);
     }

@@ -33,28 +33,52 @@ pub enum Class {
 
 const CLASSES: usize = 6;
 
+/// A future item. `key` packs its order: time in the high 64 bits, then the class in the
+/// top byte of the low half and the insertion number below it, so one integer comparison
+/// orders by (time, class, insertion).
 #[derive(Clone, Debug)]
 struct Entry<T> {
-    time: u64,
-    class: Class,
-    seq: u64,
+    key: u128,
     item: T,
 }
 
+impl<T> Entry<T> {
+    const SEQ_BITS: u32 = 56;
+
+    #[inline]
+    fn new(time: u64, class: Class, seq: u64, item: T) -> Self {
+        debug_assert!(seq < 1 << Self::SEQ_BITS, "insertion numbers fit below the class");
+        Entry { key: (u128::from(time) << 64) | (u128::from(class as u8) << Self::SEQ_BITS) | u128::from(seq), item }
+    }
+
+    #[inline]
+    fn time(&self) -> u64 {
+        (self.key >> 64) as u64
+    }
+
+    #[inline]
+    fn class(&self) -> usize {
+        ((self.key >> Self::SEQ_BITS) as u64 & 0xff) as usize
+    }
+}
+
 impl<T> PartialEq for Entry<T> {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
-        (self.time, self.class, self.seq) == (other.time, other.class, other.seq)
+        self.key == other.key
     }
 }
 impl<T> Eq for Entry<T> {}
 impl<T> PartialOrd for Entry<T> {
+    #[inline]
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 impl<T> Ord for Entry<T> {
+    #[inline]
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.time, self.class, self.seq).cmp(&(other.time, other.class, other.seq))
+        self.key.cmp(&other.key)
     }
 }
 
@@ -65,54 +89,67 @@ pub struct Agenda<T> {
     seq: u64,
     heap: BinaryHeap<Reverse<Entry<T>>>,
     due: [VecDeque<T>; CLASSES],
+    /// Bit `c` set when `due[c]` is not empty: the next due item is found without looking
+    /// at every queue.
+    nonempty: u8,
 }
 
 impl<T> Default for Agenda<T> {
     fn default() -> Self {
-        Agenda { now: 0, seq: 0, heap: BinaryHeap::new(), due: std::array::from_fn(|_| VecDeque::new()) }
+        Agenda { now: 0, seq: 0, heap: BinaryHeap::new(), due: std::array::from_fn(|_| VecDeque::new()), nonempty: 0 }
     }
 }
 
 impl<T> Agenda<T> {
+    #[inline]
     pub fn now(&self) -> u64 {
         self.now
     }
 
     /// Schedules `item` at `time` (never before now).
+    #[inline]
     pub fn schedule(&mut self, time: u64, class: Class, item: T) {
         debug_assert!(time >= self.now, "scheduled in the past");
         if time <= self.now {
             self.due[class as usize].push_back(item);
+            self.nonempty |= 1 << class as u8;
         } else {
             self.seq += 1;
-            self.heap.push(Reverse(Entry { time, class, seq: self.seq, item }));
+            self.heap.push(Reverse(Entry::new(time, class, self.seq, item)));
         }
     }
 
     /// The time of the next item, if any.
     pub fn peek_time(&self) -> Option<u64> {
-        if self.due.iter().any(|q| !q.is_empty()) {
+        if self.nonempty != 0 {
             return Some(self.now);
         }
-        self.heap.peek().map(|Reverse(e)| e.time)
+        self.heap.peek().map(|Reverse(e)| e.time())
     }
 
     /// Takes the next item if it is due at or before `limit`, advancing the clock to it.
+    #[inline]
     pub fn pop_until(&mut self, limit: u64) -> Option<(Class, T)> {
         loop {
-            for (class, queue) in self.due.iter_mut().enumerate() {
-                if let Some(item) = queue.pop_front() {
-                    return Some((CLASS_OF[class], item));
+            if self.nonempty != 0 {
+                let class = self.nonempty.trailing_zeros() as usize;
+                let queue = &mut self.due[class];
+                let item = queue.pop_front().expect("a non-empty class");
+                if queue.is_empty() {
+                    self.nonempty &= !(1 << class);
                 }
+                return Some((CLASS_OF[class], item));
             }
-            let next = self.heap.peek()?.0.time;
+            let next = self.heap.peek()?.0.time();
             if next > limit {
                 return None;
             }
             self.now = next;
-            while self.heap.peek().is_some_and(|Reverse(e)| e.time == next) {
+            while self.heap.peek().is_some_and(|Reverse(e)| e.time() == next) {
                 let Reverse(entry) = self.heap.pop().expect("peeked");
-                self.due[entry.class as usize].push_back(entry.item);
+                let class = entry.class();
+                self.due[class].push_back(entry.item);
+                self.nonempty |= 1 << class;
             }
         }
     }
@@ -150,6 +187,39 @@ mod tests {
             }
         }
         assert_eq!(out, ["c5", "k5", "p5a", "p5b", "f10", "d10"]);
+    }
+
+    proptest::proptest! {
+        /// Against the plainest model of the order: every item ever scheduled, taken by
+        /// (time, class, order of scheduling), whatever mix of now and future items, pops
+        /// and limits.
+        #[test]
+        fn pops_in_time_class_insertion_order(
+            ops in proptest::collection::vec((0u8..4, 0u64..3, 0u64..40, 0usize..CLASSES, 0u64..60), 1..200)
+        ) {
+            let mut agenda = Agenda::default();
+            let mut model: std::collections::BTreeSet<(u64, usize, u64)> = std::collections::BTreeSet::new();
+            let mut next = 0u64;
+            for (op, now_or_later, delta, class, limit) in ops {
+                if op == 0 {
+                    let limit = agenda.now() + limit;
+                    let expected = model.first().copied().filter(|&(t, ..)| t <= limit);
+                    let got = agenda.pop_until(limit);
+                    proptest::prop_assert_eq!(got.map(|(c, n)| (c as usize, n)), expected.map(|(_, c, n)| (c, n)));
+                    if let Some(e) = expected {
+                        model.remove(&e);
+                        proptest::prop_assert_eq!(agenda.now(), e.0);
+                    }
+                } else {
+                    let time = agenda.now() + if now_or_later == 0 { 0 } else { delta };
+                    next += 1;
+                    agenda.schedule(time, CLASS_OF[class], next);
+                    model.insert((time, class, next));
+                }
+                proptest::prop_assert_eq!(agenda.len(), model.len());
+                proptest::prop_assert_eq!(agenda.peek_time(), model.first().map(|&(t, ..)| t));
+            }
+        }
     }
 
     #[test]
