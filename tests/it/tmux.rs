@@ -440,3 +440,29 @@ fn every_view_keeps_help_and_quit_on_its_key_bar() {
     }
     s.keys(&["q"]);
 }
+
+#[test]
+fn explore_open_shows_the_reproduction_at_its_first_finding() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventlab");
+    let command = format!(
+        "cd {} && {bin} explore search-for-failures --seeds 40 --jobs 1 --open; sleep 30",
+        dir.path().display()
+    );
+    let s = Session::start("eventlab-explore-open", &command);
+    // The reproduction, opened at its first finding: the step that shows it, and its words.
+    let screen = s.wait_for("Written by eventlab explore");
+    let written: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(
+        written.len() == 1 && written[0].starts_with("search-for-failures-seed-"),
+        "one reproduction file: {written:?}"
+    );
+    let step = step_number(&screen);
+    assert!(step > 0, "opened at the first finding, not at step 0:\n{screen}");
+    assert!(screen.contains(&format!("step {step}: ")) && screen.contains("twice"), "{screen}");
+    s.keys(&["q"]);
+}
