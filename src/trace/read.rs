@@ -674,12 +674,12 @@ impl Builder {
                 step.group = Some(self.group(f)?);
                 let assignment = need(&mut f.assignment, "assignment")?;
                 step.aux = self.trace.assignments.len() as u32;
-                let assignment = self.assignment(group_of(step), assignment)?;
+                let assignment = self.assignment(step.group_idx(), assignment)?;
                 self.trace.assignments.push(assignment);
             }
             StepKind::Joined => {
                 step.group = Some(self.group(f)?);
-                step.instance = Some(self.join(group_of(step), &need(&mut f.instance, "instance")?)?);
+                step.instance = Some(self.join(step.group_idx(), &need(&mut f.instance, "instance")?)?);
             }
             StepKind::Crashed | StepKind::Restarted | StepKind::Paused | StepKind::Resumed => self.consumer(step, f)?,
             StepKind::Note => step.aux = self.note(step.t_us, &need(&mut f.text, "text")?)?,
@@ -690,16 +690,16 @@ impl Builder {
     /// A `published` step: an append to a log (at its end), a queue or a bus.
     fn read_published(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
         step.topic = Some(self.topic(f)?);
-        if self.is_log(topic_of(step)) {
+        if self.is_log(step.topic_idx()) {
             self.append_position(step, f)?;
         }
         step.event = Some(self.publication(step, f)?);
-        self.published[event_of(step).index()] = true;
-        if self.is_log(topic_of(step)) {
-            let (topic, partition) = (topic_of(step).index(), partition_of(step).index());
-            self.logs[topic][partition].push(event_of(step));
+        self.published[step.event_idx().index()] = true;
+        if self.is_log(step.topic_idx()) {
+            let (topic, partition) = (step.topic_idx().index(), step.partition_idx().index());
+            self.logs[topic][partition].push(step.event_idx());
         }
-        if self.is_bus(topic_of(step)) {
+        if self.is_bus(step.topic_idx()) {
             self.routing = step.event;
         }
         Ok(())
@@ -708,8 +708,8 @@ impl Builder {
     /// A `dropped_duplicate` step: a publish the topic dropped (a FIFO queue's duplicate id, an idempotent producer's resend).
     fn read_dropped(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
         step.topic = Some(self.topic(f)?);
-        if self.is_log(topic_of(step)) {
-            step.partition = Some(self.partition(f, topic_of(step))?);
+        if self.is_log(step.topic_idx()) {
+            step.partition = Some(self.partition(f, step.topic_idx())?);
         }
         step.event = match f.bus.take() {
             // A routed copy a FIFO target dropped: the event being routed.
@@ -734,12 +734,12 @@ impl Builder {
             format!("bus \"{}\" has no rule \"{}\"{}", self.model.topics[bus].name, &*name, did_you_mean(&name, names))
         })?;
         step.topic = Some(self.topic(f)?);
-        if !rules[rule].targets.contains(&topic_of(step)) {
+        if !rules[rule].targets.contains(&step.topic_idx()) {
             return Err(format!("rule \"{}\" does not target \"{}\"", &*name, self.topic_name(step)));
         }
-        if self.is_log(topic_of(step)) {
+        if self.is_log(step.topic_idx()) {
             self.append_position(step, f)?;
-            self.logs[topic_of(step).index()][partition_of(step).index()].push(event);
+            self.logs[step.topic_idx().index()][step.partition_idx().index()].push(event);
         }
         step.aux = rule as u32;
         step.event = Some(event);
@@ -751,7 +751,7 @@ impl Builder {
     fn read_fetched(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
         self.consumer(step, f)?;
         let shown = Shown::take(f)?;
-        let held = &self.delivered[instance_of(step).index()];
+        let held = &self.delivered[step.instance_idx().index()];
         let Some(&newest) = held.back() else {
             return Err(format!("nothing was delivered to \"{}\" to fetch for", self.instance_name(step)));
         };
@@ -777,19 +777,19 @@ impl Builder {
         self.consumer(step, f)?;
         self.consumed(step, f)?;
         if step.kind == StepKind::Delivered {
-            let held = &mut self.delivered[instance_of(step).index()];
+            let held = &mut self.delivered[step.instance_idx().index()];
             if held.len() == FETCH_WINDOW {
                 held.pop_front();
             }
-            held.push_back(event_of(step));
+            held.push_back(step.event_idx());
         }
         match step.kind {
-            StepKind::Delivered if !self.is_log(topic_of(step)) => step.aux = count(f.receive.take(), "receive")?,
+            StepKind::Delivered if !self.is_log(step.topic_idx()) => step.aux = count(f.receive.take(), "receive")?,
             StepKind::Processed => {
                 step.flag = u8::from(need(&mut f.effect, "effect")?);
-                let id = self.trace.events[event_of(step).index()].id;
+                let id = self.trace.events[step.event_idx().index()].id;
                 if step.flag != 0 && !self.shared.is_empty() && self.shared.contains_key(&id) {
-                    self.effects.entry((group_of(step), id)).or_default().push((event_of(step), step.t_us));
+                    self.effects.entry((step.group_idx(), id)).or_default().push((step.event_idx(), step.t_us));
                 }
             }
             StepKind::Failed => {
@@ -826,11 +826,11 @@ impl Builder {
     /// A `committed` step: a group's offset on a log partition, up to the log's end.
     fn read_committed(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
         self.consumer(step, f)?;
-        step.topic = Some(self.read_topic(f, group_of(step))?);
-        if !self.is_log(topic_of(step)) {
+        step.topic = Some(self.read_topic(f, step.group_idx())?);
+        if !self.is_log(step.topic_idx()) {
             return Err(format!("\"{}\" is not a log: only logs have committed offsets", self.topic_name(step)));
         }
-        step.partition = Some(self.partition(f, topic_of(step))?);
+        step.partition = Some(self.partition(f, step.topic_idx())?);
         let offset = need(&mut f.offset, "offset")?;
         let end = self.log(step).len();
         if offset as usize > end {
@@ -846,7 +846,7 @@ impl Builder {
         self.consumed_message(step, f)?;
         let name = need(&mut f.dead_letter, "dead_letter")?;
         let target = self.model.topic_named(&name).ok_or_else(|| format!("unknown topic \"{}\"", &*name))?;
-        if self.model.topics[topic_of(step).index()].dead_letter != Some(target) {
+        if self.model.topics[step.topic_idx().index()].dead_letter != Some(target) {
             return Err(format!("\"{}\" is not the dead-letter topic of \"{}\"", &*name, self.topic_name(step)));
         }
         step.set_dead_letter(target);
@@ -860,7 +860,7 @@ impl Builder {
     /// The partition and offset of an append to a log (a `published` or `routed` step): the
     /// offset must be the partition's end.
     fn append_position(&self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
-        step.partition = Some(self.partition(f, topic_of(step))?);
+        step.partition = Some(self.partition(f, step.topic_idx())?);
         let end = self.log(step).len();
         let offset = need(&mut f.offset, "offset")?;
         if offset as usize != end {
@@ -878,7 +878,7 @@ impl Builder {
     }
 
     fn instance_name(&self, step: &Step) -> String {
-        let (group, number) = self.trace.instances[instance_of(step).index()];
+        let (group, number) = self.trace.instances[step.instance_idx().index()];
         self.model.instance_name(group, number)
     }
 
@@ -914,17 +914,17 @@ impl Builder {
     }
 
     fn topic_name(&self, step: &Step) -> &str {
-        &self.model.topics[topic_of(step).index()].name
+        &self.model.topics[step.topic_idx().index()].name
     }
 
     /// `orders[2]`: a step's partition, for messages.
     fn place(&self, step: &Step) -> String {
-        format!("{}[{}]", self.topic_name(step), partition_of(step))
+        format!("{}[{}]", self.topic_name(step), step.partition_idx())
     }
 
     /// The records of the step's log partition so far.
     fn log(&self, step: &Step) -> &[EventIdx] {
-        &self.logs[topic_of(step).index()][partition_of(step).index()]
+        &self.logs[step.topic_idx().index()][step.partition_idx().index()]
     }
 
     fn topic(&self, f: &mut Fields<'_>) -> Result<TopicIdx, String> {
@@ -966,7 +966,7 @@ impl Builder {
     /// The group and instance of a consumer's step.
     fn consumer(&self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
         step.group = Some(self.group(f)?);
-        step.instance = Some(self.instance(group_of(step), &need(&mut f.instance, "instance")?)?);
+        step.instance = Some(self.instance(step.group_idx(), &need(&mut f.instance, "instance")?)?);
         Ok(())
     }
 
@@ -1000,12 +1000,12 @@ impl Builder {
     /// The topic a consumer's step reads and the event it is about: on a log, the record at
     /// the step's partition and offset; on a queue, the message its id names.
     fn consumed(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
-        step.topic = Some(self.read_topic(f, group_of(step))?);
-        if !self.is_log(topic_of(step)) {
+        step.topic = Some(self.read_topic(f, step.group_idx())?);
+        if !self.is_log(step.topic_idx()) {
             step.event = Some(self.message(step, f)?);
             return Ok(());
         }
-        step.partition = Some(self.partition(f, topic_of(step))?);
+        step.partition = Some(self.partition(f, step.topic_idx())?);
         step.offset = need(&mut f.offset, "offset")?;
         let log = self.log(step);
         let Some(&record) = log.get(step.offset as usize) else {
@@ -1025,8 +1025,8 @@ impl Builder {
 
     /// The queue a step is about (one the group reads) and the message its id names.
     fn consumed_message(&mut self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
-        step.topic = Some(self.read_topic(f, group_of(step))?);
-        if self.is_log(topic_of(step)) {
+        step.topic = Some(self.read_topic(f, step.group_idx())?);
+        if self.is_log(step.topic_idx()) {
             return Err(format!("\"{}\" is a log, not a queue", self.topic_name(step)));
         }
         step.event = Some(self.message(step, f)?);
@@ -1048,7 +1048,7 @@ impl Builder {
                 first
             }
             Some(candidates) => {
-                let held = |e: EventIdx| self.held.get(&(group_of(step), e)).copied();
+                let held = |e: EventIdx| self.held.get(&(step.group_idx(), e)).copied();
                 let expected = |e: EventIdx| match step.kind {
                     StepKind::Delivered => held(e).is_none(),
                     StepKind::Requeued => matches!(held(e), Some(Held::By(_))),
@@ -1069,9 +1069,9 @@ impl Builder {
                     | StepKind::Paused
                     | StepKind::Resumed
                     | StepKind::Note
-                    | StepKind::Joined => held(e) == Some(Held::By(instance_of(step))),
+                    | StepKind::Joined => held(e) == Some(Held::By(step.instance_idx())),
                 };
-                let on_topic = |e: EventIdx| self.trace.events[e.index()].topic == topic_of(step);
+                let on_topic = |e: EventIdx| self.trace.events[e.index()].topic == step.topic_idx();
                 let fits = |e: &EventIdx| self.published[e.index()] && self.matches(&shown, *e).is_ok();
                 let found = (candidates.iter().find(|&&e| expected(e) && on_topic(e) && fits(&e)))
                     .or_else(|| candidates.iter().find(|&&e| expected(e) && fits(&e)))
@@ -1082,13 +1082,13 @@ impl Builder {
                 };
                 match step.kind {
                     StepKind::Delivered => {
-                        self.held.insert((group_of(step), event), Held::By(instance_of(step)));
+                        self.held.insert((step.group_idx(), event), Held::By(step.instance_idx()));
                     }
                     StepKind::Failed | StepKind::Requeued => {
-                        self.held.remove(&(group_of(step), event));
+                        self.held.remove(&(step.group_idx(), event));
                     }
                     StepKind::Acked | StepKind::DeadLettered => {
-                        self.held.insert((group_of(step), event), Held::Done);
+                        self.held.insert((step.group_idx(), event), Held::Done);
                     }
                     StepKind::Published
                     | StepKind::Processed
@@ -1194,7 +1194,7 @@ impl Builder {
             correlation: EventId::custom(&shown.correlation, strings, |sym| emitters.contains(&sym)),
             cause,
             schema_version,
-            topic: topic_of(step),
+            topic: step.topic_idx(),
             headers,
             data,
         };
@@ -1330,26 +1330,4 @@ fn count(value: Option<u32>, name: &str) -> Result<u32, String> {
         Some(n) if n == 0 || n == u32::MAX => Err(format!("\"{name}\" {n} is out of range")),
         Some(n) => Ok(n),
     }
-}
-
-/// The fields of a step that its reading set earlier (each kind's reading sets them before
-/// it reads them back, so they are there).
-fn topic_of(step: &Step) -> TopicIdx {
-    step.topic.expect("the topic is read first")
-}
-
-fn partition_of(step: &Step) -> Partition {
-    step.partition.expect("the partition is read before the offset")
-}
-
-fn group_of(step: &Step) -> GroupIdx {
-    step.group.expect("the group is read first")
-}
-
-fn instance_of(step: &Step) -> InstanceIdx {
-    step.instance.expect("the instance is read with the group")
-}
-
-fn event_of(step: &Step) -> EventIdx {
-    step.event.expect("the event is read before it is used")
 }
