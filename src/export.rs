@@ -318,7 +318,8 @@ impl Selection {
                         instances[step.instance_idx().index()]
                     }
                     StepKind::Rebalanced => groups[step.group_idx().index()],
-                    // The kinds about no event that are not faults.
+                    // Not in a chain's export: joins and commits; the kinds about an event
+                    // are selected above, with their event.
                     StepKind::Published
                     | StepKind::Delivered
                     | StepKind::Processed
@@ -568,12 +569,12 @@ pub fn finding_text(run: &Run<'_>, finding: &Finding) -> String {
 /// A fault step in a few words (`crashed`, `rebalanced`), or `None` for another kind.
 pub fn fault_words(kind: StepKind) -> Option<&'static str> {
     match kind {
-        StepKind::Crashed => Some("crashed"),
-        StepKind::Restarted => Some("restarted"),
-        StepKind::Paused => Some("paused"),
-        StepKind::Resumed => Some("resumed"),
-        StepKind::Joined => Some("joined"),
-        StepKind::Rebalanced => Some("rebalanced"),
+        StepKind::Crashed
+        | StepKind::Restarted
+        | StepKind::Paused
+        | StepKind::Resumed
+        | StepKind::Joined
+        | StepKind::Rebalanced => Some(kind.name()),
         StepKind::Published
         | StepKind::Delivered
         | StepKind::Processed

@@ -298,12 +298,8 @@ pub fn detail(namer: &Namer<'_>, step: &Step) -> String {
             let (reason, attempt) = step.failure();
             format!("{} (attempt {attempt})", reason.name())
         }
-        StepKind::Delivered | StepKind::Requeued if step.receive().is_some() => {
-            format!("receive {}", step.receive().expect("checked"))
-        }
-        StepKind::DeadLettered if step.dead_letter().is_some() => {
-            format!("→ {}", namer.topic(step.dead_letter().expect("checked")))
-        }
+        StepKind::Delivered | StepKind::Requeued => step.receive().map_or_else(String::new, |n| format!("receive {n}")),
+        StepKind::DeadLettered => step.dead_letter().map_or_else(String::new, |t| format!("→ {}", namer.topic(t))),
         StepKind::Routed if step.event.is_some() => {
             let bus = trace.event_of(step).topic;
             let rule = namer.model.topics[bus.index()].rules.get(step.table_index());
@@ -333,12 +329,9 @@ pub fn detail(namer: &Namer<'_>, step: &Step) -> String {
             parts.join("  ")
         }),
         StepKind::Published
-        | StepKind::Delivered
         | StepKind::SkippedDuplicate
         | StepKind::Committed
         | StepKind::Acked
-        | StepKind::Requeued
-        | StepKind::DeadLettered
         | StepKind::DroppedDuplicate
         | StepKind::Routed
         | StepKind::Crashed
