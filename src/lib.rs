@@ -14,7 +14,8 @@
 //! 6. [`sim`] (the simulator, which writes a trace) and [`analysis`] (metrics and findings,
 //!    derived from a trace alone);
 //! 7. [`timeline`]: a trace and its analysis at any step, for time travel;
-//! 8. [`run`]: a headless run;
+//! 8. [`run`]: a headless run; `bridge` (cargo feature `kafka`): a run played against a real
+//!    Kafka-protocol cluster, recorded as a trace;
 //! 9. [`diff`] and [`export`]: two runs compared, figure by figure, and a run as a diagram or a
 //!    file for another tool (Mermaid, SVG, Perfetto, OTLP, CSV) (below `tui`, whose "what if"
 //!    and export key use them);
@@ -22,6 +23,8 @@
 //!     file): what a user reads;
 //! 11. [`cli`]: the command line.
 pub mod analysis;
+#[cfg(feature = "kafka")]
+pub mod bridge;
 pub mod bus;
 pub mod cli;
 pub mod diff;

@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["trace"],
     &["sim", "analysis"],
     &["timeline"],
-    &["run"],
+    &["run", "bridge"],
     &["diff", "export"],
     &["report", "tui", "explore"],
     &["cli"],

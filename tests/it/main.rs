@@ -1,6 +1,8 @@
 //! eventlab's one integration-test binary; each module is one area.
 mod architecture;
 mod bad_input;
+#[cfg(feature = "kafka")]
+mod broker_run;
 mod cli;
 mod diff;
 mod eda_properties;

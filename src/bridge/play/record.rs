@@ -1,0 +1,210 @@
+//! What happened on the cluster, as trace lines: collected from every thread as it happens
+//! ([`Recorder`]), then put in order and numbered ([`assemble`]) for the trace reader.
+//!
+//! Order: by time, then publications first, then the order they were recorded in. A
+//! record's `published` line is timed by its delivery report, which may reach the producer
+//! after a consumer already fetched the record: its time is brought back to its first
+//! delivery, and to no later than the next offset's publication on its partition, so the
+//! trace says what the log held when (offsets in order, every delivery after its publish,
+//! every commit within the log).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use serde_json::{Map, Value, json};
+
+use crate::model::Model;
+use crate::trace::jsonl::{End, FORMAT_VERSION, Namer, step_json};
+use crate::trace::read::Recorded;
+
+/// One recorded line: its kind and fields (without `step` and `t_us`).
+#[derive(Clone, Debug)]
+pub(super) struct Line {
+    pub t_us: u64,
+    pub kind: &'static str,
+    pub fields: Map<String, Value>,
+}
+
+/// The wall clock: a run on a real cluster runs in real time, scaled.
+#[expect(clippy::disallowed_methods, reason = "a run on a real cluster is paced by the wall clock: its whole job")]
+pub(super) fn wall_now() -> Instant {
+    Instant::now()
+}
+
+/// The virtual clock: wall time since the start × speed. It stands at 0 until started
+/// (while the groups that start at 0 join).
+#[derive(Debug)]
+pub(super) struct Clock {
+    start: std::sync::OnceLock<Instant>,
+    speed: f64,
+}
+
+impl Clock {
+    pub fn new(speed: f64) -> Self {
+        Clock { start: std::sync::OnceLock::new(), speed }
+    }
+
+    /// Starts the clock now (once).
+    pub fn start(&self) {
+        let _ = self.start.set(wall_now());
+    }
+
+    pub fn now_us(&self) -> u64 {
+        self.start.get().map_or(0, |start| (start.elapsed().as_secs_f64() * 1e6 * self.speed) as u64)
+    }
+
+    /// The wall time a virtual duration takes.
+    pub fn wall(&self, virtual_us: u64) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(virtual_us as f64 / 1e6 / self.speed)
+    }
+}
+
+/// The lines recorded so far, from every thread.
+pub(super) struct Recorder {
+    pub clock: Clock,
+    lines: Mutex<Vec<Line>>,
+}
+
+impl Recorder {
+    pub fn new(clock: Clock) -> Self {
+        Recorder { clock, lines: Mutex::new(Vec::new()) }
+    }
+
+    /// Records a line now.
+    pub fn push(&self, kind: &'static str, fields: Map<String, Value>) {
+        let mut lines = self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let t_us = self.clock.now_us();
+        lines.push(Line { t_us, kind, fields });
+    }
+
+    /// Records a line at a given virtual time (a note: its time is the scenario's).
+    pub fn push_at(&self, t_us: u64, kind: &'static str, fields: Map<String, Value>) {
+        let mut lines = self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        lines.push(Line { t_us, kind, fields });
+    }
+
+    /// Records a line now if `alive` holds, checked under the same lock that a crash takes
+    /// to record itself: nothing an instance does is recorded after its `crashed` line.
+    pub fn push_if(&self, alive: &AtomicBool, kind: &'static str, fields: Map<String, Value>) -> bool {
+        let mut lines = self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !alive.load(Ordering::SeqCst) {
+            return false;
+        }
+        let t_us = self.clock.now_us();
+        lines.push(Line { t_us, kind, fields });
+        true
+    }
+
+    /// Marks an instance down and records its `crashed` line, atomically with respect to
+    /// [`Recorder::push_if`]. Returns false (and records nothing) if it was down already.
+    pub fn crash(&self, alive: &AtomicBool, fields: Map<String, Value>) -> bool {
+        let mut lines = self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !alive.swap(false, Ordering::SeqCst) {
+            return false;
+        }
+        let t_us = self.clock.now_us();
+        lines.push(Line { t_us, kind: "crashed", fields });
+        true
+    }
+
+    pub fn take(&self) -> Vec<Line> {
+        std::mem::take(&mut *self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+/// The header's cluster fields.
+pub(super) struct Header<'a> {
+    pub brokers: &'a str,
+    /// Whether to write `source` and `brokers` (a reader that knows them).
+    pub cluster_fields: bool,
+}
+
+fn header(model: &Model, header: &Header<'_>) -> Value {
+    let mut line = json!({"eventlab_trace": FORMAT_VERSION, "scenario": model.scenario.name, "seed": model.seed});
+    if header.cluster_fields {
+        line["source"] = "broker".into();
+        line["brokers"] = header.brokers.into();
+    }
+    line["definition"] = serde_json::to_value(&*model.scenario).unwrap_or(Value::Null);
+    line
+}
+
+/// `(topic, partition, offset)` of a line about a log record.
+fn place(fields: &Map<String, Value>) -> Option<(String, u64, u64)> {
+    Some((
+        fields.get("topic")?.as_str()?.to_owned(),
+        fields.get("partition")?.as_u64()?,
+        fields.get("offset")?.as_u64()?,
+    ))
+}
+
+/// The recorded lines in order, numbered, with the header and the `end` line: a whole
+/// trace, as JSON Lines.
+pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, head: &Header<'_>) -> Vec<u8> {
+    // A publication no later than its first delivery...
+    let mut first_seen: BTreeMap<(String, u64, u64), u64> = BTreeMap::new();
+    for line in lines.iter().filter(|l| l.kind == "delivered") {
+        if let Some(at) = place(&line.fields) {
+            let seen = first_seen.entry(at).or_insert(line.t_us);
+            *seen = (*seen).min(line.t_us);
+        }
+    }
+    let mut by_place: BTreeMap<(String, u64), BTreeMap<u64, usize>> = BTreeMap::new();
+    for (i, line) in lines.iter_mut().enumerate().filter(|(_, l)| l.kind == "published") {
+        if let Some(at) = place(&line.fields) {
+            if let Some(&seen) = first_seen.get(&at) {
+                line.t_us = line.t_us.min(seen);
+            }
+            by_place.entry((at.0, at.1)).or_default().insert(at.2, i);
+        }
+    }
+    // ...and no later than the next offset's.
+    for offsets in by_place.values() {
+        let mut next = u64::MAX;
+        for &i in offsets.values().rev() {
+            lines[i].t_us = lines[i].t_us.min(next);
+            next = lines[i].t_us;
+        }
+    }
+    // Stable: lines recorded in order stay in order within a microsecond.
+    lines.sort_by_key(|l| (l.t_us, u8::from(l.kind != "note"), u8::from(l.kind != "published")));
+    let duration = model.duration;
+    let mut out = Vec::new();
+    let _ = serde_json::to_writer(&mut out, &header(model, head));
+    out.push(b'\n');
+    let mut steps = 0u64;
+    for line in lines.into_iter().filter(|l| l.t_us <= duration) {
+        steps += 1;
+        let mut object = Map::new();
+        object.insert("step".into(), steps.into());
+        object.insert("t_us".into(), line.t_us.into());
+        object.insert("kind".into(), line.kind.into());
+        object.extend(line.fields);
+        let _ = serde_json::to_writer(&mut out, &Value::Object(object));
+        out.push(b'\n');
+    }
+    let end = End { steps, t_us: duration, complete: true };
+    let _ = serde_json::to_writer(&mut out, &json!({"end": end}));
+    out.push(b'\n');
+    out
+}
+
+/// The trace read back, written as `run --headless --trace` writes one (each kind's fields
+/// in its order), under a header that says where it was played.
+pub(super) fn canonical(recorded: &Recorded, brokers: &str) -> Vec<u8> {
+    let model = &recorded.model;
+    let trace = &recorded.trace;
+    let mut out = Vec::new();
+    let _ = serde_json::to_writer(&mut out, &header(model, &Header { brokers, cluster_fields: true }));
+    out.push(b'\n');
+    let namer = Namer { model, trace };
+    for (i, step) in trace.steps.iter().enumerate() {
+        let _ = serde_json::to_writer(&mut out, &step_json(&namer, i as u64 + 1, step));
+        out.push(b'\n');
+    }
+    let _ = serde_json::to_writer(&mut out, &json!({"end": End::of(model, trace, recorded.complete())}));
+    out.push(b'\n');
+    out
+}
