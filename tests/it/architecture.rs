@@ -19,7 +19,8 @@ const LAYERS: &[&[&str]] = &[
     &["sim", "analysis"],
     &["timeline"],
     &["run"],
-    &["diff", "export"],
+    &["tap"],
+    &["diff", "export", "bridge"],
     &["report", "tui", "explore"],
     &["cli"],
 ];
