@@ -18,6 +18,7 @@ use crate::model::Model;
 use crate::scenario::model::{From, Metric, TopicKind};
 pub use crate::trace::IdSet;
 pub(crate) use crate::trace::idset::{tree_bytes, vec_bytes};
+use crate::trace::log::PartitionLog;
 use crate::trace::{EventId, EventIdx, GroupIdx, Partition, StepIdx, StepKind, TopicIdx, Trace};
 
 impl crate::trace::jsonl::Namer<'_> {
@@ -200,7 +201,7 @@ pub struct Analysis {
     observed: usize,
     groups: Vec<GroupTrack>,
     /// Per topic and partition: the events in offset order (log topics).
-    logs: Vec<Vec<Vec<EventIdx>>>,
+    logs: Vec<Vec<PartitionLog>>,
     /// Per event: the step index of its first publication.
     first_published: Vec<Option<StepIdx>>,
     published: u64,
@@ -296,7 +297,7 @@ impl Analysis {
                     }
                 })
                 .collect(),
-            logs: model.topics.iter().map(|t| vec![Vec::new(); t.partitions as usize]).collect(),
+            logs: model.topics.iter().map(|t| vec![PartitionLog::default(); t.partitions as usize]).collect(),
             published_by_topic: vec![0; model.topics.len()],
             lag_history: vec![vec![u64::MAX; LAG_BUCKETS]; model.groups.len()],
             model,
@@ -358,12 +359,12 @@ impl Analysis {
 
     /// The number of records in a log partition so far.
     pub fn log_end(&self, topic: usize, partition: usize) -> u32 {
-        self.logs[topic][partition].len() as u32
+        self.logs[topic][partition].end()
     }
 
     /// The event at an offset of a log partition.
     pub fn record(&self, topic: usize, partition: usize, offset: u32) -> Option<EventIdx> {
-        self.logs[topic][partition].get(offset as usize).copied()
+        self.logs[topic][partition].get(offset)
     }
 
     /// The step (index) that first published an event.
@@ -410,7 +411,7 @@ impl Analysis {
             .sum();
         groups
             + vec_bytes(&self.groups)
-            + self.logs.iter().flatten().map(vec_bytes).sum::<usize>()
+            + self.logs.iter().flatten().map(PartitionLog::heap_bytes).sum::<usize>()
             + self.logs.iter().map(vec_bytes).sum::<usize>()
             + vec_bytes(&self.first_published)
             + vec_bytes(&self.published_by_topic)
@@ -666,9 +667,11 @@ impl Analysis {
                 let old = self.groups[g()].committed[slot];
                 if step.offset > old {
                     self.groups[g()].committed[slot] = step.offset;
-                    self.sub_lag(g(), u64::from(step.offset - old));
-                    for offset in old..step.offset {
-                        let event = self.logs[step.topic_idx().index()][step.partition_idx().index()][offset as usize];
+                    // A log read off a real cluster may have holes: only records count.
+                    let log = &self.logs[step.topic_idx().index()][step.partition_idx().index()];
+                    let passed: Vec<EventIdx> = log.range(old, step.offset).map(|(_, e)| e).collect();
+                    self.sub_lag(g(), passed.len() as u64);
+                    for event in passed {
                         self.committed_without_completion(trace, g(), event, index);
                     }
                 }
@@ -743,10 +746,10 @@ impl Analysis {
             self.groups[g].joined = true;
             let mut behind = 0;
             for (slot, &(topic, partition)) in gm.slots.iter().enumerate() {
-                let end = self.logs[usize::from(topic)][usize::from(partition)].len() as u32;
-                let start = if gm.from == From::Latest { end } else { 0 };
+                let log = &self.logs[usize::from(topic)][usize::from(partition)];
+                let start = if gm.from == From::Latest { log.end() } else { log.base() };
                 self.groups[g].committed[slot] = start;
-                behind += u64::from(end - start);
+                behind += log.range(start, log.end()).count() as u64;
             }
             self.add_lag(g, behind);
         }
@@ -801,7 +804,20 @@ impl Analysis {
         self.appended_by_topic[step.topic_idx().index()] += 1;
         match tm.kind {
             TopicKind::Log => {
-                self.logs[step.topic_idx().index()][step.partition_idx().index()].push(step.event_idx());
+                let log = &mut self.logs[step.topic_idx().index()][step.partition_idx().index()];
+                let first = log.is_empty();
+                log.append(step.offset, step.event_idx());
+                if first && step.offset > 0 {
+                    // A log read off a real cluster starts where the reading did: a group
+                    // that joined before its first record is at that record at the least.
+                    for sub in &tm.subscribers {
+                        let track = &mut self.groups[sub.group.index()];
+                        if let Some(base) = track.slot_base[step.topic_idx().index()] {
+                            let slot = (base + u32::from(step.partition_idx().get())) as usize;
+                            track.committed[slot] = track.committed[slot].max(step.offset);
+                        }
+                    }
+                }
                 if !tm.aggregates.is_empty() {
                     self.fold_append(
                         trace,

@@ -10,6 +10,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod tap;
+
 use crate::lessons;
 use crate::scenario::load::{Limits, load_file, load_str};
 use crate::scenario::model::Scenario;
@@ -74,6 +76,40 @@ pub enum Command {
     /// Run a scenario once per seed on every core, drawing its `explore` fault templates,
     /// and shrink the first failing seed to a scenario file that replays it.
     Explore(ExploreArgs),
+    /// Read a real Kafka-protocol cluster live: its records, groups and lag in every view.
+    Tap(TapArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TapArgs {
+    /// The cluster: HOST:PORT (several, comma-separated).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub brokers: String,
+    /// Only these topics (default: every topic but the cluster's internal ones).
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub topics: Option<Vec<String>>,
+    /// Only these consumer groups (default: every group).
+    #[arg(long, value_name = "G,H", value_delimiter = ',')]
+    pub groups: Option<Vec<String>>,
+    /// Where to start reading each partition: earliest (the whole log) or latest (only
+    /// what is produced from now on).
+    #[arg(long, value_name = "earliest|latest", default_value = "earliest")]
+    pub from: String,
+    /// Stop after this long (e.g. 30s, 5m); default: until q (or Ctrl-C, headless).
+    #[arg(long = "for", value_name = "DURATION")]
+    pub run_for: Option<String>,
+    /// Print the summary when it stops instead of opening the TUI (implied by --json).
+    #[arg(long)]
+    pub headless: bool,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Write what was read as a trace (JSON Lines, atomically) when it stops.
+    #[arg(long, value_name = "OUT.jsonl")]
+    pub trace: Option<PathBuf>,
+    /// The TUI's colours: default, mono (no colour, as `NO_COLOR` asks) or light.
+    #[arg(long, value_name = "THEME", value_parser = theme_parser())]
+    pub theme: Option<Theme>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -366,6 +402,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Diff(args)) => diff(&args),
         Some(Command::Export(args)) => export(&args),
         Some(Command::Explore(args)) => explore(&args),
+        Some(Command::Tap(mut args)) => {
+            args.theme = args.theme.or(cli.theme);
+            tap::tap(&args)
+        }
     }
 }
 
@@ -632,6 +672,7 @@ fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
 fn broker_run(args: &RunArgs) -> Result<ExitCode, Failure> {
     use crate::bridge::play::{Options, play};
     let brokers = args.broker.clone().unwrap_or_default();
+    crate::bridge::check_brokers(&brokers).map_err(usage)?;
     let headless = args.headless || args.json;
     if headless {
         let _ = crate::run::signals::exit_on_signals();
@@ -659,11 +700,9 @@ fn broker_run(args: &RunArgs) -> Result<ExitCode, Failure> {
     };
     let played = play(scenario, args.seed, &options).map_err(|e| usage(format!("{origin}: {e}")))?;
     if let Some((path, target)) = &target {
-        let tmp = target.temp_path();
-        std::fs::write(&tmp, &played.jsonl).and_then(|()| std::fs::rename(&tmp, target.path())).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            usage(format!("{}: cannot write the trace: {e}", path.display()))
-        })?;
+        target
+            .write(&played.recorded.model, &played.recorded.trace, played.recorded.complete())
+            .map_err(|e| usage(format!("{}: cannot write the trace: {e}", path.display())))?;
     }
     if !headless {
         let complete = played.recorded.complete();

@@ -14,9 +14,9 @@
 //! 6. [`sim`] (the simulator, which writes a trace) and [`analysis`] (metrics and findings,
 //!    derived from a trace alone);
 //! 7. [`timeline`]: a trace and its analysis at any step, for time travel;
-//! 8. [`run`]: a headless run; `bridge` (cargo feature `kafka`): a run played against a real
-//!    Kafka-protocol cluster, recorded as a trace;
-//! 9. [`diff`] and [`export`]: two runs compared, figure by figure, and a run as a diagram or a
+//! 8. [`run`]: a headless run; [`tap`]: a real cluster's traffic written down as a trace;
+//! 9. [`bridge`] (the `kafka` feature): the clients that meet a real Kafka-protocol cluster
+//!    (`tap`'s reader, `run --broker`'s producers and consumers); [`diff`] and [`export`]: two runs compared, figure by figure, and a run as a diagram or a
 //!    file for another tool (Mermaid, SVG, Perfetto, OTLP, CSV) (below `tui`, whose "what if"
 //!    and export key use them);
 //! 10. [`report`], [`tui`] and [`explore`] (many seeds run, the first failure shrunk to a
@@ -42,6 +42,7 @@ pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod tap;
 pub mod timeline;
 pub mod trace;
 pub mod tui;

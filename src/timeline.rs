@@ -35,7 +35,34 @@ pub const MAX_CHECKPOINTS: usize = 64;
 /// Where steps come from.
 enum Source {
     Live(Box<Simulator>),
-    Recorded { model: Arc<Model>, trace: Trace },
+    Recorded { model: Arc<Model>, trace: Box<Trace> },
+    Fed(Box<dyn Feed>),
+}
+
+/// Steps that arrive from outside, as they happen (`eventlab tap`: a real cluster read
+/// live). Its model may grow (a new topic or group seen): the analysis is then derived
+/// again from the steps, which only ever name what the model had when they came.
+pub trait Feed {
+    fn model(&self) -> &Arc<Model>;
+    fn trace(&self) -> &Trace;
+    /// Takes in what arrived since the last call.
+    fn pull(&mut self) -> Pulled;
+    /// Whether nothing more will arrive.
+    fn finished(&self) -> bool;
+    /// One line on where the feed stands (connected or not, ...), for the screen.
+    fn status(&self) -> Option<String>;
+    /// The whole run as a trace file, header to `end` line (what `w` writes).
+    fn file_text(&self) -> Option<String>;
+}
+
+/// What a [`Feed::pull`] brought.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pulled {
+    Nothing,
+    /// Steps appended.
+    Steps,
+    /// The model changed (and maybe steps were appended).
+    Reshaped,
 }
 
 /// The analysis as of one step.
@@ -94,10 +121,68 @@ impl Timeline {
     /// A recorded trace, with the cursor at its start.
     pub fn recorded(model: Arc<Model>, trace: Trace) -> Self {
         let frontier = Analysis::new(Arc::clone(&model));
-        let mut timeline = Self::with(Source::Recorded { model, trace }, frontier, DEFAULT_INTERVAL);
+        let mut timeline = Self::with(Source::Recorded { model, trace: Box::new(trace) }, frontier, DEFAULT_INTERVAL);
         timeline.catch_up();
         timeline.seek(0);
         timeline
+    }
+
+    /// A run fed from outside as it happens (see [`Feed`]), with what has arrived so far.
+    pub fn fed(feed: Box<dyn Feed>) -> Self {
+        let frontier = Analysis::new(Arc::clone(feed.model()));
+        let mut timeline = Self::with(Source::Fed(feed), frontier, DEFAULT_INTERVAL);
+        timeline.pull();
+        timeline.catch_up();
+        timeline.cursor = timeline.computed();
+        timeline
+    }
+
+    /// Takes in what the feed brought; a new model derives the analysis again.
+    fn pull(&mut self) {
+        let Source::Fed(feed) = &mut self.source else { return };
+        if feed.pull() == Pulled::Reshaped {
+            let cursor = self.cursor;
+            self.frontier = Analysis::new(Arc::clone(feed.model()));
+            self.checkpoints = vec![Checkpoint { step: 0, analysis: self.frontier.clone() }];
+            self.notes.clear();
+            self.standing.clear();
+            self.standing_key = None;
+            self.shown = None;
+            self.catch_up();
+            self.seek(cursor);
+        }
+    }
+
+    /// Takes in what a fed run brought, the cursor where it was. Returns whether steps
+    /// arrived.
+    pub fn poll_feed(&mut self) -> bool {
+        if !matches!(self.source, Source::Fed(_)) {
+            return false;
+        }
+        let before = self.computed();
+        let cursor = self.cursor;
+        self.pull();
+        self.catch_up();
+        if self.computed() != before && self.cursor == cursor {
+            self.seek(cursor);
+        }
+        self.computed() != before
+    }
+
+    /// Where a fed run stands (connected or not, ...), if it is one.
+    pub fn feed_status(&self) -> Option<String> {
+        match &self.source {
+            Source::Fed(feed) => feed.status(),
+            Source::Live(_) | Source::Recorded { .. } => None,
+        }
+    }
+
+    /// A fed run's whole trace file, if it is one.
+    pub fn feed_file_text(&self) -> Option<String> {
+        match &self.source {
+            Source::Fed(feed) => feed.file_text(),
+            Source::Live(_) | Source::Recorded { .. } => None,
+        }
     }
 
     fn with(source: Source, frontier: Analysis, interval: usize) -> Self {
@@ -135,6 +220,7 @@ impl Timeline {
         match &self.source {
             Source::Live(sim) => sim.model(),
             Source::Recorded { model, .. } => model,
+            Source::Fed(feed) => feed.model(),
         }
     }
 
@@ -144,6 +230,7 @@ impl Timeline {
         match &self.source {
             Source::Live(sim) => sim.trace(),
             Source::Recorded { trace, .. } => trace,
+            Source::Fed(feed) => feed.trace(),
         }
     }
 
@@ -197,7 +284,8 @@ impl Timeline {
         let model = Arc::clone(self.model());
         let trace = match self.source {
             Source::Live(sim) => sim.into_trace(),
-            Source::Recorded { trace, .. } => trace,
+            Source::Recorded { trace, .. } => *trace,
+            Source::Fed(feed) => feed.trace().clone(),
         };
         (model, trace, self.frontier)
     }
@@ -212,6 +300,7 @@ impl Timeline {
         match &self.source {
             Source::Live(sim) => sim.is_finished(),
             Source::Recorded { .. } => true,
+            Source::Fed(feed) => feed.finished(),
         }
     }
 
@@ -259,6 +348,7 @@ impl Timeline {
         let trace = match &self.source {
             Source::Live(sim) => sim.trace(),
             Source::Recorded { trace, .. } => trace,
+            Source::Fed(feed) => feed.trace(),
         };
         self.shown.as_mut().expect("set above").observe_until(trace, step);
         self.cursor = step;
@@ -286,6 +376,7 @@ impl Timeline {
         if let Source::Live(sim) = &mut self.source {
             sim.step()?;
         }
+        self.pull();
         self.catch_up();
         self.cursor = self.computed();
         self.shown = None;
@@ -318,7 +409,11 @@ impl Timeline {
     /// Computes steps due up to `target` µs, at most about `budget` of them, keeping the
     /// frontier analysis and the checkpoints current.
     fn compute(&mut self, target: u64, budget: usize) -> Result<(), SimError> {
-        let Source::Live(sim) = &mut self.source else { return Ok(()) };
+        self.pull();
+        let Source::Live(sim) = &mut self.source else {
+            self.catch_up();
+            return Ok(());
+        };
         let start = sim.trace().steps.len();
         let mut result = Ok(());
         while sim.trace().steps.len() - start < budget {
@@ -346,6 +441,7 @@ impl Timeline {
         let trace = match &self.source {
             Source::Live(sim) => sim.trace(),
             Source::Recorded { trace, .. } => trace,
+            Source::Fed(feed) => feed.trace(),
         };
         let end = trace.steps.len();
         let first = self.frontier.observed();

@@ -9,6 +9,7 @@ pub mod fields;
 pub mod file;
 pub mod idset;
 pub mod jsonl;
+pub mod log;
 pub mod read;
 
 pub use crate::intern::{Payloads, Span, Strings, Sym};
@@ -430,6 +431,42 @@ pub struct Trace {
     pub instances: Vec<(GroupIdx, u32)>,
     /// The consumers' name symbols: the prefixes of emitted event ids.
     pub emitters: Vec<Sym>,
+    /// Events read off a real cluster: each record's own timestamp (ms since the Unix
+    /// epoch), by event, in event order (empty for a simulated run).
+    pub record_times: Vec<(EventIdx, i64)>,
+    /// The real cluster the run was read off or run on (`None`: the simulator's).
+    pub cluster: Option<Cluster>,
+}
+
+/// Where a run read off a real cluster came from (the header's `source` and `brokers`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterSource {
+    /// `eventlab tap`: what a cluster's own clients did, as read off it.
+    Tap,
+    /// `eventlab run --broker`: a scenario played on a real cluster.
+    Broker,
+}
+
+impl ClusterSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClusterSource::Tap => "tap",
+            ClusterSource::Broker => "broker",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [ClusterSource::Tap, ClusterSource::Broker].into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// A real cluster a trace was read off or run on. Its logs start where the reading did
+/// and may skip offsets (transaction markers, compaction), and a causation id may name an
+/// event the trace never saw (kept in the event's headers, the chain then starts there).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cluster {
+    pub source: ClusterSource,
+    pub brokers: String,
 }
 
 /// The lengths of a trace's append-only tables at one moment: what [`Trace::truncate`]
@@ -473,6 +510,15 @@ impl Trace {
         self.steps.truncate(mark.steps);
         self.assignments.truncate(mark.assignments);
         self.instances.truncate(mark.instances);
+        let kept = self.record_times.partition_point(|&(e, _)| e.index() < mark.events);
+        self.record_times.truncate(kept);
+    }
+
+    /// A record's own timestamp (ms since the Unix epoch), for an event read off a real
+    /// cluster.
+    pub fn record_time(&self, event: EventIdx) -> Option<i64> {
+        let i = self.record_times.binary_search_by_key(&event, |&(e, _)| e).ok()?;
+        Some(self.record_times[i].1)
     }
 
     /// The trace of a run at step 0: the model's strings and literal payloads, and the

@@ -246,6 +246,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, inputs: &mut Inputs
                     dirty = true;
                 }
                 dirty |= app.poll_recording();
+                dirty |= app.poll_feed();
             }
             Some(()) = changes.recv() => {
                 // Let a burst of writes settle, then read the file once.

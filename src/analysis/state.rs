@@ -343,7 +343,7 @@ impl Analysis {
             let am = &self.model.aggregates[side.aggregate];
             let log = &self.logs[am.topic.index()][usize::from(write.partition(wslot))];
             let mut seen = 0;
-            for &idx in log.iter().rev() {
+            for (_, idx) in log.records_from(0).rev() {
                 let e = trace.event(idx);
                 if e.key == Some(key) && am.rules.applies(e.event_type) {
                     seen += 1;
@@ -382,14 +382,14 @@ impl Analysis {
         let start_version = version;
         let log = &self.logs[am.topic.index()][partition.index()];
         let mut steps = Vec::new();
-        for (offset, &idx) in log.iter().enumerate().skip(start_offset as usize) {
+        for (offset, idx) in log.records_from(start_offset) {
             let e = trace.event(idx);
             if e.key != Some(key) || !rules.applies(e.event_type) {
                 continue;
             }
             rules.apply(&mut row, e.event_type, &fold_data(trace, rules, idx));
             version += 1;
-            steps.push(FoldStep { event: idx, offset: offset as u32, version, state: rules.to_json(&row) });
+            steps.push(FoldStep { event: idx, offset, version, state: rules.to_json(&row) });
         }
         Some(Rebuild { start, start_version, start_offset, partition, steps, state: rules.to_json(&row), version })
     }

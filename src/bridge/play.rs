@@ -159,9 +159,9 @@ pub fn play(scenario: Scenario, seed: Option<u64>, options: &Options) -> Result<
     let run_id = options.run_id.clone().unwrap_or_else(kafka::fresh_run_id);
     let bases = kafka::topics(&model, options)?;
     let lines = kafka::play(&model, &schedule, &bases, options, &run_id)?;
-    let input = record::assemble(&model, lines, &record::Header { brokers: &options.brokers, cluster_fields: false });
+    let input = record::assemble(&model, lines, &options.brokers);
     let recorded = crate::trace::read::read(input.as_slice(), "the recorded run")
         .map_err(|e| PlayError::Trace(e.to_string().trim_start_matches("the recorded run:").trim().to_owned()))?;
-    let jsonl = record::canonical(&recorded, &options.brokers);
+    let jsonl = record::canonical(&recorded);
     Ok(Played { jsonl, recorded })
 }

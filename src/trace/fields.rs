@@ -40,6 +40,7 @@ pub enum Field {
     DeadLetter,
     Assignment,
     Text,
+    RecordTime,
 }
 
 impl Field {
@@ -72,6 +73,7 @@ impl Field {
             Field::DeadLetter => "dead_letter",
             Field::Assignment => "assignment",
             Field::Text => "text",
+            Field::RecordTime => "record_time",
         }
     }
 }
@@ -109,6 +111,7 @@ impl StepKind {
                 (F::SchemaVersion, A),
                 (F::Headers, A),
                 (F::Data, A),
+                (F::RecordTime, W),
             ],
             // A dropped duplicate may be the only step of its event (a FIFO queue dropped a
             // new event whose id it had seen), so it carries the whole event too; `bus` when

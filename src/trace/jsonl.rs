@@ -20,6 +20,24 @@ pub fn header(scenario: &Scenario, seed: u64) -> Value {
     json!({"eventlab_trace": FORMAT_VERSION, "scenario": scenario.name, "seed": seed, "definition": scenario})
 }
 
+/// The header of a run's trace: [`header`], and for a run on a real cluster its `source`
+/// and `brokers`.
+pub fn header_of(scenario: &Scenario, seed: u64, cluster: Option<&super::Cluster>) -> Value {
+    let mut header = header(scenario, seed);
+    if let (Some(cluster), Value::Object(fields)) = (cluster, &mut header) {
+        fields.insert("source".into(), cluster.source.name().into());
+        fields.insert("brokers".into(), cluster.brokers.clone().into());
+    }
+    header
+}
+
+/// A record's own timestamp (ms since the Unix epoch) as the trace writes it: RFC 3339
+/// in UTC, to the millisecond.
+pub fn record_time_text(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| ms.to_string(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
 /// Names for the indices in steps.
 pub struct Namer<'a> {
     pub model: &'a Model,
@@ -113,6 +131,7 @@ fn field_value(namer: &Namer<'_>, step: &Step, event: Option<&Event>, field: Fie
             Value::Object(assignment)
         }
         Field::Text => namer.model.scenario.notes[step.table_index()].text.clone().into(),
+        Field::RecordTime => trace.record_time(step.event?).map(record_time_text)?.into(),
     };
     Some(value)
 }
@@ -161,7 +180,7 @@ pub fn write_counted(
     progress: &Progress,
 ) -> io::Result<()> {
     use std::sync::atomic::Ordering::Relaxed;
-    serde_json::to_writer(&mut *out, &header(&model.scenario, model.seed))?;
+    serde_json::to_writer(&mut *out, &header_of(&model.scenario, model.seed, trace.cluster.as_ref()))?;
     out.write_all(b"\n")?;
     let namer = Namer { model, trace };
     for (i, step) in trace.steps.iter().enumerate() {

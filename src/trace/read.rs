@@ -42,10 +42,12 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::jsonl::{End, FORMAT_VERSION};
+use super::log::PartitionLog;
 use super::{
     Assignment, Event, EventId, EventIdx, FailReason, GroupIdx, InstanceIdx, MAX_STEPS, Partition, Span, Step,
     StepKind, TopicIdx, Trace,
 };
+use super::{Cluster, ClusterSource};
 use crate::model::Model;
 use crate::scenario::load::{ErrorKind, Limits, MAX_FILE_BYTES, ScenarioError, io_reason, load_str, rewrite_message};
 use crate::scenario::model::TopicKind;
@@ -149,8 +151,8 @@ pub fn read(mut input: impl BufRead, origin: &str) -> Result<Recorded, ReadError
         return Err(fail(1, format!("the file is empty; {HEADER}")));
     };
     check_length(&buf).map_err(|m| fail(1, m))?;
-    let model = header(&buf, whole).map_err(|m| fail(1, m))?;
-    let mut builder = Builder::new(Arc::new(model));
+    let (model, cluster) = header(&buf, whole).map_err(|m| fail(1, m))?;
+    let mut builder = Builder::new(Arc::new(model), cluster);
     let mut line = 1;
     let mut truncated = None;
     let mut end = None;
@@ -175,6 +177,45 @@ pub fn read(mut input: impl BufRead, origin: &str) -> Result<Recorded, ReadError
         truncated = Some(Truncated { last_step: builder.trace.steps.len() as u64, line: line + 1 });
     }
     Ok(Recorded { model: builder.model, trace: builder.trace, truncated, end })
+}
+
+/// A trace read line by line as it is written (`eventlab tap` reads its own lines so):
+/// the same checks as [`read`], one line at a time.
+pub struct Incremental {
+    builder: Builder,
+}
+
+impl Incremental {
+    /// Starts from a header line.
+    pub fn new(header_line: &[u8]) -> Result<Self, String> {
+        check_length(header_line)?;
+        let (model, cluster) = header(header_line, true)?;
+        Ok(Incremental { builder: Builder::new(Arc::new(model), cluster) })
+    }
+
+    /// Reads one step line (without its newline). An `end` line is checked and ends
+    /// nothing: the caller stops.
+    pub fn push(&mut self, line: &[u8]) -> Result<(), String> {
+        check_length(line)?;
+        match self.builder.line(line, true) {
+            Ok(_) => Ok(()),
+            Err(Bad::Cut) => Err("a cut line".to_owned()),
+            Err(Bad::Invalid(message)) => Err(one_line(&message)),
+        }
+    }
+
+    pub fn model(&self) -> &Arc<Model> {
+        &self.builder.model
+    }
+
+    pub fn trace(&self) -> &Trace {
+        &self.builder.trace
+    }
+
+    /// The run read so far, as [`read`] gives it (not cut, no `end` line).
+    pub fn into_recorded(self) -> Recorded {
+        Recorded { model: self.builder.model, trace: self.builder.trace, truncated: None, end: None }
+    }
 }
 
 /// Reads one line into `buf`, without its newline: `None` at the end of the input, else
@@ -215,6 +256,13 @@ struct Header<'a> {
     seed: u64,
     #[serde(borrow)]
     definition: &'a RawValue,
+    /// Where the run happened when not in the simulator: `"tap"` (`eventlab tap`) or
+    /// `"broker"` (`eventlab run --broker`).
+    #[serde(borrow, default)]
+    source: Option<Text<'a>>,
+    /// The cluster it was read off or run on.
+    #[serde(borrow, default)]
+    brokers: Option<Text<'a>>,
 }
 
 /// Whether a JSON object has an `eventlab_trace` field (whatever else it has).
@@ -224,7 +272,7 @@ struct Probe {
 }
 
 /// The header line → the compiled model, or why it is not a trace's header.
-fn header(bytes: &[u8], whole: bool) -> Result<Model, String> {
+fn header(bytes: &[u8], whole: bool) -> Result<(Model, Option<Cluster>), String> {
     let cut = || "the header line is cut short: the trace was cut before its first step".to_owned();
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
@@ -263,11 +311,20 @@ fn header(bytes: &[u8], whole: bool) -> Result<Model, String> {
             &*header.scenario, scenario.name
         ));
     }
-    Model::compile(Arc::new(scenario), header.seed)
-        .map_err(|e| format!("the header's definition cannot be compiled: {e}"))
+    let cluster = match header.source.as_deref() {
+        None => None,
+        Some(name) => {
+            let source = ClusterSource::from_name(name)
+                .ok_or_else(|| format!("the header's source \"{name}\" is not \"tap\" or \"broker\""))?;
+            Some(Cluster { source, brokers: header.brokers.as_deref().unwrap_or_default().to_owned() })
+        }
+    };
+    let model = Model::compile(Arc::new(scenario), header.seed)
+        .map_err(|e| format!("the header's definition cannot be compiled: {e}"))?;
+    Ok((model, cluster))
 }
 
-const HEADER_FIELDS: &[&str] = &["eventlab_trace", "scenario", "seed", "definition"];
+const HEADER_FIELDS: &[&str] = &["eventlab_trace", "scenario", "seed", "definition", "source", "brokers"];
 
 /// A scenario error without its origin (the definition has no file of its own).
 fn definition_error(error: &ScenarioError) -> String {
@@ -445,6 +502,8 @@ step_fields! {
     aggregate: Text<'a>,
     version: u32,
     event_version: u32,
+    #[serde(borrow)]
+    record_time: Text<'a>,
     /// The `end` line's one field.
     end: End,
 }
@@ -496,7 +555,10 @@ struct Builder {
     model: Arc<Model>,
     trace: Trace,
     /// Per topic and partition: the events of a log in offset order.
-    logs: Vec<Vec<Vec<EventIdx>>>,
+    logs: Vec<Vec<PartitionLog>>,
+    /// Read off a real cluster: logs start anywhere and skip offsets, a causation id may
+    /// name an event not seen.
+    loose: bool,
     /// The first event with each id.
     by_id: FxHashMap<EventId, EventIdx>,
     /// Every event of an id that several events have, in order.
@@ -526,14 +588,17 @@ struct Builder {
 const FETCH_WINDOW: usize = 256;
 
 impl Builder {
-    fn new(model: Arc<Model>) -> Self {
-        let trace = Trace::start(&model);
+    fn new(model: Arc<Model>, cluster: Option<Cluster>) -> Self {
+        let loose = cluster.is_some();
+        let mut trace = Trace::start(&model);
+        trace.cluster = cluster;
         let mut members = vec![Vec::new(); model.groups.len()];
         for (index, &(group, _)) in trace.instances.iter().enumerate() {
             members[group.index()].push(InstanceIdx::new(index));
         }
         Builder {
-            logs: model.topics.iter().map(|t| vec![Vec::new(); t.partitions as usize]).collect(),
+            logs: model.topics.iter().map(|t| vec![PartitionLog::default(); t.partitions as usize]).collect(),
+            loose,
             notes_read: vec![false; model.scenario.notes.len()],
             routing: None,
             delivered: vec![std::collections::VecDeque::new(); trace.instances.len()],
@@ -695,9 +760,18 @@ impl Builder {
         }
         step.event = Some(self.publication(step, f)?);
         self.published[step.event_idx().index()] = true;
+        if let Some(text) = f.record_time.take() {
+            let ms = chrono::DateTime::parse_from_rfc3339(&text)
+                .map_err(|e| format!("record_time \"{}\" is not an RFC 3339 date-time: {e}", &*text))?
+                .timestamp_millis();
+            let event = step.event_idx();
+            if self.trace.record_times.last().is_none_or(|&(e, _)| e < event) {
+                self.trace.record_times.push((event, ms));
+            }
+        }
         if self.is_log(step.topic_idx()) {
             let (topic, partition) = (step.topic_idx().index(), step.partition_idx().index());
-            self.logs[topic][partition].push(step.event_idx());
+            self.logs[topic][partition].append(step.offset, step.event_idx());
         }
         if self.is_bus(step.topic_idx()) {
             self.routing = step.event;
@@ -739,7 +813,7 @@ impl Builder {
         }
         if self.is_log(step.topic_idx()) {
             self.append_position(step, f)?;
-            self.logs[step.topic_idx().index()][step.partition_idx().index()].push(event);
+            self.logs[step.topic_idx().index()][step.partition_idx().index()].append(step.offset, event);
         }
         step.aux = rule as u32;
         step.event = Some(event);
@@ -832,8 +906,8 @@ impl Builder {
         }
         step.partition = Some(self.partition(f, step.topic_idx())?);
         let offset = need(&mut f.offset, "offset")?;
-        let end = self.log(step).len();
-        if offset as usize > end {
+        let end = self.log(step).end();
+        if offset > end {
             return Err(format!("offset {offset} is past the end of {} (offset {end})", self.place(step)));
         }
         step.offset = offset;
@@ -861,9 +935,11 @@ impl Builder {
     /// offset must be the partition's end.
     fn append_position(&self, step: &mut Step, f: &mut Fields<'_>) -> Result<(), String> {
         step.partition = Some(self.partition(f, step.topic_idx())?);
-        let end = self.log(step).len();
+        let end = self.log(step).end();
         let offset = need(&mut f.offset, "offset")?;
-        if offset as usize != end {
+        // A real cluster's log may skip offsets (a transaction's marker, a compacted record).
+        let fits = if self.loose { offset >= end || self.log(step).is_empty() } else { offset == end };
+        if !fits {
             return Err(format!(
                 "offset {offset}, but {} ends at offset {end} (an append goes to the end)",
                 self.place(step)
@@ -923,7 +999,7 @@ impl Builder {
     }
 
     /// The records of the step's log partition so far.
-    fn log(&self, step: &Step) -> &[EventIdx] {
+    fn log(&self, step: &Step) -> &PartitionLog {
         &self.logs[step.topic_idx().index()][step.partition_idx().index()]
     }
 
@@ -1008,12 +1084,13 @@ impl Builder {
         step.partition = Some(self.partition(f, step.topic_idx())?);
         step.offset = need(&mut f.offset, "offset")?;
         let log = self.log(step);
-        let Some(&record) = log.get(step.offset as usize) else {
+        let Some(record) = log.get(step.offset) else {
             return Err(format!(
-                "offset {} of {} has not been published (it holds {} records)",
+                "offset {} of {} has not been published (it holds offsets {} to {})",
                 step.offset,
                 self.place(step),
-                log.len()
+                log.base(),
+                log.end().saturating_sub(1)
             ));
         };
         let shown = Shown::take(f)?;
@@ -1175,6 +1252,8 @@ impl Builder {
         };
         let cause = match &shown.causation {
             None => None,
+            // Read off a real cluster, a cause may be an event the tap never saw.
+            Some(cause) if self.loose => self.cause(cause, step, &source, &shown.event_type),
             Some(cause) => Some(
                 self.cause(cause, step, &source, &shown.event_type)
                     .ok_or_else(|| format!("causation_id \"{}\" names no earlier event", &**cause))?,

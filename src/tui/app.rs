@@ -107,6 +107,28 @@ impl App {
         app
     }
 
+    /// The TUI on a run fed live (`eventlab tap`): playing, following what arrives; the
+    /// banner says where the feed stands.
+    pub fn tap(origin: String, feed: Box<dyn crate::timeline::Feed>) -> Self {
+        let timeline = Timeline::fed(feed);
+        let mut app = Self::with(origin, None, Some(0), Limits::default(), timeline);
+        app.playing = true;
+        app.banner = app.timeline.feed_status();
+        app.seek(app.timeline.computed());
+        app
+    }
+
+    /// A fed run's new steps and status (each frame, playing or not). Returns whether the
+    /// screen changed.
+    pub fn poll_feed(&mut self) -> bool {
+        let Some(status) = self.timeline.feed_status() else { return false };
+        let changed = self.timeline.poll_feed();
+        let banner = Some(status);
+        let shown = self.banner != banner;
+        self.banner = banner;
+        changed || shown
+    }
+
     fn with(origin: String, path: Option<PathBuf>, seed: Option<u64>, limits: Limits, timeline: Timeline) -> Self {
         App {
             origin,
@@ -349,7 +371,11 @@ impl App {
             return;
         }
         let speed = SPEEDS[self.speed];
-        if speed.is_infinite() {
+        if self.timeline.feed_status().is_some() && self.timeline.at_frontier() {
+            // Live: what has arrived is shown as it arrives.
+            self.run_to(u64::MAX, usize::MAX);
+            self.target_us = self.now() as f64;
+        } else if speed.is_infinite() {
             self.run_to(u64::MAX, STEPS_PER_TICK);
         } else {
             self.target_us = (self.target_us + wall_us as f64 * speed).min(self.model().duration as f64);

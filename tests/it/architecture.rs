@@ -18,8 +18,9 @@ const LAYERS: &[&[&str]] = &[
     &["trace"],
     &["sim", "analysis"],
     &["timeline"],
-    &["run", "bridge"],
-    &["diff", "export"],
+    &["run"],
+    &["tap"],
+    &["diff", "export", "bridge"],
     &["report", "tui", "explore"],
     &["cli"],
 ];

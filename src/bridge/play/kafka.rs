@@ -21,15 +21,13 @@ use serde_json::{Map, Value, json};
 use super::plan::Outgoing;
 use super::record::{Clock, Line, Recorder, wall_now};
 use super::{Options, PlayError};
+use crate::bridge::CONNECT_TIMEOUT;
 use crate::model::Model;
 use crate::rng::Stream;
 use crate::scenario::model::{Commit, From};
 use crate::scenario::template::Context;
 use crate::sim::model::{FaultAction, GroupModel, HandlerModel};
 use crate::trace::{GroupIdx, TopicIdx};
-
-/// How long the cluster has to answer at the start before it is called unreachable.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The consumers' session timeout: short, so joins and crashes are noticed quickly.
 const SESSION_TIMEOUT_MS: &str = "6000";
@@ -65,13 +63,7 @@ fn admin(options: &Options) -> Result<AdminClient<DefaultClientContext>, PlayErr
 /// returns where each partition ends now.
 pub(super) fn topics(model: &Model, options: &Options) -> Result<Bases, PlayError> {
     let admin = admin(options)?;
-    let unreachable = |e: &dyn std::fmt::Display| {
-        PlayError::Broker(format!(
-            "cannot reach the cluster at {} within {} s: {e}",
-            options.brokers,
-            CONNECT_TIMEOUT.as_secs()
-        ))
-    };
+    let unreachable = |e: &dyn std::fmt::Display| PlayError::Broker(crate::bridge::unreachable(&options.brokers, &e));
     let metadata = admin.inner().fetch_metadata(None, CONNECT_TIMEOUT).map_err(|e| unreachable(&e))?;
     let existing: BTreeMap<String, usize> = metadata
         .topics()
@@ -725,6 +717,18 @@ impl ConsumerContext for Member {
         let gm = &model.groups[self.group.index()];
         let mut g = lock(&self.shared.groups[self.group.index()]);
         g.assignment.insert(self.me.number, owned);
+        // A line for each whole assignment: every partition owned once (an eager
+        // rebalance reports each member's share in turn, each after its revoke).
+        let mut owners: BTreeMap<(TopicIdx, u32), usize> = BTreeMap::new();
+        for &place in g.assignment.values().flatten() {
+            *owners.entry(place).or_insert(0) += 1;
+        }
+        let whole = owners.len() == gm.slots.len()
+            && owners.values().all(|&n| n == 1)
+            && gm.slots.iter().all(|&(t, p)| owners.contains_key(&(t, u32::from(p.get()))));
+        if !whole {
+            return;
+        }
         let mut assignment = Map::new();
         for (&number, parts) in &g.assignment {
             let mut topics = Map::new();
@@ -734,7 +738,6 @@ impl ConsumerContext for Member {
             }
             assignment.insert(model.instance_name(self.group, number), Value::Object(topics));
         }
-        drop(g);
         self.shared.rec.push_if(
             &self.me.alive,
             "rebalanced",

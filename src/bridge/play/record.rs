@@ -16,8 +16,9 @@ use std::time::Instant;
 use serde_json::{Map, Value, json};
 
 use crate::model::Model;
-use crate::trace::jsonl::{End, FORMAT_VERSION, Namer, step_json};
+use crate::trace::jsonl::{End, header_of, write};
 use crate::trace::read::Recorded;
+use crate::trace::{Cluster, ClusterSource};
 
 /// One recorded line: its kind and fields (without `step` and `t_us`).
 #[derive(Clone, Debug)]
@@ -114,21 +115,10 @@ impl Recorder {
     }
 }
 
-/// The header's cluster fields.
-pub(super) struct Header<'a> {
-    pub brokers: &'a str,
-    /// Whether to write `source` and `brokers` (a reader that knows them).
-    pub cluster_fields: bool,
-}
-
-fn header(model: &Model, header: &Header<'_>) -> Value {
-    let mut line = json!({"eventlab_trace": FORMAT_VERSION, "scenario": model.scenario.name, "seed": model.seed});
-    if header.cluster_fields {
-        line["source"] = "broker".into();
-        line["brokers"] = header.brokers.into();
-    }
-    line["definition"] = serde_json::to_value(&*model.scenario).unwrap_or(Value::Null);
-    line
+/// The header: the scenario, its seed, and where it was played.
+fn header(model: &Model, brokers: &str) -> Value {
+    let cluster = Cluster { source: ClusterSource::Broker, brokers: brokers.to_owned() };
+    header_of(&model.scenario, model.seed, Some(&cluster))
 }
 
 /// `(topic, partition, offset)` of a line about a log record.
@@ -142,7 +132,7 @@ fn place(fields: &Map<String, Value>) -> Option<(String, u64, u64)> {
 
 /// The recorded lines in order, numbered, with the header and the `end` line: a whole
 /// trace, as JSON Lines.
-pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, head: &Header<'_>) -> Vec<u8> {
+pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, brokers: &str) -> Vec<u8> {
     // A publication no later than its first delivery...
     let mut first_seen: BTreeMap<(String, u64, u64), u64> = BTreeMap::new();
     for line in lines.iter().filter(|l| l.kind == "delivered") {
@@ -172,7 +162,7 @@ pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, head: &Header<'_>) -
     lines.sort_by_key(|l| (l.t_us, u8::from(l.kind != "note"), u8::from(l.kind != "published")));
     let duration = model.duration;
     let mut out = Vec::new();
-    let _ = serde_json::to_writer(&mut out, &header(model, head));
+    let _ = serde_json::to_writer(&mut out, &header(model, brokers));
     out.push(b'\n');
     let mut steps = 0u64;
     for line in lines.into_iter().filter(|l| l.t_us <= duration) {
@@ -192,19 +182,9 @@ pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, head: &Header<'_>) -
 }
 
 /// The trace read back, written as `run --headless --trace` writes one (each kind's fields
-/// in its order), under a header that says where it was played.
-pub(super) fn canonical(recorded: &Recorded, brokers: &str) -> Vec<u8> {
-    let model = &recorded.model;
-    let trace = &recorded.trace;
+/// in its order; the header says where it was played).
+pub(super) fn canonical(recorded: &Recorded) -> Vec<u8> {
     let mut out = Vec::new();
-    let _ = serde_json::to_writer(&mut out, &header(model, &Header { brokers, cluster_fields: true }));
-    out.push(b'\n');
-    let namer = Namer { model, trace };
-    for (i, step) in trace.steps.iter().enumerate() {
-        let _ = serde_json::to_writer(&mut out, &step_json(&namer, i as u64 + 1, step));
-        out.push(b'\n');
-    }
-    let _ = serde_json::to_writer(&mut out, &json!({"end": End::of(model, trace, recorded.complete())}));
-    out.push(b'\n');
+    let _ = write(&mut out, &recorded.model, &recorded.trace, recorded.complete());
     out
 }
