@@ -260,7 +260,8 @@ pub(super) fn play(
         .set("batch.num.messages", "1")
         .set("acks", "all")
         .set("enable.idempotence", "false")
-        .set("max.in.flight.requests.per.connection", "1")
+        .set("max.in.flight.requests.per.connection", "5")
+        .set("retries", "0")
         .set("message.timeout.ms", "10000")
         .create_with_context(Reports::default())
         .map_err(|e| PlayError::Broker(format!("--broker {}: {e}", options.brokers)))?;
@@ -717,18 +718,9 @@ impl ConsumerContext for Member {
         let gm = &model.groups[self.group.index()];
         let mut g = lock(&self.shared.groups[self.group.index()]);
         g.assignment.insert(self.me.number, owned);
-        // A line for each whole assignment: every partition owned once (an eager
-        // rebalance reports each member's share in turn, each after its revoke).
-        let mut owners: BTreeMap<(TopicIdx, u32), usize> = BTreeMap::new();
-        for &place in g.assignment.values().flatten() {
-            *owners.entry(place).or_insert(0) += 1;
-        }
-        let whole = owners.len() == gm.slots.len()
-            && owners.values().all(|&n| n == 1)
-            && gm.slots.iter().all(|&(t, p)| owners.contains_key(&(t, u32::from(p.get()))));
-        if !whole {
-            return;
-        }
+        // A line after each member's assignment, with the group's as its members hold it
+        // now: an eager rebalance revokes every member's partitions, then assigns each its
+        // share in turn (members not assigned yet own nothing meanwhile).
         let mut assignment = Map::new();
         for (&number, parts) in &g.assignment {
             let mut topics = Map::new();
@@ -860,7 +852,8 @@ fn consume(shared: &Arc<Shared>, group: GroupIdx, me: &Arc<Instance>) {
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", if gm.from == From::Latest { "latest" } else { "earliest" })
         .set("session.timeout.ms", SESSION_TIMEOUT_MS)
-        .set("heartbeat.interval.ms", "1000")
+        .set("heartbeat.interval.ms", "500")
+        .set("max.poll.interval.ms", "30000")
         .set("partition.assignment.strategy", "range")
         .set("fetch.wait.max.ms", "10")
         .create_with_context(member)
