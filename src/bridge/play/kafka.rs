@@ -19,7 +19,7 @@ use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
 use serde_json::{Map, Value, json};
 
 use super::plan::Outgoing;
-use super::record::{Clock, Line, Recorder, wall_now};
+use super::record::{Clock, Line, Recorder, fields_of as fields, wall_now};
 use super::{Options, PlayError};
 use crate::bridge::CONNECT_TIMEOUT;
 use crate::model::Model;
@@ -329,14 +329,6 @@ pub(super) fn play(
         return Err(PlayError::Broker(format!("{}: {first}{more}", options.brokers)));
     }
     Ok(shared.rec.take())
-}
-
-/// A JSON object's fields.
-fn fields(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
 }
 
 /// How long the groups that start at 0 have to join before the clock starts anyway.

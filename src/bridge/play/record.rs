@@ -121,6 +121,14 @@ fn header(model: &Model, brokers: &str) -> Value {
     header_of(&model.scenario, model.seed, Some(&cluster))
 }
 
+/// A JSON object's fields (none for another value).
+pub(super) fn fields_of(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
 /// `(topic, partition, offset)` of a line about a log record.
 fn place(fields: &Map<String, Value>) -> Option<(String, u64, u64)> {
     Some((
@@ -159,7 +167,12 @@ pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, brokers: &str) -> Ve
         }
     }
     // Stable: lines recorded in order stay in order within a microsecond.
-    lines.sort_by_key(|l| (l.t_us, u8::from(l.kind != "note"), u8::from(l.kind != "published")));
+    // Within a microsecond: notes, then publications (a partition's in offset order), then
+    // the rest as recorded.
+    lines.sort_by_key(|l| {
+        let offset = if l.kind == "published" { place(&l.fields).map_or(0, |(_, _, offset)| offset) } else { 0 };
+        (l.t_us, u8::from(l.kind != "note"), u8::from(l.kind != "published"), offset)
+    });
     let duration = model.duration;
     let mut out = Vec::new();
     let _ = serde_json::to_writer(&mut out, &header(model, brokers));
@@ -187,4 +200,75 @@ pub(super) fn canonical(recorded: &Recorded) -> Vec<u8> {
     let mut out = Vec::new();
     let _ = write(&mut out, &recorded.model, &recorded.trace, recorded.complete());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+
+    use super::{Line, assemble, fields_of};
+    use crate::model::Model;
+    use crate::scenario::load::{Limits, load_str};
+
+    fn model() -> Model {
+        let scenario = load_str(
+            &json!({"name": "t", "duration": "1s", "topics": [{"name": "orders", "kind": "log"}],
+                    "consumers": [{"name": "billing", "topics": ["orders"]}]})
+            .to_string(),
+            "t",
+            &Limits::default(),
+        )
+        .expect("valid");
+        Model::compile(Arc::new(scenario), 0).expect("compiles")
+    }
+
+    fn published(t_us: u64, offset: u64, id: &str) -> Line {
+        Line {
+            t_us,
+            kind: "published",
+            fields: fields_of(json!({"event": id, "type": "T", "topic": "orders", "partition": 0, "offset": offset,
+                                      "correlation_id": id, "source": "shop", "schema_version": 1,
+                                      "headers": {}, "data": {}})),
+        }
+    }
+
+    fn delivered(t_us: u64, offset: u64, id: &str) -> Line {
+        Line {
+            t_us,
+            kind: "delivered",
+            fields: fields_of(json!({"event": id, "type": "T", "topic": "orders", "partition": 0, "offset": offset,
+                                      "group": "billing", "instance": "billing#1", "correlation_id": id})),
+        }
+    }
+
+    fn steps(bytes: &[u8]) -> Vec<Value> {
+        String::from_utf8_lossy(bytes).lines().skip(1).map(|l| serde_json::from_str(l).expect("JSON")).collect()
+    }
+
+    #[test]
+    fn a_publication_reported_late_comes_before_its_delivery_and_the_next_offset() {
+        let model = model();
+        // Recorded as the threads saw them: offset 0's report after its delivery and after
+        // offset 1's report; a line past the duration.
+        let lines = vec![
+            delivered(300, 0, "evt-000001"),
+            published(200, 1, "evt-000002"),
+            published(500, 0, "evt-000001"),
+            delivered(600, 1, "evt-000002"),
+            delivered(2_000_000, 1, "evt-000002"),
+        ];
+        let bytes = assemble(&model, lines, "127.0.0.1:9092");
+        let steps = steps(&bytes);
+        let kinds: Vec<(&str, u64, u64)> = steps
+            .iter()
+            .filter_map(|s| Some((s["kind"].as_str()?, s["offset"].as_u64()?, s["t_us"].as_u64()?)))
+            .collect();
+        assert_eq!(kinds, [("published", 0, 200), ("published", 1, 200), ("delivered", 0, 300), ("delivered", 1, 600)]);
+        assert_eq!(steps.last().expect("an end line")["end"], json!({"steps": 4, "t_us": 1_000_000, "complete": true}));
+        let recorded = crate::trace::read::read(bytes.as_slice(), "t").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(recorded.trace.steps.len(), 4);
+        assert_eq!(recorded.trace.cluster.as_ref().map(|c| c.brokers.as_str()), Some("127.0.0.1:9092"));
+    }
 }
