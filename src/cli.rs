@@ -698,6 +698,13 @@ fn broker_run(args: &RunArgs) -> Result<ExitCode, Failure> {
         max_steps: limits.step_cap(),
         run_id: None,
     };
+    if !headless {
+        // The TUI opens on the finished run: say what the wait is.
+        let wall = scenario.duration.as_micros() as f64 / 1e6 / args.speed;
+        eprintln!(
+            "eventlab: playing {origin} on {brokers} for up to {wall:.1} s (then the TUI opens on what happened)"
+        );
+    }
     let played = play(scenario, args.seed, &options).map_err(|e| usage(format!("{origin}: {e}")))?;
     if let Some((path, target)) = &target {
         target

@@ -107,7 +107,6 @@ pub struct Played {
 /// Why `broker` cannot play the scenario, if it cannot: the first thing it has no
 /// equivalent for, as one line.
 pub fn refusal(model: &Model, broker: Broker) -> Option<String> {
-    let scenario = &model.scenario;
     if let Some(topic) = model.topics.iter().find(|t| !broker.plays(t.kind)) {
         let kind = match topic.kind {
             TopicKind::Log => "log",
@@ -141,7 +140,6 @@ pub fn refusal(model: &Model, broker: Broker) -> Option<String> {
             broker.name()
         ));
     }
-    let _ = scenario;
     None
 }
 

@@ -209,6 +209,7 @@ struct GroupState {
     instances: Vec<Arc<Instance>>,
 }
 
+/// What every thread of the run shares.
 struct Shared {
     model: Arc<Model>,
     rec: Recorder,
@@ -224,7 +225,9 @@ struct Shared {
     round_robin: Mutex<Vec<u32>>,
     groups: Vec<Mutex<GroupState>>,
     outbox: Mutex<Sender<Outgoing>>,
+    /// What went wrong on the cluster (reported after the run, exit 2).
     errors: Mutex<Vec<String>>,
+    /// The consumer instances' threads, joined at the end.
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -298,9 +301,8 @@ pub(super) fn play(
         threads: Mutex::new(Vec::new()),
     });
     *lock(&producer.context().shared) = Some(Arc::downgrade(&shared));
-    for (i, note) in model.scenario.notes.iter().enumerate() {
+    for note in &model.scenario.notes {
         if note.at.as_micros() <= model.duration {
-            let _ = i;
             shared.rec.push_at(note.at.as_micros(), "note", fields(json!({"text": note.text})));
         }
     }
