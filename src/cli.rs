@@ -706,6 +706,13 @@ fn broker_run(args: &RunArgs) -> Result<ExitCode, Failure> {
         );
     }
     let played = play(scenario, args.seed, &options).map_err(|e| usage(format!("{origin}: {e}")))?;
+    if played.unpublished > 0 {
+        eprintln!(
+            "warning: {origin}: {} records due within the scenario's duration were not published by its end \
+             (the cluster or this machine did not keep up with --speed {}); a lower --speed plays more of them",
+            played.unpublished, args.speed
+        );
+    }
     if let Some((path, target)) = &target {
         target
             .write(&played.recorded.model, &played.recorded.trace, played.recorded.complete())

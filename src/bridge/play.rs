@@ -102,6 +102,9 @@ pub enum PlayError {
 pub struct Played {
     pub jsonl: Vec<u8>,
     pub recorded: Recorded,
+    /// Records due within the duration that the cluster did not report published by the
+    /// end (the cluster or this machine could not keep up with `--speed`): not in the trace.
+    pub unpublished: u64,
 }
 
 /// Why `broker` cannot play the scenario, if it cannot: the first thing it has no
@@ -156,10 +159,10 @@ pub fn play(scenario: Scenario, seed: Option<u64>, options: &Options) -> Result<
     let schedule = plan::schedule(&model, options.max_steps)?;
     let run_id = options.run_id.clone().unwrap_or_else(kafka::fresh_run_id);
     let bases = kafka::topics(&model, options)?;
-    let lines = kafka::play(&model, &schedule, &bases, options, &run_id)?;
-    let input = record::assemble(&model, lines, &options.brokers);
+    let (lines, unpublished) = kafka::play(&model, &schedule, &bases, options, &run_id)?;
+    let (input, late) = record::assemble(&model, lines, &options.brokers);
     let recorded = crate::trace::read::read(input.as_slice(), "the recorded run")
         .map_err(|e| PlayError::Trace(e.to_string().trim_start_matches("the recorded run:").trim().to_owned()))?;
     let jsonl = record::canonical(&recorded);
-    Ok(Played { jsonl, recorded })
+    Ok(Played { jsonl, recorded, unpublished: unpublished + late })
 }

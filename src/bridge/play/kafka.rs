@@ -249,14 +249,15 @@ impl Shared {
     }
 }
 
-/// Plays the run: returns the lines recorded.
+/// Plays the run: returns the lines recorded, and how many records due within the
+/// duration were never reported published (the cluster or the machine could not keep up).
 pub(super) fn play(
     model: &Arc<Model>,
     schedule: &[Outgoing],
     bases: &Bases,
     options: &Options,
     run_id: &str,
-) -> Result<Vec<Line>, PlayError> {
+) -> Result<(Vec<Line>, u64), PlayError> {
     let producer: BaseProducer<Reports> = ClientConfig::new()
         .set("bootstrap.servers", &options.brokers)
         .set("linger.ms", "0")
@@ -330,7 +331,7 @@ pub(super) fn play(
         };
         return Err(PlayError::Broker(format!("{}: {first}{more}", options.brokers)));
     }
-    Ok(shared.rec.take())
+    Ok((shared.rec.take(), shared.in_flight.load(Ordering::SeqCst)))
 }
 
 /// How long the groups that start at 0 have to join before the clock starts anyway.
@@ -1013,7 +1014,10 @@ fn handle(
         if let (Some(h), Some(o)) = (handler, verdict.outcome) {
             for emit in &h.outcomes[o].emits {
                 let outgoing = render_emit(shared, group, emit, event);
-                shared.produce(outgoing);
+                // A delayed emit due after the end is not published (nor simulated).
+                if outgoing.t_us <= model.duration {
+                    shared.produce(outgoing);
+                }
             }
         }
     }

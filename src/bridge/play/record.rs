@@ -139,8 +139,9 @@ fn place(fields: &Map<String, Value>) -> Option<(String, u64, u64)> {
 }
 
 /// The recorded lines in order, numbered, with the header and the `end` line: a whole
-/// trace, as JSON Lines.
-pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, brokers: &str) -> Vec<u8> {
+/// trace, as JSON Lines; and the number of publications left out, reported after the
+/// scenario's duration.
+pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, brokers: &str) -> (Vec<u8>, u64) {
     // A publication no later than its first delivery...
     let mut first_seen: BTreeMap<(String, u64, u64), u64> = BTreeMap::new();
     for line in lines.iter().filter(|l| l.kind == "delivered") {
@@ -174,6 +175,7 @@ pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, brokers: &str) -> Ve
         (l.t_us, u8::from(l.kind != "note"), u8::from(l.kind != "published"), offset)
     });
     let duration = model.duration;
+    let late = lines.iter().filter(|l| l.kind == "published" && l.t_us > duration).count() as u64;
     let mut out = Vec::new();
     let _ = serde_json::to_writer(&mut out, &header(model, brokers));
     out.push(b'\n');
@@ -191,7 +193,7 @@ pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, brokers: &str) -> Ve
     let end = End { steps, t_us: duration, complete: true };
     let _ = serde_json::to_writer(&mut out, &json!({"end": end}));
     out.push(b'\n');
-    out
+    (out, late)
 }
 
 /// The trace read back, written as `run --headless --trace` writes one (each kind's fields
@@ -259,7 +261,8 @@ mod tests {
             delivered(600, 1, "evt-000002"),
             delivered(2_000_000, 1, "evt-000002"),
         ];
-        let bytes = assemble(&model, lines, "127.0.0.1:9092");
+        let (bytes, late) = assemble(&model, lines, "127.0.0.1:9092");
+        assert_eq!(late, 0);
         let steps = steps(&bytes);
         let kinds: Vec<(&str, u64, u64)> = steps
             .iter()
