@@ -17,7 +17,8 @@
 //!   stream, the same processing draws and templates), and their emits are produced with
 //!   correlation and causation headers. Faults: `crash` (the consumer is closed without a
 //!   commit; it leaves its group at once), `restart_after` (a new consumer with the same
-//!   instance name), `pause` (no new records for `for`), `slow` (processing × factor),
+//!   instance name), `pause` (no deliveries for `for`; the client polls on and holds what it
+//!   fetches), `slow` (processing × factor),
 //!   `add_instance` (one more consumer), `upgrade` (in the schedule).
 //! - **When it ends**: at the scenario's duration ÷ `--speed`, or earlier once nothing is left
 //!   to publish or to happen (no fault, restart or start still due) and every started group

@@ -110,6 +110,34 @@ fn handlers_emit_with_correlation_and_causation_on_a_mock_cluster() {
 }
 
 #[test]
+fn a_paused_instance_takes_no_delivery_until_it_resumes() {
+    let cluster = MockCluster::new(1).expect("a mock cluster");
+    cluster.create_topic("orders", 1, 1).expect("a topic");
+    let scenario = inline(&json!({
+        "name": "pause", "duration": "4s",
+        "topics": [{"name": "orders", "kind": "log"}],
+        "producers": [{"name": "shop", "topic": "orders", "rate": 20, "arrival": "fixed", "stop": "3s",
+                       "events": [{"type": "OrderCreated"}]}],
+        "consumers": [{"name": "billing", "topics": ["orders"], "processing": "5ms"}],
+        "faults": [{"at": "1s", "pause": "billing", "for": "1s"}]
+    }));
+    let played = play(scenario, None, &options(cluster.bootstrap_servers(), 5.0)).unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&played.jsonl).into_owned();
+    let steps: Vec<Value> = text.lines().skip(1).filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let at = |kind: &str| steps.iter().position(|s| s["kind"] == kind).unwrap_or_else(|| panic!("no {kind}: {text}"));
+    let (paused, resumed) = (at("paused"), at("resumed"));
+    assert!(paused < resumed);
+    assert_eq!(steps[paused]["instance"], "billing#1");
+    let during = steps[paused..resumed].iter().filter(|s| s["kind"] == "delivered").count();
+    assert_eq!(during, 0, "deliveries while paused: {text}");
+    let after = steps[resumed..].iter().filter(|s| s["kind"] == "delivered").count();
+    assert!(after > 0, "the records published meanwhile are delivered after it resumes: {text}");
+    let real = played_summary(played);
+    assert_eq!(metric(&real, "billing", "delivered"), 60, "{real}");
+    assert_eq!(metric(&real, "billing", "final_lag"), 0, "{real}");
+}
+
+#[test]
 fn queue_and_bus_topics_are_refused_with_one_line() {
     let error = play(lesson("competing-consumers"), None, &options("127.0.0.1:1".into(), 1.0)).err().expect("refused");
     assert!(matches!(error, PlayError::Unsupported(_)), "{error}");

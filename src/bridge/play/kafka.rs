@@ -3,7 +3,7 @@
 //! emits, one thread per consumer instance, and the controller ([`play`]) that starts groups
 //! and applies faults at their times.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -474,8 +474,7 @@ fn act(shared: &Arc<Shared>, action: Action, now: u64) -> Vec<(u64, Action)> {
             }
             FaultAction::Pause { group, instance, until } => {
                 for target in targets(group, instance) {
-                    target.paused.fetch_add(1, Ordering::SeqCst);
-                    shared.rec.push("paused", instance_fields(&model, group, target.number));
+                    shared.rec.pause(&target.paused, instance_fields(&model, group, target.number));
                 }
                 later.push((until, Action::FaultEnd(f)));
             }
@@ -674,6 +673,8 @@ struct Member {
     /// or revoke commit commits).
     done: Mutex<BTreeMap<(TopicIdx, u32), u64>>,
     owned: Mutex<Vec<(TopicIdx, u32)>>,
+    /// Revokes so far (what the consumer holds back is dropped at each).
+    revokes: AtomicU32,
 }
 
 impl ClientContext for Member {}
@@ -693,6 +694,7 @@ impl ConsumerContext for Member {
             }
             lock(&self.owned).clear();
             lock(&self.done).clear();
+            self.revokes.fetch_add(1, Ordering::SeqCst);
             lock(&self.shared.groups[self.group.index()]).assignment.remove(&self.me.number);
         }
     }
@@ -838,6 +840,7 @@ fn consume(shared: &Arc<Shared>, group: GroupIdx, me: &Arc<Instance>) {
         me: Arc::clone(me),
         done: Mutex::new(BTreeMap::new()),
         owned: Mutex::new(Vec::new()),
+        revokes: AtomicU32::new(0),
     };
     let consumer: BaseConsumer<Member> = match ClientConfig::new()
         .set("bootstrap.servers", &shared.brokers)
@@ -869,7 +872,11 @@ fn consume(shared: &Arc<Shared>, group: GroupIdx, me: &Arc<Instance>) {
         _ => None,
     };
     let mut next_interval = interval.map(|every| gm.start.saturating_add(every));
-    let mut paused = false;
+    // Records fetched while the instance is paused (a pause stops deliveries, not the
+    // client: it polls on, for its group's heartbeats and rebalances): handed to it, in
+    // order, when the pause ends, unless a rebalance came first.
+    let mut seen_revokes = 0;
+    let mut held: VecDeque<Fetched> = VecDeque::new();
     while me.alive.load(Ordering::SeqCst) && !shared.stop.load(Ordering::SeqCst) {
         let now = shared.rec.clock.now_us();
         if let (Some(every), Some(at)) = (interval, next_interval)
@@ -883,40 +890,75 @@ fn consume(shared: &Arc<Shared>, group: GroupIdx, me: &Arc<Instance>) {
             }
             next_interval = Some(next);
         }
-        let pause_now = me.paused.load(Ordering::SeqCst) > 0;
-        if pause_now || paused {
-            if let Ok(assigned) = consumer.assignment() {
-                let _ = if pause_now { consumer.pause(&assigned) } else { consumer.resume(&assigned) };
+        // A revoke drops what is held: the partition's next owner (this instance again,
+        // maybe) reads it again from the committed offset.
+        let revokes = consumer.context().revokes.load(Ordering::SeqCst);
+        if revokes != seen_revokes {
+            held.clear();
+            seen_revokes = revokes;
+        }
+        let fetched = match held.pop_front() {
+            Some(fetched) if me.paused.load(Ordering::SeqCst) == 0 => fetched,
+            Some(fetched) => {
+                // Still paused: polling on (heartbeats, rebalances), holding what comes.
+                held.push_front(fetched);
+                if let Some(Ok(message)) = consumer.poll(TICK)
+                    && let Some(more) = fetch(shared, &message)
+                {
+                    held.push_back(more);
+                }
+                continue;
             }
-            paused = pause_now;
-        }
-        let Some(Ok(message)) = consumer.poll(TICK) else { continue };
-        let Some(topic) = shared.topic_of(message.topic()) else { continue };
-        let partition = message.partition() as u32;
-        if partition >= model.topics[topic.index()].partitions {
-            continue;
-        }
-        let base = shared.bases[topic.index()][partition as usize];
-        if message.offset() < base {
-            // A record from before the run (a reused topic): not the scenario's.
-            continue;
-        }
-        if me.paused.load(Ordering::SeqCst) > 0 {
-            // Fetched before the pause took: read again when it ends.
-            let _ = consumer.seek(message.topic(), message.partition(), Offset::Offset(message.offset()), TICK);
-            continue;
-        }
-        let offset = (message.offset() - base) as u64;
-        let event = incoming(&message, message.topic());
-        drop(message);
+            None => {
+                let Some(Ok(message)) = consumer.poll(TICK) else { continue };
+                let Some(fetched) = fetch(shared, &message) else { continue };
+                fetched
+            }
+        };
         me.busy.store(true, Ordering::SeqCst);
-        let completed = handle(shared, &consumer, group, me, topic, partition, offset, &event);
+        let handled = handle(shared, &consumer, group, me, &fetched);
         me.busy.store(false, Ordering::SeqCst);
-        if !completed {
-            break;
+        match handled {
+            Handled::Done => {}
+            Handled::Paused => held.push_front(fetched),
+            Handled::Stopped => break,
         }
     }
     // Dropping the consumer closes it: it leaves the group (its revoke commits nothing now).
+}
+
+/// A record fetched for the scenario: its topic, partition, trace offset and event.
+struct Fetched {
+    topic: TopicIdx,
+    partition: u32,
+    offset: u64,
+    event: Incoming,
+}
+
+/// The record a message is, if it is one of the scenario's: a topic and partition it has,
+/// at or after the partition's end when the run started (a reused topic's older records are
+/// not the scenario's).
+fn fetch(shared: &Shared, message: &BorrowedMessage<'_>) -> Option<Fetched> {
+    let topic = shared.topic_of(message.topic())?;
+    let partition = message.partition() as u32;
+    if partition >= shared.model.topics[topic.index()].partitions {
+        return None;
+    }
+    let base = shared.bases[topic.index()][partition as usize];
+    if message.offset() < base {
+        return None;
+    }
+    let offset = (message.offset() - base) as u64;
+    Some(Fetched { topic, partition, offset, event: incoming(message, message.topic()) })
+}
+
+/// What became of a delivery.
+enum Handled {
+    Done,
+    /// Not delivered: the instance was paused first (it is handed over when the pause ends).
+    Paused,
+    /// The instance's life or the run ended.
+    Stopped,
 }
 
 /// Sleeps a virtual duration; false if the instance's life or the run ended meanwhile.
@@ -945,18 +987,15 @@ fn handler_for<'m>(model: &'m Model, gm: &'m GroupModel, event_type: &str) -> Op
 
 /// One delivery: `delivered`, the commit before processing if the mode says so, then
 /// attempts until one does not fail (retried in place after `retry_delay`), its effect and
-/// emits, and the commit after. False when the instance's life or the run ended first.
-#[expect(clippy::too_many_arguments, reason = "one delivery's whole context, passed once")]
+/// emits, and the commit after.
 fn handle(
     shared: &Arc<Shared>,
     consumer: &BaseConsumer<Member>,
     group: GroupIdx,
     me: &Arc<Instance>,
-    topic: TopicIdx,
-    partition: u32,
-    offset: u64,
-    event: &Incoming,
-) -> bool {
+    fetched: &Fetched,
+) -> Handled {
+    let Fetched { topic, partition, offset, ref event } = *fetched;
     let model = Arc::clone(&shared.model);
     let gm = &model.groups[group.index()];
     let about = |kind_fields: Value| {
@@ -976,8 +1015,8 @@ fn handle(
         line.extend(fields(kind_fields));
         line
     };
-    if !shared.rec.push_if(&me.alive, "delivered", about(json!({}))) {
-        return false;
+    if !shared.rec.push_delivery(&me.alive, &me.paused, "delivered", about(json!({}))) {
+        return if me.alive.load(Ordering::SeqCst) { Handled::Paused } else { Handled::Stopped };
     }
     let context = consumer.context();
     if gm.commit == Commit::Before {
@@ -990,26 +1029,26 @@ fn handle(
         let took = crate::sim::draw(gm.processing, &mut lock(&shared.groups[group.index()]).rng);
         let factor: f64 = lock(&me.slow).iter().map(|&(_, f)| f).product();
         if !sleep_virtual(shared, me, (took as f64 * factor).round() as u64) {
-            return false;
+            return Handled::Stopped;
         }
         let verdict = crate::sim::verdict(handler, accepted, &mut lock(&shared.groups[group.index()]).rng);
         let Some(reason) = verdict.failure else { break verdict };
         if !shared.rec.push_if(&me.alive, "failed", about(json!({"reason": reason.name(), "attempt": attempt}))) {
-            return false;
+            return Handled::Stopped;
         }
         attempt += 1;
         if !sleep_virtual(shared, me, gm.retry_delay) {
-            return false;
+            return Handled::Stopped;
         }
     };
     let skip = gm.idempotent && !lock(&shared.groups[group.index()]).processed.insert(event.id.clone());
     if skip {
         if !shared.rec.push_if(&me.alive, "skipped_duplicate", about(json!({}))) {
-            return false;
+            return Handled::Stopped;
         }
     } else {
         if !shared.rec.push_if(&me.alive, "processed", about(json!({"effect": handler.is_some()}))) {
-            return false;
+            return Handled::Stopped;
         }
         if let (Some(h), Some(o)) = (handler, verdict.outcome) {
             for emit in &h.outcomes[o].emits {
@@ -1025,7 +1064,7 @@ fn handle(
     if gm.commit == Commit::After {
         context.commit(consumer, &[(topic, partition)]);
     }
-    true
+    Handled::Done
 }
 
 /// An emit of a completed handler, rendered as the simulator renders it (against the

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Instant;
 
 use serde_json::{Map, Value, json};
@@ -96,6 +96,34 @@ impl Recorder {
         let t_us = self.clock.now_us();
         lines.push(Line { t_us, kind, fields });
         true
+    }
+
+    /// Records a delivery now if the instance is alive and not paused, checked under the
+    /// lock a pause takes to record itself ([`Recorder::pause`]): no delivery is recorded
+    /// between an instance's `paused` and `resumed` lines. Returns whether it was recorded.
+    pub fn push_delivery(
+        &self,
+        alive: &AtomicBool,
+        paused: &AtomicU32,
+        kind: &'static str,
+        fields: Map<String, Value>,
+    ) -> bool {
+        let mut lines = self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !alive.load(Ordering::SeqCst) || paused.load(Ordering::SeqCst) > 0 {
+            return false;
+        }
+        let t_us = self.clock.now_us();
+        lines.push(Line { t_us, kind, fields });
+        true
+    }
+
+    /// Pauses an instance (one more active `pause`) and records its `paused` line,
+    /// atomically with respect to [`Recorder::push_delivery`].
+    pub fn pause(&self, paused: &AtomicU32, fields: Map<String, Value>) {
+        let mut lines = self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        paused.fetch_add(1, Ordering::SeqCst);
+        let t_us = self.clock.now_us();
+        lines.push(Line { t_us, kind: "paused", fields });
     }
 
     /// Marks an instance down and records its `crashed` line, atomically with respect to
