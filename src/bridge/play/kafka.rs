@@ -890,28 +890,18 @@ fn consume(shared: &Arc<Shared>, group: GroupIdx, me: &Arc<Instance>) {
             }
             next_interval = Some(next);
         }
-        // A revoke drops what is held: the partition's next owner (this instance again,
-        // maybe) reads it again from the committed offset.
-        let revokes = consumer.context().revokes.load(Ordering::SeqCst);
-        if revokes != seen_revokes {
-            held.clear();
-            seen_revokes = revokes;
-        }
         let fetched = match held.pop_front() {
             Some(fetched) if me.paused.load(Ordering::SeqCst) == 0 => fetched,
             Some(fetched) => {
                 // Still paused: polling on (heartbeats, rebalances), holding what comes.
                 held.push_front(fetched);
-                if let Some(Ok(message)) = consumer.poll(TICK)
-                    && let Some(more) = fetch(shared, &message)
-                {
+                if let Some(more) = poll_one(shared, &consumer, &mut held, &mut seen_revokes) {
                     held.push_back(more);
                 }
                 continue;
             }
             None => {
-                let Some(Ok(message)) = consumer.poll(TICK) else { continue };
-                let Some(fetched) = fetch(shared, &message) else { continue };
+                let Some(fetched) = poll_one(shared, &consumer, &mut held, &mut seen_revokes) else { continue };
                 fetched
             }
         };
@@ -925,6 +915,24 @@ fn consume(shared: &Arc<Shared>, group: GroupIdx, me: &Arc<Instance>) {
         }
     }
     // Dropping the consumer closes it: it leaves the group (its revoke commits nothing now).
+}
+
+/// Polls once (the consumer's callbacks run in it): the record fetched, if one of the
+/// scenario's came. A revoke during the poll drops what is held: the partition's next owner
+/// (this instance again, maybe) reads it again from the committed offset.
+fn poll_one(
+    shared: &Shared,
+    consumer: &BaseConsumer<Member>,
+    held: &mut VecDeque<Fetched>,
+    seen_revokes: &mut u32,
+) -> Option<Fetched> {
+    let polled = consumer.poll(TICK);
+    let revokes = consumer.context().revokes.load(Ordering::SeqCst);
+    if revokes != *seen_revokes {
+        held.clear();
+        *seen_revokes = revokes;
+    }
+    fetch(shared, &polled?.ok()?)
 }
 
 /// A record fetched for the scenario: its topic, partition, trace offset and event.
