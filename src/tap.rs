@@ -229,6 +229,11 @@ impl Recorder {
         &self.lines
     }
 
+    /// The time of the latest report (µs since the tap started).
+    pub fn now(&self) -> u64 {
+        self.last_us
+    }
+
     /// Whether the cluster side has stopped.
     pub fn stopped(&self) -> bool {
         self.stopped
@@ -837,6 +842,10 @@ impl Feed for TapFeed {
 
     fn file_text(&self) -> Option<String> {
         Some(self.recorder.file_text())
+    }
+
+    fn now(&self) -> u64 {
+        self.recorder.now()
     }
 }
 

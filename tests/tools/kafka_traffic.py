@@ -1,6 +1,6 @@
 """Real traffic for eventlab's broker tests, made by a third-party client (kafka-python).
 
-    python traffic.py BROKER TOPIC GROUP COUNT [--partitions N] [--consume]
+    python kafka_traffic.py BROKER TOPIC GROUP COUNT [--partitions N] [--consume]
 
 Creates TOPIC with N partitions (default 2) unless it exists, produces COUNT events as
 chains of three (an OrderPlaced, the PaymentTaken it caused, the OrderShipped that one
