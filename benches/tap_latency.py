@@ -8,7 +8,8 @@ Latency: `eventlab tap` runs in tmux (140x45, Traffic view); each sample produce
 with a fresh id (kafka-python, acks=1, one record per request) and polls the screen every
 5 ms until the id is on it. Throughput: RECORDS records are produced to a new topic first,
 then `eventlab tap --headless --for ... --trace` reads them; the rate is the records over the
-time between the first and the last `published` step of its trace.
+time between the first and the last `published` step of its trace, and over the time from the
+tap's start (connecting included) to the last one.
 """
 
 import json
@@ -85,8 +86,11 @@ def throughput(broker, records):
                 if '"kind":"published"' in line:
                     times.append(json.loads(line)["t_us"])
     span = (times[-1] - times[0]) / 1e6 if len(times) > 1 else 0
-    return {"records": records, "read": len(times), "seconds": round(span, 2),
-            "records_per_s": round(len(times) / span) if span else None}
+    whole = times[-1] / 1e6 if times else 0
+    return {"records": records, "read": len(times), "first_to_last_s": round(span, 3),
+            "records_per_s": round(len(times) / span) if span else None,
+            "start_to_last_s": round(whole, 3),
+            "records_per_s_from_start": round(len(times) / whole) if whole else None}
 
 
 def main():

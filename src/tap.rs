@@ -551,6 +551,18 @@ impl Recorder {
                     }
                 }
             }
+            // A broker that does not say what its members were assigned (tansu): a group's
+            // one member owns every partition of the topics it reads; with several, who owns
+            // what is not known, and nothing is claimed.
+            if let [member] = members.as_slice()
+                && member.assignment.is_empty()
+                && let Some(i) = self.groups[g].members.iter().position(|m| *m == member.id)
+            {
+                let number = (i as u32 + 1).min(self.groups[g].instances);
+                let all =
+                    (self.groups[g].topics.iter()).map(|&t| (t, (0..self.topics[t].partitions).collect())).collect();
+                assignment.insert(number, all);
+            }
             if self.groups[g].assignment.as_ref() == Some(&assignment) {
                 continue;
             }

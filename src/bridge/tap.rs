@@ -203,6 +203,9 @@ fn consumer(brokers: &str, group: Option<&str>) -> Result<BaseConsumer, String> 
         .set("bootstrap.servers", brokers)
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
+        // A record is on screen a moment after it is produced: a fetch the broker holds
+        // while nothing arrives returns within this (librdkafka's default is 500 ms).
+        .set("fetch.wait.max.ms", "20")
         .set("socket.timeout.ms", "5000")
         .set("reconnect.backoff.ms", "100")
         .set("reconnect.backoff.max.ms", "5000")
@@ -392,7 +395,6 @@ impl Reader {
         }
         true
     }
-
 
     /// Each group's committed offsets, reported when they changed.
     fn poll_offsets(&mut self, committed: &mut BTreeMap<String, Vec<(String, u32, i64)>>) -> bool {
