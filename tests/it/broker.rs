@@ -45,6 +45,7 @@ pub(crate) fn python() -> Option<PathBuf> {
 }
 
 /// A name no other test run uses (topics and groups on a shared broker).
+#[allow(clippy::disallowed_methods, reason = "a name apart from earlier runs' on the same broker")]
 pub(crate) fn unique(what: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("{what}-{}-{}", std::process::id(), nanos % 1_000_000_000)
