@@ -54,7 +54,7 @@ const OFFSETS_EVERY: Duration = Duration::from_millis(250);
 const SHAPE_EVERY: Duration = Duration::from_secs(2);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// A running tap: dropping it stops the reader (and waits for it).
+/// A running tap: dropping it stops its threads (and waits for the reader's).
 pub struct Tap {
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
@@ -70,8 +70,10 @@ impl Tap {
 impl Drop for Tap {
     fn drop(&mut self) {
         self.stop();
-        for thread in self.threads.drain(..) {
-            let _ = thread.join();
+        // The reader stops within a poll. The watcher may be waiting on a slow answer (up
+        // to a request's timeout): it ends on its own, the program need not wait for it.
+        if let Some(reader) = self.threads.drain(..).next() {
+            let _ = reader.join();
         }
     }
 }
