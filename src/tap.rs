@@ -229,6 +229,11 @@ impl Recorder {
         &self.lines
     }
 
+    /// The time of the latest report (µs since the tap started).
+    pub fn now(&self) -> u64 {
+        self.last_us
+    }
+
     /// Whether the cluster side has stopped.
     pub fn stopped(&self) -> bool {
         self.stopped
@@ -546,6 +551,18 @@ impl Recorder {
                     }
                 }
             }
+            // A broker that does not say what its members were assigned (tansu): a group's
+            // one member owns every partition of the topics it reads; with several, who owns
+            // what is not known, and nothing is claimed.
+            if let [member] = members.as_slice()
+                && member.assignment.is_empty()
+                && let Some(i) = self.groups[g].members.iter().position(|m| *m == member.id)
+            {
+                let number = (i as u32 + 1).min(self.groups[g].instances);
+                let all =
+                    (self.groups[g].topics.iter()).map(|&t| (t, (0..self.topics[t].partitions).collect())).collect();
+                assignment.insert(number, all);
+            }
             if self.groups[g].assignment.as_ref() == Some(&assignment) {
                 continue;
             }
@@ -837,6 +854,10 @@ impl Feed for TapFeed {
 
     fn file_text(&self) -> Option<String> {
         Some(self.recorder.file_text())
+    }
+
+    fn now(&self) -> u64 {
+        self.recorder.now()
     }
 }
 

@@ -53,6 +53,8 @@ pub trait Feed {
     fn status(&self) -> Option<String>;
     /// The whole run as a trace file, header to `end` line (what `w` writes).
     fn file_text(&self) -> Option<String>;
+    /// Its clock (µs): time passes while nothing arrives.
+    fn now(&self) -> u64;
 }
 
 /// What a [`Feed::pull`] brought.
@@ -274,6 +276,7 @@ impl Timeline {
             // While the run goes on, the clock (quiet time passes too); at its end, the
             // last step's time, as when stepping back and forth to it.
             (Source::Live(sim), true) if !sim.is_finished() => sim.now(),
+            (Source::Fed(feed), true) if !feed.finished() => feed.now(),
             _ => self.cursor.checked_sub(1).map_or(0, |i| self.trace().steps[i].t_us),
         }
     }

@@ -54,10 +54,10 @@ const OFFSETS_EVERY: Duration = Duration::from_millis(250);
 const SHAPE_EVERY: Duration = Duration::from_secs(2);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// A running tap: dropping it stops the reader (and waits for it).
+/// A running tap: dropping it stops its threads (and waits for the reader's).
 pub struct Tap {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl Tap {
@@ -70,8 +70,10 @@ impl Tap {
 impl Drop for Tap {
     fn drop(&mut self) {
         self.stop();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        // The reader stops within a poll. The watcher may be waiting on a slow answer (up
+        // to a request's timeout): it ends on its own, the program need not wait for it.
+        if let Some(reader) = self.threads.drain(..).next() {
+            let _ = reader.join();
         }
     }
 }
@@ -134,23 +136,66 @@ pub fn start(options: TapOptions, started: Instant) -> Result<(Topology, Receive
     add_partitions(&mut assigned, &shape.topics, offset)?;
     reader.assign(&assigned).map_err(|e| format!("cannot read the topics at {}: {e}", options.brokers))?;
     let (tx, rx) = channel();
+    let (shapes_tx, shapes) = channel();
     let stop = Arc::new(AtomicBool::new(false));
+    let connected = Arc::new(AtomicBool::new(true));
+    // The shape and the high-water marks are slow to ask for (a broker may take seconds to
+    // list its groups): a thread of their own, so records flow meanwhile.
+    let mut watcher = Watcher {
+        client: consumer(&options.brokers, Some(&format!("{own}-watch")))?,
+        options: options.clone(),
+        shape: shape.clone(),
+        link: Link { tx: tx.clone(), started, connected: Arc::clone(&connected) },
+        to_reader: shapes_tx,
+        lists_groups,
+    };
     let mut state = Reader {
         options,
         records: reader,
         group_consumers: BTreeMap::new(),
         shape: shape.clone(),
-        tx,
-        started,
-        connected: true,
-        lists_groups,
+        shapes,
+        link: Link { tx, started, connected },
     };
-    let flag = Arc::clone(&stop);
-    let thread = std::thread::Builder::new()
-        .name("eventlab-tap".into())
-        .spawn(move || state.run(&flag))
-        .map_err(|e| format!("cannot start the tap's reader: {e}"))?;
-    Ok((shape, rx, Tap { stop, thread: Some(thread) }))
+    let (flag, watch_flag) = (Arc::clone(&stop), Arc::clone(&stop));
+    let spawn = |name: &str, body: Box<dyn FnOnce() + Send>| {
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(body)
+            .map_err(|e| format!("cannot start the tap's reader: {e}"))
+    };
+    let threads = vec![
+        spawn("eventlab-tap", Box::new(move || state.run(&flag)))?,
+        spawn("eventlab-tap-watch", Box::new(move || watcher.run(&watch_flag)))?,
+    ];
+    Ok((shape, rx, Tap { stop, threads }))
+}
+
+/// Where the tap's threads report to, stamped from the tap's start; whether the cluster
+/// answers, as last seen by either thread.
+struct Link {
+    tx: Sender<Stamped>,
+    started: Instant,
+    connected: Arc<AtomicBool>,
+}
+
+impl Link {
+    fn send(&self, seen: Seen) -> bool {
+        let at_us = self.started.elapsed().as_micros() as u64;
+        self.tx.send(Stamped { at_us, seen }).is_ok()
+    }
+
+    fn lost(&self, error: &impl std::fmt::Display) {
+        if self.connected.swap(false, Ordering::Relaxed) {
+            self.send(Seen::Disconnected(error.to_string()));
+        }
+    }
+
+    fn answered(&self) {
+        if !self.connected.swap(true, Ordering::Relaxed) {
+            self.send(Seen::Connected);
+        }
+    }
 }
 
 /// A consumer for reading, or for a group's committed offsets.
@@ -160,6 +205,9 @@ fn consumer(brokers: &str, group: Option<&str>) -> Result<BaseConsumer, String> 
         .set("bootstrap.servers", brokers)
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
+        // A record is on screen a moment after it is produced: a fetch the broker holds
+        // while nothing arrives returns within this (librdkafka's default is 500 ms).
+        .set("fetch.wait.max.ms", "20")
         .set("socket.timeout.ms", "5000")
         .set("reconnect.backoff.ms", "100")
         .set("reconnect.backoff.max.ms", "5000")
@@ -260,30 +308,28 @@ struct Reader {
     /// A consumer per group, for its committed offsets.
     group_consumers: BTreeMap<String, BaseConsumer>,
     shape: Topology,
-    tx: Sender<Stamped>,
-    started: Instant,
-    connected: bool,
-    /// Whether the cluster lists its groups (else the groups named are all there is).
-    lists_groups: bool,
+    /// New shapes from the watcher: new partitions to read.
+    shapes: Receiver<Topology>,
+    link: Link,
 }
 
 impl Reader {
     fn send(&self, seen: Seen) -> bool {
-        let at_us = self.started.elapsed().as_micros() as u64;
-        self.tx.send(Stamped { at_us, seen }).is_ok()
+        self.link.send(seen)
     }
 
     fn run(&mut self, stop: &AtomicBool) {
         let mut last_offsets: Option<Instant> = None;
-        let mut last_shape = Instant::now();
         let mut committed: BTreeMap<String, Vec<(String, u32, i64)>> = BTreeMap::new();
-        let mut marks: BTreeMap<(String, u32), i64> = BTreeMap::new();
         loop {
+            while let Ok(shape) = self.shapes.try_recv() {
+                self.adopt(shape);
+            }
             if stop.load(Ordering::Relaxed) {
                 self.send(Seen::Stopped(None));
                 return;
             }
-            if self.options.run_for.is_some_and(|d| self.started.elapsed() >= d) {
+            if self.options.run_for.is_some_and(|d| self.link.started.elapsed() >= d) {
                 // What was committed by the end counts: one last look.
                 self.poll_offsets(&mut committed);
                 self.send(Seen::Stopped(None));
@@ -298,13 +344,23 @@ impl Reader {
                     return;
                 }
             }
-            if last_shape.elapsed() >= SHAPE_EVERY {
-                last_shape = Instant::now();
-                if !self.poll_shape() || !self.poll_marks(&mut marks) {
-                    return;
-                }
+        }
+    }
+
+    /// A new shape: partitions that appeared are read from their start (a new topic's
+    /// records are all new).
+    fn adopt(&mut self, shape: Topology) {
+        let mut added = TopicPartitionList::new();
+        for topic in &shape.topics {
+            let before = self.shape.topics.iter().find(|t| t.name == topic.name).map_or(0, |t| t.partitions);
+            for p in before..topic.partitions {
+                let _ = added.add_partition_offset(&topic.name, p as i32, Offset::Beginning);
             }
         }
+        if added.count() > 0 {
+            let _ = self.records.incremental_assign(&added);
+        }
+        self.shape = shape;
     }
 
     /// Reads what records are there (up to a batch). Returns false when the recorder is
@@ -327,29 +383,19 @@ impl Reader {
                         value: message.payload().map(<[u8]>::to_vec),
                         timestamp_ms: message.timestamp().to_millis(),
                     };
-                    if !self.connected {
-                        self.connected = true;
-                        self.send(Seen::Connected);
-                    }
+                    self.link.answered();
                     if !self.send(Seen::Record(record)) {
                         return false;
                     }
                 }
                 Some(Err(e)) => {
-                    self.lost(&e);
+                    self.link.lost(&e);
                     break;
                 }
             }
             wait = Duration::ZERO;
         }
         true
-    }
-
-    fn lost(&mut self, error: &impl std::fmt::Display) {
-        if self.connected {
-            self.connected = false;
-            self.send(Seen::Disconnected(error.to_string()));
-        }
     }
 
     /// Each group's committed offsets, reported when they changed.
@@ -381,10 +427,38 @@ impl Reader {
                         }
                     }
                 }
-                Err(e) => self.lost(&e),
+                Err(e) => self.link.lost(&e),
             }
         }
         true
+    }
+}
+
+/// The tap's second thread: the cluster's shape and the partitions' high-water marks.
+struct Watcher {
+    client: BaseConsumer,
+    options: TapOptions,
+    shape: Topology,
+    link: Link,
+    /// New shapes, to the reader.
+    to_reader: Sender<Topology>,
+    /// Whether the cluster lists its groups (else the groups named are all there is).
+    lists_groups: bool,
+}
+
+impl Watcher {
+    fn run(&mut self, stop: &AtomicBool) {
+        let mut marks: BTreeMap<(String, u32), i64> = BTreeMap::new();
+        let mut last: Option<Instant> = None;
+        while !stop.load(Ordering::Relaxed) && self.options.run_for.is_none_or(|d| self.link.started.elapsed() < d) {
+            if last.is_none_or(|t| t.elapsed() >= SHAPE_EVERY) {
+                last = Some(Instant::now());
+                if !self.poll_shape() || !self.poll_marks(&mut marks) {
+                    return;
+                }
+            }
+            std::thread::sleep(POLL);
+        }
     }
 
     /// The partitions' high-water marks (a `ListOffsets` request each: only for the status
@@ -394,7 +468,7 @@ impl Reader {
         let mut changed = Vec::new();
         for topic in &self.shape.topics {
             for p in 0..topic.partitions {
-                if let Ok((_, high)) = self.records.fetch_watermarks(&topic.name, p as i32, Duration::from_millis(500))
+                if let Ok((_, high)) = self.client.fetch_watermarks(&topic.name, p as i32, Duration::from_millis(500))
                     && high >= 0
                     && marks.insert((topic.name.clone(), p), high) != Some(high)
                 {
@@ -402,52 +476,38 @@ impl Reader {
                 }
             }
         }
-        changed.is_empty() || self.send(Seen::HighWater(changed))
+        changed.is_empty() || self.link.send(Seen::HighWater(changed))
     }
 
-    /// The cluster's shape again: new topics (when not named) are read from their start,
-    /// new groups (when not named) and members reported.
+    /// The cluster's shape again (new topics and groups when not named, members),
+    /// reported when it changed: to the recorder first, then to the reader, which reads
+    /// the new partitions.
     fn poll_shape(&mut self) -> bool {
-        let metadata = match self.records.fetch_metadata(None, REQUEST_TIMEOUT) {
+        let metadata = match self.client.fetch_metadata(None, REQUEST_TIMEOUT) {
             Ok(m) => m,
             Err(e) => {
-                self.lost(&e);
+                self.link.lost(&e);
                 return true;
             }
         };
         let groups = if self.lists_groups {
-            match groups_of(&self.records) {
+            match groups_of(&self.client) {
                 Ok(g) => g,
                 Err(e) => {
-                    self.lost(&e);
+                    self.link.lost(&e);
                     return true;
                 }
             }
         } else {
             named_groups(&self.options)
         };
-        if !self.connected {
-            self.connected = true;
-            self.send(Seen::Connected);
-        }
+        self.link.answered();
         let shape = select(&self.options, topics_of(&metadata), groups);
-        // Partitions that appeared are read from their start (a new topic's records are
-        // all new).
-        let mut added = TopicPartitionList::new();
-        for topic in &shape.topics {
-            let before = self.shape.topics.iter().find(|t| t.name == topic.name).map_or(0, |t| t.partitions);
-            for p in before..topic.partitions {
-                let _ = added.add_partition_offset(&topic.name, p as i32, Offset::Beginning);
-            }
-        }
-        if added.count() > 0 {
-            let _ = self.records.incremental_assign(&added);
-        }
         if shape == self.shape {
             return true;
         }
         self.shape = shape.clone();
-        self.send(Seen::Topology(shape))
+        self.link.send(Seen::Topology(shape.clone())) && self.to_reader.send(shape).is_ok()
     }
 }
 

@@ -283,15 +283,26 @@ pub fn who(namer: &Namer<'_>, step: &Step) -> String {
 
 /// What else a step says, by kind: a failure's reason, a queue receive count, a dead-letter
 /// topic, a note's text, a rebalance's assignment.
+/// A record's own timestamp (read off a real cluster), as a date-time in UTC to the
+/// millisecond: `2026-12-06 22:24:42.127`.
+pub fn record_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| format!("{ms} ms"), |t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
+}
+
 pub fn detail(namer: &Namer<'_>, step: &Step) -> String {
     let trace = namer.trace;
     match step.kind {
         StepKind::Published if step.event.is_some() => {
             let e = trace.event_of(step);
-            match e.cause {
+            let mut text = match e.cause {
                 Some(cause) => format!("from {}, caused by {}", trace.strings.resolve(e.source), namer.event_id(cause)),
                 None => format!("from {}", trace.strings.resolve(e.source)),
+            };
+            if let Some(ms) = trace.record_time(step.event_idx()) {
+                text = format!("{} · {text}", record_time(ms));
             }
+            text
         }
         StepKind::Processed => if step.effect() { "effect" } else { "no effect" }.to_owned(),
         StepKind::Failed => {

@@ -274,7 +274,11 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         // Not "of M": how far the run was computed is the future of the step shown.
         Span::styled(format!("step {}", app.step_number()), Style::new().add_modifier(Modifier::BOLD)),
         Span::styled(" │ ", theme::DIM),
-        Span::raw(format!("seed {}", model.seed)),
+        // A run on a real cluster has no seed: where it ran instead.
+        Span::raw(match &app.trace().cluster {
+            Some(cluster) => format!("{} {}", cluster.source.name(), cluster.brokers),
+            None => format!("seed {}", model.seed),
+        }),
     ];
     // The step and the clock always show; which experiment runs too: the scenario's title
     // gives way first, then the seed and the brand, then "what if:" to the variant's name.

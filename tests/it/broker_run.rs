@@ -5,7 +5,8 @@
 //! topic that exists with other partitions are refused with one line. Against a real broker
 //! (`EVENTLAB_BROKER=HOST:PORT`, e.g. tansu started by `.ci/run`), the binary end to end:
 //! fan-out's delivered counts, crash-duplicates' duplicates after the crash. Without
-//! `EVENTLAB_BROKER` those say they are skipped and pass, unless `CI=true`, where they fail.
+//! `EVENTLAB_BROKER` those say they are skipped and pass, unless `CI=true`, where they fail
+//! (see [`crate::broker::broker`]).
 
 use std::process::Output;
 
@@ -16,6 +17,7 @@ use eventlab::scenario::model::Scenario;
 use rdkafka::mocking::MockCluster;
 use serde_json::{Value, json};
 
+use crate::broker::{broker, unique};
 use crate::cli::eventlab;
 
 fn lesson(name: &str) -> Scenario {
@@ -184,19 +186,6 @@ fn an_unreachable_broker_exits_2_with_one_line() {
     assert_eq!(out.status.code(), Some(2), "--speed needs --broker");
 }
 
-/// The real broker's address, or `None` (a skip message printed) when there is none: a
-/// failure in CI, where `.ci/run` starts one.
-fn real_broker(test: &str) -> Option<String> {
-    match std::env::var("EVENTLAB_BROKER") {
-        Ok(address) if !address.is_empty() => Some(address),
-        _ => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{test}: CI=true but EVENTLAB_BROKER is not set");
-            eprintln!("{test}: skipped (set EVENTLAB_BROKER=HOST:PORT to run it against a real broker)");
-            None
-        }
-    }
-}
-
 fn run_on(broker: &str, lesson: &str, speed: &str) -> (Output, Value) {
     let out = eventlab()
         .args(["run", lesson, "--broker", broker, "--headless", "--json", "--speed", speed])
@@ -210,11 +199,11 @@ fn run_on(broker: &str, lesson: &str, speed: &str) -> (Output, Value) {
 
 #[test]
 fn fan_out_on_the_real_broker_delivers_what_the_simulation_does() {
-    let Some(broker) = real_broker("fan_out_on_the_real_broker") else { return };
-    // Each run makes its topics: a name of its own, so reruns on one broker do not meet.
+    let Some(broker) = broker() else { return };
+    // Each run makes its topics: names of its own, so reruns on one broker do not meet.
     let mut scenario: Value =
         serde_json::from_str(eventlab::lessons::find("fan-out").expect("a lesson").source).expect("JSON");
-    let topic = format!("fan-out-orders-{}", std::process::id());
+    let topic = unique("fan-out-orders");
     scenario["topics"][0]["name"] = topic.clone().into();
     for p in scenario["producers"].as_array_mut().expect("producers") {
         p["topic"] = topic.clone().into();
@@ -237,10 +226,10 @@ fn fan_out_on_the_real_broker_delivers_what_the_simulation_does() {
 
 #[test]
 fn crash_duplicates_on_the_real_broker_shows_duplicates_after_the_crash() {
-    let Some(broker) = real_broker("crash_duplicates_on_the_real_broker") else { return };
+    let Some(broker) = broker() else { return };
     let mut scenario: Value =
         serde_json::from_str(eventlab::lessons::find("crash-duplicates").expect("a lesson").source).expect("JSON");
-    let suffix = format!("crash-{}", std::process::id());
+    let suffix = unique("crash");
     scenario["topics"][0]["name"] = format!("orders-{suffix}").into();
     scenario["topics"][1]["name"] = format!("payments-{suffix}").into();
     scenario["producers"][0]["topic"] = format!("orders-{suffix}").into();

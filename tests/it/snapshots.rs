@@ -518,3 +518,68 @@ fn before_and_now_fit_a_small_screen() {
     assert!(!now.contains('…') && !now.contains('→'), "{text}");
     insta::assert_snapshot!("what_if_checks_60x20", text);
 }
+
+/// `eventlab tap`'s screens, on what a cluster's clients did (fed as the reader would
+/// report it, no broker needed): records with headers, a group's commits, a record time.
+#[test]
+fn every_view_of_a_tap() {
+    use eventlab::tap::{GroupMeta, MemberMeta, Record, Recorder, Seen, Stamped, TapFeed, TopicMeta, Topology};
+    let shape = Topology {
+        topics: vec![TopicMeta { name: "orders".into(), partitions: 2 }],
+        groups: vec![GroupMeta {
+            name: "billing".into(),
+            members: vec![MemberMeta {
+                id: "kafka-python-1".into(),
+                client: "kafka-python".into(),
+                assignment: vec![("orders".into(), vec![0, 1])],
+            }],
+        }],
+    };
+    let recorder = Recorder::new("127.0.0.1:9092", &shape, None).expect("a recorder");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let kinds = ["OrderPlaced", "PaymentTaken", "OrderShipped"];
+    let mut ends = [0i64; 2];
+    for n in 0..9u32 {
+        let (order, kind) = (n / 3, kinds[n as usize % 3]);
+        let mut headers = vec![
+            ("event_id".to_owned(), Some(format!("order-{order}-{kind}").into_bytes())),
+            ("correlation_id".to_owned(), Some(format!("order-{order}-OrderPlaced").into_bytes())),
+            ("type".to_owned(), Some(kind.as_bytes().to_vec())),
+        ];
+        if n % 3 > 0 {
+            let cause = format!("order-{order}-{}", kinds[n as usize % 3 - 1]);
+            headers.push(("causation_id".to_owned(), Some(cause.into_bytes())));
+        }
+        let partition = order % 2;
+        let offset = ends[partition as usize];
+        ends[partition as usize] += 1;
+        let record = Record {
+            topic: "orders".into(),
+            partition,
+            offset,
+            key: Some(format!("order-{order}").into_bytes()),
+            headers,
+            value: Some(format!(r#"{{"order": {order}}}"#).into_bytes()),
+            timestamp_ms: Some(1_796_000_000_000 + i64::from(n) * 150),
+        };
+        tx.send(Stamped { at_us: 100_000 + u64::from(n) * 150_000, seen: Seen::Record(record) }).expect("sent");
+    }
+    let committed = vec![("orders".to_owned(), 0, 6), ("orders".to_owned(), 1, 1)];
+    tx.send(Stamped { at_us: 1_500_000, seen: Seen::Committed { group: "billing".into(), offsets: committed } })
+        .expect("sent");
+    tx.send(Stamped { at_us: 1_600_000, seen: Seen::Tick }).expect("sent");
+    drop(tx);
+    let mut app = App::tap("tap 127.0.0.1:9092".into(), Box::new(TapFeed::new(recorder, rx)));
+    app.poll_feed();
+    app.advance(0);
+    for view in View::ALL {
+        app.apply(Action::ShowView(view));
+        insta::assert_snapshot!(format!("tap_{}", view.title().to_lowercase()), screen(&app, 120, 36));
+    }
+    app.apply(Action::ShowView(View::Traffic));
+    for _ in 0..16 {
+        app.apply(Action::Up);
+    }
+    app.apply(Action::Inspect);
+    insta::assert_snapshot!("tap_inspector", screen(&app, 120, 36));
+}

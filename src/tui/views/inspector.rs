@@ -82,6 +82,8 @@ struct Facts {
     source: String,
     schema_version: u32,
     published: String,
+    /// The record's own timestamp, for an event read off a real cluster.
+    record_time: Option<String>,
     correlation: String,
     causation: Option<String>,
     /// The events it caused, up to [`MAX_CAUSED`]: `more_caused` when there may be more.
@@ -131,6 +133,7 @@ impl Facts {
             source: trace.strings.resolve(e.source).to_owned(),
             schema_version: e.schema_version,
             published,
+            record_time: trace.record_time(focus).map(|ms| format!("{} UTC", super::super::format::record_time(ms))),
             correlation: e.correlation.render(&trace.strings),
             causation,
             more_caused: caused.len() == MAX_CAUSED,
@@ -148,6 +151,9 @@ impl Facts {
             field("event", format!("{id} · {event_type} · key {key} · v{schema_version} · from {source}")),
             field("published", self.published.clone()),
         ];
+        if let Some(time) = &self.record_time {
+            lines.push(field("record time", time.clone()));
+        }
         let mut chain = vec![
             Span::styled(format!("{:<LABEL$}", "correlation"), theme::TITLE),
             Span::raw(format!("{} · causation ", self.correlation)),
@@ -180,13 +186,18 @@ impl Facts {
             field("key", self.key),
             field("source", self.source),
             field("published", self.published),
+        ];
+        if let Some(time) = self.record_time {
+            lines.push(field("record time", time));
+        }
+        lines.extend([
             field("schema", format!("v{}", self.schema_version)),
             field("correlation", self.correlation),
             match self.causation {
                 Some(text) => field("causation", text),
                 None => Line::from(vec![Span::styled(format!("{:<LABEL$}", "causation"), theme::TITLE), root()]),
             },
-        ];
+        ]);
         for (i, text) in self.caused.into_iter().enumerate() {
             lines.push(field(if i == 0 { "caused" } else { "" }, text));
         }
