@@ -456,7 +456,7 @@ fn act(shared: &Arc<Shared>, action: Action, now: u64) -> Vec<(u64, Action)> {
                         g.committed.insert((topic, u32::from(p.get())), ends[topic.index()][p.get() as usize]);
                     }
                 }
-                g.instances.clone()
+                g.instances.iter().filter(|i| i.alive.load(Ordering::SeqCst)).cloned().collect::<Vec<_>>()
             };
             for instance in instances {
                 spawn(shared, group, instance);
