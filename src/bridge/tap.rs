@@ -348,7 +348,7 @@ impl Reader {
     }
 
     /// A new shape: partitions that appeared are read from their start (a new topic's
-    /// records are all new).
+    /// records are all new), those of topics gone no longer.
     fn adopt(&mut self, shape: Topology) {
         let mut added = TopicPartitionList::new();
         for topic in &shape.topics {
@@ -359,6 +359,18 @@ impl Reader {
         }
         if added.count() > 0 {
             let _ = self.records.incremental_assign(&added);
+        }
+        // A topic that is gone (deleted, or a broker back without it) is no longer read.
+        let mut gone = TopicPartitionList::new();
+        for topic in &self.shape.topics {
+            if !shape.topics.iter().any(|t| t.name == topic.name) {
+                for p in 0..topic.partitions {
+                    let _ = gone.add_partition(&topic.name, p as i32);
+                }
+            }
+        }
+        if gone.count() > 0 {
+            let _ = self.records.incremental_unassign(&gone);
         }
         self.shape = shape;
     }
