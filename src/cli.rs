@@ -666,8 +666,8 @@ fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
 }
 
 /// `eventlab run --broker`: the scenario played against a real cluster (see
-/// [`crate::bridge::play`]), then its trace analysed as a recorded one: the summary (headless)
-/// or the TUI on the finished run.
+/// [`crate::bridge::play`]): in the TUI as it happens, or headless to its end, then its trace
+/// analysed as a recorded one (the summary, the exit code).
 #[cfg(feature = "kafka")]
 fn broker_run(args: &RunArgs) -> Result<ExitCode, Failure> {
     use crate::bridge::play::{Options, play};
@@ -699,11 +699,14 @@ fn broker_run(args: &RunArgs) -> Result<ExitCode, Failure> {
         run_id: None,
     };
     if !headless {
-        // The TUI opens on the finished run: say what the wait is.
-        let wall = scenario.duration.as_micros() as f64 / 1e6 / args.speed;
-        eprintln!(
-            "eventlab: playing {origin} on {brokers} for up to {wall:.1} s (then the TUI opens on what happened)"
-        );
+        // The TUI on the run as it happens (steps placed half a second behind the clock).
+        let prepared =
+            crate::bridge::play::prepare(scenario, args.seed, &options).map_err(|e| usage(format!("{origin}: {e}")))?;
+        let feed = prepared.live();
+        let app = crate::tui::App::tap(format!("{origin} on {brokers}"), Box::new(feed))
+            .with_theme(Theme::from_env(args.theme));
+        crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
+        return Ok(ExitCode::SUCCESS);
     }
     let played = play(scenario, args.seed, &options).map_err(|e| usage(format!("{origin}: {e}")))?;
     if played.unpublished > 0 {
@@ -717,14 +720,6 @@ fn broker_run(args: &RunArgs) -> Result<ExitCode, Failure> {
         target
             .write(&played.recorded.model, &played.recorded.trace, played.recorded.complete())
             .map_err(|e| usage(format!("{}: cannot write the trace: {e}", path.display())))?;
-    }
-    if !headless {
-        let complete = played.recorded.complete();
-        let mut app = crate::tui::App::replay(origin.clone(), played.recorded.model, played.recorded.trace, complete);
-        app.banner = Some(format!("▣ {origin}, played on {brokers} (finished)"));
-        app.theme = Theme::from_env(args.theme);
-        crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
-        return Ok(ExitCode::SUCCESS);
     }
     let replayed = crate::run::replay(played.recorded);
     if args.json {

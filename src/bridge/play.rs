@@ -29,9 +29,11 @@
 //!   group's assignment as its consumers report it), `crashed`, `restarted`, `joined`,
 //!   `paused`, `resumed` and the scenario's notes, with `t_us` = wall time since the start ×
 //!   speed. The lines are read back by the trace reader, so what the analysis folds was
-//!   validated as any recorded trace is.
+//!   validated as any recorded trace is: at the end ([`Prepared::run`], headless), or as
+//!   they come, for the TUI ([`Prepared::live`], [`live::LiveFeed`]).
 
 mod kafka;
+pub mod live;
 mod plan;
 mod record;
 
@@ -147,8 +149,24 @@ pub fn refusal(model: &Model, broker: Broker) -> Option<String> {
     None
 }
 
-/// Plays a scenario against the cluster. `seed` overrides the scenario's.
+/// A scenario ready to play: compiled, checked, its schedule simulated and its topics made
+/// on the cluster (what can fail before the run, as one line).
+pub struct Prepared {
+    model: Arc<Model>,
+    schedule: Vec<plan::Outgoing>,
+    bases: kafka::Bases,
+    options: Options,
+    run_id: String,
+}
+
+/// Plays a scenario against the cluster and waits for the end. `seed` overrides the
+/// scenario's.
 pub fn play(scenario: Scenario, seed: Option<u64>, options: &Options) -> Result<Played, PlayError> {
+    prepare(scenario, seed, options)?.run()
+}
+
+/// Everything before the run: the checks, the schedule, the topics.
+pub fn prepare(scenario: Scenario, seed: Option<u64>, options: &Options) -> Result<Prepared, PlayError> {
     if !(options.speed.is_finite() && options.speed > 0.0) {
         return Err(PlayError::Unsupported(format!("--speed {} is not a positive number", options.speed)));
     }
@@ -160,10 +178,31 @@ pub fn play(scenario: Scenario, seed: Option<u64>, options: &Options) -> Result<
     let schedule = plan::schedule(&model, options.max_steps)?;
     let run_id = options.run_id.clone().unwrap_or_else(kafka::fresh_run_id);
     let bases = kafka::topics(&model, options)?;
-    let (lines, unpublished) = kafka::play(&model, &schedule, &bases, options, &run_id)?;
-    let (input, late) = record::assemble(&model, lines, &options.brokers);
-    let recorded = crate::trace::read::read(input.as_slice(), "the recorded run")
-        .map_err(|e| PlayError::Trace(e.to_string().trim_start_matches("the recorded run:").trim().to_owned()))?;
-    let jsonl = record::canonical(&recorded);
-    Ok(Played { jsonl, recorded, unpublished: unpublished + late })
+    Ok(Prepared { model, schedule, bases, options: options.clone(), run_id })
+}
+
+impl Prepared {
+    /// Plays the run to its end, then reads what was recorded back as a trace.
+    pub fn run(self) -> Result<Played, PlayError> {
+        let recorder = Arc::new(record::Recorder::new(record::Clock::new(self.options.speed)));
+        let unpublished = self.play_on(&recorder)?;
+        let (input, late) = record::assemble(&self.model, recorder.take(), &self.options.brokers);
+        let recorded = crate::trace::read::read(input.as_slice(), "the recorded run")
+            .map_err(|e| PlayError::Trace(e.to_string().trim_start_matches("the recorded run:").trim().to_owned()))?;
+        let jsonl = record::canonical(&recorded);
+        Ok(Played { jsonl, recorded, unpublished: unpublished + late })
+    }
+
+    /// Plays the run on a thread of its own; the feed shows it in the TUI as it happens.
+    pub fn live(self) -> live::LiveFeed {
+        let recorder = Arc::new(record::Recorder::new(record::Clock::new(self.options.speed)));
+        let header = record::header_line(&self.model, &self.options.brokers);
+        let feed_recorder = Arc::clone(&recorder);
+        let run = std::thread::spawn(move || self.play_on(&recorder));
+        live::LiveFeed::new(&header, feed_recorder, run)
+    }
+
+    fn play_on(&self, recorder: &Arc<record::Recorder>) -> Result<u64, PlayError> {
+        kafka::play(&self.model, &self.schedule, &self.bases, &self.options, &self.run_id, recorder)
+    }
 }

@@ -72,6 +72,37 @@ fn fan_out_on_a_mock_cluster_delivers_what_the_simulation_does() {
 }
 
 #[test]
+fn the_live_feed_gives_the_tui_the_run_as_it_happens() {
+    use eventlab::timeline::Feed as _;
+    let cluster = MockCluster::new(1).expect("a mock cluster");
+    cluster.create_topic("orders", 3, 1).expect("a topic");
+    let prepared =
+        eventlab::bridge::play::prepare(lesson("fan-out"), None, &options(cluster.bootstrap_servers(), 10.0))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let mut feed = prepared.live();
+    let mut pulls = 0;
+    // Bounded: the run takes the lesson's 20 s ÷ 10 at most, after the groups join.
+    while !feed.finished() && pulls < 6000 {
+        feed.pull();
+        pulls += 1;
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(feed.finished(), "{:?}", feed.status());
+    assert!(feed.status().is_some_and(|s| s.starts_with("played to the end")), "{:?}", feed.status());
+    assert_eq!(feed.now(), feed.model().duration);
+    // What `w` writes is a whole trace, and reads back with the steps the TUI has.
+    let text = feed.file_text().expect("a file");
+    let recorded = eventlab::trace::read::read(text.as_bytes(), "live").unwrap_or_else(|e| panic!("{e}"));
+    assert!(recorded.complete());
+    assert_eq!(recorded.trace.steps.len(), feed.trace().steps.len());
+    let summary = summary_json(&eventlab::run::replay(recorded));
+    for group in ["billing", "email"] {
+        assert_eq!(metric(&summary, group, "delivered"), 30, "{summary}");
+        assert_eq!(metric(&summary, group, "final_lag"), 0, "{summary}");
+    }
+}
+
+#[test]
 fn handlers_emit_with_correlation_and_causation_on_a_mock_cluster() {
     let cluster = MockCluster::new(1).expect("a mock cluster");
     cluster.create_topic("orders", 2, 1).expect("a topic");

@@ -19,7 +19,7 @@ use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
 use serde_json::{Map, Value, json};
 
 use super::plan::Outgoing;
-use super::record::{Clock, Line, Recorder, fields_of as fields, wall_now};
+use super::record::{Recorder, fields_of as fields, wall_now};
 use super::{Options, PlayError};
 use crate::bridge::CONNECT_TIMEOUT;
 use crate::model::Model;
@@ -212,7 +212,7 @@ struct GroupState {
 /// What every thread of the run shares.
 struct Shared {
     model: Arc<Model>,
-    rec: Recorder,
+    rec: Arc<Recorder>,
     bases: Bases,
     brokers: String,
     run_id: String,
@@ -249,7 +249,7 @@ impl Shared {
     }
 }
 
-/// Plays the run: returns the lines recorded, and how many records due within the
+/// Plays the run, recording into `recorder`: returns how many records due within the
 /// duration were never reported published (the cluster or the machine could not keep up).
 pub(super) fn play(
     model: &Arc<Model>,
@@ -257,7 +257,8 @@ pub(super) fn play(
     bases: &Bases,
     options: &Options,
     run_id: &str,
-) -> Result<(Vec<Line>, u64), PlayError> {
+    recorder: &Arc<Recorder>,
+) -> Result<u64, PlayError> {
     let producer: BaseProducer<Reports> = ClientConfig::new()
         .set("bootstrap.servers", &options.brokers)
         .set("linger.ms", "0")
@@ -273,7 +274,7 @@ pub(super) fn play(
     let seed = model.seed;
     let shared = Arc::new(Shared {
         model: Arc::clone(model),
-        rec: Recorder::new(Clock::new(options.speed)),
+        rec: Arc::clone(recorder),
         bases: bases.clone(),
         brokers: options.brokers.clone(),
         run_id: run_id.to_owned(),
@@ -331,7 +332,7 @@ pub(super) fn play(
         };
         return Err(PlayError::Broker(format!("{}: {first}{more}", options.brokers)));
     }
-    Ok((shared.rec.take(), shared.in_flight.load(Ordering::SeqCst)))
+    Ok(shared.in_flight.load(Ordering::SeqCst))
 }
 
 /// How long the groups that start at 0 have to join before the clock starts anyway.

@@ -56,6 +56,11 @@ impl Clock {
         self.start.get().map_or(0, |start| (start.elapsed().as_secs_f64() * 1e6 * self.speed) as u64)
     }
 
+    /// The virtual time a wall duration stands for.
+    pub fn virtual_us(&self, wall: std::time::Duration) -> u64 {
+        (wall.as_secs_f64() * 1e6 * self.speed) as u64
+    }
+
     /// The wall time a virtual duration takes.
     pub fn wall(&self, virtual_us: u64) -> std::time::Duration {
         std::time::Duration::from_secs_f64(virtual_us as f64 / 1e6 / self.speed)
@@ -138,9 +143,20 @@ impl Recorder {
         true
     }
 
+    /// The lines recorded from index `from` on (copies; a live view's next ones).
+    pub fn since(&self, from: usize) -> Vec<Line> {
+        let lines = self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        lines.get(from..).map(<[Line]>::to_vec).unwrap_or_default()
+    }
+
     pub fn take(&self) -> Vec<Line> {
         std::mem::take(&mut *self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
+}
+
+/// The header line (without its newline).
+pub(super) fn header_line(model: &Model, brokers: &str) -> Vec<u8> {
+    serde_json::to_vec(&header(model, brokers)).unwrap_or_default()
 }
 
 /// The header: the scenario, its seed, and where it was played.
@@ -166,10 +182,10 @@ fn place(fields: &Map<String, Value>) -> Option<(String, u64, u64)> {
     ))
 }
 
-/// The recorded lines in order, numbered, with the header and the `end` line: a whole
-/// trace, as JSON Lines; and the number of publications left out, reported after the
-/// scenario's duration.
-pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, brokers: &str) -> (Vec<u8>, u64) {
+/// Puts lines in trace order: a publication no later than its first delivery, nor than the
+/// next offset's publication on its partition; then by time, notes first, then
+/// publications (a partition's in offset order), then the rest as recorded.
+pub(super) fn order(lines: &mut [Line]) {
     // A publication no later than its first delivery...
     let mut first_seen: BTreeMap<(String, u64, u64), u64> = BTreeMap::new();
     for line in lines.iter().filter(|l| l.kind == "delivered") {
@@ -195,13 +211,29 @@ pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, brokers: &str) -> (V
             next = lines[i].t_us;
         }
     }
-    // Stable: lines recorded in order stay in order within a microsecond.
-    // Within a microsecond: notes, then publications (a partition's in offset order), then
+    // Stable: lines recorded in order stay in order. Within a microsecond: notes, then publications (a partition's in offset order), then
     // the rest as recorded.
     lines.sort_by_key(|l| {
         let offset = if l.kind == "published" { place(&l.fields).map_or(0, |(_, _, offset)| offset) } else { 0 };
         (l.t_us, u8::from(l.kind != "note"), u8::from(l.kind != "published"), offset)
     });
+}
+
+/// One step line: its number, time and kind, then its fields.
+pub(super) fn step_line(number: u64, line: Line) -> Vec<u8> {
+    let mut object = Map::new();
+    object.insert("step".into(), number.into());
+    object.insert("t_us".into(), line.t_us.into());
+    object.insert("kind".into(), line.kind.into());
+    object.extend(line.fields);
+    serde_json::to_vec(&Value::Object(object)).unwrap_or_default()
+}
+
+/// The recorded lines in order, numbered, with the header and the `end` line: a whole
+/// trace, as JSON Lines; and the number of publications left out, reported after the
+/// scenario's duration.
+pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, brokers: &str) -> (Vec<u8>, u64) {
+    order(&mut lines);
     let duration = model.duration;
     let late = lines.iter().filter(|l| l.kind == "published" && l.t_us > duration).count() as u64;
     let mut out = Vec::new();
@@ -210,12 +242,7 @@ pub(super) fn assemble(model: &Model, mut lines: Vec<Line>, brokers: &str) -> (V
     let mut steps = 0u64;
     for line in lines.into_iter().filter(|l| l.t_us <= duration) {
         steps += 1;
-        let mut object = Map::new();
-        object.insert("step".into(), steps.into());
-        object.insert("t_us".into(), line.t_us.into());
-        object.insert("kind".into(), line.kind.into());
-        object.extend(line.fields);
-        let _ = serde_json::to_writer(&mut out, &Value::Object(object));
+        out.extend(step_line(steps, line));
         out.push(b'\n');
     }
     let end = End { steps, t_us: duration, complete: true };
