@@ -6,11 +6,11 @@
 //!   later), handlers with `fetch` (no aggregate store on a real cluster), and the faults a
 //!   real client cannot apply: `duplicate` and `delay` (they act inside the broker's delivery).
 //!   One line, exit 2.
-//! - **What it plays**: topics are created with the scenario's partitions ([`kafka::topics`]);
+//! - **What it plays**: topics are created with the scenario's partitions (`kafka::topics`);
 //!   each consumer group is a real group (`eventlab-GROUP-RUN`), each instance a real consumer
 //!   on its own thread, committing by hand in the scenario's mode (after, before, interval;
 //!   on revoke too, as the simulator's survivors do). The publication schedule is the
-//!   simulator's: the same scenario and seed are simulated first ([`plan`]), and its root
+//!   simulator's: the same scenario and seed are simulated first (`plan`), and its root
 //!   publications (producers' events, retries included, and scripted events; an `upgrade` is
 //!   in them already) are produced at their time ÷ `--speed`, to the simulated partition.
 //!   Handlers decide as the simulator does ([`crate::sim::verdict`] from the group's seeded
@@ -23,7 +23,7 @@
 //! - **When it ends**: at the scenario's duration ÷ `--speed`, or earlier once nothing is left
 //!   to publish or to happen (no fault, restart or start still due) and every started group
 //!   has committed every record and is idle: what follows could not change a figure.
-//! - **What it records** ([`record`]): `published` (with the partition and offset the
+//! - **What it records** (`record`): `published` (with the partition and offset the
 //!   broker's delivery report gives, counted from the partition's end at the start),
 //!   `delivered`, `processed`, `skipped_duplicate`, `failed`, `committed`, `rebalanced` (the
 //!   group's assignment as its consumers report it), `crashed`, `restarted`, `joined`,

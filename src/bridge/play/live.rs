@@ -1,7 +1,7 @@
 //! The TUI on a run on a real cluster as it happens: a [`Feed`] that takes the lines the
 //! run records, holds each back a moment (a record's delivery report may reach the
 //! producer after a consumer fetched it), puts them in order as the finished trace has
-//! them ([`record::order`]) and reads them into a trace as they come.
+//! them (`record::order`) and reads them into a trace as they come.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
