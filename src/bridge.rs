@@ -1,8 +1,10 @@
 //! The clients that meet a real Kafka-protocol cluster (the `kafka` feature, on by
-//! default): [`tap`] reads what a cluster's own clients do, for `eventlab tap`. The
-//! simulator never depends on this module: what crosses into the rest of eventlab is a
-//! trace, written by [`crate::tap`].
+//! default): [`tap`] reads what a cluster's own clients do, for `eventlab tap`; [`play`]
+//! runs a scenario's producers and consumers against a cluster, for `eventlab run --broker`.
+//! The simulator never depends on this module: what crosses into the rest of eventlab is a
+//! trace, written by [`crate::tap`] and [`play`].
 
+pub mod play;
 pub mod tap;
 
 use std::time::Duration;

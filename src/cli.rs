@@ -262,6 +262,25 @@ pub struct RunArgs {
     /// white background).
     #[arg(long, value_name = "THEME", value_parser = theme_parser())]
     pub theme: Option<Theme>,
+    /// Play the scenario's producers and consumers against a real Kafka-protocol cluster
+    /// (HOST:PORT[,HOST:PORT...]) in real time and check what really happened.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub broker: Option<String>,
+    /// With --broker: run this many times faster than real time (e.g. 10).
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_speed, requires = "broker")]
+    pub speed: f64,
+    /// With --broker: use topics that exist with more partitions than the scenario's (the
+    /// extra partitions are ignored).
+    #[arg(long, requires = "broker")]
+    pub reuse_topics: bool,
+}
+
+/// `--speed`: a positive, finite factor.
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed.is_finite() && speed > 0.0 && speed <= 1000.0 => Ok(speed),
+        _ => Err(format!("\"{text}\" is not a speed: a number greater than 0, at most 1000 (e.g. 10)")),
+    }
 }
 
 /// A failure with its exit code and one-line message.
@@ -305,6 +324,10 @@ pub fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         None => picker(cli.theme),
+        Some(Command::Run(mut args)) if args.broker.is_some() => {
+            args.theme = args.theme.or(cli.theme);
+            broker_run(&args)
+        }
         Some(Command::Run(args)) if args.headless || args.json => run(&args),
         // `eventlab --theme mono run X` as `eventlab run X --theme mono`.
         Some(Command::Run(mut args)) => {
@@ -640,6 +663,77 @@ fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     // delay the exit (it showed as a tenth of a headless run's time).
     std::mem::forget(outcome);
     Ok(code)
+}
+
+/// `eventlab run --broker`: the scenario played against a real cluster (see
+/// [`crate::bridge::play`]): in the TUI as it happens, or headless to its end, then its trace
+/// analysed as a recorded one (the summary, the exit code).
+#[cfg(feature = "kafka")]
+fn broker_run(args: &RunArgs) -> Result<ExitCode, Failure> {
+    use crate::bridge::play::{Options, play};
+    let brokers = args.broker.clone().unwrap_or_default();
+    crate::bridge::check_brokers(&brokers).map_err(usage)?;
+    let headless = args.headless || args.json;
+    if headless {
+        let _ = crate::run::signals::exit_on_signals();
+    } else if args.trace.is_some() {
+        return Err(usage("--trace needs --headless (the TUI records with its own key later)"));
+    } else if !std::io::stdout().is_terminal() {
+        return Err(usage("eventlab: run --broker without --headless opens the TUI, which needs a terminal"));
+    }
+    let limits = limits(args.max_steps, args.max_memory)?;
+    let (origin, scenario) = load_target(&args.target, limits, args.variant.as_deref())?;
+    let target = match &args.trace {
+        Some(path) => Some((
+            path,
+            crate::trace::file::Target::resolve(path)
+                .map_err(|e| usage(format!("{}: cannot write the trace: {e}", path.display())))?,
+        )),
+        None => None,
+    };
+    let options = Options {
+        brokers: brokers.clone(),
+        speed: args.speed,
+        reuse_topics: args.reuse_topics,
+        max_steps: limits.step_cap(),
+        run_id: None,
+    };
+    if !headless {
+        // The TUI on the run as it happens (steps placed half a second behind the clock).
+        let prepared =
+            crate::bridge::play::prepare(scenario, args.seed, &options).map_err(|e| usage(format!("{origin}: {e}")))?;
+        let feed = prepared.live();
+        let app = crate::tui::App::tap(format!("{origin} on {brokers}"), Box::new(feed))
+            .with_theme(Theme::from_env(args.theme));
+        crate::tui::run(app).map_err(|e| usage(format!("eventlab: {e}")))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let played = play(scenario, args.seed, &options).map_err(|e| usage(format!("{origin}: {e}")))?;
+    if played.unpublished > 0 {
+        eprintln!(
+            "warning: {origin}: {} records due within the scenario's duration were not published by its end \
+             (the cluster or this machine did not keep up with --speed {}); a lower --speed plays more of them",
+            played.unpublished, args.speed
+        );
+    }
+    if let Some((path, target)) = &target {
+        target
+            .write(&played.recorded.model, &played.recorded.trace, played.recorded.complete())
+            .map_err(|e| usage(format!("{}: cannot write the trace: {e}", path.display())))?;
+    }
+    let replayed = crate::run::replay(played.recorded);
+    if args.json {
+        out(format!("{}\n", crate::report::summary_json(&replayed)))?;
+    } else {
+        out(crate::report::summary_table(&replayed))?;
+    }
+    Ok(if replayed.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `eventlab run --broker` in a build without the bridge.
+#[cfg(not(feature = "kafka"))]
+fn broker_run(_: &RunArgs) -> Result<ExitCode, Failure> {
+    Err(usage("--broker: this eventlab was built without the kafka feature (cargo build --features kafka)"))
 }
 
 /// `eventlab explore`: exit 0 when no seed broke an expectation, 1 when some did.

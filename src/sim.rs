@@ -11,6 +11,7 @@
 //! restore + re-step.
 
 mod consumer;
+pub use consumer::{Verdict, draw, range_assign, verdict};
 mod fault;
 pub mod murmur2;
 mod producer;

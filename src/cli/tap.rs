@@ -1,10 +1,9 @@
 //! `eventlab tap`: a real Kafka-protocol cluster read live, into the TUI or, headless,
 //! into a trace and the summary a run prints.
 
-use std::path::Path;
 use std::process::ExitCode;
 
-use super::{Failure, TapArgs, out, usage};
+use super::{Failure, TapArgs, usage};
 
 /// `eventlab tap` in a build without the `kafka` feature.
 #[cfg(not(feature = "kafka"))]
@@ -21,6 +20,9 @@ pub fn tap(args: &TapArgs) -> Result<ExitCode, Failure> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::{Duration, Instant};
 
+    use std::path::Path;
+
+    use super::out;
     use crate::bridge::tap::{From, TapOptions, start};
     use crate::tap::{Recorder, TapFeed};
 

@@ -9,7 +9,7 @@ use crate::scenario::model::{Commit, From};
 use crate::scenario::template::Context;
 use crate::scenario::template::StrTemplate;
 use crate::scenario::value::Distribution;
-use crate::sim::model::{EmitModel, FaultAction};
+use crate::sim::model::{EmitModel, FaultAction, HandlerModel};
 use crate::sim::sched::Class;
 use crate::trace::{
     Assignment, EventIdx, FailReason, GroupIdx, InstanceIdx, Partition, Payloads, Span, Step, StepKind, TopicIdx,
@@ -426,19 +426,11 @@ impl Simulator {
         // The schema check comes first: a version it does not take fails, with no draw.
         let accepted = gm.accepts(event.event_type, event.schema_version);
         let handler = gm.handler_for(event.event_type);
-        let rng = &mut self.state.groups[group.index()].rng;
-        let outcome_index = handler.filter(|_| accepted).map(|h| rng.weighted(&h.cumulative));
+        let Verdict { outcome: outcome_index, failure } =
+            verdict(handler, accepted, &mut self.state.groups[group.index()].rng);
         let outcome = handler.zip(outcome_index).map(|(h, o)| &h.outcomes[o]);
         let (retry_delay, idempotent, commit, duration) =
             (gm.retry_delay, gm.idempotent, gm.commit, self.model.duration);
-        let failure = match (handler, outcome) {
-            _ if !accepted => Some(FailReason::UnknownSchemaVersion),
-            (_, Some(o)) if o.fail => Some(FailReason::HandlerFailed),
-            (Some(h), _) if h.fail_probability > 0.0 && rng.chance(h.fail_probability) => {
-                Some(FailReason::FailProbability)
-            }
-            _ => None,
-        };
 
         let mut step = Step::new(StepKind::Processed, now);
         step.event = Some(work.event);
@@ -708,6 +700,31 @@ impl Simulator {
     }
 }
 
+/// What a handler makes of a completed processing attempt, before the idempotency check:
+/// the outcome drawn (an index into the handler's `outcomes`; none without a handler or for
+/// a schema version the group does not take) and the failure, if the attempt fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub outcome: Option<usize>,
+    pub failure: Option<FailReason>,
+}
+
+/// The handler's verdict on an attempt (`handler`: the group's handler for the event's type;
+/// `accepted`: whether the group takes its schema version), drawn from the group's stream:
+/// the schema check first (a version it does not take fails with no draw), then the weighted
+/// outcome, then `fail_probability` (drawn only when the outcome did not fail). The simulator
+/// and the broker bridge (`run --broker`) both decide with it.
+pub fn verdict(handler: Option<&HandlerModel>, accepted: bool, rng: &mut crate::rng::Stream) -> Verdict {
+    let outcome = handler.filter(|_| accepted).map(|h| rng.weighted(&h.cumulative));
+    let failure = match (handler, handler.zip(outcome).map(|(h, o)| &h.outcomes[o])) {
+        _ if !accepted => Some(FailReason::UnknownSchemaVersion),
+        (_, Some(o)) if o.fail => Some(FailReason::HandlerFailed),
+        (Some(h), _) if h.fail_probability > 0.0 && rng.chance(h.fail_probability) => Some(FailReason::FailProbability),
+        _ => None,
+    };
+    Verdict { outcome, failure }
+}
+
 /// A payload rendered for a new event, not yet in the arena.
 pub(super) enum Rendered {
     Stored(Span),
@@ -726,7 +743,7 @@ impl Rendered {
 }
 
 /// A draw from a distribution of durations, in µs.
-pub(super) fn draw(distribution: Distribution, rng: &mut crate::rng::Stream) -> u64 {
+pub fn draw(distribution: Distribution, rng: &mut crate::rng::Stream) -> u64 {
     match distribution {
         Distribution::Fixed(d) => d.as_micros(),
         Distribution::Uniform(lo, hi) => rng.int_in(lo.as_micros() as i64, hi.as_micros() as i64) as u64,

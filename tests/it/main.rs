@@ -2,6 +2,8 @@
 mod architecture;
 mod bad_input;
 mod broker;
+#[cfg(feature = "kafka")]
+mod broker_run;
 mod cli;
 mod diff;
 mod eda_properties;
