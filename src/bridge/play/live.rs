@@ -131,14 +131,13 @@ impl Feed for LiveFeed {
     }
 
     fn status(&self) -> Option<String> {
-        let now = self.recorder.clock.now_us().min(self.reader.model().duration);
         Some(match (&self.failed, &self.ended) {
             (Some(e), _) | (None, Some(Err(e))) => format!("stopped: {e}"),
             (None, Some(Ok(0))) => format!("played to the end · {} steps", self.steps),
             (None, Some(Ok(n))) => {
                 format!("played to the end · {} steps · {n} records not published in time", self.steps)
             }
-            (None, None) => format!("playing · {} · {} steps", crate::scenario::value::Duration(now), self.steps),
+            (None, None) => format!("playing live · {} steps", self.steps),
         })
     }
 
