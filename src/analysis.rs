@@ -669,11 +669,13 @@ impl Analysis {
                     self.groups[g()].committed[slot] = step.offset;
                     // A log read off a real cluster may have holes: only records count.
                     let log = &self.logs[step.topic_idx().index()][step.partition_idx().index()];
-                    let passed: Vec<EventIdx> = log.range(old, step.offset).map(|(_, e)| e).collect();
-                    self.sub_lag(g(), passed.len() as u64);
-                    for event in passed {
-                        self.committed_without_completion(trace, g(), event, index);
+                    let track = &mut self.groups[g()];
+                    let mut passed = 0;
+                    for (_, event) in log.range(old, step.offset) {
+                        passed += 1;
+                        uncompleted_if_so(track, trace, event, index);
                     }
+                    self.sub_lag(g(), passed);
                 }
             }
             StepKind::Acked => {
@@ -898,14 +900,7 @@ impl Analysis {
     }
 
     fn committed_without_completion(&mut self, trace: &Trace, group: usize, event: EventIdx, index: usize) {
-        // Lost is only known once nothing can complete it any more, so it is listed from
-        // the current set (see `lost`), not recorded as a finding here.
-        let id = trace.events[event.index()].id;
-        let track = &mut self.groups[group];
-        if !track.completed.contains(id) && !track.uncompleted.contains_key(&id) {
-            track.uncompleted.insert(id, (event, index as u32 + 1));
-            track.metrics.lost += 1;
-        }
+        uncompleted_if_so(&mut self.groups[group], trace, event, index);
     }
 
     /// Whether a live instance of `group` holds `event` now (processing it, or retrying it
@@ -959,5 +954,17 @@ impl Analysis {
             .collect();
         lost.sort_by_key(|f| f.step);
         lost
+    }
+}
+
+/// An event of `track`'s group committed or acked (at step `index`) without a completed
+/// processing so far: counted lost until one completes. Lost is only known once nothing
+/// can complete it any more, so it is listed from the current set (see `lost`), not
+/// recorded as a finding here.
+fn uncompleted_if_so(track: &mut GroupTrack, trace: &Trace, event: EventIdx, index: usize) {
+    let id = trace.events[event.index()].id;
+    if !track.completed.contains(id) && !track.uncompleted.contains_key(&id) {
+        track.uncompleted.insert(id, (event, index as u32 + 1));
+        track.metrics.lost += 1;
     }
 }

@@ -336,6 +336,44 @@ impl DataTemplate {
         }
     }
 
+    /// Writes what [`Self::render`] without a context renders, as the compact JSON text
+    /// `serde_json::to_writer` writes of it, straight into `out`: the same draws in the same
+    /// order and the same bytes, written in the same pieces, without building the value.
+    /// For a template without placeholders (with them, a producer's second pass needs the
+    /// value).
+    pub fn write_json(&self, rng: &mut Stream, sequences: &mut [i128], out: &mut Vec<u8>) {
+        match self {
+            DataTemplate::Literal(value) => to_writer(out, &**value),
+            DataTemplate::Str(_) => out.extend_from_slice(b"null"),
+            DataTemplate::Array(items) => {
+                out.push(b'[');
+                for (i, t) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    t.write_json(rng, sequences, out);
+                }
+                out.push(b']');
+            }
+            DataTemplate::Object(fields) => {
+                out.push(b'{');
+                for (i, (k, t)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    to_writer(out, k.as_str());
+                    out.push(b':');
+                    t.write_json(rng, sequences, out);
+                }
+                out.push(b'}');
+            }
+            DataTemplate::UniformInt(lo, hi) => to_writer(out, &rng.int_in(*lo, *hi)),
+            // Leaves are rendered as `render` renders them (numbers and copies of the
+            // options: no allocation but a choice's own).
+            _ => to_writer(out, &self.render(rng, sequences, None)),
+        }
+    }
+
     /// Fills the placeholders of an already rendered value (a producer's second pass, whose
     /// placeholders may refer to the event's own generated data).
     pub fn fill(&self, value: &mut Value, ctx: &Context<'_>) {
@@ -356,6 +394,11 @@ impl DataTemplate {
             _ => {}
         }
     }
+}
+
+/// Serializes into a byte buffer (which cannot fail for a value, a string or a number).
+fn to_writer<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    serde_json::to_writer(out, value).expect("JSON into memory");
 }
 
 #[cfg(test)]

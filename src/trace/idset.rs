@@ -19,6 +19,7 @@ pub struct IdSet {
 struct Bits(Vec<u64>);
 
 impl Bits {
+    #[inline]
     fn insert(&mut self, n: u32) -> bool {
         let (word, bit) = ((n / 64) as usize, n % 64);
         if word >= self.0.len() {
@@ -29,6 +30,7 @@ impl Bits {
         !was
     }
 
+    #[inline]
     fn contains(&self, n: u32) -> bool {
         self.0.get((n / 64) as usize).is_some_and(|w| w & (1 << (n % 64)) != 0)
     }
@@ -50,6 +52,7 @@ pub(crate) fn tree_bytes<K, V>(len: usize) -> usize {
 
 impl IdSet {
     /// Inserts; returns whether the id was new.
+    #[inline]
     pub fn insert(&mut self, id: EventId) -> bool {
         match id.kind() {
             IdKind::Root(n) => self.roots.insert(n),
@@ -66,6 +69,7 @@ impl IdSet {
             + tree_bytes::<EventId, ()>(self.custom.len())
     }
 
+    #[inline]
     pub fn contains(&self, id: EventId) -> bool {
         match id.kind() {
             IdKind::Root(n) => self.roots.contains(n),
