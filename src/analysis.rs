@@ -649,7 +649,7 @@ impl Analysis {
                 let id = trace.events[step.event_idx().index()].id;
                 let track = &mut self.groups[g()];
                 track.metrics.delivered += 1;
-                let retry = track.awaiting_retry.remove(&step.event_idx());
+                let retry = !track.awaiting_retry.is_empty() && track.awaiting_retry.remove(&step.event_idx());
                 if !track.delivered.insert(id) {
                     track.metrics.duplicate_deliveries += 1;
                     self.find_as(FindingClass::DuplicateDelivery, step.event_idx(), step.group_idx(), index, retry);
@@ -764,8 +764,10 @@ impl Analysis {
         let event = &trace.events[step.event_idx().index()];
         let track = &mut self.groups[g];
         track.completed.insert(event.id);
-        track.awaiting_retry.remove(&step.event_idx());
-        if track.uncompleted.remove(&event.id).is_some() {
+        if !track.awaiting_retry.is_empty() {
+            track.awaiting_retry.remove(&step.event_idx());
+        }
+        if !track.uncompleted.is_empty() && track.uncompleted.remove(&event.id).is_some() {
             track.metrics.lost -= 1;
         }
         if step.kind != StepKind::Processed || step.flag == 0 {

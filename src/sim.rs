@@ -204,7 +204,7 @@ struct QueueState {
     round_robin: usize,
     /// Received and not yet acked, expired or nacked: seq → the message as of its latest
     /// receive (only that receive's ack deletes it) and that receive's visibility deadline.
-    inflight: BTreeMap<u64, (Msg, u64)>,
+    inflight: Inflight,
     /// FIFO queues: per key, the seqs of its unacked messages (ready, in flight or waiting
     /// to retry); only the first may be delivered.
     unacked_by_key: BTreeMap<Sym, BTreeSet<u64>>,
@@ -214,6 +214,35 @@ struct QueueState {
     /// receives are acked long before, and a heap of them would dominate a busy run.
     expiries: VecDeque<(u64, u64, u32)>,
     expiry_scheduled: bool,
+}
+
+/// A queue's received messages by seq (see [`QueueState::inflight`]): a sorted deque, for
+/// a handful are in flight at a time (the prefetch of each instance) and the oldest is
+/// usually acked first.
+#[derive(Clone, Debug, Default)]
+struct Inflight(VecDeque<(u64, (Msg, u64))>);
+
+impl Inflight {
+    fn find(&self, seq: u64) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&seq, |&(s, _)| s)
+    }
+
+    fn get(&self, seq: &u64) -> Option<&(Msg, u64)> {
+        self.find(*seq).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Inserts or replaces.
+    fn insert(&mut self, seq: u64, value: (Msg, u64)) {
+        match self.find(seq) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (seq, value)),
+        }
+    }
+
+    fn remove(&mut self, seq: &u64) -> Option<(Msg, u64)> {
+        let i = self.find(*seq).ok()?;
+        self.0.remove(i).map(|(_, value)| value)
+    }
 }
 
 /// A group's view of one partition.
@@ -567,6 +596,20 @@ impl Simulator {
         Ok(true)
     }
 
+    /// Advances until at least `steps` steps are appended (or more: an agenda item's steps
+    /// are appended together). Returns `false` when the run is over. What [`Simulator::step`]
+    /// called until the trace grew by `steps` does, without a call per step.
+    pub fn step_by(&mut self, steps: usize) -> Result<bool, SimError> {
+        let limit = self.model.duration;
+        let target = self.trace.steps.len().saturating_add(steps);
+        while self.trace.steps.len() < target {
+            if !self.process_next(limit)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Processes everything due at or before `t` (capped at the scenario's duration).
     pub fn run_until(&mut self, t: u64) -> Result<(), SimError> {
         let limit = t.min(self.model.duration);
@@ -662,6 +705,8 @@ impl Simulator {
         }
     }
 
+    /// One agenda item (inlined into [`Self::process_next`], its one caller: a call a step).
+    #[inline(always)]
     fn handle(&mut self, item: Item) {
         match item {
             Item::Note(i) => {
