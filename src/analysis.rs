@@ -578,12 +578,14 @@ impl Analysis {
         self.row_of.push(row);
     }
 
+    #[inline]
     fn record_lag(&mut self, group: usize) {
         let lag = self.groups[group].metrics.lag;
         let cell = &mut self.lag_history[group][self.bucket.min(LAG_BUCKETS - 1)];
         *cell = if *cell == u64::MAX { lag } else { (*cell).max(lag) };
     }
 
+    #[inline]
     fn add_lag(&mut self, group: usize, amount: u64) {
         let m = &mut self.groups[group].metrics;
         m.lag += amount;
@@ -596,6 +598,7 @@ impl Analysis {
         self.max_lag = self.max_lag.max(self.lag);
     }
 
+    #[inline]
     fn sub_lag(&mut self, group: usize, amount: u64) {
         let m = &mut self.groups[group].metrics;
         m.lag -= amount.min(m.lag);
@@ -963,6 +966,7 @@ impl Analysis {
 /// processing so far: counted lost until one completes. Lost is only known once nothing
 /// can complete it any more, so it is listed from the current set (see `lost`), not
 /// recorded as a finding here.
+#[inline]
 fn uncompleted_if_so(track: &mut GroupTrack, trace: &Trace, event: EventIdx, index: usize) {
     let id = trace.events[event.index()].id;
     if !track.completed.contains(id) && !track.uncompleted.contains_key(&id) {

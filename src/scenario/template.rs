@@ -361,7 +361,7 @@ impl DataTemplate {
                     if i > 0 {
                         out.push(b',');
                     }
-                    to_writer(out, k.as_str());
+                    write_key(out, k);
                     out.push(b':');
                     t.write_json(rng, sequences, out);
                 }
@@ -393,6 +393,18 @@ impl DataTemplate {
             }
             _ => {}
         }
+    }
+}
+
+/// Writes an object key as `serde_json` does: a key with nothing to escape (no control
+/// character, quote or backslash) in the same three pieces, the others through it.
+fn write_key(out: &mut Vec<u8>, key: &str) {
+    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'"');
+    } else {
+        to_writer(out, key);
     }
 }
 
@@ -436,6 +448,39 @@ mod tests {
         assert!(StrTemplate::parse("{kye}", Site::Emit).unwrap_err().contains("did you mean \"key\""));
         assert!(StrTemplate::parse("{state.balance}", Site::Emit).unwrap_err().contains("fetch"));
         assert!(StrTemplate::parse("{data..x}", Site::Emit).is_err());
+    }
+
+    #[test]
+    fn written_json_is_the_rendered_value_serialized() {
+        let cases = [
+            json!({"total": {"uniform": [5, 500]}}),
+            json!({"a\"b\\c\u{1}": {"uniform": [-3, 3]}, "": [1, {"choice": [null, {}, "x", [2]]}], "f": {"uniform": [0.5, 1.5]}}),
+            json!({"s": {"sequence": 7}, "t": {"sequence": 2.5}, "lit": {"k": "v"}, "ref": "{data.total}", "é": "{key}"}),
+            json!([{"choice": [{}, null]}, {"uniform": [1, 2]}]),
+            json!({"choice": [null]}),
+            json!({"choice": [{}]}),
+        ];
+        for case in cases {
+            let mut seqs = Vec::new();
+            let t = compile_data(&case, Site::Producer, "data", &mut seqs).unwrap();
+            let (mut rng_a, mut rng_b) =
+                (Stream::for_component(7, "producer", "p"), Stream::for_component(7, "producer", "p"));
+            let (mut seq_a, mut seq_b) = (vec![0i128; seqs.len()], vec![0i128; seqs.len()]);
+            for _ in 0..20 {
+                let value = t.render(&mut rng_a, &mut seq_a, None);
+                let mut written = Vec::new();
+                t.write_json(&mut rng_b, &mut seq_b, &mut written);
+                assert_eq!(String::from_utf8(written).unwrap(), serde_json::to_string(&value).unwrap(), "{case}");
+                let mut expected = crate::intern::Payloads::default();
+                let mut got = crate::intern::Payloads::default();
+                let span = expected.push(&value);
+                assert_eq!(
+                    got.push_written(|out| out.extend_from_slice(serde_json::to_string(&value).unwrap().as_bytes())),
+                    span
+                );
+                assert_eq!(got.text(span), expected.text(span));
+            }
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ impl Simulator {
 
     /// Whether one of the group's queues has a deliverable message and an instance has
     /// room under the prefetch.
+    #[inline]
     pub(super) fn can_receive(&self, group: GroupIdx) -> bool {
         let g = &self.state.groups[group.index()];
         let prefetch = self.model.groups[group.index()].prefetch;
@@ -35,6 +36,7 @@ impl Simulator {
 
     /// The first ready message that may be delivered: on a FIFO queue, one whose key has no
     /// earlier unacked message.
+    #[inline]
     fn next_deliverable(&self, group: GroupIdx, queue: QueueIdx) -> Option<usize> {
         let topic = self.model.groups[group.index()].queues[queue.index()];
         let q = &self.state.groups[group.index()].queues[queue.index()];

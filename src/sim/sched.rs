@@ -60,7 +60,8 @@ impl Key {
     /// Whether `self` goes before `other` (keys are never equal: insertion numbers differ).
     #[inline]
     fn before(self, other: Key) -> bool {
-        (self.time, self.order) < (other.time, other.order)
+        (u128::from(self.time) << 64 | u128::from(self.order))
+            < (u128::from(other.time) << 64 | u128::from(other.order))
     }
 }
 
