@@ -223,16 +223,25 @@ struct QueueState {
 struct Inflight(VecDeque<(u64, (Msg, u64))>);
 
 impl Inflight {
+    /// Where `seq` is (or would go): the oldest is looked at first.
+    #[inline]
     fn find(&self, seq: u64) -> Result<usize, usize> {
-        self.0.binary_search_by_key(&seq, |&(s, _)| s)
+        match self.0.front() {
+            Some(&(first, _)) if first == seq => Ok(0),
+            _ => self.0.binary_search_by_key(&seq, |&(s, _)| s),
+        }
     }
 
     fn get(&self, seq: &u64) -> Option<&(Msg, u64)> {
         self.find(*seq).ok().map(|i| &self.0[i].1)
     }
 
-    /// Inserts or replaces.
+    /// Inserts or replaces (a new receive usually comes last).
     fn insert(&mut self, seq: u64, value: (Msg, u64)) {
+        if self.0.back().is_none_or(|&(last, _)| last < seq) {
+            self.0.push_back((seq, value));
+            return;
+        }
         match self.find(seq) {
             Ok(i) => self.0[i].1 = value,
             Err(i) => self.0.insert(i, (seq, value)),
@@ -241,7 +250,8 @@ impl Inflight {
 
     fn remove(&mut self, seq: &u64) -> Option<(Msg, u64)> {
         let i = self.find(*seq).ok()?;
-        self.0.remove(i).map(|(_, value)| value)
+        let entry = if i == 0 { self.0.pop_front() } else { self.0.remove(i) };
+        entry.map(|(_, value)| value)
     }
 }
 
