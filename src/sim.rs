@@ -232,8 +232,8 @@ impl Inflight {
         }
     }
 
-    fn get(&self, seq: &u64) -> Option<&(Msg, u64)> {
-        self.find(*seq).ok().map(|i| &self.0[i].1)
+    fn get(&self, seq: u64) -> Option<&(Msg, u64)> {
+        self.find(seq).ok().map(|i| &self.0[i].1)
     }
 
     /// Inserts or replaces (a new receive usually comes last).
@@ -248,8 +248,8 @@ impl Inflight {
         }
     }
 
-    fn remove(&mut self, seq: &u64) -> Option<(Msg, u64)> {
-        let i = self.find(*seq).ok()?;
+    fn remove(&mut self, seq: u64) -> Option<(Msg, u64)> {
+        let i = self.find(seq).ok()?;
         let entry = if i == 0 { self.0.pop_front() } else { self.0.remove(i) };
         entry.map(|(_, value)| value)
     }
@@ -716,6 +716,7 @@ impl Simulator {
     }
 
     /// One agenda item (inlined into [`Self::process_next`], its one caller: a call a step).
+    #[expect(clippy::inline_always, reason = "its one caller, a call per agenda item otherwise")]
     #[inline(always)]
     fn handle(&mut self, item: Item) {
         match item {
