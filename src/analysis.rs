@@ -578,12 +578,14 @@ impl Analysis {
         self.row_of.push(row);
     }
 
+    #[inline]
     fn record_lag(&mut self, group: usize) {
         let lag = self.groups[group].metrics.lag;
         let cell = &mut self.lag_history[group][self.bucket.min(LAG_BUCKETS - 1)];
         *cell = if *cell == u64::MAX { lag } else { (*cell).max(lag) };
     }
 
+    #[inline]
     fn add_lag(&mut self, group: usize, amount: u64) {
         let m = &mut self.groups[group].metrics;
         m.lag += amount;
@@ -596,6 +598,7 @@ impl Analysis {
         self.max_lag = self.max_lag.max(self.lag);
     }
 
+    #[inline]
     fn sub_lag(&mut self, group: usize, amount: u64) {
         let m = &mut self.groups[group].metrics;
         m.lag -= amount.min(m.lag);
@@ -649,7 +652,7 @@ impl Analysis {
                 let id = trace.events[step.event_idx().index()].id;
                 let track = &mut self.groups[g()];
                 track.metrics.delivered += 1;
-                let retry = track.awaiting_retry.remove(&step.event_idx());
+                let retry = !track.awaiting_retry.is_empty() && track.awaiting_retry.remove(&step.event_idx());
                 if !track.delivered.insert(id) {
                     track.metrics.duplicate_deliveries += 1;
                     self.find_as(FindingClass::DuplicateDelivery, step.event_idx(), step.group_idx(), index, retry);
@@ -669,11 +672,13 @@ impl Analysis {
                     self.groups[g()].committed[slot] = step.offset;
                     // A log read off a real cluster may have holes: only records count.
                     let log = &self.logs[step.topic_idx().index()][step.partition_idx().index()];
-                    let passed: Vec<EventIdx> = log.range(old, step.offset).map(|(_, e)| e).collect();
-                    self.sub_lag(g(), passed.len() as u64);
-                    for event in passed {
-                        self.committed_without_completion(trace, g(), event, index);
+                    let track = &mut self.groups[g()];
+                    let mut passed = 0;
+                    for (_, event) in log.range(old, step.offset) {
+                        passed += 1;
+                        uncompleted_if_so(track, trace, event, index);
                     }
+                    self.sub_lag(g(), passed);
                 }
             }
             StepKind::Acked => {
@@ -762,8 +767,10 @@ impl Analysis {
         let event = &trace.events[step.event_idx().index()];
         let track = &mut self.groups[g];
         track.completed.insert(event.id);
-        track.awaiting_retry.remove(&step.event_idx());
-        if track.uncompleted.remove(&event.id).is_some() {
+        if !track.awaiting_retry.is_empty() {
+            track.awaiting_retry.remove(&step.event_idx());
+        }
+        if !track.uncompleted.is_empty() && track.uncompleted.remove(&event.id).is_some() {
             track.metrics.lost -= 1;
         }
         if step.kind != StepKind::Processed || step.flag == 0 {
@@ -898,14 +905,7 @@ impl Analysis {
     }
 
     fn committed_without_completion(&mut self, trace: &Trace, group: usize, event: EventIdx, index: usize) {
-        // Lost is only known once nothing can complete it any more, so it is listed from
-        // the current set (see `lost`), not recorded as a finding here.
-        let id = trace.events[event.index()].id;
-        let track = &mut self.groups[group];
-        if !track.completed.contains(id) && !track.uncompleted.contains_key(&id) {
-            track.uncompleted.insert(id, (event, index as u32 + 1));
-            track.metrics.lost += 1;
-        }
+        uncompleted_if_so(&mut self.groups[group], trace, event, index);
     }
 
     /// Whether a live instance of `group` holds `event` now (processing it, or retrying it
@@ -959,5 +959,18 @@ impl Analysis {
             .collect();
         lost.sort_by_key(|f| f.step);
         lost
+    }
+}
+
+/// An event of `track`'s group committed or acked (at step `index`) without a completed
+/// processing so far: counted lost until one completes. Lost is only known once nothing
+/// can complete it any more, so it is listed from the current set (see `lost`), not
+/// recorded as a finding here.
+#[inline]
+fn uncompleted_if_so(track: &mut GroupTrack, trace: &Trace, event: EventIdx, index: usize) {
+    let id = trace.events[event.index()].id;
+    if !track.completed.contains(id) && !track.uncompleted.contains_key(&id) {
+        track.uncompleted.insert(id, (event, index as u32 + 1));
+        track.metrics.lost += 1;
     }
 }

@@ -112,6 +112,24 @@ impl Payloads {
         self.span(start)
     }
 
+    /// Stores the JSON text `write` appends (what [`Self::push`] stores of the value that
+    /// text spells: `null` is the empty span, `{}` is [`Span::EMPTY_OBJECT`]).
+    pub fn push_written(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> Span {
+        let start = self.0.len();
+        write(&mut self.0);
+        match &self.0[start..] {
+            b"null" => {
+                self.0.truncate(start);
+                Span::NONE
+            }
+            b"{}" => {
+                self.0.truncate(start);
+                Span::EMPTY_OBJECT
+            }
+            _ => self.span(start),
+        }
+    }
+
     /// Stores headers as a JSON object (none is the empty span).
     pub fn push_headers(&mut self, headers: &[(String, String)]) -> Span {
         if headers.is_empty() {

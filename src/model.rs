@@ -183,7 +183,12 @@ impl GroupModel {
 
     /// Whether the group takes an event of this type and (original) version: after its
     /// upcasters, a type listed in `accepts` must be at a listed version.
+    #[inline]
     pub fn accepts(&self, event_type: Sym, version: u32) -> bool {
+        self.accepts.is_empty() || self.accepts_listed(event_type, version)
+    }
+
+    fn accepts_listed(&self, event_type: Sym, version: u32) -> bool {
         let Some((_, versions)) = self.accepts.iter().find(|(t, _)| *t == event_type) else { return true };
         let (_, version) = self.upcast_steps(event_type, version);
         versions.contains(&version)

@@ -52,10 +52,8 @@ pub fn run_model(model: Arc<Model>, max_steps: u64) -> Result<Outcome, RunError>
     let mut analysis = Analysis::new(model);
     // Analysis keeps pace in chunks: its figures depend only on the trace, so reading it in
     // chunks equals reading it step by step, and the steps are still warm in the cache.
-    while sim.step()? {
-        if sim.trace().steps.len() - analysis.observed() >= 4096 {
-            analysis.observe(sim.trace());
-        }
+    while sim.step_by(4096)? {
+        analysis.observe(sim.trace());
     }
     analysis.observe(sim.trace());
     let checked = analysis.check_all(sim.trace());

@@ -205,7 +205,7 @@ struct QueueState {
     round_robin: usize,
     /// Received and not yet acked, expired or nacked: seq → the message as of its latest
     /// receive (only that receive's ack deletes it) and that receive's visibility deadline.
-    inflight: BTreeMap<u64, (Msg, u64)>,
+    inflight: Inflight,
     /// FIFO queues: per key, the seqs of its unacked messages (ready, in flight or waiting
     /// to retry); only the first may be delivered.
     unacked_by_key: BTreeMap<Sym, BTreeSet<u64>>,
@@ -215,6 +215,45 @@ struct QueueState {
     /// receives are acked long before, and a heap of them would dominate a busy run.
     expiries: VecDeque<(u64, u64, u32)>,
     expiry_scheduled: bool,
+}
+
+/// A queue's received messages by seq (see [`QueueState::inflight`]): a sorted deque, for
+/// a handful are in flight at a time (the prefetch of each instance) and the oldest is
+/// usually acked first.
+#[derive(Clone, Debug, Default)]
+struct Inflight(VecDeque<(u64, (Msg, u64))>);
+
+impl Inflight {
+    /// Where `seq` is (or would go): the oldest is looked at first.
+    #[inline]
+    fn find(&self, seq: u64) -> Result<usize, usize> {
+        match self.0.front() {
+            Some(&(first, _)) if first == seq => Ok(0),
+            _ => self.0.binary_search_by_key(&seq, |&(s, _)| s),
+        }
+    }
+
+    fn get(&self, seq: u64) -> Option<&(Msg, u64)> {
+        self.find(seq).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Inserts or replaces (a new receive usually comes last).
+    fn insert(&mut self, seq: u64, value: (Msg, u64)) {
+        if self.0.back().is_none_or(|&(last, _)| last < seq) {
+            self.0.push_back((seq, value));
+            return;
+        }
+        match self.find(seq) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (seq, value)),
+        }
+    }
+
+    fn remove(&mut self, seq: u64) -> Option<(Msg, u64)> {
+        let i = self.find(seq).ok()?;
+        let entry = if i == 0 { self.0.pop_front() } else { self.0.remove(i) };
+        entry.map(|(_, value)| value)
+    }
 }
 
 /// A group's view of one partition.
@@ -568,6 +607,20 @@ impl Simulator {
         Ok(true)
     }
 
+    /// Advances until at least `steps` steps are appended (or more: an agenda item's steps
+    /// are appended together). Returns `false` when the run is over. What [`Simulator::step`]
+    /// called until the trace grew by `steps` does, without a call per step.
+    pub fn step_by(&mut self, steps: usize) -> Result<bool, SimError> {
+        let limit = self.model.duration;
+        let target = self.trace.steps.len().saturating_add(steps);
+        while self.trace.steps.len() < target {
+            if !self.process_next(limit)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Processes everything due at or before `t` (capped at the scenario's duration).
     pub fn run_until(&mut self, t: u64) -> Result<(), SimError> {
         let limit = t.min(self.model.duration);
@@ -663,6 +716,9 @@ impl Simulator {
         }
     }
 
+    /// One agenda item (inlined into [`Self::process_next`], its one caller: a call a step).
+    #[expect(clippy::inline_always, reason = "its one caller, a call per agenda item otherwise")]
+    #[inline(always)]
     fn handle(&mut self, item: Item) {
         match item {
             Item::Note(i) => {

@@ -336,6 +336,44 @@ impl DataTemplate {
         }
     }
 
+    /// Writes what [`Self::render`] without a context renders, as the compact JSON text
+    /// `serde_json::to_writer` writes of it, straight into `out`: the same draws in the same
+    /// order and the same bytes, written in the same pieces, without building the value.
+    /// For a template without placeholders (with them, a producer's second pass needs the
+    /// value).
+    pub fn write_json(&self, rng: &mut Stream, sequences: &mut [i128], out: &mut Vec<u8>) {
+        match self {
+            DataTemplate::Literal(value) => to_writer(out, &**value),
+            DataTemplate::Str(_) => out.extend_from_slice(b"null"),
+            DataTemplate::Array(items) => {
+                out.push(b'[');
+                for (i, t) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    t.write_json(rng, sequences, out);
+                }
+                out.push(b']');
+            }
+            DataTemplate::Object(fields) => {
+                out.push(b'{');
+                for (i, (k, t)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_key(out, k);
+                    out.push(b':');
+                    t.write_json(rng, sequences, out);
+                }
+                out.push(b'}');
+            }
+            DataTemplate::UniformInt(lo, hi) => to_writer(out, &rng.int_in(*lo, *hi)),
+            // Leaves are rendered as `render` renders them (numbers and copies of the
+            // options: no allocation but a choice's own).
+            _ => to_writer(out, &self.render(rng, sequences, None)),
+        }
+    }
+
     /// Fills the placeholders of an already rendered value (a producer's second pass, whose
     /// placeholders may refer to the event's own generated data).
     pub fn fill(&self, value: &mut Value, ctx: &Context<'_>) {
@@ -356,6 +394,23 @@ impl DataTemplate {
             _ => {}
         }
     }
+}
+
+/// Writes an object key as `serde_json` does: a key with nothing to escape (no control
+/// character, quote or backslash) in the same three pieces, the others through it.
+fn write_key(out: &mut Vec<u8>, key: &str) {
+    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'"');
+    } else {
+        to_writer(out, key);
+    }
+}
+
+/// Serializes into a byte buffer (which cannot fail for a value, a string or a number).
+fn to_writer<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    serde_json::to_writer(out, value).expect("JSON into memory");
 }
 
 #[cfg(test)]
@@ -393,6 +448,39 @@ mod tests {
         assert!(StrTemplate::parse("{kye}", Site::Emit).unwrap_err().contains("did you mean \"key\""));
         assert!(StrTemplate::parse("{state.balance}", Site::Emit).unwrap_err().contains("fetch"));
         assert!(StrTemplate::parse("{data..x}", Site::Emit).is_err());
+    }
+
+    #[test]
+    fn written_json_is_the_rendered_value_serialized() {
+        let cases = [
+            json!({"total": {"uniform": [5, 500]}}),
+            json!({"a\"b\\c\u{1}": {"uniform": [-3, 3]}, "": [1, {"choice": [null, {}, "x", [2]]}], "f": {"uniform": [0.5, 1.5]}}),
+            json!({"s": {"sequence": 7}, "t": {"sequence": 2.5}, "lit": {"k": "v"}, "ref": "{data.total}", "é": "{key}"}),
+            json!([{"choice": [{}, null]}, {"uniform": [1, 2]}]),
+            json!({"choice": [null]}),
+            json!({"choice": [{}]}),
+        ];
+        for case in cases {
+            let mut seqs = Vec::new();
+            let t = compile_data(&case, Site::Producer, "data", &mut seqs).unwrap();
+            let (mut rng_a, mut rng_b) =
+                (Stream::for_component(7, "producer", "p"), Stream::for_component(7, "producer", "p"));
+            let (mut seq_a, mut seq_b) = (vec![0i128; seqs.len()], vec![0i128; seqs.len()]);
+            for _ in 0..20 {
+                let value = t.render(&mut rng_a, &mut seq_a, None);
+                let mut written = Vec::new();
+                t.write_json(&mut rng_b, &mut seq_b, &mut written);
+                assert_eq!(String::from_utf8(written).unwrap(), serde_json::to_string(&value).unwrap(), "{case}");
+                let mut expected = crate::intern::Payloads::default();
+                let mut got = crate::intern::Payloads::default();
+                let span = expected.push(&value);
+                assert_eq!(
+                    got.push_written(|out| out.extend_from_slice(serde_json::to_string(&value).unwrap().as_bytes())),
+                    span
+                );
+                assert_eq!(got.text(span), expected.text(span));
+            }
+        }
     }
 
     #[test]

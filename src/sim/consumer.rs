@@ -150,6 +150,7 @@ impl Simulator {
     /// A free log instance asks for a record. It waits in its group's `asking` list until
     /// the group's next dispatch, which is scheduled once a record is there for it (see
     /// [`Self::schedule_dispatches`]).
+    #[inline]
     pub(super) fn wake(&mut self, instance: InstanceIdx) {
         let i = &mut self.state.instances[instance.index()];
         if i.alive && i.held == 0 && i.paused == 0 && !i.owned.is_empty() {
@@ -302,6 +303,7 @@ impl Simulator {
     }
 
     /// Active `duplicate` and `delay` faults on the topic mark a fresh delivery.
+    #[inline]
     pub(super) fn apply_topic_faults(&mut self, topic: TopicIdx, work: &mut Work) {
         if self.state.topics[topic.index()].faults.is_empty() {
             return;

@@ -63,6 +63,16 @@ impl Simulator {
         let id = EventId::root(self.state.roots);
         let (data, headers) = if let (Some(data), Some(headers)) = (ty.literal_data, ty.literal_headers) {
             (data, headers)
+        } else if let (None, Some(template), true) = (
+            ty.literal_data,
+            &ty.data,
+            ty.headers.is_empty() && !ty.data.as_ref().is_some_and(DataTemplate::has_placeholders),
+        ) {
+            // Generated values only: written as text straight into the payloads, with the
+            // draws and the bytes of the value rendered and stored below.
+            let data =
+                self.trace.payloads.push_written(|out| template.write_json(&mut state.rng, &mut state.sequences, out));
+            (data, crate::trace::Span::NONE)
         } else {
             let mut data = match &ty.data {
                 Some(template) => template.render(&mut state.rng, &mut state.sequences, None),

@@ -23,6 +23,7 @@ impl Simulator {
 
     /// Whether one of the group's queues has a deliverable message and an instance has
     /// room under the prefetch.
+    #[inline]
     pub(super) fn can_receive(&self, group: GroupIdx) -> bool {
         let g = &self.state.groups[group.index()];
         let prefetch = self.model.groups[group.index()].prefetch;
@@ -35,6 +36,7 @@ impl Simulator {
 
     /// The first ready message that may be delivered: on a FIFO queue, one whose key has no
     /// earlier unacked message.
+    #[inline]
     fn next_deliverable(&self, group: GroupIdx, queue: QueueIdx) -> Option<usize> {
         let topic = self.model.groups[group.index()].queues[queue.index()];
         let q = &self.state.groups[group.index()].queues[queue.index()];
@@ -165,10 +167,10 @@ impl Simulator {
     /// instance that holds it keeps processing; its ack will be ignored.
     fn expire(&mut self, group: GroupIdx, queue: QueueIdx, seq: u64, receive: u32) {
         let q = &mut self.state.groups[group.index()].queues[queue.index()];
-        if q.inflight.get(&seq).is_none_or(|(m, _)| m.receives != receive) {
+        if q.inflight.get(seq).is_none_or(|(m, _)| m.receives != receive) {
             return;
         }
-        let (msg, _) = q.inflight.remove(&seq).expect("checked");
+        let (msg, _) = q.inflight.remove(seq).expect("checked");
         if self.exhausted(group, queue, msg) {
             self.dead_letter(group, queue, msg);
             return;
@@ -221,7 +223,7 @@ impl Simulator {
         let now = self.now();
         self.state.groups[group.index()].queues[queue.index()]
             .inflight
-            .get(&seq)
+            .get(seq)
             .is_some_and(|&(m, deadline)| m.receives == receive && now < deadline)
     }
 
@@ -234,7 +236,7 @@ impl Simulator {
         i.held = i.held.saturating_sub(1);
         if self.receipt_valid(group, queue, seq, receive) {
             let q = &mut self.state.groups[group.index()].queues[queue.index()];
-            let (msg, _) = q.inflight.remove(&seq).expect("checked");
+            let (msg, _) = q.inflight.remove(seq).expect("checked");
             let mut step = Step::new(StepKind::Acked, self.now());
             step.event = Some(msg.event);
             step.group = Some(group);
@@ -259,7 +261,7 @@ impl Simulator {
             // by the expiry due this very microsecond.
             return;
         }
-        self.state.groups[group.index()].queues[queue.index()].inflight.remove(&msg.seq);
+        self.state.groups[group.index()].queues[queue.index()].inflight.remove(msg.seq);
         if self.exhausted(group, queue, msg) {
             self.dead_letter(group, queue, msg);
             return;

@@ -9,8 +9,7 @@
 //! their class queues in (class, insertion) order. Ties are thus broken by class, then by
 //! the order items were scheduled in.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// The order of things within one microsecond (the format's Determinism section).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,52 +32,36 @@ pub enum Class {
 
 const CLASSES: usize = 6;
 
-/// A future item. `key` packs its order: time in the high 64 bits, then the class in the
-/// top byte of the low half and the insertion number below it, so one integer comparison
-/// orders by (time, class, insertion).
-#[derive(Clone, Debug)]
-struct Entry<T> {
-    key: u128,
-    item: T,
+/// A future item's place in the heap: its order and where the item waits. `order` packs
+/// the class in its top byte and the insertion number below it, so comparing (time, order)
+/// orders by (time, class, insertion). The items wait apart (in [`Agenda::items`]): a
+/// sift moves these 24 bytes, not the item too.
+#[derive(Clone, Copy, Debug)]
+struct Key {
+    time: u64,
+    order: u64,
+    slot: u32,
 }
 
-impl<T> Entry<T> {
+impl Key {
     const SEQ_BITS: u32 = 56;
 
     #[inline]
-    fn new(time: u64, class: Class, seq: u64, item: T) -> Self {
+    fn new(time: u64, class: Class, seq: u64, slot: u32) -> Self {
         debug_assert!(seq < 1 << Self::SEQ_BITS, "insertion numbers fit below the class");
-        Entry { key: (u128::from(time) << 64) | (u128::from(class as u8) << Self::SEQ_BITS) | u128::from(seq), item }
+        Key { time, order: (u64::from(class as u8) << Self::SEQ_BITS) | seq, slot }
     }
 
     #[inline]
-    fn time(&self) -> u64 {
-        (self.key >> 64) as u64
+    fn class(self) -> usize {
+        (self.order >> Self::SEQ_BITS) as usize
     }
 
+    /// Whether `self` goes before `other` (keys are never equal: insertion numbers differ).
     #[inline]
-    fn class(&self) -> usize {
-        ((self.key >> Self::SEQ_BITS) as u64 & 0xff) as usize
-    }
-}
-
-impl<T> PartialEq for Entry<T> {
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl<T> Eq for Entry<T> {}
-impl<T> PartialOrd for Entry<T> {
-    #[inline]
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<T> Ord for Entry<T> {
-    #[inline]
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key.cmp(&other.key)
+    fn before(self, other: Key) -> bool {
+        (u128::from(self.time) << 64 | u128::from(self.order))
+            < (u128::from(other.time) << 64 | u128::from(other.order))
     }
 }
 
@@ -87,7 +70,11 @@ impl<T> Ord for Entry<T> {
 pub struct Agenda<T> {
     now: u64,
     seq: u64,
-    heap: BinaryHeap<Reverse<Entry<T>>>,
+    /// The future items' keys: a binary min-heap.
+    heap: Vec<Key>,
+    /// The future items, by slot (`None`: a free slot, listed in `free`).
+    items: Vec<Option<T>>,
+    free: Vec<u32>,
     due: [VecDeque<T>; CLASSES],
     /// Bit `c` set when `due[c]` is not empty: the next due item is found without looking
     /// at every queue.
@@ -96,7 +83,15 @@ pub struct Agenda<T> {
 
 impl<T> Default for Agenda<T> {
     fn default() -> Self {
-        Agenda { now: 0, seq: 0, heap: BinaryHeap::new(), due: std::array::from_fn(|_| VecDeque::new()), nonempty: 0 }
+        Agenda {
+            now: 0,
+            seq: 0,
+            heap: Vec::new(),
+            items: Vec::new(),
+            free: Vec::new(),
+            due: std::array::from_fn(|_| VecDeque::new()),
+            nonempty: 0,
+        }
     }
 }
 
@@ -107,16 +102,75 @@ impl<T> Agenda<T> {
     }
 
     /// Schedules `item` at `time` (never before now).
-    #[inline]
+    #[expect(clippy::inline_always, reason = "a call per agenda item otherwise (measured: #[inline] is not taken)")]
+    #[inline(always)]
     pub fn schedule(&mut self, time: u64, class: Class, item: T) {
         debug_assert!(time >= self.now, "scheduled in the past");
         if time <= self.now {
             self.due[class as usize].push_back(item);
             self.nonempty |= 1 << class as u8;
         } else {
-            self.seq += 1;
-            self.heap.push(Reverse(Entry::new(time, class, self.seq, item)));
+            self.schedule_later(time, class, item);
         }
+    }
+
+    /// Schedules `item` at a future `time`: its key on the heap, the item in a free slot.
+    fn schedule_later(&mut self, time: u64, class: Class, item: T) {
+        self.seq += 1;
+        let slot = if let Some(slot) = self.free.pop() {
+            let was = self.items[slot as usize].replace(item);
+            debug_assert!(was.is_none(), "a free slot");
+            // Nothing to drop: the slot was free.
+            std::mem::forget(was);
+            slot
+        } else {
+            self.items.push(Some(item));
+            u32::try_from(self.items.len() - 1).expect("fewer than 4 billion future items")
+        };
+        self.push_key(Key::new(time, class, self.seq, slot));
+    }
+
+    /// Adds a key to the heap (sifted up from the end).
+    #[inline]
+    fn push_key(&mut self, key: Key) {
+        let mut hole = self.heap.len();
+        self.heap.push(key);
+        while hole > 0 {
+            let parent = (hole - 1) / 2;
+            let above = self.heap[parent];
+            if !key.before(above) {
+                break;
+            }
+            self.heap[hole] = above;
+            hole = parent;
+        }
+        self.heap[hole] = key;
+    }
+
+    /// Removes the earliest key (the last one sifted down from the top).
+    #[inline]
+    fn pop_key(&mut self) -> Option<Key> {
+        let last = self.heap.pop()?;
+        let Some(&top) = self.heap.first() else { return Some(last) };
+        let len = self.heap.len();
+        let mut hole = 0;
+        loop {
+            let mut child = 2 * hole + 1;
+            if child >= len {
+                break;
+            }
+            if child + 1 < len && self.heap[child + 1].before(self.heap[child]) {
+                child += 1;
+            }
+            let below = self.heap[child];
+            if !below.before(last) {
+                break;
+            }
+            self.heap[hole] = below;
+            hole = child;
+        }
+        self.heap[hole] = last;
+        Some(top)
     }
 
     /// The time of the next item, if any.
@@ -124,7 +178,7 @@ impl<T> Agenda<T> {
         if self.nonempty != 0 {
             return Some(self.now);
         }
-        self.heap.peek().map(|Reverse(e)| e.time())
+        self.heap.first().map(|k| k.time)
     }
 
     /// Takes the next item if it is due at or before `limit`, advancing the clock to it.
@@ -140,15 +194,17 @@ impl<T> Agenda<T> {
                 }
                 return Some((CLASS_OF[class], item));
             }
-            let next = self.heap.peek()?.0.time();
+            let next = self.heap.first()?.time;
             if next > limit {
                 return None;
             }
             self.now = next;
-            while self.heap.peek().is_some_and(|Reverse(e)| e.time() == next) {
-                let Reverse(entry) = self.heap.pop().expect("peeked");
-                let class = entry.class();
-                self.due[class].push_back(entry.item);
+            while self.heap.first().is_some_and(|k| k.time == next) {
+                let key = self.pop_key().expect("peeked");
+                let class = key.class();
+                let item = self.items[key.slot as usize].take().expect("a waiting item");
+                self.free.push(key.slot);
+                self.due[class].push_back(item);
                 self.nonempty |= 1 << class;
             }
         }

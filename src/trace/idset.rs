@@ -19,16 +19,28 @@ pub struct IdSet {
 struct Bits(Vec<u64>);
 
 impl Bits {
+    #[inline]
     fn insert(&mut self, n: u32) -> bool {
-        let (word, bit) = ((n / 64) as usize, n % 64);
-        if word >= self.0.len() {
-            self.0.resize((word + 1).max(self.0.len() * 2), 0);
+        let (word, mask) = ((n / 64) as usize, 1u64 << (n % 64));
+        match self.0.get_mut(word) {
+            Some(w) => {
+                let new = *w & mask == 0;
+                *w |= mask;
+                new
+            }
+            None => self.grow_insert(word, mask),
         }
-        let was = self.0[word] & (1 << bit) != 0;
-        self.0[word] |= 1 << bit;
-        !was
     }
 
+    /// An insert past the end: the set doubles (at least).
+    #[cold]
+    fn grow_insert(&mut self, word: usize, mask: u64) -> bool {
+        self.0.resize((word + 1).max(self.0.len() * 2), 0);
+        self.0[word] |= mask;
+        true
+    }
+
+    #[inline]
     fn contains(&self, n: u32) -> bool {
         self.0.get((n / 64) as usize).is_some_and(|w| w & (1 << (n % 64)) != 0)
     }
@@ -50,7 +62,16 @@ pub(crate) fn tree_bytes<K, V>(len: usize) -> usize {
 
 impl IdSet {
     /// Inserts; returns whether the id was new.
+    #[inline]
     pub fn insert(&mut self, id: EventId) -> bool {
+        match id.kind() {
+            IdKind::Root(n) => self.roots.insert(n),
+            _ => self.insert_named(id),
+        }
+    }
+
+    /// Inserts an emitted or custom id.
+    fn insert_named(&mut self, id: EventId) -> bool {
         match id.kind() {
             IdKind::Root(n) => self.roots.insert(n),
             IdKind::Emitted(consumer, n) => self.emitted.entry(consumer).or_default().insert(n),
@@ -66,6 +87,7 @@ impl IdSet {
             + tree_bytes::<EventId, ()>(self.custom.len())
     }
 
+    #[inline]
     pub fn contains(&self, id: EventId) -> bool {
         match id.kind() {
             IdKind::Root(n) => self.roots.contains(n),
