@@ -88,18 +88,8 @@ pub fn start(options: TapOptions, started: Instant) -> Result<(Topology, Receive
     let reader = consumer(&options.brokers, Some(&own))?;
     let metadata = reader.fetch_metadata(None, CONNECT_TIMEOUT).map_err(|e| unreachable(&options.brokers, &e))?;
     let all_topics = topics_of(&metadata);
-    if let Some(asked) = &options.topics {
-        for name in asked {
-            if !all_topics.iter().any(|t| t.name == *name) {
-                let known: Vec<&str> = all_topics.iter().map(|t| t.name.as_str()).collect();
-                return Err(format!(
-                    "unknown topic \"{name}\" at {} (it has: {})",
-                    options.brokers,
-                    if known.is_empty() { "no topics".to_owned() } else { known.join(", ") }
-                ));
-            }
-        }
-    }
+    let topic_names: Vec<&str> = all_topics.iter().map(|t| t.name.as_str()).collect();
+    check_named("topic", options.topics.as_deref(), &topic_names, &options.brokers, "")?;
     let groups = match groups_of(&reader) {
         Ok(groups) => Some(groups),
         // A broker that cannot list its groups (librdkafka's mock cluster): the groups
@@ -109,17 +99,10 @@ pub fn start(options: TapOptions, started: Instant) -> Result<(Topology, Receive
     };
     let lists_groups = groups.is_some();
     let groups = groups.unwrap_or_else(|| named_groups(&options));
-    if let (Some(asked), true) = (&options.groups, lists_groups) {
-        for name in asked {
-            if !groups.iter().any(|g| g.name == *name) {
-                let known: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
-                return Err(format!(
-                    "unknown consumer group \"{name}\" at {} (it has: {}); a group exists once a consumer has joined it or committed",
-                    options.brokers,
-                    if known.is_empty() { "no groups".to_owned() } else { known.join(", ") }
-                ));
-            }
-        }
+    if lists_groups {
+        let group_names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+        let hint = "; a group exists once a consumer has joined it or committed";
+        check_named("consumer group", options.groups.as_deref(), &group_names, &options.brokers, hint)?;
     }
     let shape = select(&options, all_topics, groups);
     if shape.topics.is_empty() {
@@ -196,6 +179,16 @@ impl Link {
             self.send(Seen::Connected);
         }
     }
+}
+
+/// Every name asked for (`--topics`, `--groups`) is among the cluster's `known` ones, or the
+/// first that is not is named with what the cluster has.
+fn check_named(what: &str, asked: Option<&[String]>, known: &[&str], brokers: &str, hint: &str) -> Result<(), String> {
+    let Some(missing) = asked.into_iter().flatten().find(|name| !known.contains(&name.as_str())) else {
+        return Ok(());
+    };
+    let has = if known.is_empty() { format!("no {what}s") } else { known.join(", ") };
+    Err(format!("unknown {what} \"{missing}\" at {brokers} (it has: {has}){hint}"))
 }
 
 /// A consumer for reading, or for a group's committed offsets.
