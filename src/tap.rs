@@ -36,7 +36,7 @@ use std::sync::mpsc::Receiver;
 use serde_json::{Map, Value, json};
 
 use crate::model::Model;
-use crate::timeline::{Feed, Pulled};
+use crate::timeline::Feed;
 use crate::trace::Trace;
 use crate::trace::jsonl::{FORMAT_VERSION, record_time_text};
 use crate::trace::read::{Incremental, Recorded};
@@ -334,8 +334,8 @@ impl Recorder {
     fn release(&mut self, at: u64, all: bool) -> Result<(), String> {
         loop {
             let mut wrote = false;
-            let mut places: Vec<(usize, u32)> = self.held.keys().copied().collect();
-            places.sort_unstable();
+            // In (topic, partition) order: the map's own.
+            let places: Vec<(usize, u32)> = self.held.keys().copied().collect();
             for place in places {
                 while let Some((record, read_at)) = self.held.get_mut(&place).and_then(|q| q.front().cloned()) {
                     let cause = header_text(&record, &["causation_id", "ce_causationid"]).filter(|c| !c.is_empty());
@@ -628,10 +628,7 @@ impl Recorder {
             .and_then(|v| v.trim().parse::<u32>().ok())
             .filter(|&v| v >= 1)
             .unwrap_or(1);
-        let mut line = event_fields(&shown);
-        line.insert("topic".into(), record.topic.clone().into());
-        line.insert("partition".into(), record.partition.into());
-        line.insert("offset".into(), offset.into());
+        let mut line = record_fields(&shown, &record.topic, record.partition, offset);
         line.insert("source".into(), source.into());
         line.insert("schema_version".into(), schema_version.into());
         line.insert("headers".into(), Value::Object(headers));
@@ -639,7 +636,6 @@ impl Recorder {
         if let Some(ms) = record.timestamp_ms.filter(|&ms| ms >= 0) {
             line.insert("record_time".into(), record_time_text(ms).into());
         }
-        reorder_published(&mut line);
         self.push(line, at, "published")?;
         let mut shown = shown;
         if self.trace().events.last().is_some_and(|e| e.cause.is_none()) {
@@ -691,23 +687,13 @@ impl Recorder {
             .collect();
         for (offset, shown) in passed {
             for (kind, effect) in [("delivered", None), ("processed", Some(true))] {
-                let mut line = event_fields(&shown);
-                let mut ordered = Map::new();
-                ordered.insert("event".into(), line.remove("event").unwrap_or_default());
-                ordered.insert("type".into(), line.remove("type").unwrap_or_default());
-                if let Some(key) = line.remove("key") {
-                    ordered.insert("key".into(), key);
-                }
-                ordered.insert("topic".into(), self.topics[t].name.clone().into());
-                ordered.insert("partition".into(), partition.into());
-                ordered.insert("offset".into(), offset.into());
-                ordered.insert("group".into(), group.clone().into());
-                ordered.insert("instance".into(), owner.clone().into());
-                ordered.append(&mut line);
+                let mut line = record_fields(&shown, &self.topics[t].name, partition, offset);
+                line.insert("group".into(), group.clone().into());
+                line.insert("instance".into(), owner.clone().into());
                 if let Some(effect) = effect {
-                    ordered.insert("effect".into(), effect.into());
+                    line.insert("effect".into(), effect.into());
                 }
-                self.push(ordered, at, kind)?;
+                self.push(line, at, kind)?;
             }
         }
         let mut line = Map::new();
@@ -741,47 +727,23 @@ fn header_text(record: &Record, names: &[&str]) -> Option<String> {
     })
 }
 
-/// The fields naming an event on a step line: `event`, `type`, `key`, `correlation_id`,
-/// `causation_id`.
-fn event_fields(shown: &Shown) -> Map<String, Value> {
+/// The fields naming a record on a step line, in the order the trace writer gives them:
+/// `event`, `type`, `key`, `topic`, `partition`, `offset`, `correlation_id`, `causation_id`.
+fn record_fields(shown: &Shown, topic: &str, partition: u32, offset: u32) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("event".into(), shown.id.clone().into());
     m.insert("type".into(), shown.event_type.clone().into());
     if let Some(key) = &shown.key {
         m.insert("key".into(), key.clone().into());
     }
+    m.insert("topic".into(), topic.into());
+    m.insert("partition".into(), partition.into());
+    m.insert("offset".into(), offset.into());
     m.insert("correlation_id".into(), shown.correlation.clone().into());
     if let Some(cause) = &shown.causation {
         m.insert("causation_id".into(), cause.clone().into());
     }
     m
-}
-
-/// A `published` line's fields in the order the writer gives them.
-fn reorder_published(line: &mut Map<String, Value>) {
-    const ORDER: [&str; 14] = [
-        "event",
-        "type",
-        "key",
-        "topic",
-        "partition",
-        "offset",
-        "correlation_id",
-        "causation_id",
-        "source",
-        "schema_version",
-        "headers",
-        "data",
-        "record_time",
-        "",
-    ];
-    let mut ordered = Map::new();
-    for name in ORDER {
-        if let Some(value) = line.remove(name) {
-            ordered.insert(name.to_owned(), value);
-        }
-    }
-    *line = ordered;
 }
 
 /// A header that reads, for the moment before the first real one.
@@ -820,25 +782,20 @@ impl Feed for TapFeed {
         self.recorder.trace()
     }
 
-    fn pull(&mut self) -> Pulled {
-        let mut pulled = Pulled::Nothing;
+    fn pull(&mut self) -> bool {
+        let mut reshaped = false;
         // A bounded batch per frame keeps the screen live while a backlog is read.
         for _ in 0..20_000 {
             let Ok(stamped) = self.seen.try_recv() else { break };
             if self.failed.is_some() {
                 continue;
             }
-            let before = self.recorder.trace().steps.len();
             match self.recorder.take(stamped) {
-                Ok(true) => pulled = Pulled::Reshaped,
-                Ok(false) if self.recorder.trace().steps.len() > before && pulled == Pulled::Nothing => {
-                    pulled = Pulled::Steps;
-                }
-                Ok(false) => {}
+                Ok(changed) => reshaped |= changed,
                 Err(e) => self.failed = Some(e),
             }
         }
-        pulled
+        reshaped
     }
 
     fn finished(&self) -> bool {
@@ -850,10 +807,6 @@ impl Feed for TapFeed {
             Some(e) => format!("tap stopped: {e}"),
             None => self.recorder.status(),
         })
-    }
-
-    fn file_text(&self) -> Option<String> {
-        Some(self.recorder.file_text())
     }
 
     fn now(&self) -> u64 {

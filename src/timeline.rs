@@ -39,32 +39,38 @@ enum Source {
     Fed(Box<dyn Feed>),
 }
 
+impl Source {
+    fn model(&self) -> &Arc<Model> {
+        match self {
+            Source::Live(sim) => sim.model(),
+            Source::Recorded { model, .. } => model,
+            Source::Fed(feed) => feed.model(),
+        }
+    }
+
+    fn trace(&self) -> &Trace {
+        match self {
+            Source::Live(sim) => sim.trace(),
+            Source::Recorded { trace, .. } => trace,
+            Source::Fed(feed) => feed.trace(),
+        }
+    }
+}
+
 /// Steps that arrive from outside, as they happen (`eventlab tap`: a real cluster read
 /// live). Its model may grow (a new topic or group seen): the analysis is then derived
 /// again from the steps, which only ever name what the model had when they came.
 pub trait Feed {
     fn model(&self) -> &Arc<Model>;
     fn trace(&self) -> &Trace;
-    /// Takes in what arrived since the last call.
-    fn pull(&mut self) -> Pulled;
+    /// Takes in what arrived since the last call. Returns whether the model changed.
+    fn pull(&mut self) -> bool;
     /// Whether nothing more will arrive.
     fn finished(&self) -> bool;
     /// One line on where the feed stands (connected or not, ...), for the screen.
     fn status(&self) -> Option<String>;
-    /// The whole run as a trace file, header to `end` line (what `w` writes).
-    fn file_text(&self) -> Option<String>;
     /// Its clock (µs): time passes while nothing arrives.
     fn now(&self) -> u64;
-}
-
-/// What a [`Feed::pull`] brought.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pulled {
-    Nothing,
-    /// Steps appended.
-    Steps,
-    /// The model changed (and maybe steps were appended).
-    Reshaped,
 }
 
 /// The analysis as of one step.
@@ -142,7 +148,7 @@ impl Timeline {
     /// Takes in what the feed brought; a new model derives the analysis again.
     fn pull(&mut self) {
         let Source::Fed(feed) = &mut self.source else { return };
-        if feed.pull() == Pulled::Reshaped {
+        if feed.pull() {
             let cursor = self.cursor;
             self.frontier = Analysis::new(Arc::clone(feed.model()));
             self.checkpoints = vec![Checkpoint { step: 0, analysis: self.frontier.clone() }];
@@ -179,14 +185,6 @@ impl Timeline {
         }
     }
 
-    /// A fed run's whole trace file, if it is one.
-    pub fn feed_file_text(&self) -> Option<String> {
-        match &self.source {
-            Source::Fed(feed) => feed.file_text(),
-            Source::Live(_) | Source::Recorded { .. } => None,
-        }
-    }
-
     fn with(source: Source, frontier: Analysis, interval: usize) -> Self {
         let checkpoints = vec![Checkpoint { step: 0, analysis: frontier.clone() }];
         Timeline {
@@ -219,21 +217,13 @@ impl Timeline {
     }
 
     pub fn model(&self) -> &Arc<Model> {
-        match &self.source {
-            Source::Live(sim) => sim.model(),
-            Source::Recorded { model, .. } => model,
-            Source::Fed(feed) => feed.model(),
-        }
+        self.source.model()
     }
 
     /// The whole computed trace (views read its tables; the steps they show end at the
     /// cursor: see [`Timeline::steps`]).
     pub fn trace(&self) -> &Trace {
-        match &self.source {
-            Source::Live(sim) => sim.trace(),
-            Source::Recorded { trace, .. } => trace,
-            Source::Fed(feed) => feed.trace(),
-        }
+        self.source.trace()
     }
 
     /// The steps up to the cursor.
@@ -348,11 +338,7 @@ impl Timeline {
                 None => self.shown = Some(from.analysis.clone()),
             }
         }
-        let trace = match &self.source {
-            Source::Live(sim) => sim.trace(),
-            Source::Recorded { trace, .. } => trace,
-            Source::Fed(feed) => feed.trace(),
-        };
+        let trace = self.source.trace();
         self.shown.as_mut().expect("set above").observe_until(trace, step);
         self.cursor = step;
     }
@@ -441,11 +427,7 @@ impl Timeline {
     /// Has the frontier analysis read every computed step, taking checkpoints and
     /// collecting markers on the way.
     fn catch_up(&mut self) {
-        let trace = match &self.source {
-            Source::Live(sim) => sim.trace(),
-            Source::Recorded { trace, .. } => trace,
-            Source::Fed(feed) => feed.trace(),
-        };
+        let trace = self.source.trace();
         let end = trace.steps.len();
         let first = self.frontier.observed();
         for (i, step) in trace.steps[first..end].iter().enumerate() {

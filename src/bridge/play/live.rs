@@ -12,7 +12,7 @@ use serde_json::json;
 use super::PlayError;
 use super::record::{self, Line, Recorder};
 use crate::model::Model;
-use crate::timeline::{Feed, Pulled};
+use crate::timeline::Feed;
 use crate::trace::Trace;
 use crate::trace::jsonl::End;
 use crate::trace::read::Incremental;
@@ -62,7 +62,7 @@ impl LiveFeed {
     }
 
     /// Places the pending lines older than the hold (all of them once the run ended).
-    fn place(&mut self) -> bool {
+    fn place(&mut self) {
         let horizon = if self.ended.is_some() {
             u64::MAX
         } else {
@@ -71,7 +71,6 @@ impl LiveFeed {
         record::order(&mut self.pending);
         let ready = self.pending.iter().take_while(|l| l.t_us <= horizon).count();
         let duration = self.reader.model().duration;
-        let mut placed = false;
         for mut line in self.pending.drain(..ready) {
             if line.t_us > duration || self.failed.is_some() {
                 continue;
@@ -84,12 +83,18 @@ impl LiveFeed {
                     self.steps += 1;
                     self.text.push_str(&String::from_utf8_lossy(&bytes));
                     self.text.push('\n');
-                    placed = true;
                 }
                 Err(e) => self.failed = Some(format!("the recorded run is not a valid trace: {e}")),
             }
         }
-        placed
+    }
+
+    /// The run so far as a trace file, header to `end` line: the lines as placed.
+    pub fn file_text(&self) -> Option<String> {
+        let complete = self.ended.as_ref().is_some_and(Result::is_ok) && self.pending.is_empty();
+        let duration = self.reader.model().duration;
+        let end = End { steps: self.steps, t_us: if complete { duration } else { self.last_t }, complete };
+        Some(format!("{}{}\n", self.text, json!({"end": end})))
     }
 }
 
@@ -110,7 +115,7 @@ impl Feed for LiveFeed {
         self.reader.trace()
     }
 
-    fn pull(&mut self) -> Pulled {
+    fn pull(&mut self) -> bool {
         if self.run.as_ref().is_some_and(JoinHandle::is_finished)
             && let Some(run) = self.run.take()
         {
@@ -123,7 +128,8 @@ impl Feed for LiveFeed {
         let new = self.recorder.since(self.taken);
         self.taken += new.len();
         self.pending.extend(new);
-        if self.place() { Pulled::Steps } else { Pulled::Nothing }
+        self.place();
+        false
     }
 
     fn finished(&self) -> bool {
@@ -150,12 +156,5 @@ impl Feed for LiveFeed {
         }
         let held = self.recorder.clock.now_us().saturating_sub(self.recorder.clock.virtual_us(HOLD));
         held.max(self.last_t).min(duration)
-    }
-
-    fn file_text(&self) -> Option<String> {
-        let complete = self.ended.as_ref().is_some_and(Result::is_ok) && self.pending.is_empty();
-        let duration = self.reader.model().duration;
-        let end = End { steps: self.steps, t_us: if complete { duration } else { self.last_t }, complete };
-        Some(format!("{}{}\n", self.text, json!({"end": end})))
     }
 }
