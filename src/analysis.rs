@@ -619,13 +619,26 @@ impl Analysis {
         while self.observed < end {
             let index = self.observed;
             self.observed += 1;
-            self.observe_step(&model, trace, index);
+            self.observe_step(&model, trace, trace.steps[index], index);
+        }
+    }
+
+    /// Reads every step of a trace whose `steps` hold only the steps from the first one not
+    /// observed yet on (its other tables whole): a copy of a run's trace that drops its steps
+    /// once they are read (see `run::run_model_beside`). The analysis reads nothing of a step
+    /// but the step itself while observing it, and it never looks back at earlier steps;
+    /// only the explanations do, later, with the whole trace.
+    pub fn observe_fresh(&mut self, trace: &Trace) {
+        let model = Arc::clone(&self.model);
+        for &step in &trace.steps {
+            let index = self.observed;
+            self.observed += 1;
+            self.observe_step(&model, trace, step, index);
         }
     }
 
     /// Step `index` (0-based) of the trace.
-    fn observe_step(&mut self, model: &Model, trace: &Trace, index: usize) {
-        let step = trace.steps[index];
+    fn observe_step(&mut self, model: &Model, trace: &Trace, step: crate::trace::Step, index: usize) {
         // The group of a consumer's step (the arms that use it are of kinds that have one).
         let g = || step.group_idx().index();
         if step.t_us != self.bucket_time {
@@ -779,7 +792,7 @@ impl Analysis {
         track.metrics.effects += 1;
         let first = track.effected.insert(event.id);
         if model.projects[g].is_some() {
-            self.project(trace, g, step.event_idx(), first, index);
+            self.project(trace, g, step, first, index);
         }
         let track = &mut self.groups[g];
         if !first {

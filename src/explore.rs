@@ -94,16 +94,18 @@ impl Explorer {
         scenario
     }
 
-    /// Runs seed `seed` with `drawn` as its drawn faults.
+    /// Runs seed `seed` with `drawn` as its drawn faults, on this thread alone: the seeds
+    /// keep every core busy already.
     pub fn check(&self, seed: u64, drawn: &[Fault]) -> Result<Verdict, RunError> {
-        let outcome = match (&self.compiled, drawn) {
+        let model = match (&self.compiled, drawn) {
             (Ok(model), []) => {
                 let mut model = model.clone();
                 model.seed = seed;
-                crate::run::run_model(std::sync::Arc::new(model), self.max_steps)?
+                model
             }
-            _ => crate::run::run(self.with_faults(seed, drawn), Some(seed), self.max_steps)?,
+            _ => crate::model::Model::compile(std::sync::Arc::new(self.with_faults(seed, drawn)), seed)?,
         };
+        let outcome = crate::run::run_model_inline(std::sync::Arc::new(model), self.max_steps)?;
         let broken = outcome.checked.iter().enumerate().filter(|(_, c)| !c.passed).map(|(i, _)| i).collect();
         let classes =
             FindingClass::ALL.into_iter().filter(|&class| outcome.analysis.finding_count(class) > 0).collect();

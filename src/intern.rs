@@ -61,6 +61,18 @@ impl Strings {
     pub(crate) fn truncate(&mut self, len: usize) {
         self.0.truncate(len);
     }
+
+    /// The strings interned from index `from` on, in order (shared, not copied).
+    pub(crate) fn since(&self, from: usize) -> impl Iterator<Item = &Arc<str>> {
+        self.0.iter().skip(from)
+    }
+
+    /// Appends a string another table interned at this table's length: what
+    /// [`Self::since`] gave, for a copy that follows the original.
+    pub(crate) fn push_interned(&mut self, text: Arc<str>) {
+        let (_, new) = self.0.insert_full(text);
+        debug_assert!(new, "a copy follows its original: the string is new here too");
+    }
 }
 
 /// A JSON value stored as text in a [`Payloads`] arena; the empty span means absent
@@ -193,5 +205,16 @@ impl Payloads {
 
     pub(crate) fn truncate(&mut self, len: usize) {
         self.0.truncate(len);
+    }
+
+    /// The stored text from byte `from` on.
+    pub(crate) fn since(&self, from: usize) -> &[u8] {
+        &self.0[from..]
+    }
+
+    /// Appends text another arena stored at this arena's length (what [`Self::since`]
+    /// gave), so the spans of the original read the same here.
+    pub(crate) fn extend_from(&mut self, text: &[u8]) {
+        self.0.extend_from_slice(text);
     }
 }

@@ -488,6 +488,26 @@ impl TraceMark {
     }
 }
 
+/// What a trace appended after a [`TraceMark`], copied out (see [`Trace::copy_since`]):
+/// the part a copy of the trace kept on another thread appends to follow it
+/// ([`Trace::append`]). Its buffers are reused from one copy to the next.
+#[derive(Debug, Default)]
+pub struct TraceDelta {
+    strings: Vec<std::sync::Arc<str>>,
+    payloads: Vec<u8>,
+    events: Vec<Event>,
+    steps: Vec<Step>,
+    assignments: Vec<Assignment>,
+    instances: Vec<(GroupIdx, u32)>,
+}
+
+impl TraceDelta {
+    /// The steps it holds.
+    pub fn steps(&self) -> usize {
+        self.steps.len()
+    }
+}
+
 impl Trace {
     /// Where the trace is now.
     pub fn mark(&self) -> TraceMark {
@@ -499,6 +519,40 @@ impl Trace {
             assignments: self.assignments.len(),
             instances: self.instances.len(),
         }
+    }
+
+    /// Copies what was appended since `mark` into `delta` (emptied first), and moves `mark`
+    /// to now. A run's own cluster facts (`record_times`, `cluster`) are not copied: only a
+    /// simulated run is followed so.
+    pub fn copy_since(&self, mark: &mut TraceMark, delta: &mut TraceDelta) {
+        delta.strings.clear();
+        delta.strings.extend(self.strings.since(mark.strings).cloned());
+        delta.payloads.clear();
+        delta.payloads.extend_from_slice(self.payloads.since(mark.payloads));
+        delta.events.clear();
+        delta.events.extend_from_slice(&self.events[mark.events..]);
+        delta.steps.clear();
+        delta.steps.extend_from_slice(&self.steps[mark.steps..]);
+        delta.assignments.clear();
+        delta.assignments.extend_from_slice(&self.assignments[mark.assignments..]);
+        delta.instances.clear();
+        delta.instances.extend_from_slice(&self.instances[mark.instances..]);
+        *mark = self.mark();
+    }
+
+    /// Appends a delta copied from the trace this one copies (equal to it up to the delta's
+    /// mark), which is then equal to it up to the delta's end. `delta` is left empty, its
+    /// buffers kept.
+    pub fn append(&mut self, delta: &mut TraceDelta) {
+        for text in delta.strings.drain(..) {
+            self.strings.push_interned(text);
+        }
+        self.payloads.extend_from(&delta.payloads);
+        delta.payloads.clear();
+        self.events.append(&mut delta.events);
+        self.steps.append(&mut delta.steps);
+        self.assignments.append(&mut delta.assignments);
+        self.instances.append(&mut delta.instances);
     }
 
     /// Forgets everything appended since `mark` (every table only ever grows, so the
@@ -571,6 +625,39 @@ mod tests {
         // The last kind is the last of the list: no kind after it was left out.
         let last = *StepKind::ALL.last().expect("kinds");
         assert_eq!(last.position() + 1, StepKind::ALL.len());
+    }
+
+    #[test]
+    fn a_copy_that_follows_by_deltas_is_the_trace() {
+        // A lesson with keys, payloads, emits, a crash and a restart (rebalances), followed
+        // a few steps at a time: the copy writes the same JSON Lines, at every hand-over.
+        let lesson = crate::lessons::find("crash-duplicates").expect("a lesson");
+        let scenario =
+            crate::scenario::load::load_str(lesson.source, "lesson", &crate::scenario::load::Limits::default())
+                .expect("loads");
+        let model =
+            std::sync::Arc::new(crate::model::Model::compile(std::sync::Arc::new(scenario), 3).expect("compiles"));
+        let mut sim = crate::sim::Simulator::new(std::sync::Arc::clone(&model), u64::MAX);
+        let mut copy = sim.trace().clone();
+        let mut mark = copy.mark();
+        let mut delta = TraceDelta::default();
+        let text = |trace: &Trace| {
+            let mut out = Vec::new();
+            jsonl::write(&mut out, &model, trace, true).expect("writes");
+            String::from_utf8(out).expect("UTF-8")
+        };
+        let mut handovers = 0;
+        while sim.step_by(7).expect("runs") {
+            sim.trace().copy_since(&mut mark, &mut delta);
+            copy.append(&mut delta);
+            assert_eq!(text(&copy), text(sim.trace()), "after {} steps", copy.steps.len());
+            assert_eq!(copy.strings.len(), sim.trace().strings.len());
+            handovers += 1;
+        }
+        sim.trace().copy_since(&mut mark, &mut delta);
+        copy.append(&mut delta);
+        assert_eq!(text(&copy), text(sim.trace()));
+        assert!(handovers > 10 && !copy.assignments.is_empty(), "{handovers} hand-overs");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{Analysis, FindingClass};
 use crate::fold::{Cell, Rules, Store, same_row};
 use crate::model::Model;
-use crate::trace::{EventIdx, GroupIdx, Partition, StepKind, Sym, TopicIdx, Trace};
+use crate::trace::{EventIdx, GroupIdx, Partition, Step, StepKind, Sym, TopicIdx, Trace};
 
 /// An aggregate's write side: per key the state, version, last append and last snapshot.
 #[derive(Clone, Debug)]
@@ -234,7 +234,8 @@ impl Analysis {
 
     /// An effect of a projector's group: its read model applies the event; on the event's
     /// first effect the reference does too.
-    pub(super) fn project(&mut self, trace: &Trace, group: usize, event: EventIdx, first: bool, index: usize) {
+    pub(super) fn project(&mut self, trace: &Trace, group: usize, step: &Step, first: bool, index: usize) {
+        let event = step.event_idx();
         let model = std::sync::Arc::clone(&self.model);
         let Some(side) = self.read_models[group].as_mut() else { return };
         let rules = &model.aggregates[side.aggregate].rules;
@@ -255,7 +256,7 @@ impl Analysis {
             side.diverged.push(false);
             side.last_applied.push(0);
         }
-        side.last_applied[slot] = trace.steps[index].t_us;
+        side.last_applied[slot] = step.t_us;
         if first {
             if side.ref_last[slot].is_none_or(|last| event > last) {
                 side.reference.apply(rules, key, e.event_type, &data);

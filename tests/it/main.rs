@@ -1,6 +1,7 @@
 //! eventlab's one integration-test binary; each module is one area.
 mod architecture;
 mod bad_input;
+mod beside;
 mod broker;
 #[cfg(feature = "kafka")]
 mod broker_run;

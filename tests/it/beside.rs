@@ -1,0 +1,72 @@
+//! A long run's analysis runs on a second thread, a chunk behind the simulator
+//! (`run::run_model_beside`): its figures, findings and expectations must be what the same
+//! run analysed on one thread gives, whatever the scenario.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use eventlab::lessons::LESSONS;
+use eventlab::report::summary_json;
+use eventlab::run::{Outcome, run_model_beside, run_model_inline};
+use eventlab::scenario::load::{Limits, load_file, load_str};
+use eventlab::scenario::model::Scenario;
+use eventlab::sim::Model;
+
+fn both(scenario: Scenario) -> (Outcome, Outcome) {
+    let model = Arc::new(Model::compile(Arc::new(scenario), 7).expect("compiles"));
+    let max = Limits::default().max_steps;
+    let inline = run_model_inline(Arc::clone(&model), max).expect("runs");
+    let beside = run_model_beside(model, max).expect("runs");
+    (inline, beside)
+}
+
+fn assert_same(name: &str, (inline, beside): &(Outcome, Outcome)) {
+    assert_eq!(summary_json(inline), summary_json(beside), "{name}: the figures differ");
+    assert_eq!(inline.analysis.findings(), beside.analysis.findings(), "{name}: the findings differ");
+    let verdicts = |o: &Outcome| o.checked.iter().map(|c| (c.passed, format!("{c:?}"))).collect::<Vec<_>>();
+    assert_eq!(verdicts(inline), verdicts(beside), "{name}: the expectations differ");
+    assert_eq!(inline.sim.trace().steps.len(), beside.sim.trace().steps.len(), "{name}: the traces differ");
+}
+
+#[test]
+fn every_lesson_and_scenario_gives_the_same_analysis_on_a_second_thread() {
+    for lesson in LESSONS {
+        let scenario =
+            load_str(lesson.source, &format!("lesson:{}", lesson.name), &Limits::default()).expect("a lesson loads");
+        assert_same(lesson.name, &both(scenario));
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".json") && !p.to_string_lossy().ends_with(".expected.json"))
+        .collect();
+    files.sort();
+    for file in files {
+        // A few files are bad input on purpose.
+        let Ok(scenario) = load_file(&file, &Limits::default()) else { continue };
+        assert_same(&file.display().to_string(), &both(scenario));
+    }
+}
+
+#[test]
+fn a_run_of_many_chunks_with_rebalances_gives_the_same_analysis_on_a_second_thread() {
+    // The benchmark workload, shortened, with a crash and a restart (rebalances: new
+    // assignments), an added instance and a duplicate fault: tens of thousands of steps, so
+    // the analysis follows through many hand-overs of strings, payloads, events, steps,
+    // assignments and instances.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/busy-shop.json");
+    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    value["duration"] = "3s".into();
+    value["faults"] = serde_json::json!([
+        {"at": "500ms", "crash": "billing#2", "restart_after": "300ms"},
+        {"at": "1s", "add_instance": "analytics"},
+        {"at": "1500ms", "duplicate": "orders", "probability": 0.2, "for": "500ms"}
+    ]);
+    let scenario =
+        load_str(&value.to_string(), "busy-shop-short", &Limits::default()).unwrap_or_else(|e| panic!("{e}"));
+    let runs = both(scenario);
+    assert!(runs.0.sim.trace().steps.len() > 20 * 4096, "{} steps", runs.0.sim.trace().steps.len());
+    assert!(runs.0.sim.trace().assignments.len() > 4, "rebalances happened");
+    assert_same("busy-shop-short", &runs);
+}
