@@ -64,7 +64,7 @@ impl Strings {
 
     /// The strings interned from index `from` on, in order (shared, not copied).
     pub(crate) fn since(&self, from: usize) -> impl Iterator<Item = &Arc<str>> {
-        self.0.iter().skip(from)
+        self.0.as_slice()[from..].iter()
     }
 
     /// Appends a string another table interned at this table's length: what

@@ -628,39 +628,6 @@ mod tests {
     }
 
     #[test]
-    fn a_copy_that_follows_by_deltas_is_the_trace() {
-        // A lesson with keys, payloads, emits, a crash and a restart (rebalances), followed
-        // a few steps at a time: the copy writes the same JSON Lines, at every hand-over.
-        let lesson = crate::lessons::find("crash-duplicates").expect("a lesson");
-        let scenario =
-            crate::scenario::load::load_str(lesson.source, "lesson", &crate::scenario::load::Limits::default())
-                .expect("loads");
-        let model =
-            std::sync::Arc::new(crate::model::Model::compile(std::sync::Arc::new(scenario), 3).expect("compiles"));
-        let mut sim = crate::sim::Simulator::new(std::sync::Arc::clone(&model), u64::MAX);
-        let mut copy = sim.trace().clone();
-        let mut mark = copy.mark();
-        let mut delta = TraceDelta::default();
-        let text = |trace: &Trace| {
-            let mut out = Vec::new();
-            jsonl::write(&mut out, &model, trace, true).expect("writes");
-            String::from_utf8(out).expect("UTF-8")
-        };
-        let mut handovers = 0;
-        while sim.step_by(7).expect("runs") {
-            sim.trace().copy_since(&mut mark, &mut delta);
-            copy.append(&mut delta);
-            assert_eq!(text(&copy), text(sim.trace()), "after {} steps", copy.steps.len());
-            assert_eq!(copy.strings.len(), sim.trace().strings.len());
-            handovers += 1;
-        }
-        sim.trace().copy_since(&mut mark, &mut delta);
-        copy.append(&mut delta);
-        assert_eq!(text(&copy), text(sim.trace()));
-        assert!(handovers > 10 && !copy.assignments.is_empty(), "{handovers} hand-overs");
-    }
-
-    #[test]
     fn a_step_is_32_bytes_and_an_event_56() {
         assert_eq!(std::mem::size_of::<Step>(), 32);
         assert_eq!(std::mem::size_of::<Event>(), 56);

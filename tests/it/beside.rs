@@ -70,3 +70,33 @@ fn a_run_of_many_chunks_with_rebalances_gives_the_same_analysis_on_a_second_thre
     assert!(runs.0.sim.trace().assignments.len() > 4, "rebalances happened");
     assert_same("busy-shop-short", &runs);
 }
+
+#[test]
+fn a_copy_that_follows_by_deltas_is_the_trace() {
+    // A lesson with keys, payloads, emits, a crash and a restart (rebalances), followed
+    // a few steps at a time: the copy writes the same JSON Lines, at every hand-over.
+    let lesson = eventlab::lessons::find("crash-duplicates").expect("a lesson");
+    let scenario = load_str(lesson.source, "lesson", &Limits::default()).expect("loads");
+    let model = Arc::new(Model::compile(Arc::new(scenario), 3).expect("compiles"));
+    let mut sim = eventlab::sim::Simulator::new(Arc::clone(&model), u64::MAX);
+    let mut copy = sim.trace().clone();
+    let mut mark = copy.mark();
+    let mut delta = eventlab::trace::TraceDelta::default();
+    let text = |trace: &eventlab::trace::Trace| {
+        let mut out = Vec::new();
+        eventlab::trace::jsonl::write(&mut out, &model, trace, true).expect("writes");
+        String::from_utf8(out).expect("UTF-8")
+    };
+    let mut handovers = 0;
+    while sim.step_by(7).expect("runs") {
+        sim.trace().copy_since(&mut mark, &mut delta);
+        copy.append(&mut delta);
+        assert_eq!(text(&copy), text(sim.trace()), "after {} steps", copy.steps.len());
+        assert_eq!(copy.strings.len(), sim.trace().strings.len());
+        handovers += 1;
+    }
+    sim.trace().copy_since(&mut mark, &mut delta);
+    copy.append(&mut delta);
+    assert_eq!(text(&copy), text(sim.trace()));
+    assert!(handovers > 10 && !copy.assignments.is_empty(), "{handovers} hand-overs");
+}
