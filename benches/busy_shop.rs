@@ -2,7 +2,9 @@
 //!
 //! Runs the workload of `shared/bench/busy-shop.json` (a copy lives beside this file) with
 //! the full trace retained and the analysis on, several times, and prints deliveries per
-//! second (best and median), steps, and the bytes the retained trace costs per step.
+//! second (best and median), steps, and the bytes the retained trace costs per step. A run
+//! this long has its analysis on a second thread (`run::run_model`); each run is followed by
+//! the same run with the analysis on the simulator's thread, whose rate is printed too.
 //! Compare with the minimal hand-written loop in `shared/bench/minimal-des` (see its
 //! README): when its release binary is found (`MINIMAL_DES=PATH`, else
 //! `/tmp/minimal-des/release/minimal-des`, where `CARGO_TARGET_DIR=/tmp/minimal-des cargo
@@ -30,9 +32,11 @@ fn main() {
     let mut minimal_rates = Vec::new();
     let mut rates = Vec::new();
     let mut last = None;
+    let mut inline_rates = Vec::new();
     let mut first_retained = None;
+    let mut first_peak = None;
     // Memory is read on the first run, in a fresh process: resident memory grown by the run
-    // while its outcome is still alive.
+    // while its outcome is still alive, and the most it held meanwhile.
     let before = resident_bytes();
     for run in 0..runs {
         drop(last.take());
@@ -41,14 +45,23 @@ fn main() {
         let wall = started.elapsed().as_secs_f64();
         let delivered = outcome.analysis.metric(Metric::Delivered, None);
         rates.push(delivered as f64 / wall);
-        let retained = if run == 0 { before.zip(resident_bytes()).map(|(b, a)| a.saturating_sub(b)) } else { None };
+        if run == 0 {
+            first_retained = before.zip(resident_bytes()).map(|(b, a)| a.saturating_sub(b));
+            first_peak = before.zip(peak_resident_bytes()).map(|(b, a)| a.saturating_sub(b));
+        }
         last = Some((outcome, wall));
-        first_retained = first_retained.or(retained);
         if let Some(binary) = &minimal {
             minimal_rates.extend(run_minimal(binary, seconds));
         }
+        // The same run with its analysis on this thread (what a run does without a second
+        // core), alternating too, timed alike (from the scenario): what the second thread
+        // gains.
+        let kept = last.take();
+        inline_rates.push(one_thread_rate(&scenario));
+        last = kept;
     }
     rates.sort_by(f64::total_cmp);
+    inline_rates.sort_by(f64::total_cmp);
     minimal_rates.sort_by(f64::total_cmp);
     let (outcome, wall) = last.expect("ran");
     let trace = outcome.sim.trace();
@@ -72,6 +85,11 @@ fn main() {
         std::mem::size_of::<eventlab::trace::Step>(),
         std::mem::size_of::<eventlab::trace::Event>(),
         trace.payloads.bytes(),
+    );
+    println!(
+        "with the analysis on the simulator's thread: deliveries/s best {:.0}  median {:.0}",
+        inline_rates[inline_rates.len() - 1],
+        inline_rates[inline_rates.len() / 2]
     );
     if let [.., best] = minimal_rates[..] {
         let median = minimal_rates[minimal_rates.len() / 2];
@@ -97,6 +115,24 @@ fn main() {
             retained as f64 / steps as f64
         );
     }
+    if let Some(peak) = first_peak {
+        println!(
+            "peak resident memory grown during the first run (the analysis's copy of the events included, if it ran beside): {:.1} MiB, {:.1} bytes/step",
+            peak as f64 / (1024.0 * 1024.0),
+            peak as f64 / steps as f64
+        );
+    }
+}
+
+/// Deliveries per second of one run of `scenario` with its analysis on the simulator's
+/// thread, timed like the runs of `run::run` (from the scenario, compiling included).
+fn one_thread_rate(scenario: &eventlab::scenario::model::Scenario) -> f64 {
+    let started = Instant::now();
+    let model = std::sync::Arc::new(
+        eventlab::sim::Model::compile(std::sync::Arc::new(scenario.clone()), scenario.seed).expect("compiles"),
+    );
+    let outcome = eventlab::run::run_model_inline(model, Limits::default().max_steps).expect("runs");
+    outcome.analysis.metric(Metric::Delivered, None) as f64 / started.elapsed().as_secs_f64()
 }
 
 /// The minimal-des binary, if built: `MINIMAL_DES`, else where the README's command puts it.
@@ -116,8 +152,17 @@ fn run_minimal(binary: &std::path::Path, seconds: u64) -> Option<f64> {
 
 /// Resident memory of this process, in bytes (Linux; `None` elsewhere).
 fn resident_bytes() -> Option<usize> {
+    status_bytes("VmRSS:")
+}
+
+/// The most resident memory this process has held so far, in bytes (Linux).
+fn peak_resident_bytes() -> Option<usize> {
+    status_bytes("VmHWM:")
+}
+
+fn status_bytes(field: &str) -> Option<usize> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }

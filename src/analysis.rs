@@ -623,21 +623,23 @@ impl Analysis {
         }
     }
 
-    /// Reads every step of a trace whose `steps` hold only the steps from the first one not
-    /// observed yet on (its other tables whole): a copy of a run's trace that drops its steps
-    /// once they are read (see `run::run_model_beside`). The analysis reads nothing of a step
-    /// but the step itself while observing it, and it never looks back at earlier steps;
-    /// only the explanations do, later, with the whole trace.
-    pub fn observe_fresh(&mut self, trace: &Trace) {
+    /// Reads `steps`, the run's steps from number `first` (0-based: the first one not observed
+    /// yet) on, against `trace`, which has every other table of the run as of the last of
+    /// them but need not hold the steps: a copy of a run's trace that keeps no steps (see
+    /// `run::run_model_beside`). While observing, the analysis reads no step but the one it
+    /// observes (the explanations read earlier steps, later, with the whole trace); the
+    /// events, payloads and other tables it reads whole.
+    pub fn observe_fresh(&mut self, trace: &Trace, steps: &[crate::trace::Step], first: usize) {
+        assert_eq!(first, self.observed, "steps follow the ones observed");
         let model = Arc::clone(&self.model);
-        for &step in &trace.steps {
+        for &step in steps {
             let index = self.observed;
             self.observed += 1;
             self.observe_step(&model, trace, step, index);
         }
     }
 
-    /// Step `index` (0-based) of the trace.
+    /// `step`, number `index` (0-based) of the run.
     fn observe_step(&mut self, model: &Model, trace: &Trace, step: crate::trace::Step, index: usize) {
         // The group of a consumer's step (the arms that use it are of kinds that have one).
         let g = || step.group_idx().index();

@@ -71,7 +71,8 @@ impl Strings {
     /// [`Self::since`] gave, for a copy that follows the original.
     pub(crate) fn push_interned(&mut self, text: Arc<str>) {
         let (_, new) = self.0.insert_full(text);
-        debug_assert!(new, "a copy follows its original: the string is new here too");
+        // Otherwise every symbol after it would name another string.
+        assert!(new, "a copy follows its original: the string is new here too");
     }
 }
 

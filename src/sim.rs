@@ -562,13 +562,13 @@ impl Simulator {
         self.trace.steps.capacity()
     }
 
-    /// Moves the trace's steps into `room`, an empty vector with at least
-    /// [`Self::steps_capacity`], whose memory another thread has touched already: the run
-    /// then writes its steps without a page fault every 128 of them, which the first
-    /// writes to fresh memory cost (about a tenth of a long run's time). The trace stays
-    /// what it was.
+    /// Moves the trace's steps into `room`, an empty vector whose memory another thread has
+    /// touched already: the run then writes its steps without a page fault every 128 of
+    /// them, which the first writes to fresh memory cost (about a tenth of a long run's
+    /// time). The trace stays what it was. A room that is not empty, or smaller than the
+    /// steps already written, is not taken.
     pub fn move_steps_into(&mut self, mut room: Vec<Step>) {
-        if !room.is_empty() || room.capacity() < self.trace.steps.capacity() {
+        if !room.is_empty() || room.capacity() < self.trace.steps.len() {
             return;
         }
         room.extend_from_slice(&self.trace.steps);

@@ -496,15 +496,29 @@ pub struct TraceDelta {
     strings: Vec<std::sync::Arc<str>>,
     payloads: Vec<u8>,
     events: Vec<Event>,
+    /// The steps from number `first_step` (0-based) on.
+    first_step: usize,
     steps: Vec<Step>,
     assignments: Vec<Assignment>,
     instances: Vec<(GroupIdx, u32)>,
 }
 
 impl TraceDelta {
-    /// The steps it holds.
-    pub fn steps(&self) -> usize {
-        self.steps.len()
+    /// The 0-based number of the first step it holds.
+    pub fn first_step(&self) -> usize {
+        self.first_step
+    }
+
+    /// Takes its steps out, for a copy that keeps no steps: [`Trace::append`] then appends
+    /// everything else. [`Self::put_back_steps`] returns the buffer.
+    pub fn take_steps(&mut self) -> Vec<Step> {
+        std::mem::take(&mut self.steps)
+    }
+
+    /// Gives back the buffer [`Self::take_steps`] took, emptied, for the next copy.
+    pub fn put_back_steps(&mut self, mut steps: Vec<Step>) {
+        steps.clear();
+        self.steps = steps;
     }
 }
 
@@ -522,9 +536,12 @@ impl Trace {
     }
 
     /// Copies what was appended since `mark` into `delta` (emptied first), and moves `mark`
-    /// to now. A run's own cluster facts (`record_times`, `cluster`) are not copied: only a
-    /// simulated run is followed so.
+    /// to now. The tables a run sets once at its start (`emitters`) are the copy's from its
+    /// start; a cluster's facts (`record_times`, `cluster`) are not copied: only a simulated
+    /// run is followed so.
     pub fn copy_since(&self, mark: &mut TraceMark, delta: &mut TraceDelta) {
+        debug_assert!(self.record_times.is_empty() && self.cluster.is_none(), "a simulated run");
+        delta.first_step = mark.steps;
         delta.strings.clear();
         delta.strings.extend(self.strings.since(mark.strings).cloned());
         delta.payloads.clear();
@@ -541,8 +558,9 @@ impl Trace {
     }
 
     /// Appends a delta copied from the trace this one copies (equal to it up to the delta's
-    /// mark), which is then equal to it up to the delta's end. `delta` is left empty, its
-    /// buffers kept.
+    /// mark), which is then equal to it up to the delta's end; a copy that keeps no steps
+    /// takes them out of the delta first ([`TraceDelta::take_steps`]) and is equal to it but
+    /// for the steps. `delta` is left empty, its buffers kept.
     pub fn append(&mut self, delta: &mut TraceDelta) {
         for text in delta.strings.drain(..) {
             self.strings.push_interned(text);
