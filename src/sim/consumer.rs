@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::producer::render_headers;
-use super::{Item, Pending, Simulator, Source, Woken, Work};
+use super::{Item, Owned, Pending, Record, Simulator, Source, Woken, Work};
 use crate::scenario::model::{Commit, From};
 use crate::scenario::template::Context;
 use crate::scenario::template::StrTemplate;
@@ -85,8 +85,10 @@ impl Simulator {
             }
             for (member, range) in members.iter().zip(range_assign(tm.partitions, members.len() as u32)) {
                 for p in range.clone() {
-                    self.state.groups[group.index()].slots[(slot_base + p) as usize].owner = Some(*member);
-                    self.state.instances[usize::from(*member)].owned.push(slot_base + p);
+                    let slot = slot_base + p;
+                    self.state.groups[group.index()].slots[slot as usize].owner = Some(*member);
+                    let partition = Partition::new(p as usize);
+                    self.state.instances[usize::from(*member)].owned.push(Owned { slot, topic, partition });
                 }
                 assignment.push((*member, topic, range.map(|p| Partition::new(p as usize)).collect()));
             }
@@ -115,10 +117,10 @@ impl Simulator {
             if !instance.alive {
                 continue;
             }
-            for slot in instance.owned.clone() {
-                let s = self.state.groups[g].slots[slot as usize];
+            for o in instance.owned.clone() {
+                let s = self.state.groups[g].slots[o.slot as usize];
                 if s.done > s.committed {
-                    self.write_commit(group, member, slot, s.done);
+                    self.write_commit(group, member, o.slot, s.done);
                 }
             }
         }
@@ -164,17 +166,18 @@ impl Simulator {
     }
 
     /// Whether a free log instance has a record to fetch now.
+    #[inline]
     fn can_fetch(&self, instance: InstanceIdx) -> bool {
         let i = &self.state.instances[instance.index()];
         let g = &self.state.groups[usize::from(i.group)];
         if !i.alive || i.held > 0 || i.paused > 0 || g.rebalance.is_some() {
             return false;
         }
-        let gm = &self.model.groups[usize::from(i.group)];
-        i.owned.iter().any(|&slot| {
-            let (topic, partition) = gm.slots[slot as usize];
-            (g.slots[slot as usize].position as usize)
-                < self.state.topics[topic.index()].partitions[usize::from(partition)].len()
+        let topics = &self.state.topics;
+        i.owned.iter().any(|o| {
+            g.slots
+                .get(o.slot as usize)
+                .is_some_and(|s| (s.position as usize) < topics[o.topic.index()].partitions[o.partition.index()].len())
         })
     }
 
@@ -187,28 +190,36 @@ impl Simulator {
         if self.state.woken.is_empty() {
             return;
         }
-        let mut woken = std::mem::take(&mut self.state.woken);
+        let woken = std::mem::take(&mut self.state.woken);
         let mut groups = std::mem::take(&mut self.state.to_dispatch);
-        let pending = |group: GroupIdx| self.state.groups[group.index()].dispatch_pending;
-        groups.extend(woken.iter().filter_map(|&w| match w {
-            Woken::Instance(instance) => {
-                let group = self.state.instances[instance.index()].group;
-                (!pending(group) && self.can_fetch(instance)).then_some(group)
+        for &w in &woken {
+            let group = match w {
+                Woken::Instance(instance) => self.state.instances[instance.index()].group,
+                Woken::Queues(group) => group,
+            };
+            // A group already due to dispatch is not asked again (the checks read only).
+            if self.state.groups[group.index()].dispatch_pending || groups.contains(&group) {
+                continue;
             }
-            Woken::Queues(group) => (!pending(group) && self.can_receive(group)).then_some(group),
-        }));
-        groups.sort_unstable();
-        groups.dedup();
+            let ready = match w {
+                Woken::Instance(instance) => self.can_fetch(instance),
+                Woken::Queues(group) => self.can_receive(group),
+            };
+            if ready {
+                groups.push(group);
+            }
+        }
+        if groups.len() > 1 {
+            groups.sort_unstable();
+        }
         let now = self.now();
         for &group in &groups {
-            let g = &mut self.state.groups[group.index()];
-            if !g.dispatch_pending {
-                g.dispatch_pending = true;
-                self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(group));
-            }
+            self.state.groups[group.index()].dispatch_pending = true;
+            self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(group));
         }
         groups.clear();
         self.state.to_dispatch = groups;
+        let mut woken = woken;
         woken.clear();
         self.state.woken = woken;
     }
@@ -251,35 +262,40 @@ impl Simulator {
         if g.rebalance.is_some() {
             return;
         }
-        let gm = &self.model.groups[group.index()];
-        let mut best: Option<(u32, u32)> = None; // (published_at, slot)
-        for &slot in &self.state.instances[instance.index()].owned {
-            let s = &g.slots[slot as usize];
-            let (topic, partition) = gm.slots[slot as usize];
-            if let Some(record) =
-                self.state.topics[topic.index()].partitions[usize::from(partition)].get(s.position as usize)
-                && best.is_none_or(|(at, _)| record.published_at < at)
+        let topics = &self.state.topics;
+        let mut best: Option<(Record, Owned, u32)> = None; // (record, its partition, offset)
+        for &o in &i.owned {
+            let position = g.slots[o.slot as usize].position;
+            if let Some(&record) = topics[o.topic.index()].partitions[o.partition.index()].get(position as usize)
+                && best.is_none_or(|(b, ..)| record.published_at < b.published_at)
             {
-                best = Some((record.published_at, slot));
+                best = Some((record, o, position));
             }
         }
-        let Some((_, slot)) = best else { return };
-        let s = &mut self.state.groups[group.index()].slots[slot as usize];
-        let offset = s.position;
-        s.position += 1;
-        let (topic, partition) = gm.slots[slot as usize];
-        let event = self.state.topics[topic.index()].partitions[usize::from(partition)][offset as usize].event;
-        let work = Work { event, source: Source::Log { slot, offset }, attempt: 1, duplicate: false, delay: 0 };
-        self.deliver_record(instance, work, true);
+        let Some((record, o, offset)) = best else { return };
+        self.state.groups[group.index()].slots[o.slot as usize].position = offset + 1;
+        let work = Work {
+            event: record.event,
+            source: Source::Log { slot: o.slot, offset },
+            attempt: 1,
+            duplicate: false,
+            delay: 0,
+        };
+        self.deliver_record(instance, group, work, (o.topic, o.partition), true);
     }
 
     /// A `delivered` step for a log record (and its commit when committing before
     /// processing), and the instance starts on it. A `fresh` delivery is subject to the
     /// topic's faults; a fault's own second delivery is not.
-    fn deliver_record(&mut self, instance: InstanceIdx, mut work: Work, fresh: bool) {
+    fn deliver_record(
+        &mut self,
+        instance: InstanceIdx,
+        group: GroupIdx,
+        mut work: Work,
+        (topic, partition): (TopicIdx, Partition),
+        fresh: bool,
+    ) {
         let Source::Log { slot, offset } = work.source else { unreachable!("a log record") };
-        let group = self.state.instances[instance.index()].group;
-        let (topic, partition) = self.model.groups[group.index()].slots[slot as usize];
         let mut step = Step::new(StepKind::Delivered, self.now());
         step.event = Some(work.event);
         step.topic = Some(topic);
@@ -603,7 +619,9 @@ impl Simulator {
                     g.rebalance.is_none() && g.slots[slot as usize].owner == Some(instance),
                     "a rebalance drops a pending second delivery"
                 );
-                self.deliver_record(instance, work, false);
+                let group = i.group;
+                let read = self.model.groups[group.index()].slots[slot as usize];
+                self.deliver_record(instance, group, work, read, false);
             }
             Source::Queue { queue, msg } => {
                 // The message was acked (or is being) already; this receive cannot ack again.
@@ -620,10 +638,10 @@ impl Simulator {
             return;
         }
         let group = i.group;
-        for slot in i.owned.clone() {
-            let s = self.state.groups[group.index()].slots[slot as usize];
+        for o in i.owned.clone() {
+            let s = self.state.groups[group.index()].slots[o.slot as usize];
             if s.done > s.committed {
-                self.write_commit(group, instance, slot, s.done);
+                self.write_commit(group, instance, o.slot, s.done);
             }
         }
         // The last survivor done after the pause: the rebalance ends now, as a timer
