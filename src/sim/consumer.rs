@@ -516,18 +516,50 @@ impl Simulator {
                 if self.state.groups[group.index()].rebalance.is_some() {
                     self.state.agenda.schedule(now, Class::Commit, Item::RevokeCommit(instance));
                 } else if commit == Commit::After {
-                    self.state.agenda.schedule(now, Class::Commit, Item::Commit { instance, slot, offset: offset + 1 });
+                    self.finish(instance);
+                    let offset = offset + 1;
+                    if self.follows_now() {
+                        self.commit(instance, slot, offset);
+                    } else {
+                        self.state.agenda.schedule(now, Class::Commit, Item::Commit { instance, slot, offset });
+                    }
+                    return;
                 }
             }
             Source::Queue { queue, msg } => {
-                self.state.agenda.schedule(
-                    now,
-                    Class::Commit,
-                    Item::Ack { instance, queue, seq: msg.seq, receive: msg.receives },
-                );
+                self.finish(instance);
+                if self.follows_now() {
+                    // What the end of this item would do, before the ack's own item.
+                    self.schedule_dispatches();
+                    self.ack(instance, queue, msg.seq, msg.receives);
+                } else {
+                    self.state.agenda.schedule(
+                        now,
+                        Class::Commit,
+                        Item::Ack { instance, queue, seq: msg.seq, receive: msg.receives },
+                    );
+                }
+                return;
             }
         }
         self.finish(instance);
+    }
+
+    /// Whether a commit or ack a completion schedules now would be the very next agenda item,
+    /// so it may be made at once, with the same steps in the same order: nothing of its class
+    /// or before is due (and the heap holds only later times; what the rest of the completion
+    /// schedules now is a processing's end, or a delivery, after it), and the item in hand
+    /// passes the checks made after every item (the run would stop before the commit).
+    ///
+    /// A commit is made before the end of the completion's item rather than as an item of its
+    /// own: the wake checks that follow read no committed offset. An ack, which wakes, comes
+    /// after those checks, as its item would.
+    fn follows_now(&self) -> bool {
+        let steps = self.trace.steps.len();
+        self.state.agenda.next_now(Class::Commit)
+            && steps as u64 <= self.max_steps
+            && (steps - self.still.from) as u64 <= self.still_limit
+            && self.trace.payloads.bytes() as u64 <= super::PAYLOAD_STOP
     }
 
     /// The instance's current work is over: a `duplicate` fault's second delivery of it comes

@@ -181,6 +181,13 @@ impl<T> Agenda<T> {
         Some(top)
     }
 
+    /// Whether an item of `class` scheduled now would be the next one taken: nothing of its
+    /// class or an earlier one is due (items on the heap are all later than now).
+    #[inline]
+    pub fn next_now(&self, class: Class) -> bool {
+        self.nonempty & ((2u8 << class as u8) - 1) == 0
+    }
+
     /// The time of the next item, if any.
     pub fn peek_time(&self) -> Option<u64> {
         if self.nonempty != 0 {
