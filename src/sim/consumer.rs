@@ -186,9 +186,21 @@ impl Simulator {
     /// comes last). So each group the item woke with a delivery now possible gets one
     /// `Dispatch` (class 6 of this microsecond), in consumer file order, unless one is on
     /// the agenda already.
+    ///
+    /// When the first of them would be the very next agenda item (see [`Self::follows_now`]),
+    /// it dispatches at once instead, and what that wakes is looked at in turn.
     pub(super) fn schedule_dispatches(&mut self) {
+        while let Some(group) = self.schedule_woken(true) {
+            self.dispatch(group);
+        }
+    }
+
+    /// One round of [`Self::schedule_dispatches`]: the groups the item woke are scheduled,
+    /// but for the first, returned to dispatch at once, when `fuse` and it would be the next
+    /// item (ahead of the others, as its item would be).
+    fn schedule_woken(&mut self, fuse: bool) -> Option<GroupIdx> {
         if self.state.woken.is_empty() {
-            return;
+            return None;
         }
         let woken = std::mem::take(&mut self.state.woken);
         let mut groups = std::mem::take(&mut self.state.to_dispatch);
@@ -213,7 +225,8 @@ impl Simulator {
             groups.sort_unstable();
         }
         let now = self.now();
-        for &group in &groups {
+        let first = groups.first().copied().filter(|_| fuse && self.follows_now(Class::Delivery));
+        for &group in &groups[usize::from(first.is_some())..] {
             self.state.groups[group.index()].dispatch_pending = true;
             self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(group));
         }
@@ -222,6 +235,7 @@ impl Simulator {
         let mut woken = woken;
         woken.clear();
         self.state.woken = woken;
+        first
     }
 
     /// Deliveries to a group's free instances: each log instance that asked, in instance
@@ -518,7 +532,7 @@ impl Simulator {
                 } else if commit == Commit::After {
                     self.finish(instance);
                     let offset = offset + 1;
-                    if self.follows_now() {
+                    if self.follows_now(Class::Commit) {
                         self.commit(instance, slot, offset);
                     } else {
                         self.state.agenda.schedule(now, Class::Commit, Item::Commit { instance, slot, offset });
@@ -528,9 +542,10 @@ impl Simulator {
             }
             Source::Queue { queue, msg } => {
                 self.finish(instance);
-                if self.follows_now() {
-                    // What the end of this item would do, before the ack's own item.
-                    self.schedule_dispatches();
+                if self.follows_now(Class::Commit) {
+                    // What the end of this item would do, before the ack's own item (which
+                    // comes before any dispatch).
+                    self.schedule_woken(false);
                     self.ack(instance, queue, msg.seq, msg.receives);
                 } else {
                     self.state.agenda.schedule(
@@ -545,18 +560,19 @@ impl Simulator {
         self.finish(instance);
     }
 
-    /// Whether a commit or ack a completion schedules now would be the very next agenda item,
-    /// so it may be made at once, with the same steps in the same order: nothing of its class
-    /// or before is due (and the heap holds only later times; what the rest of the completion
-    /// schedules now is a processing's end, or a delivery, after it), and the item in hand
-    /// passes the checks made after every item (the run would stop before the commit).
+    /// Whether an item of `class` (a commit or ack, a dispatch) scheduled now would be the
+    /// very next agenda item, so what it does may be done at once, with the same steps in the
+    /// same order: nothing of its class or before is due (the heap holds only later times),
+    /// and the item in hand passes the checks made after every item (the run would stop
+    /// before the next one).
     ///
-    /// A commit is made before the end of the completion's item rather than as an item of its
-    /// own: the wake checks that follow read no committed offset. An ack, which wakes, comes
-    /// after those checks, as its item would.
-    fn follows_now(&self) -> bool {
+    /// A completion's commit is made before the end of its item rather than as an item of
+    /// its own: nothing the completion schedules now comes before it (a processing's end, a
+    /// delivery), and the wake checks that follow read no committed offset. An ack, which
+    /// wakes, comes after those checks, as its item would.
+    fn follows_now(&self, class: Class) -> bool {
         let steps = self.trace.steps.len();
-        self.state.agenda.next_now(Class::Commit)
+        self.state.agenda.next_now(class)
             && steps as u64 <= self.max_steps
             && (steps - self.still.from) as u64 <= self.still_limit
             && self.trace.payloads.bytes() as u64 <= super::PAYLOAD_STOP
