@@ -152,7 +152,8 @@ impl Simulator {
     /// A free log instance asks for a record. It waits in its group's `asking` list until
     /// the group's next dispatch, which is scheduled once a record is there for it (see
     /// [`Self::schedule_dispatches`]).
-    #[inline]
+    #[expect(clippy::inline_always, reason = "a call per completion and append otherwise (#[inline] is not taken)")]
+    #[inline(always)]
     pub(super) fn wake(&mut self, instance: InstanceIdx) {
         let i = &mut self.state.instances[instance.index()];
         if i.alive && i.held == 0 && i.paused == 0 && !i.owned.is_empty() {
@@ -189,8 +190,11 @@ impl Simulator {
     ///
     /// When the first of them would be the very next agenda item (see [`Self::follows_now`]),
     /// it dispatches at once instead, and what that wakes is looked at in turn.
+    #[inline]
     pub(super) fn schedule_dispatches(&mut self) {
-        while let Some(group) = self.schedule_woken(true) {
+        // Most items wake nothing: that is seen without a call.
+        while !self.state.woken.is_empty() {
+            let Some(group) = self.schedule_woken(true) else { return };
             self.dispatch(group);
         }
     }
@@ -199,9 +203,6 @@ impl Simulator {
     /// but for the first, returned to dispatch at once, when `fuse` and it would be the next
     /// item (ahead of the others, as its item would be).
     fn schedule_woken(&mut self, fuse: bool) -> Option<GroupIdx> {
-        if self.state.woken.is_empty() {
-            return None;
-        }
         let woken = std::mem::take(&mut self.state.woken);
         let mut groups = std::mem::take(&mut self.state.to_dispatch);
         for &w in &woken {
@@ -248,7 +249,9 @@ impl Simulator {
         if !g.asking.is_empty() {
             let mut asking = std::mem::take(&mut g.asking);
             // A group's instance indices follow their numbers (an added one comes last).
-            asking.sort_unstable();
+            if asking.len() > 1 {
+                asking.sort_unstable();
+            }
             for &instance in &asking {
                 self.state.instances[instance.index()].asking = false;
                 self.fetch_record(instance);
@@ -782,6 +785,7 @@ pub struct Verdict {
 /// the schema check first (a version it does not take fails with no draw), then the weighted
 /// outcome, then `fail_probability` (drawn only when the outcome did not fail). The simulator
 /// and the broker bridge (`run --broker`) both decide with it.
+#[inline]
 pub fn verdict(handler: Option<&HandlerModel>, accepted: bool, rng: &mut crate::rng::Stream) -> Verdict {
     let outcome = handler.filter(|_| accepted).map(|h| rng.weighted(&h.cumulative));
     let failure = match (handler, handler.zip(outcome).map(|(h, o)| &h.outcomes[o])) {
