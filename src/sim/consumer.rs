@@ -12,7 +12,8 @@ use crate::scenario::value::Distribution;
 use crate::sim::model::{EmitModel, FaultAction, HandlerModel};
 use crate::sim::sched::Class;
 use crate::trace::{
-    Assignment, EventIdx, FailReason, GroupIdx, InstanceIdx, Partition, Payloads, Span, Step, StepKind, TopicIdx,
+    Assignment, EventIdx, FailReason, GroupIdx, InstanceIdx, NONE32, Partition, Payloads, Span, Step, StepKind,
+    TopicIdx,
 };
 
 /// Kafka's range assignor for one topic: partitions in order, members in numeric order;
@@ -203,6 +204,29 @@ impl Simulator {
     /// but for the first, returned to dispatch at once, when `fuse` and it would be the next
     /// item (ahead of the others, as its item would be).
     fn schedule_woken(&mut self, fuse: bool) -> Option<GroupIdx> {
+        if let &[w] = &self.state.woken[..] {
+            // The usual one: no lists to sort.
+            self.state.woken.clear();
+            let group = match w {
+                Woken::Instance(instance) => self.state.instances[instance.index()].group,
+                Woken::Queues(group) => group,
+            };
+            let ready = !self.state.groups[group.index()].dispatch_pending
+                && match w {
+                    Woken::Instance(instance) => self.can_fetch(instance),
+                    Woken::Queues(group) => self.can_receive(group),
+                };
+            if !ready {
+                return None;
+            }
+            if fuse && self.follows_now(Class::Delivery) {
+                return Some(group);
+            }
+            self.state.groups[group.index()].dispatch_pending = true;
+            let now = self.now();
+            self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(group));
+            return None;
+        }
         let woken = std::mem::take(&mut self.state.woken);
         let mut groups = std::mem::take(&mut self.state.to_dispatch);
         for &w in &woken {
@@ -536,7 +560,15 @@ impl Simulator {
                     self.finish(instance);
                     let offset = offset + 1;
                     if self.follows_now(Class::Commit) {
-                        self.commit(instance, slot, offset);
+                        // `commit`, with what is known here.
+                        let s = &mut self.state.groups[group.index()].slots[slot as usize];
+                        if offset > s.committed {
+                            s.committed = offset;
+                            // The processed step's time, group, instance and partition.
+                            step.kind = StepKind::Committed;
+                            (step.event, step.offset, step.aux, step.flag) = (None, offset, NONE32, 0);
+                            self.push(step);
+                        }
                     } else {
                         self.state.agenda.schedule(now, Class::Commit, Item::Commit { instance, slot, offset });
                     }

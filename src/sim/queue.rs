@@ -80,7 +80,8 @@ impl Simulator {
             let visibility = model.topics[usize::from(gm.queues[queue.index()])].visibility_timeout;
             let q = &mut self.state.groups[g].queues[queue.index()];
             q.round_robin = (k + 1) % n;
-            let mut msg = q.ready.remove(index).expect("deliverable");
+            let taken = if index == 0 { q.ready.pop_front() } else { q.ready.remove(index) };
+            let mut msg = taken.expect("deliverable");
             msg.receives += 1;
             let deadline = self.state.agenda.now().saturating_add(visibility);
             q.inflight.insert(msg.seq, (msg, deadline));
@@ -208,7 +209,9 @@ impl Simulator {
     fn release_key(&mut self, group: GroupIdx, queue: QueueIdx, msg: Msg) {
         let Some(key) = self.trace.events[msg.event.index()].key else { return };
         let q = &mut self.state.groups[group.index()].queues[queue.index()];
-        if let Some(seqs) = q.unacked_by_key.get_mut(&key) {
+        if !q.unacked_by_key.is_empty()
+            && let Some(seqs) = q.unacked_by_key.get_mut(&key)
+        {
             seqs.remove(&msg.seq);
             if seqs.is_empty() {
                 q.unacked_by_key.remove(&key);
@@ -234,9 +237,16 @@ impl Simulator {
         let i = &mut self.state.instances[instance.index()];
         debug_assert!(i.held > 0, "an ack or nack of a message the instance does not hold");
         i.held = i.held.saturating_sub(1);
-        if self.receipt_valid(group, queue, seq, receive) {
-            let q = &mut self.state.groups[group.index()].queues[queue.index()];
-            let (msg, _) = q.inflight.remove(seq).expect("checked");
+        // `receipt_valid`, then the removal, with one search.
+        let now = self.now();
+        let q = &mut self.state.groups[group.index()].queues[queue.index()];
+        if let Ok(at) = q.inflight.find(seq)
+            && let (_, (m, deadline)) = q.inflight.0[at]
+            && m.receives == receive
+            && now < deadline
+        {
+            let taken = if at == 0 { q.inflight.0.pop_front() } else { q.inflight.0.remove(at) };
+            let (_, (msg, _)) = taken.expect("found");
             let mut step = Step::new(StepKind::Acked, self.now());
             step.event = Some(msg.event);
             step.group = Some(group);
