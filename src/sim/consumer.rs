@@ -168,7 +168,8 @@ impl Simulator {
     }
 
     /// Whether a free log instance has a record to fetch now.
-    #[inline]
+    #[expect(clippy::inline_always, reason = "a call per wake otherwise (#[inline] is not always taken)")]
+    #[inline(always)]
     fn can_fetch(&self, instance: InstanceIdx) -> bool {
         let i = &self.state.instances[instance.index()];
         let g = &self.state.groups[usize::from(i.group)];
@@ -193,9 +194,21 @@ impl Simulator {
     /// it dispatches at once instead, and what that wakes is looked at in turn.
     #[inline]
     pub(super) fn schedule_dispatches(&mut self) {
-        // Most items wake nothing: that is seen without a call.
-        while !self.state.woken.is_empty() {
-            let Some(group) = self.schedule_woken(true) else { return };
+        loop {
+            // Most items wake nothing: that is seen without a call.
+            while !self.state.woken.is_empty() {
+                let Some(group) = self.schedule_woken(true) else { break };
+                self.dispatch(group);
+            }
+            // A `Dispatch` that is the next agenda item (one scheduled behind the first
+            // group's) is taken now, as the run's loop would take it.
+            let next = self.state.agenda.peek_now(Class::Delivery);
+            if !next.is_some_and(|item| matches!(item, Item::Dispatch(_))) || !self.within_limits() {
+                return;
+            }
+            let Some(Item::Dispatch(group)) = self.state.agenda.pop_now(Class::Delivery) else {
+                unreachable!("the dispatch just seen")
+            };
             self.dispatch(group);
         }
     }
@@ -550,6 +563,13 @@ impl Simulator {
                 }
             }
         }
+        self.release(instance, group, work, commit, step);
+    }
+
+    /// A successful processing ends (`step`, its `processed` step, written): the record is
+    /// committed (after) or the message acked, and the instance takes its next work.
+    fn release(&mut self, instance: InstanceIdx, group: GroupIdx, work: Work, commit: Commit, mut step: Step) {
+        let now = step.t_us;
         match work.source {
             Source::Log { slot, offset } => {
                 let s = &mut self.state.groups[group.index()].slots[slot as usize];
@@ -606,9 +626,15 @@ impl Simulator {
     /// delivery), and the wake checks that follow read no committed offset. An ack, which
     /// wakes, comes after those checks, as its item would.
     fn follows_now(&self, class: Class) -> bool {
+        self.state.agenda.next_now(class) && self.within_limits()
+    }
+
+    /// Whether the item in hand passes the checks [`Simulator::process_next`] makes after
+    /// every item.
+    #[inline]
+    fn within_limits(&self) -> bool {
         let steps = self.trace.steps.len();
-        self.state.agenda.next_now(class)
-            && steps as u64 <= self.max_steps
+        steps as u64 <= self.max_steps
             && (steps - self.still.from) as u64 <= self.still_limit
             && self.trace.payloads.bytes() as u64 <= super::PAYLOAD_STOP
     }

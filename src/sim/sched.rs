@@ -192,6 +192,28 @@ impl<T> Agenda<T> {
         self.nonempty & ((2u8 << class as u8) - 1) == 0
     }
 
+    /// The next item, if it is due now and of `class`.
+    #[inline]
+    pub fn peek_now(&self, class: Class) -> Option<&T> {
+        if self.nonempty.trailing_zeros() != u32::from(class as u8) {
+            return None;
+        }
+        self.due[class as usize].front()
+    }
+
+    /// Takes the next item, due now and of `class` (seen with [`Agenda::peek_now`]): what
+    /// [`Agenda::pop_until`] would return, without its look at the heap.
+    #[inline]
+    pub fn pop_now(&mut self, class: Class) -> Option<T> {
+        debug_assert!(self.nonempty.trailing_zeros() == u32::from(class as u8), "the next item's class");
+        let queue = &mut self.due[class as usize];
+        let item = queue.pop_front();
+        if queue.is_empty() {
+            self.nonempty &= !(1 << class as u8);
+        }
+        item
+    }
+
     /// The time of the next item, if any.
     pub fn peek_time(&self) -> Option<u64> {
         if self.nonempty != 0 {
