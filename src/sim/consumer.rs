@@ -600,7 +600,9 @@ impl Simulator {
                 if self.follows_now(Class::Commit) {
                     // What the end of this item would do, before the ack's own item (which
                     // comes before any dispatch).
-                    self.schedule_woken(false);
+                    if !self.state.woken.is_empty() {
+                        self.schedule_woken(false);
+                    }
                     self.ack(instance, queue, msg.seq, msg.receives);
                 } else {
                     self.state.agenda.schedule(
@@ -658,6 +660,7 @@ impl Simulator {
     /// or after the reassignment to an instance that may no longer own the partition, behind
     /// the committed offset. Nothing is lost: the first processing completed, and its
     /// position is committed on revoke.
+    #[inline]
     fn finish(&mut self, instance: InstanceIdx) {
         let i = &mut self.state.instances[instance.index()];
         let work = i.current.take().expect("finishing work");
@@ -685,6 +688,7 @@ impl Simulator {
     /// A free instance takes the next received message, or asks for a delivery. Either
     /// way a place under its prefetch may have been freed (a nack, a dead-letter move), so
     /// its group's queues dispatch.
+    #[inline]
     fn take_next(&mut self, instance: InstanceIdx) {
         let i = &mut self.state.instances[instance.index()];
         let group = i.group;
