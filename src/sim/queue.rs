@@ -57,21 +57,30 @@ impl Simulator {
         let model = std::sync::Arc::clone(&self.model);
         let gm = &model.groups[g];
         loop {
-            let mut best: Option<(u64, QueueIdx, usize)> = None; // (seq, queue, index in ready)
-            for queue in (0..gm.queues.len()).map(QueueIdx::new) {
-                if let Some(index) = self.next_deliverable(group, queue) {
-                    let seq = self.state.groups[g].queues[queue.index()].ready[index].seq;
-                    if best.is_none_or(|(at, ..)| seq < at) {
-                        best = Some((seq, queue, index));
+            let best = if let [_] = gm.queues[..] {
+                // One queue (the usual case): its first deliverable message.
+                let queue = QueueIdx::new(0);
+                self.next_deliverable(group, queue).map(|index| (queue, index))
+            } else {
+                let mut best: Option<(u64, QueueIdx, usize)> = None; // (seq, queue, index in ready)
+                for queue in (0..gm.queues.len()).map(QueueIdx::new) {
+                    if let Some(index) = self.next_deliverable(group, queue) {
+                        let seq = self.state.groups[g].queues[queue.index()].ready[index].seq;
+                        if best.is_none_or(|(at, ..)| seq < at) {
+                            best = Some((seq, queue, index));
+                        }
                     }
                 }
-            }
-            let Some((_, queue, index)) = best else { return };
-            let members = &self.state.groups[g].members;
-            let q = &self.state.groups[g].queues[queue.index()];
+                best.map(|(_, queue, index)| (queue, index))
+            };
+            let Some((queue, index)) = best else { return };
+            let (instances, members) = (&self.state.instances, &self.state.groups[g].members);
             let n = members.len();
-            let Some(k) = (0..n).map(|j| (q.round_robin + j) % n).find(|&k| {
-                let i = &self.state.instances[usize::from(members[k])];
+            // From the queue's round-robin place to the end, then from the start: what
+            // `(round_robin + j) % n` visits, without a division a step.
+            let from = self.state.groups[g].queues[queue.index()].round_robin % n.max(1);
+            let Some(k) = (from..n).chain(0..from).find(|&k| {
+                let i = &instances[usize::from(members[k])];
                 i.alive && i.paused == 0 && i.held < gm.prefetch
             }) else {
                 return;
