@@ -124,6 +124,7 @@ impl Stream {
     }
 
     /// An index chosen by the cumulative weights `cumulative` (last entry = total > 0).
+    #[inline]
     pub fn weighted(&mut self, cumulative: &[f64]) -> usize {
         match cumulative {
             [] | [_] => 0,

@@ -313,12 +313,22 @@ struct Work {
     delay: u64,
 }
 
+/// A partition an instance owns: its group's slot, and the log partition the slot reads (the
+/// model's `slots` entry, kept here so that the checks made on every wake and fetch read
+/// one table).
+#[derive(Clone, Copy, Debug)]
+struct Owned {
+    slot: u32,
+    topic: TopicIdx,
+    partition: Partition,
+}
+
 #[derive(Clone, Debug)]
 struct InstanceState {
     group: GroupIdx,
     number: u32,
     alive: bool,
-    owned: Vec<u32>,
+    owned: Vec<Owned>,
     current: Option<Work>,
     /// Received, not yet processing (queues with prefetch > 1).
     inbox: VecDeque<Work>,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::producer::render_headers;
-use super::{Item, Pending, Simulator, Source, Woken, Work};
+use super::{Item, Owned, Pending, Record, Simulator, Source, Woken, Work};
 use crate::scenario::model::{Commit, From};
 use crate::scenario::template::Context;
 use crate::scenario::template::StrTemplate;
@@ -12,7 +12,8 @@ use crate::scenario::value::Distribution;
 use crate::sim::model::{EmitModel, FaultAction, HandlerModel};
 use crate::sim::sched::Class;
 use crate::trace::{
-    Assignment, EventIdx, FailReason, GroupIdx, InstanceIdx, Partition, Payloads, Span, Step, StepKind, TopicIdx,
+    Assignment, EventIdx, FailReason, GroupIdx, InstanceIdx, NONE32, Partition, Payloads, Span, Step, StepKind,
+    TopicIdx,
 };
 
 /// Kafka's range assignor for one topic: partitions in order, members in numeric order;
@@ -85,8 +86,10 @@ impl Simulator {
             }
             for (member, range) in members.iter().zip(range_assign(tm.partitions, members.len() as u32)) {
                 for p in range.clone() {
-                    self.state.groups[group.index()].slots[(slot_base + p) as usize].owner = Some(*member);
-                    self.state.instances[usize::from(*member)].owned.push(slot_base + p);
+                    let slot = slot_base + p;
+                    self.state.groups[group.index()].slots[slot as usize].owner = Some(*member);
+                    let partition = Partition::new(p as usize);
+                    self.state.instances[usize::from(*member)].owned.push(Owned { slot, topic, partition });
                 }
                 assignment.push((*member, topic, range.map(|p| Partition::new(p as usize)).collect()));
             }
@@ -115,10 +118,10 @@ impl Simulator {
             if !instance.alive {
                 continue;
             }
-            for slot in instance.owned.clone() {
-                let s = self.state.groups[g].slots[slot as usize];
+            for o in instance.owned.clone() {
+                let s = self.state.groups[g].slots[o.slot as usize];
                 if s.done > s.committed {
-                    self.write_commit(group, member, slot, s.done);
+                    self.write_commit(group, member, o.slot, s.done);
                 }
             }
         }
@@ -150,7 +153,8 @@ impl Simulator {
     /// A free log instance asks for a record. It waits in its group's `asking` list until
     /// the group's next dispatch, which is scheduled once a record is there for it (see
     /// [`Self::schedule_dispatches`]).
-    #[inline]
+    #[expect(clippy::inline_always, reason = "a call per completion and append otherwise (#[inline] is not taken)")]
+    #[inline(always)]
     pub(super) fn wake(&mut self, instance: InstanceIdx) {
         let i = &mut self.state.instances[instance.index()];
         if i.alive && i.held == 0 && i.paused == 0 && !i.owned.is_empty() {
@@ -164,17 +168,19 @@ impl Simulator {
     }
 
     /// Whether a free log instance has a record to fetch now.
+    #[expect(clippy::inline_always, reason = "a call per wake otherwise (#[inline] is not always taken)")]
+    #[inline(always)]
     fn can_fetch(&self, instance: InstanceIdx) -> bool {
         let i = &self.state.instances[instance.index()];
         let g = &self.state.groups[usize::from(i.group)];
         if !i.alive || i.held > 0 || i.paused > 0 || g.rebalance.is_some() {
             return false;
         }
-        let gm = &self.model.groups[usize::from(i.group)];
-        i.owned.iter().any(|&slot| {
-            let (topic, partition) = gm.slots[slot as usize];
-            (g.slots[slot as usize].position as usize)
-                < self.state.topics[topic.index()].partitions[usize::from(partition)].len()
+        let topics = &self.state.topics;
+        i.owned.iter().any(|o| {
+            g.slots
+                .get(o.slot as usize)
+                .is_some_and(|s| (s.position as usize) < topics[o.topic.index()].partitions[o.partition.index()].len())
         })
     }
 
@@ -183,34 +189,91 @@ impl Simulator {
     /// comes last). So each group the item woke with a delivery now possible gets one
     /// `Dispatch` (class 6 of this microsecond), in consumer file order, unless one is on
     /// the agenda already.
+    ///
+    /// When the first of them would be the very next agenda item (see [`Self::follows_now`]),
+    /// it dispatches at once instead, and what that wakes is looked at in turn.
+    #[inline]
     pub(super) fn schedule_dispatches(&mut self) {
-        if self.state.woken.is_empty() {
-            return;
+        loop {
+            // Most items wake nothing: that is seen without a call.
+            while !self.state.woken.is_empty() {
+                let Some(group) = self.schedule_woken(true) else { break };
+                self.dispatch(group);
+            }
+            // A `Dispatch` that is the next agenda item (one scheduled behind the first
+            // group's) is taken now, as the run's loop would take it.
+            let next = self.state.agenda.peek_now(Class::Delivery);
+            if !next.is_some_and(|item| matches!(item, Item::Dispatch(_))) || !self.within_limits() {
+                return;
+            }
+            let Some(Item::Dispatch(group)) = self.state.agenda.pop_now(Class::Delivery) else {
+                unreachable!("the dispatch just seen")
+            };
+            self.dispatch(group);
         }
-        let mut woken = std::mem::take(&mut self.state.woken);
+    }
+
+    /// One round of [`Self::schedule_dispatches`]: the groups the item woke are scheduled,
+    /// but for the first, returned to dispatch at once, when `fuse` and it would be the next
+    /// item (ahead of the others, as its item would be).
+    fn schedule_woken(&mut self, fuse: bool) -> Option<GroupIdx> {
+        if let &[w] = &self.state.woken[..] {
+            // The usual one: no lists to sort.
+            self.state.woken.clear();
+            let group = match w {
+                Woken::Instance(instance) => self.state.instances[instance.index()].group,
+                Woken::Queues(group) => group,
+            };
+            let ready = !self.state.groups[group.index()].dispatch_pending
+                && match w {
+                    Woken::Instance(instance) => self.can_fetch(instance),
+                    Woken::Queues(group) => self.can_receive(group),
+                };
+            if !ready {
+                return None;
+            }
+            if fuse && self.follows_now(Class::Delivery) {
+                return Some(group);
+            }
+            self.state.groups[group.index()].dispatch_pending = true;
+            let now = self.now();
+            self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(group));
+            return None;
+        }
+        let woken = std::mem::take(&mut self.state.woken);
         let mut groups = std::mem::take(&mut self.state.to_dispatch);
-        let pending = |group: GroupIdx| self.state.groups[group.index()].dispatch_pending;
-        groups.extend(woken.iter().filter_map(|&w| match w {
-            Woken::Instance(instance) => {
-                let group = self.state.instances[instance.index()].group;
-                (!pending(group) && self.can_fetch(instance)).then_some(group)
+        for &w in &woken {
+            let group = match w {
+                Woken::Instance(instance) => self.state.instances[instance.index()].group,
+                Woken::Queues(group) => group,
+            };
+            // A group already due to dispatch is not asked again (the checks read only).
+            if self.state.groups[group.index()].dispatch_pending || groups.contains(&group) {
+                continue;
             }
-            Woken::Queues(group) => (!pending(group) && self.can_receive(group)).then_some(group),
-        }));
-        groups.sort_unstable();
-        groups.dedup();
+            let ready = match w {
+                Woken::Instance(instance) => self.can_fetch(instance),
+                Woken::Queues(group) => self.can_receive(group),
+            };
+            if ready {
+                groups.push(group);
+            }
+        }
+        if groups.len() > 1 {
+            groups.sort_unstable();
+        }
         let now = self.now();
-        for &group in &groups {
-            let g = &mut self.state.groups[group.index()];
-            if !g.dispatch_pending {
-                g.dispatch_pending = true;
-                self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(group));
-            }
+        let first = groups.first().copied().filter(|_| fuse && self.follows_now(Class::Delivery));
+        for &group in &groups[usize::from(first.is_some())..] {
+            self.state.groups[group.index()].dispatch_pending = true;
+            self.state.agenda.schedule(now, Class::Delivery, Item::Dispatch(group));
         }
         groups.clear();
         self.state.to_dispatch = groups;
+        let mut woken = woken;
         woken.clear();
         self.state.woken = woken;
+        first
     }
 
     /// Deliveries to a group's free instances: each log instance that asked, in instance
@@ -223,7 +286,9 @@ impl Simulator {
         if !g.asking.is_empty() {
             let mut asking = std::mem::take(&mut g.asking);
             // A group's instance indices follow their numbers (an added one comes last).
-            asking.sort_unstable();
+            if asking.len() > 1 {
+                asking.sort_unstable();
+            }
             for &instance in &asking {
                 self.state.instances[instance.index()].asking = false;
                 self.fetch_record(instance);
@@ -251,35 +316,40 @@ impl Simulator {
         if g.rebalance.is_some() {
             return;
         }
-        let gm = &self.model.groups[group.index()];
-        let mut best: Option<(u32, u32)> = None; // (published_at, slot)
-        for &slot in &self.state.instances[instance.index()].owned {
-            let s = &g.slots[slot as usize];
-            let (topic, partition) = gm.slots[slot as usize];
-            if let Some(record) =
-                self.state.topics[topic.index()].partitions[usize::from(partition)].get(s.position as usize)
-                && best.is_none_or(|(at, _)| record.published_at < at)
+        let topics = &self.state.topics;
+        let mut best: Option<(Record, Owned, u32)> = None; // (record, its partition, offset)
+        for &o in &i.owned {
+            let position = g.slots[o.slot as usize].position;
+            if let Some(&record) = topics[o.topic.index()].partitions[o.partition.index()].get(position as usize)
+                && best.is_none_or(|(b, ..)| record.published_at < b.published_at)
             {
-                best = Some((record.published_at, slot));
+                best = Some((record, o, position));
             }
         }
-        let Some((_, slot)) = best else { return };
-        let s = &mut self.state.groups[group.index()].slots[slot as usize];
-        let offset = s.position;
-        s.position += 1;
-        let (topic, partition) = gm.slots[slot as usize];
-        let event = self.state.topics[topic.index()].partitions[usize::from(partition)][offset as usize].event;
-        let work = Work { event, source: Source::Log { slot, offset }, attempt: 1, duplicate: false, delay: 0 };
-        self.deliver_record(instance, work, true);
+        let Some((record, o, offset)) = best else { return };
+        self.state.groups[group.index()].slots[o.slot as usize].position = offset + 1;
+        let work = Work {
+            event: record.event,
+            source: Source::Log { slot: o.slot, offset },
+            attempt: 1,
+            duplicate: false,
+            delay: 0,
+        };
+        self.deliver_record(instance, group, work, (o.topic, o.partition), true);
     }
 
     /// A `delivered` step for a log record (and its commit when committing before
     /// processing), and the instance starts on it. A `fresh` delivery is subject to the
     /// topic's faults; a fault's own second delivery is not.
-    fn deliver_record(&mut self, instance: InstanceIdx, mut work: Work, fresh: bool) {
+    fn deliver_record(
+        &mut self,
+        instance: InstanceIdx,
+        group: GroupIdx,
+        mut work: Work,
+        (topic, partition): (TopicIdx, Partition),
+        fresh: bool,
+    ) {
         let Source::Log { slot, offset } = work.source else { unreachable!("a log record") };
-        let group = self.state.instances[instance.index()].group;
-        let (topic, partition) = self.model.groups[group.index()].slots[slot as usize];
         let mut step = Step::new(StepKind::Delivered, self.now());
         step.event = Some(work.event);
         step.topic = Some(topic);
@@ -493,6 +563,13 @@ impl Simulator {
                 }
             }
         }
+        self.release(instance, group, work, commit, step);
+    }
+
+    /// A successful processing ends (`step`, its `processed` step, written): the record is
+    /// committed (after) or the message acked, and the instance takes its next work.
+    fn release(&mut self, instance: InstanceIdx, group: GroupIdx, work: Work, commit: Commit, mut step: Step) {
+        let now = step.t_us;
         match work.source {
             Source::Log { slot, offset } => {
                 let s = &mut self.state.groups[group.index()].slots[slot as usize];
@@ -500,18 +577,68 @@ impl Simulator {
                 if self.state.groups[group.index()].rebalance.is_some() {
                     self.state.agenda.schedule(now, Class::Commit, Item::RevokeCommit(instance));
                 } else if commit == Commit::After {
-                    self.state.agenda.schedule(now, Class::Commit, Item::Commit { instance, slot, offset: offset + 1 });
+                    self.finish(instance);
+                    let offset = offset + 1;
+                    if self.follows_now(Class::Commit) {
+                        // `commit`, with what is known here.
+                        let s = &mut self.state.groups[group.index()].slots[slot as usize];
+                        if offset > s.committed {
+                            s.committed = offset;
+                            // The processed step's time, group, instance and partition.
+                            step.kind = StepKind::Committed;
+                            (step.event, step.offset, step.aux, step.flag) = (None, offset, NONE32, 0);
+                            self.push(step);
+                        }
+                    } else {
+                        self.state.agenda.schedule(now, Class::Commit, Item::Commit { instance, slot, offset });
+                    }
+                    return;
                 }
             }
             Source::Queue { queue, msg } => {
-                self.state.agenda.schedule(
-                    now,
-                    Class::Commit,
-                    Item::Ack { instance, queue, seq: msg.seq, receive: msg.receives },
-                );
+                self.finish(instance);
+                if self.follows_now(Class::Commit) {
+                    // What the end of this item would do, before the ack's own item (which
+                    // comes before any dispatch).
+                    if !self.state.woken.is_empty() {
+                        self.schedule_woken(false);
+                    }
+                    self.ack(instance, queue, msg.seq, msg.receives);
+                } else {
+                    self.state.agenda.schedule(
+                        now,
+                        Class::Commit,
+                        Item::Ack { instance, queue, seq: msg.seq, receive: msg.receives },
+                    );
+                }
+                return;
             }
         }
         self.finish(instance);
+    }
+
+    /// Whether an item of `class` (a commit or ack, a dispatch) scheduled now would be the
+    /// very next agenda item, so what it does may be done at once, with the same steps in the
+    /// same order: nothing of its class or before is due (the heap holds only later times),
+    /// and the item in hand passes the checks made after every item (the run would stop
+    /// before the next one).
+    ///
+    /// A completion's commit is made before the end of its item rather than as an item of
+    /// its own: nothing the completion schedules now comes before it (a processing's end, a
+    /// delivery), and the wake checks that follow read no committed offset. An ack, which
+    /// wakes, comes after those checks, as its item would.
+    fn follows_now(&self, class: Class) -> bool {
+        self.state.agenda.next_now(class) && self.within_limits()
+    }
+
+    /// Whether the item in hand passes the checks [`Simulator::process_next`] makes after
+    /// every item.
+    #[inline]
+    fn within_limits(&self) -> bool {
+        let steps = self.trace.steps.len();
+        steps as u64 <= self.max_steps
+            && (steps - self.still.from) as u64 <= self.still_limit
+            && self.trace.payloads.bytes() as u64 <= super::PAYLOAD_STOP
     }
 
     /// The instance's current work is over: a `duplicate` fault's second delivery of it comes
@@ -533,6 +660,7 @@ impl Simulator {
     /// or after the reassignment to an instance that may no longer own the partition, behind
     /// the committed offset. Nothing is lost: the first processing completed, and its
     /// position is committed on revoke.
+    #[inline]
     fn finish(&mut self, instance: InstanceIdx) {
         let i = &mut self.state.instances[instance.index()];
         let work = i.current.take().expect("finishing work");
@@ -560,6 +688,7 @@ impl Simulator {
     /// A free instance takes the next received message, or asks for a delivery. Either
     /// way a place under its prefetch may have been freed (a nack, a dead-letter move), so
     /// its group's queues dispatch.
+    #[inline]
     fn take_next(&mut self, instance: InstanceIdx) {
         let i = &mut self.state.instances[instance.index()];
         let group = i.group;
@@ -603,7 +732,9 @@ impl Simulator {
                     g.rebalance.is_none() && g.slots[slot as usize].owner == Some(instance),
                     "a rebalance drops a pending second delivery"
                 );
-                self.deliver_record(instance, work, false);
+                let group = i.group;
+                let read = self.model.groups[group.index()].slots[slot as usize];
+                self.deliver_record(instance, group, work, read, false);
             }
             Source::Queue { queue, msg } => {
                 // The message was acked (or is being) already; this receive cannot ack again.
@@ -620,10 +751,10 @@ impl Simulator {
             return;
         }
         let group = i.group;
-        for slot in i.owned.clone() {
-            let s = self.state.groups[group.index()].slots[slot as usize];
+        for o in i.owned.clone() {
+            let s = self.state.groups[group.index()].slots[o.slot as usize];
             if s.done > s.committed {
-                self.write_commit(group, instance, slot, s.done);
+                self.write_commit(group, instance, o.slot, s.done);
             }
         }
         // The last survivor done after the pause: the rebalance ends now, as a timer
@@ -716,6 +847,7 @@ pub struct Verdict {
 /// the schema check first (a version it does not take fails with no draw), then the weighted
 /// outcome, then `fail_probability` (drawn only when the outcome did not fail). The simulator
 /// and the broker bridge (`run --broker`) both decide with it.
+#[inline]
 pub fn verdict(handler: Option<&HandlerModel>, accepted: bool, rng: &mut crate::rng::Stream) -> Verdict {
     let outcome = handler.filter(|_| accepted).map(|h| rng.weighted(&h.cumulative));
     let failure = match (handler, handler.zip(outcome).map(|(h, o)| &h.outcomes[o])) {

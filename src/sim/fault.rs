@@ -129,8 +129,8 @@ impl Simulator {
             i.held = 0;
             let owned = std::mem::take(&mut i.owned);
             let g = &mut self.state.groups[group.index()];
-            for slot in owned {
-                let s = &mut g.slots[slot as usize];
+            for o in owned {
+                let s = &mut g.slots[o.slot as usize];
                 s.owner = None;
                 (s.position, s.done) = (s.committed, s.committed);
             }

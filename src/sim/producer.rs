@@ -22,6 +22,7 @@ impl Simulator {
         self.schedule_production(p, first);
     }
 
+    #[inline]
     fn schedule_production(&mut self, p: usize, at: Option<u64>) {
         let model = &self.model.producers[p];
         let produced = self.state.producers[p].produced;

@@ -57,21 +57,30 @@ impl Simulator {
         let model = std::sync::Arc::clone(&self.model);
         let gm = &model.groups[g];
         loop {
-            let mut best: Option<(u64, QueueIdx, usize)> = None; // (seq, queue, index in ready)
-            for queue in (0..gm.queues.len()).map(QueueIdx::new) {
-                if let Some(index) = self.next_deliverable(group, queue) {
-                    let seq = self.state.groups[g].queues[queue.index()].ready[index].seq;
-                    if best.is_none_or(|(at, ..)| seq < at) {
-                        best = Some((seq, queue, index));
+            let best = if let [_] = gm.queues[..] {
+                // One queue (the usual case): its first deliverable message.
+                let queue = QueueIdx::new(0);
+                self.next_deliverable(group, queue).map(|index| (queue, index))
+            } else {
+                let mut best: Option<(u64, QueueIdx, usize)> = None; // (seq, queue, index in ready)
+                for queue in (0..gm.queues.len()).map(QueueIdx::new) {
+                    if let Some(index) = self.next_deliverable(group, queue) {
+                        let seq = self.state.groups[g].queues[queue.index()].ready[index].seq;
+                        if best.is_none_or(|(at, ..)| seq < at) {
+                            best = Some((seq, queue, index));
+                        }
                     }
                 }
-            }
-            let Some((_, queue, index)) = best else { return };
-            let members = &self.state.groups[g].members;
-            let q = &self.state.groups[g].queues[queue.index()];
+                best.map(|(_, queue, index)| (queue, index))
+            };
+            let Some((queue, index)) = best else { return };
+            let (instances, members) = (&self.state.instances, &self.state.groups[g].members);
             let n = members.len();
-            let Some(k) = (0..n).map(|j| (q.round_robin + j) % n).find(|&k| {
-                let i = &self.state.instances[usize::from(members[k])];
+            // From the queue's round-robin place to the end, then from the start: what
+            // `(round_robin + j) % n` visits, without a division a step.
+            let from = self.state.groups[g].queues[queue.index()].round_robin % n.max(1);
+            let Some(k) = (from..n).chain(0..from).find(|&k| {
+                let i = &instances[usize::from(members[k])];
                 i.alive && i.paused == 0 && i.held < gm.prefetch
             }) else {
                 return;
@@ -80,7 +89,8 @@ impl Simulator {
             let visibility = model.topics[usize::from(gm.queues[queue.index()])].visibility_timeout;
             let q = &mut self.state.groups[g].queues[queue.index()];
             q.round_robin = (k + 1) % n;
-            let mut msg = q.ready.remove(index).expect("deliverable");
+            let taken = if index == 0 { q.ready.pop_front() } else { q.ready.remove(index) };
+            let mut msg = taken.expect("deliverable");
             msg.receives += 1;
             let deadline = self.state.agenda.now().saturating_add(visibility);
             q.inflight.insert(msg.seq, (msg, deadline));
@@ -208,7 +218,9 @@ impl Simulator {
     fn release_key(&mut self, group: GroupIdx, queue: QueueIdx, msg: Msg) {
         let Some(key) = self.trace.events[msg.event.index()].key else { return };
         let q = &mut self.state.groups[group.index()].queues[queue.index()];
-        if let Some(seqs) = q.unacked_by_key.get_mut(&key) {
+        if !q.unacked_by_key.is_empty()
+            && let Some(seqs) = q.unacked_by_key.get_mut(&key)
+        {
             seqs.remove(&msg.seq);
             if seqs.is_empty() {
                 q.unacked_by_key.remove(&key);
@@ -234,9 +246,16 @@ impl Simulator {
         let i = &mut self.state.instances[instance.index()];
         debug_assert!(i.held > 0, "an ack or nack of a message the instance does not hold");
         i.held = i.held.saturating_sub(1);
-        if self.receipt_valid(group, queue, seq, receive) {
-            let q = &mut self.state.groups[group.index()].queues[queue.index()];
-            let (msg, _) = q.inflight.remove(seq).expect("checked");
+        // `receipt_valid`, then the removal, with one search.
+        let now = self.now();
+        let q = &mut self.state.groups[group.index()].queues[queue.index()];
+        if let Ok(at) = q.inflight.find(seq)
+            && let (_, (m, deadline)) = q.inflight.0[at]
+            && m.receives == receive
+            && now < deadline
+        {
+            let taken = if at == 0 { q.inflight.0.pop_front() } else { q.inflight.0.remove(at) };
+            let (_, (msg, _)) = taken.expect("found");
             let mut step = Step::new(StepKind::Acked, self.now());
             step.event = Some(msg.event);
             step.group = Some(group);

@@ -147,30 +147,71 @@ impl<T> Agenda<T> {
         self.heap[hole] = key;
     }
 
-    /// Removes the earliest key (the last one sifted down from the top).
-    #[inline]
+    /// Removes the earliest key. The hole at the top goes down to a leaf along the earlier
+    /// child, then the last key fills it and rises: one comparison a level on the way down
+    /// instead of two, since the last key, taken from the bottom, mostly stays near it.
+    #[expect(clippy::inline_always, reason = "a call per future item otherwise (measured: #[inline] is not taken)")]
+    #[inline(always)]
     fn pop_key(&mut self) -> Option<Key> {
         let last = self.heap.pop()?;
-        let Some(&top) = self.heap.first() else { return Some(last) };
-        let len = self.heap.len();
+        let heap = self.heap.as_mut_slice();
+        let Some(&top) = heap.first() else { return Some(last) };
+        let len = heap.len();
         let mut hole = 0;
         loop {
-            let mut child = 2 * hole + 1;
-            if child >= len {
+            let left = 2 * hole + 1;
+            let (Some(&l), Some(&r)) = (heap.get(left), heap.get(left + 1)) else {
+                if let Some(&l) = heap.get(left) {
+                    heap[hole] = l;
+                    hole = left;
+                }
                 break;
-            }
-            if child + 1 < len && self.heap[child + 1].before(self.heap[child]) {
-                child += 1;
-            }
-            let below = self.heap[child];
-            if !below.before(last) {
-                break;
-            }
-            self.heap[hole] = below;
+            };
+            let (child, key) = if r.before(l) { (left + 1, r) } else { (left, l) };
+            heap[hole] = key;
             hole = child;
         }
-        self.heap[hole] = last;
+        while hole > 0 {
+            let parent = (hole - 1) / 2;
+            let above = heap[parent];
+            if !last.before(above) {
+                break;
+            }
+            heap[hole] = above;
+            hole = parent;
+        }
+        debug_assert!(hole < len);
+        heap[hole] = last;
         Some(top)
+    }
+
+    /// Whether an item of `class` scheduled now would be the next one taken: nothing of its
+    /// class or an earlier one is due (items on the heap are all later than now).
+    #[inline]
+    pub fn next_now(&self, class: Class) -> bool {
+        self.nonempty & ((2u8 << class as u8) - 1) == 0
+    }
+
+    /// The next item, if it is due now and of `class`.
+    #[inline]
+    pub fn peek_now(&self, class: Class) -> Option<&T> {
+        if self.nonempty.trailing_zeros() != u32::from(class as u8) {
+            return None;
+        }
+        self.due[class as usize].front()
+    }
+
+    /// Takes the next item, due now and of `class` (seen with [`Agenda::peek_now`]): what
+    /// [`Agenda::pop_until`] would return, without its look at the heap.
+    #[inline]
+    pub fn pop_now(&mut self, class: Class) -> Option<T> {
+        debug_assert!(self.nonempty.trailing_zeros() == u32::from(class as u8), "the next item's class");
+        let queue = &mut self.due[class as usize];
+        let item = queue.pop_front();
+        if queue.is_empty() {
+            self.nonempty &= !(1 << class as u8);
+        }
+        item
     }
 
     /// The time of the next item, if any.
@@ -184,30 +225,41 @@ impl<T> Agenda<T> {
     /// Takes the next item if it is due at or before `limit`, advancing the clock to it.
     #[inline]
     pub fn pop_until(&mut self, limit: u64) -> Option<(Class, T)> {
-        loop {
-            if self.nonempty != 0 {
-                let class = self.nonempty.trailing_zeros() as usize;
-                let queue = &mut self.due[class];
-                let item = queue.pop_front().expect("a non-empty class");
-                if queue.is_empty() {
-                    self.nonempty &= !(1 << class);
-                }
-                return Some((CLASS_OF[class], item));
+        if self.nonempty != 0 {
+            let class = self.nonempty.trailing_zeros() as usize;
+            let queue = &mut self.due[class];
+            let item = queue.pop_front().expect("a non-empty class");
+            if queue.is_empty() {
+                self.nonempty &= !(1 << class);
             }
-            let next = self.heap.first()?.time;
-            if next > limit {
-                return None;
-            }
-            self.now = next;
-            while self.heap.first().is_some_and(|k| k.time == next) {
-                let key = self.pop_key().expect("peeked");
-                let class = key.class();
-                let item = self.items[key.slot as usize].take().expect("a waiting item");
-                self.free.push(key.slot);
-                self.due[class].push_back(item);
-                self.nonempty |= 1 << class;
-            }
+            return Some((CLASS_OF[class], item));
         }
+        let next = self.heap.first()?.time;
+        if next > limit {
+            return None;
+        }
+        self.now = next;
+        // Nothing else is due, so the earliest key at `next` goes first: its item is returned
+        // without a detour through its class queue. The others at `next`, if any, wait in
+        // theirs behind it.
+        let first = self.pop_key().expect("peeked");
+        let item = self.take(first.slot);
+        while self.heap.first().is_some_and(|k| k.time == next) {
+            let key = self.pop_key().expect("peeked");
+            let class = key.class();
+            let later = self.take(key.slot);
+            self.due[class].push_back(later);
+            self.nonempty |= 1 << class;
+        }
+        Some((CLASS_OF[first.class()], item))
+    }
+
+    /// Takes a future item out of its slot, which becomes free.
+    #[inline]
+    fn take(&mut self, slot: u32) -> T {
+        let item = self.items[slot as usize].take().expect("a waiting item");
+        self.free.push(slot);
+        item
     }
 
     pub fn len(&self) -> usize {
