@@ -148,6 +148,9 @@ fn a_tap_started_first_sees_a_new_topic_and_group_as_they_come() {
     let (Some(broker), Some(python)) = (broker(), python()) else { return };
     let (topic, group) = (unique("live-orders"), unique("live-billing"));
     let trace = scratch("live").join("live.jsonl");
+    // A tap refuses a cluster with no topic at all, which a fresh broker is when this test
+    // runs first: a topic of its own is there before the tap starts.
+    traffic(&python, &broker, &unique("live-before"), &unique("live-before"), 1, false);
     let mut tap = eventlab()
         .args(["tap", "--brokers", &broker, "--for", "9s", "--headless", "--trace"])
         .arg(&trace)
@@ -156,7 +159,8 @@ fn a_tap_started_first_sees_a_new_topic_and_group_as_they_come() {
         .expect("eventlab runs");
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let produced = traffic(&python, &broker, &topic, &group, 6, true);
-    assert!(tap.wait().expect("the tap ends").success());
+    let status = tap.wait().expect("the tap ends");
+    assert!(status.success(), "the tap ended with {status}");
     let recorded = published(&trace);
     let ours: Vec<Produced> = recorded.into_iter().filter(|p| p.id.starts_with("order-")).collect();
     // Only this test's records (other tests' topics may be tapped too): by their partition and offset.
