@@ -65,6 +65,17 @@ pub const PAYLOAD_STOP: u64 = 7 << 29;
 /// limit let such a loop run to 100 million steps, 3 GB and 17 s.
 pub const STILL_STEPS: u64 = 1_000_000;
 
+/// A limit a run can pass (see `Simulator::limit_passed`).
+#[derive(Clone, Copy, Debug)]
+enum Limit {
+    /// `max_steps`.
+    Steps,
+    /// The steps the clock may stand still for (see [`STILL_STEPS`]).
+    Still,
+    /// [`PAYLOAD_STOP`].
+    Payloads,
+}
+
 /// Where the clock last moved: its time then and the trace's length before that step.
 #[derive(Clone, Copy, Debug, Default)]
 struct Still {
@@ -670,23 +681,38 @@ impl Simulator {
         }
         self.handle(item);
         self.schedule_dispatches();
-        let steps = self.trace.steps.len();
-        if steps as u64 > self.max_steps {
-            return Err(SimError::TooManySteps {
-                limit: self.max_steps,
-                time: crate::scenario::value::Duration(self.now()).to_string(),
-            });
-        }
-        if (steps - self.still.from) as u64 > self.still_limit {
-            return Err(self.runaway_loop());
-        }
-        if self.trace.payloads.bytes() as u64 > PAYLOAD_STOP {
-            return Err(SimError::PayloadsFull {
-                time: crate::scenario::value::Duration(self.now()).to_string(),
-                bytes: self.trace.payloads.bytes() as u64,
-            });
+        if let Some(limit) = self.limit_passed() {
+            return Err(self.stop(limit));
         }
         Ok(true)
+    }
+
+    /// The limit the run has passed, if any: the checks made after every agenda item, in
+    /// order. (A commit, an ack or a dispatch made at once, as the next item, is made only
+    /// when none is passed: see `Simulator::follows_now`.)
+    #[inline]
+    fn limit_passed(&self) -> Option<Limit> {
+        let steps = self.trace.steps.len();
+        if steps as u64 > self.max_steps {
+            Some(Limit::Steps)
+        } else if (steps - self.still.from) as u64 > self.still_limit {
+            Some(Limit::Still)
+        } else if self.trace.payloads.bytes() as u64 > PAYLOAD_STOP {
+            Some(Limit::Payloads)
+        } else {
+            None
+        }
+    }
+
+    /// The error a run stops with when it passes `limit`.
+    #[cold]
+    fn stop(&self, limit: Limit) -> SimError {
+        let time = crate::scenario::value::Duration(self.now()).to_string();
+        match limit {
+            Limit::Steps => SimError::TooManySteps { limit: self.max_steps, time },
+            Limit::Still => self.runaway_loop(),
+            Limit::Payloads => SimError::PayloadsFull { time, bytes: self.trace.payloads.bytes() as u64 },
+        }
     }
 
     /// The error for a clock that stood still too long, naming the consumers, topics, event

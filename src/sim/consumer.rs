@@ -203,7 +203,7 @@ impl Simulator {
             // A `Dispatch` that is the next agenda item (one scheduled behind the first
             // group's) is taken now, as the run's loop would take it.
             let next = self.state.agenda.peek_now(Class::Delivery);
-            if !next.is_some_and(|item| matches!(item, Item::Dispatch(_))) || !self.within_limits() {
+            if !next.is_some_and(|item| matches!(item, Item::Dispatch(_))) || self.limit_passed().is_some() {
                 return;
             }
             let Some(Item::Dispatch(group)) = self.state.agenda.pop_now(Class::Delivery) else {
@@ -628,17 +628,7 @@ impl Simulator {
     /// delivery), and the wake checks that follow read no committed offset. An ack, which
     /// wakes, comes after those checks, as its item would.
     fn follows_now(&self, class: Class) -> bool {
-        self.state.agenda.next_now(class) && self.within_limits()
-    }
-
-    /// Whether the item in hand passes the checks [`Simulator::process_next`] makes after
-    /// every item.
-    #[inline]
-    fn within_limits(&self) -> bool {
-        let steps = self.trace.steps.len();
-        steps as u64 <= self.max_steps
-            && (steps - self.still.from) as u64 <= self.still_limit
-            && self.trace.payloads.bytes() as u64 <= super::PAYLOAD_STOP
+        self.state.agenda.next_now(class) && self.limit_passed().is_none()
     }
 
     /// The instance's current work is over: a `duplicate` fault's second delivery of it comes
